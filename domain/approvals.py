@@ -1,0 +1,753 @@
+"""The approval lifecycle (policy-v1 §3): submissions, approvals, votes, and what happens next.
+
+Everything here is pure: functions take the state, the policy context and `now`, change the
+`Submission` aggregate they are given and return the events that happened. A store persists the
+aggregate (with a compare-and-set on `revision`) and turns events into audit rows and outbound
+messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import Conflict, GreenlightError, NotAllowed, NotFound, StaleRequest
+from .policy import Approver, Policy
+from .quote import Quote
+from .rules import Evaluator, Outcome, Reason, lookup
+
+OPEN = ("waiting", "requested")
+SETTLED = ("approved", "carried", "auto")
+
+
+@dataclass
+class Delegation:
+    """While active, `delegate` may act for `delegator` (dates inclusive, delegator's zone)."""
+
+    delegator: str
+    delegate: str
+    start: dt.date
+    end: dt.date
+    created_by: str = ""
+    id: int = 0
+
+    def active(self, policy: Policy, now: dt.datetime) -> bool:
+        today = now.astimezone(policy.person_zone(self.delegator)).date()
+        return self.start <= today <= self.end
+
+
+@dataclass
+class Directory:
+    """Who stands for whom right now: delegations and admin replacements."""
+
+    delegations: list[Delegation] = field(default_factory=list)
+    replacements: dict[str, str] = field(default_factory=dict)
+
+    def replaced(self, person: str) -> str:
+        seen = {person}
+        while person in self.replacements:
+            person = self.replacements[person]
+            if person in seen:
+                break
+            seen.add(person)
+        return person
+
+    def delegate_of(self, policy: Policy, person: str, now: dt.datetime) -> str | None:
+        active = [d for d in self.delegations if d.delegator == person and d.active(policy, now)]
+        return max(active, key=lambda d: d.id).delegate if active else None
+
+    def stand_ins(self, policy: Policy, person: str, now: dt.datetime, owner: str) -> list[str]:
+        """The active delegates of `person`, following delegates who are away too.
+
+        Stops at a cycle; the quote owner is skipped (their own delegate is still followed).
+        """
+        out: list[str] = []
+        seen = {person}
+        current = person
+        while (nxt := self.delegate_of(policy, current, now)) is not None and nxt not in seen:
+            seen.add(nxt)
+            if nxt != owner:
+                out.append(nxt)
+            current = nxt
+        return out
+
+    def away(self, policy: Policy, person: str, now: dt.datetime) -> bool:
+        return any(d.delegator == person and d.active(policy, now) for d in self.delegations)
+
+
+@dataclass
+class Context:
+    policy: Policy
+    evaluator: Evaluator
+    directory: Directory
+    now: dt.datetime
+
+
+@dataclass
+class Seat:
+    """One vote in an approval: whose vote it is, who holds it now, and how it was cast."""
+
+    member: str
+    holder: str
+    vote: str | None = None
+    voted_by: str | None = None
+    on_behalf_of: str | None = None
+    voted_at: dt.datetime | None = None
+    auto: bool = False
+    comment: str | None = None
+
+
+@dataclass
+class Approval:
+    rule: str
+    chain: str
+    step: int
+    approver: str
+    mode: str  # any | all | quorum
+    quorum: int | None
+    explicit: bool
+    status: str
+    seats: list[Seat]
+    reasons: list[dict[str, Any]]
+    values: dict[int, Any]
+    fallback: bool = False
+    escalated_to: list[str] = field(default_factory=list)
+    requested_at: dt.datetime | None = None
+    decided_at: dt.datetime | None = None
+    acted_by: str | None = None
+    on_behalf_of: str | None = None
+    comment: str | None = None
+    carried_from: str | None = None
+    reminded: bool = False
+    escalated: bool = False
+    notified: list[str] = field(default_factory=list)
+
+    @property
+    def settled(self) -> bool:
+        return self.status in SETTLED
+
+    @property
+    def open(self) -> bool:
+        return self.status in OPEN
+
+
+@dataclass
+class Submission:
+    quote_id: str
+    number: int
+    quote_version: int
+    content_hash: str
+    owner: str
+    snapshot: dict[str, Any]
+    status: str
+    submitted_at: dt.datetime
+    approvals: list[Approval]
+    approved_by: list[str] = field(default_factory=list)
+    decided_at: dt.datetime | None = None
+    comment: str | None = None
+    revision: int = 0
+
+    @property
+    def ref(self) -> str:
+        return f"{self.quote_id}#{self.number}"
+
+    def approval(self, rule: str) -> Approval:
+        for approval in self.approvals:
+            if approval.rule == rule:
+                return approval
+        raise NotFound(f"{self.ref} has no approval for rule {rule!r}")
+
+    def find(self, rule: str) -> Approval | None:
+        return next((a for a in self.approvals if a.rule == rule), None)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened: the audit trail is made of these, and so are notifications."""
+
+    kind: str
+    at: dt.datetime
+    quote_id: str
+    quote_version: int
+    submission: int
+    rule: str | None = None
+    actor: str | None = None
+    on_behalf_of: str | None = None
+    comment: str | None = None
+    people: tuple[str, ...] = ()
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def _event(sub: Submission, kind: str, now: dt.datetime, **kw: Any) -> Event:
+    return Event(kind, now, sub.quote_id, sub.quote_version, sub.number, **kw)
+
+
+# ---------------------------------------------------------------- resolving people
+
+
+@dataclass(frozen=True)
+class Resolved:
+    members: tuple[str, ...]
+    mode: str
+    quorum: int | None
+    fallback: bool
+
+
+def owner_key(policy: Policy, quote: Quote | dict[str, Any]) -> str:
+    owner = str(quote.owner if isinstance(quote, Quote) else quote.get("owner"))
+    return policy.person_for(owner) or owner
+
+
+def _people_of(ctx: Context, definition: Approver, quote: Quote) -> list[str]:
+    policy = ctx.policy
+    if definition.user is not None:
+        raw: list[Any] = [definition.user]
+    elif definition.group is not None:
+        raw = list(definition.group)
+    else:
+        found = lookup(quote.data, definition.field or "", policy.people)
+        raw = found if isinstance(found, list) else [found]
+    out: list[str] = []
+    for item in raw:
+        key = policy.person_for(str(item)) if item is not None else None
+        if key is None:
+            continue
+        key = ctx.directory.replaced(key)
+        if key not in out:
+            out.append(key)
+    return out
+
+
+def _shape(definition: Approver) -> tuple[str, int | None]:
+    if definition.group is None:
+        return "any", None
+    if definition.quorum is not None:
+        return "quorum", definition.quorum
+    return str(definition.mode), None
+
+
+def resolve(ctx: Context, approver: str, quote: Quote, rule_name: str = "") -> Resolved:
+    """The people an approver stands for on this quote, after separation of duties (§3.3)."""
+    policy = ctx.policy
+    owner = owner_key(policy, quote)
+    definition = policy.approver(approver)
+    if definition is not None:
+        members = [p for p in _people_of(ctx, definition, quote) if p != owner]
+        mode, quorum = _shape(definition)
+        if members and (quorum is None or len(members) >= quorum):
+            return Resolved(tuple(members), mode, quorum, False)
+    fallback = policy.approver(policy.fallback_approver)
+    if fallback is not None:
+        members = [p for p in _people_of(ctx, fallback, quote) if p != owner]
+        mode, quorum = _shape(fallback)
+        if members:
+            return Resolved(tuple(members), mode, min(quorum, len(members)) if quorum else None, True)
+    admins = [ctx.directory.replaced(a) for a in policy.admins]
+    admins = [a for i, a in enumerate(admins) if a != owner and a not in admins[:i]]
+    if admins:
+        return Resolved(tuple(admins), "any", None, True)
+    raise NotAllowed(
+        f"nobody but the quote owner can approve rule {rule_name or approver!r}, and the "
+        "fallback approver and the admins resolve to nobody else: fix the policy's people"
+    )
+
+
+def can_act_for(ctx: Context, sub: Submission, approval: Approval, person: str) -> list[Seat]:
+    """The undecided seats `person` may vote in: their own, and those they stand in for."""
+    seats = []
+    for seat in approval.seats:
+        if seat.vote is not None:
+            continue
+        if seat.holder == person or person in ctx.directory.stand_ins(ctx.policy, seat.holder, ctx.now, sub.owner):
+            seats.append(seat)
+    return seats
+
+
+def assignees(ctx: Context, sub: Submission, approval: Approval) -> list[str]:
+    """Everyone who may act on this approval now: holders, their active delegates, escalations."""
+    out: list[str] = []
+    for seat in approval.seats:
+        for person in (seat.holder, *ctx.directory.stand_ins(ctx.policy, seat.holder, ctx.now, sub.owner)):
+            if person not in out:
+                out.append(person)
+    for person in approval.escalated_to:
+        if person not in out:
+            out.append(person)
+    return out
+
+
+def is_assignee(ctx: Context, sub: Submission, approval: Approval, person: str) -> bool:
+    return person in assignees(ctx, sub, approval)
+
+
+# ---------------------------------------------------------------- planning (preview = submit)
+
+
+@dataclass(frozen=True)
+class Planned:
+    """What a submission of this quote would ask for one rule (the preview shows these)."""
+
+    outcome: Outcome
+    resolved: Resolved
+    carried: Approval | None
+    carried_ref: str | None
+
+    @property
+    def rule(self) -> str:
+        return self.outcome.rule.name
+
+
+def submission_day(ctx: Context) -> dt.date:
+    return ctx.now.astimezone(ctx.policy.zone).date()
+
+
+def plan(ctx: Context, quote: Quote, previous: Submission | None) -> list[Planned]:
+    """Every approval the quote needs now, in policy order, with smart carries applied."""
+    day = submission_day(ctx)
+    variables = ctx.evaluator.variables(quote)
+    out = []
+    for outcome in ctx.evaluator.evaluate(quote, variables):
+        rule = outcome.rule
+        if rule.effective is not None and not rule.effective.covers(day):
+            continue
+        if not outcome.fires:
+            continue
+        resolved = resolve(ctx, rule.approver, quote, rule.name)
+        carried, ref = None, None
+        before = previous.find(rule.name) if previous is not None else None
+        if (
+            before is not None
+            and previous is not None
+            and before.status in ("approved", "carried")
+            and not ctx.evaluator.still_needed(outcome, before.values)
+        ):
+            carried = before
+            ref = before.carried_from or f"{previous.ref}/{rule.name}"
+        out.append(Planned(outcome, resolved, carried, ref))
+    return out
+
+
+def _reason_dicts(reasons: list[Reason]) -> list[dict[str, Any]]:
+    return [r.as_dict() for r in reasons]
+
+
+def submit(ctx: Context, quote: Quote, number: int, previous: Submission | None) -> tuple[Submission, list[Event]]:
+    """Freeze a snapshot, create one approval per firing rule and open the first steps (§3.1)."""
+    planned = plan(ctx, quote, previous)
+    now = ctx.now
+    sub = Submission(
+        quote_id=quote.id,
+        number=number,
+        quote_version=quote.version,
+        content_hash=quote.content_hash,
+        owner=owner_key(ctx.policy, quote),
+        snapshot=quote.data,
+        status="pending",
+        submitted_at=now,
+        approvals=[],
+    )
+    events = [_event(sub, "submitted", now, actor=sub.owner, detail={"rules": [p.rule for p in planned]})]
+    for item in planned:
+        rule = item.outcome.rule
+        resolved = item.resolved
+        approval = Approval(
+            rule=rule.name,
+            chain=rule.chain,
+            step=rule.step,
+            approver=rule.approver,
+            mode=resolved.mode,
+            quorum=resolved.quorum,
+            explicit=rule.explicit,
+            status="waiting",
+            seats=[Seat(member=p, holder=p) for p in resolved.members],
+            reasons=_reason_dicts(item.outcome.why),
+            values=dict(item.outcome.values),
+            fallback=resolved.fallback,
+        )
+        if item.carried is not None:
+            origin = item.carried
+            approval.status = "carried"
+            approval.values = dict(origin.values)
+            approval.carried_from = item.carried_ref
+            approval.acted_by = origin.acted_by
+            approval.on_behalf_of = origin.on_behalf_of
+            approval.decided_at = now
+            events.append(
+                _event(
+                    sub,
+                    "carried",
+                    now,
+                    rule=rule.name,
+                    actor=origin.acted_by,
+                    detail={"carried_from": item.carried_ref},
+                )
+            )
+        sub.approvals.append(approval)
+    events.extend(_advance(ctx, sub))
+    return sub, events
+
+
+# ---------------------------------------------------------------- moving forward
+
+
+def _settle(approval: Approval) -> str | None:
+    """The approval's outcome from its votes: 'approved', 'rejected' or None (still open)."""
+    votes = [s.vote for s in approval.seats]
+    yes = votes.count("approve")
+    no = votes.count("reject")
+    if approval.mode == "any":
+        return "approved" if yes else "rejected" if no else None
+    if approval.mode == "all":
+        return "rejected" if no else "approved" if yes == len(votes) else None
+    need = approval.quorum or 1
+    if yes >= need:
+        return "approved"
+    if yes + votes.count(None) < need:
+        return "rejected"
+    return None
+
+
+def _finish(ctx: Context, sub: Submission, approval: Approval, outcome: str, deciding: Seat | None) -> list[Event]:
+    now = ctx.now
+    approval.decided_at = now
+    if deciding is not None:
+        approval.acted_by = deciding.voted_by
+        approval.on_behalf_of = deciding.on_behalf_of
+        approval.comment = deciding.comment
+    if outcome == "approved":
+        approval.status = "auto" if deciding is not None and deciding.auto else "approved"
+        kind = "auto_approved" if approval.status == "auto" else "approved"
+        return [
+            _event(
+                sub,
+                kind,
+                now,
+                rule=approval.rule,
+                actor=approval.acted_by,
+                on_behalf_of=approval.on_behalf_of,
+                comment=approval.comment,
+            )
+        ]
+    approval.status = "rejected"
+    events = [
+        _event(
+            sub,
+            "rejected",
+            now,
+            rule=approval.rule,
+            actor=approval.acted_by,
+            on_behalf_of=approval.on_behalf_of,
+            comment=approval.comment,
+        )
+    ]
+    sub.status = "rejected"
+    sub.decided_at = now
+    sub.comment = approval.comment
+    events.extend(_revoke_open(ctx, sub, "the quote was rejected"))
+    events.append(
+        _event(sub, "quote_rejected", now, rule=approval.rule, actor=approval.acted_by, comment=approval.comment)
+    )
+    return events
+
+
+def _revoke_open(ctx: Context, sub: Submission, why: str) -> list[Event]:
+    events = []
+    for approval in sub.approvals:
+        if approval.open:
+            was = approval.status
+            approval.status = "revoked"
+            approval.decided_at = ctx.now
+            events.append(_event(sub, "revoked", ctx.now, rule=approval.rule, comment=why, detail={"was": was}))
+    return events
+
+
+def _auto_votes(ctx: Context, sub: Submission, approval: Approval) -> list[Event]:
+    """§3.4: an approval someone already gave in this submission counts here too."""
+    if approval.explicit or approval.status != "requested":
+        return []
+    for person in sub.approved_by:
+        for seat in can_act_for(ctx, sub, approval, person):
+            seat.vote, seat.voted_by, seat.voted_at, seat.auto = "approve", person, ctx.now, True
+            seat.on_behalf_of = None if seat.holder == person else seat.holder
+            outcome = _settle(approval)
+            if outcome is not None:
+                return _finish(ctx, sub, approval, outcome, seat)
+    return []
+
+
+def _advance(ctx: Context, sub: Submission) -> list[Event]:
+    """Open the lowest unsettled step of every chain, apply auto votes, until nothing moves."""
+    events: list[Event] = []
+    moved = True
+    while moved and sub.status == "pending":
+        moved = False
+        chains: dict[str, list[Approval]] = {}
+        for approval in sub.approvals:
+            chains.setdefault(approval.chain, []).append(approval)
+        for members in chains.values():
+            unsettled = [a for a in members if not a.settled]
+            if not unsettled:
+                continue
+            step = min(a.step for a in unsettled)
+            for approval in unsettled:
+                if approval.step == step and approval.status == "waiting":
+                    approval.status = "requested"
+                    approval.requested_at = ctx.now
+                    people = assignees(ctx, sub, approval)
+                    approval.notified = list(people)
+                    events.append(_event(sub, "requested", ctx.now, rule=approval.rule, people=tuple(people)))
+                    moved = True
+            for approval in unsettled:
+                if approval.step == step and approval.status == "requested":
+                    found = _auto_votes(ctx, sub, approval)
+                    if found:
+                        events.extend(found)
+                        moved = True
+                        if sub.status != "pending":
+                            return events
+    if sub.status == "pending" and all(a.settled for a in sub.approvals):
+        sub.status = "approved"
+        sub.decided_at = ctx.now
+        events.append(_event(sub, "quote_approved", ctx.now, actor=None))
+    return events
+
+
+# ---------------------------------------------------------------- commands
+
+
+def _requested(sub: Submission, rule: str) -> Approval:
+    if sub.status != "pending":
+        raise StaleRequest(f"{sub.ref} is no longer pending (it is {sub.status}): nothing was changed")
+    approval = sub.approval(rule)
+    if approval.status != "requested":
+        if approval.status == "waiting":
+            raise StaleRequest(
+                f"the approval for {rule} on {sub.quote_id} is not requested yet "
+                f"(step {approval.step} of the {approval.chain} chain waits for earlier steps)"
+            )
+        who = f" by {approval.acted_by}" if approval.acted_by else ""
+        raise StaleRequest(f"the approval for {rule} on {sub.quote_id} was already {approval.status}{who}")
+    return approval
+
+
+def decide(
+    ctx: Context, sub: Submission, rule: str, person: str, verdict: str, comment: str | None = None
+) -> list[Event]:
+    """An assignee (or one standing in for them) approves or rejects (§3.2, §3.5, §3.9)."""
+    if verdict not in ("approve", "reject"):
+        raise GreenlightError(f"unknown decision {verdict!r}: approve or reject")
+    comment = (comment or "").strip() or None
+    if verdict == "reject" and not comment:
+        raise NotAllowed("a rejection needs a reason: say what would make the deal acceptable")
+    approval = _requested(sub, rule)
+    if person == sub.owner:
+        raise NotAllowed(f"{person} owns {sub.quote_id} and cannot decide its approvals")
+    seats = can_act_for(ctx, sub, approval, person)
+    escalated = person in approval.escalated_to
+    if not seats and not escalated:
+        if any(s.voted_by == person for s in approval.seats):
+            raise StaleRequest(f"{person} already voted on {rule} for {sub.quote_id}")
+        raise NotAllowed(f"{person} is not an approver of {rule} on {sub.quote_id}")
+    now = ctx.now
+    events: list[Event] = []
+    if escalated and not seats:
+        seats = [s for s in approval.seats if s.vote is None]
+        behalf: str | None = None
+        for seat in seats:
+            seat.vote, seat.voted_by, seat.voted_at, seat.comment = verdict, person, now, comment
+            seat.on_behalf_of = behalf
+        deciding = seats[0] if seats else Seat(member=person, holder=person, voted_by=person)
+        deciding.comment = comment
+        events.extend(_finish(ctx, sub, approval, "approved" if verdict == "approve" else "rejected", deciding))
+    else:
+        outcome = None
+        deciding = None
+        for seat in seats:
+            seat.vote, seat.voted_by, seat.voted_at, seat.comment = verdict, person, now, comment
+            seat.on_behalf_of = None if seat.holder == person else seat.holder
+            outcome = _settle(approval)
+            if outcome is not None:
+                deciding = seat
+                break
+        if outcome is None:
+            events.append(
+                _event(
+                    sub,
+                    "voted",
+                    now,
+                    rule=rule,
+                    actor=person,
+                    on_behalf_of=seats[0].on_behalf_of,
+                    comment=comment,
+                    detail={"vote": verdict},
+                )
+            )
+        else:
+            events.extend(_finish(ctx, sub, approval, outcome, deciding))
+    if verdict == "approve" and person not in sub.approved_by:
+        sub.approved_by.append(person)
+    if sub.status == "pending":
+        for other in sub.approvals:
+            if other is not approval and other.status == "requested":
+                events.extend(_auto_votes(ctx, sub, other))
+                if sub.status != "pending":
+                    break
+        events.extend(_advance(ctx, sub))
+    return events
+
+
+def recall(ctx: Context, sub: Submission, by: str, quote_changed: bool = False) -> list[Event]:
+    """The owner withdraws a pending submission (§3.6), or a new quote version does (§3.7)."""
+    if sub.status != "pending":
+        raise StaleRequest(f"{sub.ref} is {sub.status}, not pending: there is nothing to recall")
+    if not quote_changed and by != sub.owner:
+        raise NotAllowed(f"only the quote owner ({sub.owner}) can recall {sub.quote_id}")
+    why = "the quote changed" if quote_changed else "the owner recalled the quote"
+    events = _revoke_open(ctx, sub, why)
+    sub.status = "recalled"
+    sub.decided_at = ctx.now
+    sub.comment = why
+    kind = "quote_changed" if quote_changed else "recalled"
+    events.append(_event(sub, kind, ctx.now, actor=None if quote_changed else by, comment=why))
+    return events
+
+
+def reassign(
+    ctx: Context, sub: Submission, rule: str, giver: str, receiver: str, comment: str | None = None
+) -> list[Event]:
+    """An assignee hands their part of one approval to someone else (§3.10)."""
+    approval = _requested(sub, rule)
+    policy = ctx.policy
+    if receiver not in policy.people:
+        raise NotFound(f"{receiver!r} is not in the policy's people")
+    if receiver == sub.owner:
+        raise NotAllowed(f"{receiver} owns {sub.quote_id} and cannot approve it")
+    seats = can_act_for(ctx, sub, approval, giver)
+    if not seats:
+        raise NotAllowed(f"{giver} is not an assignee of {rule} on {sub.quote_id}")
+    if is_assignee(ctx, sub, approval, receiver):
+        raise Conflict(f"{receiver} is already an assignee of {rule} on {sub.quote_id}")
+    for seat in seats:
+        seat.holder = receiver
+    people = assignees(ctx, sub, approval)
+    approval.notified = list(people)
+    events = [
+        _event(
+            sub,
+            "reassigned",
+            ctx.now,
+            rule=rule,
+            actor=giver,
+            comment=comment,
+            people=(receiver,),
+            detail={"from": giver, "to": receiver},
+        )
+    ]
+    events.extend(_auto_votes(ctx, sub, approval))
+    if sub.status == "pending":
+        events.extend(_advance(ctx, sub))
+    return events
+
+
+def replace(ctx: Context, sub: Submission, old: str, new: str, by: str) -> list[Event]:
+    """Move `old`'s places in this submission's open approvals to `new` (§3.10)."""
+    events: list[Event] = []
+    if sub.status != "pending":
+        return events
+    for approval in sub.approvals:
+        if not approval.open:
+            continue
+        touched = False
+        for seat in list(approval.seats):
+            if seat.holder == old and seat.vote is None:
+                touched = True
+                if new == sub.owner:
+                    approval.seats.remove(seat)
+                else:
+                    seat.holder = new
+        if old in approval.escalated_to:
+            touched = True
+            swapped = [new if p == old else p for p in approval.escalated_to]
+            approval.escalated_to = [p for i, p in enumerate(swapped) if p != sub.owner and p not in swapped[:i]]
+        if not touched:
+            continue
+        if not approval.seats:
+            quote = Quote(sub.snapshot)
+            resolved = resolve(ctx, ctx.policy.fallback_approver, quote, approval.rule)
+            approval.seats = [Seat(member=p, holder=p) for p in resolved.members]
+            approval.mode, approval.quorum, approval.fallback = resolved.mode, resolved.quorum, True
+        if approval.status == "requested":
+            approval.notified = assignees(ctx, sub, approval)
+        events.append(
+            _event(
+                sub, "replaced", ctx.now, rule=approval.rule, actor=by, people=(new,), detail={"old": old, "new": new}
+            )
+        )
+    if events:
+        for approval in sub.approvals:
+            events.extend(_auto_votes(ctx, sub, approval))
+        events.extend(_advance(ctx, sub))
+    return events
+
+
+def tick(ctx: Context, sub: Submission) -> list[Event]:
+    """Time-driven work (§3.9, §3.11): delegates added as windows open, reminders, escalations."""
+    if sub.status != "pending":
+        return []
+    now = ctx.now
+    events: list[Event] = []
+    rules = {r.name: r for r in ctx.policy.rules}
+    for approval in sub.approvals:
+        if approval.status != "requested" or approval.requested_at is None:
+            continue
+        fresh = [p for p in assignees(ctx, sub, approval) if p not in approval.notified]
+        if fresh:
+            approval.notified.extend(fresh)
+            events.append(_event(sub, "delegate_added", now, rule=approval.rule, people=tuple(fresh)))
+        rule = rules.get(approval.rule)
+        if rule is None:
+            continue
+        remind = rule.remind_delay
+        if remind is not None and not approval.reminded and now >= approval.requested_at + remind:
+            approval.reminded = True
+            waiting = [p for p in assignees(ctx, sub, approval) if not _voted(approval, p)]
+            events.append(_event(sub, "reminded", now, rule=approval.rule, people=tuple(waiting)))
+        escalate = rule.escalate_delay
+        if (
+            escalate is not None
+            and not approval.escalated
+            and rule.escalate_to
+            and now >= approval.requested_at + escalate
+        ):
+            approval.escalated = True
+            quote = Quote(sub.snapshot)
+            resolved = resolve(ctx, rule.escalate_to, quote, rule.name)
+            added = [p for p in resolved.members if p not in assignees(ctx, sub, approval)]
+            approval.escalated_to.extend(added)
+            approval.notified.extend(added)
+            events.append(
+                _event(sub, "escalated", now, rule=approval.rule, people=tuple(added), detail={"to": rule.escalate_to})
+            )
+    return events
+
+
+def _voted(approval: Approval, person: str) -> bool:
+    return any(s.voted_by == person for s in approval.seats)
+
+
+def next_due(sub: Submission, policy: Policy) -> dt.datetime | None:
+    """The next instant at which `tick` has timed work for this submission (reminder/escalation)."""
+    if sub.status != "pending":
+        return None
+    rules = {r.name: r for r in policy.rules}
+    moments = []
+    for approval in sub.approvals:
+        rule = rules.get(approval.rule)
+        if approval.status != "requested" or approval.requested_at is None or rule is None:
+            continue
+        if rule.remind_delay is not None and not approval.reminded:
+            moments.append(approval.requested_at + rule.remind_delay)
+        if rule.escalate_delay is not None and not approval.escalated:
+            moments.append(approval.requested_at + rule.escalate_delay)
+    return min(moments) if moments else None

@@ -1,0 +1,145 @@
+"""The `when` logic of a rule: `all`, `any`, or an expression over 1-based condition indexes.
+
+Expressions use `and`, `or`, `not` and parentheses, with the usual precedence (not > and > or).
+They are parsed by a small recursive-descent parser into a tree of tuples; nothing is evaluated
+as Python.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+Node = tuple  # ("ref", n) | ("not", node) | ("and", a, b) | ("or", a, b)
+
+_TOKEN = re.compile(r"\s*(?:(\d+)|(\()|(\))|([A-Za-z_]+)|(\S))")
+
+
+class LogicError(ValueError):
+    """A `when` expression that cannot be read."""
+
+
+def _tokens(text: str) -> list[str]:
+    out: list[str] = []
+    position = 0
+    while position < len(text):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            break
+        number, opening, closing, word, other = match.groups()
+        if other is not None:
+            raise LogicError(f"unexpected character {other!r} in when expression {text!r}")
+        if word is not None:
+            word = word.lower()
+            if word not in ("and", "or", "not"):
+                raise LogicError(
+                    f"unknown word {word!r} in when expression {text!r}: use condition numbers "
+                    "with and, or, not and parentheses"
+                )
+        out.append(number or opening or closing or word)
+        position = match.end()
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.tokens = _tokens(text)
+        self.at = 0
+
+    def peek(self) -> str | None:
+        return self.tokens[self.at] if self.at < len(self.tokens) else None
+
+    def take(self) -> str:
+        token = self.peek()
+        if token is None:
+            raise LogicError(f"when expression {self.text!r} ends too early")
+        self.at += 1
+        return token
+
+    def parse(self) -> Node:
+        if not self.tokens:
+            raise LogicError("when expression is empty")
+        node = self.either()
+        if self.peek() is not None:
+            raise LogicError(f"unexpected {self.peek()!r} in when expression {self.text!r}")
+        return node
+
+    def either(self) -> Node:
+        node = self.both()
+        while self.peek() == "or":
+            self.take()
+            node = ("or", node, self.both())
+        return node
+
+    def both(self) -> Node:
+        node = self.negation()
+        while self.peek() == "and":
+            self.take()
+            node = ("and", node, self.negation())
+        return node
+
+    def negation(self) -> Node:
+        if self.peek() == "not":
+            self.take()
+            return ("not", self.negation())
+        return self.atom()
+
+    def atom(self) -> Node:
+        token = self.take()
+        if token == "(":
+            node = self.either()
+            if self.take() != ")":
+                raise LogicError(f"missing ')' in when expression {self.text!r}")
+            return node
+        if token.isdigit():
+            return ("ref", int(token))
+        raise LogicError(f"unexpected {token!r} in when expression {self.text!r}")
+
+
+def parse(when: str, count: int) -> Node:
+    """Parse `all`, `any` or an expression for a rule with `count` conditions."""
+    keyword = when.strip().lower()
+    if keyword == "all":
+        return _fold("and", count)
+    if keyword == "any":
+        return _fold("or", count)
+    node = _Parser(when).parse()
+    for index in references(node):
+        if not 1 <= index <= count:
+            raise LogicError(
+                f"when expression {when!r} names condition {index}, but the rule has "
+                f"{count} condition{'s' if count != 1 else ''}"
+            )
+    return node
+
+
+def _fold(op: str, count: int) -> Node:
+    if count == 0:
+        return ("const", op == "and")
+    node: Node = ("ref", 1)
+    for index in range(2, count + 1):
+        node = (op, node, ("ref", index))
+    return node
+
+
+def references(node: Node) -> list[int]:
+    kind = node[0]
+    if kind == "ref":
+        return [node[1]]
+    if kind == "const":
+        return []
+    return [index for child in node[1:] for index in references(child)]
+
+
+def evaluate(node: Node, truth: Callable[[int], bool]) -> bool:
+    kind = node[0]
+    if kind == "ref":
+        return truth(node[1])
+    if kind == "const":
+        return bool(node[1])
+    if kind == "not":
+        return not evaluate(node[1], truth)
+    if kind == "and":
+        return evaluate(node[1], truth) and evaluate(node[2], truth)
+    return evaluate(node[1], truth) or evaluate(node[2], truth)

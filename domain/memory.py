@@ -1,0 +1,100 @@
+"""An in-memory store: the scenario runner's default, and the reference the database matches.
+
+Every read hands out a copy and every write stores one, so a command that fails half-way
+changes nothing, exactly as a rolled-back transaction would.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from .approvals import Delegation, Directory, Event, Submission
+from .quote import Quote
+
+
+class MemoryStore:
+    def __init__(self) -> None:
+        self.quotes: dict[str, Quote] = {}
+        self.subs: dict[str, list[Submission]] = {}
+        self.delegations: list[Delegation] = []
+        self.replacements: dict[str, str] = {}
+        self.events: list[Event] = []
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[MemoryTx]:
+        tx = MemoryTx(self)
+        yield tx
+        tx.commit()
+
+
+class MemoryTx:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.writes: list = []
+        self.replacements: dict[str, str] = {}
+
+    def commit(self) -> None:
+        for write in self.writes:
+            write()
+
+    async def quote(self, quote_id: str) -> Quote | None:
+        return self.store.quotes.get(quote_id)
+
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> None:
+        self.writes.append(lambda: self.store.quotes.__setitem__(quote.id, quote))
+
+    async def submissions(self, quote_id: str) -> list[Submission]:
+        return copy.deepcopy(self.store.subs.get(quote_id, []))
+
+    async def pending(self) -> list[Submission]:
+        return [copy.deepcopy(subs[-1]) for subs in self.store.subs.values() if subs and subs[-1].status == "pending"]
+
+    async def add_submission(self, sub: Submission) -> None:
+        frozen = copy.deepcopy(sub)
+        self.writes.append(lambda: self.store.subs.setdefault(sub.quote_id, []).append(frozen))
+
+    async def update_submission(self, sub: Submission, expected_revision: int) -> bool:
+        subs = self.store.subs.get(sub.quote_id, [])
+        index = sub.number - 1
+        if index >= len(subs) or subs[index].revision != expected_revision:
+            return False
+        frozen = copy.deepcopy(sub)
+        self.writes.append(lambda: subs.__setitem__(index, frozen))
+        return True
+
+    async def directory(self) -> Directory:
+        replacements = {k: v for k, v in self.store.replacements.items() if k not in self.replacements}
+        for old, new in self.replacements.items():
+            replacements.pop(new, None)
+            replacements[old] = new
+        return Directory(copy.deepcopy(self.store.delegations), replacements)
+
+    async def add_delegation(self, delegation: Delegation) -> Delegation:
+        delegation.id = len(self.store.delegations) + 1
+        self.writes.append(lambda: self.store.delegations.append(delegation))
+        return delegation
+
+    async def end_delegations(self, delegator: str, today: dt.date) -> int:
+        ended = [d for d in self.store.delegations if d.delegator == delegator and d.end >= today]
+
+        def apply() -> None:
+            for d in ended:
+                d.end = today - dt.timedelta(days=1)
+
+        self.writes.append(apply)
+        return len(ended)
+
+    async def set_replacement(self, old: str, new: str) -> None:
+        self.replacements[old] = new
+
+        def apply() -> None:
+            self.store.replacements.pop(new, None)
+            self.store.replacements[old] = new
+
+        self.writes.append(apply)
+
+    async def record(self, events: list[Event]) -> None:
+        self.writes.append(lambda: self.store.events.extend(events))

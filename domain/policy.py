@@ -1,0 +1,498 @@
+"""The approval policy: what an admin writes (policy-v1 §1), validated into typed objects.
+
+`load_policy(text, source)` returns a `Policy` or raises `PolicyError` listing every problem at
+once, each with its file, line and path. Sections are validated piece by piece so that one bad
+rule does not hide the problems of the next.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path as FilePath
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from . import logic
+from .errors import PolicyError, Problem
+from .sourcemap import SourceMap, load_yaml
+from .values import OPERATORS, ORDERED
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
+_UNITS = {"m": 60, "h": 3600, "d": 86400}
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+def parse_duration(text: str) -> dt.timedelta:
+    match = _DURATION.match(str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a duration: write a whole number and m, h or d (30m, 4h, 2d)")
+    return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
+
+
+def _zone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"{name!r} is not a time zone name (e.g. America/New_York)") from None
+    return name
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Person(Strict):
+    slack: str | None = None
+    email: str | None = None
+    manager: str | None = None
+    timezone: str | None = None
+    name: str | None = None
+
+    _zone = field_validator("timezone")(lambda cls, v: v if v is None else _zone(v))
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^[^@\s]+@[^@\s]+$", value):
+            raise ValueError(f"{value!r} is not an email address")
+        return value
+
+
+class Quorum(Strict):
+    quorum: int = Field(ge=1)
+
+
+class Approver(Strict):
+    user: str | None = None
+    group: list[str] | None = None
+    mode: Literal["any", "all"] | Quorum | None = None
+    field: str | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> Approver:
+        kinds = [k for k in ("user", "group", "field") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError("an approver needs exactly one of user:, group: or field:")
+        if self.group is not None:
+            if not self.group:
+                raise ValueError("a group needs at least one member")
+            if self.mode is None:
+                raise ValueError("a group needs mode: any, all or {quorum: N}")
+            if len(set(self.group)) != len(self.group):
+                raise ValueError("a group lists the same person twice")
+            if isinstance(self.mode, Quorum) and self.mode.quorum > len(self.group):
+                raise ValueError(
+                    f"quorum {self.mode.quorum} is larger than the group "
+                    f"({len(self.group)} {'person' if len(self.group) == 1 else 'people'})"
+                )
+        elif self.mode is not None:
+            raise ValueError("mode: only applies to a group")
+        return self
+
+    @property
+    def kind(self) -> str:
+        return "user" if self.user else "group" if self.group else "field"
+
+    @property
+    def quorum(self) -> int | None:
+        return self.mode.quorum if isinstance(self.mode, Quorum) else None
+
+
+class Filter(Strict):
+    field: str
+    op: str
+    value: Any = None
+
+    @field_validator("op")
+    @classmethod
+    def _op(cls, op: str) -> str:
+        return _check_op(op)
+
+
+def _check_op(op: str) -> str:
+    if op not in OPERATORS:
+        raise ValueError(f"unknown operator {op!r}: use one of {', '.join(OPERATORS)}")
+    return op
+
+
+class DiscountOf(Strict):
+    list: str = "list_total"
+    net: str = "net_total"
+
+
+class Variable(Strict):
+    aggregate: Literal["sum", "min", "max", "avg", "count"] | None = None
+    field: str | None = None
+    discount: DiscountOf | None = None
+    where: list[Filter] = []
+    label: str | None = None
+
+    @model_validator(mode="after")
+    def _shape(self) -> Variable:
+        if (self.aggregate is None) == (self.discount is None):
+            raise ValueError("a variable needs either aggregate: (with field:) or discount:")
+        if self.aggregate and self.aggregate != "count" and not self.field:
+            raise ValueError(f"aggregate {self.aggregate} needs field: (the line field to add up)")
+        return self
+
+
+class Condition(Strict):
+    field: str | None = None
+    variable: str | None = None
+    op: str
+    value: Any = None
+    other_field: str | None = None
+    other_variable: str | None = None
+    smart: bool = False
+    label: str | None = None
+
+    @field_validator("op")
+    @classmethod
+    def _op(cls, op: str) -> str:
+        return _check_op(op)
+
+    @model_validator(mode="after")
+    def _shape(self) -> Condition:
+        if (self.field is None) == (self.variable is None):
+            raise ValueError("a condition tests exactly one of field: or variable:")
+        sides = [s for s in ("value", "other_field", "other_variable") if s in self.model_fields_set]
+        if len(sides) != 1:
+            raise ValueError("a condition compares against exactly one of value:, other_field: or other_variable:")
+        if "value" in self.model_fields_set:
+            if self.value is None:
+                raise ValueError("value: is empty")
+            if self.op in ("in", "not_in") and not isinstance(self.value, list):
+                raise ValueError(f"{self.op} needs a list of values, e.g. [Net 60, Net 90]")
+            if self.op in ORDERED and isinstance(self.value, list | dict):
+                raise ValueError(f"{self.op} compares with one value, not a list")
+        return self
+
+    @property
+    def subject(self) -> str:
+        return self.label or (self.field or self.variable or "").replace("_", " ")
+
+
+class Effective(Strict):
+    start: dt.date | None = Field(default=None, alias="from")
+    end: dt.date | None = Field(default=None, alias="to")
+
+    @model_validator(mode="after")
+    def _order(self) -> Effective:
+        if self.start and self.end and self.start > self.end:
+            raise ValueError(f"from ({self.start}) is after to ({self.end})")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+
+class Rule(Strict):
+    name: str = Field(min_length=1)
+    chain: str = "default"
+    step: int = Field(default=1, ge=1)
+    approver: str
+    conditions: list[Condition] = []
+    when: str = "all"
+    explicit: bool = False
+    remind_after: str | None = None
+    escalate_after: str | None = None
+    escalate_to: str | None = None
+    effective: Effective | None = None
+    description: str | None = None
+
+    @field_validator("remind_after", "escalate_after")
+    @classmethod
+    def _duration(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> Rule:
+        logic.parse(self.when, len(self.conditions))
+        if (self.escalate_after is None) != (self.escalate_to is None):
+            raise ValueError("escalate_after: and escalate_to: go together")
+        return self
+
+    @property
+    def logic(self) -> logic.Node:
+        return logic.parse(self.when, len(self.conditions))
+
+    @property
+    def remind_delay(self) -> dt.timedelta | None:
+        return parse_duration(self.remind_after) if self.remind_after else None
+
+    @property
+    def escalate_delay(self) -> dt.timedelta | None:
+        return parse_duration(self.escalate_after) if self.escalate_after else None
+
+
+class Orders(Strict):
+    order_by: list[str] = ["delivery_date", "ship_to"]
+    release_time: str = "06:00"
+    generate: Literal["button", "auto"] = "button"
+
+    @field_validator("release_time", mode="before")
+    @classmethod
+    def _time(cls, value: Any) -> str:
+        if not isinstance(value, str) or not _TIME.match(value):
+            raise ValueError(f'{value!r} is not a time of day: write it quoted, like "06:00"')
+        return value
+
+
+class Policy(Strict):
+    version: Literal[1] = 1
+    timezone: str = "UTC"
+    admins: list[str] = []
+    fallback_approver: str
+    people: dict[str, Person] = {}
+    approvers: dict[str, Approver] = {}
+    variables: dict[str, Variable] = {}
+    rules: list[Rule] = []
+    orders: Orders = Orders()
+
+    _zone = field_validator("timezone")(lambda cls, v: _zone(v))
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def person_zone(self, key: str) -> ZoneInfo:
+        person = self.people.get(key)
+        return ZoneInfo(person.timezone) if person and person.timezone else self.zone
+
+    def rule(self, name: str) -> Rule | None:
+        return next((r for r in self.rules if r.name == name), None)
+
+    def approver(self, name: str) -> Approver | None:
+        """An approver definition by name; a people key stands for a one-person approver."""
+        if name in self.approvers:
+            return self.approvers[name]
+        if name in self.people:
+            return Approver(user=name)
+        return None
+
+    def person_for(self, handle: str) -> str | None:
+        """The people key for a key or a Slack user id."""
+        if handle in self.people:
+            return handle
+        return next((k for k, p in self.people.items() if p.slack == handle), None)
+
+
+_SECTIONS = {
+    "people": Person,
+    "approvers": Approver,
+    "variables": Variable,
+}
+_TOP = set(Policy.model_fields)
+
+
+def _describe(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        return f"unknown key {error['loc'][-1]!r}"
+    if kind == "missing":
+        return f"missing required key {error['loc'][-1]!r}"
+    message = str(error["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix) :]
+    return message
+
+
+def _validate(model: type[BaseModel], data: Any, path: tuple, where: SourceMap, problems: list[Problem]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        for item in error.errors():
+            loc = tuple(p for p in item["loc"] if not (isinstance(p, str) and "[" in p))
+            if loc and loc[-1] in ("function-after", "literal['any','all']", "Quorum"):
+                loc = loc[:-1]
+            problems.append(where.problem((*path, *loc), _describe(item)))
+        return None
+
+
+def load_policy(text: str, source: str = "policy.yaml") -> Policy:
+    data, where, problems = load_yaml(text, source)
+    if data is None and not problems:
+        problems.append(Problem(source, "the policy file is empty"))
+    if problems and data is None:
+        raise PolicyError(problems, source)
+    if not isinstance(data, dict):
+        raise PolicyError([Problem(source, "a policy is a YAML mapping (version:, people:, rules: ...)")])
+    return _build(data, where, problems)
+
+
+def read_policy(path: str | FilePath) -> Policy:
+    file = FilePath(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise PolicyError([Problem(str(path), f"cannot read the policy file: {error.strerror}")]) from None
+    return load_policy(text, str(path))
+
+
+def _build(data: dict, where: SourceMap, problems: list[Problem]) -> Policy:
+    for key in data:
+        if key not in _TOP:
+            problems.append(where.problem((key,), f"unknown section {key!r}"))
+    clean: dict[str, Any] = {k: v for k, v in data.items() if k in _TOP}
+    for section, model in _SECTIONS.items():
+        raw = data.get(section) or {}
+        if not isinstance(raw, dict):
+            problems.append(where.problem((section,), f"{section}: must be a mapping of names"))
+            clean[section] = {}
+            continue
+        parsed = {}
+        for name, item in raw.items():
+            value = _validate(model, item if item is not None else {}, (section, name), where, problems)
+            if value is not None:
+                parsed[str(name)] = value
+        clean[section] = parsed
+    raw_rules = data.get("rules") or []
+    if not isinstance(raw_rules, list):
+        problems.append(where.problem(("rules",), "rules: must be a list"))
+        raw_rules = []
+    rules = []
+    for index, item in enumerate(raw_rules):
+        rule = _validate(Rule, item, ("rules", index), where, problems)
+        if rule is not None:
+            rules.append((index, rule))
+        elif isinstance(item, dict) and isinstance(item.get("conditions", []), list):
+            try:
+                logic.parse(str(item.get("when", "all")), len(item.get("conditions", [])))
+            except logic.LogicError as error:
+                problems.append(where.problem(("rules", index, "when"), str(error)))
+    clean["rules"] = [rule for _, rule in rules]
+    if "fallback_approver" not in data:
+        problems.append(
+            where.problem(
+                (),
+                (
+                    "fallback_approver: is missing: name the approver who takes an approval that resolves "
+                    "to nobody eligible (for example the owner's own manager approval)"
+                ),
+            )
+        )
+        clean["fallback_approver"] = ""
+    try:
+        policy = Policy.model_validate(clean)
+    except ValidationError as error:
+        for item in error.errors():
+            problems.append(where.problem(tuple(item["loc"]), _describe(item)))
+            clean.pop(item["loc"][0], None)
+        clean.setdefault("fallback_approver", "")
+        try:
+            policy = Policy.model_validate(clean)
+        except ValidationError:
+            raise PolicyError(problems, where.source) from None
+    declared = set(data.get("approvers") or {}) if isinstance(data.get("approvers"), dict) else set()
+    problems.extend(_cross_check(policy, rules, where, declared))
+    if problems:
+        raise PolicyError(sorted(problems, key=_line_of), where.source)
+    return policy
+
+
+def _line_of(problem: Problem) -> int:
+    _, _, line = problem.where.rpartition(":")
+    return int(line) if line.isdigit() else 0
+
+
+def _cross_check(policy: Policy, rules: list[tuple[int, Rule]], where: SourceMap, declared: set[str]) -> list[Problem]:
+    problems: list[Problem] = []
+
+    def known(name: str) -> bool:
+        return name in declared or policy.approver(name) is not None
+
+    people = policy.people
+
+    def person(path: tuple, key: str, role: str) -> None:
+        if key not in people:
+            problems.append(where.problem(path, f"{role} {key!r} is not in people:"))
+
+    for index, key in enumerate(policy.admins):
+        person(("admins", index), key, "admin")
+    for key, entry in people.items():
+        if entry.manager is not None:
+            person(("people", key, "manager"), entry.manager, "manager")
+    for name, approver in policy.approvers.items():
+        if approver.user is not None:
+            person(("approvers", name, "user"), approver.user, "user")
+        for index, member in enumerate(approver.group or []):
+            person(("approvers", name, "group", index), member, "group member")
+    if policy.fallback_approver and not known(policy.fallback_approver):
+        problems.append(
+            where.problem(("fallback_approver",), (f"{policy.fallback_approver!r} is neither an approver nor a person"))
+        )
+    fallback = policy.approvers.get(policy.fallback_approver)
+    if fallback is not None and fallback.field is not None:
+        problems.append(
+            where.problem(
+                ("fallback_approver",),
+                (
+                    "the fallback approver must name people (user: or group:), not a quote field, "
+                    "since it is used exactly when a field resolves to nobody"
+                ),
+            )
+        )
+    problems.extend(_manager_cycles(policy, where))
+    for name, variable in policy.variables.items():
+        for index, flt in enumerate(variable.where):
+            if flt.op in ("in", "not_in") and not isinstance(flt.value, list):
+                problems.append(
+                    where.problem(("variables", name, "where", index, "value"), (f"{flt.op} needs a list of values"))
+                )
+    seen: dict[str, int] = {}
+    for index, rule in rules:
+        path = ("rules", index)
+        if rule.name in seen:
+            problems.append(
+                where.problem(
+                    (*path, "name"),
+                    (f"rule name {rule.name!r} is already used by rules[{seen[rule.name]}]; names must be unique"),
+                )
+            )
+        seen.setdefault(rule.name, index)
+        if not known(rule.approver):
+            problems.append(
+                where.problem(
+                    (*path, "approver"),
+                    (f"unknown approver {rule.approver!r}: define it under approvers: or name a person"),
+                )
+            )
+        if rule.escalate_to is not None and not known(rule.escalate_to):
+            problems.append(
+                where.problem((*path, "escalate_to"), (f"unknown approver {rule.escalate_to!r} to escalate to"))
+            )
+        for number, condition in enumerate(rule.conditions):
+            for key in ("variable", "other_variable"):
+                name = getattr(condition, key)
+                if name is not None and name not in policy.variables:
+                    problems.append(
+                        where.problem(
+                            (*path, "conditions", number, key),
+                            (f"unknown variable {name!r}: define it under variables:"),
+                        )
+                    )
+    return problems
+
+
+def _manager_cycles(policy: Policy, where: SourceMap) -> list[Problem]:
+    problems = []
+    reported: set[str] = set()
+    for start in policy.people:
+        trail: list[str] = []
+        key: str | None = start
+        while key is not None and key in policy.people and key not in trail:
+            trail.append(key)
+            key = policy.people[key].manager
+        if key is not None and key in trail:
+            loop = trail[trail.index(key) :]
+            if not reported & set(loop):
+                reported |= set(loop)
+                chain = " → ".join([*loop, key])
+                problems.append(where.problem(("people", loop[0], "manager"), (f"managers form a cycle: {chain}")))
+    return problems

@@ -1,0 +1,175 @@
+"""Quotes as a CRM sends them (policy-v1 §2), validated with every problem named by JSON path.
+
+A quote keeps every attribute it arrives with (any of them may be tested by a rule); the ones
+Greenlight itself relies on are checked here.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import Problem, QuoteError
+from .sourcemap import format_path, load_json, plain
+from .values import as_number, looks_like_date
+
+MAX_LINES = 5000
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A validated quote: its data as received, and what Greenlight reads from it."""
+
+    data: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return str(self.data["id"])
+
+    @property
+    def version(self) -> int:
+        return int(self.data["version"])
+
+    @property
+    def owner(self) -> str:
+        return str(self.data["owner"])
+
+    @property
+    def lines(self) -> list[dict[str, Any]]:
+        return self.data.get("lines") or []
+
+    @property
+    def account(self) -> dict[str, Any]:
+        account = self.data.get("account")
+        return account if isinstance(account, dict) else {}
+
+    @property
+    def customer(self) -> str:
+        return str(self.account.get("name") or self.account.get("id") or "")
+
+    @property
+    def currency(self) -> str:
+        return str(self.data.get("currency") or "USD")
+
+    @property
+    def content_hash(self) -> str:
+        return content_hash(self.data)
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _where(path: tuple) -> str:
+    return "$" + ("." if path and isinstance(path[0], str) else "") + format_path(path)
+
+
+def quote_problems(data: Any) -> list[Problem]:
+    """Every problem with a quote document, each located by JSON path ($.lines[2].quantity)."""
+    if not isinstance(data, dict):
+        return [Problem("$", "a quote is a JSON object")]
+    problems: list[Problem] = []
+
+    def need(path: tuple, ok: bool, message: str) -> None:
+        if not ok:
+            problems.append(Problem(_where(path), message))
+
+    quote_id = data.get("id")
+    need(
+        ("id",),
+        isinstance(quote_id, str) and bool(quote_id.strip()) and len(quote_id) <= 64,
+        "id is required: a non-empty string of at most 64 characters (e.g. Q-1042)",
+    )
+    version = data.get("version")
+    need(
+        ("version",),
+        isinstance(version, int) and not isinstance(version, bool) and version >= 1,
+        "version is required: a whole number of 1 or more",
+    )
+    owner = data.get("owner")
+    need(
+        ("owner",), isinstance(owner, str) and bool(owner.strip()), "owner is required: a people key or a Slack user id"
+    )
+    currency = data.get("currency", "USD")
+    need(
+        ("currency",),
+        isinstance(currency, str) and len(currency) == 3 and currency.isalpha(),
+        "currency must be a three-letter code such as USD or EUR",
+    )
+    account = data.get("account")
+    if account is not None:
+        need(("account",), isinstance(account, dict), "account must be an object")
+        if isinstance(account, dict):
+            need(
+                ("account", "id"),
+                isinstance(account.get("id"), str) and bool(account.get("id")),
+                "account.id is required when account is given",
+            )
+    for key in ("start_date",):
+        if data.get(key) is not None:
+            need((key,), looks_like_date(data[key]), f"{key} must be an ISO date (YYYY-MM-DD)")
+    for key in ("net_total", "list_total", "discount_percent", "term_months"):
+        if data.get(key) is not None:
+            need((key,), _is_number(data[key]), f"{key} must be a number")
+    lines = data.get("lines", [])
+    if not isinstance(lines, list):
+        problems.append(Problem("$.lines", "lines must be a list"))
+        return problems
+    if len(lines) > MAX_LINES:
+        problems.append(Problem("$.lines", f"a quote has at most {MAX_LINES} lines ({len(lines)} sent)"))
+        return problems
+    seen: set[str] = set()
+    for index, line in enumerate(lines):
+        path = ("lines", index)
+        if not isinstance(line, dict):
+            problems.append(Problem(_where(path), "each line is an object"))
+            continue
+        line_id = line.get("id")
+        if not isinstance(line_id, str) or not line_id:
+            problems.append(Problem(_where((*path, "id")), "each line needs an id (a string)"))
+        elif line_id in seen:
+            problems.append(Problem(_where((*path, "id")), f"line id {line_id!r} is used twice"))
+        else:
+            seen.add(line_id)
+        for key in (
+            "quantity",
+            "list_price",
+            "net_price",
+            "net_total",
+            "list_total",
+            "discount_percent",
+            "term_months",
+        ):
+            if line.get(key) is not None and not _is_number(line[key]):
+                problems.append(Problem(_where((*path, key)), f"{key} must be a number"))
+        if line.get("delivery_date") is not None and not looks_like_date(line["delivery_date"]):
+            problems.append(Problem(_where((*path, "delivery_date")), "delivery_date must be an ISO date"))
+        if line.get("recurring") is not None and not isinstance(line["recurring"], bool):
+            problems.append(Problem(_where((*path, "recurring")), "recurring must be true or false"))
+    return problems
+
+
+def _is_number(value: Any) -> bool:
+    try:
+        as_number(value)
+    except Exception:
+        return False
+    return not isinstance(value, str)
+
+
+def parse_quote(data: Any, source: str = "quote") -> Quote:
+    data = plain(data)
+    problems = quote_problems(data)
+    if problems:
+        raise QuoteError(problems, source)
+    return Quote(data)
+
+
+def load_quote_text(text: str, source: str = "quote") -> Quote:
+    data, _, problems = load_json(text, source)
+    if problems:
+        raise QuoteError(problems, source)
+    return parse_quote(data, source)

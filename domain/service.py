@@ -1,0 +1,227 @@
+"""The approvals service: each command is one short transaction over a store.
+
+The domain functions decide; the service loads the aggregate, calls them with `now`, and saves
+the result with a compare-and-set on the submission's revision, recording the events (audit
+trail and outbox) in the same transaction. The in-memory store (`domain.memory`) and the
+database store implement the same `Store` protocol, so scenarios run identically on both.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from . import approvals as lifecycle
+from .approvals import Context, Delegation, Directory, Event, Submission
+from .errors import Conflict, NotAllowed, NotFound, StaleRequest
+from .policy import Policy
+from .quote import Quote
+from .rules import Evaluator
+
+
+class Tx(Protocol):
+    async def quote(self, quote_id: str) -> Quote | None: ...
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> None: ...
+    async def submissions(self, quote_id: str) -> list[Submission]: ...
+    async def pending(self) -> list[Submission]: ...
+    async def add_submission(self, sub: Submission) -> None: ...
+    async def update_submission(self, sub: Submission, expected_revision: int) -> bool: ...
+    async def directory(self) -> Directory: ...
+    async def add_delegation(self, delegation: Delegation) -> Delegation: ...
+    async def end_delegations(self, delegator: str, today: dt.date) -> int: ...
+    async def set_replacement(self, old: str, new: str) -> None: ...
+    async def record(self, events: list[Event]) -> None: ...
+
+
+class Store(Protocol):
+    def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
+
+
+@dataclass(frozen=True)
+class Received:
+    """What became of a quote sent by the CRM."""
+
+    quote: Quote
+    status: str  # stored | unchanged | recalled (a pending submission was withdrawn)
+    events: tuple[Event, ...] = ()
+
+
+class Approvals:
+    def __init__(self, policy: Policy, store: Store) -> None:
+        self.policy = policy
+        self.evaluator = Evaluator(policy)
+        self.store = store
+
+    def context(self, directory: Directory, now: dt.datetime) -> Context:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        return Context(self.policy, self.evaluator, directory, now)
+
+    async def _latest(self, tx: Tx, quote_id: str) -> Submission | None:
+        subs = await tx.submissions(quote_id)
+        return subs[-1] if subs else None
+
+    async def _save(self, tx: Tx, sub: Submission, events: list[Event]) -> None:
+        expected = sub.revision
+        sub.revision += 1
+        if not await tx.update_submission(sub, expected):
+            sub.revision = expected
+            raise StaleRequest(f"{sub.ref} changed while this was being decided: look again and retry")
+        await tx.record(events)
+
+    async def receive_quote(self, quote: Quote, now: dt.datetime) -> Received:
+        """Store a quote from the CRM; a newer version of a pending quote recalls it (§3.7)."""
+        async with self.store.transaction() as tx:
+            stored = await tx.quote(quote.id)
+            if stored is not None:
+                if quote.version < stored.version or (
+                    quote.version == stored.version and quote.content_hash != stored.content_hash
+                ):
+                    raise Conflict(f"{quote.id} version {quote.version} is stale: version {stored.version} is stored")
+                if quote.version == stored.version:
+                    return Received(stored, "unchanged")
+            await tx.save_quote(quote, now)
+            latest = await self._latest(tx, quote.id)
+            if latest is not None and latest.status == "pending":
+                ctx = self.context(await tx.directory(), now)
+                events = lifecycle.recall(ctx, latest, by="crm", quote_changed=True)
+                await self._save(tx, latest, events)
+                return Received(quote, "recalled", tuple(events))
+            return Received(quote, "stored")
+
+    async def submit(self, quote_id: str, by: str | None, now: dt.datetime) -> tuple[Submission, list[Event]]:
+        async with self.store.transaction() as tx:
+            quote = await tx.quote(quote_id)
+            if quote is None:
+                raise NotFound(f"no quote {quote_id} has been received from the CRM")
+            owner = lifecycle.owner_key(self.policy, quote)
+            if by is not None and by != owner:
+                raise NotAllowed(f"only the quote owner ({owner}) can submit {quote_id}")
+            subs = await tx.submissions(quote_id)
+            previous = subs[-1] if subs else None
+            if previous is not None and previous.status == "pending":
+                raise Conflict(f"{quote_id} is already pending approval ({previous.ref}): recall it first")
+            if previous is not None and previous.status == "approved" and previous.content_hash == quote.content_hash:
+                raise Conflict(f"{quote_id} version {quote.version} is already approved")
+            ctx = self.context(await tx.directory(), now)
+            sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
+            await tx.add_submission(sub)
+            await tx.record(events)
+            return sub, events
+
+    async def _on_pending(self, quote_id: str, now: dt.datetime, action: Any) -> list[Event]:
+        async with self.store.transaction() as tx:
+            sub = await self._latest(tx, quote_id)
+            if sub is None:
+                raise NotFound(f"{quote_id} has not been submitted")
+            ctx = self.context(await tx.directory(), now)
+            events = action(ctx, sub)
+            await self._save(tx, sub, events)
+            return events
+
+    async def decide(
+        self, quote_id: str, rule: str, person: str, verdict: str, now: dt.datetime, comment: str | None = None
+    ) -> list[Event]:
+        return await self._on_pending(
+            quote_id, now, lambda ctx, sub: lifecycle.decide(ctx, sub, rule, person, verdict, comment)
+        )
+
+    async def recall(self, quote_id: str, by: str, now: dt.datetime) -> list[Event]:
+        return await self._on_pending(quote_id, now, lambda ctx, sub: lifecycle.recall(ctx, sub, by))
+
+    async def reassign(
+        self, quote_id: str, rule: str, giver: str, receiver: str, now: dt.datetime, comment: str | None = None
+    ) -> list[Event]:
+        return await self._on_pending(
+            quote_id, now, lambda ctx, sub: lifecycle.reassign(ctx, sub, rule, giver, receiver, comment)
+        )
+
+    async def replace(self, old: str, new: str, by: str, now: dt.datetime) -> list[Event]:
+        """Admin replacement (§3.10): from now on NEW stands wherever OLD was, open requests too."""
+        if by not in self.policy.admins:
+            raise NotAllowed("only an admin can replace an approver")
+        for person in (old, new):
+            if person not in self.policy.people:
+                raise NotFound(f"{person!r} is not in the policy's people")
+        if old == new:
+            raise Conflict("replacing someone with themselves changes nothing")
+        async with self.store.transaction() as tx:
+            await tx.set_replacement(old, new)
+            directory = await tx.directory()
+            ctx = self.context(directory, now)
+            events: list[Event] = []
+            for sub in await tx.pending():
+                found = lifecycle.replace(ctx, sub, old, new, by)
+                if found:
+                    await self._save(tx, sub, found)
+                    events.extend(found)
+            return events
+
+    async def delegate(
+        self, delegator: str, delegate: str, start: dt.date, end: dt.date, by: str, now: dt.datetime
+    ) -> tuple[Delegation, list[Event]]:
+        """Set an out-of-office delegation; open requests gain the delegate once it is active."""
+        for person in (delegator, delegate):
+            if person not in self.policy.people:
+                raise NotFound(f"{person!r} is not in the policy's people")
+        if delegator == delegate:
+            raise Conflict("a person cannot delegate to themselves")
+        if end < start:
+            raise Conflict(f"the delegation ends ({end}) before it starts ({start})")
+        if by != delegator and by not in self.policy.admins:
+            raise NotAllowed("only an admin can set a delegation for someone else")
+        async with self.store.transaction() as tx:
+            delegation = await tx.add_delegation(Delegation(delegator, delegate, start, end, created_by=by))
+            await tx.record(
+                [
+                    Event(
+                        "delegation_set",
+                        now,
+                        "",
+                        0,
+                        0,
+                        actor=by,
+                        on_behalf_of=delegator,
+                        people=(delegate,),
+                        detail={"start": str(start), "end": str(end)},
+                    )
+                ]
+            )
+        return delegation, await self.tick(now)
+
+    async def end_delegation(self, delegator: str, by: str, now: dt.datetime) -> int:
+        if by != delegator and by not in self.policy.admins:
+            raise NotAllowed("only an admin can end someone else's delegation")
+        today = now.astimezone(self.policy.person_zone(delegator)).date()
+        async with self.store.transaction() as tx:
+            count = await tx.end_delegations(delegator, today)
+            await tx.record([Event("delegation_ended", now, "", 0, 0, actor=by, on_behalf_of=delegator)])
+            return count
+
+    async def tick(self, now: dt.datetime) -> list[Event]:
+        """Time-driven work for every pending submission (reminders, escalations, delegates)."""
+        events: list[Event] = []
+        async with self.store.transaction() as tx:
+            ctx = self.context(await tx.directory(), now)
+            for sub in await tx.pending():
+                found = lifecycle.tick(ctx, sub)
+                if found:
+                    await self._save(tx, sub, found)
+                    events.extend(found)
+        return events
+
+    async def latest(self, quote_id: str) -> Submission | None:
+        async with self.store.transaction() as tx:
+            return await self._latest(tx, quote_id)
+
+    async def directory(self) -> Directory:
+        async with self.store.transaction() as tx:
+            return await tx.directory()
+
+    async def preview(self, quote: Quote, now: dt.datetime) -> list[lifecycle.Planned]:
+        async with self.store.transaction() as tx:
+            previous = await self._latest(tx, quote.id)
+            ctx = self.context(await tx.directory(), now)
+        return lifecycle.plan(ctx, quote, previous)

@@ -1,0 +1,139 @@
+"""The `greenlight` command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from domain.approvals import Context, Directory
+from domain.errors import GreenlightError, InvalidInput
+from domain.policy import read_policy
+from domain.preview import build_preview
+from domain.quote import load_quote_text
+from domain.rules import Evaluator
+
+from . import render
+from .scenarios import run_files
+
+EXIT_FAILED = 1
+
+
+def _now(text: str | None) -> dt.datetime:
+    if not text:
+        return dt.datetime.now(dt.UTC)
+    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _problems(error: InvalidInput) -> str:
+    return "\n".join(str(p) for p in error.problems)
+
+
+def cmd_policy_check(args: argparse.Namespace) -> int:
+    policy = read_policy(args.file)
+    chains = {r.chain for r in policy.rules}
+    print(
+        f"{args.file}: valid · {len(policy.rules)} rules in {len(chains)} chains · "
+        f"{len(policy.approvers)} approvers · {len(policy.variables)} variables · {len(policy.people)} people"
+    )
+    return 0
+
+
+def _read_quote(path: str):
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise InvalidInput(f"cannot read the quote file: {error.strerror}", path) from None
+    return load_quote_text(text, path)
+
+
+def cmd_preview(args: argparse.Namespace) -> int:
+    policy = read_policy(args.policy)
+    quote = _read_quote(args.quote)
+    ctx = Context(policy, Evaluator(policy), Directory(), _now(args.at))
+    preview = build_preview(ctx, quote)
+    if args.format == "json":
+        print(json.dumps(preview.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        print(render.preview_text(preview))
+    return 0
+
+
+def cmd_policy_test(args: argparse.Namespace) -> int:
+    factory = None
+    if args.db:
+        from greenlight.dbstore import fresh_store_factory  # the database store comes with its extra
+
+        factory = fresh_store_factory(args.db)
+    results = asyncio.run(run_files(args.files, factory) if factory else run_files(args.files))
+    if args.format == "json":
+        print(json.dumps({"scenarios": [r.as_json() for r in results]}, indent=2, ensure_ascii=False))
+    else:
+        print(render.scenario_text(results, verbose=not args.quiet))
+    return 0 if all(r.passed for r in results) else EXIT_FAILED
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(
+        prog="greenlight",
+        description="Deal approvals and split orders for sales teams, in Slack.",
+        epilog="Run 'greenlight COMMAND --help' for the options of one command.",
+    )
+    commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    policy = commands.add_parser("policy", help="check a policy file or run its test scenarios")
+    policy_commands = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
+    check = policy_commands.add_parser(
+        "check",
+        help="validate a policy file and list every problem",
+        description="Validate a policy file; exits 0 only when it is valid.",
+    )
+    check.add_argument("file", help="the policy YAML file")
+    check.set_defaults(run=cmd_policy_check)
+    test = policy_commands.add_parser(
+        "test",
+        help="run scenario files against the policy they name",
+        description="Run scenario files (policy-v1 §4) on a fresh store each; exits 1 on any failed expectation.",
+    )
+    test.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+    test.add_argument("--format", choices=("text", "json"), default="text")
+    test.add_argument("--quiet", action="store_true", help="print only failures and the summary")
+    test.add_argument("--db", metavar="URL", help="run against a fresh database at URL instead of memory")
+    test.set_defaults(run=cmd_policy_test)
+
+    preview = commands.add_parser(
+        "preview",
+        help="show every approval a quote would need",
+        description="Preview the approvals a quote needs, without any store or network.",
+    )
+    preview.add_argument("--policy", required=True, metavar="FILE", help="the policy YAML file")
+    preview.add_argument("--quote", required=True, metavar="FILE", help="the quote JSON file")
+    preview.add_argument("--format", choices=("text", "json"), default="text")
+    preview.add_argument("--at", metavar="TIMESTAMP", help="evaluate as of this ISO time (default: now)")
+    preview.set_defaults(run=cmd_preview)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except InvalidInput as error:
+        print(_problems(error), file=sys.stderr)
+        count = len(error.problems)
+        print(f"{count} problem{'s' if count != 1 else ''} found.", file=sys.stderr)
+        return EXIT_FAILED
+    except GreenlightError as error:
+        print(f"greenlight: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,421 @@
+"""`greenlight policy test`: scenario files run against the real approvals service.
+
+A scenario (policy-v1 §4) names a policy, a starting clock and steps. Each step drives the same
+service the Slack bot drives, on a fresh store (in memory by default), and its `expect` is
+checked against the resulting state. The JSON report is stable: keys and order do not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from domain import approvals as lifecycle
+from domain.approvals import Event, Submission
+from domain.errors import GreenlightError, InvalidInput, Problem, ScenarioError
+from domain.memory import MemoryStore
+from domain.policy import Policy, parse_duration, read_policy
+from domain.quote import Quote, load_quote_text, parse_quote
+from domain.service import Approvals, Store
+from domain.sourcemap import SourceMap, load_yaml
+
+ACTIONS = (
+    "submit",
+    "update",
+    "approve",
+    "reject",
+    "recall",
+    "delegate",
+    "end_delegation",
+    "replace",
+    "reassign",
+    "advance",
+)
+STATUSES = ("waiting", "requested", "approved", "rejected", "revoked", "carried", "auto")
+EXPECT_KEYS = {"status", *STATUSES, "assignees", "acted_by", "on_behalf_of", "carried_from", "events", "error"}
+_FIELDS = {
+    "submit": None,
+    "update": None,
+    "advance": None,
+    "approve": ({"rule", "by"}, {"quote", "comment"}),
+    "reject": ({"rule", "by"}, {"quote", "reason", "comment"}),
+    "recall": ({"by"}, {"quote"}),
+    "delegate": ({"from", "to", "start", "end"}, {"by"}),
+    "end_delegation": ({"from"}, {"by"}),
+    "replace": ({"old", "new"}, {"by"}),
+    "reassign": ({"rule", "from", "to"}, {"quote", "comment"}),
+}
+
+StoreFactory = Callable[[], Awaitable[Store]]
+
+
+@dataclass
+class StepResult:
+    index: int
+    action: str
+    status: str | None
+    approvals: list[dict[str, Any]]
+    events: list[str]
+    failures: list[str]
+    error: str | None = None
+    summary: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "action": self.action,
+            "status": self.status,
+            "approvals": self.approvals,
+            "events": self.events,
+            "error": self.error,
+            "failures": self.failures,
+        }
+
+
+@dataclass
+class ScenarioResult:
+    file: str
+    steps: list[StepResult] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and all(not s.failures for s in self.steps)
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"file": self.file, "passed": self.passed, "steps": [s.as_json() for s in self.steps]}
+        if self.problems:
+            out["problems"] = self.problems
+        return out
+
+
+@dataclass
+class Scenario:
+    path: Path
+    policy: Policy
+    now: dt.datetime
+    steps: list[tuple[str, Any, dict[str, Any] | None]]
+
+
+def _aware(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime(value.year, value.month, value.day)
+    else:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value))
+
+
+def load_scenario(path: str | Path) -> Scenario:
+    file = Path(path)
+    source = str(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ScenarioError([Problem(source, f"cannot read the scenario: {error.strerror}")]) from None
+    data, where, problems = load_yaml(text, source)
+    if problems:
+        raise ScenarioError(problems, source)
+    if not isinstance(data, dict):
+        raise ScenarioError([Problem(source, "a scenario is a mapping with policy:, now: and steps:")])
+    for key in data:
+        if key not in ("policy", "now", "steps", "description"):
+            problems.append(where.problem((key,), f"unknown key {key!r} (use policy:, now:, steps:)"))
+    policy: Policy | None = None
+    if not isinstance(data.get("policy"), str):
+        problems.append(where.problem(("policy",), "policy: is required: the policy file, relative to the scenario"))
+    else:
+        try:
+            policy = read_policy(file.parent / data["policy"])
+        except InvalidInput as error:
+            problems.extend(error.problems)
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    if "now" in data:
+        try:
+            now = _aware(data["now"])
+        except (ValueError, TypeError):
+            problems.append(where.problem(("now",), f"{data['now']!r} is not an ISO timestamp"))
+    raw_steps = data.get("steps")
+    if not isinstance(raw_steps, list) or not raw_steps:
+        problems.append(where.problem(("steps",), "steps: is required: a list of actions"))
+        raw_steps = []
+    steps = []
+    for index, raw in enumerate(raw_steps):
+        step = _check_step(raw, (("steps", index)), where, problems, file.parent)
+        if step is not None:
+            steps.append(step)
+    if problems or policy is None:
+        raise ScenarioError(problems, source)
+    return Scenario(file, policy, now, steps)
+
+
+def _check_step(
+    raw: Any, path: tuple, where: SourceMap, problems: list[Problem], base: Path
+) -> tuple[str, Any, dict[str, Any] | None] | None:
+    if not isinstance(raw, dict):
+        problems.append(where.problem(path, f"a step is a mapping with one action ({', '.join(ACTIONS)})"))
+        return None
+    actions = [k for k in raw if k in ACTIONS]
+    others = [k for k in raw if k not in ACTIONS and k != "expect"]
+    if len(actions) != 1 or others:
+        what = f"unknown key {others[0]!r}" if others else f"{len(actions)} actions"
+        problems.append(where.problem(path, f"{what}: a step has exactly one of {', '.join(ACTIONS)}"))
+        return None
+    action = actions[0]
+    args = raw[action]
+    before = len(problems)
+    if action in ("submit", "update"):
+        if isinstance(args, str):
+            target = base / args
+            if not target.is_file():
+                problems.append(where.problem((*path, action), f"no quote file at {args} (relative to the scenario)"))
+        elif not isinstance(args, dict):
+            problems.append(where.problem((*path, action), "give a quote file path or an inline quote"))
+    elif action == "advance":
+        try:
+            parse_duration(str(args))
+        except ValueError as error:
+            problems.append(where.problem((*path, action), str(error)))
+    else:
+        required, optional = _FIELDS[action]  # type: ignore[misc]
+        if not isinstance(args, dict):
+            keys = ", ".join(sorted(required))
+            problems.append(where.problem((*path, action), f"{action} takes a mapping with {keys}"))
+        else:
+            missing = sorted(required - set(args))
+            unknown = sorted(set(args) - required - optional)
+            if missing:
+                problems.append(where.problem((*path, action), f"{action} needs {', '.join(missing)}"))
+            if unknown:
+                problems.append(where.problem((*path, action, unknown[0]), f"{action} has no key {unknown[0]!r}"))
+            for key in ("start", "end"):
+                if action == "delegate" and key in args:
+                    try:
+                        _date(args[key])
+                    except ValueError:
+                        problems.append(where.problem((*path, action, key), f"{args[key]!r} is not a date"))
+    expect = raw.get("expect")
+    if expect is not None:
+        if not isinstance(expect, dict):
+            problems.append(where.problem((*path, "expect"), "expect: is a mapping"))
+        else:
+            for key in expect:
+                if key not in EXPECT_KEYS:
+                    problems.append(
+                        where.problem(
+                            (*path, "expect", key),
+                            (f"unknown expectation {key!r}: use {', '.join(sorted(EXPECT_KEYS))}"),
+                        )
+                    )
+    if len(problems) != before:
+        return None
+    return action, args, expect
+
+
+def approval_json(ctx: lifecycle.Context, sub: Submission, approval: lifecycle.Approval) -> dict[str, Any]:
+    people = lifecycle.assignees(ctx, sub, approval) if approval.open else _static_people(approval)
+    return {
+        "rule": approval.rule,
+        "chain": approval.chain,
+        "step": approval.step,
+        "approver": approval.approver,
+        "status": approval.status,
+        "assignees": people,
+        "acted_by": approval.acted_by,
+        "on_behalf_of": approval.on_behalf_of,
+        "carried_from": approval.carried_from,
+    }
+
+
+def _static_people(approval: lifecycle.Approval) -> list[str]:
+    out: list[str] = []
+    for person in [s.holder for s in approval.seats] + approval.escalated_to:
+        if person not in out:
+            out.append(person)
+    return out
+
+
+class Runner:
+    """Runs one scenario on a fresh store and checks its expectations."""
+
+    def __init__(self, scenario: Scenario, store: Store) -> None:
+        self.scenario = scenario
+        self.service = Approvals(scenario.policy, store)
+        self.now = scenario.now
+        self.current: str | None = None
+
+    def _quote(self, args: Any) -> Quote:
+        base = self.scenario.path.parent
+        if isinstance(args, str):
+            return load_quote_text((base / args).read_text(encoding="utf-8"), args)
+        return parse_quote(args, "inline quote")
+
+    async def _submit(self, args: Any, submit: bool) -> list[Event]:
+        if isinstance(args, dict) and set(args) == {"quote"}:
+            quote_id = str(args["quote"])
+        else:
+            quote = self._quote(args)
+            received = await self.service.receive_quote(quote, self.now)
+            quote_id = quote.id
+            self.current = quote_id
+            if not submit:
+                return list(received.events)
+            events = list(received.events)
+            _, more = await self.service.submit(quote_id, None, self.now)
+            return events + more
+        self.current = quote_id
+        _, events = await self.service.submit(quote_id, None, self.now)
+        return events
+
+    def _target(self, args: dict[str, Any]) -> str:
+        quote_id = args.get("quote") or self.current
+        if quote_id is None:
+            raise GreenlightError("no quote yet: submit one before deciding")
+        return str(quote_id)
+
+    async def _act(self, action: str, args: Any) -> tuple[list[Event], str]:
+        s = self.service
+        now = self.now
+        if action == "submit":
+            events = await self._submit(args, True)
+            return events, f"submit {args if isinstance(args, str) else 'quote'}"
+        if action == "update":
+            events = await self._submit(args, False)
+            return events, f"CRM sends {args if isinstance(args, str) else 'a new version'}"
+        if action == "approve":
+            quote = self._target(args)
+            events = await s.decide(quote, args["rule"], args["by"], "approve", now, args.get("comment"))
+            return events, f"{args['by']} approves {args['rule']}"
+        if action == "reject":
+            quote = self._target(args)
+            reason = args.get("reason", args.get("comment"))
+            events = await s.decide(quote, args["rule"], args["by"], "reject", now, reason)
+            return events, f"{args['by']} rejects {args['rule']}: {reason!r}"
+        if action == "recall":
+            return await s.recall(self._target(args), args["by"], now), f"{args['by']} recalls"
+        if action == "reassign":
+            quote = self._target(args)
+            events = await s.reassign(quote, args["rule"], args["from"], args["to"], now, args.get("comment"))
+            return events, f"{args['from']} reassigns {args['rule']} to {args['to']}"
+        if action == "replace":
+            by = args.get("by") or (self.scenario.policy.admins or ["admin"])[0]
+            return await s.replace(args["old"], args["new"], by, now), f"{by} replaces {args['old']} with {args['new']}"
+        if action == "delegate":
+            start, end = _date(args["start"]), _date(args["end"])
+            _, events = await s.delegate(args["from"], args["to"], start, end, args.get("by") or args["from"], now)
+            return events, f"{args['from']} delegates to {args['to']} from {start} to {end}"
+        if action == "end_delegation":
+            await s.end_delegation(args["from"], args.get("by") or args["from"], now)
+            return [], f"{args['from']} is back"
+        if action == "advance":
+            self.now = now + parse_duration(str(args))
+            return await s.tick(self.now), f"clock moves {args} to {self.now.isoformat()}"
+        raise AssertionError(action)
+
+    async def run(self) -> ScenarioResult:
+        result = ScenarioResult(str(self.scenario.path))
+        for index, (action, args, expect) in enumerate(self.scenario.steps):
+            error: str | None = None
+            events: list[Event] = []
+            summary = describe(action, args)
+            try:
+                events, _ = await self._act(action, args)
+            except GreenlightError as failure:
+                error = str(failure)
+            sub = await self.service.latest(self.current) if self.current else None
+            ctx = self.service.context(await self.service.directory(), self.now)
+            approvals = [approval_json(ctx, sub, a) for a in sub.approvals] if sub else []
+            step = StepResult(
+                index, action, sub.status if sub else None, approvals, [e.kind for e in events], [], error, summary
+            )
+            step.failures = _check(expect or {}, step)
+            result.steps.append(step)
+        return result
+
+
+def describe(action: str, args: Any) -> str:
+    """A step in words, for the report."""
+    a = args if isinstance(args, dict) else {}
+    if action in ("submit", "update"):
+        what = args if isinstance(args, str) else a.get("quote") or a.get("id") or "an inline quote"
+        return f"submit {what}" if action == "submit" else f"the CRM sends {what}"
+    if action == "approve":
+        return f"{a.get('by')} approves {a.get('rule')}"
+    if action == "reject":
+        return f"{a.get('by')} rejects {a.get('rule')}: {a.get('reason', a.get('comment'))!r}"
+    if action == "recall":
+        return f"{a.get('by')} recalls the quote"
+    if action == "reassign":
+        return f"{a.get('from')} reassigns {a.get('rule')} to {a.get('to')}"
+    if action == "replace":
+        return f"{a.get('old')} is replaced by {a.get('new')}"
+    if action == "delegate":
+        return f"{a.get('from')} is away {a.get('start')} to {a.get('end')}, delegate {a.get('to')}"
+    if action == "end_delegation":
+        return f"{a.get('from')} is back"
+    return f"the clock moves {args}"
+
+
+def _check(expect: dict[str, Any], step: StepResult) -> list[str]:
+    failures: list[str] = []
+    wanted_error = expect.get("error")
+    if step.error is not None and wanted_error is None:
+        failures.append(f"the step was refused: {step.error}")
+    if wanted_error is not None:
+        if step.error is None:
+            failures.append(f"expected the step to be refused with {wanted_error!r}, but it was accepted")
+        elif str(wanted_error).lower() not in step.error.lower():
+            failures.append(f"expected a refusal mentioning {wanted_error!r}, got: {step.error}")
+    if "status" in expect and expect["status"] != step.status:
+        failures.append(f"status: expected {expect['status']}, got {step.status}")
+    by_rule = {a["rule"]: a for a in step.approvals}
+    for status in STATUSES:
+        if status in expect:
+            want = set(expect[status] or [])
+            got = {a["rule"] for a in step.approvals if a["status"] == status}
+            if want != got:
+                failures.append(f"{status}: expected {sorted(want)}, got {sorted(got)}")
+    for key in ("assignees", "acted_by", "on_behalf_of", "carried_from"):
+        for rule, want in (expect.get(key) or {}).items():
+            if rule not in by_rule:
+                failures.append(f"{key}: no approval for rule {rule!r}")
+                continue
+            got = by_rule[rule][key]
+            if key == "assignees":
+                if set(want or []) != set(got):
+                    failures.append(f"assignees of {rule}: expected {sorted(want or [])}, got {sorted(got)}")
+            elif want != got:
+                failures.append(f"{key} of {rule}: expected {want}, got {got}")
+    for kind in expect.get("events") or []:
+        if kind not in step.events:
+            failures.append(f"events: expected {kind!r} among {step.events}")
+    return failures
+
+
+async def memory_store() -> Store:
+    return MemoryStore()
+
+
+async def run_files(paths: list[str], store_factory: StoreFactory = memory_store) -> list[ScenarioResult]:
+    results = []
+    for path in paths:
+        try:
+            scenario = load_scenario(path)
+        except InvalidInput as error:
+            results.append(ScenarioResult(str(path), problems=[str(p) for p in error.problems]))
+            continue
+        store = await store_factory()
+        results.append(await Runner(scenario, store).run())
+    return results
