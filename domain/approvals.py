@@ -307,13 +307,14 @@ def plan(ctx: Context, quote: Quote, previous: Submission | None) -> list[Planne
     day = submission_day(ctx)
     variables = ctx.evaluator.variables(quote)
     out = []
+    resolutions: dict[str, Resolved] = {}
     for outcome in ctx.evaluator.evaluate(quote, variables):
         rule = outcome.rule
-        if rule.effective is not None and not rule.effective.covers(day):
+        if not outcome.fires or (rule.effective is not None and not rule.effective.covers(day)):
             continue
-        if not outcome.fires:
-            continue
-        resolved = resolve(ctx, rule.approver, quote, rule.name)
+        resolved = resolutions.get(rule.approver)
+        if resolved is None:
+            resolved = resolutions[rule.approver] = resolve(ctx, rule.approver, quote, rule.name)
         carried, ref = None, None
         before = previous.find(rule.name) if previous is not None else None
         if (

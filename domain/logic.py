@@ -143,3 +143,33 @@ def evaluate(node: Node, truth: Callable[[int], bool]) -> bool:
     if kind == "and":
         return evaluate(node[1], truth) and evaluate(node[2], truth)
     return evaluate(node[1], truth) or evaluate(node[2], truth)
+
+
+def compile_tree(node: Node) -> Callable[[list[bool]], bool]:
+    """A function of the conditions' truths (a list, condition n at index n-1) for this tree."""
+    kind = node[0]
+    if kind == "const":
+        value = bool(node[1])
+        return lambda truths: value
+    if kind == "ref":
+        position = node[1] - 1
+        return lambda truths: truths[position]
+    if kind == "not":
+        inner = compile_tree(node[1])
+        return lambda truths: not inner(truths)
+    flat = _flatten(node, kind)
+    parts = [compile_tree(child) for child in flat]
+    if all(child[0] == "ref" for child in flat):
+        positions = [child[1] - 1 for child in flat]
+        if kind == "and":
+            return lambda truths: all(truths[p] for p in positions)
+        return lambda truths: any(truths[p] for p in positions)
+    if kind == "and":
+        return lambda truths: all(part(truths) for part in parts)
+    return lambda truths: any(part(truths) for part in parts)
+
+
+def _flatten(node: Node, kind: str) -> list[Node]:
+    if node[0] != kind:
+        return [node]
+    return [*_flatten(node[1], kind), *_flatten(node[2], kind)]

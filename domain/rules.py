@@ -8,6 +8,7 @@ The same evaluation serves previews and submissions, so they always agree.
 from __future__ import annotations
 
 import operator
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,7 @@ _FAST = {
     "gt": operator.gt,
     "ge": operator.ge,
 }
+_NUMBER_TYPES = {int, float}
 _PERCENT_WORDS = ("discount", "percent", "margin", "pct")
 
 
@@ -47,6 +49,21 @@ def make_test(op: str, expected: Any) -> Test:
             return compare(op, actual, expected)
 
         return numeric
+    if (
+        op in ("in", "not_in")
+        and isinstance(expected, list)
+        and expected
+        and all(isinstance(v, str) and not looks_like_date(v) and not _numeric_text(v) for v in expected)
+    ):
+        members = frozenset(expected)
+        inside = op == "in"
+
+        def membership(actual: Any) -> bool:
+            if actual.__class__ is str:
+                return (actual in members) == inside
+            return compare(op, actual, expected)
+
+        return membership
     if op in ("eq", "ne") and isinstance(expected, str) and not looks_like_date(expected):
         want = op == "eq"
 
@@ -57,6 +74,14 @@ def make_test(op: str, expected: Any) -> Test:
 
         return textual
     return lambda actual: compare(op, actual, expected)
+
+
+def _numeric_text(text: str) -> bool:
+    try:
+        as_number(text)
+    except Exception:
+        return False
+    return True
 
 
 def lookup(data: dict[str, Any], path: str, people: dict[str, Any] | None = None) -> Any:
@@ -114,14 +139,52 @@ class Reason:
         }
 
 
-@dataclass(frozen=True)
 class Outcome:
     """A rule's result for one quote: whether it fires, its reasons and the values it tested."""
 
-    rule: Rule
-    fires: bool
-    reasons: tuple[Reason, ...]
-    values: dict[int, Any]
+    __slots__ = ("_actuals", "_compiled", "_quote", "_reasons", "_truths", "_variables", "fires", "rule")
+
+    def __init__(
+        self,
+        compiled: _CompiledRule,
+        fires: bool,
+        actuals: list[Any],
+        truths: list[bool],
+        quote: Quote,
+        variables: dict[str, Any],
+    ) -> None:
+        self._compiled = compiled
+        self.rule: Rule = compiled.rule
+        self.fires = fires
+        self._actuals = actuals
+        self._truths = truths
+        self._quote = quote
+        self._variables = variables
+        self._reasons: tuple[Reason, ...] | None = None
+
+    @property
+    def values(self) -> dict[int, Any]:
+        """The value each condition tested, by 1-based condition number."""
+        return {i + 1: actual for i, actual in enumerate(self._actuals)}
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        """Every condition with its actual value (built on demand: most callers need few)."""
+        if self._reasons is None:
+            self._reasons = tuple(
+                Reason(
+                    cc.index,
+                    cc.subject,
+                    cc.condition.op,
+                    actual,
+                    cc.expected(self._quote, self._variables),
+                    holds,
+                    cc.percent,
+                    cc.condition.smart,
+                )
+                for cc, actual, holds in zip(self._compiled.conditions, self._actuals, self._truths, strict=True)
+            )
+        return self._reasons
 
     @property
     def why(self) -> list[Reason]:
@@ -130,51 +193,126 @@ class Outcome:
 
 
 class _CompiledCondition:
-    __slots__ = ("condition", "index", "percent", "test")
+    __slots__ = ("condition", "index", "other", "percent", "subject", "test", "tested")
 
-    def __init__(self, index: int, condition: Condition) -> None:
+    def __init__(self, index: int, condition: Condition, people: dict[str, Any]) -> None:
         self.index = index
         self.condition = condition
+        self.subject = condition.subject
         name = condition.variable or condition.field or ""
         self.percent = is_percent(name) or is_percent(condition.label or "")
         self.test: Test | None = None
         if "value" in condition.model_fields_set:
             self.test = make_test(condition.op, condition.value)
+        self.tested = _getter(condition.field, condition.variable, people)
+        self.other = _getter(condition.other_field, condition.other_variable, people)
+
+    def expected(self, quote: Quote, variables: dict[str, Any]) -> Any:
+        return self.condition.value if self.test is not None else self.other(quote, variables)
+
+
+def _getter(field: str | None, variable: str | None, people: dict[str, Any]) -> Callable[[Quote, dict], Any]:
+    if variable is not None:
+        return lambda quote, variables: variables.get(variable)
+    if field is None:
+        return lambda quote, variables: None
+    if "." not in field:
+        return lambda quote, variables: quote.data.get(field)
+    return lambda quote, variables: lookup(quote.data, field, people)
 
 
 class _CompiledRule:
-    def __init__(self, rule: Rule) -> None:
+    def __init__(self, rule: Rule, people: dict[str, Any]) -> None:
         self.rule = rule
         self.tree = rule.logic
-        self.conditions = [_CompiledCondition(i + 1, c) for i, c in enumerate(rule.conditions)]
+        keyword = rule.when.strip().lower()
+        self.decide: Callable[[list[bool]], bool] = (
+            all if keyword == "all" else any if keyword == "any" else logic.compile_tree(self.tree)
+        )
+        self.conditions = [_CompiledCondition(i + 1, c, people) for i, c in enumerate(rule.conditions)]
+        self.specs = [
+            (
+                c.variable is not None,
+                c.variable if c.variable is not None else (c.field if c.field and "." not in c.field else None),
+                cc.test,
+                cc,
+            )
+            for c, cc in ((cc.condition, cc) for cc in self.conditions)
+        ]
+
+
+class _CompiledFilter:
+    """A line filter, shared by every variable that uses the same one."""
+
+    __slots__ = ("field", "indexable", "key", "test", "value")
+
+    def __init__(self, flt: Filter) -> None:
+        self.field = flt.field
+        self.value = flt.value
+        self.key = (flt.field, flt.op, repr(flt.value))
+        self.test = make_test(flt.op, flt.value)
+        # An `eq` on plain text can be answered from one pass that groups lines by the field.
+        self.indexable = (
+            flt.op == "eq" and "." not in flt.field and isinstance(flt.value, str) and not looks_like_date(flt.value)
+        )
 
 
 class Evaluator:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.rules = [_CompiledRule(rule) for rule in policy.rules]
-        self._filters: dict[tuple, tuple[str, Test]] = {}
-        self._variable_filters: dict[str, list[tuple]] = {}
+        self.rules = [_CompiledRule(rule, policy.people) for rule in policy.rules]
+        self._by_name = {c.rule.name: c for c in self.rules}
+        filters: dict[tuple, _CompiledFilter] = {}
+        self._variable_filters: dict[str, list[_CompiledFilter]] = {}
         for name, variable in policy.variables.items():
-            keys = []
+            chosen = []
             for flt in variable.where:
-                key = (flt.field, flt.op, repr(flt.value))
-                self._filters.setdefault(key, (flt.field, make_test(flt.op, flt.value)))
-                keys.append(key)
-            self._variable_filters[name] = keys
+                compiled = _CompiledFilter(flt)
+                chosen.append(filters.setdefault(compiled.key, compiled))
+            self._variable_filters[name] = chosen
+        self._filters = list(filters.values())
+        self._indexed_fields = sorted({f.field for f in self._filters if f.indexable})
+
+    def _selections(self, lines: list[dict[str, Any]]) -> dict[tuple, list[int]]:
+        """For each distinct filter, the positions of the lines it keeps."""
+        groups: dict[str, tuple[dict[str, list[int]], list[int]]] = {}
+        for field in self._indexed_fields:
+            buckets: defaultdict[Any, list[int]] = defaultdict(list)
+            for position, value in enumerate([line.get(field) for line in lines]):
+                buckets[value].append(position)
+            by_value = {k: v for k, v in buckets.items() if k.__class__ is str}
+            other = sorted(p for k, v in buckets.items() if k is not None and k.__class__ is not str for p in v)
+            groups[field] = (by_value, other)
+        out: dict[tuple, list[int]] = {}
+        for flt in self._filters:
+            if flt.indexable:
+                by_value, other = groups[flt.field]
+                kept = by_value.get(flt.value, [])
+                if other:
+                    kept = sorted(kept + [p for p in other if flt.test(lines[p].get(flt.field))])
+                out[flt.key] = kept
+            elif "." in flt.field:
+                out[flt.key] = [p for p, line in enumerate(lines) if flt.test(lookup(line, flt.field))]
+            else:
+                field, test = flt.field, flt.test
+                out[flt.key] = [p for p, line in enumerate(lines) if (v := line.get(field)) is not None and test(v)]
+        return out
 
     def variables(self, quote: Quote) -> dict[str, Any]:
         lines = quote.lines
-        masks: dict[tuple, list[bool]] = {}
-        for key, (field, test) in self._filters.items():
-            masks[key] = [test(line.get(field)) if "." not in field else test(lookup(line, field)) for line in lines]
+        selections = self._selections(lines) if self._filters else {}
         out: dict[str, Any] = {}
         for name, variable in self.policy.variables.items():
-            keys = self._variable_filters[name]
-            if keys:
-                picked = [line for i, line in enumerate(lines) if all(masks[k][i] for k in keys)]
-            else:
+            chosen = self._variable_filters[name]
+            if not chosen:
                 picked = lines
+            elif len(chosen) == 1:
+                picked = list(map(lines.__getitem__, selections[chosen[0].key]))
+            else:
+                common = set(selections[chosen[0].key])
+                for flt in chosen[1:]:
+                    common.intersection_update(selections[flt.key])
+                picked = [lines[p] for p in sorted(common)]
             out[name] = _aggregate(variable, picked)
         return out
 
@@ -183,34 +321,25 @@ class Evaluator:
         return [self._outcome(compiled, quote, values) for compiled in self.rules]
 
     def outcome(self, rule_name: str, quote: Quote, variables: dict[str, Any]) -> Outcome:
-        compiled = next(c for c in self.rules if c.rule.name == rule_name)
-        return self._outcome(compiled, quote, variables)
-
-    def _side(self, quote: Quote, variables: dict[str, Any], field: str | None, variable: str | None) -> Any:
-        if variable is not None:
-            return variables.get(variable)
-        return lookup(quote.data, field or "", self.policy.people)
+        return self._outcome(self._by_name[rule_name], quote, variables)
 
     def _outcome(self, compiled: _CompiledRule, quote: Quote, variables: dict[str, Any]) -> Outcome:
-        reasons = []
-        values: dict[int, Any] = {}
-        truths: dict[int, bool] = {}
-        for cc in compiled.conditions:
-            condition = cc.condition
-            actual = self._side(quote, variables, condition.field, condition.variable)
-            if cc.test is not None:
-                expected = condition.value
-                holds = actual is not None and cc.test(actual)
+        data = quote.data
+        actuals = []
+        truths = []
+        for from_variable, key, test, cc in compiled.specs:
+            if from_variable:
+                actual = variables.get(key)
+            elif key.__class__ is str:
+                actual = data.get(key)
             else:
-                expected = self._side(quote, variables, condition.other_field, condition.other_variable)
-                holds = compare(condition.op, actual, expected)
-            values[cc.index] = actual
-            truths[cc.index] = holds
-            reasons.append(
-                Reason(cc.index, condition.subject, condition.op, actual, expected, holds, cc.percent, condition.smart)
-            )
-        fires = logic.evaluate(compiled.tree, truths.__getitem__)
-        return Outcome(compiled.rule, fires, tuple(reasons), values)
+                actual = cc.tested(quote, variables)
+            actuals.append(actual)
+            if test is not None:
+                truths.append(actual is not None and test(actual))
+            else:
+                truths.append(compare(cc.condition.op, actual, cc.other(quote, variables)))
+        return Outcome(compiled, compiled.decide(truths), actuals, truths, quote, variables)
 
     def still_needed(self, outcome: Outcome, approved_values: dict[int, Any]) -> bool:
         """Smart approvals (§3.8): does this rule need a new approval, given what was approved?
@@ -220,19 +349,18 @@ class Evaluator:
         """
         from .values import smart_condition_holds
 
-        truths: dict[int, bool] = {}
-        for reason in outcome.reasons:
-            if reason.smart:
-                truths[reason.index] = smart_condition_holds(
-                    reason.op, approved_values.get(reason.index), reason.actual
-                )
-            else:
-                truths[reason.index] = reason.holds
-        compiled = next(c for c in self.rules if c.rule is outcome.rule)
-        return logic.evaluate(compiled.tree, truths.__getitem__)
+        truths = [
+            smart_condition_holds(r.op, approved_values.get(r.index), r.actual) if r.smart else r.holds
+            for r in outcome.reasons
+        ]
+        return self._by_name[outcome.rule.name].decide(truths)
 
 
 def _numbers(lines: list[dict[str, Any]], field: str) -> list[float]:
+    if "." not in field:
+        found = [line.get(field) for line in lines]
+        if {v.__class__ for v in found} <= _NUMBER_TYPES:
+            return found  # type: ignore[return-value]
     out = []
     for line in lines:
         value = line.get(field) if "." not in field else lookup(line, field)
