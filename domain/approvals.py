@@ -65,7 +65,10 @@ class Directory:
         out: list[str] = []
         seen = {person}
         current = person
-        while (nxt := self.delegate_of(policy, current, now)) is not None and nxt not in seen:
+        while (nxt := self.delegate_of(policy, current, now)) is not None:
+            nxt = self.replaced(nxt)
+            if nxt in seen:
+                break
             seen.add(nxt)
             if nxt != owner:
                 out.append(nxt)
@@ -146,6 +149,7 @@ class Submission:
     approved_by: list[str] = field(default_factory=list)
     decided_at: dt.datetime | None = None
     comment: str | None = None
+    due_at: dt.datetime | None = None
     revision: int = 0
 
     @property
@@ -206,7 +210,7 @@ def _people_of(ctx: Context, definition: Approver, quote: Quote) -> list[str]:
     elif definition.group is not None:
         raw = list(definition.group)
     else:
-        found = lookup(quote.data, definition.field or "", policy.people)
+        found = lookup(quote.data, definition.field or "", ctx.evaluator.person)
         raw = found if isinstance(found, list) else [found]
     out: list[str] = []
     for item in raw:
@@ -320,7 +324,8 @@ def plan(ctx: Context, quote: Quote, previous: Submission | None) -> list[Planne
         if (
             before is not None
             and previous is not None
-            and before.status in ("approved", "carried")
+            and previous.status in ("rejected", "recalled", "pending")  # a pending one is recalled by the change
+            and before.status in SETTLED
             and not ctx.evaluator.still_needed(outcome, before.values)
         ):
             carried = before
@@ -381,6 +386,7 @@ def submit(ctx: Context, quote: Quote, number: int, previous: Submission | None)
                     now,
                     rule=rule.name,
                     actor=origin.acted_by,
+                    on_behalf_of=origin.on_behalf_of,
                     detail={"carried_from": item.carried_ref},
                 )
             )
@@ -463,18 +469,59 @@ def _revoke_open(ctx: Context, sub: Submission, why: str) -> list[Event]:
     return events
 
 
+def _cast(
+    ctx: Context, sub: Submission, approval: Approval, person: str, verdict: str, comment: str | None, auto: bool
+) -> list[Event]:
+    """Record `person`'s vote in every seat they may cast; settle the approval when it is decided.
+
+    Someone added by escalation decides the whole approval (§3.11). Returns no events when the
+    person has nothing to cast here.
+    """
+    now = ctx.now
+    if person in approval.escalated_to:
+        seats = [s for s in approval.seats if s.vote is None]
+        for seat in seats:
+            seat.vote, seat.voted_by, seat.voted_at, seat.comment, seat.auto = verdict, person, now, comment, auto
+            seat.on_behalf_of = None
+        deciding = seats[0] if seats else Seat(member=person, holder=person, voted_by=person, auto=auto)
+        deciding.comment = comment
+        return _finish(ctx, sub, approval, "approved" if verdict == "approve" else "rejected", deciding)
+    seats = can_act_for(ctx, sub, approval, person)
+    for seat in seats:
+        seat.vote, seat.voted_by, seat.voted_at, seat.comment, seat.auto = verdict, person, now, comment, auto
+        seat.on_behalf_of = None if seat.holder == person else seat.holder
+        outcome = _settle(approval)
+        if outcome is not None:
+            return _finish(ctx, sub, approval, outcome, seat)
+    if not seats:
+        return []
+    detail: dict[str, Any] = {"vote": verdict}
+    if auto:
+        detail["auto"] = True
+    return [
+        _event(
+            sub,
+            "voted",
+            now,
+            rule=approval.rule,
+            actor=person,
+            on_behalf_of=seats[0].on_behalf_of,
+            comment=comment,
+            detail=detail,
+        )
+    ]
+
+
 def _auto_votes(ctx: Context, sub: Submission, approval: Approval) -> list[Event]:
     """§3.4: an approval someone already gave in this submission counts here too."""
     if approval.explicit or approval.status != "requested":
         return []
+    events: list[Event] = []
     for person in sub.approved_by:
-        for seat in can_act_for(ctx, sub, approval, person):
-            seat.vote, seat.voted_by, seat.voted_at, seat.auto = "approve", person, ctx.now, True
-            seat.on_behalf_of = None if seat.holder == person else seat.holder
-            outcome = _settle(approval)
-            if outcome is not None:
-                return _finish(ctx, sub, approval, outcome, seat)
-    return []
+        events.extend(_cast(ctx, sub, approval, person, "approve", None, auto=True))
+        if approval.status != "requested":
+            break
+    return events
 
 
 def _advance(ctx: Context, sub: Submission) -> list[Event]:
@@ -544,48 +591,11 @@ def decide(
     approval = _requested(sub, rule)
     if person == sub.owner:
         raise NotAllowed(f"{person} owns {sub.quote_id} and cannot decide its approvals")
-    seats = can_act_for(ctx, sub, approval, person)
-    escalated = person in approval.escalated_to
-    if not seats and not escalated:
+    if not can_act_for(ctx, sub, approval, person) and person not in approval.escalated_to:
         if any(s.voted_by == person for s in approval.seats):
             raise StaleRequest(f"{person} already voted on {rule} for {sub.quote_id}")
         raise NotAllowed(f"{person} is not an approver of {rule} on {sub.quote_id}")
-    now = ctx.now
-    events: list[Event] = []
-    if escalated and not seats:
-        seats = [s for s in approval.seats if s.vote is None]
-        behalf: str | None = None
-        for seat in seats:
-            seat.vote, seat.voted_by, seat.voted_at, seat.comment = verdict, person, now, comment
-            seat.on_behalf_of = behalf
-        deciding = seats[0] if seats else Seat(member=person, holder=person, voted_by=person)
-        deciding.comment = comment
-        events.extend(_finish(ctx, sub, approval, "approved" if verdict == "approve" else "rejected", deciding))
-    else:
-        outcome = None
-        deciding = None
-        for seat in seats:
-            seat.vote, seat.voted_by, seat.voted_at, seat.comment = verdict, person, now, comment
-            seat.on_behalf_of = None if seat.holder == person else seat.holder
-            outcome = _settle(approval)
-            if outcome is not None:
-                deciding = seat
-                break
-        if outcome is None:
-            events.append(
-                _event(
-                    sub,
-                    "voted",
-                    now,
-                    rule=rule,
-                    actor=person,
-                    on_behalf_of=seats[0].on_behalf_of,
-                    comment=comment,
-                    detail={"vote": verdict},
-                )
-            )
-        else:
-            events.extend(_finish(ctx, sub, approval, outcome, deciding))
+    events = _cast(ctx, sub, approval, person, verdict, comment, auto=False)
     if verdict == "approve" and person not in sub.approved_by:
         sub.approved_by.append(person)
     if sub.status == "pending":
@@ -624,8 +634,12 @@ def reassign(
         raise NotFound(f"{receiver!r} is not in the policy's people")
     if receiver == sub.owner:
         raise NotAllowed(f"{receiver} owns {sub.quote_id} and cannot approve it")
-    seats = can_act_for(ctx, sub, approval, giver)
+    seats = [seat for seat in approval.seats if seat.vote is None and seat.holder == giver]
     if not seats:
+        if can_act_for(ctx, sub, approval, giver):
+            raise NotAllowed(
+                f"{giver} stands in for someone on {rule} and can decide it, but only the assignee can reassign it"
+            )
         raise NotAllowed(f"{giver} is not an assignee of {rule} on {sub.quote_id}")
     if is_assignee(ctx, sub, approval, receiver):
         raise Conflict(f"{receiver} is already an assignee of {rule} on {sub.quote_id}")

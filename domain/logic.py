@@ -89,8 +89,9 @@ class _Parser:
         token = self.take()
         if token == "(":
             node = self.either()
-            if self.take() != ")":
+            if self.peek() != ")":
                 raise LogicError(f"missing ')' in when expression {self.text!r}")
+            self.take()
             return node
         if token.isdigit():
             return ("ref", int(token))

@@ -16,8 +16,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import logic
-from .errors import PolicyError, Problem
-from .sourcemap import SourceMap, load_yaml
+from .errors import InvalidInput, PolicyError, Problem
+from .sourcemap import SourceMap, load_yaml, read_text
 from .values import OPERATORS, ORDERED
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
@@ -27,7 +27,7 @@ _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 def parse_duration(text: str) -> dt.timedelta:
     match = _DURATION.match(str(text))
-    if not match:
+    if not match or int(match.group(1)) == 0:
         raise ValueError(f"{text!r} is not a duration: write a whole number and m, h or d (30m, 4h, 2d)")
     return dt.timedelta(seconds=int(match.group(1)) * _UNITS[match.group(2)])
 
@@ -212,7 +212,6 @@ class Rule(Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Rule:
-        logic.parse(self.when, len(self.conditions))
         if (self.escalate_after is None) != (self.escalate_to is None):
             raise ValueError("escalate_after: and escalate_to: go together")
         return self
@@ -327,11 +326,10 @@ def load_policy(text: str, source: str = "policy.yaml") -> Policy:
 
 
 def read_policy(path: str | FilePath) -> Policy:
-    file = FilePath(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise PolicyError([Problem(str(path), f"cannot read the policy file: {error.strerror}")]) from None
+        text = read_text(path, "policy file")
+    except InvalidInput as error:
+        raise PolicyError(error.problems) from None
     return load_policy(text, str(path))
 
 
@@ -343,7 +341,7 @@ def _build(data: dict, where: SourceMap, problems: list[Problem]) -> Policy:
     for section, model in _SECTIONS.items():
         raw = data.get(section) or {}
         if not isinstance(raw, dict):
-            problems.append(where.problem((section,), f"{section}: must be a mapping of names"))
+            problems.append(where.problem((section,), "must be a mapping of names"))
             clean[section] = {}
             continue
         parsed = {}
@@ -354,18 +352,20 @@ def _build(data: dict, where: SourceMap, problems: list[Problem]) -> Policy:
         clean[section] = parsed
     raw_rules = data.get("rules") or []
     if not isinstance(raw_rules, list):
-        problems.append(where.problem(("rules",), "rules: must be a list"))
+        problems.append(where.problem(("rules",), "must be a list of rules"))
         raw_rules = []
     rules = []
     for index, item in enumerate(raw_rules):
         rule = _validate(Rule, item, ("rules", index), where, problems)
-        if rule is not None:
-            rules.append((index, rule))
-        elif isinstance(item, dict) and isinstance(item.get("conditions", []), list):
+        when_ok = True
+        if isinstance(item, dict) and isinstance(item.get("conditions") or [], list):
             try:
-                logic.parse(str(item.get("when", "all")), len(item.get("conditions", [])))
+                logic.parse(str(item.get("when", "all")), len(item.get("conditions") or []))
             except logic.LogicError as error:
                 problems.append(where.problem(("rules", index, "when"), str(error)))
+                when_ok = False
+        if rule is not None and when_ok:
+            rules.append((index, rule))
     clean["rules"] = [rule for _, rule in rules]
     if "fallback_approver" not in data:
         problems.append(
@@ -389,11 +389,14 @@ def _build(data: dict, where: SourceMap, problems: list[Problem]) -> Policy:
             policy = Policy.model_validate(clean)
         except ValidationError:
             raise PolicyError(problems, where.source) from None
-    declared = set(data.get("approvers") or {}) if isinstance(data.get("approvers"), dict) else set()
-    problems.extend(_cross_check(policy, rules, where, declared))
+    problems.extend(_cross_check(policy, raw_rules, where, _keys(data.get("approvers")), _keys(data.get("people"))))
     if problems:
         raise PolicyError(sorted(problems, key=_line_of), where.source)
     return policy
+
+
+def _keys(section: Any) -> set[str]:
+    return {str(k) for k in section} if isinstance(section, dict) else set()
 
 
 def _line_of(problem: Problem) -> int:
@@ -401,13 +404,14 @@ def _line_of(problem: Problem) -> int:
     return int(line) if line.isdigit() else 0
 
 
-def _cross_check(policy: Policy, rules: list[tuple[int, Rule]], where: SourceMap, declared: set[str]) -> list[Problem]:
+def _cross_check(
+    policy: Policy, raw_rules: list[Any], where: SourceMap, approvers: set[str], people: set[str]
+) -> list[Problem]:
+    """Problems between sections; names declared in the file count even when their entry has problems."""
     problems: list[Problem] = []
 
     def known(name: str) -> bool:
-        return name in declared or policy.approver(name) is not None
-
-    people = policy.people
+        return name in approvers or name in people
 
     def person(path: tuple, key: str, role: str) -> None:
         if key not in people:
@@ -415,9 +419,19 @@ def _cross_check(policy: Policy, rules: list[tuple[int, Rule]], where: SourceMap
 
     for index, key in enumerate(policy.admins):
         person(("admins", index), key, "admin")
-    for key, entry in people.items():
+    for key, entry in policy.people.items():
         if entry.manager is not None:
             person(("people", key, "manager"), entry.manager, "manager")
+    slack_ids: dict[str, str] = {}
+    for key, entry in policy.people.items():
+        if entry.slack and entry.slack in slack_ids:
+            problems.append(
+                where.problem(
+                    ("people", key, "slack"), (f"Slack id {entry.slack} is already {slack_ids[entry.slack]}'s")
+                )
+            )
+        elif entry.slack:
+            slack_ids[entry.slack] = key
     for name, approver in policy.approvers.items():
         if approver.user is not None:
             person(("approvers", name, "user"), approver.user, "user")
@@ -425,17 +439,15 @@ def _cross_check(policy: Policy, rules: list[tuple[int, Rule]], where: SourceMap
             person(("approvers", name, "group", index), member, "group member")
     if policy.fallback_approver and not known(policy.fallback_approver):
         problems.append(
-            where.problem(("fallback_approver",), (f"{policy.fallback_approver!r} is neither an approver nor a person"))
+            where.problem(("fallback_approver",), f"{policy.fallback_approver!r} is neither an approver nor a person")
         )
     fallback = policy.approvers.get(policy.fallback_approver)
     if fallback is not None and fallback.field is not None:
         problems.append(
             where.problem(
                 ("fallback_approver",),
-                (
-                    "the fallback approver must name people (user: or group:), not a quote field, "
-                    "since it is used exactly when a field resolves to nobody"
-                ),
+                "the fallback approver must name people (user: or group:), not a quote field, "
+                "since it is used exactly when a field resolves to nobody",
             )
         )
     problems.extend(_manager_cycles(policy, where))
@@ -446,31 +458,34 @@ def _cross_check(policy: Policy, rules: list[tuple[int, Rule]], where: SourceMap
                     where.problem(("variables", name, "where", index, "value"), (f"{flt.op} needs a list of values"))
                 )
     seen: dict[str, int] = {}
-    for index, rule in rules:
+    for index, item in enumerate(raw_rules):
+        if not isinstance(item, dict):
+            continue
         path = ("rules", index)
-        if rule.name in seen:
+        name = item.get("name")
+        if isinstance(name, str) and name in seen:
             problems.append(
                 where.problem(
                     (*path, "name"),
-                    (f"rule name {rule.name!r} is already used by rules[{seen[rule.name]}]; names must be unique"),
+                    (f"rule name {name!r} is already used by rules[{seen[name]}]; names must be unique"),
                 )
             )
-        seen.setdefault(rule.name, index)
-        if not known(rule.approver):
-            problems.append(
-                where.problem(
-                    (*path, "approver"),
-                    (f"unknown approver {rule.approver!r}: define it under approvers: or name a person"),
-                )
-            )
-        if rule.escalate_to is not None and not known(rule.escalate_to):
-            problems.append(
-                where.problem((*path, "escalate_to"), (f"unknown approver {rule.escalate_to!r} to escalate to"))
-            )
-        for number, condition in enumerate(rule.conditions):
+        if isinstance(name, str):
+            seen.setdefault(name, index)
+        for key, what in (
+            ("approver", "unknown approver {!r}: define it under approvers: or name a person"),
+            ("escalate_to", "unknown approver {!r} to escalate to"),
+        ):
+            value = item.get(key)
+            if isinstance(value, str) and not known(value):
+                problems.append(where.problem((*path, key), what.format(value)))
+        conditions = item.get("conditions") if isinstance(item.get("conditions"), list) else []
+        for number, condition in enumerate(conditions):
+            if not isinstance(condition, dict):
+                continue
             for key in ("variable", "other_variable"):
-                name = getattr(condition, key)
-                if name is not None and name not in policy.variables:
+                name = condition.get(key)
+                if isinstance(name, str) and name not in policy.variables:
                     problems.append(
                         where.problem(
                             (*path, "conditions", number, key),

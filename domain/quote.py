@@ -6,6 +6,7 @@ Greenlight itself relies on are checked here.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 from dataclasses import dataclass
@@ -110,7 +111,7 @@ def quote_problems(data: Any) -> list[Problem]:
             )
     for key in ("start_date",):
         if data.get(key) is not None:
-            need((key,), looks_like_date(data[key]), f"{key} must be an ISO date (YYYY-MM-DD)")
+            need((key,), is_date(data[key]), f"{key} must be a real ISO date (YYYY-MM-DD)")
     for key in ("net_total", "list_total", "discount_percent", "term_months"):
         if data.get(key) is not None:
             need((key,), _is_number(data[key]), f"{key} must be a number")
@@ -145,11 +146,21 @@ def quote_problems(data: Any) -> list[Problem]:
         ):
             if line.get(key) is not None and not _is_number(line[key]):
                 problems.append(Problem(_where((*path, key)), f"{key} must be a number"))
-        if line.get("delivery_date") is not None and not looks_like_date(line["delivery_date"]):
+        if line.get("delivery_date") is not None and not is_date(line["delivery_date"]):
             problems.append(Problem(_where((*path, "delivery_date")), "delivery_date must be an ISO date"))
         if line.get("recurring") is not None and not isinstance(line["recurring"], bool):
             problems.append(Problem(_where((*path, "recurring")), "recurring must be true or false"))
     return problems
+
+
+def is_date(value: Any) -> bool:
+    if not isinstance(value, str) or not looks_like_date(value):
+        return False
+    try:
+        dt.date.fromisoformat(value[:10])
+    except ValueError:
+        return False
+    return True
 
 
 def _is_number(value: Any) -> bool:

@@ -28,7 +28,7 @@ _FAST = {
     "ge": operator.ge,
 }
 _NUMBER_TYPES = {int, float}
-_PERCENT_WORDS = ("discount", "percent", "margin", "pct")
+_PERCENT_WORDS = ("percent", "pct")
 
 
 def make_test(op: str, expected: Any) -> Test:
@@ -44,7 +44,7 @@ def make_test(op: str, expected: Any) -> Test:
 
         def numeric(actual: Any) -> bool:
             kind = actual.__class__
-            if kind is float or kind is int:
+            if (kind is float or kind is int) and actual == actual:  # NaN is unreadable, like in compare
                 return fast(actual, number)
             return compare(op, actual, expected)
 
@@ -59,7 +59,7 @@ def make_test(op: str, expected: Any) -> Test:
         inside = op == "in"
 
         def membership(actual: Any) -> bool:
-            if actual.__class__ is str:
+            if actual.__class__ is str and not looks_like_date(actual):
                 return (actual in members) == inside
             return compare(op, actual, expected)
 
@@ -68,7 +68,7 @@ def make_test(op: str, expected: Any) -> Test:
         want = op == "eq"
 
         def textual(actual: Any) -> bool:
-            if actual.__class__ is str:
+            if actual.__class__ is str and not looks_like_date(actual):
                 return (actual == expected) == want
             return compare(op, actual, expected)
 
@@ -84,14 +84,16 @@ def _numeric_text(text: str) -> bool:
     return True
 
 
-def lookup(data: dict[str, Any], path: str, people: dict[str, Any] | None = None) -> Any:
-    """A dotted path in quote data; a step that lands on a person continues in their entry."""
+def lookup(data: dict[str, Any], path: str, person: Callable[[str], Any] | None = None) -> Any:
+    """A dotted path in quote data; a step that lands on a person continues in their entry.
+
+    `person` finds a directory entry from a people key or a Slack id (None when unknown).
+    """
     value: Any = data
     for part in path.split("."):
         if isinstance(value, dict):
             value = value.get(part)
-        elif isinstance(value, str) and people is not None and value in people:
-            entry = people[value]
+        elif isinstance(value, str) and person is not None and (entry := person(value)) is not None:
             value = getattr(entry, part, None) if not isinstance(entry, dict) else entry.get(part)
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
@@ -103,8 +105,9 @@ def lookup(data: dict[str, Any], path: str, people: dict[str, Any] | None = None
 
 
 def is_percent(name: str) -> bool:
+    """Whether a field or variable name reads as a percentage (discount_percent, blended_discount)."""
     lowered = name.lower()
-    return any(word in lowered for word in _PERCENT_WORDS)
+    return any(word in lowered for word in _PERCENT_WORDS) or lowered.endswith(("discount", "margin"))
 
 
 @dataclass(frozen=True)
@@ -195,41 +198,46 @@ class Outcome:
 class _CompiledCondition:
     __slots__ = ("condition", "index", "other", "percent", "subject", "test", "tested")
 
-    def __init__(self, index: int, condition: Condition, people: dict[str, Any]) -> None:
+    def __init__(self, index: int, condition: Condition, policy: Policy, person: Callable[[str], Any]) -> None:
         self.index = index
         self.condition = condition
-        self.subject = condition.subject
+        variable = policy.variables.get(condition.variable or "")
+        self.subject = condition.label or (variable.label if variable and variable.label else condition.subject)
         name = condition.variable or condition.field or ""
         self.percent = is_percent(name) or is_percent(condition.label or "")
+        if variable is not None:
+            self.percent = variable.discount is not None or is_percent(variable.field or "") or is_percent(name)
         self.test: Test | None = None
         if "value" in condition.model_fields_set:
             self.test = make_test(condition.op, condition.value)
-        self.tested = _getter(condition.field, condition.variable, people)
-        self.other = _getter(condition.other_field, condition.other_variable, people)
+        self.tested = _getter(condition.field, condition.variable, person)
+        self.other = _getter(condition.other_field, condition.other_variable, person)
 
     def expected(self, quote: Quote, variables: dict[str, Any]) -> Any:
         return self.condition.value if self.test is not None else self.other(quote, variables)
 
 
-def _getter(field: str | None, variable: str | None, people: dict[str, Any]) -> Callable[[Quote, dict], Any]:
+def _getter(field: str | None, variable: str | None, person: Callable[[str], Any]) -> Callable[[Quote, dict], Any]:
     if variable is not None:
         return lambda quote, variables: variables.get(variable)
     if field is None:
         return lambda quote, variables: None
     if "." not in field:
         return lambda quote, variables: quote.data.get(field)
-    return lambda quote, variables: lookup(quote.data, field, people)
+    return lambda quote, variables: lookup(quote.data, field, person)
 
 
 class _CompiledRule:
-    def __init__(self, rule: Rule, people: dict[str, Any]) -> None:
+    def __init__(self, rule: Rule, policy: Policy, person: Callable[[str], Any]) -> None:
         self.rule = rule
         self.tree = rule.logic
         keyword = rule.when.strip().lower()
         self.decide: Callable[[list[bool]], bool] = (
             all if keyword == "all" else any if keyword == "any" else logic.compile_tree(self.tree)
         )
-        self.conditions = [_CompiledCondition(i + 1, c, people) for i, c in enumerate(rule.conditions)]
+        if not rule.conditions:
+            self.decide = _always
+        self.conditions = [_CompiledCondition(i + 1, c, policy, person) for i, c in enumerate(rule.conditions)]
         self.specs = [
             (
                 c.variable is not None,
@@ -257,10 +265,26 @@ class _CompiledFilter:
         )
 
 
+def _always(truths: list[bool]) -> bool:
+    return True
+
+
+def person_finder(policy: Policy) -> Callable[[str], Any]:
+    """A directory entry by people key or Slack id, or None."""
+    by_slack = {p.slack: p for p in policy.people.values() if p.slack}
+    people = policy.people
+
+    def find(handle: str) -> Any:
+        return people.get(handle) or by_slack.get(handle)
+
+    return find
+
+
 class Evaluator:
     def __init__(self, policy: Policy) -> None:
         self.policy = policy
-        self.rules = [_CompiledRule(rule, policy.people) for rule in policy.rules]
+        self.person = person_finder(policy)
+        self.rules = [_CompiledRule(rule, policy, self.person) for rule in policy.rules]
         self._by_name = {c.rule.name: c for c in self.rules}
         filters: dict[tuple, _CompiledFilter] = {}
         self._variable_filters: dict[str, list[_CompiledFilter]] = {}
@@ -349,10 +373,10 @@ class Evaluator:
         """
         from .values import smart_condition_holds
 
-        truths = [
-            smart_condition_holds(r.op, approved_values.get(r.index), r.actual) if r.smart else r.holds
-            for r in outcome.reasons
-        ]
+        worse = [smart_condition_holds(r.op, approved_values.get(r.index), r.actual) for r in outcome.reasons]
+        if any(r.smart and r.holds and got_worse for r, got_worse in zip(outcome.reasons, worse, strict=True)):
+            return True
+        truths = [got_worse if r.smart else r.holds for r, got_worse in zip(outcome.reasons, worse, strict=True)]
         return self._by_name[outcome.rule.name].decide(truths)
 
 

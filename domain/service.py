@@ -64,6 +64,7 @@ class Approvals:
         return subs[-1] if subs else None
 
     async def _save(self, tx: Tx, sub: Submission, events: list[Event]) -> None:
+        sub.due_at = lifecycle.next_due(sub, self.policy)
         expected = sub.revision
         sub.revision += 1
         if not await tx.update_submission(sub, expected):
@@ -107,6 +108,7 @@ class Approvals:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
             ctx = self.context(await tx.directory(), now)
             sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
+            sub.due_at = lifecycle.next_due(sub, self.policy)
             await tx.add_submission(sub)
             await tx.record(events)
             return sub, events

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from .errors import InvalidInput, Problem
 
 Path = tuple[str | int, ...]
 
@@ -81,6 +81,21 @@ def load_yaml(text: str, source: str) -> tuple[Any, SourceMap, list[Problem]]:
     if node is not None:
         _walk(node, (), lines, problems, source)
     return data, SourceMap(source, lines), problems
+
+
+def read_text(path: Any, what: str) -> str:
+    """A UTF-8 text file, or InvalidInput saying plainly why it cannot be read."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except UnicodeDecodeError as error:
+        raise InvalidInput([Problem(str(path), f"the {what} is not UTF-8 text (byte {error.start})")]) from None
+    except OSError as error:
+        raise InvalidInput([Problem(str(path), f"cannot read the {what}: {error.strerror}")]) from None
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
 
 
 def load_json(text: str, source: str) -> tuple[Any, SourceMap, list[Problem]]:

@@ -8,7 +8,6 @@ import datetime as dt
 import json
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 
 from domain.approvals import Context, Directory
 from domain.errors import GreenlightError, InvalidInput
@@ -16,6 +15,7 @@ from domain.policy import read_policy
 from domain.preview import build_preview
 from domain.quote import load_quote_text
 from domain.rules import Evaluator
+from domain.sourcemap import read_text
 
 from . import render
 from .scenarios import run_files
@@ -26,12 +26,21 @@ EXIT_FAILED = 1
 def _now(text: str | None) -> dt.datetime:
     if not text:
         return dt.datetime.now(dt.UTC)
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    try:
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(f"--at {text!r} is not an ISO time such as 2026-12-01T09:00:00Z") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _problems(error: InvalidInput) -> str:
-    return "\n".join(str(p) for p in error.problems)
+    lines = []
+    for problem in error.problems:
+        if error.source and problem.where.startswith("$"):
+            lines.append(f"{error.source}: {problem}")
+        else:
+            lines.append(str(problem))
+    return "\n".join(lines)
 
 
 def cmd_policy_check(args: argparse.Namespace) -> int:
@@ -45,11 +54,7 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
 
 
 def _read_quote(path: str):
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as error:
-        raise InvalidInput(f"cannot read the quote file: {error.strerror}", path) from None
-    return load_quote_text(text, path)
+    return load_quote_text(read_text(path, "quote file"), path)
 
 
 def cmd_preview(args: argparse.Namespace) -> int:
@@ -65,12 +70,12 @@ def cmd_preview(args: argparse.Namespace) -> int:
 
 
 def cmd_policy_test(args: argparse.Namespace) -> int:
-    factory = None
     if args.db:
-        from greenlight.dbstore import fresh_store_factory  # the database store comes with its extra
+        from greenlight.dbstore import run_on_database
 
-        factory = fresh_store_factory(args.db)
-    results = asyncio.run(run_files(args.files, factory) if factory else run_files(args.files))
+        results = asyncio.run(run_on_database(args.files, args.db))
+    else:
+        results = asyncio.run(run_files(args.files))
     if args.format == "json":
         print(json.dumps({"scenarios": [r.as_json() for r in results]}, indent=2, ensure_ascii=False))
     else:

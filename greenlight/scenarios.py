@@ -20,7 +20,7 @@ from domain.memory import MemoryStore
 from domain.policy import Policy, parse_duration, read_policy
 from domain.quote import Quote, load_quote_text, parse_quote
 from domain.service import Approvals, Store
-from domain.sourcemap import SourceMap, load_yaml
+from domain.sourcemap import SourceMap, load_yaml, read_text
 
 ACTIONS = (
     "submit",
@@ -122,9 +122,9 @@ def load_scenario(path: str | Path) -> Scenario:
     file = Path(path)
     source = str(path)
     try:
-        text = file.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ScenarioError([Problem(source, f"cannot read the scenario: {error.strerror}")]) from None
+        text = read_text(file, "scenario")
+    except InvalidInput as error:
+        raise ScenarioError(error.problems) from None
     data, where, problems = load_yaml(text, source)
     if problems:
         raise ScenarioError(problems, source)
@@ -200,6 +200,9 @@ def _check_step(
                 problems.append(where.problem((*path, action), f"{action} needs {', '.join(missing)}"))
             if unknown:
                 problems.append(where.problem((*path, action, unknown[0]), f"{action} has no key {unknown[0]!r}"))
+            for key, value in args.items():
+                if key not in ("start", "end") and not isinstance(value, str):
+                    problems.append(where.problem((*path, action, key), f"{key} must be text, not {value!r}"))
             for key in ("start", "end"):
                 if action == "delegate" and key in args:
                     try:
@@ -211,7 +214,10 @@ def _check_step(
         if not isinstance(expect, dict):
             problems.append(where.problem((*path, "expect"), "expect: is a mapping"))
         else:
-            for key in expect:
+            for key, value in expect.items():
+                shape = _expect_shape_problem(key, value)
+                if key in EXPECT_KEYS and shape:
+                    problems.append(where.problem((*path, "expect", key), shape))
                 if key not in EXPECT_KEYS:
                     problems.append(
                         where.problem(
@@ -222,6 +228,25 @@ def _check_step(
     if len(problems) != before:
         return None
     return action, args, expect
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+def _expect_shape_problem(key: str, value: Any) -> str | None:
+    """Why an expectation's value has the wrong shape, or None."""
+    if key in STATUSES or key == "events":
+        return None if value is None or _texts(value) else f"{key} is a list of names, e.g. [manager-discount]"
+    if key == "status":
+        return None if value is None or isinstance(value, str) else "status is a submission status, e.g. pending"
+    if key == "error":
+        return None if isinstance(value, str) else "error is a piece of the expected refusal message"
+    if key == "assignees":
+        ok = isinstance(value, dict) and all(_texts(v) for v in value.values())
+        return None if ok else "assignees maps each rule to a list of people, e.g. {legal-terms: [lea, leo]}"
+    ok = isinstance(value, dict) and all(v is None or isinstance(v, str) for v in value.values())
+    return None if ok else f"{key} maps each rule to one person, e.g. {{manager-discount: mike}}"
 
 
 def approval_json(ctx: lifecycle.Context, sub: Submission, approval: lifecycle.Approval) -> dict[str, Any]:
@@ -259,7 +284,7 @@ class Runner:
     def _quote(self, args: Any) -> Quote:
         base = self.scenario.path.parent
         if isinstance(args, str):
-            return load_quote_text((base / args).read_text(encoding="utf-8"), args)
+            return load_quote_text(read_text(base / args, "quote file"), args)
         return parse_quote(args, "inline quote")
 
     async def _submit(self, args: Any, submit: bool) -> list[Event]:
@@ -283,7 +308,8 @@ class Runner:
         quote_id = args.get("quote") or self.current
         if quote_id is None:
             raise GreenlightError("no quote yet: submit one before deciding")
-        return str(quote_id)
+        self.current = str(quote_id)
+        return self.current
 
     async def _act(self, action: str, args: Any) -> tuple[list[Event], str]:
         s = self.service

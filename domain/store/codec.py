@@ -1,0 +1,56 @@
+"""Submissions to and from JSON documents (the `state` column), losslessly."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, fields
+from typing import Any
+
+from ..approvals import Approval, Seat, Submission
+
+_MOMENTS = {"requested_at", "decided_at", "voted_at", "submitted_at"}
+
+
+def _dump(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _dump(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_dump(v) for v in value]
+    return value
+
+
+def _moment(value: Any) -> dt.datetime | None:
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def dump(sub: Submission) -> dict[str, Any]:
+    return _dump(asdict(sub))
+
+
+def _seat(data: dict[str, Any]) -> Seat:
+    seat = Seat(**{f.name: data.get(f.name) for f in fields(Seat) if f.name in data})
+    seat.voted_at = _moment(seat.voted_at)
+    seat.auto = bool(seat.auto)
+    return seat
+
+
+def _approval(data: dict[str, Any]) -> Approval:
+    values = {int(k): v for k, v in (data.get("values") or {}).items()}
+    kwargs = {f.name: data[f.name] for f in fields(Approval) if f.name in data}
+    kwargs["seats"] = [_seat(s) for s in data.get("seats", [])]
+    kwargs["values"] = values
+    approval = Approval(**kwargs)
+    approval.requested_at = _moment(approval.requested_at)
+    approval.decided_at = _moment(approval.decided_at)
+    return approval
+
+
+def load(data: dict[str, Any]) -> Submission:
+    kwargs = {f.name: data[f.name] for f in fields(Submission) if f.name in data}
+    kwargs["approvals"] = [_approval(a) for a in data.get("approvals", [])]
+    kwargs["submitted_at"] = _moment(kwargs["submitted_at"])
+    kwargs["decided_at"] = _moment(kwargs.get("decided_at"))
+    kwargs["due_at"] = _moment(kwargs.get("due_at"))
+    return Submission(**kwargs)

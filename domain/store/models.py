@@ -1,0 +1,149 @@
+"""Tables. A submission row holds the whole aggregate (`state`); the approval and assignment
+tables are its queryable projection (App Home, reminders), rewritten in the same transaction."""
+
+from __future__ import annotations
+
+from tortoise import fields, models
+
+
+class QuoteRow(models.Model):
+    id = fields.CharField(pk=True, max_length=64)
+    version = fields.IntField()
+    owner = fields.CharField(max_length=128, db_index=True)
+    account_id = fields.CharField(max_length=128, null=True, db_index=True)
+    content_hash = fields.CharField(max_length=64)
+    data = fields.JSONField()
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "quote"
+
+
+class QuoteVersionRow(models.Model):
+    id = fields.IntField(pk=True)
+    quote_id = fields.CharField(max_length=64)
+    version = fields.IntField()
+    content_hash = fields.CharField(max_length=64)
+    data = fields.JSONField()
+    received_at = fields.DatetimeField()
+
+    class Meta:
+        table = "quote_version"
+        unique_together = (("quote_id", "version"),)
+
+
+class SubmissionRow(models.Model):
+    id = fields.IntField(pk=True)
+    quote_id = fields.CharField(max_length=64)
+    number = fields.IntField()
+    quote_version = fields.IntField()
+    owner = fields.CharField(max_length=128, db_index=True)
+    status = fields.CharField(max_length=16, db_index=True)
+    revision = fields.IntField(default=0)
+    submitted_at = fields.DatetimeField()
+    decided_at = fields.DatetimeField(null=True)
+    due_at = fields.DatetimeField(null=True, db_index=True)
+    state = fields.JSONField()
+
+    class Meta:
+        table = "submission"
+        unique_together = (("quote_id", "number"),)
+
+
+class ApprovalRow(models.Model):
+    id = fields.IntField(pk=True)
+    submission_id = fields.IntField(db_index=True)
+    quote_id = fields.CharField(max_length=64)
+    rule = fields.CharField(max_length=128)
+    chain = fields.CharField(max_length=128)
+    step = fields.IntField()
+    status = fields.CharField(max_length=16)
+    requested_at = fields.DatetimeField(null=True)
+    decided_at = fields.DatetimeField(null=True)
+    acted_by = fields.CharField(max_length=128, null=True)
+
+    class Meta:
+        table = "approval"
+        unique_together = (("submission_id", "rule"),)
+
+
+class AssignmentRow(models.Model):
+    """Who holds a place in a requested approval (delegates are found through delegations)."""
+
+    id = fields.IntField(pk=True)
+    approval_id = fields.IntField(db_index=True)
+    person = fields.CharField(max_length=128, db_index=True)
+
+    class Meta:
+        table = "assignment"
+
+
+class DelegationRow(models.Model):
+    id = fields.IntField(pk=True)
+    delegator = fields.CharField(max_length=128, db_index=True)
+    delegate = fields.CharField(max_length=128)
+    start = fields.DateField()
+    end = fields.DateField()
+    created_by = fields.CharField(max_length=128)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "delegation"
+
+
+class ReplacementRow(models.Model):
+    old = fields.CharField(pk=True, max_length=128)
+    new = fields.CharField(max_length=128)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "replacement"
+
+
+class AuditRow(models.Model):
+    id = fields.BigIntField(pk=True)
+    at = fields.DatetimeField(db_index=True)
+    kind = fields.CharField(max_length=32)
+    quote_id = fields.CharField(max_length=64, db_index=True)
+    quote_version = fields.IntField()
+    submission = fields.IntField()
+    rule = fields.CharField(max_length=128, null=True)
+    actor = fields.CharField(max_length=128, null=True)
+    on_behalf_of = fields.CharField(max_length=128, null=True)
+    comment = fields.TextField(null=True)
+    people = fields.JSONField(default=list)
+    detail = fields.JSONField(default=dict)
+
+    class Meta:
+        table = "audit"
+
+
+class OutboxRow(models.Model):
+    """Something that must leave the process (Slack, email, ERP), written with its cause."""
+
+    id = fields.BigIntField(pk=True)
+    topic = fields.CharField(max_length=32, db_index=True)
+    key = fields.CharField(max_length=255, unique=True)
+    payload = fields.JSONField()
+    status = fields.CharField(max_length=16, default="pending", db_index=True)
+    attempts = fields.IntField(default=0)
+    next_attempt_at = fields.DatetimeField(db_index=True)
+    lease_until = fields.DatetimeField(null=True)
+    lease_owner = fields.CharField(max_length=64, null=True)
+    last_error = fields.TextField(null=True)
+    created_at = fields.DatetimeField()
+    sent_at = fields.DatetimeField(null=True)
+
+    class Meta:
+        table = "outbox"
+
+
+class RequestKeyRow(models.Model):
+    """A request already handled (an idempotency key), with the answer it got."""
+
+    key = fields.CharField(pk=True, max_length=255)
+    answer = fields.JSONField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "request_key"

@@ -1,0 +1,7 @@
+"""For tortoise's own command line: `tortoise -c domain.store.tortoise_config.TORTOISE_ORM makemigrations`."""
+
+import os
+
+from .db import config
+
+TORTOISE_ORM = config(os.environ.get("GREENLIGHT_DATABASE_URL", "sqlite://greenlight-migrations.db"))

@@ -1,0 +1,246 @@
+"""The database store: one tortoise transaction per service command."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from .. import approvals as lifecycle
+from ..approvals import Delegation, Directory, Event, Submission
+from ..quote import Quote
+from . import codec
+from .models import (
+    ApprovalRow,
+    AssignmentRow,
+    AuditRow,
+    DelegationRow,
+    OutboxRow,
+    QuoteRow,
+    QuoteVersionRow,
+    ReplacementRow,
+    SubmissionRow,
+)
+
+
+class DbStore:
+    """Implements `domain.service.Store` over the tortoise connection set up by `db.connect`."""
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[DbTx]:
+        async with in_transaction() as connection:
+            yield DbTx(connection)
+
+
+def _event_json(event: Event) -> dict[str, Any]:
+    return {
+        "kind": event.kind,
+        "at": event.at.isoformat(),
+        "quote_id": event.quote_id,
+        "quote_version": event.quote_version,
+        "submission": event.submission,
+        "rule": event.rule,
+        "actor": event.actor,
+        "on_behalf_of": event.on_behalf_of,
+        "comment": event.comment,
+        "people": list(event.people),
+        "detail": json.loads(json.dumps(event.detail, default=str)),
+    }
+
+
+class DbTx:
+    def __init__(self, connection: Any) -> None:
+        self.db = connection
+        self._rows: dict[tuple[str, int], SubmissionRow] = {}
+
+    async def quote(self, quote_id: str) -> Quote | None:
+        row = await QuoteRow.filter(id=quote_id).using_db(self.db).first()
+        return Quote(row.data) if row else None
+
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> None:
+        values = {
+            "version": quote.version,
+            "owner": quote.owner,
+            "account_id": quote.account.get("id"),
+            "content_hash": quote.content_hash,
+            "data": quote.data,
+            "received_at": now,
+        }
+        updated = await QuoteRow.filter(id=quote.id).using_db(self.db).update(**values)
+        if not updated:
+            await QuoteRow.create(id=quote.id, using_db=self.db, **values)
+        await QuoteVersionRow.create(
+            quote_id=quote.id,
+            version=quote.version,
+            content_hash=quote.content_hash,
+            data=quote.data,
+            received_at=now,
+            using_db=self.db,
+        )
+
+    def _load(self, row: SubmissionRow) -> Submission:
+        sub = codec.load(row.state)
+        sub.revision = row.revision
+        self._rows[(sub.quote_id, sub.number)] = row
+        return sub
+
+    async def submissions(self, quote_id: str) -> list[Submission]:
+        rows = await SubmissionRow.filter(quote_id=quote_id).using_db(self.db).order_by("number")
+        return [self._load(row) for row in rows]
+
+    async def latest(self, quote_id: str) -> Submission | None:
+        row = await SubmissionRow.filter(quote_id=quote_id).using_db(self.db).order_by("-number").first()
+        return self._load(row) if row else None
+
+    async def pending(self) -> list[Submission]:
+        rows = await SubmissionRow.filter(status="pending").using_db(self.db).order_by("id")
+        return [self._load(row) for row in rows]
+
+    async def add_submission(self, sub: Submission) -> None:
+        row = await SubmissionRow.create(
+            quote_id=sub.quote_id,
+            number=sub.number,
+            quote_version=sub.quote_version,
+            owner=sub.owner,
+            status=sub.status,
+            revision=sub.revision,
+            submitted_at=sub.submitted_at,
+            decided_at=sub.decided_at,
+            due_at=sub.due_at,
+            state=codec.dump(sub),
+            using_db=self.db,
+        )
+        self._rows[(sub.quote_id, sub.number)] = row
+        for approval in sub.approvals:
+            await self._project(row.id, sub, approval, None)
+
+    async def update_submission(self, sub: Submission, expected_revision: int) -> bool:
+        row = self._rows.get((sub.quote_id, sub.number))
+        if row is None:
+            row = await SubmissionRow.get(quote_id=sub.quote_id, number=sub.number).using_db(self.db)
+        before = {a["rule"]: a for a in row.state.get("approvals", [])}
+        state = codec.dump(sub)
+        changed = await (
+            SubmissionRow.filter(id=row.id, revision=expected_revision)
+            .using_db(self.db)
+            .update(
+                status=sub.status,
+                revision=sub.revision,
+                decided_at=sub.decided_at,
+                due_at=sub.due_at,
+                state=state,
+            )
+        )
+        if changed != 1:
+            return False
+        for approval, dumped in zip(sub.approvals, state["approvals"], strict=True):
+            old = before.get(approval.rule)
+            if old != dumped:
+                await self._project(row.id, sub, approval, old)
+        row.state, row.revision = state, sub.revision
+        return True
+
+    async def _project(self, submission_id: int, sub: Submission, approval: lifecycle.Approval,
+                       old: dict[str, Any] | None) -> None:  # fmt: skip
+        values = {
+            "quote_id": sub.quote_id,
+            "chain": approval.chain,
+            "step": approval.step,
+            "status": approval.status,
+            "requested_at": approval.requested_at,
+            "decided_at": approval.decided_at,
+            "acted_by": approval.acted_by,
+        }
+        if old is None:
+            row = await ApprovalRow.create(submission_id=submission_id, rule=approval.rule, using_db=self.db, **values)
+            approval_id = row.id
+        else:
+            await ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db).update(**values)
+            found = (
+                await ApprovalRow.filter(submission_id=submission_id, rule=approval.rule)
+                .using_db(self.db)
+                .values_list("id", flat=True)
+            )
+            approval_id = found[0]
+            await AssignmentRow.filter(approval_id=approval_id).using_db(self.db).delete()
+        if approval.status == "requested":
+            holders: list[str] = []
+            for person in [s.holder for s in approval.seats if s.vote is None] + approval.escalated_to:
+                if person not in holders:
+                    holders.append(person)
+            if holders:
+                await AssignmentRow.bulk_create(
+                    [AssignmentRow(approval_id=approval_id, person=p) for p in holders], using_db=self.db
+                )
+
+    async def directory(self) -> Directory:
+        delegations = [
+            Delegation(r.delegator, r.delegate, r.start, r.end, r.created_by, r.id)
+            for r in await DelegationRow.all().using_db(self.db).order_by("id")
+        ]
+        replacements = {r.old: r.new for r in await ReplacementRow.all().using_db(self.db)}
+        return Directory(delegations, replacements)
+
+    async def add_delegation(self, delegation: Delegation) -> Delegation:
+        row = await DelegationRow.create(
+            delegator=delegation.delegator,
+            delegate=delegation.delegate,
+            start=delegation.start,
+            end=delegation.end,
+            created_by=delegation.created_by,
+            using_db=self.db,
+        )
+        delegation.id = row.id
+        return delegation
+
+    async def end_delegations(self, delegator: str, today: dt.date) -> int:
+        return await (
+            DelegationRow.filter(delegator=delegator, end__gte=today)
+            .using_db(self.db)
+            .update(end=today - dt.timedelta(days=1))
+        )
+
+    async def set_replacement(self, old: str, new: str) -> None:
+        await ReplacementRow.filter(old=new).using_db(self.db).delete()
+        updated = await ReplacementRow.filter(old=old).using_db(self.db).update(new=new)
+        if not updated:
+            await ReplacementRow.create(old=old, new=new, using_db=self.db)
+
+    async def record(self, events: list[Event]) -> None:
+        if not events:
+            return
+        await AuditRow.bulk_create(
+            [
+                AuditRow(
+                    at=e.at,
+                    kind=e.kind,
+                    quote_id=e.quote_id,
+                    quote_version=e.quote_version,
+                    submission=e.submission,
+                    rule=e.rule,
+                    actor=e.actor,
+                    on_behalf_of=e.on_behalf_of,
+                    comment=e.comment,
+                    people=list(e.people),
+                    detail=json.loads(json.dumps(e.detail, default=str)),
+                )
+                for e in events
+            ],
+            using_db=self.db,
+        )
+        rows = [
+            OutboxRow(
+                topic="event",
+                key=f"event:{uuid.uuid4().hex}",
+                payload=_event_json(event),
+                next_attempt_at=event.at,
+                created_at=event.at,
+            )
+            for event in events
+        ]
+        await OutboxRow.bulk_create(rows, using_db=self.db)
