@@ -23,7 +23,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check domain greenlight
+	$(BIN)/ruff format --check .
 
 test: $(STAMP) lint
 	@scripts/ensure-postgres

@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import yaml  # noqa: E402
+import yaml
 
-from domain.approvals import Context, Directory, plan  # noqa: E402
-from domain.policy import load_policy  # noqa: E402
-from domain.quote import parse_quote  # noqa: E402
-from domain.rules import Evaluator  # noqa: E402
+from domain.approvals import Context, Directory, plan
+from domain.policy import load_policy
+from domain.quote import parse_quote
+from domain.rules import Evaluator
 
 FAMILIES = [f"F{i}" for i in range(10)]
 TERMS = ["Net 30", "Net 45", "Net 60", "Net 90"]
@@ -43,10 +43,16 @@ def make_policy(rng: random.Random) -> tuple[dict, list[dict]]:
     approvers["mgr"] = {"field": "owner.manager"}
     variables = {}
     for family in FAMILIES:
-        variables[f"sum_{family}"] = {"aggregate": "sum", "field": "net_total",
-                                      "where": [{"field": "family", "op": "eq", "value": family}]}
-        variables[f"max_{family}"] = {"aggregate": "max", "field": "discount_percent",
-                                      "where": [{"field": "family", "op": "eq", "value": family}]}
+        variables[f"sum_{family}"] = {
+            "aggregate": "sum",
+            "field": "net_total",
+            "where": [{"field": "family", "op": "eq", "value": family}],
+        }
+        variables[f"max_{family}"] = {
+            "aggregate": "max",
+            "field": "discount_percent",
+            "where": [{"field": "family", "op": "eq", "value": family}],
+        }
     rules, params = [], []
     names = sorted(approvers)
     for i in range(200):
@@ -62,12 +68,36 @@ def make_policy(rng: random.Random) -> tuple[dict, list[dict]]:
         ]
         if when == "(1 or 2) and 3":
             conditions.append({"field": "payment_terms", "op": "in", "value": terms})
-        rules.append({"name": f"r{i}", "chain": f"c{i % 5}", "step": (i // 5) % 4 + 1,
-                      "approver": names[i % len(names)], "conditions": conditions, "when": when})
-        params.append({"name": f"r{i}", "var": (kind, family), "threshold": threshold,
-                       "discount": discount, "terms": terms, "when": when})
-    policy = {"version": 1, "timezone": "UTC", "admins": ["boss"], "fallback_approver": "desk",
-              "people": people, "approvers": approvers, "variables": variables, "rules": rules}
+        rules.append(
+            {
+                "name": f"r{i}",
+                "chain": f"c{i % 5}",
+                "step": (i // 5) % 4 + 1,
+                "approver": names[i % len(names)],
+                "conditions": conditions,
+                "when": when,
+            }
+        )
+        params.append(
+            {
+                "name": f"r{i}",
+                "var": (kind, family),
+                "threshold": threshold,
+                "discount": discount,
+                "terms": terms,
+                "when": when,
+            }
+        )
+    policy = {
+        "version": 1,
+        "timezone": "UTC",
+        "admins": ["boss"],
+        "fallback_approver": "desk",
+        "people": people,
+        "approvers": approvers,
+        "variables": variables,
+        "rules": rules,
+    }
     return policy, params
 
 
@@ -78,15 +108,33 @@ def make_quote(rng: random.Random, n: int) -> dict:
         price = rng.choice([100, 250, 720, 1000])
         disc = rng.randint(0, 40)
         net_price = round(price * (1 - disc / 100), 2)
-        lines.append({"id": f"L{i}", "sku": f"S{i}", "family": rng.choice(FAMILIES), "quantity": qty,
-                      "list_price": price, "net_price": net_price, "discount_percent": disc,
-                      "net_total": round(qty * net_price, 2), "list_total": qty * price})
+        lines.append(
+            {
+                "id": f"L{i}",
+                "sku": f"S{i}",
+                "family": rng.choice(FAMILIES),
+                "quantity": qty,
+                "list_price": price,
+                "net_price": net_price,
+                "discount_percent": disc,
+                "net_total": round(qty * net_price, 2),
+                "list_total": qty * price,
+            }
+        )
     net = round(sum(line["net_total"] for line in lines), 2)
     listed = sum(line["list_total"] for line in lines)
-    return {"id": "Q-BENCH", "version": 1, "owner": "rep", "currency": "USD",
-            "account": {"id": "A-1", "name": "Bench Corp"}, "payment_terms": rng.choice(TERMS),
-            "discount_percent": round((1 - net / listed) * 100, 1), "net_total": net, "list_total": listed,
-            "lines": lines}
+    return {
+        "id": "Q-BENCH",
+        "version": 1,
+        "owner": "rep",
+        "currency": "USD",
+        "account": {"id": "A-1", "name": "Bench Corp"},
+        "payment_terms": rng.choice(TERMS),
+        "discount_percent": round((1 - net / listed) * 100, 1),
+        "net_total": net,
+        "list_total": listed,
+        "lines": lines,
+    }
 
 
 def floor(quote: dict, params: list[dict]) -> list[str]:
@@ -163,8 +211,10 @@ def main() -> int:
     engine, hand = measure(lambda: plan(ctx, quote, None), lambda: floor(quote.data, params), runs)
     em, hm = statistics.median(engine), statistics.median(hand)
     print(f"engine preview benchmark · Python {platform.python_version()} · {runs} runs")
-    print(f"  quote: 1,000 lines · policy: {len(policy.rules)} rules, {len(policy.variables)} variables"
-          f" · {len(engine_fired)} rules fire")
+    print(
+        f"  quote: 1,000 lines · policy: {len(policy.rules)} rules, {len(policy.variables)} variables"
+        f" · {len(engine_fired)} rules fire"
+    )
     print(f"  preview (engine):     median {em:.3f} ms   p95 {p95(engine):.3f} ms")
     print(f"  hand-written floor:   median {hm:.3f} ms   p95 {p95(hand):.3f} ms")
     print(f"  ratio engine/floor:   {em / hm:.2f}x   (targets: median <= 5 ms, ratio <= 3x)")
