@@ -22,6 +22,7 @@ class MemoryStore:
         self.delegations: list[Delegation] = []
         self.replacements: dict[str, str] = {}
         self.events: list[Event] = []
+        self.keys: dict[str, dict] = {}
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTx]:
@@ -98,3 +99,12 @@ class MemoryTx:
 
     async def record(self, events: list[Event]) -> None:
         self.writes.append(lambda: self.store.events.extend(events))
+
+    async def audit(self, quote_id: str) -> list[Event]:
+        return [e for e in self.store.events if e.quote_id == quote_id]
+
+    async def seen(self, key: str) -> dict | None:
+        return self.store.keys.get(key)
+
+    async def remember(self, key: str, answer: dict, now: dt.datetime) -> None:
+        self.writes.append(lambda: self.store.keys.__setitem__(key, answer))

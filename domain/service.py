@@ -33,6 +33,16 @@ class Tx(Protocol):
     async def end_delegations(self, delegator: str, today: dt.date) -> int: ...
     async def set_replacement(self, old: str, new: str) -> None: ...
     async def record(self, events: list[Event]) -> None: ...
+    async def audit(self, quote_id: str) -> list[Event]: ...
+    async def seen(self, key: str) -> dict[str, Any] | None: ...
+    async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None: ...
+
+
+class ConcurrentChange(StaleRequest):
+    """Someone else changed the same thing first; the command is retried on fresh state."""
+
+
+RETRIES = 20
 
 
 class Store(Protocol):
@@ -69,7 +79,7 @@ class Approvals:
         sub.revision += 1
         if not await tx.update_submission(sub, expected):
             sub.revision = expected
-            raise StaleRequest(f"{sub.ref} changed while this was being decided: look again and retry")
+            raise ConcurrentChange(f"{sub.ref} changed while this was being decided: look again and retry")
         await tx.record(events)
 
     async def receive_quote(self, quote: Quote, now: dt.datetime) -> Received:
@@ -84,6 +94,9 @@ class Approvals:
                 if quote.version == stored.version:
                     return Received(stored, "unchanged")
             await tx.save_quote(quote, now)
+            received = Event("quote_received", now, quote.id, quote.version, 0, actor="crm",
+                             detail={"content_hash": quote.content_hash})  # fmt: skip
+            await tx.record([received])
             latest = await self._latest(tx, quote.id)
             if latest is not None and latest.status == "pending":
                 ctx = self.context(await tx.directory(), now)
@@ -93,6 +106,15 @@ class Approvals:
             return Received(quote, "stored")
 
     async def submit(self, quote_id: str, by: str | None, now: dt.datetime) -> tuple[Submission, list[Event]]:
+        for attempt in range(RETRIES):
+            try:
+                return await self._submit(quote_id, by, now)
+            except ConcurrentChange:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _submit(self, quote_id: str, by: str | None, now: dt.datetime) -> tuple[Submission, list[Event]]:
         async with self.store.transaction() as tx:
             quote = await tx.quote(quote_id)
             if quote is None:
@@ -113,21 +135,39 @@ class Approvals:
             await tx.record(events)
             return sub, events
 
-    async def _on_pending(self, quote_id: str, now: dt.datetime, action: Any) -> list[Event]:
-        async with self.store.transaction() as tx:
-            sub = await self._latest(tx, quote_id)
-            if sub is None:
-                raise NotFound(f"{quote_id} has not been submitted")
-            ctx = self.context(await tx.directory(), now)
-            events = action(ctx, sub)
-            await self._save(tx, sub, events)
-            return events
+    async def _on_pending(self, quote_id: str, now: dt.datetime, action: Any, key: str | None = None) -> list[Event]:
+        for attempt in range(RETRIES):
+            try:
+                async with self.store.transaction() as tx:
+                    if key is not None and await tx.seen(key) is not None:
+                        return []
+                    sub = await self._latest(tx, quote_id)
+                    if sub is None:
+                        raise NotFound(f"{quote_id} has not been submitted")
+                    ctx = self.context(await tx.directory(), now)
+                    events = action(ctx, sub)
+                    await self._save(tx, sub, events)
+                    if key is not None:
+                        await tx.remember(key, {"events": [e.kind for e in events]}, now)
+                    return events
+            except ConcurrentChange:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def decide(
-        self, quote_id: str, rule: str, person: str, verdict: str, now: dt.datetime, comment: str | None = None
+        self,
+        quote_id: str,
+        rule: str,
+        person: str,
+        verdict: str,
+        now: dt.datetime,
+        comment: str | None = None,
+        key: str | None = None,
     ) -> list[Event]:
+        """Approve or reject; with `key`, a repeat of the same request is a no-op (returns no events)."""
         return await self._on_pending(
-            quote_id, now, lambda ctx, sub: lifecycle.decide(ctx, sub, rule, person, verdict, comment)
+            quote_id, now, lambda ctx, sub: lifecycle.decide(ctx, sub, rule, person, verdict, comment), key
         )
 
     async def recall(self, quote_id: str, by: str, now: dt.datetime) -> list[Event]:
@@ -213,6 +253,10 @@ class Approvals:
                     await self._save(tx, sub, found)
                     events.extend(found)
         return events
+
+    async def audit(self, quote_id: str) -> list[Event]:
+        async with self.store.transaction() as tx:
+            return await tx.audit(quote_id)
 
     async def latest(self, quote_id: str) -> Submission | None:
         async with self.store.transaction() as tx:

@@ -121,6 +121,10 @@ def parser() -> argparse.ArgumentParser:
     preview.add_argument("--format", choices=("text", "json"), default="text")
     preview.add_argument("--at", metavar="TIMESTAMP", help="evaluate as of this ISO time (default: now)")
     preview.set_defaults(run=cmd_preview)
+
+    from .storecli import add_commands
+
+    add_commands(commands)
     return top
 
 
@@ -134,7 +138,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{count} problem{'s' if count != 1 else ''} found.", file=sys.stderr)
         return EXIT_FAILED
     except GreenlightError as error:
-        print(f"greenlight: {error}", file=sys.stderr)
+        problems = getattr(error, "problems", None)
+        if problems:
+            for problem in problems:
+                print(f"greenlight: {getattr(problem, 'message', problem)}", file=sys.stderr)
+        else:
+            print(f"greenlight: {error}", file=sys.stderr)
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130

@@ -9,11 +9,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from .. import approvals as lifecycle
 from ..approvals import Delegation, Directory, Event, Submission
 from ..quote import Quote
+from ..service import ConcurrentChange
 from . import codec
 from .models import (
     ApprovalRow,
@@ -24,6 +26,7 @@ from .models import (
     QuoteRow,
     QuoteVersionRow,
     ReplacementRow,
+    RequestKeyRow,
     SubmissionRow,
 )
 
@@ -33,8 +36,20 @@ class DbStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[DbTx]:
-        async with in_transaction() as connection:
-            yield DbTx(connection)
+        try:
+            async with in_transaction() as connection:
+                yield DbTx(connection)
+        except IntegrityError as error:
+            raise ConcurrentChange(f"a concurrent change won the race ({error.__class__.__name__})") from error
+        except OperationalError as error:
+            if not _transient(error):
+                raise
+            raise ConcurrentChange(f"the database was busy: {error}") from error
+
+
+def _transient(error: Exception) -> bool:
+    text = str(error).lower()
+    return any(word in text for word in ("database is locked", "could not serialize", "deadlock detected", "busy"))
 
 
 def _event_json(event: Event) -> dict[str, Any]:
@@ -244,3 +259,29 @@ class DbTx:
             for event in events
         ]
         await OutboxRow.bulk_create(rows, using_db=self.db)
+
+    async def audit(self, quote_id: str) -> list[Event]:
+        rows = await AuditRow.filter(quote_id=quote_id).using_db(self.db).order_by("id")
+        return [
+            Event(
+                r.kind,
+                r.at,
+                r.quote_id,
+                r.quote_version,
+                r.submission,
+                r.rule,
+                r.actor,
+                r.on_behalf_of,
+                r.comment,
+                tuple(r.people or ()),
+                dict(r.detail or {}),
+            )
+            for r in rows
+        ]
+
+    async def seen(self, key: str) -> dict[str, Any] | None:
+        row = await RequestKeyRow.filter(key=key).using_db(self.db).first()
+        return row.answer if row else None
+
+    async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None:
+        await RequestKeyRow.create(key=key, answer=answer, created_at=now, using_db=self.db)

@@ -1,0 +1,159 @@
+"""Command-line tools over the durable store: `db migrate`, `quotes import`, `audit`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import io
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from domain.approvals import Event
+from domain.errors import GreenlightError, InvalidInput
+from domain.policy import read_policy
+from domain.quote import load_quote_text
+from domain.service import Approvals
+from domain.sourcemap import read_text
+from domain.store import db
+from domain.store.tx import DbStore
+
+from .settings import Settings
+
+AUDIT_COLUMNS = ("at", "kind", "quote_id", "quote_version", "submission", "rule", "actor", "on_behalf_of",
+                 "comment", "people", "detail")  # fmt: skip
+
+
+def database_url(args: argparse.Namespace) -> str:
+    if getattr(args, "db", None):
+        return str(args.db)
+    return Settings.from_env(require_slack=False).database_url.get_secret_value()
+
+
+async def _with_db(url: str, work: Callable[[], Awaitable[int]]) -> int:
+    await db.connect(url)
+    try:
+        return await work()
+    finally:
+        await db.close()
+
+
+def cmd_db_migrate(args: argparse.Namespace) -> int:
+    url = database_url(args)
+
+    async def work() -> None:
+        try:
+            await db.migrate(url)
+        finally:
+            await db.close()
+
+    asyncio.run(work())
+    print("database is up to date")
+    return 0
+
+
+def cmd_quotes_import(args: argparse.Namespace) -> int:
+    url = database_url(args)
+    settings_policy = args.policy or str(Settings.from_env(require_slack=False).policy_file)
+    policy = read_policy(settings_policy)
+
+    async def work() -> int:
+        service = Approvals(policy, DbStore())
+        failed = 0
+        for index, path in enumerate(args.files, start=1):
+            prefix = f"[{index}/{len(args.files)}] {path}"
+            try:
+                quote = load_quote_text(read_text(path, "quote file"), path)
+                received = await service.receive_quote(quote, dt.datetime.now(dt.UTC))
+            except InvalidInput as error:
+                failed += 1
+                print(f"{prefix}: refused, nothing stored", file=sys.stderr)
+                for problem in error.problems:
+                    print(f"    {problem}", file=sys.stderr)
+                continue
+            except GreenlightError as error:
+                failed += 1
+                print(f"{prefix}: refused, nothing stored: {error}", file=sys.stderr)
+                continue
+            print(f"{prefix}: {quote.id} v{quote.version} {received.status}")
+        print(f"{len(args.files) - failed} imported, {failed} refused")
+        return 1 if failed else 0
+
+    return asyncio.run(_with_db(url, work))
+
+
+def event_row(event: Event) -> dict[str, Any]:
+    return {
+        "at": event.at.isoformat(),
+        "kind": event.kind,
+        "quote_id": event.quote_id,
+        "quote_version": event.quote_version,
+        "submission": event.submission,
+        "rule": event.rule,
+        "actor": event.actor,
+        "on_behalf_of": event.on_behalf_of,
+        "comment": event.comment,
+        "people": list(event.people),
+        "detail": event.detail,
+    }
+
+
+def render_audit(events: list[Event], form: str) -> str:
+    rows = [event_row(e) for e in events]
+    if form == "json":
+        return json.dumps(rows, indent=2, ensure_ascii=False, default=str)
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=AUDIT_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for row in rows:
+        row = dict(row, people=" ".join(row["people"]), detail=json.dumps(row["detail"], default=str))
+        writer.writerow(row)
+    return buffer.getvalue().rstrip("\n")
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    url = database_url(args)
+
+    async def work() -> int:
+        async with DbStore().transaction() as tx:
+            events = await tx.audit(args.quote)
+            known = await tx.quote(args.quote)
+        if not events and known is None:
+            print(f"greenlight: no quote {args.quote} is in the database at this URL", file=sys.stderr)
+            return 1
+        print(render_audit(events, args.format))
+        return 0
+
+    return asyncio.run(_with_db(url, work))
+
+
+def add_commands(commands: Any) -> None:
+    db_help = "database URL (default: GREENLIGHT_DATABASE_URL, else sqlite://greenlight.db)"
+    database = commands.add_parser("db", help="database maintenance")
+    actions = database.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    migrate = actions.add_parser("migrate", help="apply every pending migration (also done on start)")
+    migrate.add_argument("--db", metavar="URL", help=db_help)
+    migrate.set_defaults(run=cmd_db_migrate)
+
+    quotes = commands.add_parser("quotes", help="quotes from the CRM")
+    quote_actions = quotes.add_subparsers(dest="quotes_command", metavar="ACTION", required=True)
+    importer = quote_actions.add_parser(
+        "import", help="store quote JSON files as if the CRM had sent them",
+        description="Validate and store quote files; a bad file is refused with its problems and changes nothing.",
+    )  # fmt: skip
+    importer.add_argument("files", nargs="+", metavar="FILE")
+    importer.add_argument("--db", metavar="URL", help=db_help)
+    importer.add_argument("--policy", metavar="FILE", help="the policy (default: GREENLIGHT_POLICY)")
+    importer.set_defaults(run=cmd_quotes_import)
+
+    audit = commands.add_parser(
+        "audit", help="every event of a quote: who, when, on whose behalf, version, comment",
+        description="Export a quote's audit trail as CSV (default) or JSON.",
+    )  # fmt: skip
+    audit.add_argument("quote", metavar="QUOTE_ID")
+    audit.add_argument("--format", choices=("csv", "json"), default="csv")
+    audit.add_argument("--db", metavar="URL", help=db_help)
+    audit.set_defaults(run=cmd_audit)
