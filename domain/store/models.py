@@ -7,7 +7,7 @@ from tortoise import fields, models
 
 
 class QuoteRow(models.Model):
-    id = fields.CharField(pk=True, max_length=64)
+    id = fields.CharField(primary_key=True, max_length=64)
     version = fields.IntField()
     owner = fields.CharField(max_length=128, db_index=True)
     account_id = fields.CharField(max_length=128, null=True, db_index=True)
@@ -20,7 +20,7 @@ class QuoteRow(models.Model):
 
 
 class QuoteVersionRow(models.Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     quote_id = fields.CharField(max_length=64)
     version = fields.IntField()
     content_hash = fields.CharField(max_length=64)
@@ -33,7 +33,7 @@ class QuoteVersionRow(models.Model):
 
 
 class SubmissionRow(models.Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     quote_id = fields.CharField(max_length=64)
     number = fields.IntField()
     quote_version = fields.IntField()
@@ -51,7 +51,7 @@ class SubmissionRow(models.Model):
 
 
 class ApprovalRow(models.Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     submission_id = fields.IntField(db_index=True)
     quote_id = fields.CharField(max_length=64)
     rule = fields.CharField(max_length=128)
@@ -70,7 +70,7 @@ class ApprovalRow(models.Model):
 class AssignmentRow(models.Model):
     """Who holds a place in a requested approval (delegates are found through delegations)."""
 
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     approval_id = fields.IntField(db_index=True)
     person = fields.CharField(max_length=128, db_index=True)
 
@@ -79,7 +79,7 @@ class AssignmentRow(models.Model):
 
 
 class DelegationRow(models.Model):
-    id = fields.IntField(pk=True)
+    id = fields.IntField(primary_key=True)
     delegator = fields.CharField(max_length=128, db_index=True)
     delegate = fields.CharField(max_length=128)
     start = fields.DateField()
@@ -92,7 +92,7 @@ class DelegationRow(models.Model):
 
 
 class ReplacementRow(models.Model):
-    old = fields.CharField(pk=True, max_length=128)
+    old = fields.CharField(primary_key=True, max_length=128)
     new = fields.CharField(max_length=128)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -101,7 +101,7 @@ class ReplacementRow(models.Model):
 
 
 class AuditRow(models.Model):
-    id = fields.BigIntField(pk=True)
+    id = fields.BigIntField(primary_key=True)
     at = fields.DatetimeField(db_index=True)
     kind = fields.CharField(max_length=32)
     quote_id = fields.CharField(max_length=64, db_index=True)
@@ -121,7 +121,7 @@ class AuditRow(models.Model):
 class OutboxRow(models.Model):
     """Something that must leave the process (Slack, email, ERP), written with its cause."""
 
-    id = fields.BigIntField(pk=True)
+    id = fields.BigIntField(primary_key=True)
     topic = fields.CharField(max_length=32, db_index=True)
     key = fields.CharField(max_length=255, unique=True)
     payload = fields.JSONField()
@@ -141,7 +141,7 @@ class OutboxRow(models.Model):
 class RequestKeyRow(models.Model):
     """A request already handled (an idempotency key), with the answer it got."""
 
-    key = fields.CharField(pk=True, max_length=255)
+    key = fields.CharField(primary_key=True, max_length=255)
     answer = fields.JSONField()
     created_at = fields.DatetimeField()
 
