@@ -268,6 +268,13 @@ def can_act_for(ctx: Context, sub: Submission, approval: Approval, person: str) 
     return seats
 
 
+def can_decide(ctx: Context, sub: Submission, approval: Approval, person: str) -> bool:
+    """Whether `person` may decide (or vote on) this approval right now."""
+    if person == sub.owner or approval.status != "requested" or sub.status != "pending":
+        return False
+    return person in approval.escalated_to or bool(can_act_for(ctx, sub, approval, person))
+
+
 def assignees(ctx: Context, sub: Submission, approval: Approval) -> list[str]:
     """Everyone who may act on this approval now: holders, their active delegates, escalations."""
     out: list[str] = []

@@ -108,3 +108,24 @@ class MemoryTx:
 
     async def remember(self, key: str, answer: dict, now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.keys.__setitem__(key, answer))
+
+    async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:
+        out = []
+        for subs in self.store.subs.values():
+            sub = subs[-1] if subs else None
+            if sub is None or sub.status != "pending":
+                continue
+            for approval in sub.approvals:
+                holders = {s.holder for s in approval.seats if s.vote is None} | set(approval.escalated_to)
+                if approval.status == "requested" and holders & set(people):
+                    out.append((sub.quote_id, sub.number))
+                    break
+        return out[:limit]
+
+    async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]:
+        found = [
+            (subs[-1].submitted_at, subs[-1].quote_id, subs[-1].number)
+            for subs in self.store.subs.values()
+            if subs and subs[-1].owner == owner
+        ]
+        return [(q, n) for _, q, n in sorted(found, reverse=True)[:limit]]

@@ -35,6 +35,8 @@ class Tx(Protocol):
     async def record(self, events: list[Event]) -> None: ...
     async def audit(self, quote_id: str) -> list[Event]: ...
     async def seen(self, key: str) -> dict[str, Any] | None: ...
+    async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]: ...
+    async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]: ...
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None: ...
 
 
@@ -257,6 +259,41 @@ class Approvals:
     async def audit(self, quote_id: str) -> list[Event]:
         async with self.store.transaction() as tx:
             return await tx.audit(quote_id)
+
+    async def submission(self, quote_id: str, number: int) -> Submission | None:
+        async with self.store.transaction() as tx:
+            subs = await tx.submissions(quote_id)
+        return subs[number - 1] if 0 < number <= len(subs) else None
+
+    async def stored_quote(self, quote_id: str) -> Quote | None:
+        async with self.store.transaction() as tx:
+            return await tx.quote(quote_id)
+
+    async def waiting_on(self, person: str, now: dt.datetime, limit: int = 50) -> list[tuple[Submission, str]]:
+        """Requested approvals `person` can act on now (their own, and those they stand in for)."""
+        async with self.store.transaction() as tx:
+            directory = await tx.directory()
+            ctx = self.context(directory, now)
+            principals = [person] + [
+                d.delegator for d in directory.delegations
+                if person in directory.stand_ins(self.policy, d.delegator, now, owner="")
+            ]  # fmt: skip
+            refs = await tx.inbox(sorted(set(principals)), limit * 2)
+            out: list[tuple[Submission, str]] = []
+            for quote_id, number in dict.fromkeys(refs):
+                subs = await tx.submissions(quote_id)
+                sub = subs[number - 1]
+                out.extend((sub, a.rule) for a in sub.approvals if lifecycle.can_decide(ctx, sub, a, person))
+            return out[:limit]
+
+    async def quotes_of(self, owner: str, limit: int = 20) -> list[Submission]:
+        async with self.store.transaction() as tx:
+            refs = await tx.quotes_of(owner, limit)
+            out = []
+            for quote_id, number in refs:
+                subs = await tx.submissions(quote_id)
+                out.append(subs[number - 1])
+            return out
 
     async def latest(self, quote_id: str) -> Submission | None:
         async with self.store.transaction() as tx:

@@ -122,9 +122,11 @@ def parser() -> argparse.ArgumentParser:
     preview.add_argument("--at", metavar="TIMESTAMP", help="evaluate as of this ISO time (default: now)")
     preview.set_defaults(run=cmd_preview)
 
-    from .storecli import add_commands
+    from . import orderscli, servecli, storecli
 
-    add_commands(commands)
+    orderscli.add_commands(commands)
+    storecli.add_commands(commands)
+    servecli.add_commands(commands)
     return top
 
 

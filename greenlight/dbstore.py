@@ -10,8 +10,10 @@ from domain.store.tx import DbStore
 
 from .scenarios import ScenarioResult, run_files
 
-TABLES = ("request_key", "outbox", "audit", "assignment", "approval", "submission", "quote_version", "quote",
-          "delegation", "replacement")  # fmt: skip
+TABLES = (
+    "orders", "contract", "slack_message", "request_key", "outbox", "audit", "assignment", "approval", "submission", "quote_version",
+    "quote", "delegation", "replacement",
+)  # fmt: skip
 
 
 async def wipe() -> None:

@@ -147,3 +147,53 @@ class RequestKeyRow(models.Model):
 
     class Meta:
         table = "request_key"
+
+
+class SlackMessageRow(models.Model):
+    """A message Greenlight posted, so that a later change updates it instead of posting again."""
+
+    id = fields.BigIntField(primary_key=True)
+    key = fields.CharField(max_length=255, unique=True)
+    person = fields.CharField(max_length=128, db_index=True)
+    channel = fields.CharField(max_length=64)
+    ts = fields.CharField(max_length=32)
+    submission_ref = fields.CharField(max_length=96, db_index=True)
+    rule = fields.CharField(max_length=128, null=True)
+    kind = fields.CharField(max_length=32)
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "slack_message"
+
+
+class OrderRow(models.Model):
+    """An order of an approved quote (orders-v1), its data holding the lines as approved."""
+
+    id = fields.BigIntField(primary_key=True)
+    number = fields.CharField(max_length=96, unique=True)
+    quote_id = fields.CharField(max_length=64, db_index=True)
+    quote_version = fields.IntField()
+    account_id = fields.CharField(max_length=128, null=True, db_index=True)
+    status = fields.CharField(max_length=16, db_index=True)
+    release_at = fields.DatetimeField(db_index=True)
+    released_at = fields.DatetimeField(null=True)
+    erp_reference = fields.CharField(max_length=128, null=True)
+    revision = fields.IntField(default=0)
+    data = fields.JSONField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "orders"
+
+
+class ContractRow(models.Model):
+    id = fields.BigIntField(primary_key=True)
+    account_id = fields.CharField(max_length=128, null=True, db_index=True)
+    quote_id = fields.CharField(max_length=64)
+    quote_version = fields.IntField()
+    data = fields.JSONField()
+    created_at = fields.DatetimeField()
+
+    class Meta:
+        table = "contract"
+        unique_together = (("quote_id", "quote_version"),)

@@ -285,3 +285,41 @@ class DbTx:
 
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None:
         await RequestKeyRow.create(key=key, answer=answer, created_at=now, using_db=self.db)
+
+    async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:
+        if not people:
+            return []
+        approval_ids = (
+            await AssignmentRow.filter(person__in=people)
+            .using_db(self.db)
+            .limit(limit * 4)
+            .values_list("approval_id", flat=True)
+        )
+        if not approval_ids:
+            return []
+        rows = (
+            await ApprovalRow.filter(id__in=list(approval_ids), status="requested")
+            .using_db(self.db)
+            .order_by("requested_at")
+            .limit(limit)
+            .values_list("submission_id", flat=True)
+        )
+        subs = (
+            await SubmissionRow.filter(id__in=list(rows), status="pending")
+            .using_db(self.db)
+            .values_list("quote_id", "number")
+        )
+        return [(q, n) for q, n in subs]
+
+    async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]:
+        rows = (
+            await SubmissionRow.filter(owner=owner)
+            .using_db(self.db)
+            .order_by("-submitted_at")
+            .limit(limit * 3)
+            .values_list("quote_id", "number")
+        )
+        latest: dict[str, int] = {}
+        for quote_id, number in rows:
+            latest[quote_id] = max(number, latest.get(quote_id, 0))
+        return list(latest.items())[:limit]

@@ -1,0 +1,132 @@
+"""Claiming outbox rows on a lease, exactly as reliability.md describes.
+
+Rows are written by the service in the same transaction as the change that causes them. A worker
+claims a batch with one atomic `UPDATE ... RETURNING` (with `FOR UPDATE SKIP LOCKED` on
+PostgreSQL, so several processes never claim the same row), sends outside any transaction, then
+marks each row sent, retried later or dead, but only while it still holds the lease.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import random
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from tortoise import Tortoise
+
+PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    topic: str
+    key: str
+    payload: dict[str, Any]
+    attempts: int
+    created_at: dt.datetime
+
+
+def backoff(attempts: int, rng: random.Random | None = None, base: float = 2.0, cap: float = 3600.0) -> dt.timedelta:
+    """Exponential backoff with full jitter: a random wait up to min(cap, base * 2**attempts) seconds."""
+    rng = rng or random.Random()
+    return dt.timedelta(seconds=rng.uniform(0, min(cap, base * 2 ** max(0, attempts - 1))))
+
+
+def _moment(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime.fromisoformat(str(value))
+
+
+class Outbox:
+    def __init__(self, connection_name: str = "default") -> None:
+        self.connection_name = connection_name
+
+    @property
+    def db(self) -> Any:
+        return Tortoise.get_connection(self.connection_name)
+
+    def _sql(self, text: str) -> str:
+        """PostgreSQL's $1 placeholders; SQLite reads the same numbers as ?1."""
+        return text if self.db.capabilities.dialect == "postgres" else re.sub(r"\$(\d+)", r"?\1", text)
+
+    def _value(self, value: Any) -> Any:
+        if isinstance(value, dt.datetime) and self.db.capabilities.dialect != "postgres":
+            return str(value.astimezone(dt.UTC))
+        return value
+
+    async def _run(self, sql: str, *values: Any) -> list[dict[str, Any]]:
+        _, rows = await self.db.execute_query(self._sql(sql), [self._value(v) for v in values])
+        return [dict(row) for row in rows]
+
+    async def claim(
+        self, topic: str, now: dt.datetime, owner: str, lease: dt.timedelta, limit: int = 50
+    ) -> list[Claimed]:
+        lock = " FOR UPDATE SKIP LOCKED" if self.db.capabilities.dialect == "postgres" else ""
+        rows = await self._run(
+            "UPDATE outbox SET status = 'sending', lease_until = $1, lease_owner = $2, attempts = attempts + 1 "
+            "WHERE id IN (SELECT id FROM outbox WHERE topic = $3 AND status IN ('pending', 'sending') "
+            "AND next_attempt_at <= $4 AND (lease_until IS NULL OR lease_until < $4) "
+            f"ORDER BY id LIMIT $5{lock}) "
+            "RETURNING id, topic, key, payload, attempts, created_at",
+            now + lease, owner, topic, now, limit,
+        )  # fmt: skip
+        out = []
+        for row in sorted(rows, key=lambda r: r["id"]):
+            payload = row["payload"]
+            if isinstance(payload, str | bytes):
+                payload = json.loads(payload)
+            out.append(
+                Claimed(row["id"], row["topic"], row["key"], payload, row["attempts"], _moment(row["created_at"]))
+            )
+        return out
+
+    async def done(self, row_id: int, owner: str, now: dt.datetime) -> bool:
+        rows = await self._run(
+            "UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = NULL "
+            "WHERE id = $2 AND lease_owner = $3 AND status = 'sending' RETURNING id",
+            now, row_id, owner,
+        )  # fmt: skip
+        return bool(rows)
+
+    async def retry(self, row_id: int, owner: str, at: dt.datetime, error: str) -> bool:
+        rows = await self._run(
+            "UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = NULL, last_error = $2 "
+            "WHERE id = $3 AND lease_owner = $4 AND status = 'sending' RETURNING id",
+            at, error[:2000], row_id, owner,
+        )  # fmt: skip
+        return bool(rows)
+
+    async def dead(self, row_id: int, owner: str, error: str) -> bool:
+        rows = await self._run(
+            "UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = $1 "
+            "WHERE id = $2 AND lease_owner = $3 AND status = 'sending' RETURNING id",
+            error[:2000], row_id, owner,
+        )  # fmt: skip
+        return bool(rows)
+
+    async def add(self, topic: str, key: str, payload: dict[str, Any], now: dt.datetime) -> bool:
+        """Queue a row unless one with the same key exists (then nothing happens)."""
+        rows = await self._run(
+            "INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at) "
+            "VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (key) DO NOTHING RETURNING id",
+            topic, key, json.dumps(payload, separators=(",", ":"), default=str), now,
+        )  # fmt: skip
+        return bool(rows)
+
+    async def requeue(self, row_id: int, now: dt.datetime) -> bool:
+        """Put a dead row back in line (the admins' Retry button)."""
+        rows = await self._run(
+            "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_until = NULL "
+            "WHERE id = $2 AND status = 'dead' RETURNING id",
+            now, row_id,
+        )  # fmt: skip
+        return bool(rows)
+
+    async def counts(self) -> dict[tuple[str, str], int]:
+        rows = await self._run("SELECT topic, status, COUNT(*) AS n FROM outbox GROUP BY topic, status")
+        return {(r["topic"], r["status"]): r["n"] for r in rows}

@@ -1,0 +1,87 @@
+"""APScheduler 3 as a trigger only: one interval job per sweep; the database holds what is due.
+
+Each job is coalesced, runs one instance at a time, has no misfire grace limit and first runs at
+start (so work that fell due while the process was down is done at once). `kick(name)` asks for
+a sweep now; a kick that arrives while the sweep runs makes it go round once more, so no wake-up
+is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+log = logging.getLogger("greenlight.scheduler")
+
+
+@dataclass
+class Sweep:
+    name: str
+    run: Callable[[], Awaitable[object]]
+    every: dt.timedelta
+    dirty: asyncio.Event = field(default_factory=asyncio.Event)
+    running: bool = False
+    runs: int = 0
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class Sweeps:
+    def __init__(self) -> None:
+        self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
+        self.sweeps: dict[str, Sweep] = {}
+
+    def add(self, name: str, run: Callable[[], Awaitable[object]], every: dt.timedelta) -> None:
+        self.sweeps[name] = Sweep(name, run, every)
+
+    async def _go(self, sweep: Sweep) -> None:
+        if sweep.running:
+            sweep.dirty.set()
+            return
+        sweep.running = True
+        sweep.idle.clear()
+        try:
+            while True:
+                sweep.dirty.clear()
+                try:
+                    await sweep.run()
+                except Exception:
+                    log.exception("sweep %s failed; it runs again on its next tick", sweep.name)
+                sweep.runs += 1
+                if not sweep.dirty.is_set():
+                    break
+        finally:
+            sweep.running = False
+            sweep.idle.set()
+
+    def start(self) -> None:
+        now = dt.datetime.now(dt.UTC)
+        for sweep in self.sweeps.values():
+            self.scheduler.add_job(
+                self._go, "interval", args=[sweep], id=sweep.name, seconds=sweep.every.total_seconds(),
+                coalesce=True, max_instances=1, misfire_grace_time=None, next_run_time=now,
+            )  # fmt: skip
+        self.scheduler.start()
+
+    def kick(self, name: str) -> None:
+        sweep = self.sweeps.get(name)
+        if sweep is None:
+            return
+        if sweep.running:
+            sweep.dirty.set()
+        elif self.scheduler.running:
+            asyncio.get_running_loop().create_task(self._go(sweep))
+
+    async def stop(self) -> None:
+        """Pause new runs, let running sweeps finish, then shut the scheduler down."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+        for sweep in self.sweeps.values():
+            if sweep.running:
+                await sweep.idle.wait()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
