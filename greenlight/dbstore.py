@@ -11,8 +11,8 @@ from domain.store.tx import DbStore
 from .scenarios import ScenarioResult, run_files
 
 TABLES = (
-    "orders", "contract", "slack_message", "request_key", "outbox", "audit", "assignment", "approval", "submission", "quote_version",
-    "quote", "delegation", "replacement",
+    "orders", "contract", "slack_message", "request_key", "outbox", "audit", "assignment", "approval",
+    "submission", "quote_version", "quote", "delegation", "replacement",
 )  # fmt: skip
 
 

@@ -60,7 +60,8 @@ class Outbox:
         return value
 
     async def _run(self, sql: str, *values: Any) -> list[dict[str, Any]]:
-        _, rows = await self.db.execute_query(self._sql(sql), [self._value(v) for v in values])
+        # execute_query_dict: tortoise's execute_query drops RETURNING rows of an UPDATE on PostgreSQL
+        rows = await self.db.execute_query_dict(self._sql(sql), [self._value(v) for v in values])
         return [dict(row) for row in rows]
 
     async def claim(

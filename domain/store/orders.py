@@ -1,0 +1,299 @@
+"""Orders in the database: generation, the release sweep, changes before release, ERP results.
+
+The release sweep claims due rows with one atomic `UPDATE ... RETURNING` (plus `FOR UPDATE SKIP
+LOCKED` on PostgreSQL) and writes, in the same transaction, the audit rows and the outbox rows
+(the ERP message and the Slack announcement). Any number of processes can sweep at once: each
+order is released, and handed to the ERP, once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+import uuid
+from typing import Any
+
+from tortoise.transactions import in_transaction
+
+from .. import orders as plan
+from ..approvals import Event
+from ..contracts import Contract, build_contract, entitlements
+from ..errors import Conflict, NotAllowed, NotFound
+from ..orders import PlannedOrder
+from ..policy import Policy
+from ..quote import Quote
+from .models import AuditRow, ContractRow, OrderRow, OutboxRow, QuoteRow, SubmissionRow
+from .tx import _event_json
+
+
+def _row_order(row: OrderRow) -> PlannedOrder:
+    order = PlannedOrder.from_dict(row.data)
+    return dataclasses.replace(order, status=row.status, released_at=row.released_at)
+
+
+def order_payload(order: PlannedOrder, event: str, reference: str | None = None) -> dict[str, Any]:
+    """What the ERP receives for an order event."""
+    body = order.as_dict()
+    body["event"] = event
+    if reference:
+        body["erp_reference"] = reference
+    return body
+
+
+def _audit(kind: str, now: dt.datetime, order: PlannedOrder, submission: int, actor: str | None,
+           comment: str | None = None, detail: dict[str, Any] | None = None) -> Event:  # fmt: skip
+    return Event(kind, now, order.quote_id, order.quote_version, submission, actor=actor, comment=comment,
+                 detail={"order": order.number, **(detail or {})})  # fmt: skip
+
+
+class OrderDesk:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+
+    # ---------------------------------------------------------------- reading
+
+    async def orders_of(self, quote_id: str) -> list[PlannedOrder]:
+        rows = await OrderRow.filter(quote_id=quote_id).order_by("number")
+        return [_row_order(r) for r in rows]
+
+    async def order(self, number: str) -> PlannedOrder:
+        row = await OrderRow.filter(number=number).first()
+        if row is None:
+            raise NotFound(f"there is no order {number}")
+        return _row_order(row)
+
+    async def account(self, account_id: str, at: dt.date) -> tuple[list[Contract], Any]:
+        contracts = [Contract.from_dict(r.data) for r in await ContractRow.filter(account_id=account_id).order_by("id")]
+        quote_ids = {c.quote_id for c in contracts}
+        rows = await OrderRow.filter(quote_id__in=list(quote_ids)) if quote_ids else []
+        by_number = {r.number: _row_order(r) for r in rows}
+        return contracts, entitlements(contracts, by_number, at)
+
+    # ---------------------------------------------------------------- generating
+
+    async def generate(self, quote_id: str, by: str | None, now: dt.datetime) -> list[PlannedOrder]:
+        """The orders of the approved quote's current version; again, the same orders (no-op)."""
+        quote_row = await QuoteRow.filter(id=quote_id).first()
+        if quote_row is None:
+            raise NotFound(f"no quote {quote_id} has been received from the CRM")
+        sub_row = await SubmissionRow.filter(quote_id=quote_id).order_by("-number").first()
+        if sub_row is None or sub_row.status != "approved" or sub_row.quote_version != quote_row.version:
+            state = "not submitted" if sub_row is None else sub_row.status
+            raise Conflict(f"orders come from an approved quote: {quote_id} v{quote_row.version} is {state}")
+        if by is not None and by != sub_row.owner and by not in self.policy.admins:
+            raise NotAllowed(f"only the owner of {quote_id} or an admin can generate its orders")
+        existing = await OrderRow.filter(quote_id=quote_id, quote_version=quote_row.version).order_by("number")
+        if existing:
+            return [_row_order(r) for r in existing]
+        quote = Quote(quote_row.data)
+        approved_on = (sub_row.decided_at or now).astimezone(self.policy.zone).date()
+        planned = plan.plan_orders(self.policy, quote, approved_on)
+        planned = [dataclasses.replace(o, release_at=plan.release_due_at(o.delivery_date, o.release_time, o.zone, now))
+                   for o in planned]  # fmt: skip
+        contract = build_contract(quote, planned)
+        summary = [{"number": o.number, "delivery_date": o.delivery_date.isoformat(), "ship_to": o.ship_to,
+                    "total": plan.money(o.total), "currency": o.currency} for o in planned]  # fmt: skip
+        event = Event("orders_generated", now, quote_id, quote.version, sub_row.number, actor=by,
+                      detail={"orders": summary})  # fmt: skip
+        try:
+            async with in_transaction() as conn:
+                await OrderRow.bulk_create(
+                    [OrderRow(number=o.number, quote_id=o.quote_id, quote_version=o.quote_version,
+                              account_id=o.account_id, status=o.status, release_at=o.release_at,
+                              data=o.as_dict(), created_at=now) for o in planned],
+                    using_db=conn,
+                )  # fmt: skip
+                await ContractRow.create(account_id=contract.account_id, quote_id=quote_id,
+                                         quote_version=quote.version, data=contract.as_dict(), created_at=now,
+                                         using_db=conn)  # fmt: skip
+                await _record(conn, [event])
+        except Exception as error:
+            if "unique" in str(error).lower() or "duplicate" in str(error).lower():
+                rows = await OrderRow.filter(quote_id=quote_id, quote_version=quote.version).order_by("number")
+                return [_row_order(r) for r in rows]
+            raise
+        return await self.orders_of_version(quote_id, quote.version)
+
+    async def orders_of_version(self, quote_id: str, version: int) -> list[PlannedOrder]:
+        rows = await OrderRow.filter(quote_id=quote_id, quote_version=version).order_by("number")
+        return [_row_order(r) for r in rows]
+
+    # ---------------------------------------------------------------- releasing
+
+    async def release_due(self, now: dt.datetime, limit: int = 500) -> int:
+        """Release every order due at `now`, in batches; returns how many this call released."""
+        total = 0
+        while True:
+            released = await self._release_batch(now, limit)
+            total += released
+            if released < limit:
+                return total
+
+    async def _release_batch(self, now: dt.datetime, limit: int) -> int:
+        async with in_transaction() as conn:
+            postgres = conn.capabilities.dialect == "postgres"
+            lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
+            sql = (
+                "UPDATE orders SET status = 'released', released_at = $1, revision = revision + 1 "
+                "WHERE id IN (SELECT id FROM orders WHERE status = 'scheduled' AND release_at <= $1 "
+                f"ORDER BY release_at, id LIMIT $2{lock}) RETURNING number, quote_id, quote_version, data"
+            )
+            if not postgres:
+                sql = re.sub(r"\$(\d+)", r"?\1", sql)
+            moment: Any = now if postgres else str(now.astimezone(dt.UTC))
+            # execute_query_dict: tortoise's execute_query drops RETURNING rows of an UPDATE on PostgreSQL
+            rows = await conn.execute_query_dict(sql, [moment, limit])
+            if not rows:
+                return 0
+            events = []
+            outbox = []
+            numbers = await _submission_numbers(conn, {dict(r)["quote_id"] for r in rows})
+            for raw in rows:
+                row = dict(raw)
+                data = row["data"] if isinstance(row["data"], dict) else json.loads(row["data"])
+                order = dataclasses.replace(PlannedOrder.from_dict(data), status="released", released_at=now)
+                event = _audit("order_released", now, order, numbers.get(order.quote_id, 0), None)
+                events.append(event)
+                outbox.append(OutboxRow(topic="erp", key=f"{order.number}:released",
+                                        payload=order_payload(order, "released"), next_attempt_at=now,
+                                        created_at=now))  # fmt: skip
+            await _record(conn, events)
+            await OutboxRow.bulk_create(outbox, using_db=conn)
+            return len(rows)
+
+    # ---------------------------------------------------------------- changing before release
+
+    async def change(self, number: str, action: str, by: str, now: dt.datetime, *, new_date: dt.date | None = None,
+                     line_ids: list[str] | None = None) -> list[PlannedOrder]:  # fmt: skip
+        """Reschedule, hold, resume, cancel, release now or split an order that is not released yet."""
+        row = await OrderRow.filter(number=number).first()
+        if row is None:
+            raise NotFound(f"there is no order {number}")
+        sub_row = await SubmissionRow.filter(quote_id=row.quote_id).order_by("-number").first()
+        owner = sub_row.owner if sub_row else None
+        if by != owner and by not in self.policy.admins:
+            raise NotAllowed(f"only the owner of {row.quote_id} or an admin can change its orders")
+        order = _row_order(row)
+        changed: list[PlannedOrder]
+        if action == "reschedule":
+            if new_date is None:
+                raise Conflict("give the new delivery date")
+            changed = [plan.reschedule(order, new_date)]
+        elif action == "split":
+            if new_date is None or not line_ids:
+                raise Conflict("give the lines to move and their new delivery date")
+            taken = await OrderRow.filter(quote_id=row.quote_id).values_list("number", flat=True)
+            kept, moved = plan.split(order, line_ids, new_date, taken=list(taken))
+            changed = [kept, moved]
+        elif action in ("hold", "resume", "cancel"):
+            changed = [plan.transition(order, action)]
+        elif action == "release":
+            changed = [plan.transition(order, "release", at=now)]
+        else:
+            raise Conflict(f"unknown order change {action!r}")
+        first = changed[0]
+        release_at = plan.release_due_at(first.delivery_date, first.release_time, first.zone, now)
+        detail = {"action": action, "new_date": new_date.isoformat() if new_date else None, "lines": line_ids}
+        event = _audit(f"order_{action}", now, first, sub_row.number if sub_row else 0, by, detail=detail)
+        async with in_transaction() as conn:
+            updated = await OrderRow.filter(id=row.id, revision=row.revision, status=row.status).using_db(conn).update(
+                status=first.status, release_at=release_at, released_at=first.released_at, data=first.as_dict(),
+                revision=row.revision + 1,
+            )  # fmt: skip
+            if updated != 1:
+                raise Conflict(f"order {number} changed meanwhile: look again")
+            if action == "split":
+                moved = changed[1]
+                await OrderRow.create(number=moved.number, quote_id=moved.quote_id, quote_version=moved.quote_version,
+                                      account_id=moved.account_id, status=moved.status,
+                                      release_at=plan.release_due_at(moved.delivery_date, moved.release_time,
+                                                                     moved.zone, now),
+                                      data=moved.as_dict(), created_at=now, using_db=conn)  # fmt: skip
+            if action == "release":
+                await OutboxRow.create(topic="erp", key=f"{first.number}:released",
+                                       payload=order_payload(first, "released"), next_attempt_at=now,
+                                       created_at=now, using_db=conn)  # fmt: skip
+            await _record(conn, [event])
+            if action in ("reschedule", "split", "cancel"):
+                await _rebuild_contract(conn, row.quote_id, row.quote_version)
+        return changed
+
+    # ---------------------------------------------------------------- ERP results
+
+    async def synced(self, number: str, reference: str | None, now: dt.datetime) -> None:
+        row = await OrderRow.filter(number=number).first()
+        if row is None or row.status not in ("released", "sync_failed"):
+            return
+        order = _row_order(row)
+        async with in_transaction() as conn:
+            await OrderRow.filter(id=row.id).using_db(conn).update(status="synced", erp_reference=reference,
+                                                                   revision=row.revision + 1)  # fmt: skip
+            await _record(conn, [_audit("order_synced", now, order, 0, None, detail={"erp_reference": reference})])
+
+    async def sync_failed(self, number: str, error: str, outbox_id: int, now: dt.datetime) -> None:
+        row = await OrderRow.filter(number=number).first()
+        if row is None:
+            return
+        order = _row_order(row)
+        async with in_transaction() as conn:
+            await OrderRow.filter(id=row.id).using_db(conn).update(status="sync_failed", revision=row.revision + 1)
+            await _record(conn, [_audit("order_sync_failed", now, order, 0, None, comment=error,
+                                        detail={"outbox": outbox_id, "people": self.policy.admins})])  # fmt: skip
+
+    async def retry_sync(self, number: str, by: str, now: dt.datetime) -> bool:
+        """The admins' Retry button: the dead ERP message goes back in line."""
+        if by not in self.policy.admins:
+            raise NotAllowed("only an admin can retry an ERP delivery")
+        row = await OrderRow.filter(number=number).first()
+        if row is None:
+            raise NotFound(f"there is no order {number}")
+        async with in_transaction() as conn:
+            requeued = (
+                await OutboxRow.filter(topic="erp", key__startswith=f"{number}:", status="dead")
+                .using_db(conn)
+                .update(status="pending", attempts=0, next_attempt_at=now, lease_until=None, created_at=now)
+            )
+            if requeued:
+                await OrderRow.filter(id=row.id).using_db(conn).update(status="released")
+                await _record(conn, [_audit("order_sync_retry", now, _row_order(row), 0, by)])
+        return bool(requeued)
+
+
+async def _submission_numbers(conn: Any, quote_ids: set[str]) -> dict[str, int]:
+    rows = (
+        await SubmissionRow.filter(quote_id__in=list(quote_ids), status="approved")
+        .using_db(conn)
+        .values_list("quote_id", "number")
+    )
+    out: dict[str, int] = {}
+    for quote_id, number in rows:
+        out[quote_id] = max(number, out.get(quote_id, 0))
+    return out
+
+
+async def _rebuild_contract(conn: Any, quote_id: str, version: int) -> None:
+    quote_row = await QuoteRow.filter(id=quote_id).using_db(conn).first()
+    rows = await OrderRow.filter(quote_id=quote_id, quote_version=version).using_db(conn).order_by("number")
+    live = [_row_order(r) for r in rows if r.status != "cancelled"]
+    if quote_row is None or not live:
+        return
+    contract = build_contract(Quote(quote_row.data), live)
+    await ContractRow.filter(quote_id=quote_id, quote_version=version).using_db(conn).update(data=contract.as_dict())
+
+
+async def _record(conn: Any, events: list[Event]) -> None:
+    await AuditRow.bulk_create(
+        [AuditRow(at=e.at, kind=e.kind, quote_id=e.quote_id, quote_version=e.quote_version, submission=e.submission,
+                  rule=e.rule, actor=e.actor, on_behalf_of=e.on_behalf_of, comment=e.comment, people=list(e.people),
+                  detail=json.loads(json.dumps(e.detail, default=str))) for e in events],
+        using_db=conn,
+    )  # fmt: skip
+    await OutboxRow.bulk_create(
+        [OutboxRow(topic="event", key=f"event:{uuid.uuid4().hex}", payload=_event_json(e), next_attempt_at=e.at,
+                   created_at=e.at) for e in events],
+        using_db=conn,
+    )  # fmt: skip
+
+
