@@ -76,6 +76,15 @@ class Sweeps:
         elif self.scheduler.running:
             asyncio.get_running_loop().create_task(self._go(sweep))
 
+    async def run_now(self, name: str) -> None:
+        """Run a sweep now and wait until it has gone round with nothing new asked of it."""
+        sweep = self.sweeps[name]
+        if sweep.running:
+            sweep.dirty.set()
+            await sweep.idle.wait()
+        else:
+            await self._go(sweep)
+
     async def stop(self) -> None:
         """Pause new runs, let running sweeps finish, then shut the scheduler down."""
         if self.scheduler.running:

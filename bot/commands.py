@@ -1,0 +1,436 @@
+"""The `/deal` slash command (slack-v1 §3): its text parsed into small imperative commands.
+
+`parse(text)` returns one frozen dataclass per subcommand or raises `UsageError`, whose message
+says what was wrong and shows the correct usage line. Who may run what is data (`WHO_MAY`),
+checked by the pure `allowed(...)`. Nothing here talks to Slack or the store.
+
+Slack sends user arguments as `<@U123>` or `<@U123|name>` when the command escapes mentions,
+and as `@name` when it does not; both arrive here as a `UserRef`. It also escapes `&`, `<` and
+`>` in the rest of the text, which `parse` undoes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import ClassVar, Literal
+
+from domain.errors import GreenlightError
+from domain.policy import Policy
+
+Role = Literal["anyone", "owner", "admin", "approver"]
+
+USAGE: dict[str, str] = {
+    "help": "/deal help",
+    "preview": "/deal preview Q-1042",
+    "submit": "/deal submit Q-1042",
+    "status": "/deal status Q-1042",
+    "recall": "/deal recall Q-1042",
+    "orders": "/deal orders Q-1042",
+    "account": "/deal account A-77 [YYYY-MM-DD]",
+    "ooo": "/deal ooo YYYY-MM-DD YYYY-MM-DD @delegate · /deal ooo off",
+    "delegate": "/deal delegate @who @to YYYY-MM-DD YYYY-MM-DD",
+    "replace": "/deal replace @old @new",
+    "approvers": "/deal approvers",
+}
+
+SUMMARY: dict[str, str] = {
+    "help": "usage of every subcommand",
+    "preview": "the approvals a quote would need, before you submit it",
+    "submit": "submit a quote for approval",
+    "status": "where a quote stands, who is holding it and since when",
+    "recall": "recall a pending submission",
+    "orders": "a quote's orders with their dates and status",
+    "account": "contracts and entitlements of an account, today or at a date",
+    "ooo": "your out-of-office: who decides for you between two dates (inclusive); `off` ends it",
+    "delegate": "set someone else's out-of-office delegation",
+    "replace": "replace an approver everywhere, open requests included",
+    "approvers": "every approver definition with its current people and delegations",
+}
+
+WHO_MAY: dict[str, frozenset[Role]] = {
+    "help": frozenset({"anyone"}),
+    "preview": frozenset({"owner", "admin"}),
+    "submit": frozenset({"owner"}),
+    "status": frozenset({"owner", "approver", "admin"}),
+    "recall": frozenset({"owner"}),
+    "orders": frozenset({"owner", "admin"}),
+    "account": frozenset({"anyone"}),
+    "ooo": frozenset({"anyone"}),
+    "delegate": frozenset({"admin"}),
+    "replace": frozenset({"admin"}),
+    "approvers": frozenset({"admin"}),
+}
+
+_ROLE_WORDS = {"owner": "the quote's owner", "approver": "its approvers", "admin": "an admin"}
+
+MAX_QUOTE_ID = 64
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
+_NAME = re.compile(r"^@([\w.\-']+)$")
+_TOKEN = re.compile(r"<[^>]*>|\S+")
+
+
+class UsageError(GreenlightError):
+    """A `/deal` text that cannot be run: `problem` says why, `usage` shows how it is written."""
+
+    def __init__(self, problem: str, usage: str) -> None:
+        self.problem = problem
+        self.usage = usage
+        separator = "\n" if "\n" in usage else " "
+        super().__init__(f"{problem}\nUsage:{separator}{usage}")
+
+
+@dataclass(frozen=True)
+class UserRef:
+    """A person named in a command: a Slack user id (escaped mention), a bare name, or both."""
+
+    slack_id: str | None = None
+    name: str | None = None
+
+    def __str__(self) -> str:
+        if self.slack_id:
+            return f"<@{self.slack_id}>"
+        return f"@{self.name}"
+
+    def same_as(self, other: UserRef) -> bool:
+        if self.slack_id and other.slack_id:
+            return self.slack_id == other.slack_id
+        return bool(self.name and other.name and self.name.lower() == other.name.lower())
+
+
+def resolve_user(ref: UserRef, policy: Policy) -> str | None:
+    """The people key `ref` names: by Slack id, else by key, email name or full name (any case)."""
+    if ref.slack_id:
+        found = policy.person_for(ref.slack_id)
+        if found is not None:
+            return found
+    if not ref.name:
+        return None
+    name = ref.name.lower()
+    for key in policy.people:
+        if key.lower() == name:
+            return key
+    for key, person in policy.people.items():
+        if person.email and person.email.split("@", 1)[0].lower() == name:
+            return key
+    for key, person in policy.people.items():
+        if person.name and person.name.lower() in (name, name.replace(".", " ")):
+            return key
+    return None
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class Help:
+    name: ClassVar[str] = "help"
+    topic: str | None = None
+
+
+@dataclass(frozen=True)
+class Preview:
+    name: ClassVar[str] = "preview"
+    quote_id: str
+
+
+@dataclass(frozen=True)
+class Submit:
+    name: ClassVar[str] = "submit"
+    quote_id: str
+
+
+@dataclass(frozen=True)
+class Status:
+    name: ClassVar[str] = "status"
+    quote_id: str
+
+
+@dataclass(frozen=True)
+class Recall:
+    name: ClassVar[str] = "recall"
+    quote_id: str
+
+
+@dataclass(frozen=True)
+class Orders:
+    name: ClassVar[str] = "orders"
+    quote_id: str
+
+
+@dataclass(frozen=True)
+class Account:
+    name: ClassVar[str] = "account"
+    account_id: str
+    at: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class OutOfOffice:
+    name: ClassVar[str] = "ooo"
+    start: dt.date
+    end: dt.date
+    delegate: UserRef
+
+
+@dataclass(frozen=True)
+class OutOfOfficeOff:
+    name: ClassVar[str] = "ooo"
+
+
+@dataclass(frozen=True)
+class Delegate:
+    name: ClassVar[str] = "delegate"
+    who: UserRef
+    to: UserRef
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class Replace:
+    name: ClassVar[str] = "replace"
+    old: UserRef
+    new: UserRef
+
+
+@dataclass(frozen=True)
+class Approvers:
+    name: ClassVar[str] = "approvers"
+
+
+Command = (
+    Help
+    | Preview
+    | Submit
+    | Status
+    | Recall
+    | Orders
+    | Account
+    | OutOfOffice
+    | OutOfOfficeOff
+    | Delegate
+    | Replace
+    | Approvers
+)
+
+QUOTE_COMMANDS: dict[str, type[Preview | Submit | Status | Recall | Orders]] = {
+    "preview": Preview,
+    "submit": Submit,
+    "status": Status,
+    "recall": Recall,
+    "orders": Orders,
+}
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _unescape(text: str) -> str:
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _count(n: int, what: str) -> str:
+    return f"{n} {what}{'' if n == 1 else 's'}"
+
+
+def _arity(sub: str, args: list[str], want: int, what: str) -> None:
+    if len(args) < want:
+        missing = "nothing" if not args else _count(len(args), "argument")
+        raise UsageError(f"`{sub}` needs {what}; got {missing}.", USAGE[sub])
+    if len(args) > want:
+        extra = " ".join(args[want:])
+        raise UsageError(f"`{sub}` takes {what}; `{_short(extra)}` is one too many.", USAGE[sub])
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = _unescape(text).replace("`", "'")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _quote_id(sub: str, token: str) -> str:
+    value = _unescape(token)
+    if value.startswith(("<", "@")):
+        raise UsageError(f"`{_short(value)}` is a person, not a quote id.", USAGE[sub])
+    if len(value) > MAX_QUOTE_ID:
+        raise UsageError(f"a quote id has at most {MAX_QUOTE_ID} characters.", USAGE[sub])
+    return value
+
+
+def _date(sub: str, token: str, what: str) -> dt.date:
+    text = _unescape(token)
+    if not _DATE.match(text):
+        raise UsageError(f"the {what} `{_short(text)}` is not a date: write it as YYYY-MM-DD.", USAGE[sub])
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"the {what} {text} is not a real date.", USAGE[sub]) from None
+
+
+def _window(sub: str, first: str, second: str) -> tuple[dt.date, dt.date]:
+    start = _date(sub, first, "start date")
+    end = _date(sub, second, "end date")
+    if end < start:
+        raise UsageError(f"the end date {end} is before the start date {start}.", USAGE[sub])
+    return start, end
+
+
+def _user(sub: str, token: str, role: str) -> UserRef:
+    mention = _MENTION.match(token)
+    if mention:
+        return UserRef(slack_id=mention.group(1), name=(mention.group(2) or None))
+    named = _NAME.match(_unescape(token))
+    if named:
+        return UserRef(name=named.group(1))
+    raise UsageError(f"`{_short(token)}` is not a person: mention the {role} with @.", USAGE[sub])
+
+
+def _account(args: list[str]) -> Account:
+    if not args:
+        raise UsageError("`account` needs an account id.", USAGE["account"])
+    if len(args) > 2:
+        raise UsageError(
+            f"`account` takes an account id and at most one date; `{_short(' '.join(args[2:]))}` is too many.",
+            USAGE["account"],
+        )
+    account_id = _unescape(args[0])
+    if account_id.startswith(("<", "@")) or _DATE.match(account_id):
+        raise UsageError(f"`{_short(account_id)}` is not an account id.", USAGE["account"])
+    at = _date("account", args[1], "date") if len(args) == 2 else None
+    return Account(account_id, at)
+
+
+def _ooo(args: list[str]) -> OutOfOffice | OutOfOfficeOff:
+    if len(args) == 1 and args[0].lower() == "off":
+        return OutOfOfficeOff()
+    if not args:
+        raise UsageError("`ooo` needs two dates and a delegate, or `off`.", USAGE["ooo"])
+    if args[0].lower() == "off":
+        raise UsageError("`ooo off` takes nothing more.", USAGE["ooo"])
+    _arity("ooo", args, 3, "a start date, an end date and a delegate")
+    start, end = _window("ooo", args[0], args[1])
+    return OutOfOffice(start, end, _user("ooo", args[2], "delegate"))
+
+
+def _delegate(args: list[str]) -> Delegate:
+    _arity("delegate", args, 4, "the person away, their delegate, a start date and an end date")
+    who = _user("delegate", args[0], "person who is away")
+    to = _user("delegate", args[1], "delegate")
+    if who.same_as(to):
+        raise UsageError(f"{who} cannot be their own delegate.", USAGE["delegate"])
+    start, end = _window("delegate", args[2], args[3])
+    return Delegate(who, to, start, end)
+
+
+def _replace(args: list[str]) -> Replace:
+    _arity("replace", args, 2, "the approver to replace and who replaces them")
+    old = _user("replace", args[0], "approver to replace")
+    new = _user("replace", args[1], "new approver")
+    if old.same_as(new):
+        raise UsageError(f"replacing {old} with themselves changes nothing.", USAGE["replace"])
+    return Replace(old, new)
+
+
+def parse(text: str) -> Command:
+    """The command a `/deal` text asks for; `UsageError` says what is wrong with it."""
+    tokens = _tokens(text or "")
+    if not tokens:
+        return Help()
+    sub, args = tokens[0].lower(), tokens[1:]
+    if sub in QUOTE_COMMANDS:
+        _arity(sub, args, 1, "one quote id")
+        return QUOTE_COMMANDS[sub](_quote_id(sub, args[0]))
+    if sub == "help":
+        if not args:
+            return Help()
+        topic = args[0].lower()
+        if len(args) > 1 or topic not in USAGE:
+            raise UsageError(f"there is no subcommand `{_short(' '.join(args))}` to explain.", full_usage())
+        return Help(topic)
+    if sub == "account":
+        return _account(args)
+    if sub == "ooo":
+        return _ooo(args)
+    if sub == "delegate":
+        return _delegate(args)
+    if sub == "replace":
+        return _replace(args)
+    if sub == "approvers":
+        _arity("approvers", args, 0, "no arguments")
+        return Approvers()
+    raise UsageError(f"`{_short(tokens[0])}` is not a /deal subcommand.", full_usage())
+
+
+# ---------------------------------------------------------------- help and permissions
+
+
+def full_usage() -> str:
+    """Every usage line, one per line (plain text)."""
+    return "\n".join(USAGE.values())
+
+
+def who_may(name: str) -> str:
+    """Who may run a subcommand, in words: "the quote's owner or an admin"."""
+    roles = WHO_MAY[name]
+    if "anyone" in roles:
+        return "anyone"
+    words = [_ROLE_WORDS[r] for r in ("owner", "approver", "admin") if r in roles]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def help_text(topic: str | None = None) -> str:
+    """The usage of every subcommand (or one), as Slack mrkdwn."""
+    names = [topic] if topic else list(USAGE)
+    lines = [] if topic else ["*Greenlight* `/deal` commands:"]
+    for name in names:
+        usage = " · ".join(f"`{part}`" for part in USAGE[name].split(" · "))
+        lines.append(f"• {usage}: {SUMMARY[name]} _({who_may(name)})_")
+    return "\n".join(lines)
+
+
+def allowed(
+    command: Command,
+    person: str | None,
+    quote_owner: str | None = None,
+    is_admin: bool = False,
+    is_approver: bool = False,
+) -> bool:
+    """Whether `person` (a people key; None for someone the policy does not know) may run `command`.
+
+    `quote_owner` is the people key owning the command's quote, `is_approver` whether the person
+    is or was an assignee of its submission: the caller looks these up.
+    """
+    roles = WHO_MAY[command.name]
+    if "anyone" in roles:
+        return True
+    if person is None:
+        return False
+    return (
+        ("admin" in roles and is_admin)
+        or ("owner" in roles and quote_owner is not None and person == quote_owner)
+        or ("approver" in roles and is_approver)
+    )
+
+
+_ACTIONS = {
+    "preview": "preview {quote}",
+    "submit": "submit {quote}",
+    "status": "see where {quote} stands",
+    "recall": "recall {quote}",
+    "orders": "see the orders of {quote}",
+    "delegate": "set a delegation for someone else",
+    "replace": "replace an approver",
+    "approvers": "see every approver",
+}
+
+
+def refusal_text(command: Command) -> str:
+    """Why a person may not run `command`: "Only the quote's owner or an admin can preview Q-1042."."""
+    action = _ACTIONS.get(command.name, f"use `/deal {command.name}`")
+    return f"Only {who_may(command.name)} can {action.format(quote=getattr(command, 'quote_id', ''))}."

@@ -1,0 +1,297 @@
+"""Slack messages from the outbox: every change reaches every copy of a request exactly once.
+
+Each outbox row of topic `event` is one domain event. The worker turns it into Slack work, renders
+from the *current* state (so a late delivery never shows stale buttons) and remembers every
+message it posted (`slack_message`): a copy whose `ts` is known is updated, never posted again.
+Slack failures leave the row for a later attempt: 429 after its `Retry-After`, connection errors
+and 5xx with backoff. A person without a Slack id, or unreachable past the fallback time, gets an
+`email` outbox row instead (the email worker sends it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from domain import approvals as lifecycle
+from domain.approvals import Approval, Event, Submission
+from domain.policy import Policy
+from domain.service import Approvals
+from domain.store.models import SlackMessageRow
+from notifications.outbox import Claimed, Outbox, backoff
+
+log = logging.getLogger("greenlight.slack")
+
+REQUEST_KINDS = {"requested", "delegate_added", "escalated", "reassigned", "replaced"}
+UPDATE_KINDS = {"approved", "auto_approved", "rejected", "revoked", "carried", "voted", "reassigned", "replaced",
+                "escalated", "delegate_added"}  # fmt: skip
+THREAD_KINDS = {"submitted", "approved", "auto_approved", "rejected", "carried", "quote_approved", "quote_rejected",
+                "recalled", "quote_changed", "reassigned", "escalated", "orders_generated", "order_released",
+                "order_reschedule", "order_hold", "order_resume", "order_cancel", "order_release", "order_split",
+                "order_synced", "order_sync_failed", "order_sync_retry"}  # fmt: skip
+
+
+class Renderer(Protocol):
+    def request(
+        self, sub: Submission, approval: Approval, person: str, now: dt.datetime, holders: list[str] | None = None
+    ) -> tuple[str, list[dict]]: ...
+    def thread_root(self, sub: Submission, holders: dict[str, list[str]] | None = None) -> tuple[str, list[dict]]: ...
+    def thread_line(self, event: Event, sub: Submission) -> tuple[str, list[dict]] | None: ...
+    def reminder(self, sub: Submission, approval: Approval, person: str) -> str: ...
+    def alert(self, event: Event, sub: Submission) -> tuple[str, list[dict]]: ...
+
+
+class Retry(Exception):
+    """Try this outbox row again at `at` (Slack said wait, or could not be reached)."""
+
+    def __init__(self, at: dt.datetime, reason: str) -> None:
+        super().__init__(reason)
+        self.at = at
+
+
+class Permanent(Exception):
+    """Slack refused for good (ok: false with an error that retrying will not fix)."""
+
+
+def event_from(payload: dict[str, Any]) -> Event:
+    return Event(
+        kind=payload["kind"],
+        at=dt.datetime.fromisoformat(payload["at"]),
+        quote_id=payload["quote_id"],
+        quote_version=payload["quote_version"],
+        submission=payload["submission"],
+        rule=payload.get("rule"),
+        actor=payload.get("actor"),
+        on_behalf_of=payload.get("on_behalf_of"),
+        comment=payload.get("comment"),
+        people=tuple(payload.get("people") or ()),
+        detail=payload.get("detail") or {},
+    )
+
+
+@dataclass
+class SlackDelivery:
+    client: AsyncWebClient
+    policy: Policy
+    service: Approvals
+    outbox: Outbox
+    renderer: Renderer
+    clock: Callable[[], dt.datetime]
+    fallback_after: dt.timedelta = dt.timedelta(minutes=15)
+    desk: Any = None
+
+    def __post_init__(self) -> None:
+        self._channels: dict[str, str] = {}
+
+    def slack_id(self, person: str) -> str | None:
+        entry = self.policy.people.get(person)
+        return entry.slack if entry and entry.slack else None
+
+    async def deliver(self, row: Claimed) -> None:
+        """Do the Slack work for one event row; raises Retry or Permanent when it cannot finish now."""
+        event = event_from(row.payload)
+        if not event.quote_id:
+            return
+        if event.submission == 0 and event.kind.startswith("order_"):
+            latest = await self.service.latest(event.quote_id)
+            event = dataclasses.replace(event, submission=latest.number if latest else 0)
+        if event.submission == 0:
+            return
+        sub = await self.service.submission(event.quote_id, event.submission)
+        if sub is None:
+            return
+        approval = sub.find(event.rule) if event.rule else None
+        try:
+            if approval is not None and event.kind in REQUEST_KINDS:
+                for person in event.people:
+                    await self._ensure_request(sub, approval, person, row)
+            if approval is not None and event.kind in UPDATE_KINDS:
+                await self._update_copies(sub, approval)
+            if approval is not None and event.kind == "reminded":
+                for person in event.people:
+                    await self._remind(sub, approval, person, row)
+            if event.kind in THREAD_KINDS:
+                await self._thread(event, sub, row)
+            if event.kind == "order_sync_failed":
+                for admin in self.policy.admins:
+                    await self._alert(admin, event, sub, row)
+            if event.kind == "quote_approved" and self.desk is not None and self.policy.orders.generate == "auto":
+                await self.desk.generate(sub.quote_id, None, self.clock())
+        except SlackApiError as error:
+            raise self._classify(error, row) from error
+        except (aiohttp.ClientError, TimeoutError, OSError) as error:
+            raise Retry(self.clock() + backoff(row.attempts), f"Slack unreachable: {error!r}") from error
+
+    def _classify(self, error: SlackApiError, row: Claimed) -> Exception:
+        status = getattr(error.response, "status_code", 0)
+        if status == 429:
+            wait = int(error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 1)) or 1)
+            return Retry(self.clock() + dt.timedelta(seconds=wait), "Slack rate limit (429)")
+        if status >= 500 or status == 0:
+            return Retry(self.clock() + backoff(row.attempts), f"Slack answered {status}")
+        code = error.response.get("error") if error.response is not None else None
+        if code in ("ratelimited", "service_unavailable", "fatal_error", "internal_error", "request_timeout"):
+            return Retry(self.clock() + backoff(row.attempts), f"Slack error {code}")
+        return Permanent(f"Slack refused: {code or status}")
+
+    async def _holders(self, sub: Submission) -> dict[str, list[str]]:
+        ctx = self.service.context(await self.service.directory(), self.clock())
+        return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
+
+    async def _channel(self, slack_id: str) -> str:
+        channel = self._channels.get(slack_id)
+        if channel is None:
+            answer = await self.client.conversations_open(users=slack_id)
+            channel = answer["channel"]["id"]
+            self._channels[slack_id] = channel
+        return channel
+
+    async def _known(self, key: str) -> SlackMessageRow | None:
+        return await SlackMessageRow.filter(key=key).first()
+
+    async def _remember(self, key: str, person: str, channel: str, ts: str, sub: Submission, rule: str | None,
+                        kind: str) -> None:  # fmt: skip
+        await SlackMessageRow.create(key=key, person=person, channel=channel, ts=ts, submission_ref=sub.ref,
+                                     rule=rule, kind=kind, created_at=self.clock())  # fmt: skip
+
+    async def _email(self, kind: str, person: str, sub: Submission, rule: str | None, row: Claimed) -> None:
+        await self.outbox.add("email", f"email:{kind}:{sub.ref}:{rule}:{person}:{row.id}",
+                              {"kind": kind, "person": person, "quote_id": sub.quote_id,
+                               "submission": sub.number, "rule": rule}, self.clock())  # fmt: skip
+
+    def _past_fallback(self, row: Claimed) -> bool:
+        return self.clock() - row.created_at >= self.fallback_after
+
+    async def _ensure_request(self, sub: Submission, approval: Approval, person: str, row: Claimed) -> None:
+        slack_id = self.slack_id(person)
+        if slack_id is None:
+            await self._email("request", person, sub, approval.rule, row)
+            return
+        key = f"request:{sub.ref}/{approval.rule}:{person}"
+        if await self._known(key) is not None:
+            await self._update_copies(sub, approval)
+            return
+        try:
+            channel = await self._channel(slack_id)
+            holders = (await self._holders(sub)).get(approval.rule)
+            text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders)
+            answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError):
+            if self._past_fallback(row):
+                await self._email("request", person, sub, approval.rule, row)
+                return
+            raise
+        await self._remember(key, person, answer["channel"], answer["ts"], sub, approval.rule, "request")
+
+    async def _update_copies(self, sub: Submission, approval: Approval) -> None:
+        rows = await SlackMessageRow.filter(submission_ref=sub.ref, rule=approval.rule, kind="request")
+        holders = (await self._holders(sub)).get(approval.rule) if rows else None
+        for message in rows:
+            text, blocks = self.renderer.request(sub, approval, message.person, self.clock(), holders)
+            await self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
+
+    async def _remind(self, sub: Submission, approval: Approval, person: str, row: Claimed) -> None:
+        original = await self._known(f"request:{sub.ref}/{approval.rule}:{person}")
+        key = f"reminder:{row.id}:{person}"
+        if original is None or await self._known(key) is not None:
+            if original is None:
+                await self._email("reminder", person, sub, approval.rule, row)
+            return
+        text = self.renderer.reminder(sub, approval, person)
+        answer = await self.client.chat_postMessage(channel=original.channel, thread_ts=original.ts, text=text)
+        await self._remember(key, person, original.channel, answer["ts"], sub, approval.rule, "reminder")
+
+    async def _thread(self, event: Event, sub: Submission, row: Claimed) -> None:
+        owner = sub.owner
+        slack_id = self.slack_id(owner)
+        if slack_id is None:
+            if event.kind in ("quote_approved", "quote_rejected"):
+                await self._email("decision", owner, sub, None, row)
+            return
+        root_key = f"thread:{sub.ref}"
+        root = await self._known(root_key)
+        holders = await self._holders(sub)
+        if root is None:
+            channel = await self._channel(slack_id)
+            text, blocks = self.renderer.thread_root(sub, holders)
+            answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+            await self._remember(root_key, owner, answer["channel"], answer["ts"], sub, None, "thread")
+            root = await self._known(root_key)
+            assert root is not None
+        else:
+            text, blocks = self.renderer.thread_root(sub, holders)
+            await self.client.chat_update(channel=root.channel, ts=root.ts, text=text, blocks=blocks)
+        if event.kind == "submitted":
+            return
+        key = f"thread-line:{row.key}"
+        if await self._known(key) is not None:
+            return
+        line = self.renderer.thread_line(event, sub)
+        if line is None:
+            return
+        text, blocks = line
+        answer = await self.client.chat_postMessage(channel=root.channel, thread_ts=root.ts, text=text, blocks=blocks)
+        await self._remember(key, owner, root.channel, answer["ts"], sub, event.rule, "thread-line")
+
+    async def _alert(self, admin: str, event: Event, sub: Submission, row: Claimed) -> None:
+        slack_id = self.slack_id(admin)
+        key = f"alert:{row.key}:{admin}"
+        if slack_id is None:
+            await self._email("alert", admin, sub, None, row)
+            return
+        if await self._known(key) is not None:
+            return
+        channel = await self._channel(slack_id)
+        text, blocks = self.renderer.alert(event, sub)
+        answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        await self._remember(key, admin, answer["channel"], answer["ts"], sub, None, "alert")
+
+
+class Worker:
+    """Drains one outbox topic: claim, deliver, mark; wakes on demand and on a timer."""
+
+    def __init__(self, outbox: Outbox, topic: str, handle: Callable[[Claimed], Any], clock: Callable[[], dt.datetime],
+                 owner: str, lease: dt.timedelta = dt.timedelta(seconds=60)) -> None:  # fmt: skip
+        self.outbox = outbox
+        self.topic = topic
+        self.handle = handle
+        self.clock = clock
+        self.owner = owner
+        self.lease = lease
+
+    async def sweep(self, limit: int = 50, batches: int = 20) -> int:
+        """One pass over what is due; returns how many rows were finished (sent or dead)."""
+        finished = 0
+        for _ in range(batches):
+            rows = await self.outbox.claim(self.topic, self.clock(), self.owner, self.lease, limit)
+            if not rows:
+                return finished
+            for row in rows:
+                try:
+                    await self.handle(row)
+                except Retry as retry:
+                    log.info("outbox %s row %s: retry at %s (%s)", self.topic, row.id, retry.at.isoformat(), retry)
+                    await self.outbox.retry(row.id, self.owner, retry.at, str(retry))
+                    continue
+                except Permanent as failure:
+                    log.warning("outbox %s row %s: dead letter (%s)", self.topic, row.id, failure)
+                    await self.outbox.dead(row.id, self.owner, str(failure))
+                    finished += 1
+                    continue
+                except Exception as error:  # a bug must not stop delivery of everything else
+                    log.exception("outbox %s row %s failed", self.topic, row.id)
+                    await self.outbox.retry(row.id, self.owner, self.clock() + backoff(row.attempts), repr(error))
+                    continue
+                await self.outbox.done(row.id, self.owner, self.clock())
+                finished += 1
+            if len(rows) < limit:
+                return finished
+        return finished

@@ -1,0 +1,180 @@
+"""Between the listeners and the views: runs `/deal` commands and gathers what each view shows.
+
+The views (`bot.views`) are pure; this module reads the service for them and turns their
+`slack_sdk.models` objects into the dicts the Web API takes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
+from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+
+from domain import approvals as lifecycle
+from domain.approvals import Approval, Event, Submission
+from domain.errors import GreenlightError, NotAllowed, NotFound
+from domain.policy import Policy
+from domain.preview import build_preview
+
+from . import commands as cmd
+from . import views
+
+if TYPE_CHECKING:
+    from greenlight.app import Runtime
+
+
+def dicts(blocks: list[Any]) -> list[dict[str, Any]]:
+    return [b.to_dict() if hasattr(b, "to_dict") else b for b in blocks]
+
+
+def answer(text: str, blocks: list[Any]) -> dict[str, Any]:
+    return {"text": text, "blocks": dicts(blocks), "response_type": "ephemeral"}
+
+
+def refusal(error: Exception | str, command_text: str = "") -> dict[str, Any]:
+    if isinstance(error, cmd.UsageError):
+        return answer(*views.usage_message(error))
+    return answer(*views.refusal(str(error)))
+
+
+class BlockRenderer:
+    """What the outbox worker posts: request DMs, the rep's thread, reminders, alerts."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        self.descriptions = {r.name: r.description for r in policy.rules}
+
+    def request(self, sub: Submission, approval: Approval, person: str, now: dt.datetime,
+                holders: list[str] | None = None) -> tuple[str, list[dict]]:  # fmt: skip
+        state = views.request_state(sub, approval, person, holders)
+        text, blocks = views.approval_request(
+            sub, approval, None, self.policy.people, views.decisions(sub, approval), state,
+            description=self.descriptions.get(approval.rule), zone=self.policy.person_zone(person), now=now,
+        )  # fmt: skip
+        return text, dicts(blocks)
+
+    def thread_root(self, sub: Submission, holders: dict[str, list[str]] | None = None) -> tuple[str, list[dict]]:
+        text, blocks = views.status_message(sub, None, self.policy.people, holders, zone=self.policy.zone)
+        return text, dicts(blocks)
+
+    def thread_line(self, event: Event, sub: Submission) -> tuple[str, list[dict]] | None:
+        found = views.rep_thread_update(event, sub, self.policy.people, zone=self.policy.zone)
+        if found is None:
+            return None
+        text, blocks = found
+        blocks = list(blocks)
+        if event.kind == "quote_approved" and self.policy.orders.generate == "button":
+            blocks.append(ActionsBlock(block_id="orders.actions", elements=[
+                ButtonElement(text="Generate orders", action_id="orders.generate", value=sub.quote_id,
+                              style="primary"),
+            ]))  # fmt: skip
+        return text, dicts(blocks)
+
+    def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
+        return f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}."
+
+    def alert(self, event: Event, sub: Submission) -> tuple[str, list[dict]]:
+        number = str(event.detail.get("order", ""))
+        text = f"ERP sync failed for order {number} of {sub.quote_id}: {event.comment or 'no detail'}"
+        blocks = [
+            SectionBlock(block_id="alert.text", text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")),
+            ActionsBlock(block_id="alert.actions", elements=[
+                ButtonElement(text="Retry", action_id="erp.retry", value=number, style="primary"),
+            ]),
+        ]  # fmt: skip
+        return text, dicts(blocks)
+
+
+async def holders_of(rt: Runtime, sub: Submission) -> dict[str, list[str]]:
+    ctx = rt.service.context(await rt.service.directory(), rt.clock())
+    return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
+
+
+def _person(ref: cmd.UserRef, policy: Policy) -> str:
+    found = cmd.resolve_user(ref, policy)
+    if found is None:
+        raise NotFound(f"{ref} is not in Greenlight's directory")
+    return found
+
+
+async def run_command(rt: Runtime, command: Any, person: str) -> dict[str, Any]:
+    """Carry out one parsed `/deal` command for `person`; returns the ephemeral answer."""
+    policy, service, now = rt.policy, rt.service, rt.clock()
+    is_admin = person in policy.admins
+    quote_id = getattr(command, "quote_id", None)
+    quote = await service.stored_quote(quote_id) if quote_id else None
+    sub = await service.latest(quote_id) if quote_id else None
+    if quote_id and quote is None:
+        raise NotFound(f"Greenlight has no quote {quote_id}: the CRM has not sent it (check the id)")
+    owner = lifecycle.owner_key(policy, quote) if quote is not None else None
+    is_approver = bool(sub) and any(
+        person in [s.holder for s in a.seats] + a.escalated_to
+        for a in sub.approvals  # type: ignore[union-attr]
+    )
+    if not cmd.allowed(command, person, owner, is_admin, is_approver):
+        raise NotAllowed(f"/deal {command.name} is for {cmd.who_may(command.name)}")
+
+    if isinstance(command, cmd.Preview):
+        directory = await service.directory()
+        ctx = service.context(directory, now)
+        return answer(*views.preview_message(build_preview(ctx, quote, sub), policy))
+    if isinstance(command, cmd.Submit):
+        submitted, _ = await service.submit(quote_id, person, now)
+        directory = await service.directory()
+        ctx = service.context(directory, now)
+        return answer(*views.preview_message(build_preview(ctx, quote, None), policy, submitted))
+    if isinstance(command, cmd.Status):
+        holders = await holders_of(rt, sub) if sub else None
+        return answer(*views.status_message(sub, quote, policy.people, holders, zone=policy.person_zone(person),
+                                            now=now))  # fmt: skip
+    if isinstance(command, cmd.Recall):
+        await service.recall(quote_id, person, now)
+        return answer(f"{quote_id} is recalled: its approvers were told.", [])
+    if isinstance(command, cmd.OutOfOffice):
+        delegate = _person(command.delegate, policy)
+        await service.delegate(person, delegate, command.start, command.end, person, now)
+        return answer(f"You are away from {command.start} to {command.end}; {delegate} decides for you.", [])
+    if isinstance(command, cmd.OutOfOfficeOff):
+        count = await service.end_delegation(person, person, now)
+        return answer("Welcome back: your delegation is off." if count else "You had no delegation to end.", [])
+    if isinstance(command, cmd.Delegate):
+        who, to = _person(command.who, policy), _person(command.to, policy)
+        await service.delegate(who, to, command.start, command.end, person, now)
+        return answer(f"{who} is away from {command.start} to {command.end}; {to} decides for them.", [])
+    if isinstance(command, cmd.Replace):
+        old, new = _person(command.old, policy), _person(command.new, policy)
+        events = await service.replace(old, new, person, now)
+        moved = len({(e.quote_id, e.rule) for e in events if e.kind == "replaced"})
+        return answer(f"{new} now stands wherever {old} did; {moved} open request(s) moved.", [])
+    if isinstance(command, cmd.Approvers):
+        return answer(*views.approvers_message(policy, await service.directory(), now))
+    if isinstance(command, cmd.Orders):
+        from .orders_view import orders_message
+
+        return answer(*orders_message(await rt.desk.orders_of(quote_id), quote_id))
+    if isinstance(command, cmd.Account):
+        from .orders_view import account_message
+
+        at = command.at or now.astimezone(policy.zone).date()
+        contracts, found = await rt.desk.account(command.account_id, at)
+        return answer(*account_message(command.account_id, at, contracts, found))
+    raise GreenlightError(f"/deal {command.name} is not available")
+
+
+async def home(rt: Runtime, person: str | None) -> dict[str, Any]:
+    if person is None:
+        view = views.app_home("", [], [], None, None)
+        return view.to_dict()
+    now = rt.clock()
+    waiting = await rt.service.waiting_on(person, now)
+    pairs = [(sub, sub.approval(rule)) for sub, rule in waiting]
+    quotes = await rt.service.quotes_of(person)
+    directory = await rt.service.directory()
+    mine = [d for d in directory.delegations if d.delegator == person and d.end >= now.date()]
+    ooo = max(mine, key=lambda d: d.id) if mine else None
+    overview = views.approvers_overview(rt.policy, directory, now) if person in rt.policy.admins else None
+    view = views.app_home(person, pairs, quotes, ooo, overview, people=rt.policy.people,
+                          zone=rt.policy.person_zone(person), now=now)  # fmt: skip
+    return view.to_dict()

@@ -1,0 +1,221 @@
+"""App Home (slack-v1 §4): what waits on you, your quotes, your out-of-office, and for admins
+the approvers overview; and the out-of-office modal its button opens."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    DatePickerElement,
+    DividerBlock,
+    HeaderBlock,
+    InputBlock,
+    MarkdownTextObject,
+    SectionBlock,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from domain.approvals import Approval, Delegation, Submission
+from domain.quote import Quote
+
+from . import ids
+from .requests import group_text, reasons_of, request_buttons
+from .text import (
+    TEXT_LIMIT,
+    VIEW_BLOCKS,
+    People,
+    clip,
+    customer,
+    day,
+    deal_words,
+    escape,
+    more,
+    mrkdwn_lines,
+    name,
+    quote_label,
+    split,
+    when,
+)
+
+MAX_WAITING = 10
+MAX_QUOTES = 12
+
+
+def _section(block_id: str, text: str, accessory: ButtonElement | None = None) -> SectionBlock:
+    return SectionBlock(block_id=block_id, text=MarkdownTextObject(text=clip(text, TEXT_LIMIT)), accessory=accessory)
+
+
+def _waiting_text(
+    sub: Submission, approval: Approval, people: People | None, zone: dt.tzinfo, now: dt.datetime | None
+) -> str:
+    quote = Quote(sub.snapshot)
+    words = deal_words(quote)
+    lines = [
+        f"*{escape(customer(quote))}* · {escape(quote_label(quote))}" + (f" · *{escape(words)}*" if words else ""),
+        f"`{escape(approval.rule)}` · from {escape(name(sub.owner, people))}"
+        + (f" · requested {escape(when(approval.requested_at, zone, now))}" if approval.requested_at else ""),
+        *(f"• {escape(reason)}" for reason in reasons_of(approval)),
+    ]
+    return mrkdwn_lines(lines)
+
+
+def _quote_text(sub: Submission, people: People | None, zone: dt.tzinfo, now: dt.datetime | None) -> str:
+    quote = Quote(sub.snapshot)
+    words = deal_words(quote)
+    head = f"*{escape(customer(quote))}* · {escape(quote_label(quote))}" + (f" · {escape(words)}" if words else "")
+    if sub.status == "pending":
+        requested = [a for a in sub.approvals if a.status == "requested"]
+        holding = "; ".join(f"{group_text(a, people)} ({a.rule})" for a in requested) or "the next step"
+        since = min((a.requested_at for a in requested if a.requested_at), default=sub.submitted_at)
+        state = f":hourglass_flowing_sand: pending: with {holding}, since {when(since, zone, now)}"
+    elif sub.status == "approved":
+        state = f":white_check_mark: approved {when(sub.decided_at, zone, now)}"
+    elif sub.status == "rejected":
+        state = f":x: rejected {when(sub.decided_at, zone, now)}: {sub.comment or 'no reason given'}"
+    else:
+        state = f":leftwards_arrow_with_hook: recalled {when(sub.decided_at, zone, now)}: {sub.comment or ''}".rstrip(
+            ": "
+        )
+    return mrkdwn_lines([head, escape(state)])
+
+
+def _ooo_blocks(ooo: Delegation | None, people: People | None, zone: dt.tzinfo, now: dt.datetime | None) -> list[Block]:
+    if ooo is None:
+        text = "You are not out of office. Set a delegate for when you are away."
+        buttons = [ButtonElement(text="Set out of office", action_id=ids.OOO_OPEN, value="set")]
+    else:
+        today = now.astimezone(zone).date() if now is not None else None
+        upcoming = today is not None and ooo.start > today
+        verb = "will be" if upcoming else "are"
+        text = (
+            f"You {verb} out of office from {day(ooo.start)} to {day(ooo.end)}:"
+            f" {escape(name(ooo.delegate, people))} decides for you."
+        )
+        buttons = [
+            ButtonElement(text="Change", action_id=ids.OOO_OPEN, value="change"),
+            ButtonElement(text="End out of office", action_id=ids.OOO_END, value="end", style="danger"),
+        ]
+    return [_section("home.ooo.status", text), ActionsBlock(block_id="home.ooo.actions", elements=buttons)]
+
+
+def app_home(
+    person: str,
+    waiting_on_you: Sequence[tuple[Submission, Approval]],
+    your_quotes: Sequence[Submission],
+    ooo_status: Delegation | None,
+    admin_overview: Sequence[Block] | None = None,
+    *,
+    people: People | None = None,
+    zone: dt.tzinfo = dt.UTC,
+    now: dt.datetime | None = None,
+) -> View:
+    """The App Home of `person` (a people key).
+
+    `waiting_on_you`: the open requests they may act on, oldest first, as (submission,
+    approval); `your_quotes`: the latest submission of each of their quotes; `ooo_status`: their
+    current or next delegation (None: not away); `admin_overview`: `approvers_overview(...)` for
+    admins, None for everybody else. Request buttons carry numbered action ids (`ids.numbered`).
+    """
+    blocks: list[Block] = [
+        HeaderBlock(block_id="home.waiting.header", text=f"Waiting on you ({len(waiting_on_you)})"),
+    ]
+    shown, hidden = split(list(waiting_on_you), MAX_WAITING)
+    if not shown:
+        blocks.append(_section("home.waiting.none", "Nothing is waiting on you."))
+    for index, (sub, approval) in enumerate(shown):
+        blocks.append(_section(f"home.waiting.{index}", _waiting_text(sub, approval, people, zone, now)))
+        blocks.append(
+            ActionsBlock(
+                block_id=f"home.waiting.{index}.actions",
+                elements=request_buttons(ids.RequestRef.of(sub, approval), index),
+            )
+        )
+    if hidden:
+        blocks.append(more(hidden, "requests: decide these first, or open them from your DMs", "home.waiting.more"))
+    blocks += [
+        DividerBlock(block_id="home.quotes.divider"),
+        HeaderBlock(block_id="home.quotes.header", text="Your quotes"),
+    ]
+    quotes, hidden = split(list(your_quotes), MAX_QUOTES)
+    if not quotes:
+        blocks.append(_section("home.quotes.none", "You have no quotes in approval. `/deal submit Q-…` sends one."))
+    for index, sub in enumerate(quotes):
+        blocks.append(_section(f"home.quotes.{index}", _quote_text(sub, people, zone, now)))
+    if hidden:
+        blocks.append(more(hidden, "quotes: `/deal status Q-…` shows any of them", "home.quotes.more"))
+    blocks += [DividerBlock(block_id="home.ooo.divider"), HeaderBlock(block_id="home.ooo.header", text="Out of office")]
+    blocks += _ooo_blocks(ooo_status, people, zone, now)
+    if admin_overview is not None:
+        blocks += [
+            DividerBlock(block_id="home.admin.divider"),
+            HeaderBlock(block_id="home.admin.header", text="Approvers (admin)"),
+        ]
+        room = VIEW_BLOCKS - len(blocks)
+        overview = list(admin_overview)
+        if len(overview) > room:
+            overview = [
+                *overview[: room - 1],
+                ContextBlock(
+                    block_id="home.admin.more",
+                    elements=[MarkdownTextObject(text="_The full list: `/deal approvers`_")],
+                ),
+            ]
+        blocks += overview
+    return View(type="home", callback_id="home", blocks=blocks[:VIEW_BLOCKS])
+
+
+def ooo_modal(
+    start: dt.date | None = None,
+    end: dt.date | None = None,
+    delegate_slack_id: str | None = None,
+    for_person: str | None = None,
+) -> View:
+    """Set an out-of-office: two dates (inclusive) and a delegate. `private_metadata` names the
+    person it is for (empty: whoever submits it)."""
+    start_block, start_action = ids.OOO_START
+    end_block, end_action = ids.OOO_END_DATE
+    delegate_block, delegate_action = ids.OOO_DELEGATE
+    delegate = UserSelectElement(action_id=delegate_action, placeholder="Who decides for you")
+    if delegate_slack_id:
+        delegate = UserSelectElement(
+            action_id=delegate_action, placeholder="Who decides for you", initial_user=delegate_slack_id
+        )
+    return View(
+        type="modal",
+        callback_id=ids.OOO_MODAL,
+        title="Out of office",
+        submit="Save",
+        close="Cancel",
+        private_metadata=for_person or None,
+        blocks=[
+            InputBlock(
+                block_id=start_block,
+                label="First day away",
+                element=DatePickerElement(action_id=start_action, initial_date=start.isoformat() if start else None),
+            ),
+            InputBlock(
+                block_id=end_block,
+                label="Last day away",
+                element=DatePickerElement(action_id=end_action, initial_date=end.isoformat() if end else None),
+            ),
+            InputBlock(block_id=delegate_block, label="Delegate", element=delegate),
+            ContextBlock(
+                block_id="ooo.note",
+                elements=[
+                    MarkdownTextObject(
+                        text="Both days count, in your own time zone. Requests already waiting on you go to your"
+                        " delegate too; you can still decide them yourself."
+                    )
+                ],
+            ),
+        ],
+    )
+
+
+__all__ = ["app_home", "ooo_modal"]

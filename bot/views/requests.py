@@ -1,0 +1,567 @@
+"""An approver's request (slack-v1 §4): the DM with its buttons, its outcome, and its modals.
+
+`approval_request` renders one request for one recipient. While the request is open for them it
+shows the four buttons; once it is not (decided, revoked, carried, reassigned away, the quote
+changed) the same function renders the outcome in their place, for `chat.update`.
+`request_state` works out which of those it is from the submission; `decisions` lists what
+others already decided. Both are pure, like every view.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ContextBlock,
+    InputBlock,
+    MarkdownTextObject,
+    PlainTextInputElement,
+    SectionBlock,
+    UserSelectElement,
+)
+from slack_sdk.models.views import View
+
+from domain.approvals import Approval, Submission
+from domain.quote import Quote
+
+from . import ids
+from .text import (
+    FIELD_LIMIT,
+    TEXT_LIMIT,
+    VIEW_BLOCKS,
+    People,
+    capped,
+    clip,
+    customer,
+    deal_words,
+    escape,
+    mrkdwn_lines,
+    name,
+    names,
+    quote_label,
+    sentence,
+    split,
+    top_text,
+    when,
+)
+
+MAX_REQUEST_BLOCKS = 12
+MAX_DECISIONS_SHOWN = 8
+REASON_LIMIT = 2000
+COMMENT_LIMIT = 1000
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Something already decided in a submission, as the other approvers see it.
+
+    `outcome`: approved · rejected · auto · carried (an approval settled) or voted (one vote in
+    a group approval that is still open; `vote` is approve or reject).
+    """
+
+    rule: str
+    outcome: str
+    by: str | None = None
+    at: dt.datetime | None = None
+    on_behalf_of: str | None = None
+    comment: str | None = None
+    vote: str | None = None
+    carried_from: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestState:
+    """Where one copy of a request stands for its recipient.
+
+    `kind`: open (buttons shown) · approved · auto · carried · rejected (this approval was
+    decided) · voted (the recipient voted, the group has not settled) · reassigned (handed to
+    `to`) · gone (no longer theirs, e.g. a delegation ended) · withdrawn (recalled, or the
+    quote changed: `comment` says which) · closed (another approval rejected the quote: `rule`,
+    `by`, `comment`) · waiting (its step is not open yet).
+    """
+
+    kind: str
+    by: str | None = None
+    at: dt.datetime | None = None
+    on_behalf_of: str | None = None
+    comment: str | None = None
+    to: str | None = None
+    vote: str | None = None
+    rule: str | None = None
+    carried_from: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.kind == "open"
+
+
+OPEN = RequestState("open")
+
+
+def request_state(
+    sub: Submission, approval: Approval, recipient: str | None = None, assignees: Sequence[str] | None = None
+) -> RequestState:
+    """The state of `recipient`'s copy of a request.
+
+    `assignees` is who may act on the approval now (`domain.approvals.assignees(ctx, sub,
+    approval)`); without a recipient and assignees the request is open whenever it is requested.
+    """
+    status = approval.status
+    if status == "requested" and sub.status == "pending":
+        if recipient is None:
+            return OPEN
+        voted = [s for s in approval.seats if s.voted_by == recipient and s.vote]
+        if voted:
+            return RequestState("voted", by=recipient, at=voted[0].voted_at, vote=voted[0].vote)
+        if assignees is not None and recipient not in assignees:
+            handed = next((s.holder for s in approval.seats if s.member == recipient and s.holder != recipient), None)
+            return RequestState("reassigned", to=handed) if handed else RequestState("gone")
+        return OPEN
+    common = {"by": approval.acted_by, "at": approval.decided_at, "on_behalf_of": approval.on_behalf_of}
+    if status in ("approved", "auto", "rejected"):
+        return RequestState(status, comment=approval.comment, **common)
+    if status == "carried":
+        return RequestState("carried", carried_from=approval.carried_from, **common)
+    if status == "waiting":
+        return RequestState("waiting")
+    if sub.status == "rejected":
+        rejected = next((a for a in sub.approvals if a.status == "rejected"), None)
+        return RequestState(
+            "closed",
+            by=rejected.acted_by if rejected else None,
+            at=sub.decided_at,
+            comment=sub.comment,
+            rule=rejected.rule if rejected else None,
+        )
+    return RequestState("withdrawn", at=sub.decided_at or approval.decided_at, comment=sub.comment)
+
+
+def decisions(sub: Submission, approval: Approval | None = None) -> list[Decision]:
+    """What was decided in `sub` so far, oldest first: settled approvals and votes in open groups.
+
+    `approval`'s own outcome is left out (its request shows it as its state); the votes of the
+    other members of its group are kept.
+    """
+    out: list[Decision] = []
+    for other in sub.approvals:
+        if other.status in ("approved", "auto", "rejected", "carried"):
+            if other is approval:
+                continue
+            out.append(
+                Decision(
+                    other.rule,
+                    other.status,
+                    by=other.acted_by,
+                    at=other.decided_at,
+                    on_behalf_of=other.on_behalf_of,
+                    comment=other.comment,
+                    carried_from=other.carried_from,
+                )
+            )
+        elif other.open:
+            for seat in other.seats:
+                if seat.vote and seat.voted_by and not seat.auto:
+                    out.append(
+                        Decision(
+                            other.rule,
+                            "voted",
+                            by=seat.voted_by,
+                            at=seat.voted_at,
+                            on_behalf_of=seat.on_behalf_of,
+                            comment=seat.comment,
+                            vote=seat.vote,
+                        )
+                    )
+    epoch = dt.datetime.min.replace(tzinfo=dt.UTC)
+    return sorted(out, key=lambda d: d.at or epoch)
+
+
+# ---------------------------------------------------------------- words
+
+
+def _by(by: str | None, on_behalf_of: str | None, people: People | None) -> str:
+    text = name(by, people)
+    return f"{text} (for {name(on_behalf_of, people)})" if on_behalf_of else text
+
+
+def outcome_text(
+    state: RequestState, people: People | None = None, zone: dt.tzinfo = dt.UTC, now: dt.datetime | None = None
+) -> str:
+    """The outcome in words, plain (escape it for mrkdwn): "Approved by Marco Bellini at 14:02"."""
+    at = f" at {when(state.at, zone, now)}" if state.at else ""
+    by = _by(state.by, state.on_behalf_of, people)
+    kind = state.kind
+    if kind == "approved":
+        text = f"Approved by {by}{at}"
+        return text + (f': "{state.comment}"' if state.comment else "")
+    if kind == "auto":
+        return f"Approved automatically{at}: {by} had already approved this submission"
+    if kind == "carried":
+        origin = f" from {state.carried_from}" if state.carried_from else ""
+        return f"Carried{origin}: {by} approved it before and nothing it depends on got worse"
+    if kind == "rejected":
+        return f"Rejected by {by}{at}: {state.comment or 'no reason given'}"
+    if kind == "voted":
+        verb = "approve" if state.vote == "approve" else "reject"
+        return f"You voted to {verb}{at}; waiting for the others in the group"
+    if kind == "reassigned":
+        return f"Reassigned to {name(state.to, people)}"
+    if kind == "gone":
+        return "No longer yours to decide"
+    if kind == "withdrawn":
+        return f"Withdrawn: {state.comment or 'the submission was recalled'}"
+    if kind == "closed":
+        rule = f" on {state.rule}" if state.rule else ""
+        reason = f": {state.comment}" if state.comment else ""
+        return f"Closed: the quote was rejected by {by}{rule}{reason}"
+    if kind == "waiting":
+        return "Not requested yet: earlier steps of its chain come first"
+    return "Open"
+
+
+_OUTCOME_MARK = {
+    "approved": ":white_check_mark:",
+    "auto": ":white_check_mark:",
+    "carried": ":white_check_mark:",
+    "rejected": ":x:",
+    "voted": ":ballot_box_with_ballot:",
+    "closed": ":no_entry_sign:",
+}
+
+
+def decision_text(
+    decision: Decision, people: People | None = None, zone: dt.tzinfo = dt.UTC, now: dt.datetime | None = None
+) -> str:
+    """One decision in words, plain: "manager-discount: approved by Marco Bellini at 14:02"."""
+    by = _by(decision.by, decision.on_behalf_of, people)
+    at = f" at {when(decision.at, zone, now)}" if decision.at else ""
+    if decision.outcome == "voted":
+        verb = "approve" if decision.vote == "approve" else "reject"
+        text = f"{decision.rule}: {by} voted to {verb}{at}"
+    elif decision.outcome == "auto":
+        text = f"{decision.rule}: approved automatically ({by} had approved)"
+    elif decision.outcome == "carried":
+        text = f"{decision.rule}: carried from {decision.carried_from or 'an earlier submission'}"
+    else:
+        text = f"{decision.rule}: {decision.outcome} by {by}{at}"
+    if decision.comment:
+        text += f' ("{decision.comment}")'
+    return text
+
+
+def group_text(approval: Approval, people: People | None = None) -> str:
+    """Who holds an approval, plain: "Marco Bellini" · "any of Dana, Dev" · "2 of Lena, Leo, Luis"."""
+    holders = [s.holder for s in approval.seats]
+    if len(holders) <= 1:
+        text = names(holders, people)
+    elif approval.mode == "all":
+        text = "all of " + ", ".join(name(h, people) for h in holders)
+    elif approval.mode == "quorum":
+        text = f"{approval.quorum} of " + ", ".join(name(h, people) for h in holders)
+    else:
+        text = "any of " + ", ".join(name(h, people) for h in holders)
+    if approval.escalated_to:
+        text += "; escalated to " + names(approval.escalated_to, people)
+    return text
+
+
+def reasons_of(approval: Approval) -> list[str]:
+    """The reasons in words, with the actual values ("quote discount 36% > 10%"); plain."""
+    return [str(r.get("text") or r) for r in approval.reasons]
+
+
+def _summary(quote: Quote, owner: str, people: People | None, heading: str | None) -> str:
+    """The first block: customer, quote, amount, discount and the rep (mrkdwn)."""
+    first = f"*{escape(heading)}: {escape(customer(quote))}*" if heading else f"*{escape(customer(quote))}*"
+    words = deal_words(quote)
+    deal = f"*{escape(words)}*" if words else "no total"
+    second = f"{escape(quote_label(quote))} · {deal} · from {escape(name(owner, people))}"
+    return clip(f"{first}\n{second}", TEXT_LIMIT)
+
+
+def _why(approval: Approval, description: str | None) -> str:
+    """The second block: the rule and its reasons with values (mrkdwn)."""
+    head = f"*Why:* `{escape(approval.rule)}`" + (f" · {escape(description)}" if description else "")
+    lines = [head, *(f"• {escape(reason)}" for reason in reasons_of(approval))]
+    if len(lines) == 1:
+        lines.append("• this rule applies to every quote")
+    return mrkdwn_lines(lines)
+
+
+def request_buttons(ref: ids.RequestRef, index: int | None = None) -> list[ButtonElement]:
+    """Approve (primary, one tap), Reject (danger), Reassign, Details; ids numbered in App Home."""
+
+    def action(action_id: str) -> str:
+        return action_id if index is None else ids.numbered(action_id, index)
+
+    value = ref.value
+    return [
+        ButtonElement(text="Approve", action_id=action(ids.APPROVE), value=value, style="primary"),
+        ButtonElement(text="Reject", action_id=action(ids.REJECT), value=value, style="danger"),
+        ButtonElement(text="Reassign", action_id=action(ids.REASSIGN), value=value),
+        ButtonElement(text="Details", action_id=action(ids.DETAILS), value=value),
+    ]
+
+
+def push_text(approval: Approval, quote: Quote) -> str:
+    """The notification sentence (escaped): "Approval needed: Acme GmbH, Q-1042 v3, USD 152,000 at
+    18.5% discount: manager-discount"."""
+    parts = [customer(quote), quote_label(quote)]
+    words = deal_words(quote)
+    if words:
+        parts.append(words)
+    return escape(f"Approval needed: {', '.join(parts)}: {approval.rule}")
+
+
+def approval_request(
+    sub: Submission,
+    approval: Approval,
+    quote: Quote | None,
+    people: People | None,
+    decided: Sequence[Decision],
+    state: RequestState = OPEN,
+    *,
+    description: str | None = None,
+    zone: dt.tzinfo = dt.UTC,
+    now: dt.datetime | None = None,
+) -> tuple[str, list[Block]]:
+    """The approver's DM for one approval: (top-level text, blocks), at most 12 blocks.
+
+    `quote` is the quote as submitted (None: the submission's snapshot); `people` the policy's
+    people (for names); `decided` what others already decided (`decisions(sub, approval)`);
+    `state` this copy's state (`request_state(...)`): buttons only while it is open.
+    `description` is the rule's description; times are shown in `zone`, relative to `now`.
+    """
+    quote = quote if quote is not None else Quote(sub.snapshot)
+    ref = ids.RequestRef.of(sub, approval)
+    heading = "Approval needed" if state.open else None
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id="request.summary", text=MarkdownTextObject(text=_summary(quote, sub.owner, people, heading))
+        ),
+        SectionBlock(block_id="request.why", text=MarkdownTextObject(text=_why(approval, description))),
+    ]
+    if state.open:
+        blocks.append(ActionsBlock(block_id="request.actions", elements=request_buttons(ref)))
+        text = push_text(approval, quote)
+    else:
+        outcome = outcome_text(state, people, zone, now)
+        mark = _OUTCOME_MARK.get(state.kind, ":heavy_minus_sign:")
+        blocks.append(
+            SectionBlock(
+                block_id="request.outcome",
+                text=MarkdownTextObject(text=clip(f"{mark} *{escape(outcome)}*", TEXT_LIMIT)),
+            )
+        )
+        text = escape(sentence(f"{outcome} ({approval.rule} on {customer(quote)}, {quote_label(quote)})"))
+    shown, hidden = split(list(decided), MAX_DECISIONS_SHOWN)
+    if shown:
+        lines = [escape(decision_text(d, people, zone, now)) for d in shown]
+        if hidden:
+            lines.append(f"_and {hidden} more_")
+        blocks.append(
+            ContextBlock(
+                block_id="request.decided",
+                elements=[MarkdownTextObject(text=mrkdwn_lines(["*Already decided*", *lines], FIELD_LIMIT))],
+            )
+        )
+    blocks.append(
+        ContextBlock(block_id="request.meta", elements=[MarkdownTextObject(text=_meta(approval, people, zone, now))])
+    )
+    return top_text(text), blocks[:MAX_REQUEST_BLOCKS]
+
+
+def _meta(approval: Approval, people: People | None, zone: dt.tzinfo, now: dt.datetime | None) -> str:
+    parts = [f"{escape(approval.chain)} chain, step {approval.step}", escape(group_text(approval, people))]
+    if approval.requested_at:
+        parts.append(f"requested {escape(when(approval.requested_at, zone, now))}")
+    if approval.explicit:
+        parts.append("needs its own decision (an approval elsewhere does not count)")
+    if approval.fallback:
+        parts.append("fallback approver")
+    return clip(" · ".join(parts), FIELD_LIMIT)
+
+
+# ---------------------------------------------------------------- modals
+
+
+def _ref_text(ref: ids.RequestRef | str) -> str:
+    return ref.value if isinstance(ref, ids.RequestRef) else str(ref)
+
+
+def _about(rule: str, quote: Quote | None, ref: str) -> str:
+    if quote is None:
+        return f"`{escape(rule)}` on {escape(ref.split('#', 1)[0])}"
+    words = deal_words(quote)
+    deal = f" · {escape(words)}" if words else ""
+    return f"`{escape(rule)}` on *{escape(customer(quote))}* · {escape(quote_label(quote))}{deal}"
+
+
+def reject_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = None) -> View:
+    """Asks for the (required) reason; `private_metadata` carries the request ref."""
+    value = _ref_text(ref)
+    block, action = ids.REJECT_REASON
+    return View(
+        type="modal",
+        callback_id=ids.REJECT_MODAL,
+        title="Reject",
+        submit="Reject",
+        close="Cancel",
+        private_metadata=value,
+        blocks=[
+            SectionBlock(
+                block_id="reject.about", text=MarkdownTextObject(text=clip(_about(rule, quote, value), TEXT_LIMIT))
+            ),
+            InputBlock(
+                block_id=block,
+                label="Reason",
+                hint="The rep sees it: say what would make the deal acceptable.",
+                element=PlainTextInputElement(
+                    action_id=action, multiline=True, min_length=1, max_length=REASON_LIMIT, focus_on_load=True
+                ),
+            ),
+        ],
+    )
+
+
+def reassign_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = None) -> View:
+    """Asks for a person (required) and a comment (optional); `private_metadata` carries the ref."""
+    value = _ref_text(ref)
+    to_block, to_action = ids.REASSIGN_TO
+    comment_block, comment_action = ids.REASSIGN_COMMENT
+    return View(
+        type="modal",
+        callback_id=ids.REASSIGN_MODAL,
+        title="Reassign",
+        submit="Reassign",
+        close="Cancel",
+        private_metadata=value,
+        blocks=[
+            SectionBlock(
+                block_id="reassign.about", text=MarkdownTextObject(text=clip(_about(rule, quote, value), TEXT_LIMIT))
+            ),
+            InputBlock(
+                block_id=to_block,
+                label="Hand it to",
+                element=UserSelectElement(action_id=to_action, placeholder="Choose a person"),
+            ),
+            InputBlock(
+                block_id=comment_block,
+                label="Comment",
+                optional=True,
+                hint="They see it with the request.",
+                element=PlainTextInputElement(action_id=comment_action, multiline=True, max_length=COMMENT_LIMIT),
+            ),
+        ],
+    )
+
+
+def _status_line(approval: Approval, people: People | None, zone: dt.tzinfo, now: dt.datetime | None) -> str:
+    status = approval.status
+    by = _by(approval.acted_by, approval.on_behalf_of, people)
+    at = f" at {when(approval.decided_at, zone, now)}" if approval.decided_at else ""
+    if status == "requested":
+        since = f" since {when(approval.requested_at, zone, now)}" if approval.requested_at else ""
+        return f"waiting on {group_text(approval, people)}{since}"
+    if status == "waiting":
+        return f"not requested yet ({group_text(approval, people)})"
+    if status == "approved":
+        return f"approved by {by}{at}"
+    if status == "auto":
+        return f"approved automatically ({by} had approved){at}"
+    if status == "carried":
+        return f"carried from {approval.carried_from or 'an earlier submission'}"
+    if status == "rejected":
+        return f"rejected by {by}{at}: {approval.comment or 'no reason given'}"
+    return f"{status}{at}"
+
+
+def approval_lines(
+    approval: Approval,
+    people: People | None,
+    zone: dt.tzinfo,
+    now: dt.datetime | None,
+    description: str | None = None,
+) -> list[str]:
+    """An approval as mrkdwn lines: step, rule, status, and its reasons."""
+    head = f"Step {approval.step} · `{escape(approval.rule)}` · {escape(_status_line(approval, people, zone, now))}"
+    lines = [head]
+    if description:
+        lines.append(f"    _{escape(description)}_")
+    lines.extend(f"    • {escape(reason)}" for reason in reasons_of(approval))
+    return lines
+
+
+def details_modal(
+    sub: Submission,
+    approval: Approval,
+    people: People | None = None,
+    *,
+    descriptions: Mapping[str, str | None] | None = None,
+    zone: dt.tzinfo = dt.UTC,
+    now: dt.datetime | None = None,
+) -> View:
+    """Every reason and the whole approval chain of the submission, this request's chain first.
+
+    `descriptions` maps rule names to their descriptions (from the policy).
+    """
+    quote = Quote(sub.snapshot)
+    descriptions = descriptions or {}
+    blocks: list[Block] = [
+        SectionBlock(
+            block_id="details.summary", text=MarkdownTextObject(text=_summary(quote, sub.owner, people, None))
+        ),
+        ContextBlock(
+            block_id="details.submission",
+            elements=[
+                MarkdownTextObject(
+                    text=escape(f"Submission {sub.ref} · {sub.status} · submitted {when(sub.submitted_at, zone, now)}")
+                )
+            ],
+        ),
+    ]
+    chains: dict[str, list[Approval]] = {}
+    for item in sub.approvals:
+        chains.setdefault(item.chain, []).append(item)
+    order = [approval.chain, *(c for c in chains if c != approval.chain)]
+    for index, chain in enumerate(order):
+        members = sorted(chains.get(chain, []), key=lambda a: a.step)
+        lines = [f"*{escape(chain)} chain*" + (" (this request)" if chain == approval.chain else "")]
+        for member in members:
+            lines.extend(approval_lines(member, people, zone, now, descriptions.get(member.rule)))
+        blocks.append(
+            SectionBlock(block_id=f"details.chain.{index}", text=MarkdownTextObject(text=mrkdwn_lines(lines)))
+        )
+    return View(
+        type="modal",
+        callback_id=ids.DETAILS_MODAL,
+        title="Approval details",
+        close="Close",
+        private_metadata=ids.RequestRef.of(sub, approval).value,
+        blocks=capped(blocks, VIEW_BLOCKS, "details"),
+    )
+
+
+__all__ = [
+    "OPEN",
+    "Decision",
+    "RequestState",
+    "approval_lines",
+    "approval_request",
+    "decision_text",
+    "decisions",
+    "details_modal",
+    "group_text",
+    "outcome_text",
+    "push_text",
+    "reasons_of",
+    "reassign_modal",
+    "reject_modal",
+    "request_buttons",
+    "request_state",
+]

@@ -1,0 +1,158 @@
+"""Small pieces every view shares: mrkdwn escaping, Slack's size limits, names, money and times.
+
+Every piece of quote or policy data that goes into mrkdwn passes through `escape` (Slack reads
+`&`, `<` and `>` as control characters); `clip` keeps a text within a limit without cutting an
+escape in half.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TypeVar
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
+
+from domain.policy import Person
+from domain.quote import Quote
+from domain.values import format_number, format_value
+
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+TEXT_LIMIT = 3000
+FIELD_LIMIT = 2000  # a context element or a section field
+HEADER_LIMIT = 150
+
+People = Mapping[str, Person]
+T = TypeVar("T")
+
+_PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
+
+
+def escape(value: Any) -> str:
+    """`value` as text Slack shows literally in mrkdwn: `&`, `<`, `>` escaped."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters with an ellipsis, never inside an `&amp;`."""
+    if len(text) <= limit:
+        return text
+    cut = _PARTIAL_ENTITY.sub("", text[: limit - 1])
+    return cut + "…"
+
+
+def top_text(text: str) -> str:
+    """A message's top-level text (the push notification), kept to a readable length."""
+    return clip(text, TEXT_LIMIT)
+
+
+def sentence(text: str) -> str:
+    return text if text.endswith((".", "!", "?", "…")) else text + "."
+
+
+def name(key: str | None, people: People | None = None) -> str:
+    """A person's display name (not escaped): their `name:` in the policy, else their key."""
+    if not key:
+        return "someone"
+    person = (people or {}).get(key)
+    return person.name if person is not None and person.name else key
+
+
+def names(keys: Iterable[str], people: People | None = None, conjunction: str = "and") -> str:
+    items = [name(k, people) for k in keys]
+    if len(items) <= 1:
+        return items[0] if items else "nobody"
+    return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
+
+
+def money(quote: Quote) -> str:
+    """ "USD 383,280", or "" when the quote has no net total."""
+    total = quote.data.get("net_total")
+    if isinstance(total, int | float) and not isinstance(total, bool):
+        return f"{quote.currency} {format_number(total)}"
+    return ""
+
+
+def discount(quote: Quote) -> str:
+    """ "36%", from `discount_percent` or from the list and net totals; "" when unknown."""
+    value = quote.data.get("discount_percent")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return format_value(value, percent=True)
+    net, listed = quote.data.get("net_total"), quote.data.get("list_total")
+    if isinstance(net, int | float) and isinstance(listed, int | float) and listed > 0:
+        return format_value(round((1 - net / listed) * 100, 1), percent=True)
+    return ""
+
+
+def deal_words(quote: Quote) -> str:
+    """ "USD 383,280 at 36% discount" (plain, not escaped); parts that are unknown are left out."""
+    amount, off = money(quote), discount(quote)
+    if amount and off:
+        return f"{amount} at {off} discount"
+    return amount or (f"{off} discount" if off else "")
+
+
+def quote_label(quote: Quote) -> str:
+    """ "Q-1042 v3" (plain)."""
+    return f"{quote.id} v{quote.version}"
+
+
+def customer(quote: Quote) -> str:
+    return quote.customer or "no customer"
+
+
+def when(at: dt.datetime | None, zone: dt.tzinfo = dt.UTC, now: dt.datetime | None = None) -> str:
+    """A moment as a person reads it in `zone`: "14:02" today, "1 Dec 14:02" on another day."""
+    if at is None:
+        return "an unknown time"
+    local = at.astimezone(zone)
+    clock = local.strftime("%H:%M")
+    if now is not None and now.astimezone(zone).date() == local.date():
+        return clock
+    if now is not None and now.astimezone(zone).year == local.year:
+        return f"{local.day} {local:%b} {clock}"
+    return f"{local.day} {local:%b %Y} {clock}"
+
+
+def day(value: dt.date) -> str:
+    return f"{value.day} {value:%b %Y}"
+
+
+def split(items: Sequence[T], limit: int) -> tuple[list[T], int]:
+    """The items to show and how many are left out, so that a list fits `limit` entries."""
+    if len(items) <= limit:
+        return list(items), 0
+    return list(items[: max(limit, 0)]), len(items) - max(limit, 0)
+
+
+def more(count: int, what: str, block_id: str) -> ContextBlock:
+    return ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=f"_and {count} more {what}_")])
+
+
+def mrkdwn_lines(lines: Iterable[str], limit: int = TEXT_LIMIT) -> str:
+    """Lines joined for one text field; lines that do not fit are counted ("and 3 more"), not cut."""
+    lines = list(lines)
+    text = "\n".join(lines)
+    if len(text) <= limit:
+        return text
+    out: list[str] = []
+    size = 0
+    for index, line in enumerate(lines):
+        tail = f"_and {len(lines) - index} more_"
+        if size + len(line) + 1 + len(tail) > limit:
+            if not out:
+                return clip(line, limit - len(tail) - 1) + "\n" + tail
+            break
+        out.append(line)
+        size += len(line) + 1
+    return "\n".join([*out, tail])
+
+
+def capped(blocks: list[Block], limit: int, prefix: str) -> list[Block]:
+    """At most `limit` blocks: the last one kept says how many were left out."""
+    if len(blocks) <= limit:
+        return blocks
+    kept = blocks[: limit - 1]
+    return [*kept, more(len(blocks) - len(kept), "items", f"{prefix}.more")]

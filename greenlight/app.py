@@ -1,0 +1,172 @@
+"""The composition root: one place that wires settings, database, Slack, HTTP and the scheduler.
+
+Nothing connects at import time. `build(settings)` assembles a `Runtime`; `await runtime.start()`
+connects the database (applying migrations) and starts the sweeps; `await runtime.stop()`
+finishes in-flight sweeps and closes the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+from tortoise import Tortoise
+
+from bot.delivery import SlackDelivery, Worker
+from domain.policy import Policy, read_policy
+from domain.service import Approvals
+from domain.store import db
+from domain.store.orders import OrderDesk
+from domain.store.tx import DbStore
+from notifications.outbox import Outbox
+from scheduler.sweeps import Sweeps
+
+from .api import add_routes
+from .settings import Settings
+
+log = logging.getLogger("greenlight")
+
+Clock = Callable[[], dt.datetime]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    policy: Policy
+    service: Approvals
+    web: web.Application
+    bolt: AsyncApp
+    client: AsyncWebClient
+    outbox: Outbox
+    sweeps: Sweeps
+    clock: Clock
+    delivery: SlackDelivery
+    desk: OrderDesk
+    workers: dict[str, Worker] = field(default_factory=dict)
+    closers: list = field(default_factory=list)
+
+    def kick(self, *names: str) -> None:
+        """Ask for sweeps now (after a commit that queued outbox rows)."""
+        for name in names or ("slack",):
+            self.sweeps.kick(name)
+
+    async def health(self) -> bool:
+        try:
+            await Tortoise.get_connection("default").execute_query("SELECT 1")
+        except Exception:
+            return False
+        return True
+
+    async def start(self) -> None:
+        for notice in self.settings.notices():
+            log.info(notice)
+        await db.connect(self.settings.database_url.get_secret_value())
+        self.sweeps.start()
+
+    async def stop(self) -> None:
+        await self.sweeps.stop()
+        for close in self.closers:
+            await close()
+        await db.close()
+
+
+def build(
+    settings: Settings,
+    *,
+    policy: Policy | None = None,
+    clock: Clock = utc_now,
+    sweep_every: dt.timedelta = dt.timedelta(seconds=5),
+    tick_every: dt.timedelta = dt.timedelta(seconds=60),
+    release_every: dt.timedelta = dt.timedelta(seconds=30),
+) -> Runtime:
+    policy = policy or read_policy(settings.policy_file)
+    service = Approvals(policy, DbStore())
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else "xoxb-missing"
+    client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client.retry_handlers = [h for h in client.retry_handlers if "RateLimit" not in type(h).__name__]
+    signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    bolt = AsyncApp(client=client, signing_secret=signing, process_before_response=False)
+    outbox = Outbox()
+    sweeps = Sweeps()
+    from bot.render import BlockRenderer
+
+    desk = OrderDesk(policy)
+    delivery = SlackDelivery(client, policy, service, outbox, BlockRenderer(policy), clock, desk=desk)
+    owner = f"{socket.gethostname()}:{os.getpid()}"
+    app = web.Application(client_max_size=1024 * 1024)
+    runtime = Runtime(settings, policy, service, app, bolt, client, outbox, sweeps, clock, delivery, desk)
+    slack_worker = Worker(outbox, "event", delivery.deliver, clock, owner)
+    runtime.workers["slack"] = slack_worker
+    sweeps.add("slack", slack_worker.sweep, sweep_every)
+
+    async def release() -> None:
+        if await desk.release_due(clock()):
+            runtime.kick("slack", "erp")
+
+    sweeps.add("release", release, release_every)
+    if settings.erp_on:
+        from notifications.erp_delivery import ErpDelivery
+
+        erp_secret = settings.erp_secret.get_secret_value() if settings.erp_secret else ""
+        erp = ErpDelivery(str(settings.erp_url), erp_secret, desk, clock)
+        runtime.closers.append(erp.close)
+        erp_worker = Worker(outbox, "erp", erp.deliver, clock, owner)
+        runtime.workers["erp"] = erp_worker
+
+        async def erp_sweep() -> None:
+            if await erp_worker.sweep():
+                runtime.kick("slack")
+
+        sweeps.add("erp", erp_sweep, sweep_every)
+
+    async def tick() -> None:
+        events = await service.tick(clock())
+        if events:
+            runtime.kick("slack")
+
+    sweeps.add("approvals", tick, tick_every)
+
+    from bot.app import register
+
+    register(bolt, runtime)
+
+    async def slack_events(request: web.Request) -> web.StreamResponse:
+        answer = await bolt.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(answer)
+
+    app.router.add_post("/slack/events", slack_events)
+    add_routes(app, service=service, settings=settings, health=runtime.health, clock=clock)
+    return runtime
+
+
+async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:
+    """Serve until cancelled; on the way out, finish in-flight work and close the database."""
+    import asyncio
+
+    await runtime.start()
+    runner = web.AppRunner(runtime.web, shutdown_timeout=10)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    await site.start()
+    bound = runner.addresses[0] if runner.addresses else (host, port)
+    url = f"http://{bound[0]}:{bound[1]}"
+    log.info("greenlight is listening on %s", url)
+    if ready is not None:
+        ready(url)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await runtime.stop()
