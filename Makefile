@@ -3,13 +3,14 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint bench clean help
+.PHONY: demo test test-sqlite test-postgres lint bench bench-full clean help
 
 help:
-	@echo "make demo   run Greenlight on its embedded defaults"
-	@echo "make test   lint and run the whole test suite"
-	@echo "make bench  run the benchmarks and print their figures"
+	@echo "make demo        run Greenlight on its embedded defaults (SQLite, the local sandbox)"
+	@echo "make test        lint and run the whole suite (SQLite, then the store tests on PostgreSQL)"
+	@echo "make bench       run every benchmark quickly and write docs/BENCHMARKS.md (bench-full: full size)"
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Greenlight needs Python 3.11 (found %d.%d)" % sys.version_info[:2])'
@@ -25,13 +26,27 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: $(STAMP) lint
+test: lint
 	@scripts/ensure-postgres
+	@scripts/ensure-chromium || [ "$${CI:-}" != "true" ]
+	@$(MAKE) --no-print-directory test-sqlite test-postgres
+
+# pytest exits 5 when it collects nothing; that is not a failure of the suite.
+test-sqlite: $(STAMP)
 	@$(BIN)/pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
+PG_TESTS := $(wildcard tests/store tests/release)
+test-postgres: $(STAMP)
+	@if [ -z "$(PG_TESTS)" ]; then echo "no PostgreSQL test folders"; exit 0; fi; \
+	GREENLIGHT_TEST_DB=postgres GREENLIGHT_TEST_PG_URL=$(PG_URL) $(BIN)/pytest $(PG_TESTS); \
+	status=$$?; if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
+
 bench: $(STAMP)
-	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/run.py --quick
+
+bench-full: $(STAMP)
+	$(BIN)/python bench/run.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis .demo

@@ -130,6 +130,40 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(url, work))
 
 
+def cmd_account(args: argparse.Namespace) -> int:
+    from domain.store.orders import OrderDesk
+
+    url = database_url(args)
+    settings_policy = args.policy or str(Settings.from_env(require_slack=False).policy_file)
+    policy = read_policy(settings_policy)
+    try:
+        at = dt.date.fromisoformat(args.at) if args.at else dt.datetime.now(policy.zone).date()
+    except ValueError:
+        raise InvalidInput(f"--at {args.at!r} is not a date like 2027-03-01") from None
+
+    async def work() -> int:
+        contracts, found = await OrderDesk(policy).account(args.account, at)
+        if args.format == "json":
+            print(json.dumps({"account": args.account, "contracts": [c.as_dict() for c in contracts],
+                              "entitlements": found.as_dict()}, indent=2))  # fmt: skip
+            return 0
+        if not contracts:
+            print(f"{args.account} has no contract yet.")
+            return 0
+        print(f"{args.account} on {at.isoformat()}: {len(contracts)} contract(s)")
+        print(f"  subscriptions in force: {len(found.subscriptions)}")
+        for item in found.subscriptions:
+            print(f"    {item.sku or item.line_id} x{item.quantity.normalize():f}  {item.start} to {item.end}  "
+                  f"(order {item.order_number})")  # fmt: skip
+        print(f"  assets delivered: {len(found.assets)}")
+        for item in found.assets:
+            unit = f" #{item.unit}" if item.unit else ""
+            print(f"    {item.sku or item.line_id}{unit}  (order {item.order_number})")
+        return 0
+
+    return asyncio.run(_with_db(url, work))
+
+
 def add_commands(commands: Any) -> None:
     db_help = "database URL (default: GREENLIGHT_DATABASE_URL, else sqlite://greenlight.db)"
     database = commands.add_parser("db", help="database maintenance")
@@ -157,3 +191,14 @@ def add_commands(commands: Any) -> None:
     audit.add_argument("--format", choices=("csv", "json"), default="csv")
     audit.add_argument("--db", metavar="URL", help=db_help)
     audit.set_defaults(run=cmd_audit)
+
+    account = commands.add_parser(
+        "account", help="contracts, subscriptions and assets of an account at a date",
+        description="What an account is entitled to at a date (orders-v1 §3): subscriptions in force and assets.",
+    )  # fmt: skip
+    account.add_argument("account", metavar="ACCOUNT_ID")
+    account.add_argument("--at", metavar="DATE", help="the date (default: today in the policy's zone)")
+    account.add_argument("--format", choices=("text", "json"), default="text")
+    account.add_argument("--db", metavar="URL", help=db_help)
+    account.add_argument("--policy", metavar="FILE", help="the policy (default: GREENLIGHT_POLICY)")
+    account.set_defaults(run=cmd_account)

@@ -1,0 +1,88 @@
+"""`make bench`: run every benchmark and write docs/BENCHMARKS.md with what they printed.
+
+Each benchmark measures its own floor in the same run and prints the figures, the ratio and the
+target; this runner adds the machine (cores, Python, SQLite, PostgreSQL) and keeps the output.
+
+    python bench/run.py [--quick] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCHES = ("engine", "decisions", "slack_ack", "release", "memory")
+
+
+def postgres_version() -> str:
+    try:
+        out = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc", "show server_version"],
+                             capture_output=True, text=True, timeout=10)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return "not reachable"
+    return out.stdout.strip() or "not reachable"
+
+
+def machine() -> list[str]:
+    return [
+        f"- cores: {os.cpu_count()}",
+        f"- Python: {platform.python_version()} ({platform.machine()}, {platform.system()})",
+        f"- SQLite: {sqlite3.sqlite_version}",
+        f"- PostgreSQL: {postgres_version()}",
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller runs (the default of make bench)")
+    parser.add_argument("--only", nargs="*", choices=BENCHES, help="run only these")
+    parser.add_argument("--output", default=str(ROOT / "docs" / "BENCHMARKS.md"))
+    args = parser.parse_args()
+    chosen = args.only or list(BENCHES)
+    sections = []
+    failed = 0
+    for name in chosen:
+        script = ROOT / "bench" / f"{name}.py"
+        if not script.exists():
+            sections.append(f"## {name}\n\n(not present in this checkout)\n")
+            continue
+        command = [sys.executable, str(script)] + (["--quick"] if args.quick else [])
+        print(f"[{chosen.index(name) + 1}/{len(chosen)}] {name}: {' '.join(command[1:])}", flush=True)
+        started = time.monotonic()
+        run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
+        took = time.monotonic() - started
+        output = (run.stdout + ("\n" + run.stderr if run.returncode else "")).strip()
+        print(output + "\n", flush=True)
+        status = "" if run.returncode == 0 else f" (exit {run.returncode})"
+        failed += run.returncode != 0
+        sections.append(
+            f"## {name}{status}\n\n`{' '.join(['python', *command[1:]])}` · {took:.1f} s\n\n```\n{output}\n```\n"
+        )
+    mode = "quick" if args.quick else "full"
+    text = "\n".join([
+        "# Benchmarks",
+        "",
+        f"Written by `make bench` ({mode} mode) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Each benchmark "
+        "measures its floor in the same run; nothing in the test suite asserts on time.",
+        "",
+        "## Machine",
+        "",
+        *machine(),
+        "",
+        *sections,
+    ])  # fmt: skip
+    Path(args.output).write_text(text + "\n", encoding="utf-8")
+    print(f"wrote {args.output}")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
