@@ -97,7 +97,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             ref = parse_ref(action.get("value", ""))
             await open_request(ref, person)
             key = f"slack-click:{body.get('trigger_id') or action.get('action_ts')}"
-            await service.decide(ref.quote_id, ref.rule, person, "approve", rt.clock(), key=key)
+            await service.decide(ref.quote_id, ref.rule, person, "approve", rt.clock(), key=key, number=ref.submission)
         except GreenlightError as error:
             await ack()
             await tell(respond, error)
@@ -157,7 +157,9 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             ref = parse_ref(view.get("private_metadata", ""))
             await open_request(ref, person)
             key = f"slack-view:{view.get('id')}"
-            await service.decide(ref.quote_id, ref.rule, person, "reject", rt.clock(), comment=reason, key=key)
+            await service.decide(
+                ref.quote_id, ref.rule, person, "reject", rt.clock(), comment=reason, key=key, number=ref.submission
+            )
         except views.FormErrors as error:
             await ack(response_action="errors", errors=error.errors)
             return

@@ -98,6 +98,10 @@ class SlackDelivery:
     async def deliver(self, row: Claimed) -> None:
         """Do the Slack work for one event row; raises Retry or Permanent when it cannot finish now."""
         event = event_from(row.payload)
+        if event.kind == "email_failed":
+            for admin in self.policy.admins:
+                await self._alert(admin, event, None, row)
+            return
         if not event.quote_id:
             return
         if event.submission == 0 and event.kind.startswith("order_"):
@@ -208,6 +212,9 @@ class SlackDelivery:
         text = self.renderer.reminder(sub, approval, person)
         answer = await self.client.chat_postMessage(channel=original.channel, thread_ts=original.ts, text=text)
         await self._remember(key, person, original.channel, answer["ts"], sub, approval.rule, "reminder")
+        entry = self.policy.people.get(person)
+        if entry is not None and entry.email:
+            await self._email("reminder", person, sub, approval.rule, row)
 
     async def _thread(self, event: Event, sub: Submission, row: Claimed) -> None:
         owner = sub.owner
@@ -241,18 +248,21 @@ class SlackDelivery:
         answer = await self.client.chat_postMessage(channel=root.channel, thread_ts=root.ts, text=text, blocks=blocks)
         await self._remember(key, owner, root.channel, answer["ts"], sub, event.rule, "thread-line")
 
-    async def _alert(self, admin: str, event: Event, sub: Submission, row: Claimed) -> None:
+    async def _alert(self, admin: str, event: Event, sub: Submission | None, row: Claimed) -> None:
         slack_id = self.slack_id(admin)
         key = f"alert:{row.key}:{admin}"
         if slack_id is None:
-            await self._email("alert", admin, sub, None, row)
+            if sub is not None and event.kind != "email_failed":
+                await self._email("alert", admin, sub, None, row)
             return
         if await self._known(key) is not None:
             return
         channel = await self._channel(slack_id)
         text, blocks = self.renderer.alert(event, sub)
         answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        await self._remember(key, admin, answer["channel"], answer["ts"], sub, None, "alert")
+        await SlackMessageRow.create(key=key, person=admin, channel=answer["channel"], ts=answer["ts"],
+                                     submission_ref=sub.ref if sub else event.quote_id or "-", rule=None,
+                                     kind="alert", created_at=self.clock())  # fmt: skip
 
 
 class Worker:

@@ -75,9 +75,15 @@ class BlockRenderer:
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
         return f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}."
 
-    def alert(self, event: Event, sub: Submission) -> tuple[str, list[dict]]:
+    def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict]]:
+        if event.kind == "email_failed":
+            who = event.detail.get("person") or "someone"
+            text = f"An email to {who} about {event.quote_id or 'a quote'} could not be delivered: {event.comment}"
+            blocks = [SectionBlock(block_id="alert.text",
+                                   text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}"))]  # fmt: skip
+            return text, dicts(blocks)
         number = str(event.detail.get("order", ""))
-        text = f"ERP sync failed for order {number} of {sub.quote_id}: {event.comment or 'no detail'}"
+        text = f"ERP sync failed for order {number} of {event.quote_id}: {event.comment or 'no detail'}"
         blocks = [
             SectionBlock(block_id="alert.text", text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")),
             ActionsBlock(block_id="alert.actions", elements=[

@@ -137,7 +137,9 @@ class Approvals:
             await tx.record(events)
             return sub, events
 
-    async def _on_pending(self, quote_id: str, now: dt.datetime, action: Any, key: str | None = None) -> list[Event]:
+    async def _on_pending(
+        self, quote_id: str, now: dt.datetime, action: Any, key: str | None = None, number: int | None = None
+    ) -> list[Event]:
         for attempt in range(RETRIES):
             try:
                 async with self.store.transaction() as tx:
@@ -146,6 +148,11 @@ class Approvals:
                     sub = await self._latest(tx, quote_id)
                     if sub is None:
                         raise NotFound(f"{quote_id} has not been submitted")
+                    if number is not None and sub.number != number:
+                        raise StaleRequest(
+                            f"this request is from an earlier submission of {quote_id} ({quote_id}#{number}); "
+                            f"{sub.ref} replaced it: nothing was changed"
+                        )
                     ctx = self.context(await tx.directory(), now)
                     events = action(ctx, sub)
                     await self._save(tx, sub, events)
@@ -166,10 +173,14 @@ class Approvals:
         now: dt.datetime,
         comment: str | None = None,
         key: str | None = None,
+        number: int | None = None,
     ) -> list[Event]:
-        """Approve or reject; with `key`, a repeat of the same request is a no-op (returns no events)."""
+        """Approve or reject; with `key`, a repeat of the same request is a no-op (returns no events).
+
+        With `number`, the decision applies only if that submission is still the quote's latest.
+        """
         return await self._on_pending(
-            quote_id, now, lambda ctx, sub: lifecycle.decide(ctx, sub, rule, person, verdict, comment), key
+            quote_id, now, lambda ctx, sub: lifecycle.decide(ctx, sub, rule, person, verdict, comment), key, number
         )
 
     async def recall(self, quote_id: str, by: str, now: dt.datetime) -> list[Event]:

@@ -59,7 +59,7 @@ class Runtime:
 
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""
-        for name in names or ("slack",):
+        for name in names or ("slack", "email"):
             self.sweeps.kick(name)
 
     async def health(self) -> bool:
@@ -148,6 +148,24 @@ def build(
 
     app.router.add_post("/slack/events", slack_events)
     add_routes(app, service=service, settings=settings, health=runtime.health, clock=clock)
+    if settings.secret is not None:
+        from notifications import pages
+
+        pages.add_routes(app, service=service, secret=settings.secret.get_secret_value(), clock=clock,
+                         public_url=settings.public_url)  # fmt: skip
+    if settings.email_on and settings.smtp is not None:
+        from notifications.email import MailSettings
+        from notifications.email_delivery import EmailDelivery
+
+        mailer = EmailDelivery(settings.smtp, MailSettings.from_settings(settings), service, outbox, clock)
+        email_worker = Worker(outbox, "email", mailer.deliver, clock, owner)
+        runtime.workers["email"] = email_worker
+
+        async def email_sweep() -> None:
+            if await email_worker.sweep():
+                runtime.kick("slack")
+
+        sweeps.add("email", email_sweep, sweep_every)
     return runtime
 
 
@@ -156,7 +174,9 @@ async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], N
     import asyncio
 
     await runtime.start()
-    runner = web.AppRunner(runtime.web, shutdown_timeout=10)
+    from notifications.pages import AccessLogger
+
+    runner = web.AppRunner(runtime.web, shutdown_timeout=10, access_log_class=AccessLogger)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     await site.start()

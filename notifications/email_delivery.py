@@ -1,0 +1,95 @@
+"""The email worker: outbox rows of topic `email` become messages, sent with aiosmtplib.
+
+Rows are queued by the Slack worker (people without Slack, Slack unreachable past the fallback
+time, reminders, final decisions for reps without Slack, ERP alerts for admins without Slack).
+Each is rendered at send time from the current state with a Message-ID derived from the outbox
+key, so a resend after a crash is recognisable. Temporary failures are retried with backoff and
+jitter; permanent ones go to the dead letters and the admins are told in Slack.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+from bot.delivery import Permanent, Retry
+from domain.approvals import Event
+from domain.errors import NotFound
+from domain.service import Approvals
+from greenlight.settings import SmtpSettings
+
+from . import smtp
+from .email import MailSettings, decision_notice, render_notice, render_request
+from .outbox import Claimed, Outbox
+
+log = logging.getLogger("greenlight.email")
+
+OCCASION = {"request": "request", "reminder": "reminder", "escalation": "escalation", "delegate": "delegate"}
+
+
+@dataclass
+class EmailDelivery:
+    smtp: SmtpSettings
+    mail: MailSettings
+    service: Approvals
+    outbox: Outbox
+    clock: Callable[[], dt.datetime]
+    rng: random.Random = field(default_factory=random.Random)
+
+    async def _render(self, row: Claimed) -> EmailMessage | None:
+        payload = row.payload
+        kind = payload.get("kind", "request")
+        person = str(payload.get("person", ""))
+        now = self.clock()
+        key = f"outbox-{row.id}"
+        policy = self.service.policy
+        if kind == "alert":
+            return render_notice(
+                self.mail, to=[person], subject=str(payload.get("subject", "Greenlight needs an admin")),
+                headline=str(payload.get("headline", "Something needs an admin")),
+                paragraphs=[str(payload.get("detail", ""))], outbox_key=key, now=now,
+            )  # fmt: skip
+        sub = await self.service.submission(str(payload["quote_id"]), int(payload["submission"]))
+        if sub is None:
+            return None
+        if kind == "decision":
+            return decision_notice(self.mail, policy, sub, outbox_key=key, now=now)
+        approval = sub.find(str(payload.get("rule")))
+        if approval is None or approval.status != "requested" or sub.status != "pending":
+            return None  # decided meanwhile: an email asking for it would only confuse
+        ctx = self.service.context(await self.service.directory(), now)
+        return render_request(self.mail, policy, sub, approval, person, outbox_key=key, now=now,
+                              occasion=OCCASION.get(kind, "request"), ctx=ctx)  # fmt: skip
+
+    async def deliver(self, row: Claimed) -> None:
+        try:
+            message = await self._render(row)
+        except NotFound as error:
+            raise Permanent(str(error)) from error
+        if message is None:
+            return
+        result = await smtp.send(self.smtp, message)
+        if result.delivered:
+            if result.refused:
+                log.warning("email %s: some recipients refused: %s", row.key, ", ".join(result.refused))
+            return
+        if result.retry:
+            at = smtp.next_attempt(max(1, row.attempts), self.clock(), self.rng)
+            if at is not None:
+                raise Retry(at, result.detail)
+        await self._alert(row, result.detail)
+        raise Permanent(result.detail)
+
+    async def _alert(self, row: Claimed, detail: str) -> None:
+        """Tell the admins in Slack that an email could not be delivered."""
+        payload = row.payload
+        event = Event("email_failed", self.clock(), str(payload.get("quote_id", "")), 0,
+                      int(payload.get("submission") or 0), rule=payload.get("rule"), comment=detail,
+                      people=tuple(self.service.policy.admins), detail={"person": payload.get("person")})  # fmt: skip
+        from domain.store.tx import _event_json
+
+        await self.outbox.add("event", f"email-failed:{row.id}", _event_json(event), self.clock())
