@@ -20,6 +20,7 @@ from domain.errors import GreenlightError, NotAllowed, NotFound, StaleRequest
 from . import commands as cmd
 from . import render, views
 from .views import ids
+from .views.text import name as display_name
 
 if TYPE_CHECKING:
     from greenlight.app import Runtime
@@ -49,7 +50,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         slack_id = (body.get("user") or {}).get("id") or body.get("user_id") or ""
         person = policy.person_for(slack_id)
         if person is None:
-            raise NotAllowed("you are not in Greenlight's directory: ask an admin to add your Slack id to the policy")
+            raise NotAllowed("You are not in Greenlight's directory: ask an admin to add your Slack id to the policy")
         return person
 
     async def tell(respond: Any, error: Exception) -> None:
@@ -63,12 +64,19 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         ctx = service.context(await service.directory(), rt.clock())
         if not can_decide(ctx, sub, approval, person):
             if sub.status != "pending" or approval.status != "requested":
-                who = f" by {approval.acted_by}" if approval.acted_by else ""
-                state = approval.status if sub.status == "pending" else f"{approval.status} (the quote is {sub.status})"
-                raise StaleRequest(f"{ref.rule} on {ref.quote_id} is already {state}{who}: nothing to do")
+                who = f" by {display_name(approval.acted_by, policy.people)}" if approval.acted_by else ""
+                why = f": {sub.comment}" if sub.comment else ""
+                quote = "" if sub.status == "pending" else f" (the quote is {sub.status}{why})"
+                raise StaleRequest(
+                    f"{ref.rule} on {ref.quote_id} is already {approval.status}{who}{quote}: nothing to do"
+                )
             if person == sub.owner:
-                raise NotAllowed(f"you own {ref.quote_id}: you cannot approve your own quote")
-            raise NotAllowed(f"you are not an approver of {ref.rule} on {ref.quote_id}")
+                raise NotAllowed(f"You own {ref.quote_id}: you cannot approve your own quote")
+            vote = next((s.vote for s in approval.seats if s.voted_by == person and s.vote), None)
+            if vote is not None:
+                raise StaleRequest(f"You already voted to {vote} {ref.rule} on {ref.quote_id}: the others in the "
+                                   "group decide the rest")  # fmt: skip
+            raise NotAllowed(f"You are not an approver of {ref.rule} on {ref.quote_id}")
         return sub, approval
 
     # ------------------------------------------------------------------ /deal
@@ -80,7 +88,12 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             if isinstance(command, cmd.Help):
                 await ack(**render.answer(*views.help_message(command.topic)))
                 return
-            reply = await render.run_command(rt, command, person_of(body))
+            # /deal account is for anyone in the workspace (slack-v1 §3), in the directory or not
+            if isinstance(command, cmd.Account):
+                person = policy.person_for(body.get("user_id") or "") or ""
+            else:
+                person = person_of(body)
+            reply = await render.run_command(rt, command, person)
         except GreenlightError as error:
             await ack(**render.refusal(error))
             return

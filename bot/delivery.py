@@ -49,6 +49,21 @@ class Renderer(Protocol):
     def alert(self, event: Event, sub: Submission) -> tuple[str, list[dict]]: ...
 
 
+RECIPIENT_GONE = frozenset({
+    "user_not_found", "users_not_found", "user_disabled", "account_inactive", "channel_not_found", "is_archived",
+    "message_not_found", "cant_update_message", "cannot_dm_bot", "messages_tab_disabled",
+})  # fmt: skip
+"""`ok: false` errors about one person or one message: the rest of an event is still delivered."""
+
+
+def refused_code(error: Exception) -> str | None:
+    response = getattr(error, "response", None)
+    if not isinstance(error, SlackApiError) or response is None or getattr(response, "status_code", 0) != 200:
+        return None
+    code = response.get("error")
+    return code if code in RECIPIENT_GONE else None
+
+
 class Retry(Exception):
     """Try this outbox row again at `at` (Slack said wait, or could not be reached)."""
 
@@ -188,8 +203,8 @@ class SlackDelivery:
             holders = (await self._holders(sub)).get(approval.rule)
             text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders)
             answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError):
-            if self._past_fallback(row):
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+            if self._past_fallback(row) or refused_code(error):
                 await self._email("request", person, sub, approval.rule, row)
                 return
             raise
@@ -200,7 +215,13 @@ class SlackDelivery:
         holders = (await self._holders(sub)).get(approval.rule) if rows else None
         for message in rows:
             text, blocks = self.renderer.request(sub, approval, message.person, self.clock(), holders)
-            await self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
+            try:
+                await self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
+            except SlackApiError as error:
+                if not refused_code(error):
+                    raise
+                log.warning("copy of %s/%s for %s not updated: %s", sub.ref, approval.rule, message.person,
+                            refused_code(error))  # fmt: skip
 
     async def _remind(self, sub: Submission, approval: Approval, person: str, row: Claimed) -> None:
         original = await self._known(f"request:{sub.ref}/{approval.rule}:{person}")

@@ -98,6 +98,11 @@ async def holders_of(rt: Runtime, sub: Submission) -> dict[str, list[str]]:
     return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
 
+def _name(person: str, policy: Policy) -> str:
+    entry = policy.people.get(person)
+    return entry.name if entry is not None and entry.name else person
+
+
 def _person(ref: cmd.UserRef, policy: Policy) -> str:
     found = cmd.resolve_user(ref, policy)
     if found is None:
@@ -141,19 +146,22 @@ async def run_command(rt: Runtime, command: Any, person: str) -> dict[str, Any]:
     if isinstance(command, cmd.OutOfOffice):
         delegate = _person(command.delegate, policy)
         await service.delegate(person, delegate, command.start, command.end, person, now)
-        return answer(f"You are away from {command.start} to {command.end}; {delegate} decides for you.", [])
+        return answer(views.escape(f"You are away from {command.start} to {command.end}; "
+                                   f"{_name(delegate, policy)} decides for you."), [])  # fmt: skip
     if isinstance(command, cmd.OutOfOfficeOff):
         count = await service.end_delegation(person, person, now)
         return answer("Welcome back: your delegation is off." if count else "You had no delegation to end.", [])
     if isinstance(command, cmd.Delegate):
         who, to = _person(command.who, policy), _person(command.to, policy)
         await service.delegate(who, to, command.start, command.end, person, now)
-        return answer(f"{who} is away from {command.start} to {command.end}; {to} decides for them.", [])
+        return answer(views.escape(f"{_name(who, policy)} is away from {command.start} to {command.end}; "
+                                   f"{_name(to, policy)} decides for them."), [])  # fmt: skip
     if isinstance(command, cmd.Replace):
         old, new = _person(command.old, policy), _person(command.new, policy)
         events = await service.replace(old, new, person, now)
         moved = len({(e.quote_id, e.rule) for e in events if e.kind == "replaced"})
-        return answer(f"{new} now stands wherever {old} did; {moved} open request(s) moved.", [])
+        return answer(views.escape(f"{_name(new, policy)} now stands wherever {_name(old, policy)} did; "
+                                   f"{moved} open request(s) moved."), [])  # fmt: skip
     if isinstance(command, cmd.Approvers):
         return answer(*views.approvers_message(policy, await service.directory(), now))
     if isinstance(command, cmd.Orders):
@@ -174,7 +182,7 @@ async def home(rt: Runtime, person: str | None) -> dict[str, Any]:
         view = views.app_home("", [], [], None, None)
         return view.to_dict()
     now = rt.clock()
-    waiting = await rt.service.waiting_on(person, now)
+    waiting, total = await rt.service.waiting_on(person, now, limit=views.MAX_WAITING)
     pairs = [(sub, sub.approval(rule)) for sub, rule in waiting]
     quotes = await rt.service.quotes_of(person)
     directory = await rt.service.directory()
@@ -182,5 +190,5 @@ async def home(rt: Runtime, person: str | None) -> dict[str, Any]:
     ooo = max(mine, key=lambda d: d.id) if mine else None
     overview = views.approvers_overview(rt.policy, directory, now) if person in rt.policy.admins else None
     view = views.app_home(person, pairs, quotes, ooo, overview, people=rt.policy.people,
-                          zone=rt.policy.person_zone(person), now=now)  # fmt: skip
+                          zone=rt.policy.person_zone(person), now=now, waiting_total=total)  # fmt: skip
     return view.to_dict()

@@ -129,3 +129,15 @@ class MemoryTx:
             if subs and subs[-1].owner == owner
         ]
         return [(q, n) for _, q, n in sorted(found, reverse=True)[:limit]]
+
+    async def inbox_submissions(self, people: list[str], limit: int) -> list[Submission]:
+        refs = await self.inbox(people, limit)
+        return [copy.deepcopy(self.store.subs[q][n - 1]) for q, n in refs]
+
+    async def due(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]:
+        found = [
+            (subs[-1].due_at, subs[-1].quote_id, subs[-1].number)
+            for subs in self.store.subs.values()
+            if subs and subs[-1].status == "pending" and subs[-1].due_at is not None and subs[-1].due_at <= now
+        ]
+        return [(q, n) for _, q, n in sorted(found)[:limit]]

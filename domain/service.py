@@ -36,6 +36,8 @@ class Tx(Protocol):
     async def audit(self, quote_id: str) -> list[Event]: ...
     async def seen(self, key: str) -> dict[str, Any] | None: ...
     async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]: ...
+    async def due(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]: ...
+    async def inbox_submissions(self, people: list[str], limit: int) -> list[Submission]: ...
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]: ...
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None: ...
 
@@ -255,17 +257,33 @@ class Approvals:
             await tx.record([Event("delegation_ended", now, "", 0, 0, actor=by, on_behalf_of=delegator)])
             return count
 
-    async def tick(self, now: dt.datetime) -> list[Event]:
-        """Time-driven work for every pending submission (reminders, escalations, delegates)."""
-        events: list[Event] = []
+    async def tick(self, now: dt.datetime, limit: int = 1000) -> list[Event]:
+        """Time-driven work (reminders, escalations, delegates whose window opened), one short
+        transaction per submission: only those due now and those of people away now are looked at."""
         async with self.store.transaction() as tx:
-            ctx = self.context(await tx.directory(), now)
-            for sub in await tx.pending():
-                found = lifecycle.tick(ctx, sub)
-                if found:
-                    await self._save(tx, sub, found)
-                    events.extend(found)
+            directory = await tx.directory()
+            away = sorted({d.delegator for d in directory.delegations if d.active(self.policy, now)})
+            refs = list(dict.fromkeys([*await tx.due(now, limit), *await tx.inbox(away, limit)]))
+        events: list[Event] = []
+        for quote_id, number in refs:
+            for attempt in range(RETRIES):
+                try:
+                    events.extend(await self._tick_one(quote_id, number, now))
+                    break
+                except ConcurrentChange:
+                    if attempt == RETRIES - 1:
+                        raise
         return events
+
+    async def _tick_one(self, quote_id: str, number: int, now: dt.datetime) -> list[Event]:
+        async with self.store.transaction() as tx:
+            sub = await self._latest(tx, quote_id)
+            if sub is None or sub.number != number or sub.status != "pending":
+                return []
+            found = lifecycle.tick(self.context(await tx.directory(), now), sub)
+            if found:
+                await self._save(tx, sub, found)
+            return found
 
     async def audit(self, quote_id: str) -> list[Event]:
         async with self.store.transaction() as tx:
@@ -280,8 +298,11 @@ class Approvals:
         async with self.store.transaction() as tx:
             return await tx.quote(quote_id)
 
-    async def waiting_on(self, person: str, now: dt.datetime, limit: int = 50) -> list[tuple[Submission, str]]:
-        """Requested approvals `person` can act on now (their own, and those they stand in for)."""
+    async def waiting_on(
+        self, person: str, now: dt.datetime, limit: int = 50
+    ) -> tuple[list[tuple[Submission, str]], int]:
+        """Requested approvals `person` can act on now (their own, and those they stand in for),
+        the first `limit` of them, and how many submissions hold such requests in all."""
         async with self.store.transaction() as tx:
             directory = await tx.directory()
             ctx = self.context(directory, now)
@@ -289,13 +310,12 @@ class Approvals:
                 d.delegator for d in directory.delegations
                 if person in directory.stand_ins(self.policy, d.delegator, now, owner="")
             ]  # fmt: skip
-            refs = await tx.inbox(sorted(set(principals)), limit * 2)
+            people = sorted(set(principals))
             out: list[tuple[Submission, str]] = []
-            for quote_id, number in dict.fromkeys(refs):
-                subs = await tx.submissions(quote_id)
-                sub = subs[number - 1]
+            for sub in await tx.inbox_submissions(people, limit + 1):
                 out.extend((sub, a.rule) for a in sub.approvals if lifecycle.can_decide(ctx, sub, a, person))
-            return out[:limit]
+            total = len(await tx.inbox(people, 100_000)) if len(out) > limit else len(out)
+            return out[:limit], total
 
     async def quotes_of(self, owner: str, limit: int = 20) -> list[Submission]:
         async with self.store.transaction() as tx:

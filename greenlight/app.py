@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 from tortoise import Tortoise
 
@@ -97,7 +98,12 @@ def build(
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     client.retry_handlers = [h for h in client.retry_handlers if "RateLimit" not in type(h).__name__]
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
-    bolt = AsyncApp(client=client, signing_secret=signing, process_before_response=False)
+    async def authorize(enterprise_id: str | None, team_id: str | None, **_: object) -> AuthorizeResult:
+        # One workspace, one bot token: no auth.test round trip, so a Slack outage cannot turn the
+        # first request after a restart into "please install this app".
+        return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
+
+    bolt = AsyncApp(client=client, signing_secret=signing, process_before_response=False, authorize=authorize)
     outbox = Outbox()
     sweeps = Sweeps()
     from bot.render import BlockRenderer

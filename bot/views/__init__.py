@@ -2,6 +2,7 @@
 text) out. No Slack client, no store, no clock: listeners pass what the view shows."""
 
 from .forms import FormErrors, read_ooo, read_reassign, read_reject
+from .home import MAX_WAITING as MAX_WAITING
 from .home import app_home, ooo_modal
 from .ids import RequestRef, action_kind, action_pattern, numbered
 from .messages import (

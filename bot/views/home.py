@@ -114,6 +114,7 @@ def app_home(
     people: People | None = None,
     zone: dt.tzinfo = dt.UTC,
     now: dt.datetime | None = None,
+    waiting_total: int | None = None,
 ) -> View:
     """The App Home of `person` (a people key).
 
@@ -121,11 +122,14 @@ def app_home(
     approval); `your_quotes`: the latest submission of each of their quotes; `ooo_status`: their
     current or next delegation (None: not away); `admin_overview`: `approvers_overview(...)` for
     admins, None for everybody else. Request buttons carry numbered action ids (`ids.numbered`).
+    `waiting_total` is how many requests wait in all, when only the first few were passed.
     """
+    total = max(waiting_total or 0, len(waiting_on_you))
     blocks: list[Block] = [
-        HeaderBlock(block_id="home.waiting.header", text=f"Waiting on you ({len(waiting_on_you)})"),
+        HeaderBlock(block_id="home.waiting.header", text=f"Waiting on you ({total})"),
     ]
     shown, hidden = split(list(waiting_on_you), MAX_WAITING)
+    hidden += total - len(waiting_on_you)
     if not shown:
         blocks.append(_section("home.waiting.none", "Nothing is waiting on you."))
     for index, (sub, approval) in enumerate(shown):

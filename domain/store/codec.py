@@ -29,8 +29,13 @@ def dump(sub: Submission) -> dict[str, Any]:
     return _dump(asdict(sub))
 
 
+_SEAT_FIELDS = tuple(f.name for f in fields(Seat))
+_APPROVAL_FIELDS = tuple(f.name for f in fields(Approval))
+_SUBMISSION_FIELDS = tuple(f.name for f in fields(Submission))
+
+
 def _seat(data: dict[str, Any]) -> Seat:
-    seat = Seat(**{f.name: data.get(f.name) for f in fields(Seat) if f.name in data})
+    seat = Seat(**{name: data[name] for name in _SEAT_FIELDS if name in data})
     seat.voted_at = _moment(seat.voted_at)
     seat.auto = bool(seat.auto)
     return seat
@@ -38,7 +43,7 @@ def _seat(data: dict[str, Any]) -> Seat:
 
 def _approval(data: dict[str, Any]) -> Approval:
     values = {int(k): v for k, v in (data.get("values") or {}).items()}
-    kwargs = {f.name: data[f.name] for f in fields(Approval) if f.name in data}
+    kwargs = {name: data[name] for name in _APPROVAL_FIELDS if name in data}
     kwargs["seats"] = [_seat(s) for s in data.get("seats", [])]
     kwargs["values"] = values
     approval = Approval(**kwargs)
@@ -48,7 +53,7 @@ def _approval(data: dict[str, Any]) -> Approval:
 
 
 def load(data: dict[str, Any]) -> Submission:
-    kwargs = {f.name: data[f.name] for f in fields(Submission) if f.name in data}
+    kwargs = {name: data[name] for name in _SUBMISSION_FIELDS if name in data}
     kwargs["approvals"] = [_approval(a) for a in data.get("approvals", [])]
     kwargs["submitted_at"] = _moment(kwargs["submitted_at"])
     kwargs["decided_at"] = _moment(kwargs.get("decided_at"))

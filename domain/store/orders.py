@@ -140,27 +140,30 @@ class OrderDesk:
                 "WHERE id IN (SELECT id FROM orders WHERE status = 'scheduled' AND release_at <= $1 "
                 f"ORDER BY release_at, id LIMIT $2{lock}) RETURNING number, quote_id, quote_version, data"
             )
-            if not postgres:
-                sql = re.sub(r"\$(\d+)", r"?\1", sql)
             moment: Any = now if postgres else str(now.astimezone(dt.UTC))
             # execute_query_dict: tortoise's execute_query drops RETURNING rows of an UPDATE on PostgreSQL
-            rows = await conn.execute_query_dict(sql, [moment, limit])
+            rows = [dict(r) for r in await conn.execute_query_dict(_dialect(sql, postgres), [moment, limit])]
             if not rows:
                 return 0
-            events = []
-            outbox = []
-            numbers = await _submission_numbers(conn, {dict(r)["quote_id"] for r in rows})
-            for raw in rows:
-                row = dict(raw)
+            rows.sort(key=lambda r: r["number"])
+            numbers = await _submission_numbers(conn, {r["quote_id"] for r in rows})
+            # Rows written with plain INSERTs (one statement per table): building tortoise models for
+            # thousands of rows cost more than the whole release (bench/release.py).
+            at = now.isoformat()
+            audit, outbox = [], []
+            for row in rows:
                 data = row["data"] if isinstance(row["data"], dict) else json.loads(row["data"])
-                order = dataclasses.replace(PlannedOrder.from_dict(data), status="released", released_at=now)
-                event = _audit("order_released", now, order, numbers.get(order.quote_id, 0), None)
-                events.append(event)
-                outbox.append(OutboxRow(topic="erp", key=f"{order.number}:released",
-                                        payload=order_payload(order, "released"), next_attempt_at=now,
-                                        created_at=now))  # fmt: skip
-            await _record(conn, events)
-            await OutboxRow.bulk_create(outbox, using_db=conn)
+                number, quote_id, version = row["number"], row["quote_id"], row["quote_version"]
+                submission = numbers.get(quote_id, 0)
+                detail = {"order": number}
+                event = {"kind": "order_released", "at": at, "quote_id": quote_id, "quote_version": version,
+                         "submission": submission, "rule": None, "actor": None, "on_behalf_of": None,
+                         "comment": None, "people": [], "detail": detail}  # fmt: skip
+                audit.append((moment, quote_id, version, submission, _json(detail)))
+                outbox.append(("event", f"event:{uuid.uuid4().hex}", _json(event), moment))
+                outbox.append(("erp", f"{number}:released", _json(_released_payload(data, now)), moment))
+            await conn.execute_many(_dialect(_INSERT_AUDIT, postgres), audit)
+            await conn.execute_many(_dialect(_INSERT_OUTBOX, postgres), outbox)
             return len(rows)
 
     # ---------------------------------------------------------------- changing before release
@@ -228,17 +231,29 @@ class OrderDesk:
             return
         order = _row_order(row)
         async with in_transaction() as conn:
-            await OrderRow.filter(id=row.id).using_db(conn).update(status="synced", erp_reference=reference,
-                                                                   revision=row.revision + 1)  # fmt: skip
+            # compare-and-set: a redelivery (lease expired mid-POST) must not record a second sync
+            updated = (
+                await OrderRow.filter(id=row.id, revision=row.revision)
+                .using_db(conn)
+                .update(status="synced", erp_reference=reference, revision=row.revision + 1)
+            )
+            if updated != 1:
+                return
             await _record(conn, [_audit("order_synced", now, order, 0, None, detail={"erp_reference": reference})])
 
     async def sync_failed(self, number: str, error: str, outbox_id: int, now: dt.datetime) -> None:
         row = await OrderRow.filter(number=number).first()
-        if row is None:
+        if row is None or row.status != "released":  # only a released order can fail to sync (domain.orders)
             return
         order = _row_order(row)
         async with in_transaction() as conn:
-            await OrderRow.filter(id=row.id).using_db(conn).update(status="sync_failed", revision=row.revision + 1)
+            updated = (
+                await OrderRow.filter(id=row.id, revision=row.revision)
+                .using_db(conn)
+                .update(status="sync_failed", revision=row.revision + 1)
+            )
+            if updated != 1:
+                return
             await _record(conn, [_audit("order_sync_failed", now, order, 0, None, comment=error,
                                         detail={"outbox": outbox_id, "people": self.policy.admins})])  # fmt: skip
 
@@ -259,6 +274,30 @@ class OrderDesk:
                 await OrderRow.filter(id=row.id).using_db(conn).update(status="released")
                 await _record(conn, [_audit("order_sync_retry", now, _row_order(row), 0, by)])
         return bool(requeued)
+
+
+_INSERT_AUDIT = (
+    "INSERT INTO audit (at, kind, quote_id, quote_version, submission, people, detail) "
+    "VALUES ($1, 'order_released', $2, $3, $4, '[]', $5)"
+)
+_INSERT_OUTBOX = (
+    "INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at) "
+    "VALUES ($1, $2, $3, 'pending', 0, $4, $4)"
+)
+
+
+def _dialect(sql: str, postgres: bool) -> str:
+    """PostgreSQL's $1 placeholders; SQLite reads the same numbers as ?1."""
+    return sql if postgres else re.sub(r"\$(\d+)", r"?\1", sql)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+def _released_payload(data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
+    """`order_payload(order, "released")` of a stored order released at `now`, without rebuilding the order."""
+    return {**data, "status": "released", "released_at": now.isoformat(), "event": "released"}
 
 
 async def _submission_numbers(conn: Any, quote_ids: set[str]) -> dict[str, int]:
@@ -295,5 +334,3 @@ async def _record(conn: Any, events: list[Event]) -> None:
                    created_at=e.at) for e in events],
         using_db=conn,
     )  # fmt: skip
-
-

@@ -286,30 +286,41 @@ class DbTx:
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None:
         await RequestKeyRow.create(key=key, answer=answer, created_at=now, using_db=self.db)
 
-    async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:
+    async def _inbox_ids(self, people: list[str], limit: int) -> list[int]:
+        """Ids of pending submissions with a requested approval held by one of `people`, oldest first."""
         if not people:
             return []
         approval_ids = (
-            await AssignmentRow.filter(person__in=people)
-            .using_db(self.db)
-            .limit(limit * 4)
-            .values_list("approval_id", flat=True)
+            await AssignmentRow.filter(person__in=people).using_db(self.db).values_list("approval_id", flat=True)
         )
         if not approval_ids:
             return []
-        rows = (
+        submission_ids = (
             await ApprovalRow.filter(id__in=list(approval_ids), status="requested")
             .using_db(self.db)
-            .order_by("requested_at")
-            .limit(limit)
+            .order_by("requested_at", "id")
             .values_list("submission_id", flat=True)
         )
-        subs = (
-            await SubmissionRow.filter(id__in=list(rows), status="pending")
+        return list(dict.fromkeys(submission_ids))[:limit]
+
+    async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:
+        ids = await self._inbox_ids(people, limit)
+        if not ids:
+            return []
+        rows = (
+            await SubmissionRow.filter(id__in=ids, status="pending")
             .using_db(self.db)
-            .values_list("quote_id", "number")
+            .values_list("id", "quote_id", "number")
         )
-        return [(q, n) for q, n in subs]
+        found = {i: (q, n) for i, q, n in rows}
+        return [found[i] for i in ids if i in found]
+
+    async def inbox_submissions(self, people: list[str], limit: int) -> list[Submission]:
+        ids = await self._inbox_ids(people, limit)
+        if not ids:
+            return []
+        rows = {r.id: r for r in await SubmissionRow.filter(id__in=ids, status="pending").using_db(self.db)}
+        return [self._load(rows[i]) for i in ids if i in rows]
 
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]:
         rows = (
@@ -323,3 +334,13 @@ class DbTx:
         for quote_id, number in rows:
             latest[quote_id] = max(number, latest.get(quote_id, 0))
         return list(latest.items())[:limit]
+
+    async def due(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]:
+        rows = (
+            await SubmissionRow.filter(status="pending", due_at__lte=now)
+            .using_db(self.db)
+            .order_by("due_at")
+            .limit(limit)
+            .values_list("quote_id", "number")
+        )
+        return [(q, n) for q, n in rows]
