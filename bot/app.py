@@ -43,6 +43,10 @@ async def guarded(what: str, work: Awaitable[Any]) -> None:
         log.exception("after the ack: %s failed", what)
 
 
+def in_home(body: dict[str, Any]) -> bool:
+    return (body.get("view") or {}).get("type") == "home"
+
+
 def register(app: AsyncApp, rt: Runtime) -> None:
     policy, service = rt.policy, rt.service
 
@@ -53,8 +57,23 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             raise NotAllowed("You are not in Greenlight's directory: ask an admin to add your Slack id to the policy")
         return person
 
-    async def tell(respond: Any, error: Exception) -> None:
-        await guarded("refusal", respond(**render.refusal(error), replace_original=False))
+    async def tell(body: dict[str, Any], respond: Any, error: Exception) -> None:
+        """Say ephemerally why nothing changed: through the response_url, or (a click in App Home has
+        none) in the person's DM with the app, and then refresh their Home."""
+        answer = render.refusal(error)
+        if body.get("response_url"):
+            await guarded("refusal", respond(**answer, replace_original=False))
+            return
+        slack_id = (body.get("user") or {}).get("id") or ""
+
+        async def ephemeral() -> None:
+            channel = await rt.delivery.dm_channel(slack_id)
+            await rt.client.chat_postEphemeral(channel=channel, user=slack_id, text=answer["text"],
+                                               blocks=answer["blocks"])  # fmt: skip
+
+        await guarded("refusal", ephemeral())
+        if in_home(body):
+            await guarded("views.publish", publish_home(slack_id))
 
     async def open_request(ref: ids.RequestRef, person: str) -> tuple[Any, Any]:
         sub = await service.latest(ref.quote_id)
@@ -108,15 +127,22 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         try:
             person = person_of(body)
             ref = parse_ref(action.get("value", ""))
-            await open_request(ref, person)
             key = f"slack-click:{body.get('trigger_id') or action.get('action_ts')}"
-            await service.decide(ref.quote_id, ref.rule, person, "approve", rt.clock(), key=key, number=ref.submission)
+            try:
+                # one transaction before the ack: decide checks everything open_request does
+                await service.decide(ref.quote_id, ref.rule, person, "approve", rt.clock(), key=key,
+                                     number=ref.submission)  # fmt: skip
+            except GreenlightError:
+                await open_request(ref, person)  # says it as a person reads it (who decided, your vote)
+                raise
         except GreenlightError as error:
             await ack()
-            await tell(respond, error)
+            await tell(body, respond, error)
             return
         await ack()
         rt.kick()
+        if in_home(body):
+            await guarded("views.publish", publish_home(body["user"]["id"]))
 
     async def open_modal(body: dict[str, Any], respond: Any, build: Any) -> None:
         try:
@@ -125,7 +151,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             sub, approval = await open_request(ref, person)
             view = build(ref, sub, approval)
         except GreenlightError as error:
-            await tell(respond, error)
+            await tell(body, respond, error)
             return
         await guarded("views.open", rt.client.views_open(trigger_id=body["trigger_id"], view=view))
 
@@ -157,7 +183,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
                                        descriptions={r.name: r.description for r in policy.rules},
                                        zone=policy.person_zone(person), now=rt.clock())  # fmt: skip
         except GreenlightError as error:
-            await tell(respond, error)
+            await tell(body, respond, error)
             return
         await guarded("views.open", rt.client.views_open(trigger_id=body["trigger_id"], view=view))
 
@@ -226,7 +252,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             await service.end_delegation(person, person, rt.clock())
         except GreenlightError as error:
             await ack()
-            await tell(respond, error)
+            await tell(body, respond, error)
             return
         await ack()
         await guarded("views.publish", publish_home(body["user"]["id"]))
@@ -259,7 +285,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             number = kwargs.pop("number", None) or body["actions"][0].get("value", "")
             changed = await rt.desk.change(number, action, person, rt.clock(), **kwargs)
         except GreenlightError as error:
-            await tell(respond, error)
+            await tell(body, respond, error)
             return
         rt.kick("slack", "erp")
         orders = await rt.desk.orders_of(changed[0].quote_id)
@@ -287,7 +313,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         try:
             new_date = dt.date.fromisoformat(action.get("selected_date") or "")
         except ValueError:
-            await tell(respond, StaleRequest("pick a date to reschedule to"))
+            await tell(body, respond, StaleRequest("pick a date to reschedule to"))
             return
         await order_change(body, respond, "reschedule", number=number, new_date=new_date)
 
@@ -297,7 +323,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         try:
             order = await rt.desk.order(body["actions"][0].get("value", ""))
         except GreenlightError as error:
-            await tell(respond, error)
+            await tell(body, respond, error)
             return
         from .orders_view import split_modal
 
@@ -331,7 +357,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         try:
             await rt.desk.generate(body["actions"][0].get("value", ""), person_of(body), rt.clock())
         except GreenlightError as error:
-            await tell(respond, error)
+            await tell(body, respond, error)
             return
         rt.kick("slack", "erp")
 
@@ -341,7 +367,21 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         try:
             requeued = await rt.desk.retry_sync(body["actions"][0].get("value", ""), person_of(body), rt.clock())
         except GreenlightError as error:
-            await tell(respond, error)
+            await tell(body, respond, error)
             return
         if requeued:
             rt.kick("erp")
+
+    @app.action("email.retry")
+    async def email_retry(ack: Any, body: dict[str, Any], respond: Any) -> None:
+        await ack()
+        try:
+            person = person_of(body)
+            if person not in policy.admins:
+                raise NotAllowed("only an admin can send a failed email again")
+            row_id = int(body["actions"][0].get("value") or 0)
+        except (GreenlightError, ValueError) as error:
+            await tell(respond, error)
+            return
+        if await rt.outbox.requeue(row_id, rt.clock()):
+            rt.kick("email")

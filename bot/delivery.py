@@ -22,7 +22,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain import approvals as lifecycle
-from domain.approvals import Approval, Event, Submission
+from domain.approvals import Approval, Directory, Event, Submission
 from domain.policy import Policy
 from domain.service import Approvals
 from domain.store.models import SlackMessageRow
@@ -102,9 +102,12 @@ class SlackDelivery:
     clock: Callable[[], dt.datetime]
     fallback_after: dt.timedelta = dt.timedelta(minutes=15)
     desk: Any = None
+    email_on: bool = True
 
     def __post_init__(self) -> None:
         self._channels: dict[str, str] = {}
+        self._paused_until: dt.datetime | None = None
+        self._directory: Directory | None = None
 
     def slack_id(self, person: str) -> str | None:
         entry = self.policy.people.get(person)
@@ -112,6 +115,9 @@ class SlackDelivery:
 
     async def deliver(self, row: Claimed) -> None:
         """Do the Slack work for one event row; raises Retry or Permanent when it cannot finish now."""
+        if self._paused_until is not None and self.clock() < self._paused_until:
+            raise Retry(self._paused_until, "waiting out Slack's Retry-After")
+        self._directory = None
         event = event_from(row.payload)
         if event.kind == "email_failed":
             for admin in self.policy.admins:
@@ -153,7 +159,9 @@ class SlackDelivery:
         status = getattr(error.response, "status_code", 0)
         if status == 429:
             wait = int(error.response.headers.get("Retry-After", error.response.headers.get("retry-after", 1)) or 1)
-            return Retry(self.clock() + dt.timedelta(seconds=wait), "Slack rate limit (429)")
+            # Every call waits, not only this one: the rest of the batch would get 429s too.
+            self._paused_until = self.clock() + dt.timedelta(seconds=wait)
+            return Retry(self._paused_until, "Slack rate limit (429)")
         if status >= 500 or status == 0:
             return Retry(self.clock() + backoff(row.attempts), f"Slack answered {status}")
         code = error.response.get("error") if error.response is not None else None
@@ -162,10 +170,15 @@ class SlackDelivery:
         return Permanent(f"Slack refused: {code or status}")
 
     async def _holders(self, sub: Submission) -> dict[str, list[str]]:
-        ctx = self.service.context(await self.service.directory(), self.clock())
+        if not any(a.status == "requested" for a in sub.approvals):
+            return {}
+        if self._directory is None:  # read once per event row, not once per message
+            self._directory = await self.service.directory()
+        ctx = self.service.context(self._directory, self.clock())
         return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
-    async def _channel(self, slack_id: str) -> str:
+    async def dm_channel(self, slack_id: str) -> str:
+        """The app's DM with a person (opened once, then remembered)."""
         channel = self._channels.get(slack_id)
         if channel is None:
             answer = await self.client.conversations_open(users=slack_id)
@@ -182,12 +195,16 @@ class SlackDelivery:
                                      rule=rule, kind=kind, created_at=self.clock())  # fmt: skip
 
     async def _email(self, kind: str, person: str, sub: Submission, rule: str | None, row: Claimed) -> None:
+        if not self.email_on:
+            log.warning("%s has no way to be reached for %s of %s: no Slack id and email is off", person, kind, sub.ref)
+            return
         await self.outbox.add("email", f"email:{kind}:{sub.ref}:{rule}:{person}:{row.id}",
                               {"kind": kind, "person": person, "quote_id": sub.quote_id,
                                "submission": sub.number, "rule": rule}, self.clock())  # fmt: skip
 
     def _past_fallback(self, row: Claimed) -> bool:
-        return self.clock() - row.created_at >= self.fallback_after
+        """Slack has been failing for this row long enough to reach people by email instead."""
+        return self.email_on and self.clock() - row.created_at >= self.fallback_after
 
     async def _ensure_request(self, sub: Submission, approval: Approval, person: str, row: Claimed) -> None:
         slack_id = self.slack_id(person)
@@ -199,12 +216,12 @@ class SlackDelivery:
             await self._update_copies(sub, approval)
             return
         try:
-            channel = await self._channel(slack_id)
+            channel = await self.dm_channel(slack_id)
             holders = (await self._holders(sub)).get(approval.rule)
             text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders)
             answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
-            if self._past_fallback(row) or refused_code(error):
+            if self._past_fallback(row) or (self.email_on and refused_code(error)):
                 await self._email("request", person, sub, approval.rule, row)
                 return
             raise
@@ -248,7 +265,7 @@ class SlackDelivery:
         root = await self._known(root_key)
         holders = await self._holders(sub)
         if root is None:
-            channel = await self._channel(slack_id)
+            channel = await self.dm_channel(slack_id)
             text, blocks = self.renderer.thread_root(sub, holders)
             answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
             await self._remember(root_key, owner, answer["channel"], answer["ts"], sub, None, "thread")
@@ -278,7 +295,7 @@ class SlackDelivery:
             return
         if await self._known(key) is not None:
             return
-        channel = await self._channel(slack_id)
+        channel = await self.dm_channel(slack_id)
         text, blocks = self.renderer.alert(event, sub)
         answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         await SlackMessageRow.create(key=key, person=admin, channel=answer["channel"], ts=answer["ts"],

@@ -79,8 +79,14 @@ class BlockRenderer:
         if event.kind == "email_failed":
             who = event.detail.get("person") or "someone"
             text = f"An email to {who} about {event.quote_id or 'a quote'} could not be delivered: {event.comment}"
-            blocks = [SectionBlock(block_id="alert.text",
-                                   text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}"))]  # fmt: skip
+            blocks = [
+                SectionBlock(block_id="alert.text",
+                             text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")),
+                ActionsBlock(block_id="alert.actions", elements=[
+                    ButtonElement(text="Retry", action_id="email.retry", value=str(event.detail.get("outbox", "")),
+                                  style="primary"),
+                ]),
+            ]  # fmt: skip
             return text, dicts(blocks)
         number = str(event.detail.get("order", ""))
         text = f"ERP sync failed for order {number} of {event.quote_id}: {event.comment or 'no detail'}"

@@ -98,6 +98,7 @@ def build(
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     client.retry_handlers = [h for h in client.retry_handlers if "RateLimit" not in type(h).__name__]
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+
     async def authorize(enterprise_id: str | None, team_id: str | None, **_: object) -> AuthorizeResult:
         # One workspace, one bot token: no auth.test round trip, so a Slack outage cannot turn the
         # first request after a restart into "please install this app".
@@ -109,7 +110,8 @@ def build(
     from bot.render import BlockRenderer
 
     desk = OrderDesk(policy)
-    delivery = SlackDelivery(client, policy, service, outbox, BlockRenderer(policy), clock, desk=desk)
+    delivery = SlackDelivery(client, policy, service, outbox, BlockRenderer(policy), clock, desk=desk,
+                             email_on=settings.email_on)  # fmt: skip
     owner = f"{socket.gethostname()}:{os.getpid()}"
     app = web.Application(client_max_size=1024 * 1024)
     runtime = Runtime(settings, policy, service, app, bolt, client, outbox, sweeps, clock, delivery, desk)

@@ -39,6 +39,7 @@ class EmailDelivery:
     outbox: Outbox
     clock: Callable[[], dt.datetime]
     rng: random.Random = field(default_factory=random.Random)
+    give_up_after: dt.timedelta = dt.timedelta(hours=24)
 
     async def _render(self, row: Claimed) -> EmailMessage | None:
         payload = row.payload
@@ -77,10 +78,11 @@ class EmailDelivery:
             if result.refused:
                 log.warning("email %s: some recipients refused: %s", row.key, ", ".join(result.refused))
             return
-        if result.retry:
-            at = smtp.next_attempt(max(1, row.attempts), self.clock(), self.rng)
-            if at is not None:
-                raise Retry(at, result.detail)
+        now = self.clock()
+        if result.retry and now - row.created_at < self.give_up_after:
+            # Give up by time, not by a count of random waits: an outage of a night must not lose mail.
+            at = smtp.next_attempt(max(1, row.attempts), now, self.rng, max_attempts=10**6)
+            raise Retry(at or now + smtp.BACKOFF_CAP, result.detail)
         await self._alert(row, result.detail)
         raise Permanent(result.detail)
 
@@ -89,7 +91,8 @@ class EmailDelivery:
         payload = row.payload
         event = Event("email_failed", self.clock(), str(payload.get("quote_id", "")), 0,
                       int(payload.get("submission") or 0), rule=payload.get("rule"), comment=detail,
-                      people=tuple(self.service.policy.admins), detail={"person": payload.get("person")})  # fmt: skip
+                      people=tuple(self.service.policy.admins),
+                      detail={"person": payload.get("person"), "outbox": row.id})  # fmt: skip
         from domain.store.tx import _event_json
 
         await self.outbox.add("event", f"email-failed:{row.id}", _event_json(event), self.clock())
