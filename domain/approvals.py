@@ -572,9 +572,9 @@ def _advance(ctx: Context, sub: Submission) -> list[Event]:
 
 
 def _requested(sub: Submission, rule: str) -> Approval:
-    if sub.status != "pending":
-        raise StaleRequest(f"{sub.ref} is no longer pending (it is {sub.status}): nothing was changed")
     approval = sub.approval(rule)
+    if sub.status != "pending" and approval.status not in (*SETTLED, "rejected"):
+        raise StaleRequest(f"{sub.ref} is no longer pending (it is {sub.status}): nothing was changed")
     if approval.status != "requested":
         if approval.status == "waiting":
             raise StaleRequest(

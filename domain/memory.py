@@ -141,3 +141,7 @@ class MemoryTx:
             if subs and subs[-1].status == "pending" and subs[-1].due_at is not None and subs[-1].due_at <= now
         ]
         return [(q, n) for _, q, n in sorted(found)[:limit]]
+
+    async def latest(self, quote_id: str) -> Submission | None:
+        subs = self.store.subs.get(quote_id)
+        return copy.deepcopy(subs[-1]) if subs else None

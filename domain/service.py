@@ -25,6 +25,7 @@ class Tx(Protocol):
     async def quote(self, quote_id: str) -> Quote | None: ...
     async def save_quote(self, quote: Quote, now: dt.datetime) -> None: ...
     async def submissions(self, quote_id: str) -> list[Submission]: ...
+    async def latest(self, quote_id: str) -> Submission | None: ...
     async def pending(self) -> list[Submission]: ...
     async def add_submission(self, sub: Submission) -> None: ...
     async def update_submission(self, sub: Submission, expected_revision: int) -> bool: ...
@@ -74,8 +75,7 @@ class Approvals:
         return Context(self.policy, self.evaluator, directory, now)
 
     async def _latest(self, tx: Tx, quote_id: str) -> Submission | None:
-        subs = await tx.submissions(quote_id)
-        return subs[-1] if subs else None
+        return await tx.latest(quote_id)
 
     async def _save(self, tx: Tx, sub: Submission, events: list[Event]) -> None:
         sub.due_at = lifecycle.next_due(sub, self.policy)
@@ -88,6 +88,15 @@ class Approvals:
 
     async def receive_quote(self, quote: Quote, now: dt.datetime) -> Received:
         """Store a quote from the CRM; a newer version of a pending quote recalls it (§3.7)."""
+        for attempt in range(RETRIES):
+            try:
+                return await self._receive_quote(quote, now)
+            except ConcurrentChange:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _receive_quote(self, quote: Quote, now: dt.datetime) -> Received:
         async with self.store.transaction() as tx:
             stored = await tx.quote(quote.id)
             if stored is not None:
@@ -145,8 +154,11 @@ class Approvals:
         for attempt in range(RETRIES):
             try:
                 async with self.store.transaction() as tx:
-                    if key is not None and await tx.seen(key) is not None:
-                        return []
+                    if key is not None:
+                        if await tx.seen(key) is not None:
+                            return []
+                        # Claim the key first: a concurrent copy waits on it, fails, retries, sees it.
+                        await tx.remember(key, {"claimed": now.isoformat()}, now)
                     sub = await self._latest(tx, quote_id)
                     if sub is None:
                         raise NotFound(f"{quote_id} has not been submitted")
@@ -158,8 +170,6 @@ class Approvals:
                     ctx = self.context(await tx.directory(), now)
                     events = action(ctx, sub)
                     await self._save(tx, sub, events)
-                    if key is not None:
-                        await tx.remember(key, {"events": [e.kind for e in events]}, now)
                     return events
             except ConcurrentChange:
                 if attempt == RETRIES - 1:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import re
 import uuid
 from typing import Any
 
@@ -132,39 +131,24 @@ class OrderDesk:
                 return total
 
     async def _release_batch(self, now: dt.datetime, limit: int) -> int:
+        """One transaction: claim up to `limit` due orders and write their audit and outbox rows.
+
+        The database builds the rows from the claimed orders (one statement on PostgreSQL, three on
+        SQLite): per-row work in Python cost most of the release (bench/release.py).
+        """
         async with in_transaction() as conn:
-            postgres = conn.capabilities.dialect == "postgres"
-            lock = " FOR UPDATE SKIP LOCKED" if postgres else ""
-            sql = (
-                "UPDATE orders SET status = 'released', released_at = $1, revision = revision + 1 "
-                "WHERE id IN (SELECT id FROM orders WHERE status = 'scheduled' AND release_at <= $1 "
-                f"ORDER BY release_at, id LIMIT $2{lock}) RETURNING number, quote_id, quote_version, data"
-            )
-            moment: Any = now if postgres else str(now.astimezone(dt.UTC))
-            # execute_query_dict: tortoise's execute_query drops RETURNING rows of an UPDATE on PostgreSQL
-            rows = [dict(r) for r in await conn.execute_query_dict(_dialect(sql, postgres), [moment, limit])]
-            if not rows:
-                return 0
-            rows.sort(key=lambda r: r["number"])
-            numbers = await _submission_numbers(conn, {r["quote_id"] for r in rows})
-            # Rows written with plain INSERTs (one statement per table): building tortoise models for
-            # thousands of rows cost more than the whole release (bench/release.py).
             at = now.isoformat()
-            audit, outbox = [], []
-            for row in rows:
-                data = row["data"] if isinstance(row["data"], dict) else json.loads(row["data"])
-                number, quote_id, version = row["number"], row["quote_id"], row["quote_version"]
-                submission = numbers.get(quote_id, 0)
-                detail = {"order": number}
-                event = {"kind": "order_released", "at": at, "quote_id": quote_id, "quote_version": version,
-                         "submission": submission, "rule": None, "actor": None, "on_behalf_of": None,
-                         "comment": None, "people": [], "detail": detail}  # fmt: skip
-                audit.append((moment, quote_id, version, submission, _json(detail)))
-                outbox.append(("event", f"event:{uuid.uuid4().hex}", _json(event), moment))
-                outbox.append(("erp", f"{number}:released", _json(_released_payload(data, now)), moment))
-            await conn.execute_many(_dialect(_INSERT_AUDIT, postgres), audit)
-            await conn.execute_many(_dialect(_INSERT_OUTBOX, postgres), outbox)
-            return len(rows)
+            if conn.capabilities.dialect == "postgres":
+                rows = await conn.execute_query_dict(_RELEASE_POSTGRES, [now, limit, at])
+                return int(rows[0]["released"])
+            moment = str(now.astimezone(dt.UTC))
+            claimed = await conn.execute_query_dict(_CLAIM_SQLITE, [moment, limit])
+            if not claimed:
+                return 0
+            ids = json.dumps([row["id"] for row in claimed])
+            await conn.execute_query(_AUDIT_SQLITE, [moment, ids])
+            await conn.execute_query(_OUTBOX_SQLITE, [moment, ids, at])
+            return len(claimed)
 
     # ---------------------------------------------------------------- changing before release
 
@@ -276,40 +260,68 @@ class OrderDesk:
         return bool(requeued)
 
 
-_INSERT_AUDIT = (
-    "INSERT INTO audit (at, kind, quote_id, quote_version, submission, people, detail) "
-    "VALUES ($1, 'order_released', $2, $3, $4, '[]', $5)"
+# The release of a batch (see `_release_batch`). Each order gets an audit row and two outbox rows:
+# the announcement (`event`, the payload `domain.store.tx._event_json` gives an Event) and the ERP
+# message (`erp`, keyed `<number>:released`, the payload `order_payload(order, "released")`).
+# `submission` is the number of the quote's approved submission, 0 if none is stored. The due rows
+# are claimed by one lookup in the release_at index (ARRAY(...) runs once, then the update goes by
+# primary key): a seq scan and sort of the whole table per batch cost half of a batch.
+_SUBMISSION = (
+    "COALESCE((SELECT MAX(s.number) FROM submission s WHERE s.quote_id = o.quote_id AND s.status = 'approved'), 0)"
 )
-_INSERT_OUTBOX = (
-    "INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at) "
-    "VALUES ($1, $2, $3, 'pending', 0, $4, $4)"
+_RELEASE_POSTGRES = f"""
+WITH o AS (
+    UPDATE orders SET status = 'released', released_at = $1, revision = revision + 1
+    WHERE id = ANY(ARRAY(SELECT id FROM orders WHERE status = 'scheduled' AND release_at <= $1
+                         ORDER BY release_at LIMIT $2 FOR UPDATE SKIP LOCKED))
+    RETURNING number, quote_id, quote_version, data
+), released AS (
+    SELECT o.*, {_SUBMISSION} AS submission FROM o
+), audit_rows AS (
+    INSERT INTO audit (at, kind, quote_id, quote_version, submission, people, detail)
+    SELECT $1, 'order_released', quote_id, quote_version, submission, '[]', jsonb_build_object('order', number)
+    FROM released ORDER BY number
+), outbox_rows AS (
+    INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at)
+    SELECT topic, key, payload, 'pending', 0, $1, $1 FROM (
+        SELECT number, 1 AS part, 'event' AS topic, 'event:' || replace(gen_random_uuid()::text, '-', '') AS key,
+               jsonb_build_object('kind', 'order_released', 'at', $3::text, 'quote_id', quote_id,
+                                  'quote_version', quote_version, 'submission', submission, 'rule', NULL,
+                                  'actor', NULL, 'on_behalf_of', NULL, 'comment', NULL, 'people', '[]'::jsonb,
+                                  'detail', jsonb_build_object('order', number)) AS payload
+        FROM released
+        UNION ALL
+        SELECT number, 2, 'erp', number || ':released',
+               data || jsonb_build_object('status', 'released', 'released_at', $3::text, 'event', 'released')
+        FROM released
+    ) AS messages ORDER BY number, part
 )
-
-
-def _dialect(sql: str, postgres: bool) -> str:
-    """PostgreSQL's $1 placeholders; SQLite reads the same numbers as ?1."""
-    return sql if postgres else re.sub(r"\$(\d+)", r"?\1", sql)
-
-
-def _json(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), default=str)
-
-
-def _released_payload(data: dict[str, Any], now: dt.datetime) -> dict[str, Any]:
-    """`order_payload(order, "released")` of a stored order released at `now`, without rebuilding the order."""
-    return {**data, "status": "released", "released_at": now.isoformat(), "event": "released"}
-
-
-async def _submission_numbers(conn: Any, quote_ids: set[str]) -> dict[str, int]:
-    rows = (
-        await SubmissionRow.filter(quote_id__in=list(quote_ids), status="approved")
-        .using_db(conn)
-        .values_list("quote_id", "number")
-    )
-    out: dict[str, int] = {}
-    for quote_id, number in rows:
-        out[quote_id] = max(number, out.get(quote_id, 0))
-    return out
+SELECT COUNT(*) AS released FROM released
+"""
+_CLAIM_SQLITE = (
+    "UPDATE orders SET status = 'released', released_at = ?1, revision = revision + 1 "
+    "WHERE id IN (SELECT id FROM orders WHERE status = 'scheduled' AND release_at <= ?1 "
+    "ORDER BY release_at LIMIT ?2) RETURNING id"
+)
+_AUDIT_SQLITE = f"""
+INSERT INTO audit (at, kind, quote_id, quote_version, submission, people, detail)
+SELECT ?1, 'order_released', o.quote_id, o.quote_version, {_SUBMISSION}, '[]', json_object('order', o.number)
+FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2)) ORDER BY o.number
+"""
+_OUTBOX_SQLITE = f"""
+INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at)
+SELECT topic, key, payload, 'pending', 0, ?1, ?1 FROM (
+    SELECT o.number, 1 AS part, 'event' AS topic, 'event:' || lower(hex(randomblob(16))) AS key,
+           json_object('kind', 'order_released', 'at', ?3, 'quote_id', o.quote_id, 'quote_version', o.quote_version,
+                       'submission', {_SUBMISSION}, 'rule', NULL, 'actor', NULL, 'on_behalf_of', NULL,
+                       'comment', NULL, 'people', json('[]'), 'detail', json_object('order', o.number)) AS payload
+    FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2))
+    UNION ALL
+    SELECT o.number, 2, 'erp', o.number || ':released',
+           json_set(o.data, '$.status', 'released', '$.released_at', ?3, '$.event', 'released')
+    FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2))
+) ORDER BY number, part
+"""
 
 
 async def _rebuild_contract(conn: Any, quote_id: str, version: int) -> None:

@@ -38,6 +38,10 @@ class DbStore:
     async def transaction(self) -> AsyncIterator[DbTx]:
         try:
             async with in_transaction() as connection:
+                if connection.capabilities.dialect == "sqlite":
+                    # Take the write lock now (like BEGIN IMMEDIATE): a deferred transaction that reads
+                    # first fails with "database is locked" when another process writes meanwhile.
+                    await connection.execute_query("UPDATE request_key SET answer = answer WHERE 0")
                 yield DbTx(connection)
         except IntegrityError as error:
             raise ConcurrentChange(f"a concurrent change won the race ({error.__class__.__name__})") from error

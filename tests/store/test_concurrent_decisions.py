@@ -1,0 +1,193 @@
+"""Concurrent clicks on one approval decide it once; a repeated request (same key) changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from domain.errors import StaleRequest
+from domain.policy import Policy, load_policy
+from domain.quote import parse_quote
+from domain.service import Approvals, ConcurrentChange
+from domain.store.models import ApprovalRow, AssignmentRow
+from domain.store.tx import DbStore
+
+from .support import (
+    NOW,
+    PANEL,
+    PANEL_RULE,
+    audit_kinds,
+    outbox_payloads,
+    panel_policy,
+    quote_data,
+    submission_revision,
+)
+
+QUOTE = "Q-5001"
+
+
+async def submit(service: Approvals, quote_id: str = QUOTE) -> None:
+    await service.receive_quote(parse_quote(quote_data(quote_id)), NOW)
+    sub, _ = await service.submit(quote_id, None, NOW)
+    assert sub.status == "pending"
+    assert sub.approval(PANEL_RULE).status == "requested"
+
+
+def split(people: list[str], results: list[object]) -> tuple[list[tuple[str, list]], list[BaseException]]:
+    won = [(person, result) for person, result in zip(people, results, strict=True) if isinstance(result, list)]
+    refused = [result for result in results if isinstance(result, BaseException)]
+    return won, refused
+
+
+@pytest.mark.parametrize("clicks", ["by the fifty members", "by one member fifty times"])
+async def test_fifty_concurrent_approve_clicks_decide_the_approval_once(service: Approvals, clicks: str) -> None:
+    await submit(service)
+    people = list(PANEL) if clicks == "by the fifty members" else ["p07"] * 50
+    before = await audit_kinds(QUOTE)
+
+    results = await asyncio.gather(
+        *(service.decide(QUOTE, PANEL_RULE, person, "approve", NOW) for person in people), return_exceptions=True
+    )
+
+    won, refused = split(people, results)
+    assert len(won) == 1, f"{len(won)} clicks decided the approval"
+    winner, events = won[0]
+    assert [(e.kind, e.rule, e.actor) for e in events] == [("approved", PANEL_RULE, winner)]
+    assert len(refused) == 49
+    assert all(isinstance(r, StaleRequest) and not isinstance(r, ConcurrentChange) for r in refused), refused
+    assert {str(r) for r in refused} == {f"the approval for {PANEL_RULE} on {QUOTE} was already approved by {winner}"}
+
+    assert await audit_kinds(QUOTE) == [*before, "approved"]
+    approved = [p for p in await outbox_payloads(QUOTE) if p["kind"] == "approved"]
+    assert [(p["rule"], p["actor"]) for p in approved] == [(PANEL_RULE, winner)]
+    assert await submission_revision(QUOTE) == 1
+
+    sub = await service.latest(QUOTE)
+    assert sub is not None and sub.status == "pending"  # the desk has not decided yet
+    approval = sub.approval(PANEL_RULE)
+    assert (approval.status, approval.acted_by) == ("approved", winner)
+    assert [(s.member, s.voted_by) for s in approval.seats if s.vote is not None] == [(winner, winner)]
+    row = await ApprovalRow.get(quote_id=QUOTE, rule=PANEL_RULE)
+    assert (row.status, row.acted_by) == ("approved", winner)
+    assert await AssignmentRow.filter(approval_id=row.id).count() == 0
+
+
+async def test_an_approve_and_a_reject_at_once_settle_the_approval_one_way(service: Approvals) -> None:
+    await submit(service)
+    people = ["p01", "p02"] * 10
+    verdicts = ["approve", "reject"] * 10
+    comments = [None, "too cheap"] * 10
+    results = await asyncio.gather(
+        *(
+            service.decide(QUOTE, PANEL_RULE, person, verdict, NOW, comment)
+            for person, verdict, comment in zip(people, verdicts, comments, strict=True)
+        ),
+        return_exceptions=True,
+    )
+
+    won, refused = split(people, results)
+    assert len(won) == 1
+    assert all(isinstance(r, StaleRequest) and not isinstance(r, ConcurrentChange) for r in refused), refused
+    kinds = await audit_kinds(QUOTE)
+    assert kinds.count("approved") + kinds.count("rejected") == 1
+    sub = await service.latest(QUOTE)
+    assert sub is not None
+    assert sub.status == ("pending" if "approved" in kinds else "rejected")
+
+
+async def test_a_late_click_on_the_last_approval_of_a_quote_is_told_who_decided(connected: str) -> None:
+    service = Approvals(load_policy(panel_policy(with_desk=False), "panel policy"), DbStore())
+    await submit(service)
+    results = await asyncio.gather(
+        *(service.decide(QUOTE, PANEL_RULE, person, "approve", NOW) for person in PANEL[:5]), return_exceptions=True
+    )
+    won, refused = split(list(PANEL[:5]), results)
+    assert len(won) == 1 and len(refused) == 4
+    winner = won[0][0]
+    assert all(f"already approved by {winner}" in str(r) for r in refused), [str(r) for r in refused]
+
+
+async def test_a_repeated_request_with_the_same_key_is_a_no_op(service: Approvals) -> None:
+    await submit(service)
+    first = await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1")
+    assert [e.kind for e in first] == ["approved"]
+    audit, outbox, revision = await audit_kinds(QUOTE), await outbox_payloads(QUOTE), await submission_revision(QUOTE)
+
+    assert await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1") == []
+
+    assert await audit_kinds(QUOTE) == audit
+    assert await outbox_payloads(QUOTE) == outbox
+    assert await submission_revision(QUOTE) == revision
+    # Without the key the same click is refused: the empty answer above is the key's doing.
+    with pytest.raises(StaleRequest, match="already approved by p01"):
+        await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW)
+
+
+async def test_concurrent_requests_with_the_same_key_decide_once_and_the_others_are_no_ops(service: Approvals) -> None:
+    await submit(service)
+    before = await audit_kinds(QUOTE)
+
+    results = await asyncio.gather(
+        *(service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1") for _ in range(10)),
+        return_exceptions=True,
+    )
+
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    answers = sorted(([e.kind for e in r] for r in results if isinstance(r, list)), key=len)
+    assert answers == [[]] * 9 + [["approved"]]
+    assert await audit_kinds(QUOTE) == [*before, "approved"]
+    assert [p["kind"] for p in await outbox_payloads(QUOTE)].count("approved") == 1
+    assert await submission_revision(QUOTE) == 1
+
+
+class PausingStore:
+    """A DbStore whose first transaction pauses right after its idempotency-key check until `resume`."""
+
+    def __init__(self) -> None:
+        self.inner = DbStore()
+        self.key_checked = asyncio.Event()
+        self.resume = asyncio.Event()
+        self._paused = False
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Any]:
+        async with self.inner.transaction() as tx:
+            if self._paused:
+                yield tx
+                return
+            self._paused = True
+            seen = tx.seen
+
+            async def seen_then_pause(key: str) -> dict[str, Any] | None:
+                answer = await seen(key)
+                self.key_checked.set()
+                await self.resume.wait()
+                return answer
+
+            tx.seen = seen_then_pause
+            yield tx
+
+
+async def test_when_a_copy_of_a_keyed_request_commits_while_another_copy_is_in_flight_that_copy_is_a_no_op(
+    backend: str, policy: Policy, service: Approvals, request: pytest.FixtureRequest
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite runs one transaction at a time in a process, and a transaction reads from one snapshot")
+    await submit(service)
+    store = PausingStore()
+    pausing = Approvals(policy, store)
+
+    in_flight = asyncio.create_task(pausing.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1"))
+    try:
+        await store.key_checked.wait()  # it found no answer under k1 and is about to read the submission
+        first = await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1")
+    finally:
+        store.resume.set()
+
+    assert [e.kind for e in first] == ["approved"]
+    assert await in_flight == []
+    assert (await audit_kinds(QUOTE)).count("approved") == 1
