@@ -31,4 +31,3 @@ async def test_submitted_quote_reaches_its_approvers_and_one_tap_approves(bot: B
     await bot.settle()
     updated = bot.slack.message(message.channel, message.ts)
     assert not any(b.get("type") == "actions" for b in updated.blocks)
-
