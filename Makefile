@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m greenlight.demo
+	$(BIN)/python -m sandbox.demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

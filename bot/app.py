@@ -130,11 +130,13 @@ def register(app: AsyncApp, rt: Runtime) -> None:
             key = f"slack-click:{body.get('trigger_id') or action.get('action_ts')}"
             try:
                 # one transaction before the ack: decide checks everything open_request does
-                await service.decide(ref.quote_id, ref.rule, person, "approve", rt.clock(), key=key,
-                                     number=ref.submission)  # fmt: skip
+                events = await service.decide(ref.quote_id, ref.rule, person, "approve", rt.clock(), key=key,
+                                              number=ref.submission)  # fmt: skip
             except GreenlightError:
                 await open_request(ref, person)  # says it as a person reads it (who decided, your vote)
                 raise
+            if not events:  # the same click again (a replay, a retry): say where the request stands
+                await open_request(ref, person)
         except GreenlightError as error:
             await ack()
             await tell(body, respond, error)

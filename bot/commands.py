@@ -18,6 +18,7 @@ from typing import ClassVar, Literal
 
 from domain.errors import GreenlightError
 from domain.policy import Policy
+from domain.quote import QUOTE_ID
 
 Role = Literal["anyone", "owner", "admin", "approver"]
 
@@ -250,7 +251,7 @@ def _arity(sub: str, args: list[str], want: int, what: str) -> None:
 
 
 def _short(text: str, limit: int = 60) -> str:
-    text = _unescape(text).replace("`", "'")
+    text = "".join(c if c.isprintable() else "\ufffd" for c in _unescape(text).replace("`", "'"))
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -260,6 +261,11 @@ def _quote_id(sub: str, token: str) -> str:
         raise UsageError(f"`{_short(value)}` is a person, not a quote id.", USAGE[sub])
     if len(value) > MAX_QUOTE_ID:
         raise UsageError(f"a quote id has at most {MAX_QUOTE_ID} characters.", USAGE[sub])
+    if not QUOTE_ID.match(value):
+        raise UsageError(
+            f"`{_short(value)}` is not a quote id: use letters, digits, dots, dashes, underscores or colons.",
+            USAGE[sub],
+        )
     return value
 
 

@@ -221,7 +221,9 @@ class SlackDelivery:
             text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders)
             answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
-            if self._past_fallback(row) or (self.email_on and refused_code(error)):
+            # Slack refused this one person for good: the rest of the event is still delivered
+            # (by email when it is on; otherwise _email says who could not be reached)
+            if self._past_fallback(row) or refused_code(error):
                 await self._email("request", person, sub, approval.rule, row)
                 return
             raise

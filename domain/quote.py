@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,25 @@ from .sourcemap import format_path, load_json, plain
 from .values import as_number, looks_like_date
 
 MAX_LINES = 5000
+MAX_TEXT = 10_000
+QUOTE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def _step(path: tuple, key: str) -> tuple:
+    """The path one key further down; a key that a JSON path cannot name stays at its parent."""
+    return path if not key or any(c in key for c in ".[]") or not key.isprintable() else (*path, key)
+
+
+def _strings(value: Any, path: tuple) -> list[tuple[tuple, str]]:
+    """Every string in a JSON document with its path (lines are walked too)."""
+    if isinstance(value, str):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _strings(item, _step(path, str(key)))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value[:MAX_LINES]) for found in _strings(item, (*path, index))]
+    return []
 
 
 @dataclass(frozen=True)
@@ -81,8 +101,9 @@ def quote_problems(data: Any) -> list[Problem]:
     quote_id = data.get("id")
     need(
         ("id",),
-        isinstance(quote_id, str) and bool(quote_id.strip()) and len(quote_id) <= 64,
-        "id is required: a non-empty string of at most 64 characters (e.g. Q-1042)",
+        isinstance(quote_id, str) and bool(QUOTE_ID.match(quote_id)),
+        "id is required: 1 to 64 letters, digits, dots, dashes, underscores or colons, starting with a letter "
+        "or digit (e.g. Q-1042)",
     )
     version = data.get("version")
     need(
@@ -115,6 +136,17 @@ def quote_problems(data: Any) -> list[Problem]:
     for key in ("net_total", "list_total", "discount_percent", "term_months"):
         if data.get(key) is not None:
             need((key,), _is_number(data[key]), f"{key} must be a number")
+    flagged = {p.where for p in problems}
+    for path, text in _strings(data, ()):
+        if _where(path) in flagged:
+            continue
+        flagged.add(_where(path))
+        if len(text) > MAX_TEXT:
+            problems.append(Problem(_where(path), f"is {len(text):,} characters long: at most {MAX_TEXT:,} are kept"))
+        elif _CONTROL.search(text):
+            problems.append(
+                Problem(_where(path), "contains control characters (only tabs and line breaks are allowed)")
+            )
     lines = data.get("lines", [])
     if not isinstance(lines, list):
         problems.append(Problem("$.lines", "lines must be a list"))

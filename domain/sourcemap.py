@@ -39,9 +39,15 @@ class SourceMap:
         return Problem(where, f"{label}: {message}" if label else message)
 
 
+def _printable(part: str | int) -> str | int:
+    if isinstance(part, str) and not part.isprintable():
+        return repr(part)[1:-1]
+    return part
+
+
 def format_path(path: Sequence[str | int]) -> str:
     text = ""
-    for part in path:
+    for part in map(_printable, path):
         if isinstance(part, int):
             text += f"[{part}]"
         else:

@@ -249,3 +249,13 @@ def format_value(value: Any, percent: bool = False) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+_INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BREAKS = re.compile(r"\s+")
+
+
+def one_line(value: Any) -> str:
+    """Text from outside (quote data, names) fit to show on one line: control characters and
+    direction overrides dropped, line breaks and runs of spaces made one space."""
+    return _BREAKS.sub(" ", _INVISIBLE.sub("", str(value))).strip()

@@ -151,6 +151,9 @@ def build(
     register(bolt, runtime)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
+        stamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
+            return web.json_response({"error": "the request is not signed by Slack"}, status=401)
         answer = await bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(answer)
 

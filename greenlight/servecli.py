@@ -17,7 +17,7 @@ class HideSecrets(logging.Filter):
 
     def __init__(self, secrets: list[str]) -> None:
         super().__init__()
-        self.secrets = [s for s in secrets if s and len(s) >= 4]
+        self.secrets = _variants(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
@@ -31,14 +31,39 @@ class HideSecrets(logging.Filter):
         return True
 
 
+class SecretFreeFormatter(logging.Formatter):
+    """Formats as usual, then replaces every secret in the whole line, tracebacks included."""
+
+    def __init__(self, fmt: str, secrets: list[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = _variants(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        for secret in self.secrets:
+            line = line.replace(secret, "[secret]")
+        return line
+
+
+def _variants(secrets: list[str]) -> list[str]:
+    """Each secret as written and URL-encoded (a password in a logged URL), longest first."""
+    from urllib.parse import quote
+
+    found = {v for s in secrets if s and len(s) >= 4 for v in (s, quote(s, safe=""), quote(s))}
+    return sorted(found, key=len, reverse=True)
+
+
 def configure_logging(settings: Settings, level: int = logging.INFO, stream: Any = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(SecretFreeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", settings.secrets()))
     handler.addFilter(HideSecrets(settings.secrets()))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # tortoise logs connection settings at DEBUG (a database password, partly masked)
+    for name in ("tortoise", "tortoise.db_client", "aiosqlite", "asyncpg"):
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
 
 
 def cmd_serve(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from domain import approvals as lifecycle
 from domain.approvals import Approval, Context, Submission
 from domain.policy import Policy
 from domain.quote import Quote
-from domain.values import format_number, format_value
+from domain.values import format_number, format_value, one_line
 
 _PAST = {"approve": "approved", "reject": "rejected"}
 
@@ -66,7 +66,7 @@ def facts_of(policy: Policy, sub: Submission) -> tuple[tuple[str, str], ...]:
     quote = Quote(sub.snapshot)
     facts: list[tuple[str, str]] = []
     if quote.customer:
-        facts.append(("Customer", quote.customer))
+        facts.append(("Customer", one_line(quote.customer)))
     facts.append(("Quote", f"{sub.quote_id} version {sub.quote_version}"))
     facts.append(("Rep", name_of(policy, sub.owner)))
     net, listed = money(quote, "net_total"), money(quote, "list_total")
@@ -77,7 +77,7 @@ def facts_of(policy: Policy, sub: Submission) -> tuple[tuple[str, str], ...]:
         facts.append(("Discount", format_value(discount, percent=True)))
     for key, label in (("payment_terms", "Payment terms"), ("term_months", "Term (months)")):
         if quote.data.get(key) is not None:
-            facts.append((label, format_value(quote.data[key])))
+            facts.append((label, one_line(format_value(quote.data[key]))))
     return tuple(facts)
 
 
@@ -153,7 +153,7 @@ def summarize(policy: Policy, sub: Submission, approval: Approval, person: str, 
     """The request PERSON is asked to decide, with what others decided so far."""
     quote = Quote(sub.snapshot)
     rule = policy.rule(approval.rule)
-    reasons = tuple(str(reason.get("text", "")) for reason in approval.reasons if reason.get("text"))
+    reasons = tuple(one_line(reason.get("text", "")) for reason in approval.reasons if reason.get("text"))
     on_behalf: tuple[str, ...] = ()
     if ctx is not None:
         seats = lifecycle.can_act_for(ctx, sub, approval, person)
@@ -162,7 +162,7 @@ def summarize(policy: Policy, sub: Submission, approval: Approval, person: str, 
         quote_id=sub.quote_id,
         version=sub.quote_version,
         ref=sub.ref,
-        customer=quote.customer,
+        customer=one_line(quote.customer),
         rule=approval.rule,
         description=(rule.description if rule is not None and rule.description else approval.rule),
         facts=facts_of(policy, sub),

@@ -11,6 +11,7 @@ import hashlib
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Self
 
@@ -37,6 +38,7 @@ class ErpStandIn:
     accepted: Counter = field(default_factory=Counter)
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     always: int | None = None
+    clock: Callable[[], float] = time.time  # what "fresh" means for a signature's timestamp
 
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
@@ -85,7 +87,7 @@ class ErpStandIn:
         body = await request.read()
         key = request.headers.get("Idempotency-Key", "")
         self.attempts[key] += 1
-        if not verify(self.secret, request.headers.get("Greenlight-Signature", ""), body, time.time()):
+        if not verify(self.secret, request.headers.get("Greenlight-Signature", ""), body, self.clock()):
             return web.json_response({"error": "bad signature"}, status=401)
         if self.always is not None:
             return web.json_response({"error": "refused"}, status=self.always)
@@ -96,7 +98,7 @@ class ErpStandIn:
         self.accepted[key] += 1
         if first:
             async with self._changed:
-                self.received.append(Received(key, json.loads(body), True, time.time()))
+                self.received.append(Received(key, json.loads(body), True, self.clock()))
                 self._changed.notify_all()
         reference = "ERP-" + hashlib.sha256(key.encode()).hexdigest()[:10].upper()
         return web.json_response({"erp_reference": reference, "duplicate": not first})

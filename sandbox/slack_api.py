@@ -247,6 +247,7 @@ class SlackStandIn:
         self._outage: Fault | None = None
         self._ids = itertools.count(1)
         self._state = _State()
+        self._listeners: list[Callable[[str], None]] = []
         self._methods: dict[str, Callable[[JSON], JSON]] = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._chat_post_message,
@@ -340,6 +341,28 @@ class SlackStandIn:
         )
         return f"{self.url}/response/{hook_id}"
 
+    # -- watching (the sandbox's browser client streams changes)
+
+    def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``listener(what)`` after every recorded call, ack and modal change; returns the unsubscribe."""
+        self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(listener)
+
+        return unsubscribe
+
+    def _changed_by(self, what: str) -> None:
+        for listener in list(self._listeners):
+            listener(what)
+
+    def close_view(self, view_id: str) -> None:
+        """The user closed a modal (its Cancel or X): Slack drops it and, unasked, tells the app nothing."""
+        self._state.modals.pop(view_id, None)
+        self._state.modal_owner.pop(view_id, None)
+        self._changed_by("views.close")
+
     # -- faults
 
     def script(self, method: str, faults: Iterable[Fault]) -> None:
@@ -424,6 +447,7 @@ class SlackStandIn:
         """Show a slash command's ack body as Slack does: to the user, or in the channel."""
         with _refused_ack():
             self._reply(user_id, channel, ack, "ack")
+        self._changed_by("ack")
 
     def view_submitted(self, view_id: str, ack: JSON | None) -> None:
         """Do to the modal what Slack does with the app's answer to a view_submission."""
@@ -443,6 +467,7 @@ class SlackStandIn:
                 pushed = self._stored_view(new)
                 self._state.modals[pushed["id"]] = pushed
                 self._state.modal_owner[pushed["id"]] = owner
+        self._changed_by("view_submission")
 
     # -- HTTP
 
@@ -531,6 +556,7 @@ class SlackStandIn:
         self._calls.append(call)
         async with self._changed:
             self._changed.notify_all()
+        self._changed_by(call.method)
 
     # -- Web API methods: each returns the body after "ok": true, or raises _Failure
 

@@ -16,7 +16,7 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
 from domain.policy import Person
 from domain.quote import Quote
-from domain.values import format_number, format_value
+from domain.values import format_number, format_value, one_line
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -30,9 +30,19 @@ T = TypeVar("T")
 _PARTIAL_ENTITY = re.compile(r"&[a-z]{0,3}$")
 
 
+_MARKERS = re.compile(r"([*_~`])")
+
+
 def escape(value: Any) -> str:
-    """`value` as text Slack shows literally in mrkdwn: `&`, `<`, `>` escaped."""
-    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """`value` as text Slack shows literally in mrkdwn, on one line: `&`, `<`, `>` escaped,
+    control characters and line breaks removed."""
+    return one_line(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def inert(value: Any) -> str:
+    """Text from a quote, with Slack's formatting markers (`*_~` and backquote) each followed by a
+    zero-width space, so that a customer called *Acme* shows its asterisks instead of bold."""
+    return _MARKERS.sub("\\1\u200b", one_line(value))
 
 
 def clip(text: str, limit: int) -> str:
@@ -100,7 +110,7 @@ def quote_label(quote: Quote) -> str:
 
 
 def customer(quote: Quote) -> str:
-    return quote.customer or "no customer"
+    return inert(quote.customer) if quote.customer else "no customer"
 
 
 def when(at: dt.datetime | None, zone: dt.tzinfo = dt.UTC, now: dt.datetime | None = None) -> str:

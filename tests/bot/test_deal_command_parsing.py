@@ -86,7 +86,7 @@ def test_a_mention_whose_name_has_a_space_stays_one_argument():
 
 
 def test_slack_escaped_text_is_unescaped():
-    assert parse("status Q-10&amp;42") == Status("Q-10&42")
+    assert parse("account A-10&amp;42") == Account("A-10&42")
 
 
 MALFORMED = [

@@ -1,0 +1,339 @@
+"""Benchmark: releasing due orders (orders-v1 §2), against the floor of one raw UPDATE.
+
+A release is the order's status change, its audit row and its two outbox rows (the ERP message and
+the Slack announcement), written in one transaction per batch by `OrderDesk.release_due`. Measured
+for N due orders (10,000; 2,000 with --quick) on SQLite with one process, and on PostgreSQL with one
+and with two processes sweeping at once. In the same run, on the same database and the same rows
+(recreated between runs), the floor: one raw `UPDATE orders SET status = 'released' ... WHERE
+status = 'scheduled' AND release_at <= now`, which writes no audit and no outbox. Prints orders per
+second, the ratio to the floor and the targets (>= 1,000 orders/s on PostgreSQL, >= 25% of the
+floor); asserts nothing about time. It does check that every order was released once, with one
+audit row and two outbox rows, so the figures count finished work.
+
+    python bench/release.py [--quick] [--orders N] [--runs N] [--batch N] [--pg-url URL]
+
+Each backend runs in a process of its own (tortoise keeps one backend per process); PostgreSQL
+gets a database of its own on the server, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import datetime as dt
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+NOW = dt.datetime(2027, 1, 1, 12, 0, tzinfo=dt.UTC)
+BATCH = int(os.environ.get("GREENLIGHT_BENCH_BATCH", "500"))  # release_due's limit; --batch sets it
+DUE = NOW - dt.timedelta(days=1)
+PG_TARGET = 1_000
+FLOOR_SHARE = 0.25
+DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/test"
+FLOOR_SQL = (
+    "UPDATE orders SET status = 'released', released_at = $1, revision = revision + 1 "
+    "WHERE status = 'scheduled' AND release_at <= $1"
+)
+
+
+# ------------------------------------------------------------------------------------ one backend
+
+
+async def fill(count: int) -> None:
+    """An emptied database with `count` scheduled orders due at DUE (one per synthetic quote)."""
+    from domain.orders import plan_orders
+    from domain.policy import load_policy
+    from domain.quote import parse_quote
+    from domain.store.models import OrderRow
+    from greenlight.dbstore import wipe
+
+    await wipe()
+    policy = load_policy("version: 1\ntimezone: UTC\nfallback_approver: dana\npeople:\n  dana: {}\n", "bench")
+    day = DUE.date().isoformat()
+    line = {"id": "L1", "sku": "SW", "quantity": 1, "net_price": 1200, "net_total": 1200, "recurring": True,
+            "delivery_date": day}  # fmt: skip
+    account = {"id": "A-1", "timezone": "Europe/Berlin", "ship_to": "Berlin HQ"}
+    quote = parse_quote({"id": "Q-T", "version": 1, "owner": "dana", "currency": "EUR", "term_months": 12,
+                         "account": account, "net_total": 1200, "lines": [line]})  # fmt: skip
+    (template,) = plan_orders(policy, quote, DUE.date())
+    rows = []
+    for i in range(count):
+        order = dataclasses.replace(template, number=f"Q-{i:06d}-01", quote_id=f"Q-{i:06d}", release_at=DUE)
+        rows.append(OrderRow(number=order.number, quote_id=order.quote_id, quote_version=1, account_id="A-1",
+                             status="scheduled", release_at=DUE, data=order.as_dict(), created_at=DUE))  # fmt: skip
+    await OrderRow.bulk_create(rows, batch_size=1000)
+    await analyze()
+
+
+async def analyze() -> None:
+    from tortoise import Tortoise
+
+    connection = Tortoise.get_connection("default")
+    await connection.execute_script("ANALYZE")
+
+
+def dialect_sql(sql: str, postgres: bool) -> str:
+    import re
+
+    return sql if postgres else re.sub(r"\$(\d+)", r"?\1", sql)
+
+
+async def floor_seconds(count: int, postgres: bool) -> float:
+    from tortoise import Tortoise
+
+    await fill(count)
+    connection = Tortoise.get_connection("default")
+    moment: Any = NOW if postgres else str(NOW)
+    started = time.perf_counter()
+    await connection.execute_query(dialect_sql(FLOOR_SQL, postgres), [moment])
+    elapsed = time.perf_counter() - started
+    rows = await connection.execute_query_dict("SELECT COUNT(*) AS n FROM orders WHERE status = 'released'")
+    assert rows[0]["n"] == count, rows
+    return elapsed
+
+
+async def check_released(count: int) -> None:
+    """Every order released once, with its audit row, its ERP message and its announcement."""
+    from domain.store.models import AuditRow, OrderRow, OutboxRow
+
+    assert await OrderRow.filter(status="released").count() == count
+    assert await AuditRow.filter(kind="order_released").count() == count
+    assert await OutboxRow.filter(topic="erp").count() == count
+    assert await OutboxRow.filter(topic="event").count() == count
+
+
+async def sweep_processes(url: str, count: int, processes: int) -> float:
+    """`processes` OS processes sweep at once (started behind a barrier); seconds from go to the last done."""
+    await fill(count)
+    command = [sys.executable, __file__, "--sweep", url]
+    pipes = {"stdin": asyncio.subprocess.PIPE, "stdout": asyncio.subprocess.PIPE}
+    children = [await asyncio.create_subprocess_exec(*command, cwd=ROOT, **pipes) for _ in range(processes)]
+    for child in children:
+        assert child.stdout is not None
+        assert (await child.stdout.readline()).strip() == b"ready"
+    started = time.perf_counter()
+    for child in children:
+        assert child.stdin is not None
+        child.stdin.write(b"go\n")
+        await child.stdin.drain()
+    released = []
+    for child in children:
+        assert child.stdout is not None
+        released.append(json.loads(await child.stdout.readline())["released"])
+    elapsed = time.perf_counter() - started
+    for child in children:
+        assert await child.wait() == 0
+    assert sum(released) == count, released
+    await check_released(count)
+    return elapsed
+
+
+async def sweep_here(count: int) -> float:
+    from domain.store.orders import OrderDesk
+
+    from_policy = await _policy()
+    await fill(count)
+    started = time.perf_counter()
+    released = await OrderDesk(from_policy).release_due(NOW, limit=BATCH)
+    elapsed = time.perf_counter() - started
+    assert released == count
+    await check_released(count)
+    return elapsed
+
+
+async def _policy() -> Any:
+    from domain.policy import load_policy
+
+    return load_policy("version: 1\ntimezone: UTC\nfallback_approver: dana\npeople:\n  dana: {}\n", "bench")
+
+
+async def run_backend(url: str, count: int, runs: int, postgres: bool) -> dict[str, Any]:
+    """Alternate sweeps and floors, `runs` times each, on one database; seconds of each."""
+    from tortoise import Tortoise
+
+    from domain.store import db
+
+    await db.connect(url)
+    try:
+        version = await Tortoise.get_connection("default").execute_query_dict(
+            "SELECT version() AS v" if postgres else "SELECT sqlite_version() AS v"
+        )
+        figures: dict[str, Any] = {"version": version[0]["v"], "floor": [], "one": [], "two": []}
+        for _ in range(runs):
+            figures["one"].append(await sweep_processes(url, count, 1) if postgres else await sweep_here(count))
+            if postgres:
+                figures["two"].append(await sweep_processes(url, count, 2))
+            figures["floor"].append(await floor_seconds(count, postgres))
+        await Tortoise.get_connection("default").execute_script("DELETE FROM orders")
+        return figures
+    finally:
+        await db.close()
+
+
+async def sweeper(url: str) -> None:
+    """A child: connect, wait for go, release everything due, print how many."""
+    from domain.store import db
+    from domain.store.orders import OrderDesk
+
+    desk = OrderDesk(await _policy())
+    await db.connect(url, apply_migrations=False)
+    try:
+        print("ready", flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+        released = await desk.release_due(NOW, limit=BATCH)
+        print(json.dumps({"released": released}), flush=True)
+    finally:
+        await db.close()
+
+
+# ------------------------------------------------------------------------------------ PostgreSQL
+
+
+def with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
+
+
+def asyncpg_dsn(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
+
+
+async def admin(server: str, sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(asyncpg_dsn(server), timeout=3)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+def run_part(args: list[str]) -> dict[str, Any]:
+    done = subprocess.run([sys.executable, __file__, *args], cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def part_sqlite(count: int, runs: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as directory:
+        return asyncio.run(run_backend(f"sqlite://{directory}/bench.db", count, runs, postgres=False))
+
+
+def part_postgres(server: str, count: int, runs: int) -> dict[str, Any]:
+    try:
+        asyncio.run(admin(server, "SELECT 1"))
+    except Exception as error:
+        return {"skipped": f"PostgreSQL at {server} cannot be reached ({error.__class__.__name__})"}
+    name = f"greenlight_bench_{uuid.uuid4().hex[:12]}"
+    asyncio.run(admin(server, f'CREATE DATABASE "{name}"'))
+    try:
+        return asyncio.run(run_backend(with_database(server, name), count, runs, postgres=True))
+    finally:
+        asyncio.run(admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+# ---------------------------------------------------------------------------------------- report
+
+
+def rate(count: int, seconds: list[float]) -> float:
+    return count / statistics.median(seconds)
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown processor"
+    with contextlib.suppress(OSError):
+        models = [x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
+                  if x.startswith("model name")]  # fmt: skip
+        cpu = models[0] if models else cpu
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    return (
+        f"{platform.python_implementation()} {platform.python_version()} on {platform.system()} {platform.machine()}, "
+        f"{os.cpu_count()} CPUs ({cpu}), load average {load}"
+    )
+
+
+def report(count: int, runs: int, sqlite: dict[str, Any], postgres: dict[str, Any]) -> None:
+    print(f"Releasing {count:,} due orders (status + audit row + 2 outbox rows each), median of {runs} run(s), "
+          f"{BATCH} orders per release transaction")  # fmt: skip
+    print(f"machine: {machine()}\n")
+    targets = []
+    for name, figures in (("SQLite", sqlite), ("PostgreSQL", postgres)):
+        if "error" in figures or "skipped" in figures:
+            print(f"{name}: {figures.get('error') or figures.get('skipped')}\n")
+            continue
+        floor = rate(count, figures["floor"])
+        print(f"{name} {figures['version'].split(' on ')[0]}")
+        print(f"  floor, one raw UPDATE            {floor:>10,.0f} orders/s   ({_seconds(figures['floor'])})")
+        sweeps = [("one process", figures["one"])] + ([("two processes", figures["two"])] if figures["two"] else [])
+        for label, seconds in sweeps:
+            measured = rate(count, seconds)
+            print(f"  release_due, {label:<19}{measured:>10,.0f} orders/s   ({_seconds(seconds)})   "
+                  f"{measured / floor:.0%} of the floor")  # fmt: skip
+        print()
+        label, seconds = sweeps[-1]
+        measured = rate(count, seconds)
+        if name == "PostgreSQL":
+            targets.append((f"{name}, {label}: >= {PG_TARGET:,} orders/s", f"{measured:,.0f}", measured >= PG_TARGET))
+        share = measured / floor
+        targets.append((f"{name}, {label}: >= {FLOOR_SHARE:.0%} of the floor", f"{share:.0%}", share >= FLOOR_SHARE))
+    print("targets:")
+    for what, value, met in targets:
+        print(f"  {what:<52}{value:>8}   {'met' if met else 'NOT met'}")
+
+
+def _seconds(values: list[float]) -> str:
+    return "s, ".join(f"{v:.3f}" for v in values) + "s"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 orders, one run")
+    parser.add_argument("--orders", type=int, help="due orders per run (default 10,000)")
+    parser.add_argument("--runs", type=int, help="runs per figure, the median is shown (default 3)")
+    parser.add_argument("--batch", type=int, help="orders per release transaction (default 500)")
+    parser.add_argument("--pg-url", default=os.environ.get("GREENLIGHT_TEST_PG_URL") or DEFAULT_PG_URL)
+    parser.add_argument("--part", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
+    parser.add_argument("--sweep", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    count = args.orders or (2_000 if args.quick else 10_000)
+    runs = args.runs or (1 if args.quick else 3)
+    if args.batch:
+        os.environ["GREENLIGHT_BENCH_BATCH"] = str(args.batch)  # for the parts and sweepers it starts
+        global BATCH
+        BATCH = args.batch
+
+    if args.sweep:
+        asyncio.run(sweeper(args.sweep))
+        return 0
+    if args.part == "sqlite":
+        print(json.dumps(part_sqlite(count, runs)))
+        return 0
+    if args.part == "postgres":
+        print(json.dumps(part_postgres(args.pg_url, count, runs)))
+        return 0
+    common = ["--orders", str(count), "--runs", str(runs), "--pg-url", args.pg_url]
+    sqlite = run_part(["--part", "sqlite", *common])
+    postgres = run_part(["--part", "postgres", *common])
+    report(count, runs, sqlite, postgres)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

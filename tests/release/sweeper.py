@@ -1,0 +1,180 @@
+"""One Greenlight-like process of test_many_processes: release due orders and hand them to the ERP.
+
+    python sweeper.py DATABASE_URL ERP_URL ERP_SECRET OWNER LEASE_SECONDS [--stall release:N | erp:N]
+
+Connects (without migrating: the test did), prints `ready` and waits for a line on stdin (the
+barrier: the test starts every process at once). Then goes round, as the bot's sweeps do: release
+what is due (`OrderDesk.release_due`), deliver one batch of ERP messages (`Worker.sweep` with
+`ErpDelivery`), printing a JSON progress line after every committed release batch and every
+delivery batch. When nothing is due and nothing can be claimed but work is left (orders or ERP
+messages held by another process) it prints `{"idle": n}` and reads stdin again:
+
+- end of input: the other process is alive and finishes its own work; exit.
+- `peer-dead`: the other process was killed. Wait (on the database's locks, not a timer) until its
+  open transaction is rolled back, then move this process's clock past the leases it held, which
+  nobody will renew, instead of sleeping until they expire; finish everything.
+
+The last line is `{"done": true, "released": n, "delivered": n}`.
+
+`--stall` makes the process stop for good at a chosen point and say so, for the test to kill it
+there: `release:N` inside the N-th release transaction, after it claimed its batch and before it
+commits; `erp:N` after the ERP accepted the N-th message, before the process records it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tortoise import Tortoise
+from tortoise.transactions import in_transaction
+
+from bot.delivery import Worker
+from domain.policy import load_policy
+from domain.store import db
+from domain.store import orders as order_store
+from domain.store.models import OrderRow, OutboxRow
+from domain.store.orders import OrderDesk
+from notifications.erp_delivery import ErpDelivery
+from notifications.outbox import Outbox
+
+RELEASE_BATCH = 100
+ERP_BATCH = 25
+POLICY = "version: 1\ntimezone: UTC\nadmins: [dana]\nfallback_approver: dana\npeople:\n  dana: {}\n"
+
+
+def say(**fields: Any) -> None:
+    print(json.dumps(fields), flush=True)
+
+
+class Skewed:
+    """The real time, moved forward when the leases of a dead process are to be taken over."""
+
+    def __init__(self) -> None:
+        self.skew = dt.timedelta(0)
+
+    def __call__(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.skew
+
+
+async def stall(**fields: Any) -> None:
+    say(stalled=True, **fields)
+    await asyncio.Event().wait()
+
+
+class ReportingDesk(OrderDesk):
+    released = 0
+    synced_count = 0
+    stall_after_post: int | None = None
+
+    async def _release_batch(self, now: dt.datetime, limit: int) -> int:
+        count = await super()._release_batch(now, limit)
+        if count:
+            self.released += count
+            say(released=self.released)
+        return count
+
+    async def synced(self, number: str, reference: str | None, now: dt.datetime) -> None:
+        self.synced_count += 1
+        if self.synced_count == self.stall_after_post:
+            await stall(number=number)
+        await super().synced(number, reference, now)
+
+
+def stall_in_release_transaction(batch: int) -> None:
+    """Stop in the `batch`-th release transaction after its statements ran, before it commits (rows locked)."""
+    begin = order_store.in_transaction
+    count = 0
+
+    @contextlib.asynccontextmanager
+    async def stalling(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
+        nonlocal count
+        async with begin(*args, **kwargs) as connection:
+            yield connection
+            count += 1
+            if count == batch:
+                await stall(batch=batch)
+
+    order_store.in_transaction = stalling  # type: ignore[assignment]
+
+
+async def unfinished(now: dt.datetime) -> int:
+    due = await OrderRow.filter(status="scheduled", release_at__lte=now).count()
+    return due + await OutboxRow.filter(topic="erp", status__in=("pending", "sending")).count()
+
+
+async def wait_for_dead_transactions(now: dt.datetime) -> None:
+    """Block on the due orders' row locks: they are free once the killed process's transaction is rolled back."""
+    if Tortoise.get_connection("default").capabilities.dialect != "postgres":
+        return
+    async with in_transaction():
+        await OrderRow.filter(status="scheduled", release_at__lte=now).select_for_update().values_list("id")
+
+
+async def leases_end() -> dt.datetime | None:
+    row = await OutboxRow.filter(topic="erp", status="sending").order_by("-lease_until").first()
+    return row.lease_until if row else None
+
+
+async def main(url: str, erp_url: str, secret: str, owner: str, lease_seconds: float, stall_at: str | None) -> int:
+    clock = Skewed()
+    desk = ReportingDesk(load_policy(POLICY, "sweeper policy"))
+    if stall_at:
+        where, count = stall_at.split(":")
+        if where == "release":
+            stall_in_release_transaction(int(count))
+        else:
+            desk.stall_after_post = int(count)
+    erp = ErpDelivery(erp_url, secret, desk, clock)
+    worker = Worker(Outbox(), "erp", erp.deliver, clock, owner, lease=dt.timedelta(seconds=lease_seconds))
+    loop = asyncio.get_running_loop()
+    await db.connect(url, apply_migrations=False)
+    try:
+        say(ready=True)
+        await loop.run_in_executor(None, sys.stdin.readline)
+        delivered, peer_dead = 0, False
+        while True:
+            released = await desk.release_due(clock(), limit=RELEASE_BATCH)
+            finished = await worker.sweep(limit=ERP_BATCH, batches=1)
+            if finished:
+                delivered += finished
+                say(delivered=delivered)
+            if released or finished:
+                continue
+            left = await unfinished(clock())
+            if not left:
+                break
+            if peer_dead:
+                end = await leases_end()
+                if end is None or end <= clock():
+                    say(stuck=left)
+                    return 1
+                clock.skew += end - clock() + dt.timedelta(milliseconds=1)
+                continue
+            say(idle=left)
+            line = await loop.run_in_executor(None, sys.stdin.readline)
+            if line.strip() != "peer-dead":
+                break
+            peer_dead = True
+            await wait_for_dead_transactions(clock())
+        say(done=True, released=desk.released, delivered=delivered)
+    finally:
+        await erp.close()
+        await db.close()
+    return 0
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    for name in ("url", "erp_url", "secret", "owner"):
+        parser.add_argument(name)
+    parser.add_argument("lease", type=float)
+    parser.add_argument("--stall", help="release:N or erp:N")
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.url, args.erp_url, args.secret, args.owner, args.lease, args.stall)))
