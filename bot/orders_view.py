@@ -15,7 +15,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
-from domain.orders import PlannedOrder, money
+from domain.orders import PlannedOrder
 
 from .views.text import escape
 
@@ -25,8 +25,9 @@ CHANGEABLE = {"scheduled", "held"}
 
 def _line(order: PlannedOrder) -> str:
     lines = ", ".join(f"{escape(line.id)}×{line.quantity.normalize():f}" for line in order.lines)
+    status = order.status.replace("_", " ")
     return (f"*{escape(order.number)}* · {order.delivery_date.isoformat()} · {escape(order.ship_to or '-')} · "
-            f"{escape(order.currency)} {money(order.total)} · _{order.status.replace('_', ' ')}_\n{lines}")  # fmt: skip
+            f"{escape(order.currency)} {order.total:,.2f} · _{status}_\n{lines}")  # fmt: skip
 
 
 def order_buttons(order: PlannedOrder, index: int) -> ActionsBlock:

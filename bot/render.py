@@ -141,7 +141,8 @@ async def run_command(rt: Runtime, command: Any, person: str) -> dict[str, Any]:
         submitted, _ = await service.submit(quote_id, person, now)
         directory = await service.directory()
         ctx = service.context(directory, now)
-        return answer(*views.preview_message(build_preview(ctx, quote, None), policy, submitted))
+        before = await service.submission(quote_id, submitted.number - 1) if submitted.number > 1 else None
+        return answer(*views.preview_message(build_preview(ctx, quote, before), policy, submitted))
     if isinstance(command, cmd.Status):
         holders = await holders_of(rt, sub) if sub else None
         return answer(*views.status_message(sub, quote, policy.people, holders, zone=policy.person_zone(person),
