@@ -91,6 +91,18 @@ class OrderDesk:
         planned = plan.plan_orders(self.policy, quote, approved_on)
         planned = [dataclasses.replace(o, release_at=plan.release_due_at(o.delivery_date, o.release_time, o.zone, now))
                    for o in planned]  # fmt: skip
+        earlier = await OrderRow.filter(quote_id=quote_id).exclude(quote_version=quote.version)
+        if earlier:
+            # A newer approved version: its orders are numbered after every number the quote has used,
+            # and the earlier version's orders that are not released yet are cancelled.
+            taken = [r.number for r in earlier]
+            renumbered = []
+            for order in planned:
+                number = plan.next_number(quote_id, taken)
+                taken.append(number)
+                renumbered.append(dataclasses.replace(order, number=number))
+            planned = renumbered
+        superseded = [r for r in earlier if r.status in ("scheduled", "held")]
         contract = build_contract(quote, planned)
         summary = [{"number": o.number, "delivery_date": o.delivery_date.isoformat(), "ship_to": o.ship_to,
                     "total": plan.money(o.total), "currency": o.currency} for o in planned]  # fmt: skip
@@ -107,7 +119,17 @@ class OrderDesk:
                 await ContractRow.create(account_id=contract.account_id, quote_id=quote_id,
                                          quote_version=quote.version, data=contract.as_dict(), created_at=now,
                                          using_db=conn)  # fmt: skip
-                await _record(conn, [event])
+                cancelled = []
+                for row in superseded:
+                    changed = (
+                        await OrderRow.filter(id=row.id, revision=row.revision, status=row.status)
+                        .using_db(conn)
+                        .update(status="cancelled", revision=row.revision + 1)
+                    )
+                    if changed:
+                        why = f"replaced by the orders of version {quote.version}"
+                        cancelled.append(_audit("order_cancel", now, _row_order(row), sub_row.number, by, comment=why))
+                await _record(conn, [event, *cancelled])
         except Exception as error:
             if "unique" in str(error).lower() or "duplicate" in str(error).lower():
                 rows = await OrderRow.filter(quote_id=quote_id, quote_version=quote.version).order_by("number")
