@@ -70,7 +70,7 @@ def refusal(message: str) -> tuple[str, list[Block]]:
 def usage_message(error: UsageError) -> tuple[str, list[Block]]:
     """What was wrong with a `/deal` text and how it is written."""
     problem = escape(sentence(error.problem[:1].upper() + error.problem[1:]))
-    usage = escape(error.usage)
+    usage = "\n".join(escape(line) for line in error.usage.splitlines())
     return f"{problem} Usage: {usage}", [
         _section("usage.problem", f":warning: {problem}"),
         _section("usage.usage", f"*Usage*\n```{usage}```"),

@@ -75,7 +75,7 @@ async def test_the_walkthrough_on_a_phone(phone: Phone) -> None:
     answer = phone.message("Only visible to you", "Submitted as Q-1042#2")
     await expect(answer).to_contain_text("USD 431,880 at 27.9% discount")
     carried = answer.locator("[data-block-id^='preview.item']").filter(has_text="manager-discount")
-    await expect(carried).to_contain_text("→ Marco Bellini (carried)")
+    await expect(carried).to_contain_text("→ Marco Bellini (carried from Q-1042#1")
     await expect(phone.message("Q-1042 v2 is pending")).to_be_visible()
     await phone.shot("6-resubmitted-approval-carried.png", top=answer)
     thread = await phone.thread("Q-1042 v2 is pending")
