@@ -39,6 +39,10 @@ THREAD_KINDS = {"submitted", "approved", "auto_approved", "rejected", "carried",
                 "order_synced", "order_sync_failed", "order_sync_retry"}  # fmt: skip
 
 
+# People wait for these messages: once Slack answers again, every row is tried within a minute.
+SLACK_RETRY_CAP = 60.0
+
+
 class Renderer(Protocol):
     def request(
         self, sub: Submission, approval: Approval, person: str, now: dt.datetime, holders: list[str] | None = None
@@ -153,7 +157,8 @@ class SlackDelivery:
         except SlackApiError as error:
             raise self._classify(error, row) from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
-            raise Retry(self.clock() + backoff(row.attempts), f"Slack unreachable: {error!r}") from error
+            wait = backoff(row.attempts, cap=SLACK_RETRY_CAP)
+            raise Retry(self.clock() + wait, f"Slack unreachable: {error!r}") from error
 
     def _classify(self, error: SlackApiError, row: Claimed) -> Exception:
         status = getattr(error.response, "status_code", 0)
@@ -163,10 +168,10 @@ class SlackDelivery:
             self._paused_until = self.clock() + dt.timedelta(seconds=wait)
             return Retry(self._paused_until, "Slack rate limit (429)")
         if status >= 500 or status == 0:
-            return Retry(self.clock() + backoff(row.attempts), f"Slack answered {status}")
+            return Retry(self.clock() + backoff(row.attempts, cap=SLACK_RETRY_CAP), f"Slack answered {status}")
         code = error.response.get("error") if error.response is not None else None
         if code in ("ratelimited", "service_unavailable", "fatal_error", "internal_error", "request_timeout"):
-            return Retry(self.clock() + backoff(row.attempts), f"Slack error {code}")
+            return Retry(self.clock() + backoff(row.attempts, cap=SLACK_RETRY_CAP), f"Slack error {code}")
         return Permanent(f"Slack refused: {code or status}")
 
     async def _holders(self, sub: Submission) -> dict[str, list[str]]:
