@@ -93,6 +93,6 @@ class EmailDelivery:
                       int(payload.get("submission") or 0), rule=payload.get("rule"), comment=detail,
                       people=tuple(self.service.policy.admins),
                       detail={"person": payload.get("person"), "outbox": row.id})  # fmt: skip
-        from domain.store.tx import _event_json
+        from domain.store.tx import event_json
 
-        await self.outbox.add("event", f"email-failed:{row.id}", _event_json(event), self.clock())
+        await self.outbox.add("event", f"email-failed:{row.id}", event_json(event), self.clock())

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import uuid
 from typing import Any
 
 from tortoise.transactions import in_transaction
@@ -23,8 +22,8 @@ from ..errors import Conflict, NotAllowed, NotFound
 from ..orders import PlannedOrder
 from ..policy import Policy
 from ..quote import Quote
-from .models import AuditRow, ContractRow, OrderRow, OutboxRow, QuoteRow, SubmissionRow
-from .tx import _event_json
+from .models import ContractRow, OrderRow, OutboxRow, QuoteRow, SubmissionRow
+from .tx import DbTx
 
 
 def _row_order(row: OrderRow) -> PlannedOrder:
@@ -283,7 +282,7 @@ class OrderDesk:
 
 
 # The release of a batch (see `_release_batch`). Each order gets an audit row and two outbox rows:
-# the announcement (`event`, the payload `domain.store.tx._event_json` gives an Event) and the ERP
+# the announcement (`event`, the payload `domain.store.tx.event_json` gives an Event) and the ERP
 # message (`erp`, keyed `<number>:released`, the payload `order_payload(order, "released")`).
 # `submission` is the number of the quote's approved submission, 0 if none is stored. The due rows
 # are claimed by one lookup in the release_at index (ARRAY(...) runs once, then the update goes by
@@ -357,14 +356,5 @@ async def _rebuild_contract(conn: Any, quote_id: str, version: int) -> None:
 
 
 async def _record(conn: Any, events: list[Event]) -> None:
-    await AuditRow.bulk_create(
-        [AuditRow(at=e.at, kind=e.kind, quote_id=e.quote_id, quote_version=e.quote_version, submission=e.submission,
-                  rule=e.rule, actor=e.actor, on_behalf_of=e.on_behalf_of, comment=e.comment, people=list(e.people),
-                  detail=json.loads(json.dumps(e.detail, default=str))) for e in events],
-        using_db=conn,
-    )  # fmt: skip
-    await OutboxRow.bulk_create(
-        [OutboxRow(topic="event", key=f"event:{uuid.uuid4().hex}", payload=_event_json(e), next_attempt_at=e.at,
-                   created_at=e.at) for e in events],
-        using_db=conn,
-    )  # fmt: skip
+    """Audit rows and their outbox rows, in the caller's transaction (as every service command does)."""
+    await DbTx(conn).record(events)

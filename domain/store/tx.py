@@ -56,7 +56,7 @@ def _transient(error: Exception) -> bool:
     return any(word in text for word in ("database is locked", "could not serialize", "deadlock detected", "busy"))
 
 
-def _event_json(event: Event) -> dict[str, Any]:
+def event_json(event: Event) -> dict[str, Any]:
     return {
         "kind": event.kind,
         "at": event.at.isoformat(),
@@ -256,7 +256,7 @@ class DbTx:
             OutboxRow(
                 topic="event",
                 key=f"event:{uuid.uuid4().hex}",
-                payload=_event_json(event),
+                payload=event_json(event),
                 next_attempt_at=event.at,
                 created_at=event.at,
             )
