@@ -53,9 +53,9 @@ from domain import approvals as lifecycle  # noqa: E402
 from domain.policy import load_policy  # noqa: E402
 from domain.quote import parse_quote  # noqa: E402
 from domain.service import Approvals  # noqa: E402
-from domain.store import db  # noqa: E402
-from domain.store.models import ApprovalRow, AuditRow, SubmissionRow  # noqa: E402
-from domain.store.tx import DbStore  # noqa: E402
+from store import db  # noqa: E402
+from store.models import ApprovalRow, AuditRow, SubmissionRow  # noqa: E402
+from store.tx import DbStore  # noqa: E402
 
 BACKENDS = ("sqlite", "postgres")
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/test"

@@ -27,9 +27,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from domain.approvals import Approval, Seat, Submission  # noqa: E402
-from domain.store import codec  # noqa: E402
 from sandbox.driver import SlackDriver  # noqa: E402
 from sandbox.slack_api import SlackStandIn  # noqa: E402
+from store import codec  # noqa: E402
 
 APPROVALS_PER_QUOTE = 10
 HOT = "hot"

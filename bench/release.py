@@ -59,8 +59,8 @@ async def fill(count: int) -> None:
     from domain.orders import plan_orders
     from domain.policy import load_policy
     from domain.quote import parse_quote
-    from domain.store.models import OrderRow
-    from greenlight.dbstore import wipe
+    from store.db import wipe
+    from store.models import OrderRow
 
     await wipe()
     policy = load_policy("version: 1\ntimezone: UTC\nfallback_approver: dana\npeople:\n  dana: {}\n", "bench")
@@ -109,7 +109,7 @@ async def floor_seconds(count: int, postgres: bool) -> float:
 
 async def check_released(count: int) -> None:
     """Every order released once, with its audit row, its ERP message and its announcement."""
-    from domain.store.models import AuditRow, OrderRow, OutboxRow
+    from store.models import AuditRow, OrderRow, OutboxRow
 
     assert await OrderRow.filter(status="released").count() == count
     assert await AuditRow.filter(kind="order_released").count() == count
@@ -144,7 +144,7 @@ async def sweep_processes(url: str, count: int, processes: int) -> float:
 
 
 async def sweep_here(count: int) -> float:
-    from domain.store.orders import OrderDesk
+    from store.orders import OrderDesk
 
     from_policy = await _policy()
     await fill(count)
@@ -166,7 +166,7 @@ async def run_backend(url: str, count: int, runs: int, postgres: bool) -> dict[s
     """Alternate sweeps and floors, `runs` times each, on one database; seconds of each."""
     from tortoise import Tortoise
 
-    from domain.store import db
+    from store import db
 
     await db.connect(url)
     try:
@@ -187,8 +187,8 @@ async def run_backend(url: str, count: int, runs: int, postgres: bool) -> dict[s
 
 async def sweeper(url: str) -> None:
     """A child: connect, wait for go, release everything due, print how many."""
-    from domain.store import db
-    from domain.store.orders import OrderDesk
+    from store import db
+    from store.orders import OrderDesk
 
     desk = OrderDesk(await _policy())
     await db.connect(url, apply_migrations=False)

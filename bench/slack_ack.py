@@ -138,8 +138,8 @@ async def set_up_approvals(policy: Any, database_url: str, n: int) -> None:
     from domain import approvals as lifecycle
     from domain.quote import parse_quote
     from domain.service import Approvals
-    from domain.store import db
-    from domain.store.tx import DbStore
+    from store import db
+    from store.tx import DbStore
 
     await db.connect(database_url)
     try:

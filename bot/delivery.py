@@ -25,8 +25,9 @@ from domain import approvals as lifecycle
 from domain.approvals import Approval, Directory, Event, Submission
 from domain.policy import Policy
 from domain.service import Approvals
-from domain.store.models import SlackMessageRow
-from notifications.outbox import Claimed, Outbox, backoff
+from notifications.worker import Permanent, Retry, backoff
+from store.outbox import Claimed, Outbox
+from store.slack_messages import Posted, SlackMessages
 
 log = logging.getLogger("greenlight.slack")
 
@@ -68,18 +69,6 @@ def refused_code(error: Exception) -> str | None:
     return code if code in RECIPIENT_GONE else None
 
 
-class Retry(Exception):
-    """Try this outbox row again at `at` (Slack said wait, or could not be reached)."""
-
-    def __init__(self, at: dt.datetime, reason: str) -> None:
-        super().__init__(reason)
-        self.at = at
-
-
-class Permanent(Exception):
-    """Slack refused for good (ok: false with an error that retrying will not fix)."""
-
-
 def event_from(payload: dict[str, Any]) -> Event:
     return Event(
         kind=payload["kind"],
@@ -107,6 +96,7 @@ class SlackDelivery:
     fallback_after: dt.timedelta = dt.timedelta(minutes=15)
     desk: Any = None
     email_on: bool = True
+    messages: SlackMessages = dataclasses.field(default_factory=SlackMessages)
 
     def __post_init__(self) -> None:
         self._channels: dict[str, str] = {}
@@ -191,13 +181,13 @@ class SlackDelivery:
             self._channels[slack_id] = channel
         return channel
 
-    async def _known(self, key: str) -> SlackMessageRow | None:
-        return await SlackMessageRow.filter(key=key).first()
+    async def _known(self, key: str) -> Posted | None:
+        return await self.messages.find(key)
 
-    async def _remember(self, key: str, person: str, channel: str, ts: str, sub: Submission, rule: str | None,
-                        kind: str) -> None:  # fmt: skip
-        await SlackMessageRow.create(key=key, person=person, channel=channel, ts=ts, submission_ref=sub.ref,
-                                     rule=rule, kind=kind, created_at=self.clock())  # fmt: skip
+    async def _remember(
+        self, key: str, person: str, channel: str, ts: str, sub: Submission, rule: str | None, kind: str
+    ) -> Posted:
+        return await self.messages.add(key, person, channel, ts, sub.ref, rule, kind, self.clock())
 
     async def _email(self, kind: str, person: str, sub: Submission, rule: str | None, row: Claimed) -> None:
         if not self.email_on:
@@ -235,7 +225,7 @@ class SlackDelivery:
         await self._remember(key, person, answer["channel"], answer["ts"], sub, approval.rule, "request")
 
     async def _update_copies(self, sub: Submission, approval: Approval) -> None:
-        rows = await SlackMessageRow.filter(submission_ref=sub.ref, rule=approval.rule, kind="request")
+        rows = await self.messages.copies(sub.ref, approval.rule)
         holders = (await self._holders(sub)).get(approval.rule) if rows else None
         for message in rows:
             text, blocks = self.renderer.request(sub, approval, message.person, self.clock(), holders)
@@ -275,9 +265,7 @@ class SlackDelivery:
             channel = await self.dm_channel(slack_id)
             text, blocks = self.renderer.thread_root(sub, holders)
             answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-            await self._remember(root_key, owner, answer["channel"], answer["ts"], sub, None, "thread")
-            root = await self._known(root_key)
-            assert root is not None
+            root = await self._remember(root_key, owner, answer["channel"], answer["ts"], sub, None, "thread")
         else:
             text, blocks = self.renderer.thread_root(sub, holders)
             await self.client.chat_update(channel=root.channel, ts=root.ts, text=text, blocks=blocks)
@@ -305,48 +293,5 @@ class SlackDelivery:
         channel = await self.dm_channel(slack_id)
         text, blocks = self.renderer.alert(event, sub)
         answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-        await SlackMessageRow.create(key=key, person=admin, channel=answer["channel"], ts=answer["ts"],
-                                     submission_ref=sub.ref if sub else event.quote_id or "-", rule=None,
-                                     kind="alert", created_at=self.clock())  # fmt: skip
-
-
-class Worker:
-    """Drains one outbox topic: claim, deliver, mark; wakes on demand and on a timer."""
-
-    def __init__(self, outbox: Outbox, topic: str, handle: Callable[[Claimed], Any], clock: Callable[[], dt.datetime],
-                 owner: str, lease: dt.timedelta = dt.timedelta(seconds=60)) -> None:  # fmt: skip
-        self.outbox = outbox
-        self.topic = topic
-        self.handle = handle
-        self.clock = clock
-        self.owner = owner
-        self.lease = lease
-
-    async def sweep(self, limit: int = 50, batches: int = 20) -> int:
-        """One pass over what is due; returns how many rows were finished (sent or dead)."""
-        finished = 0
-        for _ in range(batches):
-            rows = await self.outbox.claim(self.topic, self.clock(), self.owner, self.lease, limit)
-            if not rows:
-                return finished
-            for row in rows:
-                try:
-                    await self.handle(row)
-                except Retry as retry:
-                    log.info("outbox %s row %s: retry at %s (%s)", self.topic, row.id, retry.at.isoformat(), retry)
-                    await self.outbox.retry(row.id, self.owner, retry.at, str(retry))
-                    continue
-                except Permanent as failure:
-                    log.warning("outbox %s row %s: dead letter (%s)", self.topic, row.id, failure)
-                    await self.outbox.dead(row.id, self.owner, str(failure))
-                    finished += 1
-                    continue
-                except Exception as error:  # a bug must not stop delivery of everything else
-                    log.exception("outbox %s row %s failed", self.topic, row.id)
-                    await self.outbox.retry(row.id, self.owner, self.clock() + backoff(row.attempts), repr(error))
-                    continue
-                await self.outbox.done(row.id, self.owner, self.clock())
-                finished += 1
-            if len(rows) < limit:
-                return finished
-        return finished
+        ref = sub.ref if sub else event.quote_id or "-"
+        await self.messages.add(key, admin, answer["channel"], answer["ts"], ref, None, "alert", self.clock())

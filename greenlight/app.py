@@ -19,16 +19,16 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
-from tortoise import Tortoise
 
-from bot.delivery import SlackDelivery, Worker
+from bot.delivery import SlackDelivery
 from domain.policy import Policy, read_policy
 from domain.service import Approvals
-from domain.store import db
-from domain.store.orders import OrderDesk
-from domain.store.tx import DbStore
-from notifications.outbox import Outbox
+from notifications.worker import Worker
 from scheduler.sweeps import Sweeps
+from store import db
+from store.orders import OrderDesk
+from store.outbox import Outbox
+from store.tx import DbStore
 
 from .api import add_routes
 from .settings import Settings
@@ -64,11 +64,7 @@ class Runtime:
             self.sweeps.kick(name)
 
     async def health(self) -> bool:
-        try:
-            await Tortoise.get_connection("default").execute_query("SELECT 1")
-        except Exception:
-            return False
-        return True
+        return await db.ping()
 
     async def start(self) -> None:
         for notice in self.settings.notices():
@@ -165,10 +161,9 @@ def build(
         pages.add_routes(app, service=service, secret=settings.secret.get_secret_value(), clock=clock,
                          public_url=settings.public_url)  # fmt: skip
     if settings.email_on and settings.smtp is not None:
-        from notifications.email import MailSettings
         from notifications.email_delivery import EmailDelivery
 
-        mailer = EmailDelivery(settings.smtp, MailSettings.from_settings(settings), service, outbox, clock)
+        mailer = EmailDelivery(settings.smtp, settings.mail_settings(), service, outbox, clock)
         email_worker = Worker(outbox, "email", mailer.deliver, clock, owner)
         runtime.workers["email"] = email_worker
 

@@ -27,6 +27,8 @@ from pydantic import (
 )
 
 from domain.errors import GreenlightError, Problem
+from notifications.email import MailSettings
+from notifications.smtp import SmtpSettings
 
 MIN_OWN_SECRET_LENGTH = 16
 _NEW_SECRET_HINT = "python -c 'import secrets; print(secrets.token_hex(32))'"
@@ -40,28 +42,6 @@ class SettingsError(GreenlightError):
     def __init__(self, problems: list[Problem]) -> None:
         self.problems = problems
         super().__init__("\n".join(problem.message for problem in problems))
-
-
-class SmtpSettings(BaseModel):
-    """Where email goes, parsed from GREENLIGHT_SMTP_URL (`smtp://` plain or STARTTLS, `smtps://` TLS)."""
-
-    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
-
-    host: str
-    port: int
-    tls: bool
-    user: str | None = None
-    password: SecretStr | None = None
-
-    @property
-    def url(self) -> str:
-        """The server's address without its credentials, for start-up notices."""
-        scheme = "smtps" if self.tls else "smtp"
-        return f"{scheme}://{_bracket(self.host)}:{self.port}"
-
-
-def _bracket(host: str) -> str:
-    return f"[{host}]" if ":" in host else host
 
 
 def _split(name: str, value: str, schemes: tuple[str, ...], example: str) -> SplitResult:
@@ -209,6 +189,12 @@ class Settings(BaseModel):
         if database_password:
             values.append(unquote(database_password))
         return values
+
+    def mail_settings(self) -> MailSettings:
+        """What rendering an email needs; email links are signed, so GREENLIGHT_SECRET must be set."""
+        if self.secret is None:
+            raise ValueError("GREENLIGHT_SECRET is not set: it signs the approve and reject links of emails.")
+        return MailSettings(self.mail_from, self.public_url.rstrip("/"), self.secret.get_secret_value())
 
     def notices(self) -> list[str]:
         """What start-up should say about features that are off or settings that were ignored."""

@@ -18,8 +18,8 @@ from domain.policy import read_policy
 from domain.quote import load_quote_text
 from domain.service import Approvals
 from domain.sourcemap import read_text
-from domain.store import db
-from domain.store.tx import DbStore
+from store import db
+from store.tx import DbStore
 
 from .settings import Settings
 
@@ -131,7 +131,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_account(args: argparse.Namespace) -> int:
-    from domain.store.orders import OrderDesk
+    from store.orders import OrderDesk
 
     url = database_url(args)
     settings_policy = args.policy or str(Settings.from_env(require_slack=False).policy_file)

@@ -26,7 +26,6 @@ from domain.approvals import Approval, Context, Submission
 from domain.errors import NotFound
 from domain.policy import Policy
 from domain.quote import Quote
-from greenlight.settings import Settings
 
 from . import links
 from .summary import Summary, address_of, at, facts_of, name_of, summarize
@@ -51,12 +50,6 @@ class MailSettings:
     mail_from: str
     public_url: str
     secret: str
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> MailSettings:
-        if settings.secret is None:
-            raise ValueError("GREENLIGHT_SECRET is not set: it signs the approve and reject links of emails.")
-        return cls(settings.mail_from, settings.public_url.rstrip("/"), settings.secret.get_secret_value())
 
     @property
     def domain(self) -> str:

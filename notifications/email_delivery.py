@@ -16,15 +16,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from bot.delivery import Permanent, Retry
 from domain.approvals import Event
 from domain.errors import NotFound
 from domain.service import Approvals
-from greenlight.settings import SmtpSettings
+from store.outbox import Claimed, Outbox
 
 from . import smtp
 from .email import MailSettings, decision_notice, render_notice, render_request
-from .outbox import Claimed, Outbox
+from .smtp import SmtpSettings
+from .worker import Permanent, Retry
 
 log = logging.getLogger("greenlight.email")
 
@@ -93,6 +93,6 @@ class EmailDelivery:
                       int(payload.get("submission") or 0), rule=payload.get("rule"), comment=detail,
                       people=tuple(self.service.policy.admins),
                       detail={"person": payload.get("person"), "outbox": row.id})  # fmt: skip
-        from domain.store.tx import event_json
+        from store.tx import event_json
 
         await self.outbox.add("event", f"email-failed:{row.id}", event_json(event), self.clock())

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from bot.delivery import Permanent, Retry
-from domain.store.orders import OrderDesk
+from store.orders import OrderDesk
+from store.outbox import Claimed
 
 from . import erp
-from .outbox import Claimed, backoff
+from .worker import Permanent, Retry, backoff
 
 
 @dataclass

@@ -33,8 +33,30 @@ from email.utils import getaddresses, parseaddr
 from typing import Literal, Protocol
 
 import aiosmtplib
+from pydantic import BaseModel, ConfigDict, SecretStr
 
-from greenlight.settings import SmtpSettings
+
+class SmtpSettings(BaseModel):
+    """Where email goes, parsed from GREENLIGHT_SMTP_URL (`smtp://` plain or STARTTLS, `smtps://` TLS)."""
+
+    model_config = ConfigDict(frozen=True, hide_input_in_errors=True)
+
+    host: str
+    port: int
+    tls: bool
+    user: str | None = None
+    password: SecretStr | None = None
+
+    @property
+    def url(self) -> str:
+        """The server's address without its credentials, for start-up notices."""
+        scheme = "smtps" if self.tls else "smtp"
+        return f"{scheme}://{_bracket(self.host)}:{self.port}"
+
+
+def _bracket(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
 
 Outcome = Literal["delivered", "partial", "temporary", "permanent"]
 

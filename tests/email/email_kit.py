@@ -38,10 +38,10 @@ from domain.memory import MemoryStore
 from domain.policy import Policy, load_policy
 from domain.quote import parse_quote
 from domain.service import Approvals
-from greenlight.settings import SmtpSettings
 from notifications import links
 from notifications.email import MailSettings
 from notifications.pages import AccessLogger, add_routes
+from notifications.smtp import SmtpSettings
 
 SECRET = "link-signing-secret-0123456789abcdef"
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)

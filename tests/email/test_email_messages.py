@@ -11,7 +11,7 @@ from email_kit import CUSTOMER, NOW, Desk, Inbox, links_in, mail_settings, smtp_
 from domain.errors import NotFound
 from greenlight.settings import Settings
 from notifications import links, smtp
-from notifications.email import MailSettings, away_notice, decision_notice, message_id, render_notice, render_request
+from notifications.email import away_notice, decision_notice, message_id, render_notice, render_request
 
 
 async def request_for(desk: Desk, person: str = "marco", rule: str = "manager-discount", **options) -> EmailMessage:
@@ -186,7 +186,7 @@ def test_mail_settings_come_from_greenlight_settings_and_need_the_secret():
         env_file=None,
         require_slack=False,
     )
-    mail = MailSettings.from_settings(settings)
+    mail = settings.mail_settings()
     assert (mail.public_url, mail.secret, mail.domain) == (
         "https://greenlight.kestrel.example",
         "s" * 32,
@@ -194,4 +194,4 @@ def test_mail_settings_come_from_greenlight_settings_and_need_the_secret():
     )
     assert mail.link("abc") == "https://greenlight.kestrel.example/a/abc"
     with pytest.raises(ValueError, match="GREENLIGHT_SECRET"):
-        MailSettings.from_settings(Settings.from_env({}, env_file=None, require_slack=False))
+        Settings.from_env({}, env_file=None, require_slack=False).mail_settings()

@@ -16,9 +16,9 @@ import types
 import pytest
 
 import sandbox.erp
-from domain.store.models import OrderRow, OutboxRow
 from sandbox.erp import ErpStandIn
 from sandbox.slack_api import Message
+from store.models import OrderRow, OutboxRow
 
 from .conftest import Start, request_ref, slack_stand_in
 from .kit import ADMIN_SLACK, ERP_SECRET, REP_SLACK, Clock, policy_text

@@ -19,7 +19,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from domain.store.models import ApprovalRow, OutboxRow
+from store.models import ApprovalRow, OutboxRow
 
 from .conftest import Greenlight, Start, has_buttons, request_ref, slack_stand_in
 from .kit import backend, policy_text, until

@@ -14,8 +14,8 @@ from collections import Counter
 
 from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 
-from domain.store.models import OutboxRow, SlackMessageRow
 from sandbox.slack_api import Fault
+from store.models import OutboxRow, SlackMessageRow
 
 from .conftest import Start, call_blocks, has_buttons, refs_in, request_ref, slack_stand_in
 from .kit import REP_SLACK, policy_text, slack_of

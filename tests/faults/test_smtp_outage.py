@@ -13,7 +13,7 @@ import datetime as dt
 import random
 from collections import Counter
 
-from domain.store.models import OutboxRow
+from store.models import OutboxRow
 
 from .conftest import Greenlight, Start, slack_stand_in
 from .kit import LINK_SECRET, Inbox, free_port, policy_text, smtp_server

@@ -25,11 +25,11 @@ import pytest
 
 from domain.policy import Policy
 from domain.service import Approvals
-from domain.store import db
-from domain.store.orders import OrderDesk
-from domain.store.tx import DbStore
-from greenlight.dbstore import wipe
 from sandbox.erp import ErpStandIn
+from store import db
+from store.db import wipe
+from store.orders import OrderDesk
+from store.tx import DbStore
 
 from .support import ERP_SECRET, START, Clock, asyncpg_dsn, make_policy, with_database
 

@@ -13,7 +13,7 @@ from domain.orders import PlannedOrder, plan_orders
 from domain.policy import Policy, load_policy
 from domain.quote import parse_quote
 from domain.service import Approvals
-from domain.store.models import AuditRow, OrderRow, OutboxRow
+from store.models import AuditRow, OrderRow, OutboxRow
 
 REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent

@@ -35,14 +35,14 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
-from bot.delivery import Worker
 from domain.policy import load_policy
-from domain.store import db
-from domain.store import orders as order_store
-from domain.store.models import OrderRow, OutboxRow
-from domain.store.orders import OrderDesk
 from notifications.erp_delivery import ErpDelivery
-from notifications.outbox import Outbox
+from notifications.worker import Worker
+from store import db
+from store import orders as order_store
+from store.models import OrderRow, OutboxRow
+from store.orders import OrderDesk
+from store.outbox import Outbox
 
 RELEASE_BATCH = 100
 ERP_BATCH = 25

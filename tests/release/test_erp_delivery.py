@@ -16,15 +16,15 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.delivery import Worker
 from domain.errors import NotAllowed
 from domain.service import Approvals
-from domain.store.models import OrderRow, OutboxRow
-from domain.store.orders import OrderDesk
 from notifications import erp as webhook
 from notifications.erp_delivery import ErpDelivery
-from notifications.outbox import Outbox
+from notifications.worker import Worker
 from sandbox.erp import ErpStandIn
+from store.models import OrderRow, OutboxRow
+from store.orders import OrderDesk
+from store.outbox import Outbox
 
 from .support import ADMIN, ERP_SECRET, OWNER, Clock, approve, line, order_audit, quote_data
 

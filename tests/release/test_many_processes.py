@@ -13,8 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.store.models import OrderRow, OutboxRow
 from sandbox.erp import ErpStandIn
+from store.models import OrderRow, OutboxRow
 
 from .support import ERP_SECRET, HERE, REPO, audit_count, create_due_orders
 

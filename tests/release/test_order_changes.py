@@ -12,8 +12,8 @@ import pytest
 
 from domain.errors import Conflict, NotAllowed
 from domain.service import Approvals
-from domain.store.models import AuditRow, OrderRow, OutboxRow
-from domain.store.orders import OrderDesk
+from store.models import AuditRow, OrderRow, OutboxRow
+from store.orders import OrderDesk
 
 from .support import ADMIN, OWNER, START, STRANGER, approve, audit_count, event_kinds, line, order_audit, quote_data
 

@@ -11,10 +11,10 @@ import pytest
 from bot.delivery import event_from
 from domain.approvals import Event
 from domain.service import Approvals
-from domain.store.models import AuditRow, OrderRow, OutboxRow
-from domain.store.orders import OrderDesk, order_payload
-from domain.store.tx import DbStore
 from scheduler.sweeps import Sweeps
+from store.models import AuditRow, OrderRow, OutboxRow
+from store.orders import OrderDesk, order_payload
+from store.tx import DbStore
 
 from .support import START, approve, audit_count, event_kinds, line, make_policy, quote_data
 

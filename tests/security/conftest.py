@@ -41,8 +41,6 @@ from domain.approvals import Submission
 from domain.errors import QuoteError
 from domain.policy import Policy, read_policy
 from domain.quote import Quote, parse_quote
-from domain.store import db
-from domain.store.models import AuditRow, OutboxRow
 from greenlight import signing
 from greenlight.api import SIGNATURE_HEADER, TIMESTAMP_HEADER
 from greenlight.app import Runtime, build
@@ -51,6 +49,8 @@ from notifications import links
 from notifications.pages import AccessLogger
 from sandbox.driver import DriverResponse, SlackDriver
 from sandbox.slack_api import Call, Message, SlackStandIn
+from store import db
+from store.models import AuditRow, OutboxRow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

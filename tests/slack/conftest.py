@@ -23,12 +23,12 @@ from aiohttp import web
 from domain.approvals import Submission
 from domain.policy import Policy, read_policy
 from domain.quote import Quote, load_quote_text, parse_quote
-from domain.store import db
-from domain.store.models import OutboxRow
 from greenlight.app import Runtime, build
 from greenlight.settings import Settings
 from sandbox.driver import DriverResponse, SlackDriver
 from sandbox.slack_api import Call, Message, SlackStandIn
+from store import db
+from store.models import OutboxRow
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"

@@ -23,9 +23,9 @@ import pytest
 
 from domain.policy import Policy, load_policy
 from domain.service import Approvals
-from domain.store import db
-from domain.store.tx import DbStore
-from greenlight.dbstore import wipe
+from store import db
+from store.db import wipe
+from store.tx import DbStore
 
 from .support import asyncpg_dsn, panel_policy, sqlite_url, with_database
 

@@ -19,8 +19,8 @@ from typing import Any
 from domain.errors import StaleRequest
 from domain.policy import read_policy
 from domain.service import Approvals, ConcurrentChange
-from domain.store import db
-from domain.store.tx import DbStore
+from store import db
+from store.tx import DbStore
 
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 IN_FLIGHT = 8

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from domain.store.models import AuditRow, OutboxRow, QuoteRow, QuoteVersionRow, SubmissionRow
+from store.models import AuditRow, OutboxRow, QuoteRow, QuoteVersionRow, SubmissionRow
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples"

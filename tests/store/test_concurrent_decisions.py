@@ -13,8 +13,8 @@ from domain.errors import StaleRequest
 from domain.policy import Policy, load_policy
 from domain.quote import parse_quote
 from domain.service import Approvals, ConcurrentChange
-from domain.store.models import ApprovalRow, AssignmentRow
-from domain.store.tx import DbStore
+from store.models import ApprovalRow, AssignmentRow
+from store.tx import DbStore
 
 from .support import (
     NOW,

@@ -12,8 +12,7 @@ from urllib.parse import urlsplit
 import asyncpg
 from tortoise.models import Model
 
-from domain.store import models
-from greenlight import dbstore
+from store import db, models
 
 from .support import REPO, asyncpg_dsn
 
@@ -93,4 +92,4 @@ async def test_a_fresh_database_gets_every_table_and_migrating_again_keeps_schem
 
 
 def test_wipe_empties_every_table_the_models_define() -> None:
-    assert set(dbstore.TABLES) == set(model_columns())
+    assert set(db.TABLES) == set(model_columns())

@@ -17,10 +17,10 @@ from tortoise import Tortoise
 
 from domain.policy import read_policy
 from domain.service import Approvals
-from domain.store.models import AuditRow
-from domain.store.tx import DbStore
 from greenlight.api import MAX_QUOTE_BYTES, create_app
 from greenlight.settings import Settings
+from store.models import AuditRow
+from store.tx import DbStore
 
 from .support import EXAMPLES, NOW, quote_tables, sign
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from domain.policy import read_policy
 from domain.quote import load_quote_text
 from domain.service import Approvals
-from domain.store import db
-from domain.store.tx import DbStore
+from store import db
+from store.tx import DbStore
 
 from .support import EXAMPLES, NOW, audit_kinds, outbox_payloads
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from domain.quote import parse_quote
 from domain.service import Approvals
-from domain.store.models import AuditRow, OutboxRow, SubmissionRow
+from store.models import AuditRow, OutboxRow, SubmissionRow
 
 from .support import NOW, PANEL_RULE, REPO, panel_policy, quote_data
 

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 from tortoise import Tortoise
 from tortoise.migrations.api import migrate as run_migrations
 
-from ..errors import GreenlightError
+from domain.errors import GreenlightError
 
 APP = "greenlight"
 
@@ -29,8 +29,8 @@ def config(url: str) -> dict[str, Any]:
         "connections": {"default": url},
         "apps": {
             APP: {
-                "models": ["domain.store.models"],
-                "migrations": "domain.store.migrations",
+                "models": ["store.models"],
+                "migrations": "store.migrations",
                 "default_connection": "default",
             }
         },
@@ -52,3 +52,26 @@ async def connect(url: str, *, apply_migrations: bool = True) -> None:
 
 async def close() -> None:
     await Tortoise.close_connections()
+
+
+async def ping() -> bool:
+    """Whether the database answers now (for /healthz)."""
+    try:
+        await Tortoise.get_connection("default").execute_query("SELECT 1")
+    except Exception:
+        return False
+    return True
+
+
+TABLES = (
+    "orders", "contract", "slack_message", "request_key", "outbox", "audit", "assignment", "approval",
+    "submission", "quote_version", "quote", "delegation", "replacement",
+)  # fmt: skip
+"""Every table, children before parents."""
+
+
+async def wipe() -> None:
+    """Empty every table (a fresh database for the next scenario, schema kept)."""
+    connection = Tortoise.get_connection("default")
+    for table in TABLES:
+        await connection.execute_script(f'DELETE FROM "{table}"')

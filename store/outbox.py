@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import random
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -28,12 +27,6 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     created_at: dt.datetime
-
-
-def backoff(attempts: int, rng: random.Random | None = None, base: float = 2.0, cap: float = 3600.0) -> dt.timedelta:
-    """Exponential backoff with full jitter: a random wait up to min(cap, base * 2**attempts) seconds."""
-    rng = rng or random.Random()
-    return dt.timedelta(seconds=rng.uniform(0, min(cap, base * 2 ** max(0, attempts - 1))))
 
 
 def _moment(value: Any) -> dt.datetime:

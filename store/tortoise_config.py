@@ -1,4 +1,4 @@
-"""For tortoise's own command line: `tortoise -c domain.store.tortoise_config.TORTOISE_ORM makemigrations`."""
+"""For tortoise's own command line: `tortoise -c store.tortoise_config.TORTOISE_ORM makemigrations`."""
 
 import os
 

@@ -15,13 +15,14 @@ from typing import Any
 
 from tortoise.transactions import in_transaction
 
-from .. import orders as plan
-from ..approvals import Event
-from ..contracts import Contract, build_contract, entitlements
-from ..errors import Conflict, NotAllowed, NotFound
-from ..orders import PlannedOrder
-from ..policy import Policy
-from ..quote import Quote
+from domain import orders as plan
+from domain.approvals import Event
+from domain.contracts import Contract, build_contract, entitlements
+from domain.errors import Conflict, NotAllowed, NotFound
+from domain.orders import PlannedOrder
+from domain.policy import Policy
+from domain.quote import Quote
+
 from .models import ContractRow, OrderRow, OutboxRow, QuoteRow, SubmissionRow
 from .tx import DbTx
 
@@ -282,7 +283,7 @@ class OrderDesk:
 
 
 # The release of a batch (see `_release_batch`). Each order gets an audit row and two outbox rows:
-# the announcement (`event`, the payload `domain.store.tx.event_json` gives an Event) and the ERP
+# the announcement (`event`, the payload `store.tx.event_json` gives an Event) and the ERP
 # message (`erp`, keyed `<number>:released`, the payload `order_payload(order, "released")`).
 # `submission` is the number of the quote's approved submission, 0 if none is stored. The due rows
 # are claimed by one lookup in the release_at index (ARRAY(...) runs once, then the update goes by

@@ -12,10 +12,11 @@ from typing import Any
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
-from .. import approvals as lifecycle
-from ..approvals import Delegation, Directory, Event, Submission
-from ..quote import Quote
-from ..service import ConcurrentChange
+from domain import approvals as lifecycle
+from domain.approvals import Delegation, Directory, Event, Submission
+from domain.quote import Quote
+from domain.service import ConcurrentChange
+
 from . import codec
 from .models import (
     ApprovalRow,

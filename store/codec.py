@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import asdict, fields
 from typing import Any
 
-from ..approvals import Approval, Seat, Submission
+from domain.approvals import Approval, Seat, Submission
 
 _MOMENTS = {"requested_at", "decided_at", "voted_at", "submitted_at"}
 
