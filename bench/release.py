@@ -114,7 +114,7 @@ async def check_released(count: int) -> None:
     assert await OrderRow.filter(status="released").count() == count
     assert await AuditRow.filter(kind="order_released").count() == count
     assert await OutboxRow.filter(topic="erp").count() == count
-    assert await OutboxRow.filter(topic="event").count() == count
+    assert await OutboxRow.filter(topic="slack").count() == count
 
 
 async def sweep_processes(url: str, count: int, processes: int) -> float:

@@ -358,7 +358,7 @@ async def running(role: str, args: argparse.Namespace, *extra: str) -> AsyncIter
 def pending_slack_work(db: Path) -> int:
     with contextlib.closing(sqlite3.connect(db, timeout=10)) as connection:
         (count,) = connection.execute(
-            "SELECT COUNT(*) FROM outbox WHERE topic = 'event' AND status IN ('pending', 'sending')"
+            "SELECT COUNT(*) FROM outbox WHERE topic = 'slack' AND status IN ('pending', 'sending')"
         ).fetchone()
         return int(count)
 

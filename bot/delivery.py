@@ -1,6 +1,7 @@
 """Slack messages from the outbox: every change reaches every copy of a request exactly once.
 
-Each outbox row of topic `event` is one domain event. The worker turns it into Slack work, renders
+Each outbox row of topic `slack` is one domain event; `domain.reactions` says which Slack work
+follows its kind (ask, update, remind, thread, alert). The worker turns it into Slack work, renders
 from the *current* state (so a late delivery never shows stale buttons) and remembers every
 message it posted (`slack_message`): a copy whose `ts` is known is updated, never posted again.
 Slack failures leave the row for a later attempt: 429 after its `Retry-After`, connection errors
@@ -15,30 +16,23 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain import approvals as lifecycle
-from domain.approvals import Approval, Directory, Event, Submission
+from domain.approvals import Approval, Directory, Submission
+from domain.events import Event, Kind, from_json
 from domain.policy import Policy
+from domain.reactions import Reaction, reactions
 from domain.service import Approvals
 from notifications.worker import Permanent, Retry, backoff
 from store.outbox import Claimed, Outbox
 from store.slack_messages import Posted, SlackMessages
 
 log = logging.getLogger("greenlight.slack")
-
-REQUEST_KINDS = {"requested", "delegate_added", "escalated", "reassigned", "replaced"}
-UPDATE_KINDS = {"approved", "auto_approved", "rejected", "revoked", "carried", "voted", "reassigned", "replaced",
-                "escalated", "delegate_added"}  # fmt: skip
-THREAD_KINDS = {"submitted", "approved", "auto_approved", "rejected", "carried", "quote_approved", "quote_rejected",
-                "recalled", "quote_changed", "reassigned", "escalated", "orders_generated", "order_released",
-                "order_reschedule", "order_hold", "order_resume", "order_cancel", "order_release", "order_split",
-                "order_synced", "order_sync_failed", "order_sync_retry"}  # fmt: skip
-
 
 # People wait for these messages: once Slack answers again, every row is tried within a minute.
 SLACK_RETRY_CAP = 60.0
@@ -69,22 +63,6 @@ def refused_code(error: Exception) -> str | None:
     return code if code in RECIPIENT_GONE else None
 
 
-def event_from(payload: dict[str, Any]) -> Event:
-    return Event(
-        kind=payload["kind"],
-        at=dt.datetime.fromisoformat(payload["at"]),
-        quote_id=payload["quote_id"],
-        quote_version=payload["quote_version"],
-        submission=payload["submission"],
-        rule=payload.get("rule"),
-        actor=payload.get("actor"),
-        on_behalf_of=payload.get("on_behalf_of"),
-        comment=payload.get("comment"),
-        people=tuple(payload.get("people") or ()),
-        detail=payload.get("detail") or {},
-    )
-
-
 @dataclass
 class SlackDelivery:
     client: AsyncWebClient
@@ -94,7 +72,6 @@ class SlackDelivery:
     renderer: Renderer
     clock: Callable[[], dt.datetime]
     fallback_after: dt.timedelta = dt.timedelta(minutes=15)
-    desk: Any = None
     email_on: bool = True
     messages: SlackMessages = dataclasses.field(default_factory=SlackMessages)
 
@@ -112,8 +89,9 @@ class SlackDelivery:
         if self._paused_until is not None and self.clock() < self._paused_until:
             raise Retry(self._paused_until, "waiting out Slack's Retry-After")
         self._directory = None
-        event = event_from(row.payload)
-        if event.kind == "email_failed":
+        event = from_json(row.payload)
+        wanted = reactions(event.kind)
+        if event.kind is Kind.EMAIL_FAILED:
             for admin in self.policy.admins:
                 await self._alert(admin, event, None, row)
             return
@@ -129,21 +107,19 @@ class SlackDelivery:
             return
         approval = sub.find(event.rule) if event.rule else None
         try:
-            if approval is not None and event.kind in REQUEST_KINDS:
+            if approval is not None and Reaction.ASK in wanted:
                 for person in event.people:
                     await self._ensure_request(sub, approval, person, row)
-            if approval is not None and event.kind in UPDATE_KINDS:
+            if approval is not None and Reaction.UPDATE in wanted:
                 await self._update_copies(sub, approval)
-            if approval is not None and event.kind == "reminded":
+            if approval is not None and Reaction.REMIND in wanted:
                 for person in event.people:
                     await self._remind(sub, approval, person, row)
-            if event.kind in THREAD_KINDS:
+            if Reaction.THREAD in wanted:
                 await self._thread(event, sub, row)
-            if event.kind == "order_sync_failed":
+            if Reaction.ALERT in wanted:
                 for admin in self.policy.admins:
                     await self._alert(admin, event, sub, row)
-            if event.kind == "quote_approved" and self.desk is not None and self.policy.orders.generate == "auto":
-                await self.desk.generate(sub.quote_id, None, self.clock())
         except SlackApiError as error:
             raise self._classify(error, row) from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -255,7 +231,7 @@ class SlackDelivery:
         owner = sub.owner
         slack_id = self.slack_id(owner)
         if slack_id is None:
-            if event.kind in ("quote_approved", "quote_rejected"):
+            if event.kind in (Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED):
                 await self._email("decision", owner, sub, None, row)
             return
         root_key = f"thread:{sub.ref}"
@@ -269,7 +245,7 @@ class SlackDelivery:
         else:
             text, blocks = self.renderer.thread_root(sub, holders)
             await self.client.chat_update(channel=root.channel, ts=root.ts, text=text, blocks=blocks)
-        if event.kind == "submitted":
+        if event.kind is Kind.SUBMITTED:
             return
         key = f"thread-line:{row.key}"
         if await self._known(key) is not None:
@@ -285,7 +261,7 @@ class SlackDelivery:
         slack_id = self.slack_id(admin)
         key = f"alert:{row.key}:{admin}"
         if slack_id is None:
-            if sub is not None and event.kind != "email_failed":
+            if sub is not None and event.kind is not Kind.EMAIL_FAILED:
                 await self._email("alert", admin, sub, None, row)
             return
         if await self._known(key) is not None:

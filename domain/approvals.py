@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import Conflict, GreenlightError, NotAllowed, NotFound, StaleRequest
+from .events import Event, Kind
 from .policy import Approver, Policy
 from .quote import Quote
 from .rules import Evaluator, Outcome, Reason, lookup
@@ -166,24 +167,7 @@ class Submission:
         return next((a for a in self.approvals if a.rule == rule), None)
 
 
-@dataclass(frozen=True)
-class Event:
-    """Something that happened: the audit trail is made of these, and so are notifications."""
-
-    kind: str
-    at: dt.datetime
-    quote_id: str
-    quote_version: int
-    submission: int
-    rule: str | None = None
-    actor: str | None = None
-    on_behalf_of: str | None = None
-    comment: str | None = None
-    people: tuple[str, ...] = ()
-    detail: dict[str, Any] = field(default_factory=dict)
-
-
-def _event(sub: Submission, kind: str, now: dt.datetime, **kw: Any) -> Event:
+def _event(sub: Submission, kind: Kind, now: dt.datetime, **kw: Any) -> Event:
     return Event(kind, now, sub.quote_id, sub.quote_version, sub.number, **kw)
 
 
@@ -360,7 +344,7 @@ def submit(ctx: Context, quote: Quote, number: int, previous: Submission | None)
         submitted_at=now,
         approvals=[],
     )
-    events = [_event(sub, "submitted", now, actor=sub.owner, detail={"rules": [p.rule for p in planned]})]
+    events = [_event(sub, Kind.SUBMITTED, now, actor=sub.owner, detail={"rules": [p.rule for p in planned]})]
     for item in planned:
         rule = item.outcome.rule
         resolved = item.resolved
@@ -389,7 +373,7 @@ def submit(ctx: Context, quote: Quote, number: int, previous: Submission | None)
             events.append(
                 _event(
                     sub,
-                    "carried",
+                    Kind.CARRIED,
                     now,
                     rule=rule.name,
                     actor=origin.acted_by,
@@ -431,7 +415,7 @@ def _finish(ctx: Context, sub: Submission, approval: Approval, outcome: str, dec
         approval.comment = deciding.comment
     if outcome == "approved":
         approval.status = "auto" if deciding is not None and deciding.auto else "approved"
-        kind = "auto_approved" if approval.status == "auto" else "approved"
+        kind = Kind.AUTO_APPROVED if approval.status == "auto" else Kind.APPROVED
         return [
             _event(
                 sub,
@@ -447,7 +431,7 @@ def _finish(ctx: Context, sub: Submission, approval: Approval, outcome: str, dec
     events = [
         _event(
             sub,
-            "rejected",
+            Kind.REJECTED,
             now,
             rule=approval.rule,
             actor=approval.acted_by,
@@ -460,7 +444,7 @@ def _finish(ctx: Context, sub: Submission, approval: Approval, outcome: str, dec
     sub.comment = approval.comment
     events.extend(_revoke_open(ctx, sub, "the quote was rejected"))
     events.append(
-        _event(sub, "quote_rejected", now, rule=approval.rule, actor=approval.acted_by, comment=approval.comment)
+        _event(sub, Kind.QUOTE_REJECTED, now, rule=approval.rule, actor=approval.acted_by, comment=approval.comment)
     )
     return events
 
@@ -472,7 +456,7 @@ def _revoke_open(ctx: Context, sub: Submission, why: str) -> list[Event]:
             was = approval.status
             approval.status = "revoked"
             approval.decided_at = ctx.now
-            events.append(_event(sub, "revoked", ctx.now, rule=approval.rule, comment=why, detail={"was": was}))
+            events.append(_event(sub, Kind.REVOKED, ctx.now, rule=approval.rule, comment=why, detail={"was": was}))
     return events
 
 
@@ -508,7 +492,7 @@ def _cast(
     return [
         _event(
             sub,
-            "voted",
+            Kind.VOTED,
             now,
             rule=approval.rule,
             actor=person,
@@ -551,7 +535,7 @@ def _advance(ctx: Context, sub: Submission) -> list[Event]:
                     approval.requested_at = ctx.now
                     people = assignees(ctx, sub, approval)
                     approval.notified = list(people)
-                    events.append(_event(sub, "requested", ctx.now, rule=approval.rule, people=tuple(people)))
+                    events.append(_event(sub, Kind.REQUESTED, ctx.now, rule=approval.rule, people=tuple(people)))
                     moved = True
             for approval in unsettled:
                 if approval.step == step and approval.status == "requested":
@@ -564,7 +548,7 @@ def _advance(ctx: Context, sub: Submission) -> list[Event]:
     if sub.status == "pending" and all(a.settled for a in sub.approvals):
         sub.status = "approved"
         sub.decided_at = ctx.now
-        events.append(_event(sub, "quote_approved", ctx.now, actor=None))
+        events.append(_event(sub, Kind.QUOTE_APPROVED, ctx.now, actor=None))
     return events
 
 
@@ -626,7 +610,7 @@ def recall(ctx: Context, sub: Submission, by: str, quote_changed: bool = False) 
     sub.status = "recalled"
     sub.decided_at = ctx.now
     sub.comment = why
-    kind = "quote_changed" if quote_changed else "recalled"
+    kind = Kind.QUOTE_CHANGED if quote_changed else Kind.RECALLED
     events.append(_event(sub, kind, ctx.now, actor=None if quote_changed else by, comment=why))
     return events
 
@@ -657,7 +641,7 @@ def reassign(
     events = [
         _event(
             sub,
-            "reassigned",
+            Kind.REASSIGNED,
             ctx.now,
             rule=rule,
             actor=giver,
@@ -703,7 +687,13 @@ def replace(ctx: Context, sub: Submission, old: str, new: str, by: str) -> list[
             approval.notified = assignees(ctx, sub, approval)
         events.append(
             _event(
-                sub, "replaced", ctx.now, rule=approval.rule, actor=by, people=(new,), detail={"old": old, "new": new}
+                sub,
+                Kind.REPLACED,
+                ctx.now,
+                rule=approval.rule,
+                actor=by,
+                people=(new,),
+                detail={"old": old, "new": new},
             )
         )
     if events:
@@ -726,7 +716,7 @@ def tick(ctx: Context, sub: Submission) -> list[Event]:
         fresh = [p for p in assignees(ctx, sub, approval) if p not in approval.notified]
         if fresh:
             approval.notified.extend(fresh)
-            events.append(_event(sub, "delegate_added", now, rule=approval.rule, people=tuple(fresh)))
+            events.append(_event(sub, Kind.DELEGATE_ADDED, now, rule=approval.rule, people=tuple(fresh)))
         rule = rules.get(approval.rule)
         if rule is None:
             continue
@@ -734,7 +724,7 @@ def tick(ctx: Context, sub: Submission) -> list[Event]:
         if remind is not None and not approval.reminded and now >= approval.requested_at + remind:
             approval.reminded = True
             waiting = [p for p in assignees(ctx, sub, approval) if not _voted(approval, p)]
-            events.append(_event(sub, "reminded", now, rule=approval.rule, people=tuple(waiting)))
+            events.append(_event(sub, Kind.REMINDED, now, rule=approval.rule, people=tuple(waiting)))
         escalate = rule.escalate_delay
         if (
             escalate is not None
@@ -749,7 +739,9 @@ def tick(ctx: Context, sub: Submission) -> list[Event]:
             approval.escalated_to.extend(added)
             approval.notified.extend(added)
             events.append(
-                _event(sub, "escalated", now, rule=approval.rule, people=tuple(added), detail={"to": rule.escalate_to})
+                _event(
+                    sub, Kind.ESCALATED, now, rule=approval.rule, people=tuple(added), detail={"to": rule.escalate_to}
+                )
             )
     return events
 

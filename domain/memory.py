@@ -11,8 +11,10 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from .approvals import Delegation, Directory, Event, Submission
+from .approvals import Delegation, Directory, Submission
+from .events import Event
 from .quote import Quote
+from .reactions import Topic, topics
 
 
 class MemoryStore:
@@ -23,6 +25,8 @@ class MemoryStore:
         self.replacements: dict[str, str] = {}
         self.events: list[Event] = []
         self.keys: dict[str, dict] = {}
+        self.outbox: list[tuple[Topic, Event]] = []
+        """What the database store would queue: each event once for each topic of its reactions."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTx]:
@@ -98,7 +102,9 @@ class MemoryTx:
         self.writes.append(apply)
 
     async def record(self, events: list[Event]) -> None:
+        queued = [(topic, event) for event in events for topic in topics(event.kind)]
         self.writes.append(lambda: self.store.events.extend(events))
+        self.writes.append(lambda: self.store.outbox.extend(queued))
 
     async def audit(self, quote_id: str) -> list[Event]:
         return [e for e in self.store.events if e.quote_id == quote_id]

@@ -222,6 +222,15 @@ class PlannedOrder:
         )
 
 
+def erp_message(order: PlannedOrder, event: str, reference: str | None = None) -> dict[str, Any]:
+    """What the ERP receives for an order event (orders-v1 §4): the order, and what happened to it."""
+    body = order.as_dict()
+    body["event"] = event
+    if reference:
+        body["erp_reference"] = reference
+    return body
+
+
 def money(amount: Decimal) -> str:
     """An amount as a string with two decimals: "11520.00"."""
     return str(amount.quantize(CENT, ROUND_HALF_UP))

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import approvals as lifecycle
-from .approvals import Context, Delegation, Directory, Event, Submission
+from .approvals import Context, Delegation, Directory, Submission
 from .errors import Conflict, NotAllowed, NotFound, StaleRequest
+from .events import Event, Kind
 from .policy import Policy
 from .quote import Quote
 from .rules import Evaluator
@@ -107,7 +108,7 @@ class Approvals:
                 if quote.version == stored.version:
                     return Received(stored, "unchanged")
             await tx.save_quote(quote, now)
-            received = Event("quote_received", now, quote.id, quote.version, 0, actor="crm",
+            received = Event(Kind.QUOTE_RECEIVED, now, quote.id, quote.version, 0, actor="crm",
                              detail={"content_hash": quote.content_hash})  # fmt: skip
             await tx.record([received])
             latest = await self._latest(tx, quote.id)
@@ -244,7 +245,7 @@ class Approvals:
             await tx.record(
                 [
                     Event(
-                        "delegation_set",
+                        Kind.DELEGATION_SET,
                         now,
                         "",
                         0,
@@ -264,7 +265,7 @@ class Approvals:
         today = now.astimezone(self.policy.person_zone(delegator)).date()
         async with self.store.transaction() as tx:
             count = await tx.end_delegations(delegator, today)
-            await tx.record([Event("delegation_ended", now, "", 0, 0, actor=by, on_behalf_of=delegator)])
+            await tx.record([Event(Kind.DELEGATION_ENDED, now, "", 0, 0, actor=by, on_behalf_of=delegator)])
             return count
 
     async def tick(self, now: dt.datetime, limit: int = 1000) -> list[Event]:

@@ -21,13 +21,15 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.delivery import SlackDelivery
+from domain.events import from_json
 from domain.policy import Policy, read_policy
+from domain.reactions import Topic
 from domain.service import Approvals
 from notifications.worker import Worker
 from scheduler.sweeps import Sweeps
 from store import db
 from store.orders import OrderDesk
-from store.outbox import Outbox
+from store.outbox import Claimed, Outbox
 from store.tx import DbStore
 
 from .api import add_routes
@@ -60,7 +62,7 @@ class Runtime:
 
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""
-        for name in names or ("slack", "email"):
+        for name in names or ("slack", "orders", "email"):
             self.sweeps.kick(name)
 
     async def health(self) -> bool:
@@ -106,14 +108,25 @@ def build(
     from bot.render import BlockRenderer
 
     desk = OrderDesk(policy)
-    delivery = SlackDelivery(client, policy, service, outbox, BlockRenderer(policy), clock, desk=desk,
-                             email_on=settings.email_on)  # fmt: skip
+    delivery = SlackDelivery(client, policy, service, outbox, BlockRenderer(policy), clock, email_on=settings.email_on)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     app = web.Application(client_max_size=1024 * 1024)
     runtime = Runtime(settings, policy, service, app, bolt, client, outbox, sweeps, clock, delivery, desk)
-    slack_worker = Worker(outbox, "event", delivery.deliver, clock, owner)
+    slack_worker = Worker(outbox, Topic.SLACK, delivery.deliver, clock, owner)
     runtime.workers["slack"] = slack_worker
     sweeps.add("slack", slack_worker.sweep, sweep_every)
+
+    async def generate_orders(row: Claimed) -> None:
+        await desk.on_approved(from_json(row.payload), clock())
+
+    orders_worker = Worker(outbox, Topic.ORDERS, generate_orders, clock, owner)
+    runtime.workers["orders"] = orders_worker
+
+    async def orders_sweep() -> None:
+        if await orders_worker.sweep():
+            runtime.kick("slack", "release")
+
+    sweeps.add("orders", orders_sweep, sweep_every)
 
     async def release() -> None:
         if await desk.release_due(clock()):
@@ -126,7 +139,7 @@ def build(
         erp_secret = settings.erp_secret.get_secret_value() if settings.erp_secret else ""
         erp = ErpDelivery(str(settings.erp_url), erp_secret, desk, clock)
         runtime.closers.append(erp.close)
-        erp_worker = Worker(outbox, "erp", erp.deliver, clock, owner)
+        erp_worker = Worker(outbox, Topic.ERP, erp.deliver, clock, owner)
         runtime.workers["erp"] = erp_worker
 
         async def erp_sweep() -> None:
@@ -164,7 +177,7 @@ def build(
         from notifications.email_delivery import EmailDelivery
 
         mailer = EmailDelivery(settings.smtp, settings.mail_settings(), service, outbox, clock)
-        email_worker = Worker(outbox, "email", mailer.deliver, clock, owner)
+        email_worker = Worker(outbox, Topic.EMAIL, mailer.deliver, clock, owner)
         runtime.workers["email"] = email_worker
 
         async def email_sweep() -> None:

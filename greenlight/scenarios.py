@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from domain import approvals as lifecycle
-from domain.approvals import Event, Submission
+from domain.approvals import Submission
 from domain.errors import GreenlightError, InvalidInput, Problem, ScenarioError
+from domain.events import Event
 from domain.memory import MemoryStore
 from domain.policy import Policy, parse_duration, read_policy
 from domain.quote import Quote, load_quote_text, parse_quote

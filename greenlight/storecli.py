@@ -12,8 +12,8 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from domain.approvals import Event
 from domain.errors import GreenlightError, InvalidInput
+from domain.events import Event, to_json
 from domain.policy import read_policy
 from domain.quote import load_quote_text
 from domain.service import Approvals
@@ -86,19 +86,9 @@ def cmd_quotes_import(args: argparse.Namespace) -> int:
 
 
 def event_row(event: Event) -> dict[str, Any]:
-    return {
-        "at": event.at.isoformat(),
-        "kind": event.kind,
-        "quote_id": event.quote_id,
-        "quote_version": event.quote_version,
-        "submission": event.submission,
-        "rule": event.rule,
-        "actor": event.actor,
-        "on_behalf_of": event.on_behalf_of,
-        "comment": event.comment,
-        "people": list(event.people),
-        "detail": event.detail,
-    }
+    """One audit row: the event's JSON form, in the columns' order."""
+    data = to_json(event)
+    return {column: data[column] for column in AUDIT_COLUMNS}
 
 
 def render_audit(events: list[Event], form: str) -> str:

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
-from domain.approvals import Event
 from domain.errors import NotFound
+from domain.events import Event, Kind, to_json
+from domain.reactions import topics
 from domain.service import Approvals
 from store.outbox import Claimed, Outbox
 
@@ -89,10 +90,9 @@ class EmailDelivery:
     async def _alert(self, row: Claimed, detail: str) -> None:
         """Tell the admins in Slack that an email could not be delivered."""
         payload = row.payload
-        event = Event("email_failed", self.clock(), str(payload.get("quote_id", "")), 0,
+        event = Event(Kind.EMAIL_FAILED, self.clock(), str(payload.get("quote_id", "")), 0,
                       int(payload.get("submission") or 0), rule=payload.get("rule"), comment=detail,
                       people=tuple(self.service.policy.admins),
                       detail={"person": payload.get("person"), "outbox": row.id})  # fmt: skip
-        from store.tx import event_json
-
-        await self.outbox.add("event", f"email-failed:{row.id}", event_json(event), self.clock())
+        for topic in topics(event.kind):
+            await self.outbox.add(topic, f"email-failed:{row.id}", to_json(event), self.clock())

@@ -1,12 +1,16 @@
-"""Submissions to and from JSON documents (the `state` column), losslessly."""
+"""Rows to domain objects: submissions to and from JSON documents (the `state` column), losslessly, and orders."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import asdict, fields
 from typing import Any
 
 from domain.approvals import Approval, Seat, Submission
+from domain.orders import PlannedOrder
+
+from .models import OrderRow
 
 _MOMENTS = {"requested_at", "decided_at", "voted_at", "submitted_at"}
 
@@ -59,3 +63,9 @@ def load(data: dict[str, Any]) -> Submission:
     kwargs["decided_at"] = _moment(kwargs.get("decided_at"))
     kwargs["due_at"] = _moment(kwargs.get("due_at"))
     return Submission(**kwargs)
+
+
+def order_of(row: OrderRow) -> PlannedOrder:
+    """An order as stored: its data, with the status and release moment of its row."""
+    order = PlannedOrder.from_dict(row.data)
+    return dataclasses.replace(order, status=row.status, released_at=row.released_at)

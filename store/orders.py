@@ -11,37 +11,27 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import logging
 from typing import Any
 
 from tortoise.transactions import in_transaction
 
 from domain import orders as plan
-from domain.approvals import Event
 from domain.contracts import Contract, build_contract, entitlements
 from domain.errors import Conflict, NotAllowed, NotFound
+from domain.events import Event, Kind
 from domain.orders import PlannedOrder
 from domain.policy import Policy
 from domain.quote import Quote
 
+from .codec import order_of
 from .models import ContractRow, OrderRow, OutboxRow, QuoteRow, SubmissionRow
 from .tx import DbTx
 
-
-def _row_order(row: OrderRow) -> PlannedOrder:
-    order = PlannedOrder.from_dict(row.data)
-    return dataclasses.replace(order, status=row.status, released_at=row.released_at)
+log = logging.getLogger("greenlight.orders")
 
 
-def order_payload(order: PlannedOrder, event: str, reference: str | None = None) -> dict[str, Any]:
-    """What the ERP receives for an order event."""
-    body = order.as_dict()
-    body["event"] = event
-    if reference:
-        body["erp_reference"] = reference
-    return body
-
-
-def _audit(kind: str, now: dt.datetime, order: PlannedOrder, submission: int, actor: str | None,
+def _audit(kind: Kind, now: dt.datetime, order: PlannedOrder, submission: int, actor: str | None,
            comment: str | None = None, detail: dict[str, Any] | None = None) -> Event:  # fmt: skip
     return Event(kind, now, order.quote_id, order.quote_version, submission, actor=actor, comment=comment,
                  detail={"order": order.number, **(detail or {})})  # fmt: skip
@@ -55,19 +45,19 @@ class OrderDesk:
 
     async def orders_of(self, quote_id: str) -> list[PlannedOrder]:
         rows = await OrderRow.filter(quote_id=quote_id).order_by("number")
-        return [_row_order(r) for r in rows]
+        return [order_of(r) for r in rows]
 
     async def order(self, number: str) -> PlannedOrder:
         row = await OrderRow.filter(number=number).first()
         if row is None:
             raise NotFound(f"there is no order {number}")
-        return _row_order(row)
+        return order_of(row)
 
     async def account(self, account_id: str, at: dt.date) -> tuple[list[Contract], Any]:
         contracts = [Contract.from_dict(r.data) for r in await ContractRow.filter(account_id=account_id).order_by("id")]
         quote_ids = {c.quote_id for c in contracts}
         rows = await OrderRow.filter(quote_id__in=list(quote_ids)) if quote_ids else []
-        by_number = {r.number: _row_order(r) for r in rows}
+        by_number = {r.number: order_of(r) for r in rows}
         return contracts, entitlements(contracts, by_number, at)
 
     # ---------------------------------------------------------------- generating
@@ -85,7 +75,7 @@ class OrderDesk:
             raise NotAllowed(f"only the owner of {quote_id} or an admin can generate its orders")
         existing = await OrderRow.filter(quote_id=quote_id, quote_version=quote_row.version).order_by("number")
         if existing:
-            return [_row_order(r) for r in existing]
+            return [order_of(r) for r in existing]
         quote = Quote(quote_row.data)
         approved_on = (sub_row.decided_at or now).astimezone(self.policy.zone).date()
         planned = plan.plan_orders(self.policy, quote, approved_on)
@@ -106,7 +96,7 @@ class OrderDesk:
         contract = build_contract(quote, planned)
         summary = [{"number": o.number, "delivery_date": o.delivery_date.isoformat(), "ship_to": o.ship_to,
                     "total": plan.money(o.total), "currency": o.currency} for o in planned]  # fmt: skip
-        event = Event("orders_generated", now, quote_id, quote.version, sub_row.number, actor=by,
+        event = Event(Kind.ORDERS_GENERATED, now, quote_id, quote.version, sub_row.number, actor=by,
                       detail={"orders": summary})  # fmt: skip
         try:
             async with in_transaction() as conn:
@@ -128,18 +118,30 @@ class OrderDesk:
                     )
                     if changed:
                         why = f"replaced by the orders of version {quote.version}"
-                        cancelled.append(_audit("order_cancel", now, _row_order(row), sub_row.number, by, comment=why))
+                        cancelled.append(_audit(Kind.ORDER_CANCEL, now, order_of(row), sub_row.number, by, comment=why))
                 await _record(conn, [event, *cancelled])
         except Exception as error:
             if "unique" in str(error).lower() or "duplicate" in str(error).lower():
                 rows = await OrderRow.filter(quote_id=quote_id, quote_version=quote.version).order_by("number")
-                return [_row_order(r) for r in rows]
+                return [order_of(r) for r in rows]
             raise
         return await self.orders_of_version(quote_id, quote.version)
 
+    async def on_approved(self, event: Event, now: dt.datetime) -> list[PlannedOrder]:
+        """The `generate_orders` reaction to `quote_approved` (`domain.reactions`): with the policy's
+        `orders.generate: auto`, the orders of the approved version; none when a later change moved
+        the quote on (a newer version arrived, or it was recalled) before this ran."""
+        if self.policy.orders.generate != "auto":
+            return []
+        try:
+            return await self.generate(event.quote_id, None, now)
+        except Conflict as moved_on:
+            log.info("no orders generated for %s: %s", event.quote_id, moved_on)
+            return []
+
     async def orders_of_version(self, quote_id: str, version: int) -> list[PlannedOrder]:
         rows = await OrderRow.filter(quote_id=quote_id, quote_version=version).order_by("number")
-        return [_row_order(r) for r in rows]
+        return [order_of(r) for r in rows]
 
     # ---------------------------------------------------------------- releasing
 
@@ -184,7 +186,7 @@ class OrderDesk:
         owner = sub_row.owner if sub_row else None
         if by != owner and by not in self.policy.admins:
             raise NotAllowed(f"only the owner of {row.quote_id} or an admin can change its orders")
-        order = _row_order(row)
+        order = order_of(row)
         changed: list[PlannedOrder]
         if action == "reschedule":
             if new_date is None:
@@ -205,7 +207,7 @@ class OrderDesk:
         first = changed[0]
         release_at = plan.release_due_at(first.delivery_date, first.release_time, first.zone, now)
         detail = {"action": action, "new_date": new_date.isoformat() if new_date else None, "lines": line_ids}
-        event = _audit(f"order_{action}", now, first, sub_row.number if sub_row else 0, by, detail=detail)
+        event = _audit(Kind(f"order_{action}"), now, first, sub_row.number if sub_row else 0, by, detail=detail)
         async with in_transaction() as conn:
             updated = await OrderRow.filter(id=row.id, revision=row.revision, status=row.status).using_db(conn).update(
                 status=first.status, release_at=release_at, released_at=first.released_at, data=first.as_dict(),
@@ -220,10 +222,6 @@ class OrderDesk:
                                       release_at=plan.release_due_at(moved.delivery_date, moved.release_time,
                                                                      moved.zone, now),
                                       data=moved.as_dict(), created_at=now, using_db=conn)  # fmt: skip
-            if action == "release":
-                await OutboxRow.create(topic="erp", key=f"{first.number}:released",
-                                       payload=order_payload(first, "released"), next_attempt_at=now,
-                                       created_at=now, using_db=conn)  # fmt: skip
             await _record(conn, [event])
             if action in ("reschedule", "split", "cancel"):
                 await _rebuild_contract(conn, row.quote_id, row.quote_version)
@@ -235,7 +233,7 @@ class OrderDesk:
         row = await OrderRow.filter(number=number).first()
         if row is None or row.status not in ("released", "sync_failed"):
             return
-        order = _row_order(row)
+        order = order_of(row)
         async with in_transaction() as conn:
             # compare-and-set: a redelivery (lease expired mid-POST) must not record a second sync
             updated = (
@@ -245,13 +243,13 @@ class OrderDesk:
             )
             if updated != 1:
                 return
-            await _record(conn, [_audit("order_synced", now, order, 0, None, detail={"erp_reference": reference})])
+            await _record(conn, [_audit(Kind.ORDER_SYNCED, now, order, 0, None, detail={"erp_reference": reference})])
 
     async def sync_failed(self, number: str, error: str, outbox_id: int, now: dt.datetime) -> None:
         row = await OrderRow.filter(number=number).first()
         if row is None or row.status != "released":  # only a released order can fail to sync (domain.orders)
             return
-        order = _row_order(row)
+        order = order_of(row)
         async with in_transaction() as conn:
             updated = (
                 await OrderRow.filter(id=row.id, revision=row.revision)
@@ -260,7 +258,7 @@ class OrderDesk:
             )
             if updated != 1:
                 return
-            await _record(conn, [_audit("order_sync_failed", now, order, 0, None, comment=error,
+            await _record(conn, [_audit(Kind.ORDER_SYNC_FAILED, now, order, 0, None, comment=error,
                                         detail={"outbox": outbox_id, "people": self.policy.admins})])  # fmt: skip
 
     async def retry_sync(self, number: str, by: str, now: dt.datetime) -> bool:
@@ -278,13 +276,14 @@ class OrderDesk:
             )
             if requeued:
                 await OrderRow.filter(id=row.id).using_db(conn).update(status="released")
-                await _record(conn, [_audit("order_sync_retry", now, _row_order(row), 0, by)])
+                await _record(conn, [_audit(Kind.ORDER_SYNC_RETRY, now, order_of(row), 0, by)])
         return bool(requeued)
 
 
-# The release of a batch (see `_release_batch`). Each order gets an audit row and two outbox rows:
-# the announcement (`event`, the payload `store.tx.event_json` gives an Event) and the ERP
-# message (`erp`, keyed `<number>:released`, the payload `order_payload(order, "released")`).
+# The release of a batch (see `_release_batch`). Each order gets an audit row and the outbox rows
+# that `DbTx.record` would write for its `order_released` event (`domain.reactions`: one row a
+# topic): the announcement (`slack`, the payload `domain.events.to_json` gives the event) and the ERP
+# message (`erp`, keyed `<number>:released`, the payload `erp_message(order, "released")`).
 # `submission` is the number of the quote's approved submission, 0 if none is stored. The due rows
 # are claimed by one lookup in the release_at index (ARRAY(...) runs once, then the update goes by
 # primary key): a seq scan and sort of the whole table per batch cost half of a batch.
@@ -306,7 +305,7 @@ WITH o AS (
 ), outbox_rows AS (
     INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at)
     SELECT topic, key, payload, 'pending', 0, $1, $1 FROM (
-        SELECT number, 1 AS part, 'event' AS topic, 'event:' || replace(gen_random_uuid()::text, '-', '') AS key,
+        SELECT number, 1 AS part, 'slack' AS topic, 'slack:' || replace(gen_random_uuid()::text, '-', '') AS key,
                jsonb_build_object('kind', 'order_released', 'at', $3::text, 'quote_id', quote_id,
                                   'quote_version', quote_version, 'submission', submission, 'rule', NULL,
                                   'actor', NULL, 'on_behalf_of', NULL, 'comment', NULL, 'people', '[]'::jsonb,
@@ -333,7 +332,7 @@ FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2)) ORDER BY o.number
 _OUTBOX_SQLITE = f"""
 INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at)
 SELECT topic, key, payload, 'pending', 0, ?1, ?1 FROM (
-    SELECT o.number, 1 AS part, 'event' AS topic, 'event:' || lower(hex(randomblob(16))) AS key,
+    SELECT o.number, 1 AS part, 'slack' AS topic, 'slack:' || lower(hex(randomblob(16))) AS key,
            json_object('kind', 'order_released', 'at', ?3, 'quote_id', o.quote_id, 'quote_version', o.quote_version,
                        'submission', {_SUBMISSION}, 'rule', NULL, 'actor', NULL, 'on_behalf_of', NULL,
                        'comment', NULL, 'people', json('[]'), 'detail', json_object('order', o.number)) AS payload
@@ -349,7 +348,7 @@ SELECT topic, key, payload, 'pending', 0, ?1, ?1 FROM (
 async def _rebuild_contract(conn: Any, quote_id: str, version: int) -> None:
     quote_row = await QuoteRow.filter(id=quote_id).using_db(conn).first()
     rows = await OrderRow.filter(quote_id=quote_id, quote_version=version).using_db(conn).order_by("number")
-    live = [_row_order(r) for r in rows if r.status != "cancelled"]
+    live = [order_of(r) for r in rows if r.status != "cancelled"]
     if quote_row is None or not live:
         return
     contract = build_contract(Quote(quote_row.data), live)

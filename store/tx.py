@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,16 +12,21 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from domain import approvals as lifecycle
-from domain.approvals import Delegation, Directory, Event, Submission
+from domain.approvals import Delegation, Directory, Submission
+from domain.events import Event, Kind, plain, to_json
+from domain.orders import erp_message
 from domain.quote import Quote
+from domain.reactions import Topic, topics
 from domain.service import ConcurrentChange
 
 from . import codec
+from .codec import order_of
 from .models import (
     ApprovalRow,
     AssignmentRow,
     AuditRow,
     DelegationRow,
+    OrderRow,
     OutboxRow,
     QuoteRow,
     QuoteVersionRow,
@@ -55,22 +59,6 @@ class DbStore:
 def _transient(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in ("database is locked", "could not serialize", "deadlock detected", "busy"))
-
-
-def event_json(event: Event) -> dict[str, Any]:
-    return {
-        "kind": event.kind,
-        "at": event.at.isoformat(),
-        "quote_id": event.quote_id,
-        "quote_version": event.quote_version,
-        "submission": event.submission,
-        "rule": event.rule,
-        "actor": event.actor,
-        "on_behalf_of": event.on_behalf_of,
-        "comment": event.comment,
-        "people": list(event.people),
-        "detail": json.loads(json.dumps(event.detail, default=str)),
-    }
 
 
 class DbTx:
@@ -232,13 +220,14 @@ class DbTx:
             await ReplacementRow.create(old=old, new=new, using_db=self.db)
 
     async def record(self, events: list[Event]) -> None:
+        """The audit rows of `events`, and one outbox row for each topic their reactions need."""
         if not events:
             return
         await AuditRow.bulk_create(
             [
                 AuditRow(
                     at=e.at,
-                    kind=e.kind,
+                    kind=e.kind.value,
                     quote_id=e.quote_id,
                     quote_version=e.quote_version,
                     submission=e.submission,
@@ -247,29 +236,30 @@ class DbTx:
                     on_behalf_of=e.on_behalf_of,
                     comment=e.comment,
                     people=list(e.people),
-                    detail=json.loads(json.dumps(e.detail, default=str)),
+                    detail=plain(e.detail),
                 )
                 for e in events
             ],
             using_db=self.db,
         )
-        rows = [
-            OutboxRow(
-                topic="event",
-                key=f"event:{uuid.uuid4().hex}",
-                payload=event_json(event),
-                next_attempt_at=event.at,
-                created_at=event.at,
-            )
-            for event in events
-        ]
-        await OutboxRow.bulk_create(rows, using_db=self.db)
+        rows = [await self._message(topic, event) for event in events for topic in topics(event.kind)]
+        if rows:
+            await OutboxRow.bulk_create(rows, using_db=self.db)
+
+    async def _message(self, topic: Topic, event: Event) -> OutboxRow:
+        key, payload = f"{topic}:{uuid.uuid4().hex}", to_json(event)
+        if topic is Topic.ERP:
+            # The ERP gets the order as released, keyed by its number: the ERP's idempotency key.
+            number = str(event.detail["order"])
+            row = await OrderRow.get(number=number).using_db(self.db)
+            key, payload = f"{number}:released", erp_message(order_of(row), "released")
+        return OutboxRow(topic=topic.value, key=key, payload=payload, next_attempt_at=event.at, created_at=event.at)
 
     async def audit(self, quote_id: str) -> list[Event]:
         rows = await AuditRow.filter(quote_id=quote_id).using_db(self.db).order_by("id")
         return [
             Event(
-                r.kind,
+                Kind(r.kind),
                 r.at,
                 r.quote_id,
                 r.quote_version,

@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTextObject, SectionBlock
 
 from bot.commands import USAGE, UsageError, help_text
-from domain.approvals import Approval, Directory, Event, Submission
+from domain.approvals import Approval, Directory, Submission
+from domain.events import Event, Kind
 from domain.policy import Policy
 from domain.preview import Preview, PreviewItem
 from domain.quote import Quote
@@ -285,7 +286,7 @@ def rep_thread_update(
     kind = event.kind
     mark = ":speech_balloon:"
     detail: str | None = None
-    if kind == "submitted":
+    if kind is Kind.SUBMITTED:
         mark = ":outbox_tray:"
         rules = list(event.detail.get("rules") or [a.rule for a in sub.approvals])
         carried = [a.rule for a in sub.approvals if a.status == "carried"]
@@ -298,42 +299,42 @@ def rep_thread_update(
         first = [a for a in sub.approvals if a.requested_at == event.at and a.status != "carried"]
         if first:
             detail = "Now with " + "; ".join(f"{group_text(a, people)} ({a.rule})" for a in first)
-    elif kind == "voted":
+    elif kind is Kind.VOTED:
         verb = "approve" if event.detail.get("vote") == "approve" else "reject"
         text = f"{by} voted to {verb} {rule} on {label}{comment}."
         mark = ":ballot_box_with_ballot:"
-    elif kind == "approved":
+    elif kind is Kind.APPROVED:
         text = f"{by} approved {rule} on {label}{comment}."
         mark = ":white_check_mark:"
-    elif kind == "auto_approved":
+    elif kind is Kind.AUTO_APPROVED:
         text = f"{rule} on {label} approved automatically: {by} had already approved."
         mark = ":white_check_mark:"
-    elif kind == "carried":
+    elif kind is Kind.CARRIED:
         origin = event.detail.get("carried_from") or "an earlier submission"
         text = f"{rule} on {label} carried from {origin}" + (f" ({actor}'s approval)." if actor else ".")
         mark = ":recycle:"
-    elif kind == "quote_approved":
+    elif kind is Kind.QUOTE_APPROVED:
         text = f"{label} is approved."
         mark = ":tada:"
-    elif kind == "quote_rejected":
+    elif kind is Kind.QUOTE_REJECTED:
         text = f"{label} was rejected by {by or 'an approver'} ({rule}): {event.comment or 'no reason given'}"
         mark = ":x:"
-    elif kind == "recalled":
+    elif kind is Kind.RECALLED:
         text = f"{label} was recalled by {by or 'its owner'}."
         mark = ":leftwards_arrow_with_hook:"
-    elif kind == "quote_changed":
+    elif kind is Kind.QUOTE_CHANGED:
         text = f"{label} was withdrawn from approval: the CRM sent a new version. Submit it when it is ready."
         mark = ":leftwards_arrow_with_hook:"
-    elif kind == "reassigned":
+    elif kind is Kind.REASSIGNED:
         text = f"{by} handed {rule} on {label} to {names(event.people, people)}{comment}."
         mark = ":arrow_right:"
-    elif kind == "replaced":
+    elif kind is Kind.REPLACED:
         old, new = event.detail.get("old"), event.detail.get("new")
         text = (
             f"{rule} on {label} moved from {name(old, people)} to {name(new, people)} (an admin replaced the approver)."
         )
         mark = ":arrow_right:"
-    elif kind == "escalated":
+    elif kind is Kind.ESCALATED:
         text = f"{rule} on {label} was escalated to {names(event.people, people)}."
         mark = ":rotating_light:"
     else:

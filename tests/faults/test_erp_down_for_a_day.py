@@ -48,7 +48,7 @@ async def test_erp_down_for_a_day_dead_letters_alerts_then_retry_delivers_once(g
             today = gl.clock().date()
             await gl.submit("Q-R01", delivery=today, lines=2)  # two ship-to addresses: two orders
             assert (await gl.click_approve("a01", request_ref("Q-R01", "a01"))).status == 200
-            await gl.sweep("slack", "release", "erp", "slack")
+            await gl.sweep("slack", "orders", "release", "erp", "slack")
             orders = await OrderRow.filter(quote_id="Q-R01").order_by("number")
             assert [o.status for o in orders] == ["released", "released"], "the orders were not released"
             numbers = [o.number for o in orders]
@@ -83,7 +83,7 @@ async def test_erp_down_for_a_day_dead_letters_alerts_then_retry_delivers_once(g
             assert [o.status for o in synced] == ["synced", "synced"]
             assert all(o.erp_reference for o in synced)
             assert await OutboxRow.filter(topic="erp").exclude(status="sent").count() == 0
-            assert await OutboxRow.filter(topic="event").exclude(status="sent").count() == 0
+            assert await OutboxRow.filter(topic="slack").exclude(status="sent").count() == 0
             thread = [m.text for m in slack.dm_history(REP_SLACK)]
             said = {line: sum(text.endswith(line) for text in thread) for line in
                     ("order released.", "order sync retry by Dana Desk.", "order synced.")}  # fmt: skip

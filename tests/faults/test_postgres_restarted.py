@@ -106,7 +106,7 @@ async def test_postgres_restarted_mid_run_the_bot_recovers_without_a_restart_and
         stored = {(a.acted_by, a.quote_id) for a in await ApprovalRow.filter(status="approved")}
         assert set(acked) <= stored, f"acked but lost: {set(acked) - stored}"
         assert stored == {(p, q) for p in APPROVERS for q in ("Q-P01", "Q-P02")}
-        left = await OutboxRow.filter(topic="event").exclude(status="sent").values("key", "status", "last_error")
+        left = await OutboxRow.filter(topic="slack").exclude(status="sent").values("key", "status", "last_error")
         assert left == [], left
         for message in slack.dm_history("U0A01") + slack.dm_history("U0A04"):
             assert not has_buttons(message), message.text

@@ -66,7 +66,7 @@ async def test_slack_failing_for_a_while_gets_every_update_exactly_once_afterwar
         await gl.sweep()
         during = slack.calls()[calls_before:]
         assert during and all(call.status == 429 for call in during)
-        due = await OutboxRow.filter(topic="event", status="pending").count()
+        due = await OutboxRow.filter(topic="slack", status="pending").count()
         assert due > 0
         before = len(slack.calls())
         await gl.later(29 * SECOND)
@@ -91,7 +91,7 @@ async def test_slack_failing_for_a_while_gets_every_update_exactly_once_afterwar
         assert any(call.status == 0 for call in slack.calls())
         assert no_sleep.waits, "no dropped connection was retried by the client"
         assert (
-            await OutboxRow.filter(topic="event", status="sent").count() < await OutboxRow.filter(topic="event").count()
+            await OutboxRow.filter(topic="slack", status="sent").count() < await OutboxRow.filter(topic="slack").count()
         )
 
         # Slack is back, with a last hiccup of each kind on the first calls.
@@ -101,10 +101,10 @@ async def test_slack_failing_for_a_while_gets_every_update_exactly_once_afterwar
         slack.script("chat.update", [Fault.http_status(503), Fault.rate_limited(retry_after=3), Fault.disconnect(),
                                      Fault.disconnect()])  # fmt: skip
         for _ in range(40):
-            if await OutboxRow.filter(topic="event").exclude(status="sent").count() == 0:
+            if await OutboxRow.filter(topic="slack").exclude(status="sent").count() == 0:
                 break
             await gl.later(30 * SECOND)
-        left = await OutboxRow.filter(topic="event").exclude(status="sent").values("key", "status", "last_error")
+        left = await OutboxRow.filter(topic="slack").exclude(status="sent").values("key", "status", "last_error")
         assert left == [], left
         # (well within the 15 minutes after which a request DM Slack refuses falls back to email)
         assert gl.clock() - outage_began < dt.timedelta(minutes=15)
@@ -172,7 +172,7 @@ async def test_slack_down_for_twenty_minutes_with_email_off_still_delivers_every
             await gl.later(60 * SECOND)
         slack.end_outage()
         for _ in range(40):
-            if await OutboxRow.filter(topic="event").exclude(status="sent").count() == 0:
+            if await OutboxRow.filter(topic="slack").exclude(status="sent").count() == 0:
                 break
             await gl.later(60 * SECOND)
         posts = request_posts(slack)

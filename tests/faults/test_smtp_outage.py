@@ -62,7 +62,7 @@ async def assert_each_email_arrived_once(inbox: Inbox) -> None:
     assert dead == [], f"{len(dead)} emails were given up during the outage, e.g. {dead[:1]}"
     assert len(messages) == len(QUOTES) * len(MAILERS)
     assert await email_rows("sent") == len(QUOTES) * len(MAILERS)
-    alerts = await OutboxRow.filter(topic="event", key__startswith="email-failed:").count()
+    alerts = await OutboxRow.filter(topic="slack", key__startswith="email-failed:").count()
     assert alerts == 0, "admins were told emails failed"
 
 

@@ -116,7 +116,7 @@ async def erp_rows() -> list[OutboxRow]:
 
 
 async def event_kinds() -> list[str]:
-    payloads = await OutboxRow.filter(topic="event").order_by("id").values_list("payload", flat=True)
+    payloads = await OutboxRow.filter(topic="slack").order_by("id").values_list("payload", flat=True)
     return [p["kind"] for p in payloads]
 
 

@@ -154,7 +154,7 @@ async def test_a_422_dead_letters_the_message_fails_the_order_and_alerts_the_adm
     row = await message()
     assert row.status == "dead" and row.last_error.startswith("ERP refused with 422")
     assert (await desk.order(released)).status == "sync_failed"
-    (alert,) = [p for p in await OutboxRow.filter(topic="event").values_list("payload", flat=True)
+    (alert,) = [p for p in await OutboxRow.filter(topic="slack").values_list("payload", flat=True)
                 if p["kind"] == "order_sync_failed"]  # fmt: skip
     assert alert["detail"]["order"] == released and alert["detail"]["people"] == [ADMIN]
     assert alert["detail"]["outbox"] == row.id and alert["comment"].startswith("ERP refused with 422")

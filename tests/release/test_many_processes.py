@@ -114,7 +114,7 @@ async def assert_released_and_synced_once(numbers: list[str]) -> None:
     assert await audit_count("order_synced") == collections.Counter({n: 1 for n in numbers})
     erp = await OutboxRow.filter(topic="erp").values_list("key", "status")
     assert sorted(erp) == sorted((f"{n}:released", "sent") for n in numbers)
-    announced = await OutboxRow.filter(topic="event").values_list("payload", flat=True)
+    announced = await OutboxRow.filter(topic="slack").values_list("payload", flat=True)
     released = collections.Counter(p["detail"]["order"] for p in announced if p["kind"] == "order_released")
     assert released == collections.Counter({n: 1 for n in numbers})
 

@@ -8,12 +8,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.delivery import event_from
-from domain.approvals import Event
+from domain.events import Event, Kind, from_json, to_json
+from domain.orders import erp_message
+from domain.reactions import topics
 from domain.service import Approvals
 from scheduler.sweeps import Sweeps
 from store.models import AuditRow, OrderRow, OutboxRow
-from store.orders import OrderDesk, order_payload
+from store.orders import OrderDesk
 from store.tx import DbStore
 
 from .support import START, approve, audit_count, event_kinds, line, make_policy, quote_data
@@ -81,7 +82,7 @@ async def test_the_erp_message_of_a_released_order_is_the_order_as_released(
     await desk.release_due(utc(2026, 12, 2, 6, 0))
 
     (row,) = await OutboxRow.filter(topic="erp")
-    assert row.payload == order_payload(await desk.order("Q-2001-01"), "released")
+    assert row.payload == erp_message(await desk.order("Q-2001-01"), "released")
     assert row.payload["status"] == "released"
     assert row.payload["released_at"] == "2026-12-02T06:00:00+00:00"
     assert row.payload["event"] == "released"
@@ -97,10 +98,14 @@ async def test_a_release_is_audited_and_announced_as_an_event_of_the_approved_su
     (audit,) = await AuditRow.filter(kind="order_released")
     assert (audit.at, audit.quote_id, audit.quote_version, audit.submission) == (moment, "Q-2001", 1, 1)
     assert (audit.actor, audit.people, audit.detail) == (None, [], {"order": "Q-2001-01"})
-    (row,) = [r for r in await OutboxRow.filter(topic="event") if r.payload["kind"] == "order_released"]
-    assert row.key.startswith("event:") and row.status == "pending" and row.next_attempt_at == moment
-    assert event_from(row.payload) == Event("order_released", moment, "Q-2001", 1, 1, detail={"order": "Q-2001-01"})
-    assert (await service.audit("Q-2001"))[-1] == event_from(row.payload)
+    (row,) = [r for r in await OutboxRow.filter(topic="slack") if r.payload["kind"] == "order_released"]
+    assert row.key.startswith("slack:") and row.status == "pending" and row.next_attempt_at == moment
+    released = Event(Kind.ORDER_RELEASED, moment, "Q-2001", 1, 1, detail={"order": "Q-2001-01"})
+    assert from_json(row.payload) == released
+    assert row.payload == to_json(released), "the SQL writes the payload the event codec writes"
+    assert (await service.audit("Q-2001"))[-1] == from_json(row.payload)
+    queued = {r.topic for r in await OutboxRow.all() if r.key.startswith("slack:") or r.key.startswith("Q-2001-01:")}
+    assert queued == {topic.value for topic in topics(Kind.ORDER_RELEASED)}, "one row for each topic of the reactions"
 
 
 async def test_a_sweep_releases_due_orders_in_batches_until_none_is_left(service: Approvals, desk: OrderDesk) -> None:

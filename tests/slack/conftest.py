@@ -134,7 +134,7 @@ class Bot:
         self.clock.advance(**delta)
         await self.settle()
 
-    async def drain(self, topic: str = "event", rounds: int = 20) -> None:
+    async def drain(self, topic: str = "slack", rounds: int = 20) -> None:
         """Move the clock to each waiting outbox row's next attempt and deliver, until none waits."""
         for _ in range(rounds):
             waiting = await self.outbox(topic, "pending")

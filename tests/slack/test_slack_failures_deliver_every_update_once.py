@@ -54,7 +54,7 @@ def assert_each_request_posted_once(bot: Bot) -> None:
 
 
 async def pending_at(bot: Bot) -> list[dt.datetime]:
-    return sorted(row.next_attempt_at for row in await bot.outbox("event", "pending"))
+    return sorted(row.next_attempt_at for row in await bot.outbox("slack", "pending"))
 
 
 async def test_rate_limited_posts_wait_for_retry_after_and_are_posted_once(bot: Bot) -> None:

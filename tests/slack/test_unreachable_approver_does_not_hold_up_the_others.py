@@ -20,7 +20,7 @@ async def test_approver_whose_slack_account_is_gone_is_asked_by_email_and_the_ot
     assert "approval.approve" in action_ids(bot.request("luis", LEGAL))
     emails = [(e.payload["person"], e.payload["rule"]) for e in await bot.outbox("email")]
     assert ("leo", "legal-custom-terms") in emails
-    assert await bot.outbox("event", "dead") == []
+    assert await bot.outbox("slack", "dead") == []
 
 
 @pytest.mark.parametrize(("absent_from_slack", "smtp_url"), [({"leo"}, None)])
@@ -32,7 +32,7 @@ async def test_approver_whose_slack_account_is_gone_does_not_cost_the_others_the
     assert "approval.approve" in action_ids(bot.request("lena", LEGAL))
     assert "approval.approve" in action_ids(bot.request("luis", LEGAL))
     assert await bot.outbox("email") == []
-    assert await bot.outbox("event", "dead") == []
+    assert await bot.outbox("slack", "dead") == []
 
 
 async def test_copy_slack_refuses_to_update_does_not_stop_the_other_copies(bot: Bot) -> None:

@@ -103,8 +103,14 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
 
 async def outbox_payloads(quote_id: str | None = None) -> list[dict[str, Any]]:
     """The event payloads in the outbox, oldest first (of one quote when `quote_id` is given)."""
-    rows = await OutboxRow.filter(topic="event").order_by("id").values_list("payload", flat=True)
+    rows = await OutboxRow.filter(topic="slack").order_by("id").values_list("payload", flat=True)
     return [p for p in rows if quote_id is None or p["quote_id"] == quote_id]
+
+
+async def queued_reactions(quote_id: str) -> list[tuple[str, str]]:
+    """(topic, event kind) of every event row in the outbox of one quote, oldest first."""
+    rows = await OutboxRow.all().order_by("id").values_list("topic", "payload")
+    return [(topic, p["kind"]) for topic, p in rows if "kind" in p and p.get("quote_id") == quote_id]
 
 
 async def audit_kinds(quote_id: str) -> list[str]:

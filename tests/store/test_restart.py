@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from domain.events import Kind
 from domain.policy import read_policy
 from domain.quote import load_quote_text
+from domain.reactions import Topic, topics
 from domain.service import Approvals
 from store import db
 from store.tx import DbStore
 
-from .support import EXAMPLES, NOW, audit_kinds, outbox_payloads
+from .support import EXAMPLES, NOW, audit_kinds, outbox_payloads, queued_reactions
 
 QUOTE = "Q-1042"
 BEFORE_RESTART = [  # scenario 01's first decisions, the restart lands inside finance-review's two votes
@@ -75,4 +77,6 @@ async def test_a_restart_mid_lifecycle_loses_nothing_and_the_lifecycle_completes
     assert kinds == [e.kind for e in events]
     payloads = await outbox_payloads(QUOTE)
     assert payloads[: len(outbox)] == outbox
-    assert [p["kind"] for p in payloads] == kinds  # one outbox row per event, in the same order
+    assert [p["kind"] for p in payloads] == [k for k in kinds if Topic.SLACK in topics(Kind(k))]
+    # each event queued once for each topic of its reactions, in the order they happened
+    assert await queued_reactions(QUOTE) == [(t.value, k) for k in kinds for t in topics(Kind(k))]

@@ -72,7 +72,7 @@ async def test_two_processes_racing_on_the_same_approvals_decide_each_exactly_on
 
     approved = await AuditRow.filter(kind="approved", rule=PANEL_RULE).values_list("quote_id", "actor")
     assert sorted(approved) == sorted(winners.items())
-    payloads = await OutboxRow.filter(topic="event").values_list("payload", flat=True)
+    payloads = await OutboxRow.filter(topic="slack").values_list("payload", flat=True)
     sent = [(p["quote_id"], p["actor"]) for p in payloads if p["kind"] == "approved" and p["rule"] == PANEL_RULE]
     assert sorted(sent) == sorted(winners.items())
     for quote_id in QUOTES:

@@ -1,0 +1,103 @@
+"""What follows each event: the one map to read to answer "what happens after X?".
+
+Every reaction belongs to one outbox topic, and each topic has its own worker (wired in
+`greenlight/app.py`). When a command records an event, the store writes one outbox row for each
+topic its reactions need, in the same transaction. A topic's rows wait only on that topic's
+receiver: Slack refusing every call for good delays no order, no ERP message and no email.
+
+| topic    | worker                                   | receiver                           |
+|----------|------------------------------------------|------------------------------------|
+| `slack`  | `bot.delivery.SlackDelivery`             | Slack (email for who Slack misses) |
+| `orders` | `greenlight.app` with the order desk     | the database (orders, contract)    |
+| `erp`    | `notifications.erp_delivery.ErpDelivery` | the ERP's webhook                  |
+| `email`  | `notifications.email_delivery`           | the SMTP server                    |
+
+The `email` topic is not a reaction of its own: the Slack worker queues an email for a person
+who has no Slack id, or whom Slack has not reached within the fallback time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from types import MappingProxyType
+
+from .events import Kind
+
+
+class Topic(StrEnum):
+    SLACK = "slack"
+    ORDERS = "orders"
+    ERP = "erp"
+    EMAIL = "email"
+
+
+class Reaction(StrEnum):
+    ASK = "ask"  # a request DM to each person now asked (`people`), or an email for who is not on Slack
+    UPDATE = "update"  # every copy of the request re-rendered from the current state (buttons go, outcome shows)
+    REMIND = "remind"  # a reminder in the thread of each person's request, and by email where they have one
+    THREAD = "thread"  # the rep's thread: its root refreshed, a line added; the outcome by email without Slack
+    ALERT = "alert"  # a DM to each admin, with a Retry button where one helps
+    GENERATE_ORDERS = "generate_orders"  # split the approved quote into orders (policy `orders.generate: auto`)
+    SYNC_ERP = "sync_erp"  # the released order to the ERP, signed, keyed `<order number>:released`
+
+
+TOPIC: Mapping[Reaction, Topic] = MappingProxyType(
+    {
+        Reaction.ASK: Topic.SLACK,
+        Reaction.UPDATE: Topic.SLACK,
+        Reaction.REMIND: Topic.SLACK,
+        Reaction.THREAD: Topic.SLACK,
+        Reaction.ALERT: Topic.SLACK,
+        Reaction.GENERATE_ORDERS: Topic.ORDERS,
+        Reaction.SYNC_ERP: Topic.ERP,
+    }
+)
+
+REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
+    {
+        Kind.QUOTE_RECEIVED: frozenset(),
+        Kind.SUBMITTED: frozenset({Reaction.THREAD}),
+        Kind.REQUESTED: frozenset({Reaction.ASK}),
+        Kind.CARRIED: frozenset({Reaction.UPDATE, Reaction.THREAD}),
+        Kind.VOTED: frozenset({Reaction.UPDATE}),
+        Kind.APPROVED: frozenset({Reaction.UPDATE, Reaction.THREAD}),
+        Kind.AUTO_APPROVED: frozenset({Reaction.UPDATE, Reaction.THREAD}),
+        Kind.REJECTED: frozenset({Reaction.UPDATE, Reaction.THREAD}),
+        Kind.REVOKED: frozenset({Reaction.UPDATE}),
+        Kind.REASSIGNED: frozenset({Reaction.ASK, Reaction.UPDATE, Reaction.THREAD}),
+        Kind.REPLACED: frozenset({Reaction.ASK, Reaction.UPDATE}),
+        Kind.DELEGATE_ADDED: frozenset({Reaction.ASK, Reaction.UPDATE}),
+        Kind.REMINDED: frozenset({Reaction.REMIND}),
+        Kind.ESCALATED: frozenset({Reaction.ASK, Reaction.UPDATE, Reaction.THREAD}),
+        Kind.QUOTE_APPROVED: frozenset({Reaction.THREAD, Reaction.GENERATE_ORDERS}),
+        Kind.QUOTE_REJECTED: frozenset({Reaction.THREAD}),
+        Kind.RECALLED: frozenset({Reaction.THREAD}),
+        Kind.QUOTE_CHANGED: frozenset({Reaction.THREAD}),
+        Kind.DELEGATION_SET: frozenset(),
+        Kind.DELEGATION_ENDED: frozenset(),
+        Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD}),
+        Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP}),
+        Kind.ORDER_RELEASE: frozenset({Reaction.THREAD, Reaction.SYNC_ERP}),
+        Kind.ORDER_RESCHEDULE: frozenset({Reaction.THREAD}),
+        Kind.ORDER_HOLD: frozenset({Reaction.THREAD}),
+        Kind.ORDER_RESUME: frozenset({Reaction.THREAD}),
+        Kind.ORDER_CANCEL: frozenset({Reaction.THREAD}),
+        Kind.ORDER_SPLIT: frozenset({Reaction.THREAD}),
+        Kind.ORDER_SYNCED: frozenset({Reaction.THREAD}),
+        Kind.ORDER_SYNC_FAILED: frozenset({Reaction.THREAD, Reaction.ALERT}),
+        Kind.ORDER_SYNC_RETRY: frozenset({Reaction.THREAD}),
+        Kind.EMAIL_FAILED: frozenset({Reaction.ALERT}),
+    }
+)
+
+
+def reactions(kind: Kind) -> frozenset[Reaction]:
+    """What follows an event of this kind."""
+    return REACTIONS[kind]
+
+
+def topics(kind: Kind) -> tuple[Topic, ...]:
+    """The outbox topics an event of this kind is queued on, in a fixed order."""
+    wanted = {TOPIC[reaction] for reaction in REACTIONS[kind]}
+    return tuple(topic for topic in Topic if topic in wanted)
