@@ -7,8 +7,6 @@ from typing import Any
 
 from .approvals import Context, Planned, Submission, owner_key, plan
 from .quote import Quote
-from .rules import is_percent
-from .values import format_value
 
 
 @dataclass(frozen=True)
@@ -90,9 +88,6 @@ class Preview:
             ],
             "variables": {k: self.variables[k] for k in sorted(self.variables)},
         }
-
-    def variable_text(self, name: str) -> str:
-        return format_value(self.variables.get(name), is_percent(name))
 
 
 def build_preview(
