@@ -9,8 +9,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Literal, TypeAlias
 
-Node = tuple  # ("ref", n) | ("not", node) | ("and", a, b) | ("or", a, b)
+Op: TypeAlias = Literal["and", "or"]
+Node: TypeAlias = (
+    tuple[Literal["ref"], int]  # condition n (1-based)
+    | tuple[Literal["const"], bool]  # `all` or `any` over no conditions
+    | tuple[Literal["not"], "Node"]
+    | tuple[Op, "Node", "Node"]
+)
 
 _TOKEN = re.compile(r"\s*(?:(\d+)|(\()|(\))|([A-Za-z_]+)|(\S))")
 
@@ -36,7 +43,9 @@ def _tokens(text: str) -> list[str]:
                     f"unknown word {word!r} in when expression {text!r}: use condition numbers "
                     "with and, or, not and parentheses"
                 )
-        out.append(number or opening or closing or word)
+        token = number or opening or closing or word
+        assert token is not None  # the pattern cannot match without capturing one group
+        out.append(token)
         position = match.end()
     return out
 
@@ -115,7 +124,7 @@ def parse(when: str, count: int) -> Node:
     return node
 
 
-def _fold(op: str, count: int) -> Node:
+def _fold(op: Op, count: int) -> Node:
     if count == 0:
         return ("const", op == "and")
     node: Node = ("ref", 1)
@@ -125,43 +134,41 @@ def _fold(op: str, count: int) -> Node:
 
 
 def references(node: Node) -> list[int]:
-    kind = node[0]
-    if kind == "ref":
+    if node[0] == "ref":
         return [node[1]]
-    if kind == "const":
+    if node[0] == "const":
         return []
     return [index for child in node[1:] for index in references(child)]
 
 
 def evaluate(node: Node, truth: Callable[[int], bool]) -> bool:
-    kind = node[0]
-    if kind == "ref":
+    if node[0] == "ref":
         return truth(node[1])
-    if kind == "const":
+    if node[0] == "const":
         return bool(node[1])
-    if kind == "not":
+    if node[0] == "not":
         return not evaluate(node[1], truth)
-    if kind == "and":
+    if node[0] == "and":
         return evaluate(node[1], truth) and evaluate(node[2], truth)
     return evaluate(node[1], truth) or evaluate(node[2], truth)
 
 
 def compile_tree(node: Node) -> Callable[[list[bool]], bool]:
     """A function of the conditions' truths (a list, condition n at index n-1) for this tree."""
-    kind = node[0]
-    if kind == "const":
+    if node[0] == "const":
         value = bool(node[1])
         return lambda truths: value
-    if kind == "ref":
+    if node[0] == "ref":
         position = node[1] - 1
         return lambda truths: truths[position]
-    if kind == "not":
+    if node[0] == "not":
         inner = compile_tree(node[1])
         return lambda truths: not inner(truths)
+    kind = node[0]
     flat = _flatten(node, kind)
     parts = [compile_tree(child) for child in flat]
-    if all(child[0] == "ref" for child in flat):
-        positions = [child[1] - 1 for child in flat]
+    positions = [child[1] - 1 for child in flat if child[0] == "ref"]
+    if len(positions) == len(flat):
         if kind == "and":
             return lambda truths: all(truths[p] for p in positions)
         return lambda truths: any(truths[p] for p in positions)
@@ -170,7 +177,7 @@ def compile_tree(node: Node) -> Callable[[list[bool]], bool]:
     return lambda truths: any(part(truths) for part in parts)
 
 
-def _flatten(node: Node, kind: str) -> list[Node]:
+def _flatten(node: Node, kind: Op) -> list[Node]:
     if node[0] != kind:
         return [node]
     return [*_flatten(node[1], kind), *_flatten(node[2], kind)]

@@ -10,14 +10,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path as FilePath
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import ErrorDetails
 
 from . import logic
 from .errors import InvalidInput, PolicyError, Problem
-from .sourcemap import SourceMap, load_yaml, read_text
+from .sourcemap import Path, SourceMap, load_yaml, read_text
 from .values import OPERATORS, ORDERED
 
 _DURATION = re.compile(r"^\s*(\d+)\s*([mhd])\s*$")
@@ -281,7 +282,7 @@ class Policy(Strict):
         return next((k for k, p in self.people.items() if p.slack == handle), None)
 
 
-_SECTIONS = {
+_SECTIONS: dict[str, type[Strict]] = {
     "people": Person,
     "approvers": Approver,
     "variables": Variable,
@@ -289,7 +290,7 @@ _SECTIONS = {
 _TOP = set(Policy.model_fields)
 
 
-def _describe(error: dict[str, Any]) -> str:
+def _describe(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
         return f"unknown key {error['loc'][-1]!r}"
@@ -302,7 +303,10 @@ def _describe(error: dict[str, Any]) -> str:
     return message
 
 
-def _validate(model: type[BaseModel], data: Any, path: tuple, where: SourceMap, problems: list[Problem]) -> Any:
+_Model = TypeVar("_Model", bound=BaseModel)
+
+
+def _validate(model: type[_Model], data: Any, path: Path, where: SourceMap, problems: list[Problem]) -> _Model | None:
     try:
         return model.model_validate(data)
     except ValidationError as error:
@@ -333,7 +337,7 @@ def read_policy(path: str | FilePath) -> Policy:
     return load_policy(text, str(path))
 
 
-def _build(data: dict, where: SourceMap, problems: list[Problem]) -> Policy:
+def _build(data: dict[Any, Any], where: SourceMap, problems: list[Problem]) -> Policy:
     for key in data:
         if key not in _TOP:
             problems.append(where.problem((key,), f"unknown section {key!r}"))
@@ -344,7 +348,7 @@ def _build(data: dict, where: SourceMap, problems: list[Problem]) -> Policy:
             problems.append(where.problem((section,), "must be a mapping of names"))
             clean[section] = {}
             continue
-        parsed = {}
+        parsed: dict[str, Strict] = {}
         for name, item in raw.items():
             value = _validate(model, item if item is not None else {}, (section, name), where, problems)
             if value is not None:
@@ -383,7 +387,7 @@ def _build(data: dict, where: SourceMap, problems: list[Problem]) -> Policy:
     except ValidationError as error:
         for item in error.errors():
             problems.append(where.problem(tuple(item["loc"]), _describe(item)))
-            clean.pop(item["loc"][0], None)
+            clean.pop(str(item["loc"][0]), None)
         clean.setdefault("fallback_approver", "")
         try:
             policy = Policy.model_validate(clean)
@@ -413,7 +417,7 @@ def _cross_check(
     def known(name: str) -> bool:
         return name in approvers or name in people
 
-    def person(path: tuple, key: str, role: str) -> None:
+    def person(path: Path, key: str, role: str) -> None:
         if key not in people:
             problems.append(where.problem(path, f"{role} {key!r} is not in people:"))
 
@@ -462,16 +466,16 @@ def _cross_check(
         if not isinstance(item, dict):
             continue
         path = ("rules", index)
-        name = item.get("name")
-        if isinstance(name, str) and name in seen:
+        rule_name = item.get("name")
+        if isinstance(rule_name, str) and rule_name in seen:
             problems.append(
                 where.problem(
                     (*path, "name"),
-                    (f"rule name {name!r} is already used by rules[{seen[name]}]; names must be unique"),
+                    (f"rule name {rule_name!r} is already used by rules[{seen[rule_name]}]; names must be unique"),
                 )
             )
-        if isinstance(name, str):
-            seen.setdefault(name, index)
+        if isinstance(rule_name, str):
+            seen.setdefault(rule_name, index)
         for key, what in (
             ("approver", "unknown approver {!r}: define it under approvers: or name a person"),
             ("escalate_to", "unknown approver {!r} to escalate to"),
@@ -479,17 +483,17 @@ def _cross_check(
             value = item.get(key)
             if isinstance(value, str) and not known(value):
                 problems.append(where.problem((*path, key), what.format(value)))
-        conditions = item.get("conditions") if isinstance(item.get("conditions"), list) else []
-        for number, condition in enumerate(conditions):
+        conditions = item.get("conditions")
+        for number, condition in enumerate(conditions if isinstance(conditions, list) else []):
             if not isinstance(condition, dict):
                 continue
             for key in ("variable", "other_variable"):
-                name = condition.get(key)
-                if isinstance(name, str) and name not in policy.variables:
+                referenced = condition.get(key)
+                if isinstance(referenced, str) and referenced not in policy.variables:
                     problems.append(
                         where.problem(
                             (*path, "conditions", number, key),
-                            (f"unknown variable {name!r}: define it under variables:"),
+                            (f"unknown variable {referenced!r}: define it under variables:"),
                         )
                     )
     return problems

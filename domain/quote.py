@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import Problem, QuoteError
-from .sourcemap import format_path, load_json, plain
+from .sourcemap import Path, format_path, load_json, plain
 from .values import as_number, looks_like_date
 
 MAX_LINES = 5000
@@ -23,12 +23,12 @@ QUOTE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
-def _step(path: tuple, key: str) -> tuple:
+def _step(path: Path, key: str) -> Path:
     """The path one key further down; a key that a JSON path cannot name stays at its parent."""
     return path if not key or any(c in key for c in ".[]") or not key.isprintable() else (*path, key)
 
 
-def _strings(value: Any, path: tuple) -> list[tuple[tuple, str]]:
+def _strings(value: Any, path: Path) -> list[tuple[Path, str]]:
     """Every string in a JSON document with its path (lines are walked too)."""
     if isinstance(value, str):
         return [(path, value)]
@@ -84,7 +84,7 @@ def content_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _where(path: tuple) -> str:
+def _where(path: Path) -> str:
     return "$" + ("." if path and isinstance(path[0], str) else "") + format_path(path)
 
 
@@ -94,7 +94,7 @@ def quote_problems(data: Any) -> list[Problem]:
         return [Problem("$", "a quote is a JSON object")]
     problems: list[Problem] = []
 
-    def need(path: tuple, ok: bool, message: str) -> None:
+    def need(path: Path, ok: bool, message: str) -> None:
         if not ok:
             problems.append(Problem(_where(path), message))
 

@@ -11,7 +11,7 @@ import operator
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from . import logic
 from .policy import Condition, Filter, Policy, Rule, Variable
@@ -19,7 +19,9 @@ from .quote import Quote
 from .values import SYMBOLS, as_number, compare, format_value, looks_like_date
 
 Test = Callable[[Any], bool]
-_FAST = {
+_FilterKey = tuple[str, str, str]  # field, operator, repr(value)
+# Used only when both sides are int or float, where these operators give a bool.
+_FAST: dict[str, Callable[[float, float], bool]] = {
     "eq": operator.eq,
     "ne": operator.ne,
     "lt": operator.lt,
@@ -217,7 +219,9 @@ class _CompiledCondition:
         return self.condition.value if self.test is not None else self.other(quote, variables)
 
 
-def _getter(field: str | None, variable: str | None, person: Callable[[str], Any]) -> Callable[[Quote, dict], Any]:
+def _getter(
+    field: str | None, variable: str | None, person: Callable[[str], Any]
+) -> Callable[[Quote, dict[str, Any]], Any]:
     if variable is not None:
         return lambda quote, variables: variables.get(variable)
     if field is None:
@@ -286,7 +290,7 @@ class Evaluator:
         self.person = person_finder(policy)
         self.rules = [_CompiledRule(rule, policy, self.person) for rule in policy.rules]
         self._by_name = {c.rule.name: c for c in self.rules}
-        filters: dict[tuple, _CompiledFilter] = {}
+        filters: dict[_FilterKey, _CompiledFilter] = {}
         self._variable_filters: dict[str, list[_CompiledFilter]] = {}
         for name, variable in policy.variables.items():
             chosen = []
@@ -297,7 +301,7 @@ class Evaluator:
         self._filters = list(filters.values())
         self._indexed_fields = sorted({f.field for f in self._filters if f.indexable})
 
-    def _selections(self, lines: list[dict[str, Any]]) -> dict[tuple, list[int]]:
+    def _selections(self, lines: list[dict[str, Any]]) -> dict[_FilterKey, list[int]]:
         """For each distinct filter, the positions of the lines it keeps."""
         groups: dict[str, tuple[dict[str, list[int]], list[int]]] = {}
         for field in self._indexed_fields:
@@ -307,7 +311,7 @@ class Evaluator:
             by_value = {k: v for k, v in buckets.items() if k.__class__ is str}
             other = sorted(p for k, v in buckets.items() if k is not None and k.__class__ is not str for p in v)
             groups[field] = (by_value, other)
-        out: dict[tuple, list[int]] = {}
+        out: dict[_FilterKey, list[int]] = {}
         for flt in self._filters:
             if flt.indexable:
                 by_value, other = groups[flt.field]
@@ -353,6 +357,7 @@ class Evaluator:
         truths = []
         for from_variable, key, test, cc in compiled.specs:
             if from_variable:
+                assert key is not None  # a variable condition always names its variable
                 actual = variables.get(key)
             elif key.__class__ is str:
                 actual = data.get(key)
@@ -384,13 +389,13 @@ def _numbers(lines: list[dict[str, Any]], field: str) -> list[float]:
     if "." not in field:
         found = [line.get(field) for line in lines]
         if {v.__class__ for v in found} <= _NUMBER_TYPES:
-            return found  # type: ignore[return-value]
-    out = []
+            return cast(list[float], found)  # every value's class is int or float
+    out: list[float] = []
     for line in lines:
         value = line.get(field) if "." not in field else lookup(line, field)
         kind = value.__class__
         if kind is float or kind is int:
-            out.append(value)
+            out.append(cast(float, value))  # its class is int or float
         elif value is not None:
             try:
                 out.append(as_number(value))

@@ -197,7 +197,7 @@ def compare(op: str, actual: Any, expected: Any) -> bool:
         return False
 
 
-def _member_of_list(items: list | tuple, expected: Any) -> bool:
+def _member_of_list(items: list[Any] | tuple[Any, ...], expected: Any) -> bool:
     for item in items:
         try:
             if _scalar("eq", item, expected):
@@ -207,7 +207,7 @@ def _member_of_list(items: list | tuple, expected: Any) -> bool:
     return False
 
 
-def smart_condition_holds(op: str, approved: Any, current: Any) -> bool:
+def smart_condition_holds(op: str, approved: object, current: object) -> bool:
     """A smart condition on resubmission: true only if the value got worse than the approved one.
 
     Worse means greater for gt/ge, smaller for lt/le and, for every other operator, different.

@@ -7,13 +7,13 @@ import asyncio
 import datetime as dt
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from domain.approvals import Context, Directory
 from domain.errors import GreenlightError, InvalidInput
 from domain.policy import read_policy
 from domain.preview import build_preview
-from domain.quote import load_quote_text
+from domain.quote import Quote, load_quote_text
 from domain.rules import Evaluator
 from domain.sourcemap import read_text
 
@@ -53,7 +53,7 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     return 0
 
 
-def _read_quote(path: str):
+def _read_quote(path: str) -> Quote:
     return load_quote_text(read_text(path, "quote file"), path)
 
 
@@ -132,8 +132,9 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int] = args.run  # every command's cmd_* function
     try:
-        return args.run(args)
+        return run(args)
     except InvalidInput as error:
         print(_problems(error), file=sys.stderr)
         count = len(error.problems)

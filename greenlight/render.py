@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from typing import Any
 
 from domain.preview import Preview, PreviewItem
 from domain.values import format_number
@@ -76,7 +77,7 @@ def preview_text(preview: Preview) -> str:
     return "\n".join(lines)
 
 
-def _statuses(approvals: list[dict]) -> str:
+def _statuses(approvals: list[dict[str, Any]]) -> str:
     parts = []
     for status in STATUSES:
         rules = [a["rule"] for a in approvals if a["status"] == status]

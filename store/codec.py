@@ -19,10 +19,14 @@ def _dump(value: Any) -> Any:
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): _dump(v) for k, v in value.items()}
+        return _dump_mapping(value)
     if isinstance(value, list | tuple):
         return [_dump(v) for v in value]
     return value
+
+
+def _dump_mapping(value: dict[Any, Any]) -> dict[str, Any]:
+    return {str(k): _dump(v) for k, v in value.items()}
 
 
 def _moment(value: Any) -> dt.datetime | None:
@@ -30,7 +34,7 @@ def _moment(value: Any) -> dt.datetime | None:
 
 
 def dump(sub: Submission) -> dict[str, Any]:
-    return _dump(asdict(sub))
+    return _dump_mapping(asdict(sub))
 
 
 _SEAT_FIELDS = tuple(f.name for f in fields(Seat))

@@ -3,6 +3,8 @@ tables are its queryable projection (App Home, reminders), rewritten in the same
 
 from __future__ import annotations
 
+from typing import Any
+
 from tortoise import fields, models
 
 
@@ -12,7 +14,7 @@ class QuoteRow(models.Model):
     owner = fields.CharField(max_length=128, db_index=True)
     account_id = fields.CharField(max_length=128, null=True, db_index=True)
     content_hash = fields.CharField(max_length=64)
-    data = fields.JSONField()
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
     received_at = fields.DatetimeField()
 
     class Meta:
@@ -24,7 +26,7 @@ class QuoteVersionRow(models.Model):
     quote_id = fields.CharField(max_length=64)
     version = fields.IntField()
     content_hash = fields.CharField(max_length=64)
-    data = fields.JSONField()
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
     received_at = fields.DatetimeField()
 
     class Meta:
@@ -43,7 +45,7 @@ class SubmissionRow(models.Model):
     submitted_at = fields.DatetimeField()
     decided_at = fields.DatetimeField(null=True)
     due_at = fields.DatetimeField(null=True, db_index=True)
-    state = fields.JSONField()
+    state: fields.JSONField[dict[str, Any]] = fields.JSONField()
 
     class Meta:
         table = "submission"
@@ -111,8 +113,8 @@ class AuditRow(models.Model):
     actor = fields.CharField(max_length=128, null=True)
     on_behalf_of = fields.CharField(max_length=128, null=True)
     comment = fields.TextField(null=True)
-    people = fields.JSONField(default=list)
-    detail = fields.JSONField(default=dict)
+    people: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    detail: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
 
     class Meta:
         table = "audit"
@@ -124,7 +126,7 @@ class OutboxRow(models.Model):
     id = fields.BigIntField(primary_key=True)
     topic = fields.CharField(max_length=32, db_index=True)
     key = fields.CharField(max_length=255, unique=True)
-    payload = fields.JSONField()
+    payload: fields.JSONField[dict[str, Any]] = fields.JSONField()
     status = fields.CharField(max_length=16, default="pending", db_index=True)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField(db_index=True)
@@ -142,7 +144,7 @@ class RequestKeyRow(models.Model):
     """A request already handled (an idempotency key), with the answer it got."""
 
     key = fields.CharField(primary_key=True, max_length=255)
-    answer = fields.JSONField()
+    answer: fields.JSONField[dict[str, Any]] = fields.JSONField()
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -179,7 +181,7 @@ class OrderRow(models.Model):
     released_at = fields.DatetimeField(null=True)
     erp_reference = fields.CharField(max_length=128, null=True)
     revision = fields.IntField(default=0)
-    data = fields.JSONField()
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
     created_at = fields.DatetimeField()
 
     class Meta:
@@ -191,7 +193,7 @@ class ContractRow(models.Model):
     account_id = fields.CharField(max_length=128, null=True, db_index=True)
     quote_id = fields.CharField(max_length=64)
     quote_version = fields.IntField()
-    data = fields.JSONField()
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
     created_at = fields.DatetimeField()
 
     class Meta:
