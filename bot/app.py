@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
@@ -19,11 +19,9 @@ from domain.errors import GreenlightError, NotAllowed, NotFound, StaleRequest
 
 from . import commands as cmd
 from . import render, views
+from .deps import Deps
 from .views import ids
 from .views.text import name as display_name
-
-if TYPE_CHECKING:
-    from greenlight.app import Runtime
 
 log = logging.getLogger("greenlight.bot")
 
@@ -47,7 +45,7 @@ def in_home(body: dict[str, Any]) -> bool:
     return (body.get("view") or {}).get("type") == "home"
 
 
-def register(app: AsyncApp, rt: Runtime) -> None:
+def register(app: AsyncApp, rt: Deps) -> None:
     policy, service = rt.policy, rt.service
 
     def person_of(body: dict[str, Any]) -> str:
@@ -67,7 +65,7 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         slack_id = (body.get("user") or {}).get("id") or ""
 
         async def ephemeral() -> None:
-            channel = await rt.delivery.dm_channel(slack_id)
+            channel = await rt.dm_channel(slack_id)
             await rt.client.chat_postEphemeral(channel=channel, user=slack_id, text=answer["text"],
                                                blocks=answer["blocks"])  # fmt: skip
 
@@ -385,5 +383,5 @@ def register(app: AsyncApp, rt: Runtime) -> None:
         except (GreenlightError, ValueError) as error:
             await tell(respond, error)
             return
-        if await rt.outbox.requeue(row_id, rt.clock()):
+        if await rt.requeue(row_id, rt.clock()):
             rt.kick("email")

@@ -143,8 +143,10 @@ def build(
     sweeps.add("approvals", tick, tick_every)
 
     from bot.app import register
+    from bot.deps import Deps
 
-    register(bolt, runtime)
+    slack = Deps(policy, service, desk, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
+    register(bolt, slack)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
