@@ -42,7 +42,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await ack()
             await change(respond, context, body["actions"][0].get("value", ""), action)
 
-        listener.__name__ = listener.__qualname__ = f"order_{action}"
+        listener.__name__ = listener.__qualname__ = f"order_{action}"  # bolt names listeners in its logs
         return listener
 
     for action in SIMPLE_CHANGES:
