@@ -7,7 +7,7 @@ The views (`bot.views`) are pure; this module reads the service for them and tur
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
@@ -20,9 +20,7 @@ from domain.preview import build_preview
 
 from . import commands as cmd
 from . import views
-
-if TYPE_CHECKING:
-    from greenlight.app import Runtime
+from .deps import Deps
 
 
 def dicts(blocks: list[Any]) -> list[dict[str, Any]]:
@@ -99,8 +97,8 @@ class BlockRenderer:
         return text, dicts(blocks)
 
 
-async def holders_of(rt: Runtime, sub: Submission) -> dict[str, list[str]]:
-    ctx = rt.service.context(await rt.service.directory(), rt.clock())
+async def holders_of(deps: Deps, sub: Submission) -> dict[str, list[str]]:
+    ctx = deps.service.context(await deps.service.directory(), deps.clock())
     return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
 
@@ -116,9 +114,9 @@ def _person(ref: cmd.UserRef, policy: Policy) -> str:
     return found
 
 
-async def run_command(rt: Runtime, command: Any, person: str) -> dict[str, Any]:
+async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     """Carry out one parsed `/deal` command for `person`; returns the ephemeral answer."""
-    policy, service, now = rt.policy, rt.service, rt.clock()
+    policy, service, now = deps.policy, deps.service, deps.clock()
     is_admin = person in policy.admins
     quote_id = getattr(command, "quote_id", None)
     quote = await service.stored_quote(quote_id) if quote_id else None
@@ -144,7 +142,7 @@ async def run_command(rt: Runtime, command: Any, person: str) -> dict[str, Any]:
         before = await service.submission(quote_id, submitted.number - 1) if submitted.number > 1 else None
         return answer(*views.preview_message(build_preview(ctx, quote, before), policy, submitted))
     if isinstance(command, cmd.Status):
-        holders = await holders_of(rt, sub) if sub else None
+        holders = await holders_of(deps, sub) if sub else None
         return answer(*views.status_message(sub, quote, policy.people, holders, zone=policy.person_zone(person),
                                             now=now))  # fmt: skip
     if isinstance(command, cmd.Recall):
@@ -174,28 +172,28 @@ async def run_command(rt: Runtime, command: Any, person: str) -> dict[str, Any]:
     if isinstance(command, cmd.Orders):
         from .orders_view import orders_message
 
-        return answer(*orders_message(await rt.desk.orders_of(quote_id), quote_id))
+        return answer(*orders_message(await deps.desk.orders_of(quote_id), quote_id))
     if isinstance(command, cmd.Account):
         from .orders_view import account_message
 
         at = command.at or now.astimezone(policy.zone).date()
-        contracts, found = await rt.desk.account(command.account_id, at)
+        contracts, found = await deps.desk.account(command.account_id, at)
         return answer(*account_message(command.account_id, at, contracts, found))
     raise GreenlightError(f"/deal {command.name} is not available")
 
 
-async def home(rt: Runtime, person: str | None) -> dict[str, Any]:
+async def home(deps: Deps, person: str | None) -> dict[str, Any]:
     if person is None:
         view = views.app_home("", [], [], None, None)
         return view.to_dict()
-    now = rt.clock()
-    waiting, total = await rt.service.waiting_on(person, now, limit=views.MAX_WAITING)
+    now = deps.clock()
+    waiting, total = await deps.service.waiting_on(person, now, limit=views.MAX_WAITING)
     pairs = [(sub, sub.approval(rule)) for sub, rule in waiting]
-    quotes = await rt.service.quotes_of(person)
-    directory = await rt.service.directory()
+    quotes = await deps.service.quotes_of(person)
+    directory = await deps.service.directory()
     mine = [d for d in directory.delegations if d.delegator == person and d.end >= now.date()]
     ooo = max(mine, key=lambda d: d.id) if mine else None
-    overview = views.approvers_overview(rt.policy, directory, now) if person in rt.policy.admins else None
-    view = views.app_home(person, pairs, quotes, ooo, overview, people=rt.policy.people,
-                          zone=rt.policy.person_zone(person), now=now, waiting_total=total)  # fmt: skip
+    overview = views.approvers_overview(deps.policy, directory, now) if person in deps.policy.admins else None
+    view = views.app_home(person, pairs, quotes, ooo, overview, people=deps.policy.people,
+                          zone=deps.policy.person_zone(person), now=now, waiting_total=total)  # fmt: skip
     return view.to_dict()

@@ -155,9 +155,11 @@ def build(
 
     sweeps.add("approvals", tick, tick_every)
 
-    from bot.app import register
+    from bot.deps import Deps
+    from bot.listeners import register_all
 
-    register(bolt, runtime)
+    slack = Deps(policy, service, desk, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
+    register_all(bolt, slack)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")

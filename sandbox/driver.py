@@ -131,12 +131,14 @@ class SlackDriver:
         view: Mapping[str, Any] | None = None,
         channel_id: str | None = None,
         block_id: str | None = None,
+        selected: Mapping[str, Any] | None = None,
         signing: Signing = HONEST,
     ) -> DriverResponse:
         """Click the element ``action_id`` on a message (or an ephemeral one) or a view.
 
         The element is looked up on that surface, as a user can only click what is shown;
         pass ``block_id`` to click an element that is not there any more (a stale client).
+        ``selected`` is what a picker now holds, as Slack sends it: ``{"selected_date": "2026-12-09"}``.
         """
         blocks = view["blocks"] if view is not None else message.blocks if message else []
         found = _find_element(blocks, action_id)
@@ -156,6 +158,7 @@ class SlackDriver:
             action["text"] = element["text"]
         if value is not None or "value" in element:
             action["value"] = value if value is not None else element["value"]
+        action.update(selected or {})
 
         trigger_id = self._slack.issue_trigger_id(user_id)
         payload: JSON = {

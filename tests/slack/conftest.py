@@ -26,6 +26,7 @@ from domain.quote import Quote, load_quote_text, parse_quote
 from greenlight.app import Runtime, build
 from greenlight.settings import Settings
 from sandbox.driver import DriverResponse, SlackDriver
+from sandbox.erp import ErpStandIn
 from sandbox.slack_api import Call, Message, SlackStandIn
 from store import db
 from store.models import OutboxRow
@@ -257,8 +258,20 @@ def smtp_url() -> str | None:
 
 
 @pytest.fixture
+def erp() -> ErpStandIn | None:
+    """No ERP: ERP sync is off. Override with a started `ErpStandIn` to turn it on."""
+    return None
+
+
+@pytest.fixture
 async def bot(
-    slack: SlackStandIn, tmp_path: Path, clock: Clock, policy_file: Path, migrated_db: Path, smtp_url: str | None
+    slack: SlackStandIn,
+    tmp_path: Path,
+    clock: Clock,
+    policy_file: Path,
+    migrated_db: Path,
+    smtp_url: str | None,
+    erp: ErpStandIn | None,
 ) -> AsyncIterator[Bot]:
     database = tmp_path / "greenlight.db"
     shutil.copyfile(migrated_db, database)
@@ -272,6 +285,7 @@ async def bot(
             "GREENLIGHT_API_SECRET": API_SECRET,
             "GREENLIGHT_SECRET": "slack-tests-link-secret-0123456789",
             **({"GREENLIGHT_SMTP_URL": smtp_url} if smtp_url else {}),
+            **({"GREENLIGHT_ERP_URL": erp.url, "GREENLIGHT_ERP_SECRET": erp.secret} if erp else {}),
         },
         env_file=None,
     )

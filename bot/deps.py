@@ -1,0 +1,40 @@
+"""What the Slack side needs from the rest of Greenlight, and nothing more.
+
+The composition root (`greenlight.app`) builds one `Deps` and hands it to
+`bot.listeners.register_all`; the listeners and `bot.render` reach the store, the services and
+Slack only through it, so `bot/` never imports the composition root.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from domain.policy import Policy
+from domain.service import Approvals
+from store.orders import OrderDesk
+
+Clock = Callable[[], dt.datetime]
+
+
+class Kick(Protocol):
+    def __call__(self, *sweeps: str) -> None:
+        """Run these sweeps now ("slack" and "email" when none is named): a commit queued outbox rows."""
+
+
+@dataclass(frozen=True)
+class Deps:
+    policy: Policy
+    service: Approvals
+    desk: OrderDesk
+    client: AsyncWebClient
+    clock: Clock
+    dm_channel: Callable[[str], Awaitable[str]]
+    """The app's DM with a Slack user: where a click that came without a response_url is answered."""
+    requeue: Callable[[int, dt.datetime], Awaitable[bool]]
+    """Put a dead outbox row back in line (the admins' Retry); False when no dead row has that id."""
+    kick: Kick

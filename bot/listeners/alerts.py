@@ -1,0 +1,34 @@
+"""The admins' alerts: Retry on an email that could not be delivered.
+
+(Retry on an order the ERP did not take lives with the orders, in `orders`.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from domain.errors import NotAllowed, StaleRequest
+
+from ..deps import Deps
+from .acting import acting
+from .replies import refusing
+
+
+def outbox_row(value: str) -> int:
+    """The outbox row a Retry button names."""
+    if not (value.isascii() and value.isdigit() and len(value) <= 18):  # an outbox id is a BIGINT
+        raise StaleRequest("this Retry button does not name a failed Greenlight email")
+    return int(value)
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    @app.action("email.retry")
+    @refusing(deps)
+    async def email_retry(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        if acting(context) not in deps.policy.admins:
+            raise NotAllowed("only an admin can send a failed email again")
+        if await deps.requeue(outbox_row(body["actions"][0].get("value") or ""), deps.clock()):
+            deps.kick("email")

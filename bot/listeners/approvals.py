@@ -1,0 +1,157 @@
+"""Approval requests (slack-v1 §4): Approve, Reject, Reassign and Details, and the modals behind them.
+
+Approve decides in one transaction before its ack, so a retried click decides once; Reject and
+Reassign open a modal whose submission decides. A click on a request that is stale, foreign or
+not the person's to decide changes nothing and is told why, as a person reads it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from domain.approvals import Approval, Submission, can_decide
+from domain.errors import GreenlightError, NotAllowed, NotFound, StaleRequest
+
+from .. import views
+from ..deps import Deps
+from ..views import ids
+from ..views.text import name as display_name
+from .acting import acting
+from .replies import guarded, in_home, publish_home, refusing
+
+
+def parse_ref(value: str) -> ids.RequestRef:
+    try:
+        return ids.RequestRef.parse(value)
+    except ValueError:
+        raise StaleRequest("this button does not belong to a Greenlight request") from None
+
+
+async def open_request(deps: Deps, ref: ids.RequestRef, person: str) -> tuple[Submission, Approval]:
+    """The request `ref` if `person` may decide it now; otherwise the refusal that says why."""
+    service, people = deps.service, deps.policy.people
+    sub = await service.latest(ref.quote_id)
+    if sub is None or sub.number != ref.submission:
+        raise StaleRequest(f"this request is from an earlier submission of {ref.quote_id}: it no longer applies")
+    approval = sub.approval(ref.rule)
+    if can_decide(service.context(await service.directory(), deps.clock()), sub, approval, person):
+        return sub, approval
+    if sub.status != "pending" or approval.status != "requested":
+        who = f" by {display_name(approval.acted_by, people)}" if approval.acted_by else ""
+        why = f": {sub.comment}" if sub.comment else ""
+        quote = "" if sub.status == "pending" else f" (the quote is {sub.status}{why})"
+        raise StaleRequest(f"{ref.rule} on {ref.quote_id} is already {approval.status}{who}{quote}: nothing to do")
+    if person == sub.owner:
+        raise NotAllowed(f"You own {ref.quote_id}: you cannot approve your own quote")
+    vote = next((s.vote for s in approval.seats if s.voted_by == person and s.vote), None)
+    if vote is not None:
+        raise StaleRequest(
+            f"You already voted to {vote} {ref.rule} on {ref.quote_id}: the others in the group decide the rest"
+        )
+    raise NotAllowed(f"You are not an approver of {ref.rule} on {ref.quote_id}")
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    policy, service = deps.policy, deps.service
+
+    async def clicked_request(body: dict[str, Any], context: AsyncBoltContext) -> tuple[ids.RequestRef, Approval]:
+        person = acting(context)
+        ref = parse_ref(body["actions"][0].get("value", ""))
+        _, approval = await open_request(deps, ref, person)
+        return ref, approval
+
+    @app.action(ids.action_pattern(ids.APPROVE))
+    @refusing(deps)
+    async def approve(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        action = body["actions"][0]
+        person = acting(context)
+        ref = parse_ref(action.get("value", ""))
+        key = f"slack-click:{body.get('trigger_id') or action.get('action_ts')}"
+        try:
+            # one transaction before the ack: decide checks everything open_request does
+            events = await service.decide(
+                ref.quote_id, ref.rule, person, "approve", deps.clock(), key=key, number=ref.submission
+            )
+        except GreenlightError:
+            await open_request(deps, ref, person)  # says it as a person reads it (who decided, your vote)
+            raise
+        if not events:  # the same click again (a replay, a retry): say where the request stands
+            await open_request(deps, ref, person)
+        await ack()
+        deps.kick()
+        if in_home(body):
+            await guarded("views.publish", publish_home(deps, body["user"]["id"], person))
+
+    @app.action(ids.action_pattern(ids.REJECT))
+    @refusing(deps)
+    async def reject_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        ref, approval = await clicked_request(body, context)
+        modal = views.reject_modal(ref, approval.rule)
+        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=modal))
+
+    @app.action(ids.action_pattern(ids.REASSIGN))
+    @refusing(deps)
+    async def reassign_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        ref, approval = await clicked_request(body, context)
+        modal = views.reassign_modal(ref, approval.rule)
+        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=modal))
+
+    @app.action(ids.action_pattern(ids.DETAILS))
+    @refusing(deps)
+    async def details_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        person = acting(context)
+        ref = parse_ref(body["actions"][0].get("value", ""))
+        sub = await service.submission(ref.quote_id, ref.submission)
+        if sub is None:
+            raise NotFound(f"{ref.quote_id} has no submission {ref.submission}")
+        involved = (
+            person == sub.owner
+            or person in policy.admins
+            or any(person in [s.holder for s in a.seats] + a.escalated_to for a in sub.approvals)
+        )
+        if not involved:
+            raise NotAllowed(f"only the owner, the approvers and admins can see {ref.quote_id}")
+        modal = views.details_modal(
+            sub,
+            sub.approval(ref.rule),
+            policy.people,
+            descriptions={r.name: r.description for r in policy.rules},
+            zone=policy.person_zone(person),
+            now=deps.clock(),
+        )
+        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=modal))
+
+    @app.view(ids.REJECT_MODAL)
+    @refusing(deps, field=ids.REJECT_REASON[0])
+    async def reject_submitted(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        view = body["view"]
+        reason = views.read_reject(view["state"]["values"])
+        person = acting(context)
+        ref = parse_ref(view.get("private_metadata", ""))
+        await open_request(deps, ref, person)
+        key = f"slack-view:{view.get('id')}"
+        await service.decide(
+            ref.quote_id, ref.rule, person, "reject", deps.clock(), comment=reason, key=key, number=ref.submission
+        )
+        await ack()
+        deps.kick()
+
+    @app.view(ids.REASSIGN_MODAL)
+    @refusing(deps, field=ids.REASSIGN_TO[0])
+    async def reassign_submitted(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        view = body["view"]
+        slack_id, comment = views.read_reassign(view["state"]["values"])
+        receiver = policy.person_for(slack_id)
+        if receiver is None:
+            raise views.FormErrors({ids.REASSIGN_TO[0]: "Choose someone who is in Greenlight's directory."})
+        person = acting(context)
+        ref = parse_ref(view.get("private_metadata", ""))
+        await open_request(deps, ref, person)
+        await service.reassign(ref.quote_id, ref.rule, person, receiver, deps.clock(), comment)
+        await ack()
+        deps.kick()

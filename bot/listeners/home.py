@@ -1,0 +1,50 @@
+"""App Home (slack-v1 §4): published when opened, and the out-of-office button, modal and switch-off."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+
+from .. import views
+from ..deps import Deps
+from ..views import ids
+from .acting import acting
+from .replies import guarded, publish_home, refusing
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    policy, service = deps.policy, deps.service
+
+    @app.event("app_home_opened")
+    async def home_opened(event: dict[str, Any], context: AsyncBoltContext) -> None:
+        if event.get("tab", "home") == "home":
+            await guarded("views.publish", publish_home(deps, event["user"], context.get("person")))
+
+    @app.action(ids.OOO_OPEN)
+    async def ooo_button(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=views.ooo_modal()))
+
+    @app.action(ids.OOO_END)
+    @refusing(deps)
+    async def ooo_off_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        person = acting(context)
+        await service.end_delegation(person, person, deps.clock())
+        await ack()
+        await guarded("views.publish", publish_home(deps, body["user"]["id"], person))
+
+    @app.view(ids.OOO_MODAL)
+    @refusing(deps, field=ids.OOO_END_DATE[0])
+    async def ooo_submitted(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        view = body["view"]
+        start, end, slack_id = views.read_ooo(view["state"]["values"])
+        delegate = policy.person_for(slack_id)
+        if delegate is None:
+            raise views.FormErrors({ids.OOO_DELEGATE[0]: "Choose someone who is in Greenlight's directory."})
+        person = acting(context)
+        for_person = policy.person_for(view.get("private_metadata") or "") or person
+        await service.delegate(for_person, delegate, start, end, person, deps.clock())
+        await ack()
+        deps.kick()
+        await guarded("views.publish", publish_home(deps, body["user"]["id"], person))

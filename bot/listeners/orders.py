@@ -1,0 +1,102 @@
+"""Orders before their release (slack-v1 §3 `/deal orders`): hold, resume, cancel, release now,
+reschedule and split, then the orders message shown again as it now stands; Generate orders in
+the rep's thread, and the admins' Retry of an order the ERP did not take."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
+
+from domain.errors import StaleRequest
+
+from .. import render, views
+from ..deps import Deps
+from ..orders_view import orders_message, split_modal
+from ..views import ids
+from .acting import acting
+from .replies import Listener, guarded, refusing
+
+SIMPLE_CHANGES = ("hold", "resume", "cancel", "release")
+
+
+def register(app: AsyncApp, deps: Deps) -> None:
+    desk = deps.desk
+
+    async def show_orders(respond: AsyncRespond, quote_id: str) -> None:
+        message = orders_message(await desk.orders_of(quote_id), quote_id)
+        await respond(**render.answer(*message), replace_original=True)
+
+    async def change(
+        respond: AsyncRespond, context: AsyncBoltContext, number: str, action: str, **details: Any
+    ) -> None:
+        changed = await desk.change(number, action, acting(context), deps.clock(), **details)
+        deps.kick("slack", "erp")
+        await guarded("orders refresh", show_orders(respond, changed[0].quote_id))
+
+    def simple_change(action: str) -> Listener:
+        async def listener(
+            ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+        ) -> None:
+            await ack()
+            await change(respond, context, body["actions"][0].get("value", ""), action)
+
+        listener.__name__ = listener.__qualname__ = f"order_{action}"  # bolt names listeners in its logs
+        return listener
+
+    for action in SIMPLE_CHANGES:
+        app.action(ids.action_pattern(f"orders.{action}"))(refusing(deps)(simple_change(action)))
+
+    @app.action(ids.action_pattern("orders.reschedule"))
+    @refusing(deps)
+    async def reschedule(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
+        await ack()
+        picked = body["actions"][0]
+        number = picked.get("block_id", "").removeprefix("orders.actions.")
+        try:
+            new_date = dt.date.fromisoformat(picked.get("selected_date") or "")
+        except ValueError:
+            raise StaleRequest("pick a date to reschedule to") from None
+        await change(respond, context, number, "reschedule", new_date=new_date)
+
+    @app.action(ids.action_pattern("orders.split"))
+    @refusing(deps)
+    async def split_button(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        order = await desk.order(body["actions"][0].get("value", ""))
+        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=split_modal(order)))
+
+    @app.view("orders.split")
+    @refusing(deps, field="split.lines")
+    async def split_submitted(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        view = body["view"]
+        values = view["state"]["values"]
+        chosen = values.get("split.lines", {}).get("split.lines_select", {}).get("selected_options") or []
+        lines = [option["value"] for option in chosen]
+        if not lines:
+            raise views.FormErrors({"split.lines": "Choose the lines to move."})
+        picked = values.get("split.date", {}).get("split.date_pick", {}).get("selected_date") or ""
+        try:
+            new_date = dt.date.fromisoformat(picked)
+        except ValueError:
+            raise views.FormErrors({"split.date": "Pick the new delivery date."}) from None
+        await desk.change(
+            view.get("private_metadata", ""), "split", acting(context), deps.clock(), new_date=new_date, line_ids=lines
+        )
+        await ack()
+        deps.kick()
+
+    @app.action("orders.generate")
+    @refusing(deps)
+    async def generate(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        await desk.generate(body["actions"][0].get("value", ""), acting(context), deps.clock())
+        deps.kick("slack", "erp")
+
+    @app.action("erp.retry")
+    @refusing(deps)
+    async def erp_retry(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        if await desk.retry_sync(body["actions"][0].get("value", ""), acting(context), deps.clock()):
+            deps.kick("erp")
