@@ -5,12 +5,12 @@ Every reaction belongs to one outbox topic, and each topic has its own worker (w
 topic its reactions need, in the same transaction. A topic's rows wait only on that topic's
 receiver: Slack refusing every call for good delays no order, no ERP message and no email.
 
-| topic    | worker                                   | receiver                           |
-|----------|------------------------------------------|------------------------------------|
-| `slack`  | `bot.delivery.SlackDelivery`             | Slack (email for who Slack misses) |
-| `orders` | `greenlight.app` with the order desk     | the database (orders, contract)    |
-| `erp`    | `notifications.erp_delivery.ErpDelivery` | the ERP's webhook                  |
-| `email`  | `notifications.email_delivery`           | the SMTP server                    |
+| topic    | delivered by                                 | to                                 |
+|----------|----------------------------------------------|------------------------------------|
+| `slack`  | `notifications.slack_delivery.SlackDelivery` | Slack (email for who Slack misses) |
+| `orders` | the order service's `on_approved`            | the database (orders, contract)    |
+| `erp`    | `notifications.erp_delivery.ErpDelivery`     | the ERP's webhook                  |
+| `email`  | `notifications.email_delivery.EmailDelivery` | the SMTP server                    |
 
 The `email` topic is not a reaction of its own: the Slack worker queues an email for a person
 who has no Slack id, or whom Slack has not reached within the fallback time.

@@ -20,11 +20,11 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.delivery import SlackDelivery
 from domain.events import from_json
 from domain.policy import Policy, read_policy
 from domain.reactions import Topic
 from domain.service import Approvals
+from notifications.slack_delivery import SlackDelivery
 from notifications.worker import Worker
 from scheduler.sweeps import Sweeps
 from store import db

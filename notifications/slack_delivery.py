@@ -28,9 +28,10 @@ from domain.events import Event, Kind, from_json
 from domain.policy import Policy
 from domain.reactions import Reaction, reactions
 from domain.service import Approvals
-from notifications.worker import Permanent, Retry, backoff
 from store.outbox import Claimed, Outbox
 from store.slack_messages import Posted, SlackMessages
+
+from .worker import Permanent, Retry, backoff
 
 log = logging.getLogger("greenlight.slack")
 
