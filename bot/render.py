@@ -13,10 +13,12 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from domain import approvals as lifecycle
-from domain.approvals import Approval, Event, Submission
+from domain.approvals import Approval, Submission
 from domain.errors import GreenlightError, NotAllowed, NotFound
+from domain.events import Event, Kind
 from domain.policy import Policy
 from domain.preview import build_preview
+from domain.quote import Quote
 
 from . import commands as cmd
 from . import views
@@ -45,7 +47,7 @@ class BlockRenderer:
         self.descriptions = {r.name: r.description for r in policy.rules}
 
     def request(self, sub: Submission, approval: Approval, person: str, now: dt.datetime,
-                holders: list[str] | None = None) -> tuple[str, list[dict]]:  # fmt: skip
+                holders: list[str] | None = None) -> tuple[str, list[dict[str, Any]]]:  # fmt: skip
         state = views.request_state(sub, approval, person, holders)
         text, blocks = views.approval_request(
             sub, approval, None, self.policy.people, views.decisions(sub, approval), state,
@@ -53,17 +55,19 @@ class BlockRenderer:
         )  # fmt: skip
         return text, dicts(blocks)
 
-    def thread_root(self, sub: Submission, holders: dict[str, list[str]] | None = None) -> tuple[str, list[dict]]:
+    def thread_root(
+        self, sub: Submission, holders: dict[str, list[str]] | None = None
+    ) -> tuple[str, list[dict[str, Any]]]:
         text, blocks = views.status_message(sub, None, self.policy.people, holders, zone=self.policy.zone)
         return text, dicts(blocks)
 
-    def thread_line(self, event: Event, sub: Submission) -> tuple[str, list[dict]] | None:
+    def thread_line(self, event: Event, sub: Submission) -> tuple[str, list[dict[str, Any]]] | None:
         found = views.rep_thread_update(event, sub, self.policy.people, zone=self.policy.zone)
         if found is None:
             return None
         text, blocks = found
         blocks = list(blocks)
-        if event.kind == "quote_approved" and self.policy.orders.generate == "button":
+        if event.kind is Kind.QUOTE_APPROVED and self.policy.orders.generate == "button":
             blocks.append(ActionsBlock(block_id="orders.actions", elements=[
                 ButtonElement(text="Generate orders", action_id="orders.generate", value=sub.quote_id,
                               style="primary"),
@@ -73,8 +77,8 @@ class BlockRenderer:
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
         return f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}."
 
-    def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict]]:
-        if event.kind == "email_failed":
+    def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]:
+        if event.kind is Kind.EMAIL_FAILED:
             who = event.detail.get("person") or "someone"
             text = f"An email to {who} about {event.quote_id or 'a quote'} could not be delivered: {event.comment}"
             blocks = [
@@ -114,11 +118,18 @@ def _person(ref: cmd.UserRef, policy: Policy) -> str:
     return found
 
 
+def _received(quote: Quote | None) -> Quote:
+    """The quote a quote command names (run_command has refused one the CRM never sent)."""
+    if quote is None:
+        raise NotFound("Greenlight has no such quote: the CRM has not sent it (check the id)")
+    return quote
+
+
 async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     """Carry out one parsed `/deal` command for `person`; returns the ephemeral answer."""
     policy, service, now = deps.policy, deps.service, deps.clock()
     is_admin = person in policy.admins
-    quote_id = getattr(command, "quote_id", None)
+    quote_id: str = getattr(command, "quote_id", "")
     quote = await service.stored_quote(quote_id) if quote_id else None
     sub = await service.latest(quote_id) if quote_id else None
     if quote_id and quote is None:
@@ -134,13 +145,13 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     if isinstance(command, cmd.Preview):
         directory = await service.directory()
         ctx = service.context(directory, now)
-        return answer(*views.preview_message(build_preview(ctx, quote, sub), policy))
+        return answer(*views.preview_message(build_preview(ctx, _received(quote), sub), policy))
     if isinstance(command, cmd.Submit):
         submitted, _ = await service.submit(quote_id, person, now)
         directory = await service.directory()
         ctx = service.context(directory, now)
         before = await service.submission(quote_id, submitted.number - 1) if submitted.number > 1 else None
-        return answer(*views.preview_message(build_preview(ctx, quote, before), policy, submitted))
+        return answer(*views.preview_message(build_preview(ctx, _received(quote), before), policy, submitted))
     if isinstance(command, cmd.Status):
         holders = await holders_of(deps, sub) if sub else None
         return answer(*views.status_message(sub, quote, policy.people, holders, zone=policy.person_zone(person),
@@ -164,7 +175,7 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     if isinstance(command, cmd.Replace):
         old, new = _person(command.old, policy), _person(command.new, policy)
         events = await service.replace(old, new, person, now)
-        moved = len({(e.quote_id, e.rule) for e in events if e.kind == "replaced"})
+        moved = len({(e.quote_id, e.rule) for e in events if e.kind is Kind.REPLACED})
         return answer(views.escape(f"{_name(new, policy)} now stands wherever {_name(old, policy)} did; "
                                    f"{moved} open request(s) moved."), [])  # fmt: skip
     if isinstance(command, cmd.Approvers):

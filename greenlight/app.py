@@ -11,7 +11,7 @@ import datetime as dt
 import logging
 import os
 import socket
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -58,7 +58,7 @@ class Runtime:
     delivery: SlackDelivery
     desk: OrderDesk
     workers: dict[str, Worker] = field(default_factory=dict)
-    closers: list = field(default_factory=list)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""

@@ -15,6 +15,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from typing import Literal
 
 from domain.errors import NotFound
 from domain.events import Event, Kind, to_json
@@ -29,7 +30,13 @@ from .worker import Permanent, Retry
 
 log = logging.getLogger("greenlight.email")
 
-OCCASION = {"request": "request", "reminder": "reminder", "escalation": "escalation", "delegate": "delegate"}
+Occasion = Literal["request", "reminder", "escalation", "delegate"]
+OCCASION: dict[str, Occasion] = {
+    "request": "request",
+    "reminder": "reminder",
+    "escalation": "escalation",
+    "delegate": "delegate",
+}
 
 
 @dataclass

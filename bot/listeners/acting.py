@@ -44,6 +44,6 @@ def person_middleware(policy: Policy) -> Callable[..., Awaitable[None]]:
 def acting(context: AsyncBoltContext) -> str:
     """The person acting; someone outside the directory is refused."""
     person = context.get("person")
-    if person is None:
+    if not isinstance(person, str):
         raise NotAllowed(NOT_IN_DIRECTORY)
     return person

@@ -122,11 +122,11 @@ def request_state(
             handed = next((s.holder for s in approval.seats if s.member == recipient and s.holder != recipient), None)
             return RequestState("reassigned", to=handed) if handed else RequestState("gone")
         return OPEN
-    common = {"by": approval.acted_by, "at": approval.decided_at, "on_behalf_of": approval.on_behalf_of}
+    by, at, on_behalf_of = approval.acted_by, approval.decided_at, approval.on_behalf_of
     if status in ("approved", "auto", "rejected"):
-        return RequestState(status, comment=approval.comment, **common)
+        return RequestState(status, by=by, at=at, on_behalf_of=on_behalf_of, comment=approval.comment)
     if status == "carried":
-        return RequestState("carried", carried_from=approval.carried_from, **common)
+        return RequestState("carried", by=by, at=at, on_behalf_of=on_behalf_of, carried_from=approval.carried_from)
     if status == "waiting":
         return RequestState("waiting")
     if sub.status == "rejected":
