@@ -26,16 +26,21 @@ CHANGEABLE = {"scheduled", "held"}
 def _line(order: PlannedOrder) -> str:
     lines = ", ".join(f"{escape(line.id)}×{line.quantity.normalize():f}" for line in order.lines)
     status = order.status.replace("_", " ")
-    return (f"*{escape(order.number)}* · {order.delivery_date.isoformat()} · {escape(order.ship_to or '-')} · "
-            f"{escape(order.currency)} {order.total:,.2f} · _{status}_\n{lines}")  # fmt: skip
+    return (
+        f"*{escape(order.number)}* · {order.delivery_date.isoformat()} · {escape(order.ship_to or '-')} · "
+        f"{escape(order.currency)} {order.total:,.2f} · _{status}_\n{lines}"
+    )
 
 
 def order_buttons(order: PlannedOrder, index: int) -> ActionsBlock:
     value = order.number
     elements: list[Any] = [
-        DatePickerElement(action_id=f"orders.reschedule:{index}", initial_date=order.delivery_date.isoformat(),
-                          placeholder="Reschedule"),
-    ]  # fmt: skip
+        DatePickerElement(
+            action_id=f"orders.reschedule:{index}",
+            initial_date=order.delivery_date.isoformat(),
+            placeholder="Reschedule",
+        ),
+    ]
     if order.status == "held":
         elements.append(ButtonElement(text="Resume", action_id=f"orders.resume:{index}", value=value))
     else:
@@ -65,8 +70,10 @@ def orders_message(orders: list[PlannedOrder], quote_id: str) -> tuple[str, list
 
 
 def split_modal(order: PlannedOrder) -> dict[str, Any]:
-    options = [{"text": {"type": "plain_text", "text": f"{line.id} ({line.sku or 'line'})"[:75]}, "value": line.id}
-               for line in order.lines]  # fmt: skip
+    options = [
+        {"text": {"type": "plain_text", "text": f"{line.id} ({line.sku or 'line'})"[:75]}, "value": line.id}
+        for line in order.lines
+    ]
     return {
         "type": "modal",
         "callback_id": "orders.split",
@@ -75,13 +82,24 @@ def split_modal(order: PlannedOrder) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Split"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            {"type": "input", "block_id": "split.lines", "label": {"type": "plain_text", "text": "Lines to move"},
-             "element": {"type": "multi_static_select", "action_id": "split.lines_select", "options": options}},
-            {"type": "input", "block_id": "split.date", "label": {"type": "plain_text", "text": "New delivery date"},
-             "element": {"type": "datepicker", "action_id": "split.date_pick",
-                         "initial_date": order.delivery_date.isoformat()}},
+            {
+                "type": "input",
+                "block_id": "split.lines",
+                "label": {"type": "plain_text", "text": "Lines to move"},
+                "element": {"type": "multi_static_select", "action_id": "split.lines_select", "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": "split.date",
+                "label": {"type": "plain_text", "text": "New delivery date"},
+                "element": {
+                    "type": "datepicker",
+                    "action_id": "split.date_pick",
+                    "initial_date": order.delivery_date.isoformat(),
+                },
+            },
         ],
-    }  # fmt: skip
+    }
 
 
 def account_message(account_id: str, at: dt.date, contracts: list[Any], found: Any) -> tuple[str, list[Any]]:
@@ -90,10 +108,15 @@ def account_message(account_id: str, at: dt.date, contracts: list[Any], found: A
     if not contracts:
         text = f"{account_id} has no contract with Greenlight yet."
     blocks: list[Any] = [SectionBlock(block_id="account.head", text=MarkdownTextObject(text=f"*{escape(text)}*"))]
-    rows = [f"• {escape(s.sku or s.line_id)} ×{s.quantity.normalize():f} from {s.start} to {s.end} "
-            f"(order {escape(s.order_number)})" for s in subs[:20]]  # fmt: skip
-    rows += [f"• asset {escape(a.sku or a.line_id)}{f' #{a.unit}' if a.unit else ''} (order {escape(a.order_number)})"
-             for a in assets[:20]]  # fmt: skip
+    rows = [
+        f"• {escape(s.sku or s.line_id)} ×{s.quantity.normalize():f} from {s.start} to {s.end} "
+        f"(order {escape(s.order_number)})"
+        for s in subs[:20]
+    ]
+    rows += [
+        f"• asset {escape(a.sku or a.line_id)}{f' #{a.unit}' if a.unit else ''} (order {escape(a.order_number)})"
+        for a in assets[:20]
+    ]
     if rows:
         blocks.append(SectionBlock(block_id="account.items", text=MarkdownTextObject(text="\n".join(rows)[:2900])))
     return text, blocks

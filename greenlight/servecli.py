@@ -91,10 +91,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def add_commands(commands: Any) -> None:
     serve = commands.add_parser(
-        "serve", help="run the Slack bot, the CRM API and the scheduler",
+        "serve",
+        help="run the Slack bot, the CRM API and the scheduler",
         description="Serve /slack/events, /api/quotes, /a/<token>, /healthz and /metrics. Settings come from the "
         "environment and .env (see the README); a bad or missing one stops start-up with a sentence naming it.",
-    )  # fmt: skip
+    )
     serve.add_argument("--host", help="override GREENLIGHT_HOST")
     serve.add_argument("--port", type=int, help="override GREENLIGHT_PORT (0 picks a free port)")
     serve.add_argument("--verbose", action="store_true", help="debug logging")

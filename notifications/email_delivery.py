@@ -58,10 +58,14 @@ class EmailDelivery:
         policy = self.service.policy
         if kind == "alert":
             return render_notice(
-                self.mail, to=[person], subject=str(payload.get("subject", "Greenlight needs an admin")),
+                self.mail,
+                to=[person],
+                subject=str(payload.get("subject", "Greenlight needs an admin")),
                 headline=str(payload.get("headline", "Something needs an admin")),
-                paragraphs=[str(payload.get("detail", ""))], outbox_key=key, now=now,
-            )  # fmt: skip
+                paragraphs=[str(payload.get("detail", ""))],
+                outbox_key=key,
+                now=now,
+            )
         sub = await self.service.submission(str(payload["quote_id"]), int(payload["submission"]))
         if sub is None:
             return None
@@ -71,8 +75,17 @@ class EmailDelivery:
         if approval is None or approval.status != "requested" or sub.status != "pending":
             return None  # decided meanwhile: an email asking for it would only confuse
         ctx = self.service.context(await self.service.directory(), now)
-        return render_request(self.mail, policy, sub, approval, person, outbox_key=key, now=now,
-                              occasion=OCCASION.get(kind, "request"), ctx=ctx)  # fmt: skip
+        return render_request(
+            self.mail,
+            policy,
+            sub,
+            approval,
+            person,
+            outbox_key=key,
+            now=now,
+            occasion=OCCASION.get(kind, "request"),
+            ctx=ctx,
+        )
 
     async def deliver(self, row: Claimed) -> None:
         try:
@@ -97,9 +110,16 @@ class EmailDelivery:
     async def _alert(self, row: Claimed, detail: str) -> None:
         """Tell the admins in Slack that an email could not be delivered."""
         payload = row.payload
-        event = Event(Kind.EMAIL_FAILED, self.clock(), str(payload.get("quote_id", "")), 0,
-                      int(payload.get("submission") or 0), rule=payload.get("rule"), comment=detail,
-                      people=tuple(self.service.policy.admins),
-                      detail={"person": payload.get("person"), "outbox": row.id})  # fmt: skip
+        event = Event(
+            Kind.EMAIL_FAILED,
+            self.clock(),
+            str(payload.get("quote_id", "")),
+            0,
+            int(payload.get("submission") or 0),
+            rule=payload.get("rule"),
+            comment=detail,
+            people=tuple(self.service.policy.admins),
+            detail={"person": payload.get("person"), "outbox": row.id},
+        )
         for topic in topics(event.kind):
             await self.outbox.add(topic, f"email-failed:{row.id}", to_json(event), self.clock())

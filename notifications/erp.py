@@ -47,8 +47,15 @@ def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-async def post(session: aiohttp.ClientSession, url: str, secret: str, key: str, payload: dict[str, Any],
-               now: dt.datetime, timeout: float = 10.0) -> Outcome:  # fmt: skip
+async def post(
+    session: aiohttp.ClientSession,
+    url: str,
+    secret: str,
+    key: str,
+    payload: dict[str, Any],
+    now: dt.datetime,
+    timeout: float = 10.0,
+) -> Outcome:
     """Send one order event; the exact bytes sent are signed, with a fresh timestamp each attempt."""
     body = body_of(payload)
     headers = {

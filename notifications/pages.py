@@ -218,9 +218,11 @@ class LinkPage:
         summary = summarize(policy, sub, approval, claims.person, ctx)
         if links.submission_key(sub.number, sub.quote_version, sub.content_hash) != claims.submission:
             raise Refusal(
-                410, "This request was replaced", f"{sub.ref} is not the submission this link was made for.",
+                410,
+                "This request was replaced",
+                f"{sub.ref} is not the submission this link was made for.",
                 summary=summary,
-            )  # fmt: skip
+            )
         if used is not None:
             raise await self._used(claims, now, sub, approval, summary)
         mine = voted(approval, claims.person)

@@ -51,10 +51,20 @@ class Renderer(Protocol):
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]: ...
 
 
-RECIPIENT_GONE = frozenset({
-    "user_not_found", "users_not_found", "user_disabled", "account_inactive", "channel_not_found", "is_archived",
-    "message_not_found", "cant_update_message", "cannot_dm_bot", "messages_tab_disabled",
-})  # fmt: skip
+RECIPIENT_GONE = frozenset(
+    {
+        "user_not_found",
+        "users_not_found",
+        "user_disabled",
+        "account_inactive",
+        "channel_not_found",
+        "is_archived",
+        "message_not_found",
+        "cant_update_message",
+        "cannot_dm_bot",
+        "messages_tab_disabled",
+    }
+)
 """`ok: false` errors about one person or one message: the rest of an event is still delivered."""
 
 
@@ -172,9 +182,12 @@ class SlackDelivery:
         if not self.email_on:
             log.warning("%s has no way to be reached for %s of %s: no Slack id and email is off", person, kind, sub.ref)
             return
-        await self.outbox.add("email", f"email:{kind}:{sub.ref}:{rule}:{person}:{row.id}",
-                              {"kind": kind, "person": person, "quote_id": sub.quote_id,
-                               "submission": sub.number, "rule": rule}, self.clock())  # fmt: skip
+        await self.outbox.add(
+            "email",
+            f"email:{kind}:{sub.ref}:{rule}:{person}:{row.id}",
+            {"kind": kind, "person": person, "quote_id": sub.quote_id, "submission": sub.number, "rule": rule},
+            self.clock(),
+        )
 
     def _past_fallback(self, row: Claimed) -> bool:
         """Slack has been failing for this row long enough to reach people by email instead."""
@@ -213,8 +226,9 @@ class SlackDelivery:
             except SlackApiError as error:
                 if not refused_code(error):
                     raise
-                log.warning("copy of %s/%s for %s not updated: %s", sub.ref, approval.rule, message.person,
-                            refused_code(error))  # fmt: skip
+                log.warning(
+                    "copy of %s/%s for %s not updated: %s", sub.ref, approval.rule, message.person, refused_code(error)
+                )
 
     async def _remind(self, sub: Submission, approval: Approval, person: str, row: Claimed) -> None:
         original = await self._known(f"request:{sub.ref}/{approval.rule}:{person}")

@@ -62,9 +62,16 @@ class Sweeps:
         now = dt.datetime.now(dt.UTC)
         for sweep in self.sweeps.values():
             self.scheduler.add_job(
-                self._go, "interval", args=[sweep], id=sweep.name, seconds=sweep.every.total_seconds(),
-                coalesce=True, max_instances=1, misfire_grace_time=None, next_run_time=now,
-            )  # fmt: skip
+                self._go,
+                "interval",
+                args=[sweep],
+                id=sweep.name,
+                seconds=sweep.every.total_seconds(),
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=None,
+                next_run_time=now,
+            )
         self.scheduler.start()
 
     def kick(self, name: str) -> None:

@@ -64,9 +64,20 @@ async def ping() -> bool:
 
 
 TABLES = (
-    "orders", "contract", "slack_message", "request_key", "outbox", "audit", "assignment", "approval",
-    "submission", "quote_version", "quote", "delegation", "replacement",
-)  # fmt: skip
+    "orders",
+    "contract",
+    "slack_message",
+    "request_key",
+    "outbox",
+    "audit",
+    "assignment",
+    "approval",
+    "submission",
+    "quote_version",
+    "quote",
+    "delegation",
+    "replacement",
+)
 """Every table, children before parents."""
 
 

@@ -67,8 +67,12 @@ class Outbox:
             "AND next_attempt_at <= $4 AND (lease_until IS NULL OR lease_until < $4) "
             f"ORDER BY id LIMIT $5{lock}) "
             "RETURNING id, topic, key, payload, attempts, created_at",
-            now + lease, owner, topic, now, limit,
-        )  # fmt: skip
+            now + lease,
+            owner,
+            topic,
+            now,
+            limit,
+        )
         out = []
         for row in sorted(rows, key=lambda r: r["id"]):
             payload = row["payload"]
@@ -83,24 +87,31 @@ class Outbox:
         rows = await self._run(
             "UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = NULL "
             "WHERE id = $2 AND lease_owner = $3 AND status = 'sending' RETURNING id",
-            now, row_id, owner,
-        )  # fmt: skip
+            now,
+            row_id,
+            owner,
+        )
         return bool(rows)
 
     async def retry(self, row_id: int, owner: str, at: dt.datetime, error: str) -> bool:
         rows = await self._run(
             "UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = NULL, last_error = $2 "
             "WHERE id = $3 AND lease_owner = $4 AND status = 'sending' RETURNING id",
-            at, error[:2000], row_id, owner,
-        )  # fmt: skip
+            at,
+            error[:2000],
+            row_id,
+            owner,
+        )
         return bool(rows)
 
     async def dead(self, row_id: int, owner: str, error: str) -> bool:
         rows = await self._run(
             "UPDATE outbox SET status = 'dead', lease_until = NULL, last_error = $1 "
             "WHERE id = $2 AND lease_owner = $3 AND status = 'sending' RETURNING id",
-            error[:2000], row_id, owner,
-        )  # fmt: skip
+            error[:2000],
+            row_id,
+            owner,
+        )
         return bool(rows)
 
     async def add(self, topic: str, key: str, payload: dict[str, Any], now: dt.datetime) -> bool:
@@ -108,8 +119,11 @@ class Outbox:
         rows = await self._run(
             "INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at) "
             "VALUES ($1, $2, $3, 'pending', 0, $4, $4) ON CONFLICT (key) DO NOTHING RETURNING id",
-            topic, key, json.dumps(payload, separators=(",", ":"), default=str), now,
-        )  # fmt: skip
+            topic,
+            key,
+            json.dumps(payload, separators=(",", ":"), default=str),
+            now,
+        )
         return bool(rows)
 
     async def requeue(self, row_id: int, now: dt.datetime) -> bool:
@@ -117,8 +131,9 @@ class Outbox:
         rows = await self._run(
             "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = $1, lease_until = NULL "
             "WHERE id = $2 AND status = 'dead' RETURNING id",
-            now, row_id,
-        )  # fmt: skip
+            now,
+            row_id,
+        )
         return bool(rows)
 
     async def counts(self) -> dict[tuple[str, str], int]:
