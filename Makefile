@@ -22,9 +22,11 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/python -m sandbox.demo
 
+# ruff, the layer contract (docs/architecture.md) and mypy (strict on domain/ and store/)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	@scripts/ensure-postgres
