@@ -16,8 +16,8 @@ import pytest
 import pytest_asyncio
 
 from sandbox.demo import Demo
+from tests.support.quotes import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "walkthrough"
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
@@ -31,7 +31,6 @@ ARGS = [
     "--no-first-run",
 ]
 PHONE = {"width": 390, "height": 844}
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(),
@@ -41,13 +40,6 @@ needs_chromium = pytest.mark.skipif(
 # share the session's event loop.
 in_session_loop = pytest.mark.asyncio(loop_scope="session")
 BROWSER_TESTS = [pytest.mark.browser, needs_chromium, in_session_loop]
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # slack_sdk ignores NO_PROXY: loopback calls would go to the proxy.
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
 
 
 @pytest_asyncio.fixture(loop_scope="session")
