@@ -12,8 +12,8 @@ from typing import Any
 
 import aiohttp
 
+from tests.support.crm import crm_headers
 from tests.support.loopback import PROXY_VARIABLES
-from tests.support.signing import crm_headers
 
 from .kit import API_SECRET
 

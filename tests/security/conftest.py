@@ -36,10 +36,10 @@ from notifications.pages import AccessLogger
 from sandbox.slack_api import SlackStandIn
 from store.models import AuditRow
 from tests.support.clock import MONDAY_MORNING, Clock
+from tests.support.crm import crm_headers
 from tests.support.loopback import bound_socket
 from tests.support.pages import LinkPages, Page, approval_link, cookie_session
 from tests.support.quotes import EXAMPLE_POLICY, example_policy
-from tests.support.signing import crm_headers
 from tests.support.slack import Running, add_policy_people, serving
 from tests.support.smtp import Inbox, Passwords, smtp_server
 

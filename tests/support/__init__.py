@@ -5,7 +5,7 @@
     postgres   GREENLIGHT_TEST_DB / GREENLIGHT_TEST_PG_URL, private databases, asyncpg DSNs, raw reads
     smtp       a real aiosmtpd server on loopback and the inbox that keeps what it accepts
     pages      the email link pages: links as emails carry them, fetching and posting the pages
-    signing    requests signed as the CRM signs them (independently of greenlight.signing)
+    crm        quotes sent to the quote API, signed as the CRM signs them (apart from greenlight.signing)
     quotes     the examples (policy and quotes), a small one-line quote, quotes changed field by field
     slack      the real Greenlight built and served against the Slack stand-in, and Block Kit readers
 
