@@ -6,6 +6,7 @@
     smtp       a real aiosmtpd server on loopback and the inbox that keeps what it accepts
     pages      the email link pages: links as emails carry them, fetching and posting the pages
     crm        quotes sent to the quote API, signed as the CRM signs them (apart from greenlight.signing)
+    memory     a snapshot of everything a MemoryStore holds
     quotes     the examples (policy and quotes), a small one-line quote, quotes changed field by field
     slack      the real Greenlight built and served against the Slack stand-in, and Block Kit readers
 
