@@ -1,6 +1,7 @@
 """What every test suite (and bench/) shares: one copy of each piece of the harness.
 
     clock      Clock: the time of the code under test, standing still until a test moves it
+    browser    headless Chromium at phone size: where it is, its arguments, the skip when it is missing
     loopback   free ports, serving an aiohttp app on 127.0.0.1, the proxy variables to clear
     postgres   GREENLIGHT_TEST_DB / GREENLIGHT_TEST_PG_URL, private databases, asyncpg DSNs, raw reads
     smtp       a real aiosmtpd server on loopback and the inbox that keeps what it accepts
