@@ -14,11 +14,11 @@ import aiohttp
 
 from tests.support.crm import crm_headers
 from tests.support.loopback import PROXY_VARIABLES
+from tests.support.quotes import ROOT
 
 from .kit import API_SECRET
 
-REPO = Path(__file__).resolve().parents[2]
-GREENLIGHT = REPO / ".venv" / "bin" / "greenlight"
+GREENLIGHT = ROOT / ".venv" / "bin" / "greenlight"
 READY = "Greenlight is up on "
 
 

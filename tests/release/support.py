@@ -15,7 +15,6 @@ from domain.service import Approvals
 from store.models import AuditRow, OrderRow, OutboxRow
 from tests.support.clock import DECEMBER_FIRST
 
-REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 ERP_SECRET = "release-tests-erp-secret"
 OWNER = "rep"
