@@ -17,7 +17,6 @@ from store import db
 from store.db import wipe
 from tests.support import postgres
 from tests.support.loopback import PROXY_VARIABLES
-from tests.support.slack import migrate_sqlite
 
 
 @pytest.fixture(autouse=True)
@@ -52,15 +51,10 @@ def postgres_database(postgres_server: str) -> Iterator[str]:
     """A migrated PostgreSQL database of this run's own, dropped at the end (PostgreSQL runs only)."""
     url = postgres.run_aside(postgres.create_database(postgres_server, "greenlight_run"))
     try:
-        postgres.run_aside(migrate(url))
+        postgres.migrate_aside(url)
         yield url
     finally:
         postgres.run_aside(postgres.drop_database(postgres_server, url))
-
-
-async def migrate(url: str) -> None:
-    await db.migrate(url)
-    await db.close()
 
 
 def _database_url(backend: str, request: pytest.FixtureRequest, directory: Path) -> str:
@@ -105,4 +99,7 @@ async def fresh_database_url(backend: str, request: pytest.FixtureRequest, tmp_p
 @pytest.fixture(scope="session")
 def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty SQLite database with every migration applied, made once and copied for each test."""
-    return migrate_sqlite(tmp_path_factory.mktemp("template") / "greenlight.db")
+    path = tmp_path_factory.mktemp("template") / "greenlight.db"
+    postgres.migrate_aside(postgres.sqlite_url(path))
+    assert path.exists()
+    return path

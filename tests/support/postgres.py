@@ -27,6 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 
+from store import db
+
 BACKENDS = ("sqlite", "postgres")
 DEFAULT_SERVER_URL = "postgres://postgres@127.0.0.1:5432/test"
 CONNECT_TIMEOUT = 5.0
@@ -130,6 +132,16 @@ async def query(url: str, sql: str, *args: Any) -> list[dict[str, Any]]:
         return [dict(row) for row in await connection.fetch(sql, *args)]
     finally:
         await connection.close()
+
+
+def migrate_aside(url: str) -> None:
+    """Apply every migration to the database at `url`, from a thread and loop of its own (see run_aside)."""
+
+    async def migrate() -> None:
+        await db.migrate(url)
+        await db.close()
+
+    run_aside(migrate())
 
 
 def run_aside(coroutine: Coroutine[Any, Any, T]) -> T:

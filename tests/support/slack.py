@@ -17,7 +17,6 @@ import socket
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
@@ -27,17 +26,15 @@ from greenlight.app import Runtime, build
 from greenlight.settings import Settings
 from sandbox.driver import DriverResponse, SlackDriver
 from sandbox.slack_api import Call, Message, SlackStandIn
-from store import db
 from store.models import OutboxRow
 
 from .clock import Clock
 from .loopback import served
-from .postgres import run_aside, sqlite_url
 
 STRANGER = "U09STRANGER"  # in the workspace, not in Greenlight's policy
 SWEEPS_WAIT = dt.timedelta(hours=1)  # the scheduler's own rounds never come within a test
 
-# ---- reading what Greenlight posted -------------------------------------------------------------
+# ---- reading what Greenlight posted --------------------------------------------------------------
 
 
 def blocks_of(call: Call) -> list[dict[str, Any]]:
@@ -70,7 +67,7 @@ def has_buttons(message: Message) -> bool:
     return any(block.get("type") == "actions" for block in message.blocks)
 
 
-# ---- the workspace and the database ---------------------------------------------------------------
+# ---- the workspace -------------------------------------------------------------------------------
 
 
 def add_policy_people(stand_in: SlackStandIn, policy: Policy, absent: Iterable[str] = ()) -> None:
@@ -82,19 +79,7 @@ def add_policy_people(stand_in: SlackStandIn, policy: Policy, absent: Iterable[s
     stand_in.add_user(STRANGER, "stranger", "stranger@elsewhere.example")
 
 
-def migrate_sqlite(path: Path) -> Path:
-    """An SQLite file with every migration applied (to copy for each test: migrating takes most of a start)."""
-
-    async def migrate() -> None:
-        await db.migrate(sqlite_url(path))
-        await db.close()
-
-    run_aside(migrate())
-    assert path.exists()
-    return path
-
-
-# ---- Greenlight running ---------------------------------------------------------------------------
+# ---- Greenlight running --------------------------------------------------------------------------
 
 
 @dataclass
