@@ -35,13 +35,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -56,9 +54,10 @@ from domain.service import Approvals  # noqa: E402
 from store import db  # noqa: E402
 from store.models import ApprovalRow, AuditRow, SubmissionRow  # noqa: E402
 from store.tx import DbStore  # noqa: E402
+from tests.support import postgres  # noqa: E402
+from tests.support.quotes import one_line_quote  # noqa: E402
 
 BACKENDS = ("sqlite", "postgres")
-DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/test"
 FULL, QUICK = 10_000, 1_000
 CONCURRENCY = 50
 TARGET = 0.30
@@ -86,18 +85,6 @@ rules:
 """
 
 
-def quote(quote_id: str) -> dict[str, Any]:
-    return {
-        "id": quote_id, "version": 1, "owner": "rep", "currency": "USD",
-        "account": {"id": "A-1", "name": "Acme GmbH", "timezone": "Europe/Berlin", "ship_to": "Berlin HQ"},
-        "start_date": "2027-01-01", "term_months": 12, "payment_terms": "Net 30",
-        "discount_percent": 5, "net_total": 9500, "list_total": 10000,
-        "lines": [{"id": "L1", "sku": "SW-PLAT", "family": "Software", "quantity": 1, "list_price": 10000,
-                   "net_price": 9500, "discount_percent": 5, "net_total": 9500, "list_total": 10000,
-                   "recurring": True, "term_months": 12, "delivery_date": "2027-01-01", "ship_to": "Berlin HQ"}],
-    }  # fmt: skip
-
-
 @dataclass
 class Result:
     backend: str
@@ -120,16 +107,6 @@ class Result:
 # ---------------------------------------------------------------- databases
 
 
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def asyncpg_dsn(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
-
-
 @asynccontextmanager
 async def scratch_database(backend: str, pg_url: str) -> AsyncIterator[str]:
     """A new, empty database URL for this run, removed afterwards."""
@@ -137,26 +114,13 @@ async def scratch_database(backend: str, pg_url: str) -> AsyncIterator[str]:
         with tempfile.TemporaryDirectory(prefix="greenlight-bench-") as directory:
             yield f"sqlite://{Path(directory) / 'bench.db'}"
         return
-    name = f"greenlight_bench_{uuid.uuid4().hex[:12]}"
-    await admin_execute(pg_url, f'CREATE DATABASE "{name}"')
-    try:
-        yield with_database(pg_url, name)
-    finally:
-        await admin_execute(pg_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-async def admin_execute(pg_url: str, statement: str) -> None:
-    """Run STATEMENT on a connection of its own (survives a server restart during the run)."""
-    admin = await asyncpg.connect(asyncpg_dsn(pg_url), timeout=5)
-    try:
-        await admin.execute(statement)
-    finally:
-        await admin.close()
+    async with postgres.private_database(pg_url, "greenlight_bench") as url:
+        yield url
 
 
 async def postgres_version(pg_url: str) -> str:
     try:
-        connection = await asyncpg.connect(asyncpg_dsn(pg_url), timeout=5)
+        connection = await asyncpg.connect(postgres.asyncpg_dsn(pg_url), timeout=5)
     except (OSError, TimeoutError, asyncpg.PostgresError) as error:
         return f"not reachable ({error.__class__.__name__})"
     try:
@@ -175,7 +139,7 @@ async def setup(service: Approvals, quote_ids: list[str]) -> None:
         async with store.transaction() as tx:
             ctx = service.context(await tx.directory(), NOW)
             for quote_id in quote_ids[start : start + SETUP_BATCH]:
-                q = parse_quote(quote(quote_id))
+                q = parse_quote(one_line_quote(quote_id))
                 await tx.save_quote(q, NOW)
                 sub, events = lifecycle.submit(ctx, q, 1, None)
                 sub.due_at = lifecycle.next_due(sub, service.policy)
@@ -392,7 +356,7 @@ def main() -> int:
     parser.add_argument("--approvals", type=int, help="how many approvals to decide (overrides --quick)")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="concurrent deciders (default 50)")
     parser.add_argument("--profile", action="store_true", help="cProfile the decision phase and print the top")
-    parser.add_argument("--pg-url", default=os.environ.get("GREENLIGHT_BENCH_PG_URL") or DEFAULT_PG_URL,
+    parser.add_argument("--pg-url", default=os.environ.get("GREENLIGHT_BENCH_PG_URL") or postgres.DEFAULT_SERVER_URL,
                         help="a PostgreSQL server to create the scratch database on")  # fmt: skip
     args = parser.parse_args()
     if args.backend is None:

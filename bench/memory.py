@@ -30,6 +30,7 @@ from domain.approvals import Approval, Seat, Submission  # noqa: E402
 from sandbox.driver import SlackDriver  # noqa: E402
 from sandbox.slack_api import SlackStandIn  # noqa: E402
 from store import codec  # noqa: E402
+from tests.support.loopback import PROXY_VARIABLES  # noqa: E402
 
 APPROVALS_PER_QUOTE = 10
 HOT = "hot"
@@ -130,7 +131,7 @@ async def measure(path: Path, policy: Path, rounds: int) -> tuple[list[float], f
         env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SIGNING, "SLACK_API_URL": slack.api_url,
                "GREENLIGHT_DATABASE_URL": f"sqlite://{path}", "GREENLIGHT_POLICY": str(policy),
 }  # fmt: skip
-        for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+        for name in PROXY_VARIABLES:
             env.pop(name, None)
         log = open(path.with_suffix(".log"), "wb")  # noqa: SIM115 - closed with the server
         server = await asyncio.create_subprocess_exec(

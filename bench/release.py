@@ -31,20 +31,19 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from tests.support.postgres import DEFAULT_SERVER_URL  # noqa: E402
 
 NOW = dt.datetime(2027, 1, 1, 12, 0, tzinfo=dt.UTC)
 BATCH = int(os.environ.get("GREENLIGHT_BENCH_BATCH", "500"))  # release_due's limit; --batch sets it
 DUE = NOW - dt.timedelta(days=1)
 PG_TARGET = 1_000
 FLOOR_SHARE = 0.25
-DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/test"
 FLOOR_SQL = (
     "UPDATE orders SET status = 'released', released_at = $1, revision = revision + 1 "
     "WHERE status = 'scheduled' AND release_at <= $1"
@@ -204,26 +203,6 @@ async def sweeper(url: str) -> None:
 # ------------------------------------------------------------------------------------ PostgreSQL
 
 
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def asyncpg_dsn(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
-
-
-async def admin(server: str, sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(asyncpg_dsn(server), timeout=3)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
-
-
 def run_part(args: list[str]) -> dict[str, Any]:
     done = subprocess.run([sys.executable, __file__, *args], cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -237,16 +216,16 @@ def part_sqlite(count: int, runs: int) -> dict[str, Any]:
 
 
 def part_postgres(server: str, count: int, runs: int) -> dict[str, Any]:
+    from tests.support import postgres
+
     try:
-        asyncio.run(admin(server, "SELECT 1"))
+        url = asyncio.run(postgres.create_database(server, "greenlight_bench"))
     except Exception as error:
         return {"skipped": f"PostgreSQL at {server} cannot be reached ({error.__class__.__name__})"}
-    name = f"greenlight_bench_{uuid.uuid4().hex[:12]}"
-    asyncio.run(admin(server, f'CREATE DATABASE "{name}"'))
     try:
-        return asyncio.run(run_backend(with_database(server, name), count, runs, postgres=True))
+        return asyncio.run(run_backend(url, count, runs, postgres=True))
     finally:
-        asyncio.run(admin(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(postgres.drop_database(server, url))
 
 
 # ---------------------------------------------------------------------------------------- report
@@ -308,7 +287,7 @@ def main() -> int:
     parser.add_argument("--orders", type=int, help="due orders per run (default 10,000)")
     parser.add_argument("--runs", type=int, help="runs per figure, the median is shown (default 3)")
     parser.add_argument("--batch", type=int, help="orders per release transaction (default 500)")
-    parser.add_argument("--pg-url", default=os.environ.get("GREENLIGHT_TEST_PG_URL") or DEFAULT_PG_URL)
+    parser.add_argument("--pg-url", default=os.environ.get("GREENLIGHT_TEST_PG_URL") or DEFAULT_SERVER_URL)
     parser.add_argument("--part", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
     parser.add_argument("--sweep", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()

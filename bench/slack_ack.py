@@ -55,6 +55,8 @@ import slack_bolt  # noqa: E402
 from aiohttp import web  # noqa: E402
 
 from sandbox.driver import slack_signature  # noqa: E402
+from tests.support.loopback import PROXY_VARIABLES, served  # noqa: E402
+from tests.support.quotes import one_line_quote  # noqa: E402
 
 FULL, QUICK = 2_000, 300
 CONCURRENCY = 50
@@ -85,18 +87,6 @@ rules:
     step: 1
     approver: desk
 """
-
-
-def quote(quote_id: str) -> dict[str, Any]:
-    return {
-        "id": quote_id, "version": 1, "owner": REP, "currency": "USD",
-        "account": {"id": "A-1", "name": "Acme GmbH", "timezone": "Europe/Berlin", "ship_to": "Berlin HQ"},
-        "start_date": "2027-01-01", "term_months": 12, "payment_terms": "Net 30",
-        "discount_percent": 5, "net_total": 9500, "list_total": 10000,
-        "lines": [{"id": "L1", "sku": "SW-PLAT", "family": "Software", "quantity": 1, "list_price": 10000,
-                   "net_price": 9500, "discount_percent": 5, "net_total": 9500, "list_total": 10000,
-                   "recurring": True, "term_months": 12, "delivery_date": "2027-01-01", "ship_to": "Berlin HQ"}],
-    }  # fmt: skip
 
 
 def quote_ids(n: int) -> list[str]:
@@ -151,7 +141,7 @@ async def set_up_approvals(policy: Any, database_url: str, n: int) -> None:
             async with store.transaction() as tx:
                 ctx = service.context(await tx.directory(), now)
                 for quote_id in ids[start : start + SETUP_BATCH]:
-                    q = parse_quote(quote(quote_id))
+                    q = parse_quote(one_line_quote(quote_id, owner=REP))
                     await tx.save_quote(q, now)
                     sub, events = lifecycle.submit(ctx, q, 1, None)
                     await tx.add_submission(sub)
@@ -183,22 +173,17 @@ def logging_like_serve(settings: Any, path: Path) -> None:
 
 
 async def serve_site(app: web.Application, ready: dict[str, Any], profile: Path | None) -> None:
-    runner = web.AppRunner(app, shutdown_timeout=10)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    profiler = cProfile.Profile() if profile else None
-    if profiler:
-        profiler.enable()
-    announce("READY", url=f"http://{host}:{port}/slack/events", **ready)
-    try:
-        await until_terminated()
-    finally:
+    async with served(app, shutdown_timeout=10) as url:
+        profiler = cProfile.Profile() if profile else None
         if profiler:
-            profiler.disable()
-            profiler.dump_stats(str(profile))
-        await runner.cleanup()
+            profiler.enable()
+        announce("READY", url=f"{url}/slack/events", **ready)
+        try:
+            await until_terminated()
+        finally:
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(str(profile))
 
 
 async def serve_greenlight(args: argparse.Namespace) -> None:
@@ -480,7 +465,7 @@ def main() -> int:
     parser.add_argument("--profile-to", dest="profile_path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.clicks = args.clicks or (QUICK if args.quick else FULL)
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"):
+    for name in PROXY_VARIABLES:
         os.environ.pop(name, None)  # slack_sdk ignores NO_PROXY: loopback calls would go to a proxy
     if args.serve:
         args.profile = args.profile_path

@@ -2,33 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 
 from domain.memory import MemoryStore
+from domain.policy import Policy
 from domain.service import Approvals
 from greenlight.api import METRICS, create_app
 from greenlight.settings import Settings
+from tests.support.clock import Clock
+from tests.support.loopback import served
+from tests.support.quotes import example_policy
 
-from .support import API_SECRET, FakeClock, Intake, load_test_policy
+from .support import API_SECRET, NOW, Intake
 
 Serve = Callable[..., Awaitable[Intake]]
 
 
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # aiohttp honours these with trust_env; loopback calls must never go to a proxy.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture(scope="session")
-def policy() -> Any:
-    return load_test_policy()
+def policy() -> Policy:
+    return example_policy()
 
 
 @pytest.fixture
@@ -37,20 +33,19 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-def service(policy: Any, store: MemoryStore) -> Approvals:
+def service(policy: Policy, store: MemoryStore) -> Approvals:
     return Approvals(policy, store)
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+def clock() -> Clock:
+    return Clock(NOW)
 
 
 @pytest.fixture
-async def serve(service: Approvals, store: MemoryStore, clock: FakeClock) -> AsyncIterator[Serve]:
+async def serve(service: Approvals, store: MemoryStore, clock: Clock) -> AsyncIterator[Serve]:
     """Start the app with the given settings and health check; stopped when the test ends."""
-    runners: list[web.AppRunner] = []
-    async with aiohttp.ClientSession() as session:
+    async with contextlib.AsyncExitStack() as servers, aiohttp.ClientSession() as session:
 
         async def start(
             settings: Settings | None = None, health: Callable[[], Awaitable[bool]] | None = None
@@ -64,18 +59,10 @@ async def serve(service: Approvals, store: MemoryStore, clock: FakeClock) -> Asy
                 health=health or healthy,
                 clock=clock,
             )
-            runner = web.AppRunner(app, shutdown_timeout=1.0)
-            await runner.setup()
-            runners.append(runner)
-            await web.TCPSite(runner, "127.0.0.1", 0).start()
-            host, port = runner.addresses[0][:2]
-            return Intake(f"http://{host}:{port}", session, clock, app[METRICS], store)
+            url = await servers.enter_async_context(served(app))
+            return Intake(url, session, API_SECRET, clock, app[METRICS], store)
 
-        try:
-            yield start
-        finally:
-            for runner in runners:
-                await runner.cleanup()
+        yield start
 
 
 @pytest.fixture

@@ -1,55 +1,26 @@
-"""A quote intake served on loopback: the real aiohttp app, a real Approvals over MemoryStore."""
+"""A quote intake served on loopback: the real aiohttp app, a real Approvals over MemoryStore.
+
+The CRM's side (`tests.support.crm.Crm`) signs and posts quotes; `Intake` adds what this suite reads.
+"""
 
 from __future__ import annotations
 
-import copy
-import datetime as dt
-import io
-import json
-from dataclasses import dataclass, field
-from pathlib import Path
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
 from domain.memory import MemoryStore
-from domain.policy import Policy, load_policy, read_policy
-from greenlight import signing
 from greenlight.api import Metrics
+from tests.support.clock import DECEMBER_FIRST
+from tests.support.crm import Crm
 
 API_SECRET = "crm-shared-secret-0123456789abcdef"
-EXAMPLE_POLICY = Path(__file__).resolve().parents[2] / "examples" / "policy.yaml"
-NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
-
-INLINE_POLICY = """
-version: 1
-timezone: UTC
-admins: [dana]
-fallback_approver: desk
-people:
-  ava: {slack: U0AVA, email: ava@example.com, manager: marco}
-  marco: {slack: U0MARCO, email: marco@example.com}
-  dana: {slack: U0DANA, email: dana@example.com}
-approvers:
-  desk: {user: dana}
-  manager: {field: owner.manager}
-rules:
-  - name: manager-discount
-    step: 1
-    approver: manager
-    conditions:
-      - {field: discount_percent, op: gt, value: 10}
-"""
-
-
-def load_test_policy() -> Policy:
-    if EXAMPLE_POLICY.exists():
-        return read_policy(EXAMPLE_POLICY)
-    return load_policy(INLINE_POLICY, "inline policy")
+NOW = DECEMBER_FIRST
 
 
 def quote(version: int = 1, **changes: Any) -> dict[str, Any]:
-    """A quote owned by ava, discounted enough to need approval under either test policy."""
+    """A quote owned by ava, discounted enough to need approval under the example policy."""
     data: dict[str, Any] = {
         "id": "Q-7001",
         "version": version,
@@ -83,66 +54,12 @@ def quote(version: int = 1, **changes: Any) -> dict[str, Any]:
     return data
 
 
-class FakeClock:
-    def __init__(self, now: dt.datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    @property
-    def timestamp(self) -> int:
-        return int(self.now.timestamp())
-
-
-def snapshot(store: MemoryStore) -> tuple[Any, ...]:
-    """Everything the store holds, to show that a refusal changed nothing."""
-    return (
-        {key: value.data for key, value in store.quotes.items()},
-        copy.deepcopy(store.subs),
-        len(store.events),
-    )
-
-
 @dataclass
-class Reply:
-    status: int
-    body: dict[str, Any]
-    content_type: str
+class Intake(Crm):
+    """The CRM's client of one running app, and what the app keeps."""
 
-
-@dataclass
-class Intake:
-    """A client of one running app."""
-
-    url: str
-    session: aiohttp.ClientSession
-    clock: FakeClock
     metrics: Metrics
     store: MemoryStore
-    headers_sent: list[dict[str, str]] = field(default_factory=list)
-
-    async def post(
-        self,
-        body: bytes | dict[str, Any],
-        *,
-        secret: str = API_SECRET,
-        timestamp: int | str | None = None,
-        signature: str | None = None,
-        omit: tuple[str, ...] = (),
-    ) -> Reply:
-        """POST a body signed the way the CRM signs it (or not, as the arguments say)."""
-        raw = json.dumps(body).encode() if isinstance(body, dict) else body
-        stamp = str(self.clock.timestamp if timestamp is None else timestamp)
-        headers = {
-            "Content-Type": "application/json",
-            "X-Greenlight-Request-Timestamp": stamp,
-            "X-Greenlight-Signature": signature if signature is not None else signing.sign(secret, stamp, raw),
-        }
-        for name in omit:
-            headers.pop(name)
-        async with self.session.post(self.url + "/api/quotes", data=io.BytesIO(raw), headers=headers) as response:
-            return Reply(response.status, await response.json(), response.content_type)
 
     async def get(self, path: str) -> aiohttp.ClientResponse:
         response = await self.session.get(self.url + path)

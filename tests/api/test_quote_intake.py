@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -14,13 +13,11 @@ from domain.service import Approvals
 from greenlight import signing
 from greenlight.api import MAX_QUOTE_BYTES
 from greenlight.settings import Settings
+from tests.support.crm import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from tests.support.memory import snapshot
 
 from .conftest import Serve
-from .support import API_SECRET, Intake, quote, snapshot
-
-TIMESTAMP = "X-Greenlight-Request-Timestamp"
-SIGNATURE = "X-Greenlight-Signature"
-
+from .support import API_SECRET, Intake, quote
 
 # ---- stored ------------------------------------------------------------------------------------
 
@@ -116,7 +113,7 @@ async def test_a_signature_made_with_another_secret_is_refused_with_401(intake: 
 
 async def test_a_body_changed_after_signing_is_refused_with_401(intake: Intake, store: MemoryStore) -> None:
     signed_for = json.dumps(quote(1, net_total=7000)).encode()
-    signature = signing.sign(API_SECRET, intake.clock.timestamp, signed_for)
+    signature = signing.sign(API_SECRET, intake.now(), signed_for)
 
     reply = await intake.post(quote(1, net_total=1), signature=signature)
 
@@ -130,7 +127,7 @@ async def test_a_body_changed_after_signing_is_refused_with_401(intake: Intake, 
 async def test_a_timestamp_more_than_five_minutes_away_is_refused_with_401(
     intake: Intake, store: MemoryStore, seconds: int, said: str
 ) -> None:
-    reply = await intake.post(quote(1), timestamp=intake.clock.timestamp + seconds)
+    reply = await intake.post(quote(1), timestamp=intake.now() + seconds)
 
     assert reply.status == 401
     assert said in reply.body["error"]
@@ -138,7 +135,7 @@ async def test_a_timestamp_more_than_five_minutes_away_is_refused_with_401(
 
 
 async def test_a_timestamp_five_minutes_old_is_still_accepted(intake: Intake) -> None:
-    reply = await intake.post(quote(1), timestamp=intake.clock.timestamp - 300)
+    reply = await intake.post(quote(1), timestamp=intake.now() - 300)
 
     assert reply.status == 200
 
@@ -150,14 +147,14 @@ async def test_a_timestamp_that_is_not_a_number_is_refused_with_401(intake: Inta
     assert store.quotes == {}
 
 
-@pytest.mark.parametrize("missing", [(TIMESTAMP,), (SIGNATURE,), (TIMESTAMP, SIGNATURE)])
+@pytest.mark.parametrize("missing", [(TIMESTAMP_HEADER,), (SIGNATURE_HEADER,), (TIMESTAMP_HEADER, SIGNATURE_HEADER)])
 async def test_a_request_without_the_signature_headers_is_refused_with_401(
     intake: Intake, store: MemoryStore, missing: tuple[str, ...]
 ) -> None:
     reply = await intake.post(quote(1), omit=missing)
 
     assert reply.status == 401
-    assert TIMESTAMP in reply.body["error"] and SIGNATURE in reply.body["error"]
+    assert TIMESTAMP_HEADER in reply.body["error"] and SIGNATURE_HEADER in reply.body["error"]
     assert store.quotes == {}
 
 
@@ -255,16 +252,10 @@ async def test_a_body_of_exactly_1_mb_is_read(intake: Intake) -> None:
 
 
 async def test_a_chunked_body_over_1_mb_is_refused_with_413(intake: Intake, store: MemoryStore) -> None:
-    stamp = str(intake.clock.timestamp)
+    reply = await intake.post_chunked(32 * 65536)
 
-    async def chunks() -> AsyncIterator[bytes]:
-        for _ in range(32):
-            yield b" " * 65536
-
-    headers = {TIMESTAMP: stamp, SIGNATURE: signing.sign(API_SECRET, stamp, b"")}
-    async with intake.session.post(intake.url + "/api/quotes", data=chunks(), headers=headers) as response:
-        assert response.status == 413
-        assert (await response.json())["error"] == "A quote may be at most 1 MB (1048576 bytes); this one is larger."
+    assert reply.status == 413
+    assert reply.body["error"] == "A quote may be at most 1 MB (1048576 bytes); this one is larger."
     assert store.quotes == {}
 
 

@@ -7,12 +7,9 @@ which runs slack_sdk's own validation, and walked for the checks slack_sdk does 
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
-import json
 from collections.abc import Iterator, Sequence
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from slack_sdk.models.blocks import Block
@@ -20,34 +17,22 @@ from slack_sdk.models.views import View
 
 from domain import approvals as lifecycle
 from domain.approvals import Context, Directory, Event, Submission
-from domain.policy import Policy, read_policy
-from domain.quote import Quote, parse_quote
+from domain.policy import Policy
+from domain.quote import Quote
 from domain.rules import Evaluator
+from tests.support.quotes import EXAMPLE_QUOTES, example_policy, example_quote
 
-ROOT = Path(__file__).resolve().parents[2]
-EXAMPLES = ROOT / "examples"
 NOW = dt.datetime(2026, 11, 3, 14, 0, tzinfo=dt.UTC)
-QUOTES = sorted(p.stem for p in (EXAMPLES / "quotes").glob("*.json"))
+QUOTES = EXAMPLE_QUOTES
 
 
 @cache
 def policy() -> Policy:
-    return read_policy(EXAMPLES / "policy.yaml")
+    """The example policy, read once (views never change it)."""
+    return example_policy()
 
 
-def quote_data(name: str) -> dict[str, Any]:
-    return json.loads((EXAMPLES / "quotes" / f"{name}.json").read_text())
-
-
-def quote(name: str, **changes: Any) -> Quote:
-    data = copy.deepcopy(quote_data(name))
-    for key, value in changes.items():
-        target = data
-        *path, last = key.split("__")
-        for part in path:
-            target = target[part]
-        target[last] = value
-    return parse_quote(data)
+quote = example_quote
 
 
 def context(now: dt.datetime = NOW, directory: Directory | None = None) -> Context:

@@ -16,38 +16,15 @@ import pytest
 import pytest_asyncio
 
 from sandbox.demo import Demo
+from tests.support.browser import ARGS, BROWSER, CHROMIUM, PHONE
+from tests.support.quotes import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SHOTS = ROOT / "docs" / "walkthrough"
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-PHONE = {"width": 390, "height": 844}
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
 
-needs_chromium = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason=f"{CHROMIUM} is missing: run scripts/ensure-chromium to install Debian's chromium",
-)
 # One browser for the whole run (launching takes seconds): the tests, the demo and the browser
 # share the session's event loop.
 in_session_loop = pytest.mark.asyncio(loop_scope="session")
-BROWSER_TESTS = [pytest.mark.browser, needs_chromium, in_session_loop]
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # slack_sdk ignores NO_PROXY: loopback calls would go to the proxy.
-    for name in PROXY_VARIABLES:
-        monkeypatch.delenv(name, raising=False)
+BROWSER_TESTS = [*BROWSER, in_session_loop]
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -1,8 +1,9 @@
-"""Real local stand-ins for the email tests: an aiosmtpd server, the link page on loopback, a store.
+"""Real local stand-ins for the email tests: the link page on loopback over a store, SMTP settings, TLS.
 
 No fakes of aiosmtplib or aiohttp: mail goes through a real SMTP conversation with an aiosmtpd
-`Controller` on 127.0.0.1, and pages are fetched over HTTP from an aiohttp site on 127.0.0.1.
-Tests wait for what they expect (a message arriving), never for time to pass.
+server on 127.0.0.1 (tests.support.smtp), and pages are fetched over HTTP from an aiohttp site on
+127.0.0.1 (tests.support.pages). Tests wait for what they expect (a message arriving), never for
+time to pass.
 
 (This folder has no `__init__.py` on purpose: as a package it would be named `email` and shadow
 the standard library's `email` for pytest; its modules have unique names instead, like tests/unit.)
@@ -10,27 +11,17 @@ the standard library's `email` for pytest; its modules have unique names instead
 
 from __future__ import annotations
 
-import asyncio
-import copy
 import datetime as dt
-import email
-import email.policy
-import re
 import shutil
-import socket
 import ssl
 import subprocess
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 from aiohttp import web
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from pydantic import SecretStr
 
 from domain.approvals import Submission
@@ -42,10 +33,13 @@ from notifications import links
 from notifications.email import MailSettings
 from notifications.pages import AccessLogger, add_routes
 from notifications.smtp import SmtpSettings
+from tests.support.clock import DECEMBER_FIRST, Clock
+from tests.support.loopback import bound_socket, served
+from tests.support.memory import snapshot
+from tests.support.pages import LinkPages, approval_link, cookie_session
 
 SECRET = "link-signing-secret-0123456789abcdef"
-NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy")
+NOW = DECEMBER_FIRST
 CUSTOMER = 'Acme <script>alert("x")</script> & Söhne GmbH'
 
 POLICY = """
@@ -104,14 +98,6 @@ def quote(version: int = 3, **changes: Any) -> dict[str, Any]:
     return data
 
 
-class Clock:
-    def __init__(self, now: dt.datetime = NOW) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-
 @dataclass
 class Desk:
     """The approvals service over a MemoryStore, with a submitted Q-1042."""
@@ -125,7 +111,7 @@ class Desk:
     async def submitted(cls, **changes: Any) -> Desk:
         rules = policy()
         store = MemoryStore()
-        desk = cls(rules, store, Approvals(rules, store), Clock())
+        desk = cls(rules, store, Approvals(rules, store), Clock(NOW))
         await desk.service.receive_quote(parse_quote(quote(**changes)), desk.clock())
         await desk.service.submit("Q-1042", "ava", desk.clock())
         return desk
@@ -137,13 +123,7 @@ class Desk:
 
     def snapshot(self) -> tuple[Any, ...]:
         """Everything the store holds, to show that something changed nothing."""
-        return (
-            {key: value.data for key, value in self.store.quotes.items()},
-            copy.deepcopy(self.store.subs),
-            len(self.store.events),
-            copy.deepcopy(self.store.keys),
-            copy.deepcopy(self.store.delegations),
-        )
+        return snapshot(self.store)
 
 
 def mail_settings(public_url: str = "http://127.0.0.1:3000") -> MailSettings:
@@ -155,91 +135,12 @@ def mail_settings(public_url: str = "http://127.0.0.1:3000") -> MailSettings:
 # ---- SMTP ----------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Arrived:
-    mail_from: str
-    rcpt_tos: tuple[str, ...]
-    content: bytes
-
-    @property
-    def message(self) -> EmailMessage:
-        parsed = email.message_from_bytes(self.content, policy=email.policy.default)
-        assert isinstance(parsed, EmailMessage)
-        return parsed
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it accepts and can be told to refuse.
-
-    It runs on the Controller's own thread and loop; arrivals are signalled to the test's loop.
-    """
-
-    def __init__(self) -> None:
-        self.loop = asyncio.get_running_loop()
-        self.arrived: list[Arrived] = []
-        self.refuse_rcpt: dict[str, str] = {}  # address -> reply, e.g. "550 5.1.1 no such user"
-        self.data_reply: str | None = None  # e.g. "451 4.3.0 try later"
-        self.data_attempts = 0
-        self._changed = asyncio.Event()
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any) -> str:
-        refusal = self.refuse_rcpt.get(address)
-        if refusal is not None:
-            return refusal
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.data_attempts += 1
-        if self.data_reply is not None:
-            self.loop.call_soon_threadsafe(self._changed.set)
-            return self.data_reply
-        self.arrived.append(Arrived(envelope.mail_from, tuple(envelope.rcpt_tos), bytes(envelope.content)))
-        self.loop.call_soon_threadsafe(self._changed.set)
-        return "250 2.0.0 Message accepted for delivery"
-
-    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Arrived]:
-        """Wait until COUNT messages have arrived (they are signalled from the server's thread)."""
-        async with asyncio.timeout(timeout):
-            while True:
-                self._changed.clear()
-                if len(self.arrived) >= count:
-                    return list(self.arrived)
-                await self._changed.wait()
-
-
-class LoopbackController(Controller):
-    """aiosmtpd's Controller on 127.0.0.1; with port 0 it learns the free port the OS gave it."""
-
-    def _trigger_server(self) -> None:
-        assert self.server is not None
-        self.port = self.server.sockets[0].getsockname()[1]
-        super()._trigger_server()
-
-
-@contextmanager
-def smtp_server(handler: Inbox, port: int = 0, **smtp_options: Any) -> Iterator[LoopbackController]:
-    controller = LoopbackController(handler, hostname="127.0.0.1", port=port, **smtp_options)
-    controller.start()
-    try:
-        yield controller
-    finally:
-        controller.stop()
-
-
 def smtp_settings(
     port: int, *, tls: bool = False, user: str | None = None, password: str | None = None
 ) -> SmtpSettings:
     return SmtpSettings(
         host="127.0.0.1", port=port, tls=tls, user=user, password=SecretStr(password) if password else None
     )
-
-
-def free_port() -> int:
-    """A port nothing listens on (the OS gave it and it was closed again)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass(frozen=True)
@@ -270,83 +171,22 @@ def self_signed(folder: Path) -> Certificate | None:
     return Certificate(cert, key)
 
 
-class Passwords:
-    """An aiosmtpd authenticator that knows one user."""
-
-    def __init__(self, user: str, password: str) -> None:
-        self.user, self.password = user.encode(), password.encode()
-
-    def __call__(self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
-        ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (
-            self.user,
-            self.password,
-        )
-        return AuthResult(success=ok, handled=False)
-
-
 # ---- the link page over HTTP ---------------------------------------------------------------------
 
 
-@dataclass
-class Site:
-    url: str
-    session: aiohttp.ClientSession
-
-
 @asynccontextmanager
-async def serve_pages(desk: Desk, secret: str = SECRET) -> AsyncIterator[Site]:
+async def serve_pages(desk: Desk, secret: str = SECRET) -> AsyncIterator[LinkPages]:
     """The link page on 127.0.0.1 (a free port), its public URL being its own address."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock, url = bound_socket()
     app = web.Application()
     add_routes(app, service=desk.service, secret=secret, clock=desk.clock, public_url=url)
-    runner = web.AppRunner(app, shutdown_timeout=1.0, access_log_class=AccessLogger)
-    await runner.setup()
-    try:
-        await web.SockSite(runner, sock).start()
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True), trust_env=False) as session:
-            yield Site(url, session)
-    finally:
-        await runner.cleanup()
-        sock.close()
-
-
-@dataclass
-class Page:
-    status: int
-    text: str
-    headers: Any
-
-    @property
-    def csrf(self) -> str:
-        match = re.search(r'name="csrf" value="([^"]+)"', self.text)
-        assert match is not None, "the page has no form"
-        return match.group(1)
-
-
-async def get(site: Site, url: str) -> Page:
-    async with site.session.get(url, allow_redirects=False) as response:
-        return Page(response.status, await response.text(), response.headers)
-
-
-async def post(site: Site, url: str, form: dict[str, str], headers: dict[str, str] | None = None) -> Page:
-    async with site.session.post(url, data=form, headers=headers or {}, allow_redirects=False) as response:
-        return Page(response.status, await response.text(), response.headers)
-
-
-def links_in(message: EmailMessage) -> dict[str, str]:
-    """The Approve and Reject links of a request's text part."""
-    body = message.get_body(("plain",))
-    assert body is not None
-    text = body.get_content()
-    found = re.findall(r"^(Approve|Reject)[^\n]*:\r?\n(\S+)\r?$", text, flags=re.MULTILINE)
-    return {label.lower(): url for label, url in found}
+    with sock:
+        async with served(app, sock=sock, access_log_class=AccessLogger), cookie_session() as session:
+            yield LinkPages(url, session)
 
 
 def link_for(
-    site: Site,
+    site: LinkPages,
     sub: Submission,
     person: str,
     rule: str = "manager-discount",
@@ -354,7 +194,5 @@ def link_for(
     now: dt.datetime = NOW,
     secret: str = SECRET,
 ) -> str:
-    """A link as an email would carry it, for PERSON to decide RULE of SUB."""
-    ref = links.approval_ref(sub.quote_id, sub.number, rule)
-    key = links.submission_key(sub.number, sub.quote_version, sub.content_hash)
-    return f"{site.url}/a/{links.issue(secret, ref, person, key, verdict, now)}"
+    """A link as an email would carry it, for PERSON to decide RULE of SUB (issued at NOW by default)."""
+    return approval_link(site.url, secret, sub, person, rule, verdict, now)

@@ -1,37 +1,14 @@
 """The link page in headless Chromium at phone size (390x844): readable, no sideways scroll, decides."""
 
-from pathlib import Path
-
-import pytest
 from email_kit import NOW, Desk, link_for, mail_settings, serve_pages
 
 from notifications.email import render_request
+from tests.support.browser import ARGS, BROWSER, CHROMIUM, PHONE
+from tests.support.quotes import ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
-SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "email-page-390x844.png"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
+SCREENSHOT = ROOT / "docs" / "email-page-390x844.png"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: run scripts/ensure-chromium to install Debian's chromium"
-    ),
-]
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+pytestmark = BROWSER
 
 
 async def test_on_a_phone_the_page_fits_the_screen_and_one_confirmation_approves():
@@ -42,7 +19,7 @@ async def test_on_a_phone_the_page_fits_the_screen_and_one_confirmation_approves
     async with serve_pages(desk) as site, async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=1)
+            page = await browser.new_page(viewport=PHONE, device_scale_factor=1)
             answer = await page.goto(link_for(site, await desk.sub(), "marco"))
             assert answer is not None and answer.status == 200
             approve = page.get_by_role("button", name="Approve Q-1042")
@@ -73,7 +50,7 @@ async def test_on_a_phone_a_rejection_cannot_be_sent_without_a_reason():
     async with serve_pages(desk) as site, async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 390, "height": 844})
+            page = await browser.new_page(viewport=PHONE)
             await page.goto(link_for(site, await desk.sub(), "marco", verdict="reject"))
             reject = page.get_by_role("button", name="Reject Q-1042")
             await reject.click()  # the browser holds the empty required field back
@@ -101,7 +78,7 @@ async def test_the_html_email_fits_a_phone_screen_too():
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         try:
-            page = await browser.new_page(viewport={"width": 390, "height": 844}, java_script_enabled=False)
+            page = await browser.new_page(viewport=PHONE, java_script_enabled=False)
             await page.set_content(html.get_content())
             assert await page.evaluate("document.documentElement.scrollWidth") <= 390
             assert await page.get_by_role("link", name="Approve").is_visible()

@@ -6,12 +6,14 @@ from email.message import EmailMessage
 from email.utils import parseaddr, parsedate_to_datetime
 
 import pytest
-from email_kit import CUSTOMER, NOW, Desk, Inbox, links_in, mail_settings, smtp_server, smtp_settings
+from email_kit import CUSTOMER, NOW, Desk, mail_settings, smtp_settings
 
 from domain.errors import NotFound
 from greenlight.settings import Settings
 from notifications import links, smtp
 from notifications.email import away_notice, decision_notice, message_id, render_notice, render_request
+from tests.support.pages import links_in, parts
+from tests.support.smtp import Inbox, smtp_server
 
 
 async def request_for(desk: Desk, person: str = "marco", rule: str = "manager-discount", **options) -> EmailMessage:
@@ -28,12 +30,6 @@ async def through_smtp(message: EmailMessage) -> EmailMessage:
         assert result.outcome == "delivered", result.detail
         (arrived,) = await inbox.wait_for(1)
     return arrived.message
-
-
-def parts(message: EmailMessage) -> tuple[str, str]:
-    text, html = message.get_body(("plain",)), message.get_body(("html",))
-    assert text is not None and html is not None
-    return text.get_content(), html.get_content()
 
 
 async def test_a_request_arrives_as_text_and_html_alternatives_with_the_headers_a_mail_app_needs():

@@ -5,44 +5,24 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import pytest
-from email_kit import (
-    NOW,
-    SECRET,
-    Desk,
-    Inbox,
-    Page,
-    Site,
-    get,
-    link_for,
-    links_in,
-    mail_settings,
-    post,
-    serve_pages,
-    smtp_server,
-    smtp_settings,
-)
+from email_kit import NOW, SECRET, Desk, link_for, mail_settings, serve_pages, smtp_settings
 
 from domain.quote import parse_quote
 from notifications import smtp
 from notifications.email import render_request
 from notifications.links import submission_key
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Loopback requests must never go to a proxy from the environment.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+from tests.support.pages import LinkPages, Page, links_in
+from tests.support.smtp import Inbox, smtp_server
 
 
 async def statuses(desk: Desk) -> dict[str, str]:
     return {approval.rule: approval.status for approval in (await desk.sub()).approvals}
 
 
-async def confirm(site: Site, url: str, verdict: str = "approve", comment: str = "") -> Page:
-    page = await get(site, url)
+async def confirm(site: LinkPages, url: str, verdict: str = "approve", comment: str = "") -> Page:
+    page = await site.get(url)
     assert page.status == 200, page.text
-    return await post(site, url, {"csrf": page.csrf, "verdict": verdict, "comment": comment})
+    return await site.post(url, {"csrf": page.csrf, "verdict": verdict, "comment": comment})
 
 
 # ---- showing ---------------------------------------------------------------------------------------
@@ -51,7 +31,7 @@ async def confirm(site: Site, url: str, verdict: str = "approve", comment: str =
 async def test_the_page_shows_the_request_with_its_reasons_and_a_confirm_form():
     desk = await Desk.submitted()
     async with serve_pages(desk) as site:
-        page = await get(site, link_for(site, await desk.sub(), "marco"))
+        page = await site.get(link_for(site, await desk.sub(), "marco"))
     assert page.status == 200
     assert "Approve Q-1042 v3 for Acme &lt;script&gt;" in page.text
     assert "<script>" not in page.text
@@ -68,7 +48,7 @@ async def test_the_page_shows_the_request_with_its_reasons_and_a_confirm_form():
 async def test_the_reject_link_asks_for_a_required_reason_first():
     desk = await Desk.submitted()
     async with serve_pages(desk) as site:
-        page = await get(site, link_for(site, await desk.sub(), "marco", verdict="reject"))
+        page = await site.get(link_for(site, await desk.sub(), "marco", verdict="reject"))
     assert page.status == 200
     assert page.text.index('id="reject"') < page.text.index('id="approve"')
     assert 'name="comment" maxlength="2000" rows="4" required' in page.text
@@ -78,8 +58,8 @@ async def test_the_reject_link_asks_for_a_required_reason_first():
 async def test_every_answer_carries_the_security_headers_and_a_strict_same_site_cookie():
     desk = await Desk.submitted()
     async with serve_pages(desk) as site:
-        page = await get(site, link_for(site, await desk.sub(), "marco"))
-        refused = await get(site, f"{site.url}/a/not-a-link")
+        page = await site.get(link_for(site, await desk.sub(), "marco"))
+        refused = await site.get(f"{site.url}/a/not-a-link")
     for answer in (page, refused):
         policy = answer.headers["Content-Security-Policy"]
         assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy and "script-src" not in policy
@@ -103,7 +83,7 @@ async def test_opening_every_link_any_number_of_times_changes_nothing():
         ]
         for url in urls:
             for _ in range(3):
-                assert (await get(site, url)).status == 200
+                assert (await site.get(url)).status == 200
             async with site.session.head(url) as head:
                 assert head.status == 200
     assert desk.snapshot() == before
@@ -116,18 +96,18 @@ async def test_a_confirmed_approval_decides_once_and_the_link_then_says_it_was_u
     desk = await Desk.submitted()
     async with serve_pages(desk) as site:
         url = link_for(site, await desk.sub(), "marco")
-        csrf = (await get(site, url)).csrf
-        done = await post(site, url, {"csrf": csrf, "verdict": "approve", "comment": "ok for a 2-year deal"})
+        csrf = (await site.get(url)).csrf
+        done = await site.post(url, {"csrf": csrf, "verdict": "approve", "comment": "ok for a 2-year deal"})
         assert done.status == 200, done.text
         assert "You approved manager-discount of Q-1042" in done.text
         approval = (await desk.sub()).approval("manager-discount")
         assert (approval.status, approval.acted_by, approval.comment) == ("approved", "marco", "ok for a 2-year deal")
         after = desk.snapshot()
 
-        again = await post(site, url, {"csrf": csrf, "verdict": "approve"})
+        again = await site.post(url, {"csrf": csrf, "verdict": "approve"})
         assert again.status == 409
         assert "already used" in again.text
-        reopened = await get(site, url)
+        reopened = await site.get(url)
         assert reopened.status == 409
         assert "You approved manager-discount of Q-1042" in reopened.text
     assert desk.snapshot() == after
@@ -137,15 +117,15 @@ async def test_a_rejection_without_a_reason_is_refused_and_changes_nothing():
     desk = await Desk.submitted()
     async with serve_pages(desk) as site:
         url = link_for(site, await desk.sub(), "marco", verdict="reject")
-        page = await get(site, url)
+        page = await site.get(url)
         before = desk.snapshot()
-        refused = await post(site, url, {"csrf": page.csrf, "verdict": "reject", "comment": "   "})
+        refused = await site.post(url, {"csrf": page.csrf, "verdict": "reject", "comment": "   "})
         assert refused.status == 400
         assert "A rejection needs a reason" in refused.text
         assert 'name="csrf"' in refused.text  # the form again, to write the reason
         assert desk.snapshot() == before
 
-        done = await post(site, url, {"csrf": page.csrf, "verdict": "reject", "comment": "40% on seats is too deep"})
+        done = await site.post(url, {"csrf": page.csrf, "verdict": "reject", "comment": "40% on seats is too deep"})
     assert done.status == 200
     sub = await desk.sub()
     assert (sub.status, sub.comment) == ("rejected", "40% on seats is too deep")
@@ -165,9 +145,9 @@ async def test_a_group_member_sees_who_else_decided_and_completes_the_approval()
     await desk.service.decide("Q-1042", "payment-terms", "carl", "approve", NOW, "Net 90 is fine this once")
     async with serve_pages(desk) as site:
         url = link_for(site, await desk.sub(), "fiona", "payment-terms")
-        page = await get(site, url)
+        page = await site.get(url)
         assert "Carl Jensen approved (2026-12-01 09:00 GMT): “Net 90 is fine this once”" in page.text
-        done = await post(site, url, {"csrf": page.csrf, "verdict": "approve"})
+        done = await site.post(url, {"csrf": page.csrf, "verdict": "approve"})
     assert done.status == 200
     assert (await statuses(desk))["payment-terms"] == "approved"
 
@@ -177,9 +157,9 @@ async def test_a_delegate_decides_for_the_approver_who_is_away():
     await desk.service.delegate("marco", "nora", NOW.date(), NOW.date() + dt.timedelta(days=7), "marco", NOW)
     async with serve_pages(desk) as site:
         url = link_for(site, await desk.sub(), "nora")
-        page = await get(site, url)
+        page = await site.get(url)
         assert "(for Marco Bellini)" in page.text
-        done = await post(site, url, {"csrf": page.csrf, "verdict": "approve"})
+        done = await site.post(url, {"csrf": page.csrf, "verdict": "approve"})
     assert done.status == 200
     approval = (await desk.sub()).approval("manager-discount")
     assert (approval.status, approval.acted_by, approval.on_behalf_of) == ("approved", "nora", "marco")
@@ -216,8 +196,8 @@ async def test_a_post_that_did_not_come_from_the_page_is_refused_and_changes_not
     async with serve_pages(desk) as site:
         sub = await desk.sub()
         url = link_for(site, sub, "marco")
-        csrf = (await get(site, url)).csrf
-        other = (await get(site, link_for(site, sub, "fiona", "payment-terms"))).csrf
+        csrf = (await site.get(url)).csrf
+        other = (await site.get(link_for(site, sub, "fiona", "payment-terms"))).csrf
         form = {"csrf": csrf, "verdict": "approve"}
         headers: dict[str, str] = {}
         if forge == "no field":
@@ -233,13 +213,13 @@ async def test_a_post_that_did_not_come_from_the_page_is_refused_and_changes_not
         else:
             headers["Sec-Fetch-Site"] = "cross-site"
         before = desk.snapshot()
-        refused = await post(site, url, form, headers)
+        refused = await site.post(url, form, headers)
         assert refused.status == 403
         assert "This form cannot be accepted" in refused.text
         assert desk.snapshot() == before
         if forge == "no cookie":
-            csrf = (await get(site, url)).csrf
-        done = await post(site, url, {"csrf": csrf, "verdict": "approve"}, {"Origin": "null"})
+            csrf = (await site.get(url)).csrf
+        done = await site.post(url, {"csrf": csrf, "verdict": "approve"}, {"Origin": "null"})
     assert done.status == 200  # the link was not spent by the refusal
 
 
@@ -257,8 +237,8 @@ async def test_a_malformed_or_tampered_link_is_refused_on_get_and_post():
             (tampered, 403, "This link has been altered"),
             (link_for(site, await desk.sub(), "marco", secret="someone-elses-secret-0123456789"), 403, "altered"),
         ):
-            shown = await get(site, bad)
-            posted = await post(site, bad, {"csrf": "x", "verdict": "approve"})
+            shown = await site.get(bad)
+            posted = await site.post(bad, {"csrf": "x", "verdict": "approve"})
             assert (shown.status, posted.status) == (status, status)
             assert title in shown.text and title in posted.text
             assert "Set-Cookie" not in shown.headers
@@ -314,11 +294,11 @@ async def test_a_link_whose_request_moved_on_is_refused_with_its_status_and_chan
     desk = await Desk.submitted()
     async with serve_pages(desk) as site:
         url = link_for(site, await desk.sub(), "marco")
-        csrf = (await get(site, url)).csrf  # opened while it was still open
+        csrf = (await site.get(url)).csrf  # opened while it was still open
         await change(desk)
         before = desk.snapshot()
-        shown = await get(site, url)
-        posted = await post(site, url, {"csrf": csrf, "verdict": "approve"})
+        shown = await site.get(url)
+        posted = await site.post(url, {"csrf": csrf, "verdict": "approve"})
     assert (shown.status, posted.status) == (status, status)
     assert says in shown.text and says in posted.text
     assert "Nothing was changed" in shown.text and "Nothing was changed" in posted.text
@@ -330,11 +310,11 @@ async def test_a_delegate_whose_delegation_ended_is_no_longer_an_assignee():
     await desk.service.delegate("marco", "nora", NOW.date(), NOW.date() + dt.timedelta(days=7), "marco", NOW)
     async with serve_pages(desk) as site:
         url = link_for(site, await desk.sub(), "nora")
-        csrf = (await get(site, url)).csrf
+        csrf = (await site.get(url)).csrf
         await delegation_ended(desk)
         before = desk.snapshot()
-        shown = await get(site, url)
-        posted = await post(site, url, {"csrf": csrf, "verdict": "approve"})
+        shown = await site.get(url)
+        posted = await site.post(url, {"csrf": csrf, "verdict": "approve"})
     assert (shown.status, posted.status) == (403, 403)
     assert "Nora Quist is no longer an approver of manager-discount" in shown.text
     assert desk.snapshot() == before
@@ -343,7 +323,7 @@ async def test_a_delegate_whose_delegation_ended_is_no_longer_an_assignee():
 async def test_a_link_for_someone_who_never_was_an_approver_is_refused():
     desk = await Desk.submitted()
     async with serve_pages(desk) as site:
-        shown = await get(site, link_for(site, await desk.sub(), "dana"))
+        shown = await site.get(link_for(site, await desk.sub(), "dana"))
     assert shown.status == 403
 
 
@@ -352,12 +332,12 @@ async def test_a_link_to_an_unknown_request_or_another_submission_is_refused():
     before = desk.snapshot()
     async with serve_pages(desk) as site:
         sub = await desk.sub()
-        unknown_rule = await get(site, link_for(site, sub, "marco", rule="cfo-mega-deal"))
+        unknown_rule = await site.get(link_for(site, sub, "marco", rule="cfo-mega-deal"))
         sub.number = 7
-        unknown_submission = await get(site, link_for(site, sub, "marco"))
+        unknown_submission = await site.get(link_for(site, sub, "marco"))
         sub.number = 1
         sub.content_hash = "0" * 64
-        replaced = await get(site, link_for(site, sub, "marco"))
+        replaced = await site.get(link_for(site, sub, "marco"))
     assert (unknown_rule.status, unknown_submission.status, replaced.status) == (404, 404, 410)
     assert submission_key(1, 3, "0" * 64) != submission_key(1, 3, (await desk.sub()).content_hash)
     assert desk.snapshot() == before
@@ -366,7 +346,7 @@ async def test_a_link_to_an_unknown_request_or_another_submission_is_refused():
 async def test_the_secret_that_signs_links_must_be_the_pages_own():
     desk = await Desk.submitted()
     async with serve_pages(desk, secret="another-secret-for-this-page-0123") as site:
-        shown = await get(site, link_for(site, await desk.sub(), "marco", secret=SECRET))
+        shown = await site.get(link_for(site, await desk.sub(), "marco", secret=SECRET))
     assert shown.status == 403
 
 

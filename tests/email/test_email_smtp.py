@@ -8,10 +8,12 @@ from contextlib import asynccontextmanager
 from email.message import EmailMessage
 
 import pytest
-from email_kit import NOW, Inbox, Passwords, free_port, self_signed, smtp_server, smtp_settings
+from email_kit import NOW, self_signed, smtp_settings
 
 from notifications import smtp
 from notifications.smtp import BACKOFF_CAP, MAX_ATTEMPTS, next_attempt
+from tests.support.loopback import free_port
+from tests.support.smtp import Inbox, Passwords, smtp_server
 
 
 def message(*to: str, message_id: str = "<outbox-1.greenlight@kestrel.example>") -> EmailMessage:

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import os
 import signal
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
-from .kit import API_SECRET, PROXY_VARIABLES
+from tests.support.crm import crm_headers
+from tests.support.loopback import PROXY_VARIABLES
+from tests.support.quotes import ROOT
 
-REPO = Path(__file__).resolve().parents[2]
-GREENLIGHT = REPO / ".venv" / "bin" / "greenlight"
+from .kit import API_SECRET
+
+GREENLIGHT = ROOT / ".venv" / "bin" / "greenlight"
 READY = "Greenlight is up on "
 
 
@@ -78,20 +78,10 @@ class Server:
         return self.process.returncode
 
 
-def signed_quote(body: bytes, secret: str = API_SECRET) -> dict[str, str]:
-    timestamp = str(int(time.time()))
-    digest = hmac.new(secret.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": "application/json",
-        "X-Greenlight-Request-Timestamp": timestamp,
-        "X-Greenlight-Signature": f"v0={digest}",
-    }
-
-
 async def send_quote(session: aiohttp.ClientSession, url: str, data: dict[str, Any]) -> dict[str, Any]:
     """The CRM sends a quote to POST /api/quotes."""
     body = json.dumps(data).encode()
-    async with session.post(f"{url}/api/quotes", data=body, headers=signed_quote(body)) as answer:
+    async with session.post(f"{url}/api/quotes", data=body, headers=crm_headers(API_SECRET, body)) as answer:
         text = await answer.text()
         assert answer.status == 200, f"{answer.status}: {text}"
         return json.loads(text)

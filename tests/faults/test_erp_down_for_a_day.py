@@ -10,7 +10,6 @@ impatiently) and each order reaches the ERP exactly once.
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import types
 
 import pytest
@@ -19,20 +18,20 @@ import sandbox.erp
 from sandbox.erp import ErpStandIn
 from sandbox.slack_api import Message
 from store.models import OrderRow, OutboxRow
+from tests.support.clock import Clock
 
 from .conftest import Start, request_ref, slack_stand_in
-from .kit import ADMIN_SLACK, ERP_SECRET, REP_SLACK, Clock, policy_text
+from .kit import ADMIN_SLACK, ERP_SECRET, REP_SLACK, policy_text
 
 APPROVERS = ["a01"]
-HOUR = dt.timedelta(hours=1)
 
 
 @pytest.fixture
 def erp(clock: Clock, monkeypatch: pytest.MonkeyPatch) -> ErpStandIn:
     """The ERP checks a signature's timestamp against its own clock: it lives in the simulated time too."""
     if "clock" in {f.name for f in dataclasses.fields(ErpStandIn)}:
-        return ErpStandIn(secret=ERP_SECRET, clock=lambda: clock().timestamp())  # type: ignore[call-arg]
-    monkeypatch.setattr(sandbox.erp, "time", types.SimpleNamespace(time=lambda: clock().timestamp()))
+        return ErpStandIn(secret=ERP_SECRET, clock=clock.timestamp)  # type: ignore[call-arg]
+    monkeypatch.setattr(sandbox.erp, "time", types.SimpleNamespace(time=clock.timestamp))
     return ErpStandIn(secret=ERP_SECRET)
 
 
@@ -48,7 +47,7 @@ async def test_erp_down_for_a_day_dead_letters_alerts_then_retry_delivers_once(g
             today = gl.clock().date()
             await gl.submit("Q-R01", delivery=today, lines=2)  # two ship-to addresses: two orders
             assert (await gl.click_approve("a01", request_ref("Q-R01", "a01"))).status == 200
-            await gl.sweep("slack", "orders", "release", "erp", "slack")
+            await gl.settle("slack", "orders", "release", "erp", "slack")
             orders = await OrderRow.filter(quote_id="Q-R01").order_by("number")
             assert [o.status for o in orders] == ["released", "released"], "the orders were not released"
             numbers = [o.number for o in orders]
@@ -56,11 +55,11 @@ async def test_erp_down_for_a_day_dead_letters_alerts_then_retry_delivers_once(g
 
             # The ERP is down for the whole day: retried with backoff, then given up after 24 hours.
             for _ in range(23):
-                await gl.later(HOUR, "release", "erp", "slack")
+                await gl.later("release", "erp", "slack", hours=1)
             assert await OutboxRow.filter(topic="erp", status="dead").count() == 0, "given up before 24 hours"
             assert alerts(slack, ADMIN_SLACK) == []
             for _ in range(2):
-                await gl.later(HOUR, "release", "erp", "slack")
+                await gl.later("release", "erp", "slack", hours=1)
             dead = await OutboxRow.filter(topic="erp", status="dead").order_by("key").values_list("key", flat=True)
             assert dead == [f"{number}:released" for number in numbers]
             assert [o.status for o in await OrderRow.filter(quote_id="Q-R01").order_by("number")] == ["sync_failed"] * 2
@@ -75,9 +74,9 @@ async def test_erp_down_for_a_day_dead_letters_alerts_then_retry_delivers_once(g
                 for _ in range(2):
                     answer = await gl.driver.click(ADMIN_SLACK, "erp.retry", message=message)
                     assert answer.status == 200, answer.body
-            await gl.sweep("erp", "slack")
+            await gl.settle("erp", "slack")
             for _ in range(3):  # what the 1-hour ERP backoff cap could still hold back
-                await gl.later(HOUR, "erp", "slack")
+                await gl.later("erp", "slack", hours=1)
             assert erp.delivered() == {f"{number}:released": 1 for number in numbers}
             synced = await OrderRow.filter(quote_id="Q-R01").order_by("number")
             assert [o.status for o in synced] == ["synced", "synced"]

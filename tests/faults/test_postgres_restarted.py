@@ -20,9 +20,11 @@ import aiohttp
 import pytest
 
 from store.models import ApprovalRow, OutboxRow
+from tests.support.postgres import backend
+from tests.support.slack import has_buttons
 
-from .conftest import Greenlight, Start, has_buttons, request_ref, slack_stand_in
-from .kit import backend, policy_text, until
+from .conftest import Greenlight, Start, request_ref, slack_stand_in
+from .kit import policy_text, until
 
 pytestmark = [
     pytest.mark.postgres,
@@ -69,7 +71,7 @@ async def test_postgres_restarted_mid_run_the_bot_recovers_without_a_restart_and
     async with slack_stand_in(APPROVERS) as slack, greenlight(policy_text(APPROVERS), slack) as gl:
         for quote_id in ("Q-P01", "Q-P02"):
             await gl.submit(quote_id)
-        await gl.sweep()
+        await gl.settle()
         acked: list[tuple[str, str]] = []
         statuses: dict[tuple[str, str], int | None] = {}
 
@@ -92,7 +94,7 @@ async def test_postgres_restarted_mid_run_the_bot_recovers_without_a_restart_and
             assert not await healthy(gl), "/healthz says the database answers while PostgreSQL is down"
             for person in ("a02", "a03"):
                 await tap(person, "Q-P01")  # may fail (no ack): then it must not be stored either
-            await gl.sweep()  # a sweep failing on the database must not break the scheduler
+            await gl.settle()  # a sweep failing on the database must not break the scheduler
         finally:
             await pg_ctl("start")
 
@@ -102,7 +104,7 @@ async def test_postgres_restarted_mid_run_the_bot_recovers_without_a_restart_and
             for quote_id in ("Q-P01", "Q-P02"):
                 if (person, quote_id) not in acked:
                     assert await tap(person, quote_id) == 200, f"{person} on {quote_id} after the restart"
-        await gl.sweep()
+        await gl.settle()
         stored = {(a.acted_by, a.quote_id) for a in await ApprovalRow.filter(status="approved")}
         assert set(acked) <= stored, f"acked but lost: {set(acked) - stored}"
         assert stored == {(p, q) for p in APPROVERS for q in ("Q-P01", "Q-P02")}

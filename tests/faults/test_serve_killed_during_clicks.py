@@ -28,21 +28,11 @@ import pytest
 
 from sandbox.driver import SlackDriver
 from sandbox.slack_api import SlackStandIn
+from tests.support.postgres import backend, fresh_database, query
+from tests.support.slack import blocks_of, has_buttons, values_in
 
-from .conftest import call_blocks, has_buttons, refs_in, request_ref, slack_stand_in
-from .kit import (
-    API_SECRET,
-    BOT_TOKEN,
-    REP_SLACK,
-    SIGNING_SECRET,
-    backend,
-    fresh_database,
-    policy_text,
-    query,
-    quote_data,
-    slack_of,
-    until,
-)
+from .conftest import request_ref, slack_stand_in
+from .kit import API_SECRET, BOT_TOKEN, REP_SLACK, SIGNING_SECRET, policy_text, quote_data, slack_of, until
 from .serve import Server, send_quote
 
 APPROVERS = [f"a{n:02d}" for n in range(1, 6)]  # one rule each: every quote asks all five at once
@@ -80,7 +70,7 @@ def request_posts(slack: SlackStandIn) -> dict[str, list[tuple[str, str]]]:
     posts: dict[str, list[tuple[str, str]]] = {}
     for call in slack.calls("chat.postMessage"):
         if call.ok and call.response is not None:
-            for ref in {ref for ref in refs_in(call_blocks(call)) if "#" in ref}:
+            for ref in {ref for ref in values_in(blocks_of(call)) if "#" in ref}:
                 posts.setdefault(ref, []).append((call.response["channel"], call.response["ts"]))
     return posts
 
@@ -144,7 +134,10 @@ async def storm(server: Server, slack: SlackStandIn, clicks: list[Click], kill_a
 async def test_every_acked_click_survives_a_sigkill_and_its_slack_updates_go_out_after_restart(tmp_path: Path):
     policy = tmp_path / "policy.yaml"
     policy.write_text(policy_text(APPROVERS))
-    async with slack_stand_in(APPROVERS) as slack, fresh_database(tmp_path) as database_url:
+    async with (
+        slack_stand_in(APPROVERS) as slack,
+        fresh_database(tmp_path / "greenlight.db", "greenlight_faults") as database_url,
+    ):
         env = environment(slack, database_url, policy)
         first = await Server.start(env, tmp_path, "first")
         second: Server | None = None

@@ -16,12 +16,12 @@ from slack_sdk.http_retry.interval_calculator import RetryIntervalCalculator
 
 from sandbox.slack_api import Fault
 from store.models import OutboxRow, SlackMessageRow
+from tests.support.slack import blocks_of, has_buttons, values_in
 
-from .conftest import Start, call_blocks, has_buttons, refs_in, request_ref, slack_stand_in
+from .conftest import Start, request_ref, slack_stand_in
 from .kit import REP_SLACK, policy_text, slack_of
 
 APPROVERS = ["a01", "a02", "a03", "a04"]
-SECOND = dt.timedelta(seconds=1)
 
 
 class NoSleep(RetryIntervalCalculator):
@@ -41,7 +41,7 @@ def request_posts(slack) -> Counter:  # type: ignore[no-untyped-def]
         ref
         for call in slack.calls("chat.postMessage")
         if call.ok
-        for ref in {ref for ref in refs_in(call_blocks(call)) if "#" in ref}
+        for ref in {ref for ref in values_in(blocks_of(call)) if "#" in ref}
     )
 
 
@@ -54,7 +54,7 @@ async def test_slack_failing_for_a_while_gets_every_update_exactly_once_afterwar
         # Before: two quotes submitted, their 8 request DMs delivered.
         for quote_id in ("Q-S01", "Q-S02"):
             await gl.submit(quote_id)
-        await gl.sweep()
+        await gl.settle()
         assert sum(request_posts(slack).values()) == 8
 
         # 429 with Retry-After: 30 on every call. Clicks and submissions go on and are acked.
@@ -63,22 +63,22 @@ async def test_slack_failing_for_a_while_gets_every_update_exactly_once_afterwar
         for person in ("a01", "a02"):
             assert (await gl.click_approve(person, request_ref("Q-S01", person))).status == 200
         await gl.submit("Q-S03")
-        await gl.sweep()
+        await gl.settle()
         during = slack.calls()[calls_before:]
         assert during and all(call.status == 429 for call in during)
         due = await OutboxRow.filter(topic="slack", status="pending").count()
         assert due > 0
         before = len(slack.calls())
-        await gl.later(29 * SECOND)
+        await gl.later(seconds=29)
         assert len(slack.calls()) == before, "a row was tried again before Slack's Retry-After"
-        await gl.later(2 * SECOND)
+        await gl.later(seconds=2)
         assert len(slack.calls()) > before, "nothing was tried again after Retry-After"
 
         # 500 on every call, for a while.
         slack.start_outage(Fault.http_status(500))
         assert (await gl.click_approve("a03", request_ref("Q-S01", "a03"))).status == 200
         for _ in range(6):
-            await gl.later(10 * SECOND)
+            await gl.later(seconds=10)
         assert any(call.status == 500 for call in slack.calls())
 
         # Connections dropped, for a while.
@@ -87,7 +87,7 @@ async def test_slack_failing_for_a_while_gets_every_update_exactly_once_afterwar
         assert (await gl.click_approve("a01", request_ref("Q-S02", "a01"))).status == 200
         await gl.submit("Q-S04")
         for _ in range(6):
-            await gl.later(10 * SECOND)
+            await gl.later(seconds=10)
         assert any(call.status == 0 for call in slack.calls())
         assert no_sleep.waits, "no dropped connection was retried by the client"
         assert (
@@ -103,7 +103,7 @@ async def test_slack_failing_for_a_while_gets_every_update_exactly_once_afterwar
         for _ in range(40):
             if await OutboxRow.filter(topic="slack").exclude(status="sent").count() == 0:
                 break
-            await gl.later(30 * SECOND)
+            await gl.later(seconds=30)
         left = await OutboxRow.filter(topic="slack").exclude(status="sent").values("key", "status", "last_error")
         assert left == [], left
         # (well within the 15 minutes after which a request DM Slack refuses falls back to email)
@@ -121,7 +121,7 @@ async def test_slack_failing_for_a_while_gets_every_update_exactly_once_afterwar
             (copy,) = [
                 call.response
                 for call in slack.calls("chat.postMessage")
-                if call.ok and ref in refs_in(call_blocks(call)) and call.response
+                if call.ok and ref in values_in(blocks_of(call)) and call.response
             ]
             shown = slack.message(copy["channel"], copy["ts"])
             assert copy["channel"] == slack.dm_channel(slack_of(person))
@@ -146,12 +146,12 @@ async def test_after_a_429_the_worker_waits_retry_after_before_calling_that_meth
     """
     async with slack_stand_in(APPROVERS) as slack, greenlight(policy_text(APPROVERS), slack) as gl:
         await gl.submit("Q-S01")
-        await gl.sweep()
+        await gl.settle()
         calls_before = len(slack.calls())
         slack.start_outage(Fault.rate_limited(retry_after=30))
         for quote_id in ("Q-S02", "Q-S03", "Q-S04"):
             await gl.submit(quote_id)  # 3 x (4 request DMs + the rep's thread): 15 chat.postMessage due
-        await gl.sweep()
+        await gl.settle()
         during = Counter(call.method for call in slack.calls()[calls_before:])
         assert during == {"chat.postMessage": 1}, f"calls made after Slack said 429, Retry-After: 30: {during}"
 
@@ -165,16 +165,16 @@ async def test_slack_down_for_twenty_minutes_with_email_off_still_delivers_every
     async with slack_stand_in(APPROVERS) as slack, greenlight(policy_text(APPROVERS), slack) as gl:
         assert "email" not in gl.runtime.workers
         await gl.submit("Q-S01")
-        await gl.sweep()
+        await gl.settle()
         slack.start_outage(Fault.http_status(503))
         await gl.submit("Q-S02")
         for _ in range(20):
-            await gl.later(60 * SECOND)
+            await gl.later(seconds=60)
         slack.end_outage()
         for _ in range(40):
             if await OutboxRow.filter(topic="slack").exclude(status="sent").count() == 0:
                 break
-            await gl.later(60 * SECOND)
+            await gl.later(seconds=60)
         posts = request_posts(slack)
         missing = sorted({request_ref("Q-S02", p) for p in APPROVERS} - set(posts))
         unsent = await OutboxRow.filter(topic="email").exclude(status="sent").values_list("key", flat=True)

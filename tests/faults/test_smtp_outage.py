@@ -9,18 +9,19 @@ alerted. Each test fixes the worker's random jitter (a seeded RNG), so a run is 
 
 from __future__ import annotations
 
-import datetime as dt
 import random
 from collections import Counter
 
 from store.models import OutboxRow
+from tests.support.loopback import free_port
+from tests.support.smtp import Inbox, smtp_server
 
 from .conftest import Greenlight, Start, slack_stand_in
-from .kit import LINK_SECRET, Inbox, free_port, policy_text, smtp_server
+from .kit import LINK_SECRET, policy_text
 
 MAILERS = ["m01", "m02", "m03"]  # approvers with an email address and no Slack id
 QUOTES = ["Q-E01", "Q-E02", "Q-E03", "Q-E04", "Q-E05"]
-STEP = dt.timedelta(minutes=5)
+STEP_MINUTES = 5
 
 
 async def email_rows(status: str | None = None) -> int:
@@ -32,22 +33,22 @@ async def submit_during_outage(gl: Greenlight, port: int) -> None:
     gl.runtime.workers["email"].handle.__self__.rng = random.Random(20261102)  # type: ignore[attr-defined]
     for quote_id in QUOTES:
         await gl.submit(quote_id)
-    await gl.sweep("slack", "email")
+    await gl.settle("slack", "email")
     assert await email_rows() == len(QUOTES) * len(MAILERS)
     assert await email_rows("sent") == 0
 
 
 async def outage(gl: Greenlight, hours: int) -> None:
     """Move the clock through the outage, sweeping the email outbox every 5 minutes."""
-    for _ in range(int(dt.timedelta(hours=hours) / STEP)):
-        await gl.later(STEP, "email", "slack")
+    for _ in range(hours * 60 // STEP_MINUTES):
+        await gl.later("email", "slack", minutes=STEP_MINUTES)
 
 
 async def deliver_after(gl: Greenlight, inbox: Inbox, port: int) -> None:
     """The server is back: sweep every 5 minutes until the email outbox is empty (at most 2 hours)."""
     with smtp_server(inbox, port):
         for _ in range(24):
-            await gl.later(STEP, "email", "slack")
+            await gl.later("email", "slack", minutes=STEP_MINUTES)
             if await OutboxRow.filter(topic="email", status__in=["pending", "sending"]).count() == 0:
                 break
 

@@ -7,21 +7,20 @@ import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from domain.orders import PlannedOrder, plan_orders
 from domain.policy import Policy, load_policy
 from domain.quote import parse_quote
 from domain.service import Approvals
 from store.models import AuditRow, OrderRow, OutboxRow
+from tests.support.clock import DECEMBER_FIRST
 
-REPO = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent
 ERP_SECRET = "release-tests-erp-secret"
 OWNER = "rep"
 ADMIN = "dana"
 STRANGER = "mallory"  # in the policy's people, neither the quotes' owner nor an admin
-START = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)  # the tests' clock starts here
+START = DECEMBER_FIRST  # the tests' clock starts here
 
 
 def policy_text(release_time: str = "06:00", timezone: str = "UTC") -> str:
@@ -118,35 +117,3 @@ async def erp_rows() -> list[OutboxRow]:
 async def event_kinds() -> list[str]:
     payloads = await OutboxRow.filter(topic="slack").order_by("id").values_list("payload", flat=True)
     return [p["kind"] for p in payloads]
-
-
-def with_database(url: str, name: str) -> str:
-    """The same PostgreSQL server and credentials, another database."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def asyncpg_dsn(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
-
-
-class Clock:
-    """The code under test's clock: stands still until a test moves it."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def timestamp(self) -> float:
-        return self.now.timestamp()
-
-    def to(self, moment: dt.datetime) -> dt.datetime:
-        self.now = moment
-        return moment
-
-    def advance(self, **delta: float) -> dt.datetime:
-        self.now += dt.timedelta(**delta)
-        return self.now

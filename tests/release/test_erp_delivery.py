@@ -25,8 +25,9 @@ from sandbox.erp import ErpStandIn
 from store.models import OrderRow, OutboxRow
 from store.orders import OrderDesk
 from store.outbox import Outbox
+from tests.support.clock import Clock
 
-from .support import ADMIN, ERP_SECRET, OWNER, Clock, approve, line, order_audit, quote_data
+from .support import ADMIN, ERP_SECRET, OWNER, approve, line, order_audit, quote_data
 
 NUMBER = "Q-4001-01"
 KEY = f"{NUMBER}:released"

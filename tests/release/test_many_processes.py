@@ -15,8 +15,9 @@ from typing import Any
 
 from sandbox.erp import ErpStandIn
 from store.models import OrderRow, OutboxRow
+from tests.support.quotes import ROOT
 
-from .support import ERP_SECRET, HERE, REPO, audit_count, create_due_orders
+from .support import ERP_SECRET, HERE, audit_count, create_due_orders
 
 SWEEPER = HERE / "sweeper.py"
 TIMEOUT = 180.0
@@ -79,7 +80,7 @@ class Sweeper:
 async def start(name: str, url: str, erp: ErpStandIn, *options: str) -> Sweeper:
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(SWEEPER), url, erp.url, ERP_SECRET, f"{name}-owner", str(LEASE_SECONDS), *options,
-        cwd=REPO, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     sweeper = Sweeper(name, process)
     sweeper.reader = asyncio.create_task(sweeper.read())

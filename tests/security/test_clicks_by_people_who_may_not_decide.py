@@ -9,13 +9,15 @@ from typing import Any
 import pytest
 
 from sandbox.slack_api import Message
+from tests.support.quotes import example_quote_data
+from tests.support.slack import STRANGER
 
-from .conftest import REF, STRANGER, App, backdated_quote, example_quote
+from .conftest import REF, App, backdated_quote
 
 
 @pytest.fixture
 async def submitted(app: App) -> App:
-    await app.submit(example_quote("q1042-v1.json"))
+    await app.submit(example_quote_data("q1042-v1.json"))
     return app
 
 
@@ -36,21 +38,21 @@ DECIDING_BUTTONS = ("approval.approve", "approval.reject", "approval.reassign")
 async def test_a_stranger_outside_the_directory_is_refused_on_every_button(submitted: App) -> None:
     app = submitted
     for action_id in DECIDING_BUTTONS:
-        text = await refused_click(app, STRANGER, action_id, app.request_message("marco", REF))
+        text = await refused_click(app, STRANGER, action_id, app.request("marco", REF))
         assert "not in Greenlight's directory" in text, (action_id, text)
 
 
 async def test_someone_in_the_directory_who_is_not_an_assignee_is_refused_on_every_button(submitted: App) -> None:
     app = submitted
     for action_id in DECIDING_BUTTONS:
-        text = await refused_click(app, app.slack_id("hank"), action_id, app.request_message("marco", REF))
+        text = await refused_click(app, app.slack_id("hank"), action_id, app.request("marco", REF))
         assert "not an approver of manager-discount on Q-1042" in text, (action_id, text)
 
 
 async def test_the_quote_owner_is_refused_on_every_button_of_their_own_quote(submitted: App) -> None:
     app = submitted
     for action_id in DECIDING_BUTTONS:
-        text = await refused_click(app, app.slack_id("ava"), action_id, app.request_message("marco", REF))
+        text = await refused_click(app, app.slack_id("ava"), action_id, app.request("marco", REF))
         assert "own Q-1042: you cannot approve your own quote" in text, (action_id, text)
 
 
@@ -58,7 +60,7 @@ async def test_an_owner_who_belongs_to_the_approving_group_cannot_decide_their_o
     quote = backdated_quote("Q-7002", owner="dev", start_date="2027-01-01", term_months=6)
     quote["lines"][0]["term_months"] = 6  # a six-month pilot: the deal desk (Dana or Dev) decides
     await app.submit(quote, owner="dev")
-    dana = app.request_message("dana", "Q-7002#1/short-pilot")
+    dana = app.request("dana", "Q-7002#1/short-pilot")
 
     text = await refused_click(app, app.slack_id("dev"), "approval.approve", dana)
 
@@ -67,7 +69,7 @@ async def test_an_owner_who_belongs_to_the_approving_group_cannot_decide_their_o
 
 async def test_details_of_a_request_are_refused_to_someone_not_involved(submitted: App) -> None:
     app = submitted
-    text = await refused_click(app, app.slack_id("hank"), "approval.details", app.request_message("marco", REF))
+    text = await refused_click(app, app.slack_id("hank"), "approval.details", app.request("marco", REF))
     assert "only the owner, the approvers and admins can see Q-1042" in text, text
 
 
@@ -76,7 +78,7 @@ async def test_a_delegate_whose_delegation_has_ended_is_refused(submitted: App) 
     ben = app.slack_id("ben")
     await app.deal("marco", f"ooo 2026-11-02 2026-11-02 <@{ben}|ben>")
     await app.settle("slack")
-    stale_copy = copy.deepcopy(app.request_message("ben", REF))  # Ben's client still shows the buttons
+    stale_copy = copy.deepcopy(app.request("ben", REF))  # Ben's client still shows the buttons
     app.clock.advance(days=2)
     await app.settle("approvals", "slack")
 
@@ -91,7 +93,7 @@ async def test_a_delegate_is_refused_once_the_person_away_turns_the_delegation_o
     ben = app.slack_id("ben")
     await app.deal("marco", f"ooo 2026-11-02 2026-11-06 <@{ben}|ben>")
     await app.settle("slack")
-    stale_copy = copy.deepcopy(app.request_message("ben", REF))
+    stale_copy = copy.deepcopy(app.request("ben", REF))
     await app.deal("marco", "ooo off")
     await app.settle("approvals", "slack")
 
@@ -103,8 +105,8 @@ async def test_a_delegate_is_refused_once_the_person_away_turns_the_delegation_o
 async def test_an_approver_who_reassigned_the_request_away_is_refused(submitted: App) -> None:
     app = submitted
     marco = app.slack_id("marco")
-    stale_copy = copy.deepcopy(app.request_message("marco", REF))
-    await app.driver.click(marco, "approval.reassign", message=app.request_message("marco", REF))
+    stale_copy = copy.deepcopy(app.request("marco", REF))
+    await app.driver.click(marco, "approval.reassign", message=app.request("marco", REF))
     await app.slack.wait_for("views.open")
     [modal] = app.slack.open_views(marco)
     answer = await app.driver.submit_view(
@@ -131,7 +133,7 @@ FORGED_VALUES = [
 
 async def test_an_assignee_clicking_a_button_with_a_forged_value_is_refused(submitted: App) -> None:
     app = submitted
-    message = app.request_message("marco", REF)
+    message = app.request("marco", REF)
     for value, why in FORGED_VALUES:
         text = await refused_click(app, app.slack_id("marco"), "approval.approve", message, value=value)
         assert why in text and text.strip(), (value[:40], text)
@@ -143,7 +145,7 @@ async def test_an_assignee_clicking_a_button_with_a_forged_value_is_refused(subm
 
 async def opened_modal(app: App, person: str, action_id: str) -> dict[str, Any]:
     user = app.slack_id(person)
-    await app.driver.click(user, action_id, message=app.request_message(person, REF))
+    await app.driver.click(user, action_id, message=app.request(person, REF))
     await app.slack.wait_for("views.open")
     [modal] = app.slack.open_views(user)
     return modal

@@ -13,12 +13,13 @@ import pytest
 
 from greenlight import signing
 from greenlight.api import SIGNATURE_HEADER, TIMESTAMP_HEADER
+from tests.support.quotes import example_quote_data
 
-from .conftest import API_SECRET, App, example_quote
+from .conftest import API_SECRET, App
 
 
 def body(name: str = "q1042-v1.json", **changes: Any) -> bytes:
-    return json.dumps({**example_quote(name), **changes}).encode()
+    return json.dumps({**example_quote_data(name), **changes}).encode()
 
 
 async def test_a_quote_signed_with_the_api_secret_is_stored(app: App) -> None:

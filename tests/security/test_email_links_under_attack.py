@@ -14,7 +14,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from .conftest import App, Page, backdated_quote, email_links
+from tests.support.pages import Page, links_in
+
+from .conftest import App, backdated_quote
 
 RULE = "backdated-start"
 
@@ -23,8 +25,9 @@ RULE = "backdated-start"
 async def mailed(app: App) -> tuple[App, dict[str, str]]:
     """Q-7001 submitted; Farah's Approve and Reject links from the email she received."""
     await app.submit(backdated_quote())
-    [message] = await app.inbox.wait_for(1)
-    found = email_links(message)
+    [arrived] = await app.inbox.wait_for(1)
+    message = arrived.message
+    found = links_in(message)
     assert set(found) == {"approve", "reject"}, found
     assert all(url.startswith(app.url + "/a/") for url in found.values()), found
     return app, found

@@ -14,8 +14,9 @@ import time
 import pytest
 
 from sandbox.driver import BAD_SIGNATURE, STALE_TIMESTAMP, Signing, SlackDriver, slack_signature
+from tests.support.quotes import example_quote_data
 
-from .conftest import REF, SIGNING_SECRET, App, example_quote
+from .conftest import REF, SIGNING_SECRET, App
 from .wire import Captured, header, send, tap
 
 FUTURE_TIMESTAMP = Signing(clock_skew=10 * 60)
@@ -23,13 +24,13 @@ FUTURE_TIMESTAMP = Signing(clock_skew=10 * 60)
 
 @pytest.fixture
 async def submitted(app: App) -> App:
-    await app.submit(example_quote("q1042-v1.json"))
+    await app.submit(example_quote_data("q1042-v1.json"))
     return app
 
 
 async def test_a_click_signed_with_the_wrong_secret_gets_401_and_decides_nothing(submitted: App) -> None:
     app = submitted
-    message = app.request_message("marco", REF)
+    message = app.request("marco", REF)
     before = await app.snapshot()
 
     answer = await app.driver.click(app.slack_id("marco"), "approval.approve", message=message, signing=BAD_SIGNATURE)
@@ -43,7 +44,7 @@ async def test_a_click_signed_with_the_wrong_secret_gets_401_and_decides_nothing
 
 async def test_a_click_with_a_timestamp_ten_minutes_off_gets_401_and_decides_nothing(submitted: App) -> None:
     app = submitted
-    message = app.request_message("marco", REF)
+    message = app.request("marco", REF)
     before = await app.snapshot()
 
     for signing in (STALE_TIMESTAMP, FUTURE_TIMESTAMP):
@@ -55,7 +56,7 @@ async def test_a_click_with_a_timestamp_ten_minutes_off_gets_401_and_decides_not
 
 
 async def test_a_slash_command_signed_with_the_wrong_secret_gets_401_and_submits_nothing(app: App) -> None:
-    await app.receive(example_quote("q1042-v1.json"))
+    await app.receive(example_quote_data("q1042-v1.json"))
     before = await app.snapshot()
 
     answer = await app.driver.command(app.slack_id("ava"), "/deal", "submit Q-1042", signing=BAD_SIGNATURE)
@@ -67,7 +68,7 @@ async def test_a_slash_command_signed_with_the_wrong_secret_gets_401_and_submits
 
 
 async def test_a_stale_slash_command_gets_401_and_submits_nothing(app: App) -> None:
-    await app.receive(example_quote("q1042-v1.json"))
+    await app.receive(example_quote_data("q1042-v1.json"))
     before = await app.snapshot()
 
     answer = await app.driver.command(app.slack_id("ava"), "/deal", "submit Q-1042", signing=STALE_TIMESTAMP)
@@ -79,7 +80,7 @@ async def test_a_stale_slash_command_gets_401_and_submits_nothing(app: App) -> N
 async def test_a_forged_reject_modal_submission_gets_401_and_rejects_nothing(submitted: App) -> None:
     app = submitted
     marco = app.slack_id("marco")
-    await app.driver.click(marco, "approval.reject", message=app.request_message("marco", REF))
+    await app.driver.click(marco, "approval.reject", message=app.request("marco", REF))
     await app.slack.wait_for("views.open")
     [modal] = app.slack.open_views(marco)
     before = await app.snapshot()
@@ -140,9 +141,7 @@ async def captured_click(submitted: App) -> tuple[App, Captured]:
         tap(app.driver.request_url, app.http) as (wire, url),
         SlackDriver(url, signing_secret=SIGNING_SECRET, stand_in=app.slack) as tapped,
     ):
-        answer = await tapped.click(
-            app.slack_id("marco"), "approval.approve", message=app.request_message("marco", REF)
-        )
+        answer = await tapped.click(app.slack_id("marco"), "approval.approve", message=app.request("marco", REF))
     assert answer.status == 200
     assert await app.approval_status("Q-1042", "manager-discount") == "approved"
     return app, wire.captured[-1]
@@ -168,7 +167,7 @@ async def held_click(submitted: App) -> tuple[App, Captured]:
         tap(app.driver.request_url, app.http, forward=False) as (wire, url),
         SlackDriver(url, signing_secret=SIGNING_SECRET, stand_in=app.slack) as tapped,
     ):
-        await tapped.click(app.slack_id("marco"), "approval.approve", message=app.request_message("marco", REF))
+        await tapped.click(app.slack_id("marco"), "approval.approve", message=app.request("marco", REF))
     assert await app.approval_status("Q-1042", "manager-discount") == "requested"
     return app, wire.captured[-1]
 
@@ -200,7 +199,7 @@ async def test_a_captured_click_edited_to_come_from_someone_else_gets_401(submit
         tap(app.driver.request_url, app.http, forward=False) as (wire, url),
         SlackDriver(url, signing_secret=SIGNING_SECRET, stand_in=app.slack) as tapped,
     ):
-        answer = await tapped.click(app.slack_id("hank"), "approval.details", message=app.request_message("marco", REF))
+        answer = await tapped.click(app.slack_id("hank"), "approval.details", message=app.request("marco", REF))
     assert answer.status == 200
     payload = json.loads(wire.captured[-1].payload_field())  # Hank looking at the details of Marco's request
     forged = copy.deepcopy(payload)

@@ -21,8 +21,7 @@ from bot.commands import USAGE, UsageError, full_usage, parse
 from domain.errors import Problem
 from domain.policy import PolicyError, load_policy
 from domain.quote import QuoteError, parse_quote
-
-from .conftest import EXAMPLES
+from tests.support.quotes import EXAMPLES
 
 FUZZ = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 SOURCE = "policy.yaml"

@@ -3,26 +3,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import pytest
-
 from sandbox.web import Sandbox, members_of
+from tests.support.browser import ARGS, BROWSER, CHROMIUM
 
 from .conftest import App, backdated_quote
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 CUSTOMER = (
     'Acme <img src=x onerror="window.pwnd=1"> <script>window.pwnd=2</script> '
     "<!channel> <@U03MB2N7RGM> <https://evil.example|Approve here> &amp;lt;b&amp;gt;"
 )
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is missing: run scripts/ensure-chromium"),
-]
+pytestmark = BROWSER
 
 
 async def test_html_links_and_mentions_in_quote_data_show_as_text_in_the_sandbox(app: App) -> None:

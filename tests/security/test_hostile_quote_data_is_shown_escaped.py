@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 
 from sandbox.slack_api import Call
+from tests.support.pages import links_in, parts
 
-from .conftest import App, backdated_quote, email_links, parts
+from .conftest import App, backdated_quote
 
 REF = "Q-7001#1/backdated-start"
 FAKE_LINE = ":white_check_mark: *Approved by Carl Jensen (CFO)*"
@@ -83,7 +84,7 @@ def slack_texts(app: App) -> tuple[list[str], list[str]]:
 async def shown_everywhere_in_slack(app: App) -> tuple[list[str], list[str]]:
     """The request DM, the rep's thread, the details modal and App Home of the approver."""
     felix = app.slack_id("felix")
-    await app.driver.click(felix, "approval.details", message=app.request_message("felix", REF))
+    await app.driver.click(felix, "approval.details", message=app.request("felix", REF))
     await app.slack.wait_for("views.open")
     await app.driver.app_home_opened(felix)
     await app.slack.wait_for("views.publish")
@@ -126,8 +127,8 @@ async def test_mrkdwn_formatting_in_quote_data_does_not_format_slack_messages(ho
 
 
 async def request_email(app: App) -> EmailMessage:
-    [message] = await app.inbox.wait_for(1)
-    return message
+    [arrived] = await app.inbox.wait_for(1)
+    return arrived.message
 
 
 async def test_html_in_quote_data_is_escaped_in_the_emails_html_part(hostile: App) -> None:
@@ -164,7 +165,7 @@ async def test_control_characters_in_quote_data_never_reach_the_email(hostile: A
 
 async def test_html_in_quote_data_is_escaped_on_the_link_page(hostile: App) -> None:
     app = hostile
-    page = await app.get(email_links(await request_email(app))["approve"])
+    page = await app.get(links_in(await request_email(app))["approve"])
 
     assert page.status == 200
     body = page.text.split("<body", 1)[1]
@@ -176,7 +177,7 @@ async def test_html_in_quote_data_is_escaped_on_the_link_page(hostile: App) -> N
 
 async def test_control_characters_in_quote_data_never_reach_the_link_page(hostile: App) -> None:
     app = hostile
-    page = await app.get(email_links(await request_email(app))["approve"])
+    page = await app.get(links_in(await request_email(app))["approve"])
 
     found = CONTROL.search(page.text)
     assert found is None, f"{found.group()!r} on the page" if found else ""

@@ -26,22 +26,11 @@ from greenlight.servecli import configure_logging
 from greenlight.settings import Settings
 from sandbox.driver import BAD_SIGNATURE, STALE_TIMESTAMP
 from sandbox.slack_api import Fault
+from tests.support.loopback import PROXY_VARIABLES
+from tests.support.pages import links_in
+from tests.support.quotes import EXAMPLES, ROOT, example_quote_data
 
-from .conftest import (
-    API_SECRET,
-    BOT_TOKEN,
-    EXAMPLES,
-    LINK_SECRET,
-    PROXY_VARIABLES,
-    REF,
-    ROOT,
-    SIGNING_SECRET,
-    SMTP_PASSWORD,
-    App,
-    backdated_quote,
-    email_links,
-    example_quote,
-)
+from .conftest import API_SECRET, BOT_TOKEN, LINK_SECRET, REF, SIGNING_SECRET, SMTP_PASSWORD, App, backdated_quote
 
 
 @pytest.fixture
@@ -76,7 +65,7 @@ async def test_a_day_of_traffic_logs_no_secret_and_no_link_token(logged: io.Stri
     assert set(secrets) >= {BOT_TOKEN, SIGNING_SECRET, LINK_SECRET, API_SECRET, SMTP_PASSWORD}
 
     # the CRM: two quotes, one request badly signed
-    assert (await app.post_quote(json.dumps(example_quote("q1042-v1.json"))))[0] == 200
+    assert (await app.post_quote(json.dumps(example_quote_data("q1042-v1.json"))))[0] == 200
     assert (await app.post_quote(json.dumps(backdated_quote())))[0] == 200
     assert (await app.post_quote(json.dumps(backdated_quote()), secret="a-guess-at-the-api-secret"))[0] == 401
     # reps submit; Slack refuses the first message once
@@ -86,7 +75,7 @@ async def test_a_day_of_traffic_logs_no_secret_and_no_link_token(logged: io.Stri
     await app.settle("slack", "email")
     await app.settle("slack", "email")
     # clicks: a good one, one by someone who may not, a forged and a stale one
-    message = app.request_message("marco", REF)
+    message = app.request("marco", REF)
     await app.driver.click(app.slack_id("hank"), "approval.approve", message=message)
     assert (await app.driver.click(app.slack_id("marco"), "approval.approve", message=message,
                                    signing=BAD_SIGNATURE)).status == 401  # fmt: skip
@@ -95,8 +84,9 @@ async def test_a_day_of_traffic_logs_no_secret_and_no_link_token(logged: io.Stri
     await app.driver.click(app.slack_id("marco"), "approval.approve", message=message)
     await app.settle("slack", "email")
     # Farah, by email: opens, confirms, tries again; someone tampers with the other link
-    [mail] = await app.inbox.wait_for(1)
-    found = email_links(mail)
+    [arrived] = await app.inbox.wait_for(1)
+    mail = arrived.message
+    found = links_in(mail)
     page = await app.get(found["approve"])
     assert (await app.post(found["approve"], {"csrf": page.csrf, "verdict": "approve"})).status == 200
     assert (await app.post(found["approve"], {"csrf": page.csrf, "verdict": "approve"})).status == 409

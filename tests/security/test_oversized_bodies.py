@@ -17,8 +17,10 @@ import pytest
 
 from greenlight import signing
 from greenlight.api import MAX_QUOTE_BYTES, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from tests.support.pages import links_in
+from tests.support.quotes import example_quote_data
 
-from .conftest import API_SECRET, App, backdated_quote, email_links, example_quote
+from .conftest import API_SECRET, App, backdated_quote
 
 CHUNK = 64 * 1024
 
@@ -63,7 +65,7 @@ def signed_head(app: App, body: bytes, **extra: str) -> dict[str, str]:
 
 def padded_quote(size: int) -> bytes:
     """Q-1042 grown to exactly `size` bytes with extra lines of ordinary size (a quote really that big)."""
-    data = example_quote("q1042-v1.json")
+    data = example_quote_data("q1042-v1.json")
     line = {"id": "", "sku": "HW-SENSOR-PACK", "family": "Hardware", "quantity": 1, "net_total": 0,
             "description": "Sensor pack, 24 probes, cold-chain calibration certificate included. " * 3}  # fmt: skip
     number = 0
@@ -175,7 +177,7 @@ async def test_a_quote_nested_deeper_than_32_levels_gets_422(app: App) -> None:
 
 
 async def test_a_slack_request_larger_than_1_mb_is_refused_before_the_rest_is_sent(app: App) -> None:
-    await app.submit(example_quote("q1042-v1.json"))
+    await app.submit(example_quote_data("q1042-v1.json"))
     before = await app.snapshot()
     head = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(5 * MAX_QUOTE_BYTES),
             "X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"}  # fmt: skip
@@ -188,7 +190,7 @@ async def test_a_slack_request_larger_than_1_mb_is_refused_before_the_rest_is_se
 
 
 async def test_a_50000_character_deal_command_is_refused_with_its_usage(app: App) -> None:
-    await app.receive(example_quote("q1042-v1.json"))
+    await app.receive(example_quote_data("q1042-v1.json"))
     before = await app.snapshot()
 
     for text, why in [("submit " + "Q" * 50_000, "at most 64 characters"),
@@ -204,8 +206,9 @@ async def test_a_50000_character_deal_command_is_refused_with_its_usage(app: App
 
 async def test_a_link_page_post_larger_than_1_mb_is_refused(app: App) -> None:
     await app.submit(backdated_quote())
-    [message] = await app.inbox.wait_for(1)
-    url = email_links(message)["approve"]
+    [arrived] = await app.inbox.wait_for(1)
+    message = arrived.message
+    url = links_in(message)["approve"]
     before = await app.snapshot()
     head = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(5 * MAX_QUOTE_BYTES)}
 
@@ -217,8 +220,9 @@ async def test_a_link_page_post_larger_than_1_mb_is_refused(app: App) -> None:
 
 async def test_a_50000_character_rejection_reason_on_the_link_page_is_sent_back_to_shorten(app: App) -> None:
     await app.submit(backdated_quote())
-    [message] = await app.inbox.wait_for(1)
-    url = email_links(message)["reject"]
+    [arrived] = await app.inbox.wait_for(1)
+    message = arrived.message
+    url = links_in(message)["reject"]
     page = await app.get(url)
     before = await app.snapshot()
 

@@ -9,7 +9,9 @@ import re
 
 import pytest
 
-from .conftest import App, backdated_quote, email_links
+from tests.support.pages import links_in
+
+from .conftest import App, backdated_quote
 
 RULE = "backdated-start"
 
@@ -26,13 +28,14 @@ async def test_a_quote_id_is_refused_at_intake_or_can_be_decided_in_slack_and_by
     await app.settle("slack", "email")
     rows = await app.outbox("email")
     assert [row.status for row in rows] == ["sent"], f"Farah's email was not sent: {[r.last_error for r in rows]}"
-    [mail] = await app.inbox.wait_for(1)
-    page = await app.get(email_links(mail)["approve"])
+    [arrived] = await app.inbox.wait_for(1)
+    mail = arrived.message
+    page = await app.get(links_in(mail)["approve"])
     title = re.search(r"<h1>(.*?)</h1>", page.text)
     assert page.status == 200, f"Farah's link for {quote_id} shows {title.group(1) if title else page.status!r}"
     felix = app.slack_id("felix")
     answered = app.answered()
-    await app.driver.click(felix, "approval.approve", message=app.request_message("felix", f"{quote_id}#1/{RULE}"))
+    await app.driver.click(felix, "approval.approve", message=app.request("felix", f"{quote_id}#1/{RULE}"))
     await app.settle("slack")
     shown = [e.text for e in app.slack.ephemerals(felix)]
     assert await app.approval_status(quote_id, RULE) == "approved", f"Felix's Approve was refused: {shown}"

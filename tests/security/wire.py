@@ -15,6 +15,8 @@ from urllib.parse import parse_qs, urlencode
 import aiohttp
 from aiohttp import web
 
+from tests.support.loopback import served
+
 SKIPPED = {"host", "content-length", "transfer-encoding", "connection"}
 
 
@@ -77,14 +79,8 @@ async def tap(target: str, session: aiohttp.ClientSession, forward: bool = True)
     wire = Tap(target, session, forward)
     app = web.Application()
     app.router.add_post("/slack/events", wire._forward)
-    runner = web.AppRunner(app, shutdown_timeout=0.5)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    try:
-        yield wire, f"http://{host}:{port}/slack/events"
-    finally:
-        await runner.cleanup()
+    async with served(app, shutdown_timeout=0.5) as url:
+        yield wire, f"{url}/slack/events"
 
 
 def header(headers: Mapping[str, str], name: str) -> str:

@@ -10,12 +10,12 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from sandbox.driver import SlackDriver
 from sandbox.slack_api import RESPONSE_URL, Fault, SlackStandIn
+from tests.support.slack import serving_bolt
 
 from .conftest import BOT_TOKEN, SIGNING_SECRET, STRANGER, Bot
 
@@ -23,16 +23,8 @@ from .conftest import BOT_TOKEN, SIGNING_SECRET, STRANGER, Bot
 @pytest.fixture
 async def bare_app(slack: SlackStandIn) -> AsyncIterator[tuple[AsyncApp, SlackDriver]]:
     app = AsyncApp(client=AsyncWebClient(token=BOT_TOKEN, base_url=slack.api_url), signing_secret=SIGNING_SECRET)
-    runner = web.AppRunner(app.web_app(path="/slack/events"), shutdown_timeout=1.0)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", 0).start()
-    host, port = runner.addresses[0][:2]
-    try:
-        async with SlackDriver(f"http://{host}:{port}/slack/events", signing_secret=SIGNING_SECRET,
-                               stand_in=slack) as driver:  # fmt: skip
-            yield app, driver
-    finally:
-        await runner.cleanup()
+    async with serving_bolt(app, slack, SIGNING_SECRET) as driver:
+        yield app, driver
 
 
 async def test_bolt_loses_the_ack_when_a_listener_raises_right_after_it(

@@ -1,19 +1,16 @@
-"""What the store tests share: a small policy with a 50-member `any` group, quotes, row readers."""
+"""What the store tests share: a small policy with a 50-member `any` group, row readers.
+
+Quotes are `tests.support.quotes.one_line_quote`: every rule of the panel policy holds for it.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import hmac
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 from store.models import AuditRow, OutboxRow, QuoteRow, QuoteVersionRow, SubmissionRow
+from tests.support.clock import DECEMBER_FIRST
 
-REPO = Path(__file__).resolve().parents[2]
-EXAMPLES = REPO / "examples"
-NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
+NOW = DECEMBER_FIRST
 
 PANEL = tuple(f"p{i:02d}" for i in range(1, 51))
 PANEL_RULE = "panel-review"  # a `group ... mode: any` approval of the 50 panel members
@@ -41,64 +38,6 @@ rules:
     step: 1
     approver: panel
 {desk_rule}"""
-
-
-def quote_data(quote_id: str, version: int = 1, **changes: Any) -> dict[str, Any]:
-    """A small valid quote owned by `rep` (every rule of the panel policy holds for it)."""
-    data: dict[str, Any] = {
-        "id": quote_id,
-        "version": version,
-        "owner": "rep",
-        "currency": "USD",
-        "account": {"id": "A-1", "name": "Acme GmbH", "timezone": "Europe/Berlin", "ship_to": "Berlin HQ"},
-        "start_date": "2027-01-01",
-        "term_months": 12,
-        "payment_terms": "Net 30",
-        "discount_percent": 5,
-        "net_total": 9500,
-        "list_total": 10000,
-        "lines": [
-            {
-                "id": "L1",
-                "sku": "SW-PLAT",
-                "family": "Software",
-                "quantity": 1,
-                "list_price": 10000,
-                "net_price": 9500,
-                "discount_percent": 5,
-                "net_total": 9500,
-                "list_total": 10000,
-                "recurring": True,
-                "term_months": 12,
-                "delivery_date": "2027-01-01",
-                "ship_to": "Berlin HQ",
-            }
-        ],
-    }
-    data.update(changes)
-    return data
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite://{path}"
-
-
-def with_database(url: str, name: str) -> str:
-    """The same PostgreSQL server and credentials, another database."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, "/" + name, parts.query, parts.fragment))
-
-
-def asyncpg_dsn(url: str) -> str:
-    """A Greenlight postgres:// URL as asyncpg wants it."""
-    parts = urlsplit(url)
-    return urlunsplit(("postgresql", parts.netloc, parts.path, "", ""))
-
-
-def sign(secret: str, timestamp: str, body: bytes) -> str:
-    """The CRM's signature: `v0=` + hex HMAC-SHA256 of `v0:<timestamp>:<body>` (slack-v1 §2)."""
-    base = f"v0:{timestamp}:".encode() + body
-    return "v0=" + hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
 
 
 async def outbox_payloads(quote_id: str | None = None) -> list[dict[str, Any]]:

@@ -15,23 +15,15 @@ from domain.quote import parse_quote
 from domain.service import Approvals, ConcurrentChange
 from store.models import ApprovalRow, AssignmentRow
 from store.tx import DbStore
+from tests.support.quotes import one_line_quote
 
-from .support import (
-    NOW,
-    PANEL,
-    PANEL_RULE,
-    audit_kinds,
-    outbox_payloads,
-    panel_policy,
-    quote_data,
-    submission_revision,
-)
+from .support import NOW, PANEL, PANEL_RULE, audit_kinds, outbox_payloads, panel_policy, submission_revision
 
 QUOTE = "Q-5001"
 
 
 async def submit(service: Approvals, quote_id: str = QUOTE) -> None:
-    await service.receive_quote(parse_quote(quote_data(quote_id)), NOW)
+    await service.receive_quote(parse_quote(one_line_quote(quote_id)), NOW)
     sub, _ = await service.submit(quote_id, None, NOW)
     assert sub.status == "pending"
     assert sub.approval(PANEL_RULE).status == "requested"

@@ -13,8 +13,8 @@ import asyncpg
 from tortoise.models import Model
 
 from store import db, models
-
-from .support import REPO, asyncpg_dsn
+from tests.support.postgres import asyncpg_dsn
+from tests.support.quotes import ROOT
 
 MIGRATIONS_TABLE = "tortoise_migrations"
 KEPT_ROW = """INSERT INTO "replacement" ("old", "new", "created_at") VALUES ('fin2', 'fin3', '2026-12-01 09:00:00Z')"""
@@ -31,7 +31,7 @@ def model_columns() -> dict[str, list[str]]:
 
 def migrate(url: str) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "greenlight.cli", "db", "migrate", "--db", url]
-    return subprocess.run(command, cwd=REPO, capture_output=True, text=True, timeout=120)
+    return subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120)
 
 
 async def schema(url: str) -> tuple[dict[str, list[str]], list[tuple[Any, ...]]]:

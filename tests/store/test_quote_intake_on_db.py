@@ -4,86 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import copy
-import io
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import web
 from tortoise import Tortoise
 
-from domain.policy import read_policy
 from domain.service import Approvals
 from greenlight.api import MAX_QUOTE_BYTES, create_app
 from greenlight.settings import Settings
 from store.models import AuditRow
 from store.tx import DbStore
+from tests.support.crm import SIGNATURE_HEADER, Crm, Reply
+from tests.support.loopback import served
+from tests.support.quotes import example_policy, example_quote_data
 
-from .support import EXAMPLES, NOW, quote_tables, sign
+from .support import NOW, quote_tables
 
 SECRET = "crm-shared-secret-for-the-store-tests-0123456789"
-TIMESTAMP = "X-Greenlight-Request-Timestamp"
-SIGNATURE = "X-Greenlight-Signature"
-STAMP = str(int(NOW.timestamp()))
-
-
-def example(name: str) -> dict[str, Any]:
-    return json.loads((EXAMPLES / "quotes" / name).read_text())
-
-
-V1 = example("q1042-v1.json")
-V2 = example("q1042-v2.json")
-
-
-@dataclass
-class Reply:
-    status: int
-    body: dict[str, Any]
-
-
-@dataclass
-class Intake:
-    url: str
-    session: aiohttp.ClientSession
-
-    async def post(
-        self,
-        body: bytes | dict[str, Any],
-        *,
-        secret: str = SECRET,
-        timestamp: str = STAMP,
-        omit: tuple[str, ...] = (),
-    ) -> Reply:
-        """POST a body signed the way the CRM signs it (with another secret, time or header left out if asked)."""
-        raw = json.dumps(body).encode() if isinstance(body, dict) else body
-        headers = {"Content-Type": "application/json", TIMESTAMP: timestamp, SIGNATURE: sign(secret, timestamp, raw)}
-        for name in omit:
-            headers.pop(name)
-        async with self.session.post(self.url + "/api/quotes", data=io.BytesIO(raw), headers=headers) as response:
-            return Reply(response.status, await response.json())
-
-    async def post_chunked(self, size: int) -> Reply:
-        """A body of SIZE spaces sent in chunks, without a Content-Length."""
-
-        async def chunks() -> AsyncIterator[bytes]:
-            left = size
-            while left > 0:
-                yield b" " * min(left, 65536)
-                left -= 65536
-
-        headers = {TIMESTAMP: STAMP, SIGNATURE: sign(SECRET, STAMP, b"")}
-        async with self.session.post(self.url + "/api/quotes", data=chunks(), headers=headers) as response:
-            return Reply(response.status, await response.json())
-
-
-@pytest.fixture(autouse=True)
-def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # aiohttp honours these with trust_env; loopback calls must never go to a proxy.
-    for name in ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
-        monkeypatch.delenv(name, raising=False)
+V1 = example_quote_data("q1042-v1.json")
+V2 = example_quote_data("q1042-v2.json")
 
 
 async def database_answers() -> bool:
@@ -92,24 +33,17 @@ async def database_answers() -> bool:
 
 
 @pytest.fixture
-async def intake(connected: str) -> AsyncIterator[Intake]:
+async def intake(connected: str) -> AsyncIterator[Crm]:
     """The real application (settings from an environment) over Approvals on the database store."""
     settings = Settings.from_env(
         environ={"GREENLIGHT_API_SECRET": SECRET, "GREENLIGHT_DATABASE_URL": connected},
         env_file=None,
         require_slack=False,
     )
-    service = Approvals(read_policy(EXAMPLES / "policy.yaml"), DbStore())
+    service = Approvals(example_policy(), DbStore())
     app = create_app(service=service, settings=settings, health=database_answers, clock=lambda: NOW)
-    runner = web.AppRunner(app, shutdown_timeout=1.0)
-    await runner.setup()
-    try:
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        host, port = runner.addresses[0][:2]
-        async with aiohttp.ClientSession() as session:
-            yield Intake(f"http://{host}:{port}", session)
-    finally:
-        await runner.cleanup()
+    async with served(app) as url, aiohttp.ClientSession() as session:
+        yield Crm(url, session, SECRET, lambda: NOW)
 
 
 async def stored() -> tuple[Any, ...]:
@@ -117,7 +51,7 @@ async def stored() -> tuple[Any, ...]:
     return quotes, versions, await AuditRow.all().count()
 
 
-async def test_a_signed_quote_is_stored_with_its_version_and_sent_again_is_unchanged(intake: Intake) -> None:
+async def test_a_signed_quote_is_stored_with_its_version_and_sent_again_is_unchanged(intake: Crm) -> None:
     reply = await intake.post(V1)
     assert (reply.status, reply.body) == (200, {"quote": "Q-1042", "version": 1, "status": "stored"})
     quotes, versions = await quote_tables()
@@ -131,7 +65,7 @@ async def test_a_signed_quote_is_stored_with_its_version_and_sent_again_is_uncha
     assert await stored() == before
 
 
-async def test_a_higher_version_replaces_the_quote_and_keeps_every_version(intake: Intake) -> None:
+async def test_a_higher_version_replaces_the_quote_and_keeps_every_version(intake: Crm) -> None:
     assert (await intake.post(V1)).status == 200
     reply = await intake.post(V2)
     assert (reply.status, reply.body["status"]) == (200, "stored")
@@ -149,7 +83,7 @@ async def refused(send: Callable[[], Awaitable[Reply]], status: int, says: str) 
     assert await stored() == before
 
 
-async def test_a_stale_version_is_refused_with_409_and_changes_nothing(intake: Intake) -> None:
+async def test_a_stale_version_is_refused_with_409_and_changes_nothing(intake: Crm) -> None:
     assert (await intake.post(V2)).status == 200
     await refused(lambda: intake.post(V1), 409, "version 1 is stale: version 2 is stored")
     edited = copy.deepcopy(V2)
@@ -157,14 +91,14 @@ async def test_a_stale_version_is_refused_with_409_and_changes_nothing(intake: I
     await refused(lambda: intake.post(edited), 409, "version 2 is stale: version 2 is stored")
 
 
-async def test_an_unauthenticated_request_is_refused_with_401_and_changes_nothing(intake: Intake) -> None:
+async def test_an_unauthenticated_request_is_refused_with_401_and_changes_nothing(intake: Crm) -> None:
     assert (await intake.post(V1)).status == 200
     await refused(lambda: intake.post(V2, secret="another-secret-of-a-stranger-0123456"), 401, "signature")
-    await refused(lambda: intake.post(V2, omit=(SIGNATURE,)), 401, SIGNATURE)
+    await refused(lambda: intake.post(V2, omit=(SIGNATURE_HEADER,)), 401, SIGNATURE_HEADER)
     await refused(lambda: intake.post(V2, timestamp=str(int(NOW.timestamp()) - 600)), 401, "old")
 
 
-async def test_a_body_that_is_not_a_quote_is_refused_with_422_and_changes_nothing(intake: Intake) -> None:
+async def test_a_body_that_is_not_a_quote_is_refused_with_422_and_changes_nothing(intake: Crm) -> None:
     assert (await intake.post(V1)).status == 200
     await refused(lambda: intake.post(b'{"id": "Q-1042", "version": 2,'), 422, "not a JSON quote")
     broken = copy.deepcopy(V2)
@@ -173,20 +107,20 @@ async def test_a_body_that_is_not_a_quote_is_refused_with_422_and_changes_nothin
     await refused(lambda: intake.post(broken), 422, "and was not stored")
 
 
-async def test_a_body_over_1_mb_is_refused_with_413_and_changes_nothing(intake: Intake) -> None:
+async def test_a_body_over_1_mb_is_refused_with_413_and_changes_nothing(intake: Crm) -> None:
     assert (await intake.post(V1)).status == 200
     padded = dict(V2, notes="x" * MAX_QUOTE_BYTES)
     await refused(lambda: intake.post(padded), 413, "at most 1 MB")
     await refused(lambda: intake.post_chunked(MAX_QUOTE_BYTES + 1), 413, "at most 1 MB")
 
 
-async def test_the_health_check_answers_200_while_the_database_answers(intake: Intake) -> None:
+async def test_the_health_check_answers_200_while_the_database_answers(intake: Crm) -> None:
     async with intake.session.get(intake.url + "/healthz") as response:
         assert (response.status, await response.json()) == (200, {"ok": True})
 
 
 async def test_a_quote_delivered_several_times_at_once_is_stored_once_and_every_delivery_gets_200(
-    intake: Intake, backend: str, request: pytest.FixtureRequest
+    intake: Crm, backend: str, request: pytest.FixtureRequest
 ) -> None:
     replies = await asyncio.gather(*(intake.post(V1) for _ in range(5)))
 

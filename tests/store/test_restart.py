@@ -9,8 +9,9 @@ from domain.reactions import Topic, topics
 from domain.service import Approvals
 from store import db
 from store.tx import DbStore
+from tests.support.quotes import EXAMPLES
 
-from .support import EXAMPLES, NOW, audit_kinds, outbox_payloads, queued_reactions
+from .support import NOW, audit_kinds, outbox_payloads, queued_reactions
 
 QUOTE = "Q-1042"
 BEFORE_RESTART = [  # scenario 01's first decisions, the restart lands inside finance-review's two votes

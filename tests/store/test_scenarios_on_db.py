@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from .support import EXAMPLES, REPO
+from tests.support.quotes import EXAMPLES, ROOT
 
 SCENARIOS = sorted(EXAMPLES.glob("scenarios/*.yaml"))
 CLI_TIMEOUT = 120
@@ -18,7 +18,7 @@ CLI_TIMEOUT = 120
 def policy_test(*options: str) -> subprocess.Popen[str]:
     """`greenlight policy test <every example scenario> --format json [options]`, started in its own process."""
     command = [sys.executable, "-m", "greenlight.cli", "policy", "test", *map(str, SCENARIOS), "--format", "json"]
-    return subprocess.Popen([*command, *options], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([*command, *options], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
 def report(run: subprocess.Popen[str]) -> tuple[int, dict[str, Any]]:

@@ -11,8 +11,9 @@ from pathlib import Path
 from domain.quote import parse_quote
 from domain.service import Approvals
 from store.models import AuditRow, OutboxRow, SubmissionRow
+from tests.support.quotes import ROOT, one_line_quote
 
-from .support import NOW, PANEL_RULE, REPO, panel_policy, quote_data
+from .support import NOW, PANEL_RULE, panel_policy
 
 WORKER = Path(__file__).with_name("race_worker.py")
 QUOTES = [f"Q-{6000 + i}" for i in range(100)]
@@ -23,7 +24,7 @@ TIMEOUT = 60.0
 async def start(url: str, policy_file: Path, person: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
         sys.executable, str(WORKER), url, str(policy_file), person, *QUOTES,
-        cwd=REPO, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
 
 
@@ -31,7 +32,7 @@ async def test_two_processes_racing_on_the_same_approvals_decide_each_exactly_on
     service: Approvals, connected: str, tmp_path: Path
 ) -> None:
     async def submit(quote_id: str) -> None:
-        await service.receive_quote(parse_quote(quote_data(quote_id)), NOW)
+        await service.receive_quote(parse_quote(one_line_quote(quote_id)), NOW)
         await service.submit(quote_id, None, NOW)
 
     await asyncio.gather(*map(submit, QUOTES))

@@ -18,6 +18,7 @@ from domain.policy import Policy, load_policy
 from domain.quote import Quote, parse_quote
 from domain.rules import Evaluator
 from domain.service import Approvals, Received
+from tests.support.clock import Clock
 
 # 14:00 UTC is 09:00 in New York (the policy zone) and 15:00 in Paris (mike's zone).
 NOW = dt.datetime(2026, 12, 1, 14, 0, tzinfo=dt.UTC)
@@ -112,14 +113,17 @@ class Desk:
         self.policy = policy
         self.store = MemoryStore()
         self.service = Approvals(policy, self.store)
-        self.now = now
+        self.clock = Clock(now)
         self.quote_id = quote_id
         self.version = 0
         self.fields: dict[str, Any] = {}
 
+    @property
+    def now(self) -> dt.datetime:
+        return self.clock()
+
     def later(self, **delta: float) -> dt.datetime:
-        self.now = self.now + dt.timedelta(**delta)
-        return self.now
+        return self.clock.advance(**delta)
 
     async def send(self, **fields: Any) -> Received:
         """The CRM sends the next version of the quote (with these fields); it is not submitted."""
