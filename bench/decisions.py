@@ -296,8 +296,10 @@ def print_result(r: Result) -> None:
     print(f"  floor, bare single-row UPDATE: {r.floor_per_second:,.0f} updates/s ({r.floor_seconds:.2f} s)")
     print(f"  ratio: {r.ratio:.1%} of the floor ({verdict} the {TARGET:.0%} target)")
     print(f"  statements per decision: {r.statements_per_decision:.1f} + BEGIN/COMMIT (floor: 1)")
-    print(f"  CPU of this process per decision: {r.cpu_ms_per_decision:.2f} ms (one event loop: at most "
-          f"{1000 / r.cpu_ms_per_decision:,.0f} decisions/s)")  # fmt: skip
+    print(
+        f"  CPU of this process per decision: {r.cpu_ms_per_decision:.2f} ms (one event loop: at most "
+        f"{1000 / r.cpu_ms_per_decision:,.0f} decisions/s)"
+    )
     print(f"  Python {r.python}, SQLite {r.sqlite}, PostgreSQL {r.postgres}; load average {r.load_average:.1f}")
 
 
@@ -321,8 +323,16 @@ def run_all(args: argparse.Namespace) -> int:
         if backend == "postgres" and pg.startswith("not reachable"):
             print(f"decisions on postgres: skipped, PostgreSQL at {args.pg_url} is {pg}\n")
             continue
-        command = [sys.executable, __file__, "--backend", backend, "--concurrency", str(args.concurrency),
-                   "--pg-url", args.pg_url]  # fmt: skip
+        command = [
+            sys.executable,
+            __file__,
+            "--backend",
+            backend,
+            "--concurrency",
+            str(args.concurrency),
+            "--pg-url",
+            args.pg_url,
+        ]
         if args.quick:
             command.append("--quick")
         if args.approvals:
@@ -342,10 +352,14 @@ def run_all(args: argparse.Namespace) -> int:
     if results:
         print(f"{'backend':<10} {'N':>7} {'deciders':>8} {'decisions/s':>12} {'floor/s':>9} {'ratio':>7} {'stmts':>6}")
         for r in results:
-            print(f"{r.backend:<10} {r.approvals:>7,} {r.concurrency:>8} {r.decisions_per_second:>12,.0f} "
-                  f"{r.floor_per_second:>9,.0f} {r.ratio:>7.1%} {r.statements_per_decision:>6.1f}")  # fmt: skip
-        print(f"target: decisions >= {TARGET:.0%} of the floor; Python {platform.python_version()}, "
-              f"SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}; {os.cpu_count()} cores")  # fmt: skip
+            print(
+                f"{r.backend:<10} {r.approvals:>7,} {r.concurrency:>8} {r.decisions_per_second:>12,.0f} "
+                f"{r.floor_per_second:>9,.0f} {r.ratio:>7.1%} {r.statements_per_decision:>6.1f}"
+            )
+        print(
+            f"target: decisions >= {TARGET:.0%} of the floor; Python {platform.python_version()}, "
+            f"SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}; {os.cpu_count()} cores"
+        )
     return 1 if failed else 0
 
 
@@ -356,8 +370,11 @@ def main() -> int:
     parser.add_argument("--approvals", type=int, help="how many approvals to decide (overrides --quick)")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="concurrent deciders (default 50)")
     parser.add_argument("--profile", action="store_true", help="cProfile the decision phase and print the top")
-    parser.add_argument("--pg-url", default=os.environ.get("GREENLIGHT_BENCH_PG_URL") or postgres.DEFAULT_SERVER_URL,
-                        help="a PostgreSQL server to create the scratch database on")  # fmt: skip
+    parser.add_argument(
+        "--pg-url",
+        default=os.environ.get("GREENLIGHT_BENCH_PG_URL") or postgres.DEFAULT_SERVER_URL,
+        help="a PostgreSQL server to create the scratch database on",
+    )
     args = parser.parse_args()
     if args.backend is None:
         return run_all(args)

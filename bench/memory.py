@@ -44,14 +44,29 @@ def policy_text() -> str:
     people.update({f"rep{i}": {"slack": f"U0R{i:05d}", "manager": "a0"} for i in range(20)})
     people[HOT] = {"slack": HOT_SLACK, "email": "hot@example.com"}
     people["admin"] = {"slack": "U0ADMIN01"}
-    rules = [{"name": f"r{i}", "chain": f"c{i % 3}", "step": i // 3 + 1, "approver": f"a{i}",
-              "conditions": [{"field": "net_total", "op": "gt", "value": i * 1000}]}
-             for i in range(APPROVALS_PER_QUOTE)]  # fmt: skip
+    rules = [
+        {
+            "name": f"r{i}",
+            "chain": f"c{i % 3}",
+            "step": i // 3 + 1,
+            "approver": f"a{i}",
+            "conditions": [{"field": "net_total", "op": "gt", "value": i * 1000}],
+        }
+        for i in range(APPROVALS_PER_QUOTE)
+    ]
     rules[-1]["approver"] = HOT
     import yaml
 
-    return yaml.safe_dump({"version": 1, "timezone": "UTC", "admins": ["admin"], "fallback_approver": "admin",
-                           "people": people, "rules": rules})  # fmt: skip
+    return yaml.safe_dump(
+        {
+            "version": 1,
+            "timezone": "UTC",
+            "admins": ["admin"],
+            "fallback_approver": "admin",
+            "people": people,
+            "rules": rules,
+        }
+    )
 
 
 def submission(index: int, pending_for_hot: bool, now: dt.datetime) -> Submission:
@@ -63,25 +78,54 @@ def submission(index: int, pending_for_hot: bool, now: dt.datetime) -> Submissio
         seat = Seat(member=person, holder=person)
         if not open_one:
             seat.vote, seat.voted_by, seat.voted_at = "approve", person, now
-        approvals.append(Approval(
-            rule=f"r{i}", chain=f"c{i % 3}", step=i // 3 + 1, approver=person, mode="any", quorum=None,
-            explicit=False, status=status, seats=[seat],
-            reasons=[{"condition": 1, "text": f"net total 250,000 > {i * 1000:,}", "holds": True}],
-            values={1: 250000}, requested_at=now, decided_at=None if open_one else now,
-            acted_by=None if open_one else person, notified=[person],
-        ))  # fmt: skip
+        approvals.append(
+            Approval(
+                rule=f"r{i}",
+                chain=f"c{i % 3}",
+                step=i // 3 + 1,
+                approver=person,
+                mode="any",
+                quorum=None,
+                explicit=False,
+                status=status,
+                seats=[seat],
+                reasons=[{"condition": 1, "text": f"net total 250,000 > {i * 1000:,}", "holds": True}],
+                values={1: 250000},
+                requested_at=now,
+                decided_at=None if open_one else now,
+                acted_by=None if open_one else person,
+                notified=[person],
+            )
+        )
     return Submission(
-        quote_id=f"Q-{index:06d}", number=1, quote_version=1, content_hash="0" * 64, owner=f"rep{index % 20}",
-        snapshot={"id": f"Q-{index:06d}", "version": 1, "owner": f"rep{index % 20}", "currency": "USD",
-                  "account": {"id": f"A-{index % 5000}", "name": f"Customer {index}"}, "net_total": 250000,
-                  "list_total": 300000, "discount_percent": 16.7, "lines": []},
-        status="pending" if pending_for_hot else "approved", submitted_at=now, approvals=approvals,
-    )  # fmt: skip
+        quote_id=f"Q-{index:06d}",
+        number=1,
+        quote_version=1,
+        content_hash="0" * 64,
+        owner=f"rep{index % 20}",
+        snapshot={
+            "id": f"Q-{index:06d}",
+            "version": 1,
+            "owner": f"rep{index % 20}",
+            "currency": "USD",
+            "account": {"id": f"A-{index % 5000}", "name": f"Customer {index}"},
+            "net_total": 250000,
+            "list_total": 300000,
+            "discount_percent": 16.7,
+            "lines": [],
+        },
+        status="pending" if pending_for_hot else "approved",
+        submitted_at=now,
+        approvals=approvals,
+    )
 
 
 def load(path: Path, quotes: int) -> None:
-    subprocess.run([str(ROOT / ".venv/bin/greenlight"), "db", "migrate", "--db", f"sqlite://{path}"], check=True,
-                   capture_output=True)  # fmt: skip
+    subprocess.run(
+        [str(ROOT / ".venv/bin/greenlight"), "db", "migrate", "--db", f"sqlite://{path}"],
+        check=True,
+        capture_output=True,
+    )
     now = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
     stamp = str(now)
     db = sqlite3.connect(path)
@@ -95,14 +139,40 @@ def load(path: Path, quotes: int) -> None:
         for index in range(first, min(quotes, first + batch)):
             hot = index < PENDING_FOR_HOT
             sub = submission(index, hot, now)
-            quote_rows.append((sub.quote_id, 1, sub.owner, sub.snapshot["account"]["id"], "0" * 64,
-                               json.dumps(sub.snapshot), stamp))  # fmt: skip
-            sub_rows.append((index + 1, sub.quote_id, 1, 1, sub.owner, sub.status, 0, stamp, None, None,
-                             json.dumps(codec.dump(sub), separators=(",", ":"))))  # fmt: skip
+            quote_rows.append(
+                (sub.quote_id, 1, sub.owner, sub.snapshot["account"]["id"], "0" * 64, json.dumps(sub.snapshot), stamp)
+            )
+            sub_rows.append(
+                (
+                    index + 1,
+                    sub.quote_id,
+                    1,
+                    1,
+                    sub.owner,
+                    sub.status,
+                    0,
+                    stamp,
+                    None,
+                    None,
+                    json.dumps(codec.dump(sub), separators=(",", ":")),
+                )
+            )
             for approval in sub.approvals:
                 approval_id += 1
-                approval_rows.append((approval_id, index + 1, sub.quote_id, approval.rule, approval.chain,
-                                      approval.step, approval.status, stamp, None, approval.acted_by))  # fmt: skip
+                approval_rows.append(
+                    (
+                        approval_id,
+                        index + 1,
+                        sub.quote_id,
+                        approval.rule,
+                        approval.chain,
+                        approval.step,
+                        approval.status,
+                        stamp,
+                        None,
+                        approval.acted_by,
+                    )
+                )
                 if approval.status == "requested":
                     assignment_rows.append((approval_id, approval.seats[0].holder))
         db.executemany("INSERT INTO quote VALUES (?,?,?,?,?,?,?)", quote_rows)
@@ -111,8 +181,10 @@ def load(path: Path, quotes: int) -> None:
         db.executemany("INSERT INTO assignment (approval_id, person) VALUES (?,?)", assignment_rows)
         db.commit()
         done = min(quotes, first + batch)
-        print(f"  loaded {done:,}/{quotes:,} quotes ({approval_id:,} approvals) in {time.monotonic() - started:.0f} s",
-              flush=True)  # fmt: skip
+        print(
+            f"  loaded {done:,}/{quotes:,} quotes ({approval_id:,} approvals) in {time.monotonic() - started:.0f} s",
+            flush=True,
+        )
     db.execute("ANALYZE")
     db.commit()
     db.close()
@@ -128,9 +200,14 @@ def rss_peak_mb(pid: int) -> float:
 async def measure(path: Path, policy: Path, rounds: int) -> tuple[list[float], float, int]:
     async with SlackStandIn(bot_token=TOKEN) as slack:
         slack.add_user(HOT_SLACK, HOT, "hot@example.com")
-        env = {**os.environ, "SLACK_BOT_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SIGNING, "SLACK_API_URL": slack.api_url,
-               "GREENLIGHT_DATABASE_URL": f"sqlite://{path}", "GREENLIGHT_POLICY": str(policy),
-}  # fmt: skip
+        env = {
+            **os.environ,
+            "SLACK_BOT_TOKEN": TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING,
+            "SLACK_API_URL": slack.api_url,
+            "GREENLIGHT_DATABASE_URL": f"sqlite://{path}",
+            "GREENLIGHT_POLICY": str(policy),
+        }
         for name in PROXY_VARIABLES:
             env.pop(name, None)
         log = open(path.with_suffix(".log"), "wb")  # noqa: SIM115 - closed with the server
@@ -181,8 +258,10 @@ def main() -> int:
         path = Path(folder) / "memory.db"
         policy = Path(folder) / "policy.yaml"
         policy.write_text(policy_text())
-        print(f"memory benchmark · {quotes:,} quotes · {quotes * APPROVALS_PER_QUOTE:,} approvals · "
-              f"{PENDING_FOR_HOT} pending for one approver")  # fmt: skip
+        print(
+            f"memory benchmark · {quotes:,} quotes · {quotes * APPROVALS_PER_QUOTE:,} approvals · "
+            f"{PENDING_FOR_HOT} pending for one approver"
+        )
         load(path, quotes)
         size = path.stat().st_size / 2**20
         times, peak, shown = asyncio.run(measure(path, policy, args.rounds))

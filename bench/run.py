@@ -24,8 +24,12 @@ BENCHES = ("engine", "decisions", "slack_ack", "release", "memory")
 
 def postgres_version() -> str:
     try:
-        out = subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc", "show server_version"],
-                             capture_output=True, text=True, timeout=10)  # fmt: skip
+        out = subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "test", "-tAc", "show server_version"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return "not reachable"
     return out.stdout.strip() or "not reachable"
@@ -67,18 +71,20 @@ def main() -> int:
             f"## {name}{status}\n\n`{' '.join(['python', *command[1:]])}` · {took:.1f} s\n\n```\n{output}\n```\n"
         )
     mode = "quick" if args.quick else "full"
-    text = "\n".join([
-        "# Benchmarks",
-        "",
-        f"Written by `make bench` ({mode} mode) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Each benchmark "
-        "measures its floor in the same run; nothing in the test suite asserts on time.",
-        "",
-        "## Machine",
-        "",
-        *machine(),
-        "",
-        *sections,
-    ])  # fmt: skip
+    text = "\n".join(
+        [
+            "# Benchmarks",
+            "",
+            f"Written by `make bench` ({mode} mode) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Each benchmark "
+            "measures its floor in the same run; nothing in the test suite asserts on time.",
+            "",
+            "## Machine",
+            "",
+            *machine(),
+            "",
+            *sections,
+        ]
+    )
     Path(args.output).write_text(text + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
     return 1 if failed else 0

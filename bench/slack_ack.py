@@ -240,12 +240,17 @@ def click_body(quote_id: str, user: str, hook: str) -> bytes:
         "channel": {"id": "D0BOSS", "name": "directmessage"},
         "response_url": hook,
         "state": {"values": {}},
-        "actions": [{
-            "action_id": "approval.approve", "block_id": "request.actions", "type": "button",
-            "value": f"{quote_id}#1/{RULE}", "text": {"type": "plain_text", "text": "Approve"},
-            "action_ts": f"{time.time():.6f}",
-        }],
-    }  # fmt: skip
+        "actions": [
+            {
+                "action_id": "approval.approve",
+                "block_id": "request.actions",
+                "type": "button",
+                "value": f"{quote_id}#1/{RULE}",
+                "text": {"type": "plain_text", "text": "Approve"},
+                "action_ts": f"{time.time():.6f}",
+            }
+        ],
+    }
     return urlencode({"payload": json.dumps(payload)}).encode()
 
 
@@ -379,8 +384,18 @@ def print_profile(path: Path, title: str) -> None:
 async def measure(role: str, args: argparse.Namespace, api_url: str, work: Path) -> tuple[Load, dict[str, Any]]:
     db = work / f"{role}.db"
     profile = work / f"{role}.prof"
-    extra = ["--api-url", api_url, "--db", str(db), "--policy", str(work / "policy.yaml"),
-             "--log", str(work / f"{role}.log"), "--clicks", str(args.clicks)]  # fmt: skip
+    extra = [
+        "--api-url",
+        api_url,
+        "--db",
+        str(db),
+        "--policy",
+        str(work / "policy.yaml"),
+        "--log",
+        str(work / f"{role}.log"),
+        "--clicks",
+        str(args.clicks),
+    ]
     if args.profile:
         extra += ["--profile-to", str(profile)]
     report: dict[str, Any] = {}
@@ -404,9 +419,11 @@ async def measure(role: str, args: argparse.Namespace, api_url: str, work: Path)
 
 def print_load(role: str, load: Load) -> None:
     statuses = ", ".join(f"{n} x {status}" for status, n in sorted(load.statuses.items()))
-    print(f"  {role:<10} p50 {load.percentile(50):6.1f} ms   p99 {load.percentile(99):6.1f} ms   "
-          f"max {max(load.latencies) * 1000:6.1f} ms   {load.per_second:6.0f} clicks/s   "
-          f"({load.seconds:.2f} s; {statuses})")  # fmt: skip
+    print(
+        f"  {role:<10} p50 {load.percentile(50):6.1f} ms   p99 {load.percentile(99):6.1f} ms   "
+        f"max {max(load.latencies) * 1000:6.1f} ms   {load.per_second:6.0f} clicks/s   "
+        f"({load.seconds:.2f} s; {statuses})"
+    )
 
 
 async def run(args: argparse.Namespace) -> int:
@@ -422,16 +439,22 @@ async def run(args: argparse.Namespace) -> int:
             calls = await slack.stop()
     n = args.clicks
     print(f"Slack ack latency: {n:,} Approve clicks from {args.concurrency} concurrent clients, signed, over loopback")
-    print(f"  greenlight: {n:,} open approvals set up in {report['setup_s']:.1f} s, their DMs sent in "
-          f"{report['dms_s']:.1f} s (not timed below); {WARM_UP} warm-up clicks each")  # fmt: skip
+    print(
+        f"  greenlight: {n:,} open approvals set up in {report['setup_s']:.1f} s, their DMs sent in "
+        f"{report['dms_s']:.1f} s (not timed below); {WARM_UP} warm-up clicks each"
+    )
     print_load("greenlight", greenlight)
     print_load("floor", floor)
     ratio = greenlight.per_second / floor.per_second
     p99 = greenlight.percentile(99)
-    print(f"  throughput: {ratio:.0%} of the floor (target >= {THROUGHPUT_TARGET:.0%}: "
-          f"{'met' if ratio >= THROUGHPUT_TARGET else 'NOT met'})")  # fmt: skip
-    print(f"  p99: {p99:.1f} ms (target <= {P99_TARGET_MS:.0f} ms: {'met' if p99 <= P99_TARGET_MS else 'NOT met'});"
-          f" floor p99 {floor.percentile(99):.1f} ms")  # fmt: skip
+    print(
+        f"  throughput: {ratio:.0%} of the floor (target >= {THROUGHPUT_TARGET:.0%}: "
+        f"{'met' if ratio >= THROUGHPUT_TARGET else 'NOT met'})"
+    )
+    print(
+        f"  p99: {p99:.1f} ms (target <= {P99_TARGET_MS:.0f} ms: {'met' if p99 <= P99_TARGET_MS else 'NOT met'});"
+        f" floor p99 {floor.percentile(99):.1f} ms"
+    )
     events, subs = report["decided"]
     if report["undelivered"]:
         delivery = f"{report['undelivered']:,} Slack updates still waiting {report['drain_s']:.0f} s after the last 200"
@@ -442,9 +465,11 @@ async def run(args: argparse.Namespace) -> int:
         if line.startswith("CALLS "):
             counts = json.loads(line.removeprefix("CALLS "))
             print("  Web API calls seen by the stand-in: " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
-    print(f"  Python {platform.python_version()}, slack_bolt {slack_bolt.version.__version__}, aiohttp "
-          f"{aiohttp.__version__}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, load average "
-          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}")  # fmt: skip
+    print(
+        f"  Python {platform.python_version()}, slack_bolt {slack_bolt.version.__version__}, aiohttp "
+        f"{aiohttp.__version__}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, load average "
+        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+    )
     ok = greenlight.statuses == {200: n} and floor.statuses == {200: n} and (events, subs) == (n, n)
     if not ok:
         print("  CHECK FAILED: not every click got a 200 and decided exactly once")

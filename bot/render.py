@@ -46,13 +46,21 @@ class BlockRenderer:
         self.policy = policy
         self.descriptions = {r.name: r.description for r in policy.rules}
 
-    def request(self, sub: Submission, approval: Approval, person: str, now: dt.datetime,
-                holders: list[str] | None = None) -> tuple[str, list[dict[str, Any]]]:  # fmt: skip
+    def request(
+        self, sub: Submission, approval: Approval, person: str, now: dt.datetime, holders: list[str] | None = None
+    ) -> tuple[str, list[dict[str, Any]]]:
         state = views.request_state(sub, approval, person, holders)
         text, blocks = views.approval_request(
-            sub, approval, None, self.policy.people, views.decisions(sub, approval), state,
-            description=self.descriptions.get(approval.rule), zone=self.policy.person_zone(person), now=now,
-        )  # fmt: skip
+            sub,
+            approval,
+            None,
+            self.policy.people,
+            views.decisions(sub, approval),
+            state,
+            description=self.descriptions.get(approval.rule),
+            zone=self.policy.person_zone(person),
+            now=now,
+        )
         return text, dicts(blocks)
 
     def thread_root(
@@ -68,10 +76,16 @@ class BlockRenderer:
         text, blocks = found
         blocks = list(blocks)
         if event.kind is Kind.QUOTE_APPROVED and self.policy.orders.generate == "button":
-            blocks.append(ActionsBlock(block_id="orders.actions", elements=[
-                ButtonElement(text="Generate orders", action_id="orders.generate", value=sub.quote_id,
-                              style="primary"),
-            ]))  # fmt: skip
+            blocks.append(
+                ActionsBlock(
+                    block_id="orders.actions",
+                    elements=[
+                        ButtonElement(
+                            text="Generate orders", action_id="orders.generate", value=sub.quote_id, style="primary"
+                        ),
+                    ],
+                )
+            )
         return text, dicts(blocks)
 
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
@@ -82,22 +96,33 @@ class BlockRenderer:
             who = event.detail.get("person") or "someone"
             text = f"An email to {who} about {event.quote_id or 'a quote'} could not be delivered: {event.comment}"
             blocks = [
-                SectionBlock(block_id="alert.text",
-                             text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")),
-                ActionsBlock(block_id="alert.actions", elements=[
-                    ButtonElement(text="Retry", action_id="email.retry", value=str(event.detail.get("outbox", "")),
-                                  style="primary"),
-                ]),
-            ]  # fmt: skip
+                SectionBlock(
+                    block_id="alert.text", text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")
+                ),
+                ActionsBlock(
+                    block_id="alert.actions",
+                    elements=[
+                        ButtonElement(
+                            text="Retry",
+                            action_id="email.retry",
+                            value=str(event.detail.get("outbox", "")),
+                            style="primary",
+                        ),
+                    ],
+                ),
+            ]
             return text, dicts(blocks)
         number = str(event.detail.get("order", ""))
         text = f"ERP sync failed for order {number} of {event.quote_id}: {event.comment or 'no detail'}"
         blocks = [
             SectionBlock(block_id="alert.text", text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")),
-            ActionsBlock(block_id="alert.actions", elements=[
-                ButtonElement(text="Retry", action_id="erp.retry", value=number, style="primary"),
-            ]),
-        ]  # fmt: skip
+            ActionsBlock(
+                block_id="alert.actions",
+                elements=[
+                    ButtonElement(text="Retry", action_id="erp.retry", value=number, style="primary"),
+                ],
+            ),
+        ]
         return text, dicts(blocks)
 
 
@@ -154,30 +179,44 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         return answer(*views.preview_message(build_preview(ctx, _received(quote), before), policy, submitted))
     if isinstance(command, cmd.Status):
         holders = await holders_of(deps, sub) if sub else None
-        return answer(*views.status_message(sub, quote, policy.people, holders, zone=policy.person_zone(person),
-                                            now=now))  # fmt: skip
+        return answer(
+            *views.status_message(sub, quote, policy.people, holders, zone=policy.person_zone(person), now=now)
+        )
     if isinstance(command, cmd.Recall):
         await service.recall(quote_id, person, now)
         return answer(f"{quote_id} is recalled: its approvers were told.", [])
     if isinstance(command, cmd.OutOfOffice):
         delegate = _person(command.delegate, policy)
         await service.delegate(person, delegate, command.start, command.end, person, now)
-        return answer(views.escape(f"You are away from {command.start} to {command.end}; "
-                                   f"{_name(delegate, policy)} decides for you."), [])  # fmt: skip
+        return answer(
+            views.escape(
+                f"You are away from {command.start} to {command.end}; {_name(delegate, policy)} decides for you."
+            ),
+            [],
+        )
     if isinstance(command, cmd.OutOfOfficeOff):
         count = await service.end_delegation(person, person, now)
         return answer("Welcome back: your delegation is off." if count else "You had no delegation to end.", [])
     if isinstance(command, cmd.Delegate):
         who, to = _person(command.who, policy), _person(command.to, policy)
         await service.delegate(who, to, command.start, command.end, person, now)
-        return answer(views.escape(f"{_name(who, policy)} is away from {command.start} to {command.end}; "
-                                   f"{_name(to, policy)} decides for them."), [])  # fmt: skip
+        return answer(
+            views.escape(
+                f"{_name(who, policy)} is away from {command.start} to {command.end}; "
+                f"{_name(to, policy)} decides for them."
+            ),
+            [],
+        )
     if isinstance(command, cmd.Replace):
         old, new = _person(command.old, policy), _person(command.new, policy)
         events = await service.replace(old, new, person, now)
         moved = len({(e.quote_id, e.rule) for e in events if e.kind is Kind.REPLACED})
-        return answer(views.escape(f"{_name(new, policy)} now stands wherever {_name(old, policy)} did; "
-                                   f"{moved} open request(s) moved."), [])  # fmt: skip
+        return answer(
+            views.escape(
+                f"{_name(new, policy)} now stands wherever {_name(old, policy)} did; {moved} open request(s) moved."
+            ),
+            [],
+        )
     if isinstance(command, cmd.Approvers):
         return answer(*views.approvers_message(policy, await service.directory(), now))
     if isinstance(command, cmd.Orders):
@@ -205,6 +244,15 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
     mine = [d for d in directory.delegations if d.delegator == person and d.end >= now.date()]
     ooo = max(mine, key=lambda d: d.id) if mine else None
     overview = views.approvers_overview(deps.policy, directory, now) if person in deps.policy.admins else None
-    view = views.app_home(person, pairs, quotes, ooo, overview, people=deps.policy.people,
-                          zone=deps.policy.person_zone(person), now=now, waiting_total=total)  # fmt: skip
+    view = views.app_home(
+        person,
+        pairs,
+        quotes,
+        ooo,
+        overview,
+        people=deps.policy.people,
+        zone=deps.policy.person_zone(person),
+        now=now,
+        waiting_total=total,
+    )
     return view.to_dict()

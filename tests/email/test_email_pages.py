@@ -171,9 +171,14 @@ async def test_the_approve_link_of_a_delivered_email_approves_after_the_confirma
     async with serve_pages(desk) as site:
         sub = await desk.sub()
         message = render_request(
-            mail_settings(site.url), desk.policy, sub, sub.approval("manager-discount"), "marco",
-            outbox_key="outbox-41", now=NOW,
-        )  # fmt: skip
+            mail_settings(site.url),
+            desk.policy,
+            sub,
+            sub.approval("manager-discount"),
+            "marco",
+            outbox_key="outbox-41",
+            now=NOW,
+        )
         with smtp_server(inbox) as server:
             assert (await smtp.send(smtp_settings(server.port), message)).delivered
             (arrived,) = await inbox.wait_for(1)

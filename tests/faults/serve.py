@@ -41,9 +41,17 @@ class Server:
         log = folder / f"{name}.log"
         with log.open("wb") as stderr:
             process = await asyncio.create_subprocess_exec(
-                str(GREENLIGHT), "serve", "--host", "127.0.0.1", "--port", "0",
-                cwd=folder, env=env, stdout=asyncio.subprocess.PIPE, stderr=stderr,
-            )  # fmt: skip
+                str(GREENLIGHT),
+                "serve",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                "0",
+                cwd=folder,
+                env=env,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+            )
         assert process.stdout is not None
         try:
             async with asyncio.timeout(timeout):

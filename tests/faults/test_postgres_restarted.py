@@ -47,9 +47,15 @@ async def pg_ctl(action: str) -> None:
     version, name = cluster()
     extra = ["-m", "fast"] if action in ("stop", "restart") else []
     process = await asyncio.create_subprocess_exec(
-        "pg_ctlcluster", "--skip-systemctl-redirect", version, name, action, *extra,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
+        "pg_ctlcluster",
+        "--skip-systemctl-redirect",
+        version,
+        name,
+        action,
+        *extra,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     output, _ = await process.communicate()
     assert process.returncode == 0, f"pg_ctlcluster {action} failed: {output.decode()}"
 

@@ -77,9 +77,10 @@ def request_posts(slack: SlackStandIn) -> dict[str, list[tuple[str, str]]]:
 
 async def seed(server: Server, slack: SlackStandIn) -> None:
     """The CRM sends the quotes, the rep submits each with /deal; the request DMs go out (no fault yet)."""
-    async with aiohttp.ClientSession() as session, SlackDriver(
-        f"{server.url}/slack/events", signing_secret=SIGNING_SECRET, stand_in=slack
-    ) as driver:  # fmt: skip
+    async with (
+        aiohttp.ClientSession() as session,
+        SlackDriver(f"{server.url}/slack/events", signing_secret=SIGNING_SECRET, stand_in=slack) as driver,
+    ):
         gate = asyncio.Semaphore(8)
 
         async def one(quote_id: str) -> None:
@@ -115,8 +116,9 @@ async def storm(server: Server, slack: SlackStandIn, clicks: list[Click], kill_a
                     return
                 channel = slack.dm_channel(slack_of(click.person))
                 try:
-                    answer = await driver.click(slack_of(click.person), "approval.approve", value=click.ref,
-                                                channel_id=channel)  # fmt: skip
+                    answer = await driver.click(
+                        slack_of(click.person), "approval.approve", value=click.ref, channel_id=channel
+                    )
                 except (aiohttp.ClientError, OSError) as error:
                     click.error = repr(error)
                     continue
@@ -156,16 +158,20 @@ async def test_every_acked_click_survives_a_sigkill_and_its_slack_updates_go_out
             # 1. Every click that got its 200 is in the database.
             rows = await query(database_url, "SELECT quote_id, rule, acted_by FROM approval WHERE status = 'approved'")
             approved = {(row["quote_id"], row["rule"]): row["acted_by"] for row in rows}
-            lost = [click.ref for click in acked_before if (click.ref.split("#")[0], f"rule-{click.person}")
-                    not in approved]  # fmt: skip
+            lost = [
+                click.ref for click in acked_before if (click.ref.split("#")[0], f"rule-{click.person}") not in approved
+            ]
             assert not lost, f"{len(lost)} clicks got their 200 but are not in the database: {lost[:5]}"
             assert all(approved[(c.ref.split("#")[0], f"rule-{c.person}")] == c.person for c in acked_before)
 
             # The rows the dead process had claimed keep its lease (60 s) before anyone may retry them:
             # play those 60 s forward instead of waiting them out.
             in_flight = await query(database_url, "SELECT id FROM outbox WHERE status = 'sending'")
-            await query(database_url, "UPDATE outbox SET lease_until = NULL WHERE status = 'sending' "
-                                      "AND lease_owner = $1", f"{socket.gethostname()}:{first.pid}")  # fmt: skip
+            await query(
+                database_url,
+                "UPDATE outbox SET lease_until = NULL WHERE status = 'sending' AND lease_owner = $1",
+                f"{socket.gethostname()}:{first.pid}",
+            )
 
             # 2. Started again (a new process on the same database), the outbox drains to Slack and
             #    the approvers click again where their click got no answer.
@@ -189,8 +195,10 @@ async def test_every_acked_click_survives_a_sigkill_and_its_slack_updates_go_out
             assert {row["status"]: row["n"] for row in rows} == {"approved": len(clicks) // TAPS}
             rows = await query(database_url, "SELECT status, COUNT(*) AS n FROM submission GROUP BY status")
             assert {row["status"]: row["n"] for row in rows} == {"approved": len(QUOTES)}
-            twice = await query(database_url, "SELECT quote_id, rule FROM audit WHERE kind = 'approved' "
-                                              "GROUP BY quote_id, rule HAVING COUNT(*) > 1")  # fmt: skip
+            twice = await query(
+                database_url,
+                "SELECT quote_id, rule FROM audit WHERE kind = 'approved' GROUP BY quote_id, rule HAVING COUNT(*) > 1",
+            )
             assert twice == [], "a burst of taps decided a request more than once"
             posts = request_posts(slack)
             assert sorted(posts) == sorted({click.ref for click in clicks})

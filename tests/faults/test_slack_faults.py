@@ -96,10 +96,14 @@ async def test_slack_failing_for_a_while_gets_every_update_exactly_once_afterwar
 
         # Slack is back, with a last hiccup of each kind on the first calls.
         slack.end_outage()
-        slack.script("chat.postMessage", [Fault.rate_limited(retry_after=5), Fault.http_status(502), Fault.disconnect(),
-                                          Fault.disconnect()])  # fmt: skip
-        slack.script("chat.update", [Fault.http_status(503), Fault.rate_limited(retry_after=3), Fault.disconnect(),
-                                     Fault.disconnect()])  # fmt: skip
+        slack.script(
+            "chat.postMessage",
+            [Fault.rate_limited(retry_after=5), Fault.http_status(502), Fault.disconnect(), Fault.disconnect()],
+        )
+        slack.script(
+            "chat.update",
+            [Fault.http_status(503), Fault.rate_limited(retry_after=3), Fault.disconnect(), Fault.disconnect()],
+        )
         for _ in range(40):
             if await OutboxRow.filter(topic="slack").exclude(status="sent").count() == 0:
                 break

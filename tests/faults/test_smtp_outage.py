@@ -68,14 +68,19 @@ async def assert_each_email_arrived_once(inbox: Inbox) -> None:
 
 
 def environment(port: int) -> dict[str, str]:
-    return {"GREENLIGHT_SMTP_URL": f"smtp://127.0.0.1:{port}", "GREENLIGHT_SECRET": LINK_SECRET,
-            "GREENLIGHT_MAIL_FROM": "Greenlight <greenlight@example.com>"}  # fmt: skip
+    return {
+        "GREENLIGHT_SMTP_URL": f"smtp://127.0.0.1:{port}",
+        "GREENLIGHT_SECRET": LINK_SECRET,
+        "GREENLIGHT_MAIL_FROM": "Greenlight <greenlight@example.com>",
+    }
 
 
 async def test_smtp_down_for_two_hours_every_email_is_delivered_once_afterwards(greenlight: Start):
     port, inbox = free_port(), Inbox()
-    async with slack_stand_in() as slack, greenlight(policy_text(email_approvers=MAILERS), slack,
-                                                     **environment(port)) as gl:  # fmt: skip
+    async with (
+        slack_stand_in() as slack,
+        greenlight(policy_text(email_approvers=MAILERS), slack, **environment(port)) as gl,
+    ):
         await submit_during_outage(gl, port)
         await outage(gl, hours=2)
         assert await email_rows("sent") == 0 and inbox.messages() == []
@@ -89,8 +94,10 @@ async def test_smtp_down_for_an_eight_hour_night_every_email_is_delivered_once_a
     Request links stay valid for 72 hours, so there is no reason to give a request up after 8.
     """
     port, inbox = free_port(), Inbox()
-    async with slack_stand_in() as slack, greenlight(policy_text(email_approvers=MAILERS), slack,
-                                                     **environment(port)) as gl:  # fmt: skip
+    async with (
+        slack_stand_in() as slack,
+        greenlight(policy_text(email_approvers=MAILERS), slack, **environment(port)) as gl,
+    ):
         await submit_during_outage(gl, port)
         await outage(gl, hours=8)
         await deliver_after(gl, inbox, port)

@@ -110,9 +110,13 @@ async def test_an_approver_who_reassigned_the_request_away_is_refused(submitted:
     await app.slack.wait_for("views.open")
     [modal] = app.slack.open_views(marco)
     answer = await app.driver.submit_view(
-        marco, modal, {"reassign.to": {"reassign.to_user": app.slack_id("vera")}, "reassign.comment": {
-            "reassign.comment_input": "Vera knows this account."}}
-    )  # fmt: skip
+        marco,
+        modal,
+        {
+            "reassign.to": {"reassign.to_user": app.slack_id("vera")},
+            "reassign.comment": {"reassign.comment_input": "Vera knows this account."},
+        },
+    )
     assert answer.status == 200 and not answer.body, answer.body
     await app.settle("slack")
 
@@ -188,9 +192,14 @@ async def test_an_out_of_office_modal_naming_someone_else_is_refused_to_a_non_ad
     before = await app.snapshot()
 
     answer = await app.driver.submit_view(
-        hank, forged, {"ooo.start": {"ooo.start_date": "2026-11-02"}, "ooo.end": {"ooo.end_date": "2026-11-30"},
-                       "ooo.delegate": {"ooo.delegate_user": hank}}
-    )  # fmt: skip
+        hank,
+        forged,
+        {
+            "ooo.start": {"ooo.start_date": "2026-11-02"},
+            "ooo.end": {"ooo.end_date": "2026-11-30"},
+            "ooo.delegate": {"ooo.delegate_user": hank},
+        },
+    )
 
     assert answer.json()["response_action"] == "errors"
     assert await app.snapshot() == before

@@ -121,8 +121,14 @@ async def test_a_request_without_signature_headers_gets_401(submitted: App) -> N
 async def test_a_forged_url_verification_gets_401_and_no_challenge_back(app: App) -> None:
     body = json.dumps({"type": "url_verification", "challenge": "echo-me-back", "token": "x"}).encode()
     stamp = str(int(time.time()))
-    forged = Captured(body, {"Content-Type": "application/json", "X-Slack-Request-Timestamp": stamp,
-                             "X-Slack-Signature": slack_signature("not-the-secret", stamp, body)})  # fmt: skip
+    forged = Captured(
+        body,
+        {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": slack_signature("not-the-secret", stamp, body),
+        },
+    )
 
     answer = await send(app.http, app.driver.request_url, forged)
 

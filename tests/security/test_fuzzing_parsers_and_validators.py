@@ -44,9 +44,27 @@ def assert_sentence(text: str) -> None:
 # ---------------------------------------------------------------- /deal
 
 WORDS = [
-    *USAGE, "off", "Q-1042", "A-77", "2026-11-02", "2026-02-30", "2026-13-01", "<@U03MB2N7RGM|marco>", "<@W1>",
-    "@marco", "@", "<@>", "&lt;@U1&gt;", "&amp;", "<!channel>", "`", "*", "\u202e", "\x00", "#",
-]  # fmt: skip
+    *USAGE,
+    "off",
+    "Q-1042",
+    "A-77",
+    "2026-11-02",
+    "2026-02-30",
+    "2026-13-01",
+    "<@U03MB2N7RGM|marco>",
+    "<@W1>",
+    "@marco",
+    "@",
+    "<@>",
+    "&lt;@U1&gt;",
+    "&amp;",
+    "<!channel>",
+    "`",
+    "*",
+    "\u202e",
+    "\x00",
+    "#",
+]
 deal_text = st.one_of(
     st.text(max_size=300),
     st.lists(st.one_of(st.sampled_from(WORDS), st.text(max_size=12)), max_size=7).map(" ".join),
@@ -219,8 +237,21 @@ json_scalars = st.one_of(
     st.sampled_from(["2026-02-30", "2026-12-18", "1e400", "NaN", "Net 30", ""]),
 )
 json_values = st.recursive(json_scalars, containers, max_leaves=25)
-QUOTE_KEYS = ["id", "version", "owner", "currency", "account", "lines", "net_total", "list_total", "discount_percent",
-              "term_months", "start_date", "close_date", "payment_terms"]  # fmt: skip
+QUOTE_KEYS = [
+    "id",
+    "version",
+    "owner",
+    "currency",
+    "account",
+    "lines",
+    "net_total",
+    "list_total",
+    "discount_percent",
+    "term_months",
+    "start_date",
+    "close_date",
+    "payment_terms",
+]
 quote_like = st.dictionaries(st.sampled_from(QUOTE_KEYS), json_values, max_size=10)
 
 
@@ -235,9 +266,12 @@ QUOTE_PATHS = [(index, path) for index, quote in enumerate(EXAMPLE_QUOTES) for p
 
 @FUZZ
 @given(
-    st.lists(st.tuples(st.sampled_from(QUOTE_PATHS), st.sampled_from(["replace", "delete", "insert"]), json_values),
-             min_size=1, max_size=3)
-)  # fmt: skip
+    st.lists(
+        st.tuples(st.sampled_from(QUOTE_PATHS), st.sampled_from(["replace", "delete", "insert"]), json_values),
+        min_size=1,
+        max_size=3,
+    )
+)
 def test_the_quote_validator_refuses_mutated_example_quotes_with_dollar_paths(
     mutations: list[tuple[tuple[int, tuple[Any, ...]], str, Any]],
 ) -> None:
@@ -252,5 +286,13 @@ def test_the_quote_validator_refuses_mutated_example_quotes_with_dollar_paths(
 
 def test_dates_and_non_text_keys_from_yaml_are_read_like_json() -> None:
     """`parse_quote` also takes YAML-loaded data (scenarios): dates and non-text keys must not break it."""
-    validate({"id": "Q-1", "version": 1, "owner": "ava", "start_date": dt.date(2026, 1, 1), 1: "x",
-              "lines": [{"id": "L1", "delivery_date": dt.datetime(2026, 1, 1, 9, 0), None: 2}]})  # fmt: skip
+    validate(
+        {
+            "id": "Q-1",
+            "version": 1,
+            "owner": "ava",
+            "start_date": dt.date(2026, 1, 1),
+            1: "x",
+            "lines": [{"id": "L1", "delivery_date": dt.datetime(2026, 1, 1, 9, 0), None: 2}],
+        }
+    )

@@ -72,8 +72,15 @@ def slack_texts(app: App) -> tuple[list[str], list[str]]:
     mrkdwn: list[str] = []
     plain: list[str] = []
     for call in app.slack.calls():
-        if call.method in ("chat.postMessage", "chat.update", "chat.postEphemeral", "views.open", "views.publish",
-                           "views.update", "response_url"):  # fmt: skip
+        if call.method in (
+            "chat.postMessage",
+            "chat.update",
+            "chat.postEphemeral",
+            "views.open",
+            "views.publish",
+            "views.update",
+            "response_url",
+        ):
             found_mrkdwn, found_plain = texts_of(call)
             mrkdwn += [text for text in found_mrkdwn if "Acme" in text]
             plain += [text for text in found_plain if "Acme" in text]

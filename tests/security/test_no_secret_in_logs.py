@@ -77,10 +77,12 @@ async def test_a_day_of_traffic_logs_no_secret_and_no_link_token(logged: io.Stri
     # clicks: a good one, one by someone who may not, a forged and a stale one
     message = app.request("marco", REF)
     await app.driver.click(app.slack_id("hank"), "approval.approve", message=message)
-    assert (await app.driver.click(app.slack_id("marco"), "approval.approve", message=message,
-                                   signing=BAD_SIGNATURE)).status == 401  # fmt: skip
-    assert (await app.driver.click(app.slack_id("marco"), "approval.approve", message=message,
-                                   signing=STALE_TIMESTAMP)).status == 401  # fmt: skip
+    assert (
+        await app.driver.click(app.slack_id("marco"), "approval.approve", message=message, signing=BAD_SIGNATURE)
+    ).status == 401
+    assert (
+        await app.driver.click(app.slack_id("marco"), "approval.approve", message=message, signing=STALE_TIMESTAMP)
+    ).status == 401
     await app.driver.click(app.slack_id("marco"), "approval.approve", message=message)
     await app.settle("slack", "email")
     # Farah, by email: opens, confirms, tries again; someone tampers with the other link
@@ -122,16 +124,23 @@ DATABASE_URL = f"postgres://greenlight:{quote(DATABASE_PASSWORD, safe='')}@127.0
 
 def test_the_database_password_counts_as_a_secret() -> None:
     settings = Settings.from_env(
-        environ={"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-                 "GREENLIGHT_DATABASE_URL": DATABASE_URL}, env_file=None,
-    )  # fmt: skip
+        environ={
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "GREENLIGHT_DATABASE_URL": DATABASE_URL,
+        },
+        env_file=None,
+    )
 
     assert DATABASE_PASSWORD in settings.secrets()
 
 
 def run_serve(tmp_path: Path, environ: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {key: value for key, value in os.environ.items()
-             if not key.startswith(("SLACK_", "GREENLIGHT_")) and key not in PROXY_VARIABLES}  # fmt: skip
+    clean = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "GREENLIGHT_")) and key not in PROXY_VARIABLES
+    }
     return subprocess.run(
         [sys.executable, "-m", "greenlight.cli", "serve", "--port", "0", *args],
         cwd=tmp_path,  # no .env here
@@ -145,10 +154,14 @@ def run_serve(tmp_path: Path, environ: dict[str, str], *args: str) -> subprocess
 def test_serve_verbose_that_cannot_reach_its_database_logs_no_database_password(tmp_path: Path) -> None:
     done = run_serve(
         tmp_path,
-        {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-         "GREENLIGHT_POLICY": str(EXAMPLES / "policy.yaml"), "GREENLIGHT_DATABASE_URL": DATABASE_URL},
+        {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "GREENLIGHT_POLICY": str(EXAMPLES / "policy.yaml"),
+            "GREENLIGHT_DATABASE_URL": DATABASE_URL,
+        },
         "--verbose",
-    )  # fmt: skip
+    )
 
     assert done.returncode != 0, "nothing listens on port 1"
     assert leaks(done.stdout + done.stderr, [DATABASE_PASSWORD, BOT_TOKEN, SIGNING_SECRET]) == []
@@ -172,15 +185,23 @@ def test_settings_errors_name_the_variable_and_never_echo_a_secret(
     for name, value in bad.items():
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)
-    (tmp_path / ".env").write_text(f"GREENLIGHT_POLICY={EXAMPLES / 'policy.yaml'}\n"
-                                   f"THIS LINE HAS NO EQUALS SIGN env-file-secret-c0ffee-1234\n")  # fmt: skip
+    (tmp_path / ".env").write_text(
+        f"GREENLIGHT_POLICY={EXAMPLES / 'policy.yaml'}\nTHIS LINE HAS NO EQUALS SIGN env-file-secret-c0ffee-1234\n"
+    )
 
     assert main(["serve"]) != 0
 
     printed = capsys.readouterr()
     shown = printed.out + printed.err
-    for variable in ("SLACK_BOT_TOKEN", "GREENLIGHT_SECRET", "GREENLIGHT_API_SECRET", "GREENLIGHT_SMTP_URL",
-                     "GREENLIGHT_DATABASE_URL", "GREENLIGHT_ERP_URL", "Line 2 of .env"):  # fmt: skip
+    for variable in (
+        "SLACK_BOT_TOKEN",
+        "GREENLIGHT_SECRET",
+        "GREENLIGHT_API_SECRET",
+        "GREENLIGHT_SMTP_URL",
+        "GREENLIGHT_DATABASE_URL",
+        "GREENLIGHT_ERP_URL",
+        "Line 2 of .env",
+    ):
         assert variable in shown, (variable, shown)
     values = [*bad.values(), SMTP_PASSWORD, DATABASE_PASSWORD, "erp-url-password-77aa", "env-file-secret-c0ffee-1234"]
     assert leaks(shown, values) == []

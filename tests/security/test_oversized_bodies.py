@@ -66,8 +66,14 @@ def signed_head(app: App, body: bytes, **extra: str) -> dict[str, str]:
 def padded_quote(size: int) -> bytes:
     """Q-1042 grown to exactly `size` bytes with extra lines of ordinary size (a quote really that big)."""
     data = example_quote_data("q1042-v1.json")
-    line = {"id": "", "sku": "HW-SENSOR-PACK", "family": "Hardware", "quantity": 1, "net_total": 0,
-            "description": "Sensor pack, 24 probes, cold-chain calibration certificate included. " * 3}  # fmt: skip
+    line = {
+        "id": "",
+        "sku": "HW-SENSOR-PACK",
+        "family": "Hardware",
+        "quantity": 1,
+        "net_total": 0,
+        "description": "Sensor pack, 24 probes, cold-chain calibration certificate included. " * 3,
+    }
     number = 0
     while len(json.dumps(data).encode()) < size - 1000:
         batch = max(1, (size - len(json.dumps(data).encode())) // 400)
@@ -118,8 +124,9 @@ async def test_a_quote_of_exactly_1_mb_is_read_and_judged(app: App) -> None:
 
 async def test_a_quote_with_10000_lines_gets_422_naming_the_lines(app: App) -> None:
     data = backdated_quote()
-    data["lines"] = [{"id": f"L{i}", "sku": "HW-GW-200", "family": "Hardware", "quantity": 1, "net_total": 10}
-                     for i in range(10_000)]  # fmt: skip
+    data["lines"] = [
+        {"id": f"L{i}", "sku": "HW-GW-200", "family": "Hardware", "quantity": 1, "net_total": 10} for i in range(10_000)
+    ]
     raw = json.dumps(data).encode()
     assert len(raw) < MAX_QUOTE_BYTES
     before = await app.snapshot()
@@ -179,8 +186,12 @@ async def test_a_quote_nested_deeper_than_32_levels_gets_422(app: App) -> None:
 async def test_a_slack_request_larger_than_1_mb_is_refused_before_the_rest_is_sent(app: App) -> None:
     await app.submit(example_quote_data("q1042-v1.json"))
     before = await app.snapshot()
-    head = {"Content-Type": "application/x-www-form-urlencoded", "Content-Length": str(5 * MAX_QUOTE_BYTES),
-            "X-Slack-Request-Timestamp": "1", "X-Slack-Signature": "v0=00"}  # fmt: skip
+    head = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "Content-Length": str(5 * MAX_QUOTE_BYTES),
+        "X-Slack-Request-Timestamp": "1",
+        "X-Slack-Signature": "v0=00",
+    }
 
     status, _ = await exchange(app.driver.request_url, head, b"payload=" + b"x" * (MAX_QUOTE_BYTES + CHUNK))
 
@@ -193,9 +204,11 @@ async def test_a_50000_character_deal_command_is_refused_with_its_usage(app: App
     await app.receive(example_quote_data("q1042-v1.json"))
     before = await app.snapshot()
 
-    for text, why in [("submit " + "Q" * 50_000, "at most 64 characters"),
-                      ("submit Q-1042 " + "x " * 25_000, "one too many"),
-                      ("x" * 50_000, "is not a /deal subcommand")]:  # fmt: skip
+    for text, why in [
+        ("submit " + "Q" * 50_000, "at most 64 characters"),
+        ("submit Q-1042 " + "x " * 25_000, "one too many"),
+        ("x" * 50_000, "is not a /deal subcommand"),
+    ]:
         answer = await app.deal("ava", text)
         shown = answer.json()["text"]
         assert why in shown and "Usage:" in shown, shown[:300]

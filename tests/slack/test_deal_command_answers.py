@@ -121,8 +121,14 @@ async def test_deal_preview_lists_the_approvals_a_submission_would_need(bot: Bot
 
     assert answer["text"] == "Preview of Q-1042 v1 (Meridian Freight Lines). Needs 6 approvals in 3 chains."
     shown = str(answer["blocks"])
-    for rule in ("manager-discount", "services-discount", "vp-deep-discount", "payment-terms",
-                 "rev-rec-multi-year", "legal-custom-terms"):  # fmt: skip
+    for rule in (
+        "manager-discount",
+        "services-discount",
+        "vp-deep-discount",
+        "payment-terms",
+        "rev-rec-multi-year",
+        "legal-custom-terms",
+    ):
         assert rule in shown
     assert "2 of Lena Vogel, Leo Fitzgerald, Luis Ortega" in shown
     assert await bot.runtime.service.latest("Q-1042") is None, "a preview submits nothing"

@@ -82,12 +82,19 @@ async def test_refusals_whose_ephemeral_fails_at_once_still_ack_every_click(bot:
     bot.slack.script("conversations.open", [Fault.api_error("user_not_found")] * clicks)
 
     started = time.monotonic()
-    answers = await asyncio.gather(*(
-        # the button of a Home that showed Hank a request he may not decide (an old client, a forged click)
-        bot.driver.click(bot.slack_id("hank"), "approval.approve:0", "Q-1042#1/manager-discount", view=home,
-                         block_id="home.waiting.0.actions")
-        for _ in range(clicks)
-    ))  # fmt: skip
+    answers = await asyncio.gather(
+        *(
+            # the button of a Home that showed Hank a request he may not decide (an old client, a forged click)
+            bot.driver.click(
+                bot.slack_id("hank"),
+                "approval.approve:0",
+                "Q-1042#1/manager-discount",
+                view=home,
+                block_id="home.waiting.0.actions",
+            )
+            for _ in range(clicks)
+        )
+    )
 
     assert [a.status for a in answers] == [200] * clicks
     assert time.monotonic() - started < 2.5, "no click waited for bolt's 3 s ack timeout"

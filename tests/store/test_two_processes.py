@@ -23,9 +23,17 @@ TIMEOUT = 60.0
 
 async def start(url: str, policy_file: Path, person: str) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(
-        sys.executable, str(WORKER), url, str(policy_file), person, *QUOTES,
-        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        str(WORKER),
+        url,
+        str(policy_file),
+        person,
+        *QUOTES,
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def test_two_processes_racing_on_the_same_approvals_decide_each_exactly_once(
