@@ -1,14 +1,15 @@
 """Benchmark: releasing due orders (orders-v1 §2), against the floor of one raw UPDATE.
 
 A release is the order's status change, its audit row and its two outbox rows (the ERP message and
-the Slack announcement), written in one transaction per batch by `OrderDesk.release_due`. Measured
-for N due orders (10,000; 2,000 with --quick) on SQLite with one process, and on PostgreSQL with one
-and with two processes sweeping at once. In the same run, on the same database and the same rows
-(recreated between runs), the floor: one raw `UPDATE orders SET status = 'released' ... WHERE
-status = 'scheduled' AND release_at <= now`, which writes no audit and no outbox. Prints orders per
-second, the ratio to the floor and the targets (>= 1,000 orders/s on PostgreSQL, >= 25% of the
-floor); asserts nothing about time. It does check that every order was released once, with one
-audit row and two outbox rows, so the figures count finished work.
+the Slack announcement), written in one transaction per batch by `Orders.release_due` (the SQL of
+store/release.py, `DbTx.release_due`). Measured for N due orders (10,000; 2,000 with --quick) on
+SQLite with one process, and on PostgreSQL with one and with two processes sweeping at once. In the
+same run, on the same database and the same rows (recreated between runs), the floor: one raw
+`UPDATE orders SET status = 'released' ... WHERE status = 'scheduled' AND release_at <= now`, which
+writes no audit and no outbox. Prints orders per second, the ratio to the floor and the targets (>=
+1,000 orders/s on PostgreSQL, >= 25% of the floor); asserts nothing about time. It does check that
+every order was released once, with one audit row and two outbox rows, so the figures count finished
+work.
 
     python bench/release.py [--quick] [--orders N] [--runs N] [--batch N] [--pg-url URL]
 
@@ -144,12 +145,13 @@ async def sweep_processes(url: str, count: int, processes: int) -> float:
 
 
 async def sweep_here(count: int) -> float:
-    from store.orders import OrderDesk
+    from domain.order_service import Orders
+    from store.tx import DbStore
 
     from_policy = await _policy()
     await fill(count)
     started = time.perf_counter()
-    released = await OrderDesk(from_policy).release_due(NOW, limit=BATCH)
+    released = await Orders(from_policy, DbStore()).release_due(NOW, limit=BATCH)
     elapsed = time.perf_counter() - started
     assert released == count
     await check_released(count)
@@ -187,10 +189,11 @@ async def run_backend(url: str, count: int, runs: int, postgres: bool) -> dict[s
 
 async def sweeper(url: str) -> None:
     """A child: connect, wait for go, release everything due, print how many."""
+    from domain.order_service import Orders
     from store import db
-    from store.orders import OrderDesk
+    from store.tx import DbStore
 
-    desk = OrderDesk(await _policy())
+    desk = Orders(await _policy(), DbStore())
     await db.connect(url, apply_migrations=False)
     try:
         print("ready", flush=True)

@@ -172,6 +172,10 @@ class PlannedOrder:
     release_at: dt.datetime
     status: str = SCHEDULED
     released_at: dt.datetime | None = field(default=None)
+    # Kept by the store, not part of the order's data (`as_dict`): what the ERP answered, and the
+    # revision a change compares-and-sets on.
+    erp_reference: str | None = None
+    revision: int = field(default=0, compare=False)
 
     @property
     def line_ids(self) -> tuple[str, ...]:

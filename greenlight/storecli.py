@@ -121,7 +121,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_account(args: argparse.Namespace) -> int:
-    from store.orders import OrderDesk
+    from domain.order_service import Orders
 
     url = database_url(args)
     settings_policy = args.policy or str(Settings.from_env(require_slack=False).policy_file)
@@ -132,7 +132,7 @@ def cmd_account(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--at {args.at!r} is not a date like 2027-03-01") from None
 
     async def work() -> int:
-        contracts, found = await OrderDesk(policy).account(args.account, at)
+        contracts, found = await Orders(policy, DbStore()).account(args.account, at)
         if args.format == "json":
             print(json.dumps({"account": args.account, "contracts": [c.as_dict() for c in contracts],
                               "entitlements": found.as_dict()}, indent=2))  # fmt: skip

@@ -23,12 +23,12 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from domain.order_service import Orders
 from domain.policy import Policy
 from domain.service import Approvals
 from sandbox.erp import ErpStandIn
 from store import db
 from store.db import wipe
-from store.orders import OrderDesk
 from store.tx import DbStore
 
 from .support import ERP_SECRET, START, Clock, asyncpg_dsn, make_policy, with_database
@@ -128,8 +128,8 @@ def service(policy: Policy, connected: str) -> Approvals:
 
 
 @pytest.fixture
-def desk(policy: Policy, connected: str) -> OrderDesk:
-    return OrderDesk(policy)
+def desk(policy: Policy, connected: str) -> Orders:
+    return Orders(policy, DbStore())
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ import datetime as dt
 import pytest
 
 from domain.errors import Conflict, NotAllowed
+from domain.order_service import Orders
 from domain.service import Approvals
 from store.models import AuditRow, OrderRow, OutboxRow
-from store.orders import OrderDesk
 
 from .support import ADMIN, OWNER, START, STRANGER, approve, audit_count, event_kinds, line, order_audit, quote_data
 
@@ -26,7 +26,7 @@ DAY = dt.date.fromisoformat
 T = utc(2027, 1, 10, 9, 0)  # when the changes are made
 
 
-async def two_orders(service: Approvals, desk: OrderDesk) -> None:
+async def two_orders(service: Approvals, desk: Orders) -> None:
     """Q-5001-01 with L1 and L2 on Jan 15, Q-5001-02 with L3 on Jan 20; released 06:00 Berlin (05:00 UTC)."""
     lines = [line("L1", "2027-01-15"), line("L2", "2027-01-15"), line("L3", "2027-01-20")]
     await approve(service, quote_data("Q-5001", *lines), START)
@@ -49,9 +49,7 @@ CHANGES = [
 
 
 @pytest.mark.parametrize(("action", "options"), CHANGES, ids=[a for a, _ in CHANGES])
-async def test_a_stranger_cannot_change_an_order(
-    service: Approvals, desk: OrderDesk, action: str, options: dict
-) -> None:
+async def test_a_stranger_cannot_change_an_order(service: Approvals, desk: Orders, action: str, options: dict) -> None:
     await two_orders(service, desk)
     before = await OrderRow.all().order_by("id").values()
     with pytest.raises(NotAllowed, match="only the owner of Q-5001 or an admin"):
@@ -61,7 +59,7 @@ async def test_a_stranger_cannot_change_an_order(
 
 
 async def test_the_owner_and_admins_change_orders_before_release_and_each_change_is_audited_and_announced(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await two_orders(service, desk)
     total = (await desk.order("Q-5001-01")).total
@@ -102,7 +100,7 @@ async def test_the_owner_and_admins_change_orders_before_release_and_each_change
 
 
 async def test_a_held_order_resumed_after_its_release_time_goes_out_with_the_next_sweep(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await two_orders(service, desk)
     await desk.change("Q-5001-01", "hold", OWNER, T)
@@ -113,7 +111,7 @@ async def test_a_held_order_resumed_after_its_release_time_goes_out_with_the_nex
 
 
 async def test_an_admin_releases_an_order_now_and_the_sweep_does_not_release_it_again(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await two_orders(service, desk)
     (order,) = await desk.change("Q-5001-02", "release", ADMIN, T)
@@ -127,7 +125,7 @@ async def test_an_admin_releases_an_order_now_and_the_sweep_does_not_release_it_
 @pytest.mark.parametrize(("action", "options"), CHANGES, ids=[a for a, _ in CHANGES])
 @pytest.mark.parametrize("who", [OWNER, ADMIN])
 async def test_a_released_order_can_no_longer_be_changed(
-    service: Approvals, desk: OrderDesk, who: str, action: str, options: dict
+    service: Approvals, desk: Orders, who: str, action: str, options: dict
 ) -> None:
     await two_orders(service, desk)
     assert await desk.release_due(utc(2027, 1, 15, 5, 0)) == 1
@@ -138,7 +136,7 @@ async def test_a_released_order_can_no_longer_be_changed(
     assert await order_audit("Q-5001-01") == [("order_released", None)]
 
 
-async def test_a_cancelled_order_is_never_released(service: Approvals, desk: OrderDesk) -> None:
+async def test_a_cancelled_order_is_never_released(service: Approvals, desk: Orders) -> None:
     await two_orders(service, desk)
     await desk.change("Q-5001-02", "cancel", ADMIN, T)
     with pytest.raises(Conflict):
@@ -151,7 +149,7 @@ async def test_a_cancelled_order_is_never_released(service: Approvals, desk: Ord
 
 
 async def test_an_account_is_entitled_to_what_its_released_orders_hold_from_the_day_they_go_out(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     lines = [
         line("L1", "2027-01-04", recurring=True),  # a 12-month subscription

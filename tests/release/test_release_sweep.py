@@ -9,12 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.events import Event, Kind, from_json, to_json
+from domain.order_service import Orders
 from domain.orders import erp_message
 from domain.reactions import topics
 from domain.service import Approvals
 from scheduler.sweeps import Sweeps
 from store.models import AuditRow, OrderRow, OutboxRow
-from store.orders import OrderDesk
 from store.tx import DbStore
 
 from .support import START, approve, audit_count, event_kinds, line, make_policy, quote_data
@@ -24,11 +24,11 @@ def utc(*parts: int) -> dt.datetime:
     return dt.datetime(*parts, tzinfo=dt.UTC)
 
 
-async def statuses(desk: OrderDesk, quote_id: str) -> dict[str, str]:
+async def statuses(desk: Orders, quote_id: str) -> dict[str, str]:
     return {o.number: o.status for o in await desk.orders_of(quote_id)}
 
 
-async def four_orders(service: Approvals, desk: OrderDesk) -> None:
+async def four_orders(service: Approvals, desk: Orders) -> None:
     """Q-2001: orders on Dec 2, 3, 5 and 20, released at 06:00 UTC (the policy's time, the account's UTC zone)."""
     dates = ("2026-12-02", "2026-12-03", "2026-12-05", "2026-12-20")
     lines = [line(f"L{i}", day) for i, day in enumerate(dates, start=1)]
@@ -38,7 +38,7 @@ async def four_orders(service: Approvals, desk: OrderDesk) -> None:
 
 
 async def test_orders_that_fell_due_while_no_process_ran_are_released_on_the_first_sweep(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await four_orders(service, desk)
     assert await desk.release_due(START) == 0
@@ -55,7 +55,7 @@ async def test_orders_that_fell_due_while_no_process_ran_are_released_on_the_fir
     assert (await event_kinds()).count("order_released") == 3
 
 
-async def test_the_release_sweep_runs_as_soon_as_the_scheduler_starts(service: Approvals, desk: OrderDesk) -> None:
+async def test_the_release_sweep_runs_as_soon_as_the_scheduler_starts(service: Approvals, desk: Orders) -> None:
     await four_orders(service, desk)
     back = utc(2026, 12, 6, 12, 0)
     first_run: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -75,9 +75,7 @@ async def test_the_release_sweep_runs_as_soon_as_the_scheduler_starts(service: A
     assert (await statuses(desk, "Q-2001"))["Q-2001-04"] == "scheduled"
 
 
-async def test_the_erp_message_of_a_released_order_is_the_order_as_released(
-    service: Approvals, desk: OrderDesk
-) -> None:
+async def test_the_erp_message_of_a_released_order_is_the_order_as_released(service: Approvals, desk: Orders) -> None:
     await four_orders(service, desk)
     await desk.release_due(utc(2026, 12, 2, 6, 0))
 
@@ -89,7 +87,7 @@ async def test_the_erp_message_of_a_released_order_is_the_order_as_released(
 
 
 async def test_a_release_is_audited_and_announced_as_an_event_of_the_approved_submission(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await four_orders(service, desk)
     moment = utc(2026, 12, 2, 6, 0)
@@ -108,7 +106,7 @@ async def test_a_release_is_audited_and_announced_as_an_event_of_the_approved_su
     assert queued == {topic.value for topic in topics(Kind.ORDER_RELEASED)}, "one row for each topic of the reactions"
 
 
-async def test_a_sweep_releases_due_orders_in_batches_until_none_is_left(service: Approvals, desk: OrderDesk) -> None:
+async def test_a_sweep_releases_due_orders_in_batches_until_none_is_left(service: Approvals, desk: Orders) -> None:
     await four_orders(service, desk)
     assert await desk.release_due(utc(2027, 1, 1), limit=1) == 4
     assert set((await statuses(desk, "Q-2001")).values()) == {"released"}
@@ -144,7 +142,7 @@ async def test_an_order_due_on_a_dst_day_is_released_once_at_the_right_instant(
     connected: str, zone: str, day: str, release_time: str, expected: dt.datetime, why: str
 ) -> None:
     policy = make_policy(release_time=release_time)
-    service, desk = Approvals(policy, DbStore()), OrderDesk(policy)
+    service, desk = Approvals(policy, DbStore()), Orders(policy, DbStore())
     await approve(service, quote_data("Q-3001", line("L1", day), zone=zone), utc(2027, 1, 15))
     (order,) = await desk.generate("Q-3001", None, utc(2027, 1, 15))
     assert order.release_at == expected, why
