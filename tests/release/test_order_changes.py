@@ -10,10 +10,12 @@ import datetime as dt
 
 import pytest
 
+from domain.contracts import Contract
 from domain.errors import Conflict, NotAllowed
 from domain.order_service import Orders
+from domain.quote import parse_quote
 from domain.service import Approvals
-from store.models import AuditRow, OrderRow, OutboxRow
+from store.models import AuditRow, ContractRow, OrderRow, OutboxRow
 
 from .support import ADMIN, OWNER, START, STRANGER, approve, audit_count, event_kinds, line, order_audit, quote_data
 
@@ -180,3 +182,22 @@ async def test_an_account_is_entitled_to_what_its_released_orders_hold_from_the_
     assert await entitled("2027-01-11") == (["Q-6001-01/L1"], units)
     assert await desk.release_due(utc(2027, 2, 1)) == 0
     assert await entitled("2027-02-01") == (["Q-6001-01/L1"], units), "the cancelled order gives nothing"
+
+
+async def test_a_change_after_a_newer_version_arrived_rebuilds_the_contract_of_the_orders_version(
+    service: Approvals, desk: Orders
+) -> None:
+    await two_orders(service, desk)
+    newer = quote_data("Q-5001", line("L1", "2027-03-01"), line("L9", "2027-03-01"))
+    await service.receive_quote(parse_quote({**newer, "version": 2}), T)  # not submitted yet
+
+    await desk.change("Q-5001-01", "split", OWNER, T, new_date=DAY("2027-02-01"), line_ids=["L2"])
+
+    (row,) = await ContractRow.filter(quote_id="Q-5001")
+    contract = Contract.from_dict(row.data)
+    assert contract.quote_version == 1
+    assert [(a.id, a.delivery_date) for a in contract.assets] == [
+        ("Q-5001-01/L1", DAY("2027-01-15")),
+        ("Q-5001-02/L3", DAY("2027-01-20")),
+        ("Q-5001-03/L2", DAY("2027-02-01")),
+    ]

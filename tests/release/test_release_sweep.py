@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import json
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from domain.events import Event, Kind, from_json, to_json
 from domain.order_service import Orders
-from domain.orders import erp_message
+from domain.orders import erp_message, transition
 from domain.reactions import topics
 from domain.service import Approvals
 from scheduler.sweeps import Sweeps
 from store.models import AuditRow, OrderRow, OutboxRow
 from store.tx import DbStore
 
-from .support import START, approve, audit_count, event_kinds, line, make_policy, quote_data
+from .support import START, approve, audit_count, create_due_orders, event_kinds, line, make_policy, quote_data
 
 
 def utc(*parts: int) -> dt.datetime:
@@ -154,3 +157,32 @@ async def test_an_order_due_on_a_dst_day_is_released_once_at_the_right_instant(
     assert await audit_count("order_released") == {"Q-3001-01": 1}
     assert await OutboxRow.filter(topic="erp").count() == 1
     assert await OrderRow.filter(status="scheduled").count() == 0
+
+
+async def test_the_bulk_release_writes_exactly_the_rows_that_record_writes_for_the_same_event(connected: str) -> None:
+    """Two identical due orders: one released by the store's bulk SQL, the other by hand through `DbTx.record`."""
+    moment = utc(2026, 12, 2, 6, 0)
+    numbers = await create_due_orders(2, moment)
+    async with DbStore().transaction() as tx:
+        assert await tx.release_due(moment, 1) == 1
+    by_sql = (await OrderRow.get(status="released")).number
+    (by_record,) = [n for n in numbers if n != by_sql]
+    async with DbStore().transaction() as tx:
+        order = await tx.order(by_record)
+        released = dataclasses.replace(transition(order, "release", at=moment), revision=order.revision + 1)
+        assert await tx.update_order(released, order.revision)
+        event = Event(Kind.ORDER_RELEASED, moment, order.quote_id, 1, 0, detail={"order": by_record})
+        await tx.record([event])
+
+    def written(rows: list[dict], number: str) -> list[str]:
+        """The rows about one order, without their ids, its number and quote id (and random Slack keys) masked."""
+        mine = [{k: v for k, v in r.items() if k != "id"} for r in rows if number in json.dumps(r, default=str)]
+        text = json.dumps(mine, default=str, sort_keys=True).replace(number.removesuffix("-01"), "Q-X")
+        return [re.sub(r"slack:[0-9a-f]{32}", "slack:KEY", json.dumps(r, sort_keys=True)) for r in json.loads(text)]
+
+    outbox, audit = await OutboxRow.all().order_by("id").values(), await AuditRow.all().order_by("id").values()
+    assert len(written(outbox, by_sql)) == 2 and written(outbox, by_sql) == written(outbox, by_record)
+    assert len(written(audit, by_sql)) == 1 and written(audit, by_sql) == written(audit, by_record)
+    desk = Orders(make_policy(), DbStore())
+    sql_order, record_order = await desk.order(by_sql), await desk.order(by_record)
+    assert sql_order.as_dict() == {**record_order.as_dict(), "number": by_sql, "quote_id": sql_order.quote_id}
