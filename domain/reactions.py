@@ -1,16 +1,17 @@
 """What follows each event: the one map to read to answer "what happens after X?".
 
 Every reaction belongs to one outbox topic, and each topic has its own worker (wired in
-`greenlight/app.py`). When a command records an event, the store writes one outbox row for each
-topic its reactions need, in the same transaction. A topic's rows wait only on that topic's
-receiver: Slack refusing every call for good delays no order, no ERP message and no email.
+`greenlight/app.py`, swept by `scheduler/jobs.py`). When a command records an event, the store
+writes one outbox row for each topic its reactions need, in the same transaction. A topic's rows
+wait only on that topic's receiver: Slack refusing every call for good delays no order, no ERP
+message and no email.
 
-| topic    | worker                                   | receiver                           |
-|----------|------------------------------------------|------------------------------------|
-| `slack`  | `bot.delivery.SlackDelivery`             | Slack (email for who Slack misses) |
-| `orders` | `greenlight.app` with the order desk     | the database (orders, contract)    |
-| `erp`    | `notifications.erp_delivery.ErpDelivery` | the ERP's webhook                  |
-| `email`  | `notifications.email_delivery`           | the SMTP server                    |
+| topic    | worker                                    | receiver                           |
+|----------|-------------------------------------------|------------------------------------|
+| `slack`  | `bot.delivery.SlackDelivery`              | Slack (email for who Slack misses) |
+| `orders` | `domain.order_service.Orders.on_approved` | the database (orders, contract)    |
+| `erp`    | `notifications.erp_delivery.ErpDelivery`  | the ERP's webhook                  |
+| `email`  | `notifications.email_delivery`            | the SMTP server                    |
 
 The `email` topic is not a reaction of its own: the Slack worker queues an email for a person
 who has no Slack id, or whom Slack has not reached within the fallback time.
