@@ -5,14 +5,14 @@ Each job is a small async function of what it needs, given the time by a clock, 
 much it did. When a job did something, the jobs named in its `wakes` run at once instead of on
 their next tick: a release queues ERP messages and announcements, so it wakes `erp` and `slack`.
 
-| job         | every                 | runs                                                  | wakes            |
-|-------------|-----------------------|-------------------------------------------------------|------------------|
-| `release`   | `Intervals.release`   | `release_due`: due orders released, ERP messages queued | `slack`, `erp` |
-| `approvals` | `Intervals.approvals` | `approvals_tick`: reminders, escalations, delegates     | `slack`        |
-| `slack`     | `Intervals.outbox`    | `deliver`: Slack messages (and email for who Slack misses) |             |
-| `orders`    | `Intervals.outbox`    | `deliver`: orders generated on approval               | `slack`, `release` |
-| `erp`       | `Intervals.outbox`    | `deliver`: signed ERP webhooks                        | `slack`          |
-| `email`     | `Intervals.outbox`    | `deliver`: email                                      | `slack`          |
+| job         | every                 | runs                                                   | wakes              |
+|-------------|-----------------------|--------------------------------------------------------|--------------------|
+| `release`   | `Intervals.release`   | `release_due`: due orders released, their ERP messages | `slack`, `erp`     |
+| `approvals` | `Intervals.approvals` | `approvals_tick`: reminders, escalations, delegates    | `slack`            |
+| `slack`     | `Intervals.outbox`    | `deliver`: Slack messages (email for who Slack misses) |                    |
+| `orders`    | `Intervals.outbox`    | `deliver`: orders generated on approval                | `slack`, `release` |
+| `erp`       | `Intervals.outbox`    | `deliver`: signed ERP webhooks                         | `slack`            |
+| `email`     | `Intervals.outbox`    | `deliver`: email                                       | `slack`            |
 
 Each outbox topic (`domain.reactions.Topic`) has its job when its worker is given: `erp` only with
 an ERP configured, `email` only with email on.
