@@ -1,14 +1,15 @@
 """Benchmark: releasing due orders (orders-v1 §2), against the floor of one raw UPDATE.
 
 A release is the order's status change, its audit row and its two outbox rows (the ERP message and
-the Slack announcement), written in one transaction per batch by `OrderDesk.release_due`. Measured
-for N due orders (10,000; 2,000 with --quick) on SQLite with one process, and on PostgreSQL with one
-and with two processes sweeping at once. In the same run, on the same database and the same rows
-(recreated between runs), the floor: one raw `UPDATE orders SET status = 'released' ... WHERE
-status = 'scheduled' AND release_at <= now`, which writes no audit and no outbox. Prints orders per
-second, the ratio to the floor and the targets (>= 1,000 orders/s on PostgreSQL, >= 25% of the
-floor); asserts nothing about time. It does check that every order was released once, with one
-audit row and two outbox rows, so the figures count finished work.
+the Slack announcement), written in one transaction per batch by `Orders.release_due` (the SQL of
+store/release.py, `DbTx.release_due`). Measured for N due orders (10,000; 2,000 with --quick) on
+SQLite with one process, and on PostgreSQL with one and with two processes sweeping at once. In the
+same run, on the same database and the same rows (recreated between runs), the floor: one raw
+`UPDATE orders SET status = 'released' ... WHERE status = 'scheduled' AND release_at <= now`, which
+writes no audit and no outbox. Prints orders per second, the ratio to the floor and the targets (>=
+1,000 orders/s on PostgreSQL, >= 25% of the floor); asserts nothing about time. It does check that
+every order was released once, with one audit row and two outbox rows, so the figures count finished
+work.
 
     python bench/release.py [--quick] [--orders N] [--runs N] [--batch N] [--pg-url URL]
 
@@ -64,17 +65,44 @@ async def fill(count: int) -> None:
     await wipe()
     policy = load_policy("version: 1\ntimezone: UTC\nfallback_approver: dana\npeople:\n  dana: {}\n", "bench")
     day = DUE.date().isoformat()
-    line = {"id": "L1", "sku": "SW", "quantity": 1, "net_price": 1200, "net_total": 1200, "recurring": True,
-            "delivery_date": day}  # fmt: skip
+    line = {
+        "id": "L1",
+        "sku": "SW",
+        "quantity": 1,
+        "net_price": 1200,
+        "net_total": 1200,
+        "recurring": True,
+        "delivery_date": day,
+    }
     account = {"id": "A-1", "timezone": "Europe/Berlin", "ship_to": "Berlin HQ"}
-    quote = parse_quote({"id": "Q-T", "version": 1, "owner": "dana", "currency": "EUR", "term_months": 12,
-                         "account": account, "net_total": 1200, "lines": [line]})  # fmt: skip
+    quote = parse_quote(
+        {
+            "id": "Q-T",
+            "version": 1,
+            "owner": "dana",
+            "currency": "EUR",
+            "term_months": 12,
+            "account": account,
+            "net_total": 1200,
+            "lines": [line],
+        }
+    )
     (template,) = plan_orders(policy, quote, DUE.date())
     rows = []
     for i in range(count):
         order = dataclasses.replace(template, number=f"Q-{i:06d}-01", quote_id=f"Q-{i:06d}", release_at=DUE)
-        rows.append(OrderRow(number=order.number, quote_id=order.quote_id, quote_version=1, account_id="A-1",
-                             status="scheduled", release_at=DUE, data=order.as_dict(), created_at=DUE))  # fmt: skip
+        rows.append(
+            OrderRow(
+                number=order.number,
+                quote_id=order.quote_id,
+                quote_version=1,
+                account_id="A-1",
+                status="scheduled",
+                release_at=DUE,
+                data=order.as_dict(),
+                created_at=DUE,
+            )
+        )
     await OrderRow.bulk_create(rows, batch_size=1000)
     await analyze()
 
@@ -143,12 +171,13 @@ async def sweep_processes(url: str, count: int, processes: int) -> float:
 
 
 async def sweep_here(count: int) -> float:
-    from store.orders import OrderDesk
+    from domain.order_service import Orders
+    from store.tx import DbStore
 
     from_policy = await _policy()
     await fill(count)
     started = time.perf_counter()
-    released = await OrderDesk(from_policy).release_due(NOW, limit=BATCH)
+    released = await Orders(from_policy, DbStore()).release_due(NOW, limit=BATCH)
     elapsed = time.perf_counter() - started
     assert released == count
     await check_released(count)
@@ -186,10 +215,11 @@ async def run_backend(url: str, count: int, runs: int, postgres: bool) -> dict[s
 
 async def sweeper(url: str) -> None:
     """A child: connect, wait for go, release everything due, print how many."""
+    from domain.order_service import Orders
     from store import db
-    from store.orders import OrderDesk
+    from store.tx import DbStore
 
-    desk = OrderDesk(await _policy())
+    desk = Orders(await _policy(), DbStore())
     await db.connect(url, apply_migrations=False)
     try:
         print("ready", flush=True)
@@ -238,8 +268,11 @@ def rate(count: int, seconds: list[float]) -> float:
 def machine() -> str:
     cpu = platform.processor() or "unknown processor"
     with contextlib.suppress(OSError):
-        models = [x.split(":", 1)[1].strip() for x in Path("/proc/cpuinfo").read_text().splitlines()
-                  if x.startswith("model name")]  # fmt: skip
+        models = [
+            x.split(":", 1)[1].strip()
+            for x in Path("/proc/cpuinfo").read_text().splitlines()
+            if x.startswith("model name")
+        ]
         cpu = models[0] if models else cpu
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return (
@@ -249,8 +282,10 @@ def machine() -> str:
 
 
 def report(count: int, runs: int, sqlite: dict[str, Any], postgres: dict[str, Any]) -> None:
-    print(f"Releasing {count:,} due orders (status + audit row + 2 outbox rows each), median of {runs} run(s), "
-          f"{BATCH} orders per release transaction")  # fmt: skip
+    print(
+        f"Releasing {count:,} due orders (status + audit row + 2 outbox rows each), median of {runs} run(s), "
+        f"{BATCH} orders per release transaction"
+    )
     print(f"machine: {machine()}\n")
     targets = []
     for name, figures in (("SQLite", sqlite), ("PostgreSQL", postgres)):
@@ -263,8 +298,10 @@ def report(count: int, runs: int, sqlite: dict[str, Any], postgres: dict[str, An
         sweeps = [("one process", figures["one"])] + ([("two processes", figures["two"])] if figures["two"] else [])
         for label, seconds in sweeps:
             measured = rate(count, seconds)
-            print(f"  release_due, {label:<19}{measured:>10,.0f} orders/s   ({_seconds(seconds)})   "
-                  f"{measured / floor:.0%} of the floor")  # fmt: skip
+            print(
+                f"  release_due, {label:<19}{measured:>10,.0f} orders/s   ({_seconds(seconds)})   "
+                f"{measured / floor:.0%} of the floor"
+            )
         print()
         label, seconds = sweeps[-1]
         measured = rate(count, seconds)

@@ -14,9 +14,9 @@ from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from domain.order_service import Orders
 from domain.policy import Policy
 from domain.service import Approvals
-from store.orders import OrderDesk
 
 Clock = Callable[[], dt.datetime]
 
@@ -30,7 +30,7 @@ class Kick(Protocol):
 class Deps:
     policy: Policy
     service: Approvals
-    desk: OrderDesk
+    orders: Orders
     client: AsyncWebClient
     clock: Clock
     dm_channel: Callable[[str], Awaitable[str]]

@@ -222,12 +222,12 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     if isinstance(command, cmd.Orders):
         from .orders_view import orders_message
 
-        return answer(*orders_message(await deps.desk.orders_of(quote_id), quote_id))
+        return answer(*orders_message(await deps.orders.orders_of(quote_id), quote_id))
     if isinstance(command, cmd.Account):
         from .orders_view import account_message
 
         at = command.at or now.astimezone(policy.zone).date()
-        contracts, found = await deps.desk.account(command.account_id, at)
+        contracts, found = await deps.orders.account(command.account_id, at)
         return answer(*account_message(command.account_id, at, contracts, found))
     raise GreenlightError(f"/deal {command.name} is not available")
 

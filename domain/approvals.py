@@ -12,6 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import permissions
 from .errors import Conflict, GreenlightError, NotAllowed, NotFound, StaleRequest
 from .events import Event, Kind
 from .policy import Approver, Policy
@@ -603,8 +604,8 @@ def recall(ctx: Context, sub: Submission, by: str, quote_changed: bool = False) 
     """The owner withdraws a pending submission (§3.6), or a new quote version does (§3.7)."""
     if sub.status != "pending":
         raise StaleRequest(f"{sub.ref} is {sub.status}, not pending: there is nothing to recall")
-    if not quote_changed and by != sub.owner:
-        raise NotAllowed(f"only the quote owner ({sub.owner}) can recall {sub.quote_id}")
+    if not quote_changed:
+        permissions.require_owner(by, sub.owner, "recall", sub.quote_id)
     why = "the quote changed" if quote_changed else "the owner recalled the quote"
     events = _revoke_open(ctx, sub, why)
     sub.status = "recalled"

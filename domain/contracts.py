@@ -131,7 +131,8 @@ class Contract:
 
     @property
     def total(self) -> Decimal:
-        return sum((item.net_total for item in (*self.subscriptions, *self.assets)), Decimal("0.00"))
+        subscriptions = sum((s.net_total for s in self.subscriptions), Decimal("0.00"))
+        return subscriptions + sum((a.net_total for a in self.assets), Decimal("0.00"))
 
     def as_dict(self) -> dict[str, Any]:
         return {

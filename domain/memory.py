@@ -1,20 +1,28 @@
 """An in-memory store: the scenario runner's default, and the reference the database matches.
 
 Every read hands out a copy and every write stores one, so a command that fails half-way
-changes nothing, exactly as a rolled-back transaction would.
+changes nothing, exactly as a rolled-back transaction would. Writes are applied at commit, in the
+order they were made; reads see what was committed before the transaction. Orders and contracts
+are frozen dataclasses, so they are stored and handed out as they are.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import AsyncIterator
+import functools
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from dataclasses import replace
+from typing import Any
 
 from .approvals import Delegation, Directory, Submission
-from .events import Event
+from .contracts import Contract
+from .events import Event, Kind
+from .orders import SCHEDULED, PlannedOrder, erp_message, transition
 from .quote import Quote
 from .reactions import Topic, topics
+from .service import Queued
 
 
 class MemoryStore:
@@ -24,9 +32,22 @@ class MemoryStore:
         self.delegations: list[Delegation] = []
         self.replacements: dict[str, str] = {}
         self.events: list[Event] = []
-        self.keys: dict[str, dict] = {}
+        self.keys: dict[str, dict[str, Any]] = {}
         self.outbox: list[tuple[Topic, Event]] = []
         """What the database store would queue: each event once for each topic of its reactions."""
+        self.messages: dict[str, Queued] = {}
+        """The outbox rows that have a key of their own (the ERP's `<order number>:released`), by key."""
+        self.versions: dict[tuple[str, int], Quote] = {}
+        self.orders: dict[str, PlannedOrder] = {}
+        self.due: dict[str, dt.datetime] = {}
+        """When the release sweep is to release each order (`Tx.add_order`)."""
+        self.contracts: list[Contract] = []
+
+    def queue_erp(self, event: Event) -> None:
+        """The ERP message of a released order, built from the order as this transaction left it."""
+        number = str(event.detail["order"])
+        key = f"{number}:released"
+        self.messages[key] = Queued(Topic.ERP, key, "pending", erp_message(self.orders[number], "released"))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTx]:
@@ -38,7 +59,7 @@ class MemoryStore:
 class MemoryTx:
     def __init__(self, store: MemoryStore) -> None:
         self.store = store
-        self.writes: list = []
+        self.writes: list[Callable[[], None]] = []
         self.replacements: dict[str, str] = {}
 
     def commit(self) -> None:
@@ -50,6 +71,10 @@ class MemoryTx:
 
     async def save_quote(self, quote: Quote, now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.quotes.__setitem__(quote.id, quote))
+        self.writes.append(lambda: self.store.versions.__setitem__((quote.id, quote.version), quote))
+
+    async def quote_version(self, quote_id: str, version: int) -> Quote | None:
+        return self.store.versions.get((quote_id, version))
 
     async def submissions(self, quote_id: str) -> list[Submission]:
         return copy.deepcopy(self.store.subs.get(quote_id, []))
@@ -105,14 +130,17 @@ class MemoryTx:
         queued = [(topic, event) for event in events for topic in topics(event.kind)]
         self.writes.append(lambda: self.store.events.extend(events))
         self.writes.append(lambda: self.store.outbox.extend(queued))
+        for topic, event in queued:
+            if topic is Topic.ERP:
+                self.writes.append(functools.partial(self.store.queue_erp, event))
 
     async def audit(self, quote_id: str) -> list[Event]:
         return [e for e in self.store.events if e.quote_id == quote_id]
 
-    async def seen(self, key: str) -> dict | None:
+    async def seen(self, key: str) -> dict[str, Any] | None:
         return self.store.keys.get(key)
 
-    async def remember(self, key: str, answer: dict, now: dt.datetime) -> None:
+    async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.keys.__setitem__(key, answer))
 
     async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:
@@ -151,3 +179,92 @@ class MemoryTx:
     async def latest(self, quote_id: str) -> Submission | None:
         subs = self.store.subs.get(quote_id)
         return copy.deepcopy(subs[-1]) if subs else None
+
+    # ---------------------------------------------------------------- orders and contracts
+
+    async def orders_of(self, quote_id: str) -> list[PlannedOrder]:
+        return sorted((o for o in self.store.orders.values() if o.quote_id == quote_id), key=lambda o: o.number)
+
+    async def order(self, number: str) -> PlannedOrder | None:
+        return self.store.orders.get(number)
+
+    async def add_order(self, order: PlannedOrder, due_at: dt.datetime, now: dt.datetime) -> None:
+        stored = replace(order, revision=0)
+
+        def apply() -> None:
+            self.store.orders[order.number] = stored
+            self.store.due[order.number] = due_at
+
+        self.writes.append(apply)
+
+    async def update_order(
+        self, order: PlannedOrder, expected_revision: int, due_at: dt.datetime | None = None
+    ) -> bool:
+        stored = self.store.orders.get(order.number)
+        if stored is None or stored.revision != expected_revision:
+            return False
+
+        def apply() -> None:
+            self.store.orders[order.number] = order
+            if due_at is not None:
+                self.store.due[order.number] = due_at
+
+        self.writes.append(apply)
+        return True
+
+    async def release_due(self, now: dt.datetime, limit: int) -> int:
+        due = sorted(
+            (self.store.due[o.number], o.number)
+            for o in self.store.orders.values()
+            if o.status == SCHEDULED and self.store.due[o.number] <= now
+        )
+        released = [self.store.orders[number] for _, number in due[:limit]]
+        for order in released:
+            await self.update_order(
+                replace(transition(order, "release", at=now), revision=order.revision + 1), order.revision
+            )
+        events = [
+            Event(
+                Kind.ORDER_RELEASED,
+                now,
+                o.quote_id,
+                o.quote_version,
+                self._approved_submission(o.quote_id),
+                detail={"order": o.number},
+            )
+            for o in sorted(released, key=lambda o: o.number)
+        ]
+        await self.record(events)
+        return len(released)
+
+    def _approved_submission(self, quote_id: str) -> int:
+        return max((s.number for s in self.store.subs.get(quote_id, []) if s.status == "approved"), default=0)
+
+    async def contracts_of(self, account_id: str) -> list[Contract]:
+        return [c for c in self.store.contracts if c.account_id == account_id]
+
+    async def add_contract(self, contract: Contract, now: dt.datetime) -> None:
+        self.writes.append(lambda: self.store.contracts.append(contract))
+
+    async def update_contract(self, contract: Contract) -> None:
+        def apply() -> None:
+            for index, stored in enumerate(self.store.contracts):
+                if (stored.quote_id, stored.quote_version) == (contract.quote_id, contract.quote_version):
+                    self.store.contracts[index] = contract
+
+        self.writes.append(apply)
+
+    # ---------------------------------------------------------------- keyed outbox rows
+
+    async def queued(self, topic: Topic, key_prefix: str) -> list[Queued]:
+        return [m for key, m in sorted(self.store.messages.items()) if m.topic is topic and key.startswith(key_prefix)]
+
+    async def requeue_dead(self, topic: Topic, key_prefix: str, now: dt.datetime) -> int:
+        dead = [m for m in await self.queued(topic, key_prefix) if m.status == "dead"]
+
+        def apply() -> None:
+            for message in dead:
+                self.store.messages[message.key] = replace(message, status="pending")
+
+        self.writes.append(apply)
+        return len(dead)

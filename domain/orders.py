@@ -172,6 +172,10 @@ class PlannedOrder:
     release_at: dt.datetime
     status: str = SCHEDULED
     released_at: dt.datetime | None = field(default=None)
+    # Kept by the store, not part of the order's data (`as_dict`): what the ERP answered, and the
+    # revision a change compares-and-sets on.
+    erp_reference: str | None = None
+    revision: int = field(default=0, compare=False)
 
     @property
     def line_ids(self) -> tuple[str, ...]:
@@ -461,7 +465,7 @@ def plan_orders(policy: Policy, quote: Quote, approved_on: dt.date) -> list[Plan
     target = _decimal(quote.data.get("net_total"))
     allocated = allocate(approved, sum(approved, Decimal(0)) if target is None else target)
 
-    groups: dict[tuple, list[OrderLine]] = {}
+    groups: dict[tuple[Any, ...], list[OrderLine]] = {}
     for line, amount, exact in zip(quote.lines, allocated, approved, strict=True):
         raw_date = line.get("delivery_date")
         day = dt.date.fromisoformat(raw_date[:10]) if isinstance(raw_date, str) else default_day
@@ -470,7 +474,7 @@ def plan_orders(policy: Policy, quote: Quote, approved_on: dt.date) -> list[Plan
         key = tuple(_hashable(resolved[f] if f in resolved else _field(line, f)) for f in fields)
         groups.setdefault(key, []).append(_order_line(line, amount, exact, day, ship_to))
 
-    def placement(item: tuple[int, tuple[tuple, list[OrderLine]]]) -> tuple:
+    def placement(item: tuple[int, tuple[tuple[Any, ...], list[OrderLine]]]) -> tuple[Any, ...]:
         first, (key, lines) = item
         others = [_sort_key(v) for f, v in zip(fields, key, strict=True) if f != "delivery_date"]
         return (min(line.delivery_date for line in lines), *others, first)

@@ -1,14 +1,15 @@
 """What follows each event: the one map to read to answer "what happens after X?".
 
 Every reaction belongs to one outbox topic, and each topic has its own worker (wired in
-`greenlight/app.py`). When a command records an event, the store writes one outbox row for each
-topic its reactions need, in the same transaction. A topic's rows wait only on that topic's
-receiver: Slack refusing every call for good delays no order, no ERP message and no email.
+`greenlight/app.py`, swept by `scheduler/jobs.py`). When a command records an event, the store
+writes one outbox row for each topic its reactions need, in the same transaction. A topic's rows
+wait only on that topic's receiver: Slack refusing every call for good delays no order, no ERP
+message and no email.
 
 | topic    | delivered by                                 | to                                 |
 |----------|----------------------------------------------|------------------------------------|
 | `slack`  | `notifications.slack_delivery.SlackDelivery` | Slack (email for who Slack misses) |
-| `orders` | the order service's `on_approved`            | the database (orders, contract)    |
+| `orders` | `domain.order_service.Orders.on_approved`    | the database (orders, contract)    |
 | `erp`    | `notifications.erp_delivery.ErpDelivery`     | the ERP's webhook                  |
 | `email`  | `notifications.email_delivery.EmailDelivery` | the SMTP server                    |
 

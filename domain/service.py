@@ -9,20 +9,34 @@ database store implement the same `Store` protocol, so scenarios run identically
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from . import approvals as lifecycle
+from . import permissions
 from .approvals import Context, Delegation, Directory, Submission
-from .errors import Conflict, NotAllowed, NotFound, StaleRequest
+from .contracts import Contract
+from .errors import Conflict, NotFound, StaleRequest
 from .events import Event, Kind
+from .orders import PlannedOrder
 from .policy import Policy
 from .quote import Quote
+from .reactions import Topic
 from .rules import Evaluator
 
 
 class Tx(Protocol):
+    """What one transaction of a store offers the services (`DbTx`, and `MemoryTx` its twin).
+
+    `add_order` and `update_order` take `due_at`, the instant the release sweep is to release the
+    order (its release instant, or the moment it was generated or changed when its date is today or
+    past); `update_order` and `update_submission` are compare-and-sets on the revision.
+    `release_due` releases up to `limit` scheduled orders due at `now` and records their
+    `order_released` events, exactly as `record` would (the database does it in one statement).
+    """
+
     async def quote(self, quote_id: str) -> Quote | None: ...
     async def save_quote(self, quote: Quote, now: dt.datetime) -> None: ...
     async def submissions(self, quote_id: str) -> list[Submission]: ...
@@ -42,6 +56,32 @@ class Tx(Protocol):
     async def inbox_submissions(self, people: list[str], limit: int) -> list[Submission]: ...
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]: ...
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None: ...
+
+    # quote versions, orders and contracts (`domain.order_service`)
+    async def quote_version(self, quote_id: str, version: int) -> Quote | None: ...
+    async def orders_of(self, quote_id: str) -> list[PlannedOrder]: ...
+    async def order(self, number: str) -> PlannedOrder | None: ...
+    async def add_order(self, order: PlannedOrder, due_at: dt.datetime, now: dt.datetime) -> None: ...
+    async def update_order(
+        self, order: PlannedOrder, expected_revision: int, due_at: dt.datetime | None = None
+    ) -> bool: ...
+    async def release_due(self, now: dt.datetime, limit: int) -> int: ...
+    async def contracts_of(self, account_id: str) -> list[Contract]: ...
+    async def add_contract(self, contract: Contract, now: dt.datetime) -> None: ...
+    async def update_contract(self, contract: Contract) -> None: ...
+    # outbox rows a command acts on after they were queued (an ERP message put back in line)
+    async def queued(self, topic: Topic, key_prefix: str) -> list[Queued]: ...
+    async def requeue_dead(self, topic: Topic, key_prefix: str, now: dt.datetime) -> int: ...
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An outbox row addressed by its key (the ERP's `<order number>:released`), as a read shows it."""
+
+    topic: Topic
+    key: str
+    status: str  # pending | sending | sent | dead
+    payload: dict[str, Any]
 
 
 class ConcurrentChange(StaleRequest):
@@ -108,8 +148,15 @@ class Approvals:
                 if quote.version == stored.version:
                     return Received(stored, "unchanged")
             await tx.save_quote(quote, now)
-            received = Event(Kind.QUOTE_RECEIVED, now, quote.id, quote.version, 0, actor="crm",
-                             detail={"content_hash": quote.content_hash})  # fmt: skip
+            received = Event(
+                Kind.QUOTE_RECEIVED,
+                now,
+                quote.id,
+                quote.version,
+                0,
+                actor="crm",
+                detail={"content_hash": quote.content_hash},
+            )
             await tx.record([received])
             latest = await self._latest(tx, quote.id)
             if latest is not None and latest.status == "pending":
@@ -134,8 +181,7 @@ class Approvals:
             if quote is None:
                 raise NotFound(f"no quote {quote_id} has been received from the CRM")
             owner = lifecycle.owner_key(self.policy, quote)
-            if by is not None and by != owner:
-                raise NotAllowed(f"only the quote owner ({owner}) can submit {quote_id}")
+            permissions.require_owner(by, owner, "submit", quote_id)
             subs = await tx.submissions(quote_id)
             previous = subs[-1] if subs else None
             if previous is not None and previous.status == "pending":
@@ -150,7 +196,12 @@ class Approvals:
             return sub, events
 
     async def _on_pending(
-        self, quote_id: str, now: dt.datetime, action: Any, key: str | None = None, number: int | None = None
+        self,
+        quote_id: str,
+        now: dt.datetime,
+        action: Callable[[Context, Submission], list[Event]],
+        key: str | None = None,
+        number: int | None = None,
     ) -> list[Event]:
         for attempt in range(RETRIES):
             try:
@@ -208,8 +259,7 @@ class Approvals:
 
     async def replace(self, old: str, new: str, by: str, now: dt.datetime) -> list[Event]:
         """Admin replacement (§3.10): from now on NEW stands wherever OLD was, open requests too."""
-        if by not in self.policy.admins:
-            raise NotAllowed("only an admin can replace an approver")
+        permissions.require_admin(self.policy, by, "replace an approver")
         for person in (old, new):
             if person not in self.policy.people:
                 raise NotFound(f"{person!r} is not in the policy's people")
@@ -238,8 +288,7 @@ class Approvals:
             raise Conflict("a person cannot delegate to themselves")
         if end < start:
             raise Conflict(f"the delegation ends ({end}) before it starts ({start})")
-        if by != delegator and by not in self.policy.admins:
-            raise NotAllowed("only an admin can set a delegation for someone else")
+        permissions.require_self_or_admin(self.policy, by, delegator, "set a delegation for someone else")
         async with self.store.transaction() as tx:
             delegation = await tx.add_delegation(Delegation(delegator, delegate, start, end, created_by=by))
             await tx.record(
@@ -260,8 +309,7 @@ class Approvals:
         return delegation, await self.tick(now)
 
     async def end_delegation(self, delegator: str, by: str, now: dt.datetime) -> int:
-        if by != delegator and by not in self.policy.admins:
-            raise NotAllowed("only an admin can end someone else's delegation")
+        permissions.require_self_or_admin(self.policy, by, delegator, "end someone else's delegation")
         today = now.astimezone(self.policy.person_zone(delegator)).date()
         async with self.store.transaction() as tx:
             count = await tx.end_delegations(delegator, today)
@@ -318,9 +366,10 @@ class Approvals:
             directory = await tx.directory()
             ctx = self.context(directory, now)
             principals = [person] + [
-                d.delegator for d in directory.delegations
+                d.delegator
+                for d in directory.delegations
                 if person in directory.stand_ins(self.policy, d.delegator, now, owner="")
-            ]  # fmt: skip
+            ]
             people = sorted(set(principals))
             out: list[tuple[Submission, str]] = []
             for sub in await tx.inbox_submissions(people, limit + 1):

@@ -21,14 +21,15 @@ from slack_bolt.authorization import AuthorizeResult
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.events import from_json
+from domain.order_service import Orders
 from domain.policy import Policy, read_policy
 from domain.reactions import Topic
 from domain.service import Approvals
 from notifications.slack_delivery import SlackDelivery
 from notifications.worker import Worker
+from scheduler.jobs import Intervals, schedule, timed_jobs
 from scheduler.sweeps import Sweeps
 from store import db
-from store.orders import OrderDesk
 from store.outbox import Claimed, Outbox
 from store.tx import DbStore
 
@@ -56,8 +57,8 @@ class Runtime:
     sweeps: Sweeps
     clock: Clock
     delivery: SlackDelivery
-    desk: OrderDesk
-    workers: dict[str, Worker] = field(default_factory=dict)
+    orders: Orders
+    workers: dict[Topic, Worker] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def kick(self, *names: str) -> None:
@@ -91,7 +92,9 @@ def build(
     release_every: dt.timedelta = dt.timedelta(seconds=30),
 ) -> Runtime:
     policy = policy or read_policy(settings.policy_file)
-    service = Approvals(policy, DbStore())
+    store = DbStore()
+    service = Approvals(policy, store)
+    orders = Orders(policy, store)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else "xoxb-missing"
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     client.retry_handlers = [h for h in client.retry_handlers if "RateLimit" not in type(h).__name__]
@@ -107,58 +110,39 @@ def build(
     sweeps = Sweeps()
     from bot.render import BlockRenderer
 
-    desk = OrderDesk(policy)
     delivery = SlackDelivery(client, policy, service, outbox, BlockRenderer(policy), clock, email_on=settings.email_on)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     app = web.Application(client_max_size=1024 * 1024)
-    runtime = Runtime(settings, policy, service, app, bolt, client, outbox, sweeps, clock, delivery, desk)
-    slack_worker = Worker(outbox, Topic.SLACK, delivery.deliver, clock, owner)
-    runtime.workers["slack"] = slack_worker
-    sweeps.add("slack", slack_worker.sweep, sweep_every)
+    runtime = Runtime(settings, policy, service, app, bolt, client, outbox, sweeps, clock, delivery, orders)
 
     async def generate_orders(row: Claimed) -> None:
-        await desk.on_approved(from_json(row.payload), clock())
+        await orders.on_approved(from_json(row.payload), clock())
 
-    orders_worker = Worker(outbox, Topic.ORDERS, generate_orders, clock, owner)
-    runtime.workers["orders"] = orders_worker
-
-    async def orders_sweep() -> None:
-        if await orders_worker.sweep():
-            runtime.kick("slack", "release")
-
-    sweeps.add("orders", orders_sweep, sweep_every)
-
-    async def release() -> None:
-        if await desk.release_due(clock()):
-            runtime.kick("slack", "erp")
-
-    sweeps.add("release", release, release_every)
+    handlers: dict[Topic, Callable[[Claimed], Awaitable[None]]] = {
+        Topic.SLACK: delivery.deliver,
+        Topic.ORDERS: generate_orders,
+    }
     if settings.erp_on:
         from notifications.erp_delivery import ErpDelivery
 
         erp_secret = settings.erp_secret.get_secret_value() if settings.erp_secret else ""
-        erp = ErpDelivery(str(settings.erp_url), erp_secret, desk, clock)
+        erp = ErpDelivery(str(settings.erp_url), erp_secret, orders, clock)
         runtime.closers.append(erp.close)
-        erp_worker = Worker(outbox, Topic.ERP, erp.deliver, clock, owner)
-        runtime.workers["erp"] = erp_worker
+        handlers[Topic.ERP] = erp.deliver
+    if settings.email_on and settings.smtp is not None:
+        from notifications.email_delivery import EmailDelivery
 
-        async def erp_sweep() -> None:
-            if await erp_worker.sweep():
-                runtime.kick("slack")
-
-        sweeps.add("erp", erp_sweep, sweep_every)
-
-    async def tick() -> None:
-        events = await service.tick(clock())
-        if events:
-            runtime.kick("slack")
-
-    sweeps.add("approvals", tick, tick_every)
+        mailer = EmailDelivery(settings.smtp, settings.mail_settings(), service, outbox, clock)
+        handlers[Topic.EMAIL] = mailer.deliver
+    workers = {topic: Worker(outbox, topic, handle, clock, owner) for topic, handle in handlers.items()}
+    runtime.workers.update(workers)
+    intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
+    schedule(sweeps, timed_jobs(orders, service, clock, workers, intervals))
 
     from bot.deps import Deps
     from bot.listeners import register_all
 
-    slack = Deps(policy, service, desk, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
+    slack = Deps(policy, service, orders, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
     register_all(bolt, slack)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -173,20 +157,9 @@ def build(
     if settings.secret is not None:
         from notifications import pages
 
-        pages.add_routes(app, service=service, secret=settings.secret.get_secret_value(), clock=clock,
-                         public_url=settings.public_url)  # fmt: skip
-    if settings.email_on and settings.smtp is not None:
-        from notifications.email_delivery import EmailDelivery
-
-        mailer = EmailDelivery(settings.smtp, settings.mail_settings(), service, outbox, clock)
-        email_worker = Worker(outbox, Topic.EMAIL, mailer.deliver, clock, owner)
-        runtime.workers["email"] = email_worker
-
-        async def email_sweep() -> None:
-            if await email_worker.sweep():
-                runtime.kick("slack")
-
-        sweeps.add("email", email_sweep, sweep_every)
+        pages.add_routes(
+            app, service=service, secret=settings.secret.get_secret_value(), clock=clock, public_url=settings.public_url
+        )
     return runtime
 
 

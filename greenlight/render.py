@@ -86,6 +86,10 @@ def _statuses(approvals: list[dict[str, Any]]) -> str:
     return " · ".join(parts)
 
 
+def _orders(orders: list[dict[str, Any]]) -> str:
+    return " · ".join(f"{o['number']} {o['status']} {o['delivery_date']} {o['currency']} {o['total']}" for o in orders)
+
+
 def scenario_text(results: Iterable[ScenarioResult], verbose: bool = True) -> str:
     out: list[str] = []
     results = list(results)
@@ -105,6 +109,10 @@ def scenario_text(results: Iterable[ScenarioResult], verbose: bool = True) -> st
                     out.append(f"      {detail}")
                 if verbose and step.events:
                     out.append(f"      events: {', '.join(step.events)}")
+                if verbose and step.orders:
+                    out.append(f"      orders: {_orders(step.orders)}")
+                if verbose and step.erp:
+                    out.append(f"      to the ERP: {', '.join(step.erp)}")
             for failure in step.failures:
                 out.append(paint(f"      ✗ {failure}", "31"))
     passed = sum(1 for r in results if r.passed)

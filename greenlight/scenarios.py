@@ -1,8 +1,11 @@
-"""`greenlight policy test`: scenario files run against the real approvals service.
+"""`greenlight policy test`: scenario files run against the real approvals and orders services.
 
 A scenario (policy-v1 §4) names a policy, a starting clock and steps. Each step drives the same
-service the Slack bot drives, on a fresh store (in memory by default), and its `expect` is
+services the Slack bot drives, on a fresh store (in memory by default), and its `expect` is
 checked against the resulting state. The JSON report is stable: keys and order do not change.
+A scenario with order steps (`generate_orders`, `change_order`, `release_due`) or order
+expectations also reports, after each step, the current quote's orders and the ERP messages
+queued for them (`orders` and `erp`); other scenarios report exactly what they always did.
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +22,8 @@ from domain.approvals import Submission
 from domain.errors import GreenlightError, InvalidInput, Problem, ScenarioError
 from domain.events import Event
 from domain.memory import MemoryStore
+from domain.order_service import CHANGES, Orders
+from domain.orders import PlannedOrder, money
 from domain.policy import Policy, parse_duration, read_policy
 from domain.quote import Quote, load_quote_text, parse_quote
 from domain.service import Approvals, Store
@@ -34,9 +40,25 @@ ACTIONS = (
     "replace",
     "reassign",
     "advance",
+    "generate_orders",
+    "change_order",
+    "release_due",
 )
+ORDER_ACTIONS = ("generate_orders", "change_order", "release_due")
 STATUSES = ("waiting", "requested", "approved", "rejected", "revoked", "carried", "auto")
-EXPECT_KEYS = {"status", *STATUSES, "assignees", "acted_by", "on_behalf_of", "carried_from", "events", "error"}
+ORDER_EXPECT_KEYS = {"orders", "erp"}
+EXPECT_KEYS = {
+    "status",
+    *STATUSES,
+    "assignees",
+    "acted_by",
+    "on_behalf_of",
+    "carried_from",
+    "events",
+    "error",
+    *ORDER_EXPECT_KEYS,
+}
+ORDER_FIELDS = ("status", "delivery_date", "ship_to", "total", "lines", "release_at", "released_at")
 _FIELDS = {
     "submit": None,
     "update": None,
@@ -48,6 +70,9 @@ _FIELDS = {
     "end_delegation": ({"from"}, {"by"}),
     "replace": ({"old", "new"}, {"by"}),
     "reassign": ({"rule", "from", "to"}, {"quote", "comment"}),
+    "generate_orders": (set(), {"quote", "by"}),
+    "change_order": ({"number", "action", "by"}, {"date", "lines"}),
+    "release_due": (set(), {"at"}),
 }
 
 StoreFactory = Callable[[], Awaitable[Store]]
@@ -63,17 +88,23 @@ class StepResult:
     failures: list[str]
     error: str | None = None
     summary: str = ""
+    orders: list[dict[str, Any]] | None = None
+    erp: list[str] | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "index": self.index,
             "action": self.action,
             "status": self.status,
             "approvals": self.approvals,
             "events": self.events,
             "error": self.error,
-            "failures": self.failures,
         }
+        if self.orders is not None:
+            out["orders"] = self.orders
+            out["erp"] = self.erp
+        out["failures"] = self.failures
+        return out
 
 
 @dataclass
@@ -99,6 +130,11 @@ class Scenario:
     policy: Policy
     now: dt.datetime
     steps: list[tuple[str, Any, dict[str, Any] | None]]
+
+    @property
+    def has_orders(self) -> bool:
+        """Whether the scenario drives or checks orders (its report then shows them)."""
+        return any(a in ORDER_ACTIONS or set(e or {}) & ORDER_EXPECT_KEYS for a, _, e in self.steps)
 
 
 def _aware(value: Any) -> dt.datetime:
@@ -163,7 +199,7 @@ def load_scenario(path: str | Path) -> Scenario:
 
 
 def _check_step(
-    raw: Any, path: tuple, where: SourceMap, problems: list[Problem], base: Path
+    raw: Any, path: tuple[str | int, ...], where: SourceMap, problems: list[Problem], base: Path
 ) -> tuple[str, Any, dict[str, Any] | None] | None:
     if not isinstance(raw, dict):
         problems.append(where.problem(path, f"a step is a mapping with one action ({', '.join(ACTIONS)})"))
@@ -189,11 +225,14 @@ def _check_step(
             parse_duration(str(args))
         except ValueError as error:
             problems.append(where.problem((*path, action), str(error)))
+    elif _shorthand(action, args):
+        pass
     else:
         required, optional = _FIELDS[action]  # type: ignore[misc]
         if not isinstance(args, dict):
-            keys = ", ".join(sorted(required))
-            problems.append(where.problem((*path, action), f"{action} takes a mapping with {keys}"))
+            keys = ", ".join(sorted(required or optional))
+            shorthand = {"generate_orders": "a quote id, or ", "release_due": "nothing, or "}.get(action, "")
+            problems.append(where.problem((*path, action), f"{action} takes {shorthand}a mapping with {keys}"))
         else:
             missing = sorted(required - set(args))
             unknown = sorted(set(args) - required - optional)
@@ -202,14 +241,15 @@ def _check_step(
             if unknown:
                 problems.append(where.problem((*path, action, unknown[0]), f"{action} has no key {unknown[0]!r}"))
             for key, value in args.items():
-                if key not in ("start", "end") and not isinstance(value, str):
+                if key not in _NOT_TEXT and not isinstance(value, str):
                     problems.append(where.problem((*path, action, key), f"{key} must be text, not {value!r}"))
-            for key in ("start", "end"):
-                if action == "delegate" and key in args:
+            for key in ("start", "end", "date"):
+                if key in args and action in ("delegate", "change_order"):
                     try:
                         _date(args[key])
-                    except ValueError:
+                    except (ValueError, TypeError):
                         problems.append(where.problem((*path, action, key), f"{args[key]!r} is not a date"))
+            problems.extend(_order_step_problems(action, args, (*path, action), where))
     expect = raw.get("expect")
     if expect is not None:
         if not isinstance(expect, dict):
@@ -231,6 +271,33 @@ def _check_step(
     return action, args, expect
 
 
+_NOT_TEXT = ("start", "end", "date", "lines", "at")
+
+
+def _shorthand(action: str, args: Any) -> bool:
+    """`generate_orders: Q-1042` or a bare `generate_orders:` (the current quote), a bare `release_due:` (now)."""
+    if action == "generate_orders":
+        return args is None or (isinstance(args, str) and bool(args))
+    return action == "release_due" and args is None
+
+
+def _order_step_problems(
+    action: str, args: dict[str, Any], path: tuple[str | int, ...], where: SourceMap
+) -> list[Problem]:
+    problems = []
+    if action == "change_order":
+        if "action" in args and args["action"] not in CHANGES:
+            problems.append(where.problem((*path, "action"), f"action is one of {', '.join(CHANGES)}"))
+        if "lines" in args and not (_texts(args["lines"]) and args["lines"]):
+            problems.append(where.problem((*path, "lines"), "lines is a list of line ids, e.g. [L4, L5]"))
+    if action == "release_due" and "at" in args:
+        try:
+            _aware(args["at"])
+        except (ValueError, TypeError):
+            problems.append(where.problem((*path, "at"), f"{args['at']!r} is not an ISO timestamp"))
+    return problems
+
+
 def _texts(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
@@ -246,8 +313,74 @@ def _expect_shape_problem(key: str, value: Any) -> str | None:
     if key == "assignees":
         ok = isinstance(value, dict) and all(_texts(v) for v in value.values())
         return None if ok else "assignees maps each rule to a list of people, e.g. {legal-terms: [lea, leo]}"
+    if key == "erp":
+        return None if _texts(value) else "erp is a list of ERP message keys, e.g. [Q-1042-01:released]"
+    if key == "orders":
+        return _orders_shape_problem(value)
     ok = isinstance(value, dict) and all(v is None or isinstance(v, str) for v in value.values())
     return None if ok else f"{key} maps each rule to one person, e.g. {{manager-discount: mike}}"
+
+
+def _orders_shape_problem(value: Any) -> str | None:
+    example = "orders maps each order number to what it must be, e.g. {Q-1042-01: {status: released}}"
+    if not isinstance(value, dict):
+        return example
+    for number, wanted in value.items():
+        if wanted is None:
+            continue
+        if not isinstance(wanted, dict):
+            return example
+        unknown = sorted(set(wanted) - set(ORDER_FIELDS))
+        if unknown:
+            return f"{number}: unknown order field {unknown[0]!r} (use {', '.join(ORDER_FIELDS)})"
+        if "lines" in wanted and not _texts(wanted["lines"]):
+            return f"{number}: lines is a list of line ids"
+        if "total" in wanted and _amount(wanted["total"]) is None:
+            return f"{number}: total is an amount, e.g. 73920.00"
+        for moment in ("release_at", "released_at"):
+            if wanted.get(moment) is not None and _instant(wanted[moment]) is None:
+                return f"{number}: {moment} is an ISO timestamp"
+        if "delivery_date" in wanted and _day(wanted["delivery_date"]) is None:
+            return f"{number}: delivery_date is a date"
+    return None
+
+
+def _amount(value: Any) -> Decimal | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _instant(value: Any) -> dt.datetime | None:
+    try:
+        return _aware(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def _day(value: Any) -> dt.date | None:
+    try:
+        return _date(value)
+    except (ValueError, TypeError):
+        return None
+
+
+def order_json(order: PlannedOrder) -> dict[str, Any]:
+    """An order as the scenario report shows it."""
+    return {
+        "number": order.number,
+        "status": order.status,
+        "delivery_date": order.delivery_date.isoformat(),
+        "ship_to": order.ship_to,
+        "total": money(order.total),
+        "currency": order.currency,
+        "lines": list(order.line_ids),
+        "release_at": order.local_release_at.isoformat(),
+        "released_at": order.released_at.isoformat() if order.released_at else None,
+    }
 
 
 def approval_json(ctx: lifecycle.Context, sub: Submission, approval: lifecycle.Approval) -> dict[str, Any]:
@@ -279,6 +412,7 @@ class Runner:
     def __init__(self, scenario: Scenario, store: Store) -> None:
         self.scenario = scenario
         self.service = Approvals(scenario.policy, store)
+        self.orders = Orders(scenario.policy, store)
         self.now = scenario.now
         self.current: str | None = None
 
@@ -349,7 +483,37 @@ class Runner:
         if action == "advance":
             self.now = now + parse_duration(str(args))
             return await s.tick(self.now), f"clock moves {args} to {self.now.isoformat()}"
+        if action in ORDER_ACTIONS:
+            return await self._on_orders(action, args), describe(action, args)
         raise AssertionError(action)
+
+    async def _on_orders(self, action: str, args: Any) -> list[Event]:
+        """Run an order step; its events are what it added to the current quote's audit trail."""
+        a = args if isinstance(args, dict) else {}
+        if action == "generate_orders":
+            quote_id = args if isinstance(args, str) else a.get("quote") or self.current
+            if quote_id is None:
+                raise GreenlightError("no quote yet: submit one before generating its orders")
+            self.current = str(quote_id)
+            return await self._audited(self.orders.generate(self.current, a.get("by"), self.now))
+        if action == "change_order":
+            self.current = (await self.orders.order(a["number"])).quote_id
+            new_date = _date(a["date"]) if "date" in a else None
+            change = self.orders.change(
+                a["number"], a["action"], a["by"], self.now, new_date=new_date, line_ids=a.get("lines")
+            )
+            return await self._audited(change)
+        if "at" in a:
+            at = _aware(a["at"])
+            if at < self.now:
+                raise GreenlightError(f"release_due at {at.isoformat()} is before the clock ({self.now.isoformat()})")
+            self.now = at
+        return await self._audited(self.orders.release_due(self.now))
+
+    async def _audited(self, command: Awaitable[object]) -> list[Event]:
+        before = len(await self.service.audit(self.current)) if self.current else 0
+        await command
+        return (await self.service.audit(self.current))[before:] if self.current else []
 
     async def run(self) -> ScenarioResult:
         result = ScenarioResult(str(self.scenario.path))
@@ -367,6 +531,10 @@ class Runner:
             step = StepResult(
                 index, action, sub.status if sub else None, approvals, [e.kind for e in events], [], error, summary
             )
+            if self.scenario.has_orders:
+                orders = await self.orders.orders_of(self.current) if self.current else []
+                step.orders = [order_json(o) for o in orders]
+                step.erp = [m.key for m in await self.orders.erp_messages(self.current)] if self.current else []
             step.failures = _check(expect or {}, step)
             result.steps.append(step)
         return result
@@ -392,6 +560,15 @@ def describe(action: str, args: Any) -> str:
         return f"{a.get('from')} is away {a.get('start')} to {a.get('end')}, delegate {a.get('to')}"
     if action == "end_delegation":
         return f"{a.get('from')} is back"
+    if action == "generate_orders":
+        what = args if isinstance(args, str) else a.get("quote") or "the quote"
+        return f"{a['by']} generates the orders of {what}" if a.get("by") else f"the orders of {what} are generated"
+    if action == "change_order":
+        moved = f" to {a['date']}" if "date" in a else ""
+        lines = f" ({', '.join(a['lines'])})" if a.get("lines") else ""
+        return f"{a.get('by')} changes order {a.get('number')}: {a.get('action')}{lines}{moved}"
+    if action == "release_due":
+        return f"the release sweep runs at {a['at']}" if "at" in a else "the release sweep runs"
     return f"the clock moves {args}"
 
 
@@ -428,7 +605,41 @@ def _check(expect: dict[str, Any], step: StepResult) -> list[str]:
     for kind in expect.get("events") or []:
         if kind not in step.events:
             failures.append(f"events: expected {kind!r} among {step.events}")
+    if "orders" in expect:
+        failures.extend(_check_orders(expect["orders"] or {}, step.orders or []))
+    if "erp" in expect and set(expect["erp"] or []) != set(step.erp or []):
+        failures.append(f"erp: expected {sorted(expect['erp'] or [])}, got {sorted(step.erp or [])}")
     return failures
+
+
+def _check_orders(expect: dict[str, Any], orders: list[dict[str, Any]]) -> list[str]:
+    """The quote's orders are exactly those named, each as described."""
+    failures = []
+    got = {o["number"]: o for o in orders}
+    if set(expect) != set(got):
+        failures.append(f"orders: expected {sorted(expect)}, got {sorted(got)}")
+    for number, wanted in expect.items():
+        if number not in got:
+            continue
+        for key, want in (wanted or {}).items():
+            value = got[number][key]
+            if not _same(key, want, value):
+                failures.append(f"{key} of order {number}: expected {want}, got {value}")
+    return failures
+
+
+def _same(key: str, want: Any, value: Any) -> bool:
+    if want is None or value is None:
+        return want is value
+    if key == "total":
+        return _amount(want) == Decimal(value)
+    if key == "delivery_date":
+        return _day(want) == dt.date.fromisoformat(value)
+    if key in ("release_at", "released_at"):
+        return _instant(want) == dt.datetime.fromisoformat(value)
+    if key == "lines":
+        return set(want) == set(value)
+    return bool(want == value)
 
 
 async def memory_store() -> Store:

@@ -23,8 +23,19 @@ from store.tx import DbStore
 
 from .settings import Settings
 
-AUDIT_COLUMNS = ("at", "kind", "quote_id", "quote_version", "submission", "rule", "actor", "on_behalf_of",
-                 "comment", "people", "detail")  # fmt: skip
+AUDIT_COLUMNS = (
+    "at",
+    "kind",
+    "quote_id",
+    "quote_version",
+    "submission",
+    "rule",
+    "actor",
+    "on_behalf_of",
+    "comment",
+    "people",
+    "detail",
+)
 
 
 def database_url(args: argparse.Namespace) -> str:
@@ -121,7 +132,7 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 
 def cmd_account(args: argparse.Namespace) -> int:
-    from store.orders import OrderDesk
+    from domain.order_service import Orders
 
     url = database_url(args)
     settings_policy = args.policy or str(Settings.from_env(require_slack=False).policy_file)
@@ -132,10 +143,18 @@ def cmd_account(args: argparse.Namespace) -> int:
         raise InvalidInput(f"--at {args.at!r} is not a date like 2027-03-01") from None
 
     async def work() -> int:
-        contracts, found = await OrderDesk(policy).account(args.account, at)
+        contracts, found = await Orders(policy, DbStore()).account(args.account, at)
         if args.format == "json":
-            print(json.dumps({"account": args.account, "contracts": [c.as_dict() for c in contracts],
-                              "entitlements": found.as_dict()}, indent=2))  # fmt: skip
+            print(
+                json.dumps(
+                    {
+                        "account": args.account,
+                        "contracts": [c.as_dict() for c in contracts],
+                        "entitlements": found.as_dict(),
+                    },
+                    indent=2,
+                )
+            )
             return 0
         if not contracts:
             print(f"{args.account} has no contract yet.")
@@ -143,12 +162,14 @@ def cmd_account(args: argparse.Namespace) -> int:
         print(f"{args.account} on {at.isoformat()}: {len(contracts)} contract(s)")
         print(f"  subscriptions in force: {len(found.subscriptions)}")
         for item in found.subscriptions:
-            print(f"    {item.sku or item.line_id} x{item.quantity.normalize():f}  {item.start} to {item.end}  "
-                  f"(order {item.order_number})")  # fmt: skip
+            print(
+                f"    {item.sku or item.line_id} x{item.quantity.normalize():f}  {item.start} to {item.end}  "
+                f"(order {item.order_number})"
+            )
         print(f"  assets delivered: {len(found.assets)}")
-        for item in found.assets:
-            unit = f" #{item.unit}" if item.unit else ""
-            print(f"    {item.sku or item.line_id}{unit}  (order {item.order_number})")
+        for asset in found.assets:
+            unit = f" #{asset.unit}" if asset.unit else ""
+            print(f"    {asset.sku or asset.line_id}{unit}  (order {asset.order_number})")
         return 0
 
     return asyncio.run(_with_db(url, work))
@@ -165,27 +186,30 @@ def add_commands(commands: Any) -> None:
     quotes = commands.add_parser("quotes", help="quotes from the CRM")
     quote_actions = quotes.add_subparsers(dest="quotes_command", metavar="ACTION", required=True)
     importer = quote_actions.add_parser(
-        "import", help="store quote JSON files as if the CRM had sent them",
+        "import",
+        help="store quote JSON files as if the CRM had sent them",
         description="Validate and store quote files; a bad file is refused with its problems and changes nothing.",
-    )  # fmt: skip
+    )
     importer.add_argument("files", nargs="+", metavar="FILE")
     importer.add_argument("--db", metavar="URL", help=db_help)
     importer.add_argument("--policy", metavar="FILE", help="the policy (default: GREENLIGHT_POLICY)")
     importer.set_defaults(run=cmd_quotes_import)
 
     audit = commands.add_parser(
-        "audit", help="every event of a quote: who, when, on whose behalf, version, comment",
+        "audit",
+        help="every event of a quote: who, when, on whose behalf, version, comment",
         description="Export a quote's audit trail as CSV (default) or JSON.",
-    )  # fmt: skip
+    )
     audit.add_argument("quote", metavar="QUOTE_ID")
     audit.add_argument("--format", choices=("csv", "json"), default="csv")
     audit.add_argument("--db", metavar="URL", help=db_help)
     audit.set_defaults(run=cmd_audit)
 
     account = commands.add_parser(
-        "account", help="contracts, subscriptions and assets of an account at a date",
+        "account",
+        help="contracts, subscriptions and assets of an account at a date",
         description="What an account is entitled to at a date (orders-v1 §3): subscriptions in force and assets.",
-    )  # fmt: skip
+    )
     account.add_argument("account", metavar="ACCOUNT_ID")
     account.add_argument("--at", metavar="DATE", help="the date (default: today in the policy's zone)")
     account.add_argument("--format", choices=("text", "json"), default="text")

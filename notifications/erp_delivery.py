@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from store.orders import OrderDesk
+from domain.order_service import Orders
 from store.outbox import Claimed
 
 from . import erp
@@ -19,7 +19,7 @@ from .worker import Permanent, Retry, backoff
 class ErpDelivery:
     url: str
     secret: str
-    desk: OrderDesk
+    orders: Orders
     clock: Callable[[], dt.datetime]
     give_up_after: dt.timedelta = erp.GIVE_UP_AFTER
 
@@ -38,11 +38,11 @@ class ErpDelivery:
         outcome = await erp.post(self._session, self.url, self.secret, row.key, row.payload, now)
         number = str(row.payload.get("number"))
         if outcome.kind == "delivered":
-            await self.desk.synced(number, outcome.reference, self.clock())
+            await self.orders.synced(number, outcome.reference, self.clock())
             return
         if outcome.kind == "retry" and now - row.created_at < self.give_up_after:
             wait = dt.timedelta(seconds=outcome.retry_after) if outcome.retry_after else backoff(row.attempts)
             raise Retry(now + wait, outcome.detail)
         reason = outcome.detail if outcome.kind == "failed" else f"gave up after 24 h: {outcome.detail}"
-        await self.desk.sync_failed(number, reason, row.id, self.clock())
+        await self.orders.sync_failed(number, reason, row.id, self.clock())
         raise Permanent(reason)

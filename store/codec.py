@@ -70,6 +70,8 @@ def load(data: dict[str, Any]) -> Submission:
 
 
 def order_of(row: OrderRow) -> PlannedOrder:
-    """An order as stored: its data, with the status and release moment of its row."""
+    """An order as stored: its data, with the status, release moment, ERP reference and revision of its row."""
     order = PlannedOrder.from_dict(row.data)
-    return dataclasses.replace(order, status=row.status, released_at=row.released_at)
+    return dataclasses.replace(
+        order, status=row.status, released_at=row.released_at, erp_reference=row.erp_reference, revision=row.revision
+    )

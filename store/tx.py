@@ -1,4 +1,4 @@
-"""The database store: one tortoise transaction per service command."""
+"""The database store: one tortoise transaction per service command (`domain.service.Tx`)."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from tortoise.transactions import in_transaction
 
 from domain import approvals as lifecycle
 from domain.approvals import Delegation, Directory, Submission
+from domain.contracts import Contract
 from domain.events import Event, Kind, plain, to_json
-from domain.orders import erp_message
+from domain.orders import PlannedOrder, erp_message
 from domain.quote import Quote
 from domain.reactions import Topic, topics
-from domain.service import ConcurrentChange
+from domain.service import ConcurrentChange, Queued
 
 from . import codec
 from .codec import order_of
@@ -25,6 +26,7 @@ from .models import (
     ApprovalRow,
     AssignmentRow,
     AuditRow,
+    ContractRow,
     DelegationRow,
     OrderRow,
     OutboxRow,
@@ -34,6 +36,7 @@ from .models import (
     RequestKeyRow,
     SubmissionRow,
 )
+from .release import release_batch
 
 
 class DbStore:
@@ -130,7 +133,7 @@ class DbTx:
     async def update_submission(self, sub: Submission, expected_revision: int) -> bool:
         row = self._rows.get((sub.quote_id, sub.number))
         if row is None:
-            row = await SubmissionRow.get(quote_id=sub.quote_id, number=sub.number).using_db(self.db)
+            row = await SubmissionRow.filter(quote_id=sub.quote_id, number=sub.number).using_db(self.db).get()
         before = {a["rule"]: a for a in row.state.get("approvals", [])}
         state = codec.dump(sub)
         changed = await (
@@ -153,8 +156,9 @@ class DbTx:
         row.state, row.revision = state, sub.revision
         return True
 
-    async def _project(self, submission_id: int, sub: Submission, approval: lifecycle.Approval,
-                       old: dict[str, Any] | None) -> None:  # fmt: skip
+    async def _project(
+        self, submission_id: int, sub: Submission, approval: lifecycle.Approval, old: dict[str, Any] | None
+    ) -> None:
         values = {
             "quote_id": sub.quote_id,
             "chain": approval.chain,
@@ -170,11 +174,9 @@ class DbTx:
         else:
             await ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db).update(**values)
             found = (
-                await ApprovalRow.filter(submission_id=submission_id, rule=approval.rule)
-                .using_db(self.db)
-                .values_list("id", flat=True)
+                await ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db).values("id")
             )
-            approval_id = found[0]
+            approval_id = found[0]["id"]
             await AssignmentRow.filter(approval_id=approval_id).using_db(self.db).delete()
         if approval.status == "requested":
             holders: list[str] = []
@@ -251,7 +253,7 @@ class DbTx:
         if topic is Topic.ERP:
             # The ERP gets the order as released, keyed by its number: the ERP's idempotency key.
             number = str(event.detail["order"])
-            row = await OrderRow.get(number=number).using_db(self.db)
+            row = await OrderRow.filter(number=number).using_db(self.db).get()
             key, payload = f"{number}:released", erp_message(order_of(row), "released")
         return OutboxRow(topic=topic.value, key=key, payload=payload, next_attempt_at=event.at, created_at=event.at)
 
@@ -290,13 +292,13 @@ class DbTx:
         )
         if not approval_ids:
             return []
-        submission_ids = (
+        rows = (
             await ApprovalRow.filter(id__in=list(approval_ids), status="requested")
             .using_db(self.db)
             .order_by("requested_at", "id")
-            .values_list("submission_id", flat=True)
+            .values("submission_id")
         )
-        return list(dict.fromkeys(submission_ids))[:limit]
+        return list(dict.fromkeys(int(row["submission_id"]) for row in rows))[:limit]
 
     async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:
         ids = await self._inbox_ids(people, limit)
@@ -339,3 +341,85 @@ class DbTx:
             .values_list("quote_id", "number")
         )
         return [(q, n) for q, n in rows]
+
+    # ---------------------------------------------------------------- orders and contracts
+
+    async def quote_version(self, quote_id: str, version: int) -> Quote | None:
+        row = await QuoteVersionRow.filter(quote_id=quote_id, version=version).using_db(self.db).first()
+        return Quote(row.data) if row else None
+
+    async def orders_of(self, quote_id: str) -> list[PlannedOrder]:
+        rows = await OrderRow.filter(quote_id=quote_id).using_db(self.db).order_by("number")
+        return [order_of(row) for row in rows]
+
+    async def order(self, number: str) -> PlannedOrder | None:
+        row = await OrderRow.filter(number=number).using_db(self.db).first()
+        return order_of(row) if row else None
+
+    async def add_order(self, order: PlannedOrder, due_at: dt.datetime, now: dt.datetime) -> None:
+        await OrderRow.create(
+            number=order.number,
+            quote_id=order.quote_id,
+            quote_version=order.quote_version,
+            account_id=order.account_id,
+            status=order.status,
+            release_at=due_at,
+            released_at=order.released_at,
+            data=order.as_dict(),
+            created_at=now,
+            using_db=self.db,
+        )
+
+    async def update_order(
+        self, order: PlannedOrder, expected_revision: int, due_at: dt.datetime | None = None
+    ) -> bool:
+        values: dict[str, Any] = {
+            "status": order.status,
+            "released_at": order.released_at,
+            "erp_reference": order.erp_reference,
+            "revision": order.revision,
+            "data": order.as_dict(),
+        }
+        if due_at is not None:
+            values["release_at"] = due_at
+        changed = (
+            await OrderRow.filter(number=order.number, revision=expected_revision).using_db(self.db).update(**values)
+        )
+        return changed == 1
+
+    async def release_due(self, now: dt.datetime, limit: int) -> int:
+        return await release_batch(self.db, now, limit)
+
+    async def contracts_of(self, account_id: str) -> list[Contract]:
+        rows = await ContractRow.filter(account_id=account_id).using_db(self.db).order_by("id")
+        return [Contract.from_dict(row.data) for row in rows]
+
+    async def add_contract(self, contract: Contract, now: dt.datetime) -> None:
+        await ContractRow.create(
+            account_id=contract.account_id,
+            quote_id=contract.quote_id,
+            quote_version=contract.quote_version,
+            data=contract.as_dict(),
+            created_at=now,
+            using_db=self.db,
+        )
+
+    async def update_contract(self, contract: Contract) -> None:
+        await (
+            ContractRow.filter(quote_id=contract.quote_id, quote_version=contract.quote_version)
+            .using_db(self.db)
+            .update(data=contract.as_dict())
+        )
+
+    # ---------------------------------------------------------------- keyed outbox rows
+
+    async def queued(self, topic: Topic, key_prefix: str) -> list[Queued]:
+        rows = await OutboxRow.filter(topic=topic.value, key__startswith=key_prefix).using_db(self.db).order_by("key")
+        return [Queued(topic, row.key, row.status, row.payload) for row in rows]
+
+    async def requeue_dead(self, topic: Topic, key_prefix: str, now: dt.datetime) -> int:
+        return await (
+            OutboxRow.filter(topic=topic.value, key__startswith=key_prefix, status="dead")
+            .using_db(self.db)
+            .update(status="pending", attempts=0, next_attempt_at=now, lease_until=None, created_at=now)
+        )

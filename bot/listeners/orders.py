@@ -22,16 +22,16 @@ SIMPLE_CHANGES = ("hold", "resume", "cancel", "release")
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
-    desk = deps.desk
+    orders = deps.orders
 
     async def show_orders(respond: AsyncRespond, quote_id: str) -> None:
-        message = orders_message(await desk.orders_of(quote_id), quote_id)
+        message = orders_message(await orders.orders_of(quote_id), quote_id)
         await respond(**render.answer(*message), replace_original=True)
 
     async def change(
         respond: AsyncRespond, context: AsyncBoltContext, number: str, action: str, **details: Any
     ) -> None:
-        changed = await desk.change(number, action, acting(context), deps.clock(), **details)
+        changed = await orders.change(number, action, acting(context), deps.clock(), **details)
         deps.kick("slack", "erp")
         await guarded("orders refresh", show_orders(respond, changed[0].quote_id))
 
@@ -64,7 +64,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @refusing(deps)
     async def split_button(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        order = await desk.order(body["actions"][0].get("value", ""))
+        order = await orders.order(body["actions"][0].get("value", ""))
         await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=split_modal(order)))
 
     @app.view("orders.split")
@@ -81,7 +81,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
             new_date = dt.date.fromisoformat(picked)
         except ValueError:
             raise views.FormErrors({"split.date": "Pick the new delivery date."}) from None
-        await desk.change(
+        await orders.change(
             view.get("private_metadata", ""), "split", acting(context), deps.clock(), new_date=new_date, line_ids=lines
         )
         await ack()
@@ -91,12 +91,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @refusing(deps)
     async def generate(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
-        await desk.generate(body["actions"][0].get("value", ""), acting(context), deps.clock())
+        await orders.generate(body["actions"][0].get("value", ""), acting(context), deps.clock())
         deps.kick("slack", "erp")
 
     @app.action("erp.retry")
     @refusing(deps)
     async def erp_retry(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
-        if await desk.retry_sync(body["actions"][0].get("value", ""), acting(context), deps.clock()):
+        if await orders.retry_sync(body["actions"][0].get("value", ""), acting(context), deps.clock()):
             deps.kick("erp")

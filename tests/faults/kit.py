@@ -33,14 +33,17 @@ def slack_of(person: str) -> str:
     return f"U0{person.upper()}"
 
 
-def policy_text(slack_approvers: Iterable[str] = (), email_approvers: Iterable[str] = (), *,
-                generate: str = "button") -> str:  # fmt: skip
+def policy_text(
+    slack_approvers: Iterable[str] = (), email_approvers: Iterable[str] = (), *, generate: str = "button"
+) -> str:
     """One rule per approver (all in step 1, so a quote asks all of them at once); every rule fires.
 
     Slack approvers `a01` get Slack id `U0A01`; email approvers have an address and no Slack id.
     """
-    people = [f"  {REP}: {{name: Rita Rep, slack: {REP_SLACK}, email: rep@example.com}}",
-              f"  {ADMIN}: {{name: Dana Desk, slack: {ADMIN_SLACK}, email: dana@example.com}}"]  # fmt: skip
+    people = [
+        f"  {REP}: {{name: Rita Rep, slack: {REP_SLACK}, email: rep@example.com}}",
+        f"  {ADMIN}: {{name: Dana Desk, slack: {ADMIN_SLACK}, email: dana@example.com}}",
+    ]
     approvers, rules = [], []
     for person in slack_approvers:
         people.append(
@@ -114,8 +117,9 @@ class Deadline:
         return time.monotonic() > self._end  # type: ignore[attr-defined]
 
 
-async def until(condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0,
-                every: float = 0.05) -> None:  # fmt: skip
+async def until(
+    condition: Callable[[], Awaitable[bool]], what: str, timeout: float = 10.0, every: float = 0.05
+) -> None:
     """Poll a real condition (a database count, a stand-in's state) until it holds; fail after `timeout`."""
     deadline = Deadline(timeout)
     while not await condition():

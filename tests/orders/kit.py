@@ -36,8 +36,14 @@ def line(
     """
     if net_total is _PRODUCT:
         net_total = quantity * net_price if quantity is not None and net_price is not None else None
-    data: dict[str, Any] = {"id": line_id, "sku": f"SKU-{line_id}", "quantity": quantity, "net_price": net_price,
-                            "net_total": net_total, "recurring": False}  # fmt: skip
+    data: dict[str, Any] = {
+        "id": line_id,
+        "sku": f"SKU-{line_id}",
+        "quantity": quantity,
+        "net_price": net_price,
+        "net_total": net_total,
+        "recurring": False,
+    }
     data.update(fields)
     return {k: v for k, v in data.items() if v is not None}
 

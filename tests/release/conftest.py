@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from domain.order_service import Orders
 from domain.policy import Policy
 from domain.service import Approvals
 from sandbox.erp import ErpStandIn
-from store.orders import OrderDesk
 from store.tx import DbStore
 from tests.support.clock import Clock
 
@@ -33,8 +33,8 @@ def service(policy: Policy, connected: str) -> Approvals:
 
 
 @pytest.fixture
-def desk(policy: Policy, connected: str) -> OrderDesk:
-    return OrderDesk(policy)
+def desk(policy: Policy, connected: str) -> Orders:
+    return Orders(policy, DbStore())
 
 
 @pytest.fixture

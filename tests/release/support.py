@@ -44,8 +44,15 @@ def make_policy(release_time: str = "06:00", timezone: str = "UTC") -> Policy:
 
 
 def line(line_id: str, delivery_date: str, *, recurring: bool = False, net_total: int = 1000, **more: Any) -> dict:
-    data = {"id": line_id, "sku": f"SKU-{line_id}", "quantity": 1, "net_price": net_total, "net_total": net_total,
-            "recurring": recurring, "delivery_date": delivery_date}  # fmt: skip
+    data = {
+        "id": line_id,
+        "sku": f"SKU-{line_id}",
+        "quantity": 1,
+        "net_price": net_total,
+        "net_total": net_total,
+        "recurring": recurring,
+        "delivery_date": delivery_date,
+    }
     if recurring:
         data["term_months"] = 12
     data.update(more)
@@ -91,9 +98,18 @@ async def create_due_orders(count: int, release_at: dt.datetime, prefix: str = "
     for number in due_numbers(count, prefix):
         quote_id = number.removesuffix("-01")
         order = dataclasses.replace(template, number=number, quote_id=quote_id)
-        rows.append(OrderRow(number=number, quote_id=quote_id, quote_version=1, account_id=order.account_id,
-                             status="scheduled", release_at=release_at, data=order.as_dict(),
-                             created_at=release_at))  # fmt: skip
+        rows.append(
+            OrderRow(
+                number=number,
+                quote_id=quote_id,
+                quote_version=1,
+                account_id=order.account_id,
+                status="scheduled",
+                release_at=release_at,
+                data=order.as_dict(),
+                created_at=release_at,
+            )
+        )
     await OrderRow.bulk_create(rows, batch_size=1000)
     return [row.number for row in rows]
 

@@ -4,7 +4,7 @@
 
 Connects (without migrating: the test did), prints `ready` and waits for a line on stdin (the
 barrier: the test starts every process at once). Then goes round, as the bot's sweeps do: release
-what is due (`OrderDesk.release_due`), deliver one batch of ERP messages (`Worker.sweep` with
+what is due (`Orders.release_due`), deliver one batch of ERP messages (`Worker.sweep` with
 `ErpDelivery`), printing a JSON progress line after every committed release batch and every
 delivery batch. When nothing is due and nothing can be claimed but work is left (orders or ERP
 messages held by another process) it prints `{"idle": n}` and reads stdin again:
@@ -35,14 +35,14 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.transactions import in_transaction
 
+from domain.order_service import Orders
 from domain.policy import load_policy
 from notifications.erp_delivery import ErpDelivery
 from notifications.worker import Worker
 from store import db
-from store import orders as order_store
 from store.models import OrderRow, OutboxRow
-from store.orders import OrderDesk
 from store.outbox import Outbox
+from store.tx import DbStore, DbTx
 
 RELEASE_BATCH = 100
 ERP_BATCH = 25
@@ -68,40 +68,45 @@ async def stall(**fields: Any) -> None:
     await asyncio.Event().wait()
 
 
-class ReportingDesk(OrderDesk):
+class ReportingStore(DbStore):
+    """Says how many orders this process has released after each committed release transaction, and
+    with `stall_in_release` stops for good in that release transaction, after its statements ran and
+    before it commits (its rows locked)."""
+
     released = 0
+    release_transactions = 0
+    stall_in_release: int | None = None
+
+    @contextlib.asynccontextmanager
+    async def transaction(self) -> AsyncIterator[DbTx]:
+        claimed: list[int] = []
+        async with super().transaction() as tx:
+            release_due = tx.release_due
+
+            async def counted(now: dt.datetime, limit: int) -> int:
+                claimed.append(await release_due(now, limit))
+                return claimed[-1]
+
+            tx.release_due = counted  # type: ignore[method-assign]
+            yield tx
+            if claimed:
+                self.release_transactions += 1
+                if self.release_transactions == self.stall_in_release:
+                    await stall(batch=self.release_transactions)
+        if sum(claimed):
+            self.released += sum(claimed)
+            say(released=self.released)
+
+
+class ReportingOrders(Orders):
     synced_count = 0
     stall_after_post: int | None = None
-
-    async def _release_batch(self, now: dt.datetime, limit: int) -> int:
-        count = await super()._release_batch(now, limit)
-        if count:
-            self.released += count
-            say(released=self.released)
-        return count
 
     async def synced(self, number: str, reference: str | None, now: dt.datetime) -> None:
         self.synced_count += 1
         if self.synced_count == self.stall_after_post:
             await stall(number=number)
         await super().synced(number, reference, now)
-
-
-def stall_in_release_transaction(batch: int) -> None:
-    """Stop in the `batch`-th release transaction after its statements ran, before it commits (rows locked)."""
-    begin = order_store.in_transaction
-    count = 0
-
-    @contextlib.asynccontextmanager
-    async def stalling(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        nonlocal count
-        async with begin(*args, **kwargs) as connection:
-            yield connection
-            count += 1
-            if count == batch:
-                await stall(batch=batch)
-
-    order_store.in_transaction = stalling  # type: ignore[assignment]
 
 
 async def unfinished(now: dt.datetime) -> int:
@@ -125,11 +130,12 @@ async def leases_end() -> dt.datetime | None:
 
 async def main(url: str, erp_url: str, secret: str, owner: str, lease_seconds: float, stall_at: str | None) -> int:
     clock = Skewed()
-    desk = ReportingDesk(load_policy(POLICY, "sweeper policy"))
+    store = ReportingStore()
+    desk = ReportingOrders(load_policy(POLICY, "sweeper policy"), store)
     if stall_at:
         where, count = stall_at.split(":")
         if where == "release":
-            stall_in_release_transaction(int(count))
+            store.stall_in_release = int(count)
         else:
             desk.stall_after_post = int(count)
     erp = ErpDelivery(erp_url, secret, desk, clock)
@@ -164,7 +170,7 @@ async def main(url: str, erp_url: str, secret: str, owner: str, lease_seconds: f
                 break
             peer_dead = True
             await wait_for_dead_transactions(clock())
-        say(done=True, released=desk.released, delivered=delivered)
+        say(done=True, released=store.released, delivered=delivered)
     finally:
         await erp.close()
         await db.close()

@@ -17,13 +17,13 @@ import aiohttp
 import pytest
 
 from domain.errors import NotAllowed
+from domain.order_service import Orders
 from domain.service import Approvals
 from notifications import erp as webhook
 from notifications.erp_delivery import ErpDelivery
 from notifications.worker import Worker
 from sandbox.erp import ErpStandIn
 from store.models import OrderRow, OutboxRow
-from store.orders import OrderDesk
 from store.outbox import Outbox
 from tests.support.clock import Clock
 
@@ -35,7 +35,7 @@ REFERENCE = "ERP-" + hashlib.sha256(KEY.encode()).hexdigest()[:10].upper()  # wh
 
 
 @pytest.fixture
-async def delivery(desk: OrderDesk, erp: ErpStandIn, clock: Clock) -> AsyncIterator[ErpDelivery]:
+async def delivery(desk: Orders, erp: ErpStandIn, clock: Clock) -> AsyncIterator[ErpDelivery]:
     delivery = ErpDelivery(erp.url, ERP_SECRET, desk, clock)
     yield delivery
     await delivery.close()
@@ -47,7 +47,7 @@ def worker(delivery: ErpDelivery, clock: Clock) -> Worker:
 
 
 @pytest.fixture
-async def released(service: Approvals, desk: OrderDesk, clock: Clock) -> str:
+async def released(service: Approvals, desk: Orders, clock: Clock) -> str:
     """Q-4001-01, delivered today: released by the first sweep, its ERP message queued."""
     await approve(service, quote_data("Q-4001", line("L1", clock().date().isoformat())), clock())
     await desk.generate("Q-4001", None, clock())
@@ -60,7 +60,7 @@ async def message() -> OutboxRow:
 
 
 async def test_erp_answering_503_five_times_then_200_gets_the_order_once_after_each_retry_after(
-    released: str, worker: Worker, erp: ErpStandIn, desk: OrderDesk, clock: Clock
+    released: str, worker: Worker, erp: ErpStandIn, desk: Orders, clock: Clock
 ) -> None:
     erp.fail_next(503, times=5, retry_after=120)
     for attempt in range(1, 6):
@@ -84,7 +84,7 @@ async def test_erp_answering_503_five_times_then_200_gets_the_order_once_after_e
 
 
 async def test_the_erp_reference_of_the_answer_is_stored_on_the_order(
-    released: str, worker: Worker, desk: OrderDesk
+    released: str, worker: Worker, desk: Orders
 ) -> None:
     assert await worker.sweep() == 1
     assert (await OrderRow.get(number=released)).erp_reference == REFERENCE
@@ -108,7 +108,7 @@ async def test_a_503_without_retry_after_is_retried_after_an_exponential_backoff
 
 @pytest.mark.parametrize("status", [408, 425, 429, 500, 502, 504])
 async def test_these_answers_are_retried_not_dead_lettered(
-    released: str, worker: Worker, erp: ErpStandIn, desk: OrderDesk, clock: Clock, status: int
+    released: str, worker: Worker, erp: ErpStandIn, desk: Orders, clock: Clock, status: int
 ) -> None:
     erp.fail_next(status, retry_after=30)
     await worker.sweep()
@@ -120,7 +120,7 @@ async def test_these_answers_are_retried_not_dead_lettered(
 
 
 async def test_an_erp_that_refuses_connections_is_retried(
-    released: str, desk: OrderDesk, clock: Clock, erp: ErpStandIn
+    released: str, desk: Orders, clock: Clock, erp: ErpStandIn
 ) -> None:
     with socket.socket() as closed:  # a port nobody listens on
         closed.bind(("127.0.0.1", 0))
@@ -136,7 +136,7 @@ async def test_an_erp_that_refuses_connections_is_retried(
 
 
 async def test_an_erp_still_failing_after_24_hours_leaves_the_order_sync_failed(
-    released: str, worker: Worker, erp: ErpStandIn, desk: OrderDesk, clock: Clock
+    released: str, worker: Worker, erp: ErpStandIn, desk: Orders, clock: Clock
 ) -> None:
     erp.refuse(503)
     await worker.sweep()
@@ -148,15 +148,18 @@ async def test_an_erp_still_failing_after_24_hours_leaves_the_order_sync_failed(
 
 
 async def test_a_422_dead_letters_the_message_fails_the_order_and_alerts_the_admins_until_an_admin_retries(
-    released: str, worker: Worker, erp: ErpStandIn, desk: OrderDesk, clock: Clock
+    released: str, worker: Worker, erp: ErpStandIn, desk: Orders, clock: Clock
 ) -> None:
     erp.refuse(422)
     assert await worker.sweep() == 1  # finished: dead
     row = await message()
     assert row.status == "dead" and row.last_error.startswith("ERP refused with 422")
     assert (await desk.order(released)).status == "sync_failed"
-    (alert,) = [p for p in await OutboxRow.filter(topic="slack").values_list("payload", flat=True)
-                if p["kind"] == "order_sync_failed"]  # fmt: skip
+    (alert,) = [
+        p
+        for p in await OutboxRow.filter(topic="slack").values_list("payload", flat=True)
+        if p["kind"] == "order_sync_failed"
+    ]
     assert alert["detail"]["order"] == released and alert["detail"]["people"] == [ADMIN]
     assert alert["detail"]["outbox"] == row.id and alert["comment"].startswith("ERP refused with 422")
     clock.advance(hours=1)
@@ -171,8 +174,12 @@ async def test_a_422_dead_letters_the_message_fails_the_order_and_alerts_the_adm
     assert erp.delivered() == {KEY: 1}
     assert (await desk.order(released)).status == "synced"
     assert (await message()).status == "sent"
-    assert await order_audit(released) == [("order_released", None), ("order_sync_failed", None),
-                                           ("order_sync_retry", ADMIN), ("order_synced", None)]  # fmt: skip
+    assert await order_audit(released) == [
+        ("order_released", None),
+        ("order_sync_failed", None),
+        ("order_sync_retry", ADMIN),
+        ("order_synced", None),
+    ]
     assert await desk.retry_sync(released, ADMIN, clock()) is False, "nothing dead to retry"
 
 
@@ -180,7 +187,7 @@ async def test_a_422_dead_letters_the_message_fails_the_order_and_alerts_the_adm
 
 
 async def test_the_stand_in_verifies_greenlights_signature_of_the_exact_bytes_sent(
-    released: str, worker: Worker, erp: ErpStandIn, desk: OrderDesk
+    released: str, worker: Worker, erp: ErpStandIn, desk: Orders
 ) -> None:
     assert await worker.sweep() == 1
     (received,) = erp.received
@@ -212,7 +219,7 @@ async def test_every_attempt_is_signed_afresh(erp: ErpStandIn, clock: Clock) -> 
 
 
 async def test_a_wrong_secret_is_refused_with_401_dead_lettered_and_delivered_after_the_fix_and_a_retry(
-    released: str, erp: ErpStandIn, desk: OrderDesk, clock: Clock, worker: Worker
+    released: str, erp: ErpStandIn, desk: Orders, clock: Clock, worker: Worker
 ) -> None:
     misconfigured = ErpDelivery(erp.url, "not-the-erp-secret", desk, clock)
     try:

@@ -49,8 +49,9 @@ class Sweeper:
     async def until(self, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
         """The first line (already printed or to come) that `wanted` accepts; fails if the process exits first."""
         async with self.changed:
-            await asyncio.wait_for(self.changed.wait_for(lambda: any(wanted(x) or "exited" in x for x in self.lines)),
-                                   TIMEOUT)  # fmt: skip
+            await asyncio.wait_for(
+                self.changed.wait_for(lambda: any(wanted(x) or "exited" in x for x in self.lines)), TIMEOUT
+            )
             line = next(x for x in self.lines if wanted(x) or "exited" in x)
         assert "exited" not in line, f"{self.name} exited early: {self.lines[-5:]} {await self.errors()}"
         return line
@@ -79,9 +80,19 @@ class Sweeper:
 
 async def start(name: str, url: str, erp: ErpStandIn, *options: str) -> Sweeper:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, str(SWEEPER), url, erp.url, ERP_SECRET, f"{name}-owner", str(LEASE_SECONDS), *options,
-        cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+        sys.executable,
+        str(SWEEPER),
+        url,
+        erp.url,
+        ERP_SECRET,
+        f"{name}-owner",
+        str(LEASE_SECONDS),
+        *options,
+        cwd=ROOT,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     sweeper = Sweeper(name, process)
     sweeper.reader = asyncio.create_task(sweeper.read())
     return sweeper

@@ -10,10 +10,12 @@ import datetime as dt
 
 import pytest
 
+from domain.contracts import Contract
 from domain.errors import Conflict, NotAllowed
+from domain.order_service import Orders
+from domain.quote import parse_quote
 from domain.service import Approvals
-from store.models import AuditRow, OrderRow, OutboxRow
-from store.orders import OrderDesk
+from store.models import AuditRow, ContractRow, OrderRow, OutboxRow
 
 from .support import ADMIN, OWNER, START, STRANGER, approve, audit_count, event_kinds, line, order_audit, quote_data
 
@@ -26,7 +28,7 @@ DAY = dt.date.fromisoformat
 T = utc(2027, 1, 10, 9, 0)  # when the changes are made
 
 
-async def two_orders(service: Approvals, desk: OrderDesk) -> None:
+async def two_orders(service: Approvals, desk: Orders) -> None:
     """Q-5001-01 with L1 and L2 on Jan 15, Q-5001-02 with L3 on Jan 20; released 06:00 Berlin (05:00 UTC)."""
     lines = [line("L1", "2027-01-15"), line("L2", "2027-01-15"), line("L3", "2027-01-20")]
     await approve(service, quote_data("Q-5001", *lines), START)
@@ -49,9 +51,7 @@ CHANGES = [
 
 
 @pytest.mark.parametrize(("action", "options"), CHANGES, ids=[a for a, _ in CHANGES])
-async def test_a_stranger_cannot_change_an_order(
-    service: Approvals, desk: OrderDesk, action: str, options: dict
-) -> None:
+async def test_a_stranger_cannot_change_an_order(service: Approvals, desk: Orders, action: str, options: dict) -> None:
     await two_orders(service, desk)
     before = await OrderRow.all().order_by("id").values()
     with pytest.raises(NotAllowed, match="only the owner of Q-5001 or an admin"):
@@ -61,7 +61,7 @@ async def test_a_stranger_cannot_change_an_order(
 
 
 async def test_the_owner_and_admins_change_orders_before_release_and_each_change_is_audited_and_announced(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await two_orders(service, desk)
     total = (await desk.order("Q-5001-01")).total
@@ -84,25 +84,38 @@ async def test_the_owner_and_admins_change_orders_before_release_and_each_change
     assert await desk.release_due(utc(2027, 2, 1, 5, 0)) == 1
     assert await desk.release_due(utc(2027, 12, 31)) == 0
     assert {o.number: o.status for o in await desk.orders_of("Q-5001")} == {
-        "Q-5001-01": "released", "Q-5001-02": "cancelled", "Q-5001-03": "released"
-    }  # fmt: skip
+        "Q-5001-01": "released",
+        "Q-5001-02": "cancelled",
+        "Q-5001-03": "released",
+    }
 
     assert await order_audit("Q-5001-01") == [
-        ("order_hold", OWNER), ("order_reschedule", OWNER), ("order_resume", ADMIN), ("order_split", OWNER),
+        ("order_hold", OWNER),
+        ("order_reschedule", OWNER),
+        ("order_resume", ADMIN),
+        ("order_split", OWNER),
         ("order_released", None),
-    ]  # fmt: skip
+    ]
     assert await order_audit("Q-5001-02") == [("order_cancel", OWNER)]
     assert await order_audit("Q-5001-03") == [("order_released", None)]
     announced = [k for k in await event_kinds() if k.startswith("order_")]
-    assert announced == ["order_hold", "order_reschedule", "order_resume", "order_split", "order_cancel",
-                         "order_released", "order_released"]  # fmt: skip
+    assert announced == [
+        "order_hold",
+        "order_reschedule",
+        "order_resume",
+        "order_split",
+        "order_cancel",
+        "order_released",
+        "order_released",
+    ]
     assert sorted(await OutboxRow.filter(topic="erp").values_list("key", flat=True)) == [
-        "Q-5001-01:released", "Q-5001-03:released"
-    ]  # fmt: skip
+        "Q-5001-01:released",
+        "Q-5001-03:released",
+    ]
 
 
 async def test_a_held_order_resumed_after_its_release_time_goes_out_with_the_next_sweep(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await two_orders(service, desk)
     await desk.change("Q-5001-01", "hold", OWNER, T)
@@ -113,7 +126,7 @@ async def test_a_held_order_resumed_after_its_release_time_goes_out_with_the_nex
 
 
 async def test_an_admin_releases_an_order_now_and_the_sweep_does_not_release_it_again(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await two_orders(service, desk)
     (order,) = await desk.change("Q-5001-02", "release", ADMIN, T)
@@ -127,7 +140,7 @@ async def test_an_admin_releases_an_order_now_and_the_sweep_does_not_release_it_
 @pytest.mark.parametrize(("action", "options"), CHANGES, ids=[a for a, _ in CHANGES])
 @pytest.mark.parametrize("who", [OWNER, ADMIN])
 async def test_a_released_order_can_no_longer_be_changed(
-    service: Approvals, desk: OrderDesk, who: str, action: str, options: dict
+    service: Approvals, desk: Orders, who: str, action: str, options: dict
 ) -> None:
     await two_orders(service, desk)
     assert await desk.release_due(utc(2027, 1, 15, 5, 0)) == 1
@@ -138,7 +151,7 @@ async def test_a_released_order_can_no_longer_be_changed(
     assert await order_audit("Q-5001-01") == [("order_released", None)]
 
 
-async def test_a_cancelled_order_is_never_released(service: Approvals, desk: OrderDesk) -> None:
+async def test_a_cancelled_order_is_never_released(service: Approvals, desk: Orders) -> None:
     await two_orders(service, desk)
     await desk.change("Q-5001-02", "cancel", ADMIN, T)
     with pytest.raises(Conflict):
@@ -151,7 +164,7 @@ async def test_a_cancelled_order_is_never_released(service: Approvals, desk: Ord
 
 
 async def test_an_account_is_entitled_to_what_its_released_orders_hold_from_the_day_they_go_out(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     lines = [
         line("L1", "2027-01-04", recurring=True),  # a 12-month subscription
@@ -182,3 +195,22 @@ async def test_an_account_is_entitled_to_what_its_released_orders_hold_from_the_
     assert await entitled("2027-01-11") == (["Q-6001-01/L1"], units)
     assert await desk.release_due(utc(2027, 2, 1)) == 0
     assert await entitled("2027-02-01") == (["Q-6001-01/L1"], units), "the cancelled order gives nothing"
+
+
+async def test_a_change_after_a_newer_version_arrived_rebuilds_the_contract_of_the_orders_version(
+    service: Approvals, desk: Orders
+) -> None:
+    await two_orders(service, desk)
+    newer = quote_data("Q-5001", line("L1", "2027-03-01"), line("L9", "2027-03-01"))
+    await service.receive_quote(parse_quote({**newer, "version": 2}), T)  # not submitted yet
+
+    await desk.change("Q-5001-01", "split", OWNER, T, new_date=DAY("2027-02-01"), line_ids=["L2"])
+
+    (row,) = await ContractRow.filter(quote_id="Q-5001")
+    contract = Contract.from_dict(row.data)
+    assert contract.quote_version == 1
+    assert [(a.id, a.delivery_date) for a in contract.assets] == [
+        ("Q-5001-01/L1", DAY("2027-01-15")),
+        ("Q-5001-02/L3", DAY("2027-01-20")),
+        ("Q-5001-03/L2", DAY("2027-02-01")),
+    ]

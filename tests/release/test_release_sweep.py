@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import json
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from domain.events import Event, Kind, from_json, to_json
-from domain.orders import erp_message
+from domain.order_service import Orders
+from domain.orders import erp_message, transition
 from domain.reactions import topics
 from domain.service import Approvals
 from scheduler.sweeps import Sweeps
 from store.models import AuditRow, OrderRow, OutboxRow
-from store.orders import OrderDesk
 from store.tx import DbStore
 
-from .support import START, approve, audit_count, event_kinds, line, make_policy, quote_data
+from .support import START, approve, audit_count, create_due_orders, event_kinds, line, make_policy, quote_data
 
 
 def utc(*parts: int) -> dt.datetime:
     return dt.datetime(*parts, tzinfo=dt.UTC)
 
 
-async def statuses(desk: OrderDesk, quote_id: str) -> dict[str, str]:
+async def statuses(desk: Orders, quote_id: str) -> dict[str, str]:
     return {o.number: o.status for o in await desk.orders_of(quote_id)}
 
 
-async def four_orders(service: Approvals, desk: OrderDesk) -> None:
+async def four_orders(service: Approvals, desk: Orders) -> None:
     """Q-2001: orders on Dec 2, 3, 5 and 20, released at 06:00 UTC (the policy's time, the account's UTC zone)."""
     dates = ("2026-12-02", "2026-12-03", "2026-12-05", "2026-12-20")
     lines = [line(f"L{i}", day) for i, day in enumerate(dates, start=1)]
@@ -38,24 +41,30 @@ async def four_orders(service: Approvals, desk: OrderDesk) -> None:
 
 
 async def test_orders_that_fell_due_while_no_process_ran_are_released_on_the_first_sweep(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await four_orders(service, desk)
     assert await desk.release_due(START) == 0
 
     back = utc(2026, 12, 6, 12, 0)  # down from Dec 1 to Dec 6: three release times went by
     assert await desk.release_due(back) == 3
-    assert await statuses(desk, "Q-2001") == {"Q-2001-01": "released", "Q-2001-02": "released",
-                                              "Q-2001-03": "released", "Q-2001-04": "scheduled"}  # fmt: skip
+    assert await statuses(desk, "Q-2001") == {
+        "Q-2001-01": "released",
+        "Q-2001-02": "released",
+        "Q-2001-03": "released",
+        "Q-2001-04": "scheduled",
+    }
     assert [o.released_at for o in (await desk.orders_of("Q-2001"))[:3]] == [back] * 3
     assert await desk.release_due(back) == 0
     assert sorted(r.key for r in await OutboxRow.filter(topic="erp")) == [
-        "Q-2001-01:released", "Q-2001-02:released", "Q-2001-03:released"
-    ]  # fmt: skip
+        "Q-2001-01:released",
+        "Q-2001-02:released",
+        "Q-2001-03:released",
+    ]
     assert (await event_kinds()).count("order_released") == 3
 
 
-async def test_the_release_sweep_runs_as_soon_as_the_scheduler_starts(service: Approvals, desk: OrderDesk) -> None:
+async def test_the_release_sweep_runs_as_soon_as_the_scheduler_starts(service: Approvals, desk: Orders) -> None:
     await four_orders(service, desk)
     back = utc(2026, 12, 6, 12, 0)
     first_run: asyncio.Future[int] = asyncio.get_running_loop().create_future()
@@ -75,9 +84,7 @@ async def test_the_release_sweep_runs_as_soon_as_the_scheduler_starts(service: A
     assert (await statuses(desk, "Q-2001"))["Q-2001-04"] == "scheduled"
 
 
-async def test_the_erp_message_of_a_released_order_is_the_order_as_released(
-    service: Approvals, desk: OrderDesk
-) -> None:
+async def test_the_erp_message_of_a_released_order_is_the_order_as_released(service: Approvals, desk: Orders) -> None:
     await four_orders(service, desk)
     await desk.release_due(utc(2026, 12, 2, 6, 0))
 
@@ -89,7 +96,7 @@ async def test_the_erp_message_of_a_released_order_is_the_order_as_released(
 
 
 async def test_a_release_is_audited_and_announced_as_an_event_of_the_approved_submission(
-    service: Approvals, desk: OrderDesk
+    service: Approvals, desk: Orders
 ) -> None:
     await four_orders(service, desk)
     moment = utc(2026, 12, 2, 6, 0)
@@ -108,7 +115,7 @@ async def test_a_release_is_audited_and_announced_as_an_event_of_the_approved_su
     assert queued == {topic.value for topic in topics(Kind.ORDER_RELEASED)}, "one row for each topic of the reactions"
 
 
-async def test_a_sweep_releases_due_orders_in_batches_until_none_is_left(service: Approvals, desk: OrderDesk) -> None:
+async def test_a_sweep_releases_due_orders_in_batches_until_none_is_left(service: Approvals, desk: Orders) -> None:
     await four_orders(service, desk)
     assert await desk.release_due(utc(2027, 1, 1), limit=1) == 4
     assert set((await statuses(desk, "Q-2001")).values()) == {"released"}
@@ -124,7 +131,7 @@ DST_DAYS = [
     ("Europe/Berlin", "2027-10-31", "02:30", utc(2027, 10, 31, 0, 30), "02:30 happens twice: the first, CEST"),
     ("America/New_York", "2027-11-07", "02:30", utc(2027, 11, 7, 7, 30), "after the repeated hour: 02:30 EST"),
     ("America/New_York", "2027-11-07", "01:30", utc(2027, 11, 7, 5, 30), "01:30 happens twice: the first, EDT"),
-]  # fmt: skip
+]
 
 
 def sweep_instants(day: dt.date, zone: str, release: dt.datetime) -> list[dt.datetime]:
@@ -144,7 +151,7 @@ async def test_an_order_due_on_a_dst_day_is_released_once_at_the_right_instant(
     connected: str, zone: str, day: str, release_time: str, expected: dt.datetime, why: str
 ) -> None:
     policy = make_policy(release_time=release_time)
-    service, desk = Approvals(policy, DbStore()), OrderDesk(policy)
+    service, desk = Approvals(policy, DbStore()), Orders(policy, DbStore())
     await approve(service, quote_data("Q-3001", line("L1", day), zone=zone), utc(2027, 1, 15))
     (order,) = await desk.generate("Q-3001", None, utc(2027, 1, 15))
     assert order.release_at == expected, why
@@ -156,3 +163,32 @@ async def test_an_order_due_on_a_dst_day_is_released_once_at_the_right_instant(
     assert await audit_count("order_released") == {"Q-3001-01": 1}
     assert await OutboxRow.filter(topic="erp").count() == 1
     assert await OrderRow.filter(status="scheduled").count() == 0
+
+
+async def test_the_bulk_release_writes_exactly_the_rows_that_record_writes_for_the_same_event(connected: str) -> None:
+    """Two identical due orders: one released by the store's bulk SQL, the other by hand through `DbTx.record`."""
+    moment = utc(2026, 12, 2, 6, 0)
+    numbers = await create_due_orders(2, moment)
+    async with DbStore().transaction() as tx:
+        assert await tx.release_due(moment, 1) == 1
+    by_sql = (await OrderRow.get(status="released")).number
+    (by_record,) = [n for n in numbers if n != by_sql]
+    async with DbStore().transaction() as tx:
+        order = await tx.order(by_record)
+        released = dataclasses.replace(transition(order, "release", at=moment), revision=order.revision + 1)
+        assert await tx.update_order(released, order.revision)
+        event = Event(Kind.ORDER_RELEASED, moment, order.quote_id, 1, 0, detail={"order": by_record})
+        await tx.record([event])
+
+    def written(rows: list[dict], number: str) -> list[str]:
+        """The rows about one order, without their ids, its number and quote id (and random Slack keys) masked."""
+        mine = [{k: v for k, v in r.items() if k != "id"} for r in rows if number in json.dumps(r, default=str)]
+        text = json.dumps(mine, default=str, sort_keys=True).replace(number.removesuffix("-01"), "Q-X")
+        return [re.sub(r"slack:[0-9a-f]{32}", "slack:KEY", json.dumps(r, sort_keys=True)) for r in json.loads(text)]
+
+    outbox, audit = await OutboxRow.all().order_by("id").values(), await AuditRow.all().order_by("id").values()
+    assert len(written(outbox, by_sql)) == 2 and written(outbox, by_sql) == written(outbox, by_record)
+    assert len(written(audit, by_sql)) == 1 and written(audit, by_sql) == written(audit, by_record)
+    desk = Orders(make_policy(), DbStore())
+    sql_order, record_order = await desk.order(by_sql), await desk.order(by_record)
+    assert sql_order.as_dict() == {**record_order.as_dict(), "number": by_sql, "quote_id": sql_order.quote_id}

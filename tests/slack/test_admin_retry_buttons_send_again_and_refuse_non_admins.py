@@ -80,7 +80,7 @@ async def erp_refused_the_order(bot: Bot) -> None:
 
 
 async def order_status(bot: Bot) -> str:
-    return (await bot.runtime.desk.order(ORDER)).status
+    return (await bot.runtime.orders.order(ORDER)).status
 
 
 async def test_an_admins_retry_sends_the_failed_email_again(bot: Bot, mail_port: int) -> None:

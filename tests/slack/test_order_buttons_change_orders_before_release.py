@@ -48,7 +48,7 @@ async def refusal(bot: Bot, who: str) -> str:
 
 
 async def orders(bot: Bot) -> dict[str, PlannedOrder]:
-    return {o.number: o for o in await bot.runtime.desk.orders_of(QUOTE)}
+    return {o.number: o for o in await bot.runtime.orders.orders_of(QUOTE)}
 
 
 async def test_generate_orders_in_the_reps_thread_creates_the_orders(bot: Bot) -> None:

@@ -60,3 +60,20 @@ def test_an_example_scenario_gives_identical_json_with_and_without_the_database(
 def test_the_database_run_exits_like_the_memory_run(reports: dict[str, tuple[int, dict[str, Any]]]) -> None:
     assert reports["database"][0] == reports["memory"][0]
     assert [s["file"] for s in reports["database"][1]["scenarios"]] == list(map(str, SCENARIOS))
+
+
+def test_the_orders_example_generates_changes_and_releases_orders_on_the_database(
+    reports: dict[str, tuple[int, dict[str, Any]]],
+) -> None:
+    orders = str(EXAMPLES / "scenarios" / "14-orders.yaml")
+    scenario = by_file(reports["database"][1])[orders]
+    assert scenario["passed"], [f for s in scenario["steps"] for f in s["failures"]]
+    last = scenario["steps"][-1]
+    assert [(o["number"], o["status"]) for o in last["orders"]] == [
+        ("Q-1200-01", "released"),
+        ("Q-1200-02", "released"),
+        ("Q-1200-03", "cancelled"),
+        ("Q-1200-04", "released"),
+        ("Q-1200-05", "released"),
+    ]
+    assert last["erp"] == ["Q-1200-01:released", "Q-1200-02:released", "Q-1200-04:released", "Q-1200-05:released"]

@@ -1,0 +1,325 @@
+"""The orders service (orders-v1): generation, changes before release, the release sweep, ERP results.
+
+Like the approvals service (`domain.service`), each command is one short transaction over a
+`Store`: it loads what it needs, decides with the pure functions of `domain.orders` and
+`domain.contracts`, saves each order with a compare-and-set on its revision and records its
+events with `tx.record`, which queues what follows them (`domain.reactions`: the announcement in
+the rep's thread, the ERP message of a released order). A command that loses a race
+(`ConcurrentChange`) runs again on fresh state. The in-memory store and the database store
+implement the same transaction, so scenarios drive orders on either.
+
+Who may act is `domain.permissions`: the quote's owner or an admin generates and changes orders,
+only an admin retries an ERP delivery, and Greenlight itself (`by=None`) generates them on approval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from . import orders as plan
+from . import permissions
+from .contracts import Contract, Entitlements, build_contract, entitlements
+from .errors import Conflict, NotFound
+from .events import Event, Kind
+from .orders import PlannedOrder
+from .policy import Policy
+from .reactions import Topic
+from .service import RETRIES, ConcurrentChange, Queued, Store, Tx
+
+log = logging.getLogger("greenlight.orders")
+
+T = TypeVar("T")
+
+CHANGES = ("reschedule", "split", "hold", "resume", "cancel", "release")
+# Changes after which the contract is built again from the quote version's live orders.
+_RESHAPING = ("reschedule", "split", "cancel")
+RELEASE_BATCH = 500
+
+
+def _event(kind: Kind, now: dt.datetime, order: PlannedOrder, submission: int, **fields: Any) -> Event:
+    """An event about one order: its detail names the order first."""
+    detail = {"order": order.number, **fields.pop("detail", {})}
+    return Event(kind, now, order.quote_id, order.quote_version, submission, detail=detail, **fields)
+
+
+def _due_at(order: PlannedOrder, now: dt.datetime) -> dt.datetime:
+    return plan.release_due_at(order.delivery_date, order.release_time, order.zone, now)
+
+
+class Orders:
+    def __init__(self, policy: Policy, store: Store) -> None:
+        self.policy = policy
+        self.store = store
+
+    async def _retried(self, command: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(RETRIES):
+            try:
+                return await command()
+            except ConcurrentChange:
+                if attempt == RETRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    async def _save(self, tx: Tx, order: PlannedOrder, due_at: dt.datetime | None = None) -> PlannedOrder:
+        """Store `order` over the revision it was read at; the saved order has the next revision."""
+        saved = dataclasses.replace(order, revision=order.revision + 1)
+        if not await tx.update_order(saved, order.revision, due_at):
+            raise ConcurrentChange(f"order {order.number} changed meanwhile: look again")
+        return saved
+
+    # ---------------------------------------------------------------- reading
+
+    async def orders_of(self, quote_id: str) -> list[PlannedOrder]:
+        async with self.store.transaction() as tx:
+            return await tx.orders_of(quote_id)
+
+    async def orders_of_version(self, quote_id: str, version: int) -> list[PlannedOrder]:
+        return [o for o in await self.orders_of(quote_id) if o.quote_version == version]
+
+    async def order(self, number: str) -> PlannedOrder:
+        async with self.store.transaction() as tx:
+            order = await tx.order(number)
+        if order is None:
+            raise NotFound(f"there is no order {number}")
+        return order
+
+    async def account(self, account_id: str, at: dt.date) -> tuple[list[Contract], Entitlements]:
+        """The account's contracts, and what they entitle it to on `at` (orders-v1 §3)."""
+        async with self.store.transaction() as tx:
+            contracts = await tx.contracts_of(account_id)
+            by_number: dict[str, PlannedOrder] = {}
+            for quote_id in dict.fromkeys(c.quote_id for c in contracts):
+                by_number.update((o.number, o) for o in await tx.orders_of(quote_id))
+        return contracts, entitlements(contracts, by_number, at)
+
+    async def erp_messages(self, quote_id: str) -> list[Queued]:
+        """The ERP messages queued for the quote's orders, by order number."""
+        async with self.store.transaction() as tx:
+            found: list[Queued] = []
+            for order in await tx.orders_of(quote_id):
+                found.extend(await tx.queued(Topic.ERP, f"{order.number}:"))
+            return found
+
+    # ---------------------------------------------------------------- generating
+
+    async def generate(self, quote_id: str, by: str | None, now: dt.datetime) -> list[PlannedOrder]:
+        """The orders of the approved quote's current version; again, the same orders (no-op)."""
+        return await self._retried(lambda: self._generate(quote_id, by, now))
+
+    async def _generate(self, quote_id: str, by: str | None, now: dt.datetime) -> list[PlannedOrder]:
+        async with self.store.transaction() as tx:
+            quote = await tx.quote(quote_id)
+            if quote is None:
+                raise NotFound(f"no quote {quote_id} has been received from the CRM")
+            sub = await tx.latest(quote_id)
+            if sub is None or sub.status != "approved" or sub.quote_version != quote.version:
+                state = "not submitted" if sub is None else sub.status
+                raise Conflict(f"orders come from an approved quote: {quote_id} v{quote.version} is {state}")
+            permissions.require_order_manager(self.policy, by, sub.owner, quote_id, "generate")
+            known = await tx.orders_of(quote_id)
+            existing = [o for o in known if o.quote_version == quote.version]
+            if existing:
+                return existing
+            approved_on = (sub.decided_at or now).astimezone(self.policy.zone).date()
+            planned = [
+                dataclasses.replace(o, release_at=_due_at(o, now))
+                for o in plan.plan_orders(self.policy, quote, approved_on)
+            ]
+            earlier = [o for o in known if o.quote_version != quote.version]
+            if earlier:
+                # A newer approved version: its orders are numbered after every number the quote has used,
+                # and the earlier version's orders that are not released yet are cancelled.
+                taken = [o.number for o in earlier]
+                renumbered = []
+                for order in planned:
+                    number = plan.next_number(quote_id, taken)
+                    taken.append(number)
+                    renumbered.append(dataclasses.replace(order, number=number))
+                planned = renumbered
+            contract = build_contract(quote, planned)
+            summary = [
+                {
+                    "number": o.number,
+                    "delivery_date": o.delivery_date.isoformat(),
+                    "ship_to": o.ship_to,
+                    "total": plan.money(o.total),
+                    "currency": o.currency,
+                }
+                for o in planned
+            ]
+            events = [
+                Event(
+                    Kind.ORDERS_GENERATED,
+                    now,
+                    quote_id,
+                    quote.version,
+                    sub.number,
+                    actor=by,
+                    detail={"orders": summary},
+                )
+            ]
+            for order in planned:
+                await tx.add_order(order, order.release_at, now)
+            await tx.add_contract(contract, now)
+            why = f"replaced by the orders of version {quote.version}"
+            for order in earlier:
+                if order.status in (plan.SCHEDULED, plan.HELD):
+                    await self._save(tx, plan.transition(order, "cancel"))
+                    events.append(_event(Kind.ORDER_CANCEL, now, order, sub.number, actor=by, comment=why))
+            await tx.record(events)
+            return planned
+
+    async def on_approved(self, event: Event, now: dt.datetime) -> list[PlannedOrder]:
+        """The `generate_orders` reaction to `quote_approved` (`domain.reactions`): with the policy's
+        `orders.generate: auto`, the orders of the approved version; none when a later change moved
+        the quote on (a newer version arrived, or it was recalled) before this ran."""
+        if self.policy.orders.generate != "auto":
+            return []
+        try:
+            return await self.generate(event.quote_id, None, now)
+        except Conflict as moved_on:
+            log.info("no orders generated for %s: %s", event.quote_id, moved_on)
+            return []
+
+    # ---------------------------------------------------------------- changing before release
+
+    async def change(
+        self,
+        number: str,
+        action: str,
+        by: str,
+        now: dt.datetime,
+        *,
+        new_date: dt.date | None = None,
+        line_ids: list[str] | None = None,
+    ) -> list[PlannedOrder]:
+        """Reschedule, hold, resume, cancel, release now or split an order that is not released yet.
+
+        Returns the changed order; for a split, the order with the lines that stay and the new one.
+        """
+        return await self._retried(lambda: self._change(number, action, by, now, new_date, line_ids))
+
+    async def _change(
+        self, number: str, action: str, by: str, now: dt.datetime, new_date: dt.date | None, line_ids: list[str] | None
+    ) -> list[PlannedOrder]:
+        async with self.store.transaction() as tx:
+            order = await tx.order(number)
+            if order is None:
+                raise NotFound(f"there is no order {number}")
+            sub = await tx.latest(order.quote_id)
+            permissions.require_order_manager(self.policy, by, sub.owner if sub else None, order.quote_id, "change")
+            siblings = await tx.orders_of(order.quote_id)
+            changed = self._changed(order, action, now, new_date, line_ids, siblings)
+            first = await self._save(tx, changed[0], _due_at(changed[0], now))
+            saved = [first]
+            if action == "split":
+                moved = dataclasses.replace(changed[1], revision=0)
+                await tx.add_order(moved, _due_at(moved, now), now)
+                saved.append(moved)
+            detail = {"action": action, "new_date": new_date.isoformat() if new_date else None, "lines": line_ids}
+            await tx.record(
+                [_event(Kind(f"order_{action}"), now, first, sub.number if sub else 0, actor=by, detail=detail)]
+            )
+            if action in _RESHAPING:
+                current = {o.number: o for o in siblings} | {o.number: o for o in saved}
+                await self._rebuild_contract(tx, order, list(current.values()))
+            return saved
+
+    @staticmethod
+    def _changed(
+        order: PlannedOrder,
+        action: str,
+        now: dt.datetime,
+        new_date: dt.date | None,
+        line_ids: list[str] | None,
+        siblings: list[PlannedOrder],
+    ) -> list[PlannedOrder]:
+        if action == "reschedule":
+            if new_date is None:
+                raise Conflict("give the new delivery date")
+            return [plan.reschedule(order, new_date)]
+        if action == "split":
+            if new_date is None or not line_ids:
+                raise Conflict("give the lines to move and their new delivery date")
+            kept, moved = plan.split(order, line_ids, new_date, taken=[o.number for o in siblings])
+            return [kept, moved]
+        if action in ("hold", "resume", "cancel"):
+            return [plan.transition(order, action)]
+        if action == "release":
+            return [plan.transition(order, "release", at=now)]
+        raise Conflict(f"unknown order change {action!r}")
+
+    async def _rebuild_contract(self, tx: Tx, order: PlannedOrder, orders: list[PlannedOrder]) -> None:
+        """The contract of the order's quote version, built again from its orders that are not cancelled."""
+        quote = await tx.quote_version(order.quote_id, order.quote_version)
+        live = sorted(
+            (o for o in orders if o.quote_version == order.quote_version and o.status != plan.CANCELLED),
+            key=lambda o: o.number,
+        )
+        if quote is None or not live:
+            return
+        await tx.update_contract(build_contract(quote, live))
+
+    # ---------------------------------------------------------------- releasing
+
+    async def release_due(self, now: dt.datetime, limit: int = RELEASE_BATCH) -> int:
+        """Release every order due at `now`, `limit` to a transaction; returns how many this call released."""
+        total = 0
+        while True:
+            released = await self._retried(lambda: self._release_batch(now, limit))
+            total += released
+            if released < limit:
+                return total
+
+    async def _release_batch(self, now: dt.datetime, limit: int) -> int:
+        async with self.store.transaction() as tx:
+            return await tx.release_due(now, limit)
+
+    # ---------------------------------------------------------------- ERP results
+
+    async def synced(self, number: str, reference: str | None, now: dt.datetime) -> None:
+        """The ERP took the order: `synced`, with its reference. A repeat (a redelivery) changes nothing."""
+        await self._retried(lambda: self._synced(number, reference, now))
+
+    async def _synced(self, number: str, reference: str | None, now: dt.datetime) -> None:
+        async with self.store.transaction() as tx:
+            order = await tx.order(number)
+            if order is None or not plan.can(order.status, "sync"):
+                return
+            synced = dataclasses.replace(plan.transition(order, "sync"), erp_reference=reference)
+            await self._save(tx, synced)
+            await tx.record([_event(Kind.ORDER_SYNCED, now, order, 0, detail={"erp_reference": reference})])
+
+    async def sync_failed(self, number: str, error: str, outbox_id: int, now: dt.datetime) -> None:
+        """The ERP refused the order for good: `sync_failed`, and the admins are alerted."""
+        await self._retried(lambda: self._sync_failed(number, error, outbox_id, now))
+
+    async def _sync_failed(self, number: str, error: str, outbox_id: int, now: dt.datetime) -> None:
+        async with self.store.transaction() as tx:
+            order = await tx.order(number)
+            if order is None or not plan.can(order.status, "sync_fail"):
+                return
+            await self._save(tx, plan.transition(order, "sync_fail"))
+            detail = {"outbox": outbox_id, "people": self.policy.admins}
+            await tx.record([_event(Kind.ORDER_SYNC_FAILED, now, order, 0, comment=error, detail=detail)])
+
+    async def retry_sync(self, number: str, by: str, now: dt.datetime) -> bool:
+        """The admins' Retry button: the dead ERP message goes back in line; False when none was dead."""
+        permissions.require_admin(self.policy, by, "retry an ERP delivery")
+        return await self._retried(lambda: self._retry_sync(number, by, now))
+
+    async def _retry_sync(self, number: str, by: str, now: dt.datetime) -> bool:
+        async with self.store.transaction() as tx:
+            order = await tx.order(number)
+            if order is None:
+                raise NotFound(f"there is no order {number}")
+            if not await tx.requeue_dead(Topic.ERP, f"{number}:", now):
+                return False
+            if plan.can(order.status, "retry"):
+                await self._save(tx, plan.transition(order, "retry"))
+            await tx.record([_event(Kind.ORDER_SYNC_RETRY, now, order, 0, actor=by)])
+            return True

@@ -1,0 +1,108 @@
+"""Every timed job Greenlight runs, in one place: what each does, how often, and what it wakes.
+
+APScheduler only triggers the jobs (`scheduler.sweeps.Sweeps`); the database holds what is due.
+Each job is a small async function of what it needs, given the time by a clock, returning how
+much it did. When a job did something, the jobs named in its `wakes` run at once instead of on
+their next tick: a release queues ERP messages and announcements, so it wakes `erp` and `slack`.
+
+| job         | every                 | runs                                                   | wakes              |
+|-------------|-----------------------|--------------------------------------------------------|--------------------|
+| `release`   | `Intervals.release`   | `release_due`: due orders released, their ERP messages | `slack`, `erp`     |
+| `approvals` | `Intervals.approvals` | `approvals_tick`: reminders, escalations, delegates    | `slack`            |
+| `slack`     | `Intervals.outbox`    | `deliver`: Slack messages (email for who Slack misses) |                    |
+| `orders`    | `Intervals.outbox`    | `deliver`: orders generated on approval                | `slack`, `release` |
+| `erp`       | `Intervals.outbox`    | `deliver`: signed ERP webhooks                         | `slack`            |
+| `email`     | `Intervals.outbox`    | `deliver`: email                                       | `slack`            |
+
+Each outbox topic (`domain.reactions.Topic`) has its job when its worker is given: `erp` only with
+an ERP configured, `email` only with email on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
+from typing import Protocol
+
+from domain.order_service import Orders
+from domain.reactions import Topic
+from domain.service import Approvals
+
+from .sweeps import Sweeps
+
+Clock = Callable[[], dt.datetime]
+
+
+class Worker(Protocol):
+    """What drains one outbox topic (`notifications.worker.Worker`, given by the composition root)."""
+
+    async def sweep(self) -> int: ...
+
+
+async def release_due(orders: Orders, clock: Clock) -> int:
+    """Release every order due now (orders-v1 §2); how many were released."""
+    return await orders.release_due(clock())
+
+
+async def approvals_tick(approvals: Approvals, clock: Clock) -> int:
+    """Reminders, escalations and delegates whose window opened (policy-v1 §3.9, §3.11); how many events."""
+    return len(await approvals.tick(clock()))
+
+
+async def deliver(worker: Worker) -> int:
+    """One pass of an outbox topic's worker; how many rows it finished (sent, or dead letters)."""
+    return await worker.sweep()
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[], Awaitable[int]]
+    every: dt.timedelta
+    wakes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Intervals:
+    outbox: dt.timedelta = dt.timedelta(seconds=5)
+    approvals: dt.timedelta = dt.timedelta(seconds=60)
+    release: dt.timedelta = dt.timedelta(seconds=30)
+
+
+# What a topic's delivery makes due elsewhere: generated orders may be due at once, everything else
+# is announced in Slack.
+_WAKES = {Topic.SLACK: (), Topic.ORDERS: ("slack", "release"), Topic.ERP: ("slack",), Topic.EMAIL: ("slack",)}
+
+
+def timed_jobs(
+    orders: Orders,
+    approvals: Approvals,
+    clock: Clock,
+    workers: Mapping[Topic, Worker],
+    intervals: Intervals = Intervals(),
+) -> list[Job]:
+    """Every job, with the workers of the outbox topics that are on."""
+    jobs = [
+        Job("release", partial(release_due, orders, clock), intervals.release, ("slack", "erp")),
+        Job("approvals", partial(approvals_tick, approvals, clock), intervals.approvals, ("slack",)),
+    ]
+    for topic in Topic:
+        if topic in workers:
+            jobs.append(Job(topic.value, partial(deliver, workers[topic]), intervals.outbox, _WAKES[topic]))
+    return jobs
+
+
+def schedule(sweeps: Sweeps, jobs: Iterable[Job]) -> None:
+    """Add each job to the sweeps; a job that did something wakes the jobs it names."""
+    for job in jobs:
+        sweeps.add(job.name, partial(_run, sweeps, job), job.every)
+
+
+async def _run(sweeps: Sweeps, job: Job) -> int:
+    done = await job.run()
+    if done:
+        for name in job.wakes:
+            sweeps.kick(name)
+    return done
