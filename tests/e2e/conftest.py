@@ -7,7 +7,9 @@ Waiting is Playwright's auto-waiting on what the page shows; nothing sleeps.
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,13 @@ from sandbox.demo import Demo
 from tests.support.browser import ARGS, BROWSER, CHROMIUM, PHONE
 from tests.support.quotes import ROOT
 
-SHOTS = ROOT / "docs" / "walkthrough"
+# The README's screenshots are refreshed on purpose (`GREENLIGHT_SHOTS=docs/walkthrough make test`), never
+# as a side effect of a test run: by default they go to a folder of the run's own.
+SHOTS = (
+    ROOT / os.environ["GREENLIGHT_SHOTS"]
+    if os.environ.get("GREENLIGHT_SHOTS")
+    else Path(tempfile.mkdtemp(prefix="greenlight-shots-"))
+)
 
 # One browser for the whole run (launching takes seconds): the tests, the demo and the browser
 # share the session's event loop.
