@@ -10,12 +10,19 @@ person is shown; each `may_*` answers the same question without raising.
     set or end a delegation         the delegator, or an admin for someone else
     generate or change orders       the quote's owner, or an admin
     retry an ERP delivery           an admin
+    send a failed email again       an admin
+    see a submission's details      its owner, its approvers (escalations included), an admin
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .errors import NotAllowed
 from .policy import Policy
+
+if TYPE_CHECKING:  # approvals checks its owner here: a runtime import would be circular
+    from .approvals import Submission
 
 
 def is_admin(policy: Policy, person: str | None) -> bool:
@@ -57,3 +64,17 @@ def require_order_manager(policy: Policy, by: str | None, owner: str | None, quo
     """The quote's owner or an admin: "only the owner of Q-1 or an admin can change its orders"."""
     if not may_manage_orders(policy, by, owner):
         raise NotAllowed(f"only the owner of {quote_id} or an admin can {action} its orders")
+
+
+def may_see(policy: Policy, person: str, sub: Submission) -> bool:
+    """The owner, anyone asked for an approval of it (now or by escalation), and admins."""
+    return (
+        person == sub.owner
+        or is_admin(policy, person)
+        or any(person in [s.holder for s in a.seats] + a.escalated_to for a in sub.approvals)
+    )
+
+
+def require_may_see(policy: Policy, person: str, sub: Submission) -> None:
+    if not may_see(policy, person, sub):
+        raise NotAllowed(f"only the owner, the approvers and admins can see {sub.quote_id}")

@@ -9,7 +9,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
-from domain.errors import NotAllowed, StaleRequest
+from domain import permissions
+from domain.errors import StaleRequest
 
 from ..deps import Deps
 from .acting import acting
@@ -28,7 +29,6 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @refusing(deps)
     async def email_retry(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
-        if acting(context) not in deps.policy.admins:
-            raise NotAllowed("only an admin can send a failed email again")
+        permissions.require_admin(deps.policy, acting(context), "send a failed email again")
         if await deps.requeue(outbox_row(body["actions"][0].get("value") or ""), deps.clock()):
             deps.kick("email")

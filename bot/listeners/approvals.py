@@ -11,6 +11,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
+from domain import permissions
 from domain.approvals import Approval, Submission, can_decide
 from domain.errors import GreenlightError, NotAllowed, NotFound, StaleRequest
 
@@ -109,13 +110,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         sub = await service.submission(ref.quote_id, ref.submission)
         if sub is None:
             raise NotFound(f"{ref.quote_id} has no submission {ref.submission}")
-        involved = (
-            person == sub.owner
-            or person in policy.admins
-            or any(person in [s.holder for s in a.seats] + a.escalated_to for a in sub.approvals)
-        )
-        if not involved:
-            raise NotAllowed(f"only the owner, the approvers and admins can see {ref.quote_id}")
+        permissions.require_may_see(policy, person, sub)
         modal = views.details_modal(
             sub,
             sub.approval(ref.rule),
