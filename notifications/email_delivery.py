@@ -15,7 +15,6 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from typing import Literal
 
 from domain.errors import NotFound
 from domain.events import Event, Kind, to_json
@@ -24,13 +23,12 @@ from domain.service import Approvals
 from store.outbox import Claimed, Outbox
 
 from . import smtp
-from .email import MailSettings, decision_notice, render_notice, render_request
+from .email import MailSettings, Occasion, decision_notice, render_notice, render_request
 from .smtp import SmtpSettings
 from .worker import Permanent, Retry
 
 log = logging.getLogger("greenlight.email")
 
-Occasion = Literal["request", "reminder", "escalation", "delegate"]
 OCCASION: dict[str, Occasion] = {
     "request": "request",
     "reminder": "reminder",

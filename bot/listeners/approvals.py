@@ -7,9 +7,11 @@ not the person's to decide changes nothing and is told why, as a person reads it
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
+from slack_sdk.models.views import View
 
 from domain import permissions
 from domain.approvals import Approval, Submission, can_decide
@@ -21,6 +23,8 @@ from ..views import ids
 from ..views.text import name as display_name
 from .acting import acting
 from .replies import guarded, in_home, publish_home, refusing
+
+ModalBuilder = Callable[[ids.RequestRef, str], View]
 
 
 def parse_ref(value: str) -> ids.RequestRef:
@@ -85,21 +89,23 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if in_home(body):
             await guarded("views.publish", publish_home(deps, body["user"]["id"], person))
 
+    async def open_modal(body: dict[str, Any], context: AsyncBoltContext, build: ModalBuilder) -> None:
+        """The modal behind a request's button, once the person is known to be able to decide it."""
+        ref, approval = await clicked_request(body, context)
+        modal = build(ref, approval.rule)
+        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=modal))
+
     @app.action(ids.action_pattern(ids.REJECT))
     @refusing(deps)
     async def reject_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
-        ref, approval = await clicked_request(body, context)
-        modal = views.reject_modal(ref, approval.rule)
-        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=modal))
+        await open_modal(body, context, views.reject_modal)
 
     @app.action(ids.action_pattern(ids.REASSIGN))
     @refusing(deps)
     async def reassign_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
-        ref, approval = await clicked_request(body, context)
-        modal = views.reassign_modal(ref, approval.rule)
-        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=modal))
+        await open_modal(body, context, views.reassign_modal)
 
     @app.action(ids.action_pattern(ids.DETAILS))
     @refusing(deps)
