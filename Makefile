@@ -39,7 +39,7 @@ test-sqlite: $(STAMP)
 	@$(BIN)/pytest; status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
-PG_TESTS := $(wildcard tests/store tests/release tests/faults)
+PG_TESTS := $(wildcard tests/store tests/release tests/faults tests/operations)
 test-postgres: $(STAMP)
 	@if [ -z "$(PG_TESTS)" ]; then echo "no PostgreSQL test folders"; exit 0; fi; \
 	GREENLIGHT_TEST_DB=postgres GREENLIGHT_TEST_PG_URL=$(PG_URL) $(BIN)/pytest $(PG_TESTS); \

@@ -153,6 +153,8 @@ class Submission:
     comment: str | None = None
     due_at: dt.datetime | None = None
     revision: int = 0
+    policy_version: int | None = None
+    """The shared policy version that evaluated this submission (None: before versions were kept)."""
 
     @property
     def ref(self) -> str:

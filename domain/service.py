@@ -109,6 +109,12 @@ class Approvals:
         self.policy = policy
         self.evaluator = Evaluator(policy)
         self.store = store
+        self.policy_version: int | None = None
+        """The shared version of `policy` (greenlight.live_policy), recorded on every submission."""
+
+    def use_policy(self, policy: Policy, version: int | None) -> None:
+        """Evaluate from now on with `policy`; open submissions keep the approvals they already asked for."""
+        self.policy, self.evaluator, self.policy_version = policy, Evaluator(policy), version
 
     def context(self, directory: Directory, now: dt.datetime) -> Context:
         if now.tzinfo is None:
@@ -190,6 +196,11 @@ class Approvals:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
             ctx = self.context(await tx.directory(), now)
             sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
+            sub.policy_version = self.policy_version
+            if self.policy_version is not None:
+                for event in events:
+                    if event.kind is Kind.SUBMITTED:
+                        event.detail["policy_version"] = self.policy_version
             sub.due_at = lifecycle.next_due(sub, self.policy)
             await tx.add_submission(sub)
             await tx.record(events)

@@ -25,6 +25,7 @@ from domain.order_service import Orders
 from domain.policy import Policy, read_policy
 from domain.reactions import Topic
 from domain.service import Approvals
+from domain.sourcemap import read_text
 from notifications.slack_delivery import SlackDelivery
 from notifications.worker import Worker
 from scheduler.jobs import Intervals, schedule, timed_jobs
@@ -34,6 +35,7 @@ from store.outbox import Claimed, Outbox
 from store.tx import DbStore
 
 from .api import add_routes
+from .live_policy import POLL, LivePolicy
 from .settings import Settings
 
 log = logging.getLogger("greenlight")
@@ -60,6 +62,12 @@ class Runtime:
     orders: Orders
     workers: dict[Topic, Worker] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    live: LivePolicy | None = None
+    """The shared policy this process follows (greenlight.live_policy)."""
+    slack_app: Callable[[Policy], AsyncApp] | None = None
+    """A bolt app with every listener, for a policy (rebuilt when the policy changes)."""
+    migrate: bool = True
+    """Apply pending migrations on start (`serve --no-migrate`: refuse to start while any is pending)."""
 
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""
@@ -69,10 +77,31 @@ class Runtime:
     async def health(self) -> bool:
         return await db.ping()
 
+    def apply_policy(self, policy: Policy, version: int | None) -> None:
+        """Evaluate, render and answer with `policy` from now on (live_policy calls this)."""
+        self.service.use_policy(policy, version)
+        self.orders.policy = policy
+        from bot.render import BlockRenderer
+
+        self.delivery.use_policy(policy, BlockRenderer(policy))
+        if self.slack_app is not None:
+            self.bolt = self.slack_app(policy)
+        self.policy = policy
+
     async def start(self) -> None:
         for notice in self.settings.notices():
             log.info(notice)
-        await db.connect(self.settings.database_url.get_secret_value())
+        url = self.settings.database_url.get_secret_value()
+        if not self.migrate:
+            pending = await db.pending_migrations(url)
+            if pending:
+                raise db.DatabaseError(
+                    f"the database lacks {len(pending)} migration(s) ({', '.join(pending[:3])}): run "
+                    "`greenlight db migrate` (the release step), or start without --no-migrate"
+                )
+        await db.connect(url, apply_migrations=self.migrate)
+        if self.live is not None:
+            await self.live.start()
         self.sweeps.start()
 
     async def stop(self) -> None:
@@ -90,8 +119,12 @@ def build(
     sweep_every: dt.timedelta = dt.timedelta(seconds=5),
     tick_every: dt.timedelta = dt.timedelta(seconds=60),
     release_every: dt.timedelta = dt.timedelta(seconds=30),
+    policy_every: dt.timedelta = POLL,
 ) -> Runtime:
-    policy = policy or read_policy(settings.policy_file)
+    policy_text = None
+    if policy is None:
+        policy = read_policy(settings.policy_file)
+        policy_text = read_text(settings.policy_file, "policy file")
     store = DbStore()
     service = Approvals(policy, store)
     orders = Orders(policy, store)
@@ -105,7 +138,15 @@ def build(
         # first request after a restart into "please install this app".
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
-    bolt = AsyncApp(client=client, signing_secret=signing, process_before_response=False, authorize=authorize)
+    def slack_app(policy: Policy) -> AsyncApp:
+        from bot.deps import Deps
+        from bot.listeners import register_all
+
+        bolt = AsyncApp(client=client, signing_secret=signing, process_before_response=False, authorize=authorize)
+        slack = Deps(policy, service, orders, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
+        register_all(bolt, slack)
+        return bolt
+
     outbox = Outbox()
     sweeps = Sweeps()
     from bot.render import BlockRenderer
@@ -113,7 +154,8 @@ def build(
     delivery = SlackDelivery(client, policy, service, outbox, BlockRenderer(policy), clock, email_on=settings.email_on)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     app = web.Application(client_max_size=1024 * 1024)
-    runtime = Runtime(settings, policy, service, app, bolt, client, outbox, sweeps, clock, delivery, orders)
+    placeholder = AsyncApp(client=client, signing_secret=signing, authorize=authorize)
+    runtime = Runtime(settings, policy, service, app, placeholder, client, outbox, sweeps, clock, delivery, orders)
 
     async def generate_orders(row: Claimed) -> None:
         await orders.on_approved(from_json(row.payload), clock())
@@ -139,17 +181,18 @@ def build(
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     schedule(sweeps, timed_jobs(orders, service, clock, workers, intervals))
 
-    from bot.deps import Deps
-    from bot.listeners import register_all
-
-    slack = Deps(policy, service, orders, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
-    register_all(bolt, slack)
+    runtime.bolt = slack_app(policy)
+    runtime.slack_app = slack_app
+    live = LivePolicy(policy, settings.policy_file if policy_text is not None else None, runtime.apply_policy, clock)
+    live.text = policy_text
+    runtime.live = live
+    sweeps.add("policy", live.follow, policy_every)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
             return web.json_response({"error": "the request is not signed by Slack"}, status=401)
-        answer = await bolt.async_dispatch(await to_bolt_request(request))
+        answer = await runtime.bolt.async_dispatch(await to_bolt_request(request))
         return await to_aiohttp_response(answer)
 
     app.router.add_post("/slack/events", slack_events)

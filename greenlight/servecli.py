@@ -72,6 +72,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = Settings.from_env()
     configure_logging(settings, logging.DEBUG if args.verbose else logging.INFO)
     runtime = build(settings)
+    runtime.migrate = not args.no_migrate
     host = args.host or settings.host
     port = args.port if args.port is not None else settings.port
 
@@ -80,8 +81,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)  # type: ignore[union-attr]
+        reloads: set[asyncio.Task[object]] = set()
+        # until start-up is done, SIGHUP must not kill the process (its default): the file is read at start anyway
+        loop.add_signal_handler(signal.SIGHUP, lambda: None)
+
+        def reload_policy() -> None:
+            # SIGHUP (`systemctl reload`): read the policy file again; an invalid one changes nothing
+            if runtime.live is not None:
+                reload = loop.create_task(runtime.live.reload(by="SIGHUP"))
+                reloads.add(reload)
+                reload.add_done_callback(reloads.discard)
+
+        def ready(url: str) -> None:
+            # registered once the database is connected: the handler runs in this context, which has it
+            loop.add_signal_handler(signal.SIGHUP, reload_policy)
+            print(f"Greenlight is up on {url}", flush=True)
+
         try:
-            await serve(runtime, host, port, ready=lambda url: print(f"Greenlight is up on {url}", flush=True))
+            await serve(runtime, host, port, ready=ready)
         except asyncio.CancelledError:
             logging.getLogger("greenlight").info("shutting down: in-flight work finished, database closed")
 
@@ -94,9 +111,17 @@ def add_commands(commands: Any) -> None:
         "serve",
         help="run the Slack bot, the CRM API and the scheduler",
         description="Serve /slack/events, /api/quotes, /a/<token>, /healthz and /metrics. Settings come from the "
-        "environment and .env (see the README); a bad or missing one stops start-up with a sentence naming it.",
+        "environment and .env (see the README); a bad or missing one stops start-up with a sentence naming it. "
+        "Any number of replicas may start at once (migrations take turns under a lock); SIGHUP reloads the "
+        "policy file in every replica, SIGTERM stops after in-flight work.",
     )
     serve.add_argument("--host", help="override GREENLIGHT_HOST")
     serve.add_argument("--port", type=int, help="override GREENLIGHT_PORT (0 picks a free port)")
     serve.add_argument("--verbose", action="store_true", help="debug logging")
+    serve.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not apply migrations on start (they run as a release step: `greenlight db migrate`); "
+        "refuses to start while one is pending",
+    )
     serve.set_defaults(run=cmd_serve)

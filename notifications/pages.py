@@ -41,6 +41,7 @@ from aiohttp.abc import AbstractAccessLogger
 from domain import approvals as lifecycle
 from domain.approvals import Approval, Context, Submission
 from domain.errors import GreenlightError, NotAllowed, NotFound, StaleRequest
+from domain.policy import Policy
 from domain.service import Approvals
 
 from . import links
@@ -110,9 +111,12 @@ class AccessLogger(AbstractAccessLogger):
 
 
 class LinkPage:
+    @property
+    def policy(self) -> Policy:
+        return self.service.policy  # the policy in force now (it can change while serving)
+
     def __init__(self, service: Approvals, secret: str, clock: Clock, public_url: str) -> None:
         self.service = service
-        self.policy = service.policy
         self.secret = secret
         self.clock = clock
         url = urlsplit(public_url.rstrip("/"))

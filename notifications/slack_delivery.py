@@ -93,6 +93,10 @@ class SlackDelivery:
         self._paused_until: dt.datetime | None = None
         self._directory: Directory | None = None
 
+    def use_policy(self, policy: Policy, renderer: Renderer) -> None:
+        """Address with `policy` and render with `renderer` from now on (a live policy change)."""
+        self.policy, self.renderer = policy, renderer
+
     def slack_id(self, person: str) -> str | None:
         entry = self.policy.people.get(person)
         return entry.slack if entry and entry.slack else None

@@ -199,3 +199,17 @@ class ContractRow(models.Model):
     class Meta:
         table = "contract"
         unique_together = (("quote_id", "quote_version"),)
+
+
+class PolicyVersionRow(models.Model):
+    """A policy every replica applies: its text as validated, numbered 1, 2, 3 ... (the newest is in force)."""
+
+    version = fields.IntField(primary_key=True, generated=False)
+    digest = fields.CharField(max_length=64)
+    text = fields.TextField()
+    source = fields.CharField(max_length=255)
+    applied_by = fields.CharField(max_length=128)
+    applied_at = fields.DatetimeField()
+
+    class Meta:
+        table = "policy_version"

@@ -33,8 +33,10 @@ class Server:
         return self.process.pid
 
     @classmethod
-    async def start(cls, environment: dict[str, str], folder: Path, name: str, timeout: float = 20.0) -> Server:
-        """Start `greenlight serve --port 0` in FOLDER (so no stray .env is read) and wait for its ready line."""
+    async def start(
+        cls, environment: dict[str, str], folder: Path, name: str, timeout: float = 20.0, options: tuple[str, ...] = ()
+    ) -> Server:
+        """Start `greenlight serve --port 0 OPTIONS` in FOLDER (so no stray .env is read); wait for its ready line."""
         env = {key: value for key, value in os.environ.items() if key not in PROXY_VARIABLES}
         env = {key: value for key, value in env.items() if not key.startswith(("GREENLIGHT_", "SLACK_"))}
         env.update(environment)
@@ -47,6 +49,7 @@ class Server:
                 "127.0.0.1",
                 "--port",
                 "0",
+                *options,
                 cwd=folder,
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
