@@ -37,6 +37,7 @@ from store.tx import DbStore
 from .api import add_routes
 from .live_policy import POLL, LivePolicy
 from .settings import Settings
+from .socket_mode import SocketMode
 
 log = logging.getLogger("greenlight")
 
@@ -68,6 +69,8 @@ class Runtime:
     """A bolt app with every listener, for a policy (rebuilt when the policy changes)."""
     migrate: bool = True
     """Apply pending migrations on start (`serve --no-migrate`: refuse to start while any is pending)."""
+    socket: SocketMode | None = None
+    """Slack over Socket Mode (SLACK_APP_TOKEN set), once `serve` started it."""
 
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""
@@ -86,6 +89,8 @@ class Runtime:
         self.delivery.use_policy(policy, BlockRenderer(policy))
         if self.slack_app is not None:
             self.bolt = self.slack_app(policy)
+            if self.socket is not None:
+                self.socket.follow(self.bolt)
         self.policy = policy
 
     async def start(self) -> None:
@@ -206,7 +211,13 @@ def build(
     return runtime
 
 
-async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:
+async def serve(
+    runtime: Runtime,
+    host: str,
+    port: int,
+    ready: Callable[[str], None] | None = None,
+    socket_ping_interval: float = 10.0,
+) -> None:
     """Serve until cancelled; on the way out, finish in-flight work and close the database."""
     import asyncio
 
@@ -220,10 +231,16 @@ async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], N
     bound = runner.addresses[0] if runner.addresses else (host, port)
     url = f"http://{bound[0]}:{bound[1]}"
     log.info("greenlight is listening on %s", url)
+    if runtime.settings.slack_app_token is not None:
+        token = runtime.settings.slack_app_token.get_secret_value()
+        runtime.socket = SocketMode.for_app(runtime.bolt, token, ping_interval=socket_ping_interval)
+        runtime.socket.start()
     if ready is not None:
         ready(url)
     try:
         await asyncio.Event().wait()
     finally:
+        if runtime.socket is not None:
+            await runtime.socket.close()
         await runner.cleanup()
         await runtime.stop()

@@ -104,6 +104,7 @@ class Settings(BaseModel):
     api_secret: SecretStr | None = Field(None, alias="GREENLIGHT_API_SECRET")
     erp_url: str | None = Field(None, alias="GREENLIGHT_ERP_URL")
     erp_secret: SecretStr | None = Field(None, alias="GREENLIGHT_ERP_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
 
     _ignored: tuple[str, ...] = PrivateAttr(default=())
 
@@ -180,6 +181,7 @@ class Settings(BaseModel):
                 self.secret,
                 self.api_secret,
                 self.erp_secret,
+                self.slack_app_token,
             )
             if secret is not None
         ]
@@ -201,6 +203,8 @@ class Settings(BaseModel):
         notes: list[str] = []
         if self.slack_bot_token is None:
             notes.append("Slack is off: SLACK_BOT_TOKEN is not set")
+        if self.slack_app_token is not None:
+            notes.append("Socket Mode is on (SLACK_APP_TOKEN is set): Slack's traffic comes over a WebSocket")
         if self.smtp is None:
             notes.append("email is off: GREENLIGHT_SMTP_URL is not set")
         else:
@@ -222,6 +226,17 @@ class Settings(BaseModel):
             raise ValueError(
                 "SLACK_BOT_TOKEN is not a bot token: it must start with xoxb- "
                 "(the Bot User OAuth Token on the app's OAuth & Permissions page)."
+            )
+        return token
+
+    @field_validator("slack_app_token", mode="before")
+    @classmethod
+    def _check_app_token(cls, value: Any) -> SecretStr | None:
+        token = _secret("SLACK_APP_TOKEN", value)
+        if token is not None and not token.get_secret_value().startswith("xapp-"):
+            raise ValueError(
+                "SLACK_APP_TOKEN is not an app-level token: it must start with xapp- (Basic Information page of "
+                "the Slack app, App-Level Tokens, with the connections:write scope), or leave it unset for HTTP."
             )
         return token
 

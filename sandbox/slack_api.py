@@ -260,6 +260,11 @@ class SlackStandIn:
             "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
         }
+        self._app_methods: dict[str, tuple[str, Callable[[JSON], JSON]]] = {}
+
+    def add_app_method(self, method: str, app_token: str, handler: Callable[[JSON], JSON]) -> None:
+        """A Web API method called with an app-level token (xapp-...), such as apps.connections.open."""
+        self._app_methods[method] = (app_token, handler)
 
     # -- lifecycle
 
@@ -488,9 +493,13 @@ class SlackStandIn:
         try:
             if not token:
                 raise _Failure("not_authed")
-            if token != self.bot_token:
+            app_method = self._app_methods.get(method)
+            if app_method is not None:
+                if token != app_method[0]:
+                    raise _Failure("invalid_auth")
+            elif token != self.bot_token:
                 raise _Failure("invalid_auth")
-            handler = self._methods.get(method)
+            handler = app_method[1] if app_method is not None else self._methods.get(method)
             if handler is None:
                 raise _Failure("unknown_method", status=404)
             body = {"ok": True, **handler(args)}

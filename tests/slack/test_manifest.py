@@ -1,5 +1,7 @@
 """manifest.yaml asks for exactly the scopes the code needs, and declares the /deal command, the
-interactivity and the events the listeners handle, all on the one Request URL."""
+interactivity and the events the listeners handle, all on the one Request URL.
+manifest-socket-mode.yaml declares the same over Socket Mode (no Request URL): every check but
+the URLs runs on both."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from bot.commands import USAGE
@@ -38,9 +41,31 @@ EVENT_LISTENER = re.compile(r"\.event\(\s*[\"']([a-z_]+)[\"']")
 COMMAND_LISTENER = re.compile(r"\.command\(\s*[\"'](/[a-z-]+)[\"']")
 
 
+MANIFESTS = ("manifest.yaml", "manifest-socket-mode.yaml")
+
+
 @cache
-def manifest() -> dict[str, Any]:
-    return yaml.safe_load((ROOT / "manifest.yaml").read_text())
+def read_manifest(name: str) -> dict[str, Any]:
+    return yaml.safe_load((ROOT / name).read_text())
+
+
+@pytest.fixture(params=MANIFESTS)
+def manifest(request: pytest.FixtureRequest) -> Any:
+    return lambda: read_manifest(request.param)
+
+
+def test_the_socket_mode_manifest_is_the_http_one_without_request_urls() -> None:
+    http, socket = read_manifest("manifest.yaml"), read_manifest("manifest-socket-mode.yaml")
+    assert socket["settings"]["socket_mode_enabled"] is True
+    assert "request_url" not in socket["settings"]["interactivity"]
+    assert "request_url" not in socket["settings"]["event_subscriptions"]
+    assert all("url" not in command for command in socket["features"]["slash_commands"])
+    assert socket["oauth_config"] == http["oauth_config"]
+    assert (
+        socket["settings"]["event_subscriptions"]["bot_events"] == http["settings"]["event_subscriptions"]["bot_events"]
+    )
+    assert socket["display_information"] == http["display_information"]
+    assert socket["features"]["app_home"] == http["features"]["app_home"]
 
 
 def source_files() -> list[Path]:
@@ -72,7 +97,7 @@ def test_every_web_api_method_the_code_calls_has_a_known_scope() -> None:
     assert unknown == {}, "add these methods and their scopes to SCOPES (and to manifest.yaml)"
 
 
-def test_bot_scopes_are_exactly_the_ones_the_code_needs() -> None:
+def test_bot_scopes_are_exactly_the_ones_the_code_needs(manifest: Any) -> None:
     needed = {SCOPES[m] for m in web_api_methods() if SCOPES.get(m)}
     if listened(COMMAND_LISTENER):
         needed.add("commands")
@@ -82,11 +107,11 @@ def test_bot_scopes_are_exactly_the_ones_the_code_needs() -> None:
     assert "user" not in manifest()["oauth_config"]["scopes"], "Greenlight needs no user token"
 
 
-def test_deal_slash_command_is_declared_with_usage_and_escaping() -> None:
+def test_deal_slash_command_is_declared_with_usage_and_escaping(manifest: Any) -> None:
     commands = manifest()["features"]["slash_commands"]
     assert [c["command"] for c in commands] == sorted(listened(COMMAND_LISTENER)) == ["/deal"]
     deal = commands[0]
-    assert deal["url"].endswith(REQUEST_PATH)
+    assert deal.get("url", REQUEST_PATH).endswith(REQUEST_PATH)
     assert deal["should_escape"] is True, "mentions arrive as <@U…|name>, which /deal parses"
     assert 0 < len(deal["description"]) <= 100
     assert 0 < len(deal["usage_hint"]) <= 1000
@@ -95,25 +120,25 @@ def test_deal_slash_command_is_declared_with_usage_and_escaping() -> None:
 
 
 def test_interactivity_and_events_reach_the_one_request_url() -> None:
-    settings = manifest()["settings"]
+    settings = read_manifest("manifest.yaml")["settings"]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["interactivity"]["request_url"].endswith(REQUEST_PATH)
     assert settings["event_subscriptions"]["request_url"].endswith(REQUEST_PATH)
     assert set(settings["event_subscriptions"]["bot_events"]) == listened(EVENT_LISTENER) == {"app_home_opened"}
     assert settings.get("socket_mode_enabled") is False
     urls = {settings["interactivity"]["request_url"], settings["event_subscriptions"]["request_url"]}
-    urls |= {c["url"] for c in manifest()["features"]["slash_commands"]}
+    urls |= {c["url"] for c in read_manifest("manifest.yaml")["features"]["slash_commands"]}
     assert len(urls) == 1 and next(iter(urls)).startswith("https://")
 
 
-def test_app_home_and_bot_user_are_enabled() -> None:
+def test_app_home_and_bot_user_are_enabled(manifest: Any) -> None:
     features = manifest()["features"]
     assert features["app_home"]["home_tab_enabled"] is True
     assert features["app_home"]["messages_tab_enabled"] is True
     assert features["bot_user"]["display_name"]
 
 
-def test_display_information_fits_slacks_limits() -> None:
+def test_display_information_fits_slacks_limits(manifest: Any) -> None:
     info = manifest()["display_information"]
     assert 0 < len(info["name"]) <= 35
     assert len(info.get("description", "")) <= 140
