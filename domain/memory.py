@@ -66,12 +66,16 @@ class MemoryTx:
         for write in self.writes:
             write()
 
-    async def quote(self, quote_id: str) -> Quote | None:
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
         return self.store.quotes.get(quote_id)
 
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None:
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None:
+        stored = self.store.quotes.get(quote.id)
+        if stored is not None and stored.version >= quote.version:
+            return stored
         self.writes.append(lambda: self.store.quotes.__setitem__(quote.id, quote))
         self.writes.append(lambda: self.store.versions.__setitem__((quote.id, quote.version), quote))
+        return None
 
     async def quote_version(self, quote_id: str, version: int) -> Quote | None:
         return self.store.versions.get((quote_id, version))

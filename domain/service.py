@@ -18,7 +18,7 @@ from . import approvals as lifecycle
 from . import permissions
 from .approvals import Context, Delegation, Directory, Submission
 from .contracts import Contract
-from .errors import Conflict, NotFound, StaleRequest
+from .errors import Conflict, NotFound, StaleRequest, StaleVersion
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
@@ -35,10 +35,14 @@ class Tx(Protocol):
     past); `update_order` and `update_submission` are compare-and-sets on the revision.
     `release_due` releases up to `limit` scheduled orders due at `now` and records their
     `order_released` events, exactly as `record` would (the database does it in one statement).
+    `quote(..., lock=True)` holds the quote's row until the transaction ends, so that intake and
+    submission of one quote run one after the other (PostgreSQL; SQLite runs one writer at a time).
+    `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
+    version (or none) and returns None, else it changes nothing and returns the quote that is stored.
     """
 
-    async def quote(self, quote_id: str) -> Quote | None: ...
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None: ...
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None: ...
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None: ...
     async def submissions(self, quote_id: str) -> list[Submission]: ...
     async def latest(self, quote_id: str) -> Submission | None: ...
     async def pending(self) -> list[Submission]: ...
@@ -139,15 +143,11 @@ class Approvals:
 
     async def _receive_quote(self, quote: Quote, now: dt.datetime) -> Received:
         async with self.store.transaction() as tx:
-            stored = await tx.quote(quote.id)
+            stored = await tx.save_quote(quote, now)
             if stored is not None:
-                if quote.version < stored.version or (
-                    quote.version == stored.version and quote.content_hash != stored.content_hash
-                ):
-                    raise Conflict(f"{quote.id} version {quote.version} is stale: version {stored.version} is stored")
-                if quote.version == stored.version:
+                if quote.version == stored.version and quote.content_hash == stored.content_hash:
                     return Received(stored, "unchanged")
-            await tx.save_quote(quote, now)
+                raise StaleVersion(quote.id, quote.version, stored.version)
             received = Event(
                 Kind.QUOTE_RECEIVED,
                 now,
@@ -177,7 +177,7 @@ class Approvals:
 
     async def _submit(self, quote_id: str, by: str | None, now: dt.datetime) -> tuple[Submission, list[Event]]:
         async with self.store.transaction() as tx:
-            quote = await tx.quote(quote_id)
+            quote = await tx.quote(quote_id, lock=True)
             if quote is None:
                 raise NotFound(f"no quote {quote_id} has been received from the CRM")
             owner = lifecycle.owner_key(self.policy, quote)

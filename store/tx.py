@@ -69,11 +69,14 @@ class DbTx:
         self.db = connection
         self._rows: dict[tuple[str, int], SubmissionRow] = {}
 
-    async def quote(self, quote_id: str) -> Quote | None:
-        row = await QuoteRow.filter(id=quote_id).using_db(self.db).first()
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
+        query = QuoteRow.filter(id=quote_id).using_db(self.db)
+        if lock:
+            query = query.select_for_update()
+        row = await query.first()
         return Quote(row.data) if row else None
 
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None:
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None:
         values = {
             "version": quote.version,
             "owner": quote.owner,
@@ -82,8 +85,14 @@ class DbTx:
             "data": quote.data,
             "received_at": now,
         }
-        updated = await QuoteRow.filter(id=quote.id).using_db(self.db).update(**values)
+        # The compare-and-set: a concurrent writer of a higher version makes this update wait, then
+        # find nothing to change (PostgreSQL re-checks the condition on the row it waited for).
+        updated = await QuoteRow.filter(id=quote.id, version__lt=quote.version).using_db(self.db).update(**values)
         if not updated:
+            stored = await self.quote(quote.id, lock=True)
+            if stored is not None:
+                return stored
+            # No row yet: two first versions racing meet on the primary key (a retried ConcurrentChange).
             await QuoteRow.create(id=quote.id, using_db=self.db, **values)
         await QuoteVersionRow.create(
             quote_id=quote.id,
@@ -93,6 +102,7 @@ class DbTx:
             received_at=now,
             using_db=self.db,
         )
+        return None
 
     def _load(self, row: SubmissionRow) -> Submission:
         sub = codec.load(row.state)
