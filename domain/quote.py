@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -103,6 +104,11 @@ def _numbers(value: Any, path: Path) -> list[tuple[Path, int | float]]:
     return []
 
 
+def _infinite(number: int | float) -> bool:
+    """Infinity and NaN are refused where the amount is used (the API's JSON reader refuses them outright)."""
+    return isinstance(number, float) and not math.isfinite(number)
+
+
 def key_problem(value: Any, what: str) -> str | None:
     """Why VALUE cannot be a person's or an account's key, or None: a trimmed string of 1 to 128 characters."""
     if not isinstance(value, str) or not value.strip():
@@ -166,7 +172,7 @@ def quote_problems(data: Any) -> list[Problem]:
             need((key,), _is_number(data[key]), f"{key} must be a number")
     flagged = {p.where for p in problems}
     for path, number in _numbers(data, ()):
-        if _where(path) not in flagged and abs(number) > MAX_NUMBER:
+        if _where(path) not in flagged and abs(number) > MAX_NUMBER and not _infinite(number):
             flagged.add(_where(path))
             problems.append(Problem(_where(path), f"is out of range: numbers lie within ±{MAX_NUMBER:,}"))
     for path, text in _strings(data, ()):
