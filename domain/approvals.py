@@ -304,6 +304,7 @@ def plan(ctx: Context, quote: Quote, previous: Submission | None) -> list[Planne
     variables = ctx.evaluator.variables(quote)
     out = []
     resolutions: dict[str, Resolved] = {}
+    owner = owner_key(ctx.policy, quote)
     for outcome in ctx.evaluator.evaluate(quote, variables):
         rule = outcome.rule
         if not outcome.fires or (rule.effective is not None and not rule.effective.covers(day)):
@@ -318,12 +319,20 @@ def plan(ctx: Context, quote: Quote, previous: Submission | None) -> list[Planne
             and previous is not None
             and previous.status in ("rejected", "recalled", "pending")  # a pending one is recalled by the change
             and before.status in SETTLED
+            and not _decided_by(before, owner)  # the quote changed hands: its new owner's approval never counts
             and not ctx.evaluator.still_needed(outcome, before.values)
         ):
             carried = before
             ref = before.carried_from or f"{previous.ref}/{rule.name}"
         out.append(Planned(outcome, resolved, carried, ref))
     return out
+
+
+def _decided_by(approval: Approval, person: str) -> bool:
+    """Whether PERSON had a hand in APPROVAL's outcome: acted, was acted for, or cast one of its votes."""
+    return person in (approval.acted_by, approval.on_behalf_of) or any(
+        person in (seat.voted_by, seat.member) and seat.vote is not None for seat in approval.seats
+    )
 
 
 def _reason_dicts(reasons: list[Reason]) -> list[dict[str, Any]]:
@@ -510,6 +519,8 @@ def _auto_votes(ctx: Context, sub: Submission, approval: Approval) -> list[Event
         return []
     events: list[Event] = []
     for person in sub.approved_by:
+        if person == sub.owner:  # separation of duties: never the owner's own approval, however it got there
+            continue
         events.extend(_cast(ctx, sub, approval, person, "approve", None, auto=True))
         if approval.status != "requested":
             break
