@@ -102,11 +102,10 @@ class UserRef:
 
 
 def resolve_user(ref: UserRef, policy: Policy) -> str | None:
-    """The people key `ref` names: by Slack id, else by key, email name or full name (any case)."""
+    """The people key `ref` names: a mention by its Slack id only (its label is whatever the sender
+    typed, never trusted); a bare `@name` by key, email name or full name (any case)."""
     if ref.slack_id:
-        found = policy.person_for(ref.slack_id)
-        if found is not None:
-            return found
+        return policy.person_for(ref.slack_id)
     if not ref.name:
         return None
     name = ref.name.lower()

@@ -139,8 +139,21 @@ def _name(person: str, policy: Policy) -> str:
 def _person(ref: cmd.UserRef, policy: Policy) -> str:
     found = cmd.resolve_user(ref, policy)
     if found is None:
-        raise NotFound(f"{ref} is not in Greenlight's directory")
+        raise NotFound(unknown_person(ref))
     return found
+
+
+def unknown_person(ref: cmd.UserRef) -> str:
+    """Why a person named in a command was refused (a mention is looked up by its Slack id alone)."""
+    if ref.slack_id:
+        return (
+            f"{ref} (Slack id {ref.slack_id}) is not in Greenlight's directory: an admin adds people to the "
+            "policy's `people` with their Slack id; nothing was changed"
+        )
+    return (
+        f"{ref} is not in Greenlight's directory: mention the person with @ so Slack sends their id; "
+        "nothing was changed"
+    )
 
 
 def _received(quote: Quote | None) -> Quote:
