@@ -89,7 +89,7 @@ class BlockRenderer:
         return text, dicts(blocks)
 
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
-        return f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}."
+        return views.escape(f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}.")
 
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]:
         if event.kind is Kind.EMAIL_FAILED:
@@ -111,7 +111,7 @@ class BlockRenderer:
                     ],
                 ),
             ]
-            return text, dicts(blocks)
+            return alert_text(text), dicts(blocks)
         number = str(event.detail.get("order", ""))
         text = f"ERP sync failed for order {number} of {event.quote_id}: {event.comment or 'no detail'}"
         blocks = [
@@ -123,7 +123,12 @@ class BlockRenderer:
                 ],
             ),
         ]
-        return text, dicts(blocks)
+        return alert_text(text), dicts(blocks)
+
+
+def alert_text(text: str) -> str:
+    """An alert's push text: what came from outside (an SMTP or ERP error body) shown literally, clipped."""
+    return views.top_text(views.escape(text))
 
 
 async def holders_of(deps: Deps, sub: Submission) -> dict[str, list[str]]:

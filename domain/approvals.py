@@ -597,6 +597,12 @@ def decide(
     if not can_act_for(ctx, sub, approval, person) and person not in approval.escalated_to:
         if any(s.voted_by == person for s in approval.seats):
             raise StaleRequest(f"{person} already voted on {rule} for {sub.quote_id}")
+        stood_in = next((s for s in approval.seats if s.member == person and s.vote and s.voted_by != person), None)
+        if stood_in is not None:
+            raise StaleRequest(
+                f"{stood_in.voted_by} already voted to {stood_in.vote} {rule} on {sub.quote_id} on behalf of "
+                f"{person} at {stood_in.voted_at.isoformat() if stood_in.voted_at else 'an earlier moment'}"
+            )
         raise NotAllowed(f"{person} is not an approver of {rule} on {sub.quote_id}")
     events = _cast(ctx, sub, approval, person, verdict, comment, auto=False)
     if verdict == "approve" and person not in sub.approved_by:

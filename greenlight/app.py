@@ -146,6 +146,8 @@ def build(
     register_all(bolt, slack)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
+        if await is_ssl_check(request):
+            return web.Response(status=200)
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
             return web.json_response({"error": "the request is not signed by Slack"}, status=401)
@@ -161,6 +163,15 @@ def build(
             app, service=service, secret=settings.secret.get_secret_value(), clock=clock, public_url=settings.public_url
         )
     return runtime
+
+
+async def is_ssl_check(request: web.Request) -> bool:
+    """Slack's certificate probe (`ssl_check=1`, unsigned): answered 200 before any signature check,
+    as bolt does. It carries no command, so answering it changes nothing."""
+    if request.content_type != "application/x-www-form-urlencoded" or (request.content_length or 0) > 1024:
+        return False
+    form = await request.post()
+    return form.get("ssl_check") == "1" and "command" not in form and "payload" not in form
 
 
 async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:
