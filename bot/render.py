@@ -132,7 +132,7 @@ def alert_text(text: str) -> str:
 
 
 async def holders_of(deps: Deps, sub: Submission) -> dict[str, list[str]]:
-    ctx = deps.service.context(await deps.service.directory(), deps.clock())
+    ctx = deps.service.context(await deps.service.directory(deps.clock()), deps.clock())
     return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
 
@@ -186,12 +186,12 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         raise NotAllowed(f"/deal {command.name} is for {cmd.who_may(command.name)}")
 
     if isinstance(command, cmd.Preview):
-        directory = await service.directory()
+        directory = await service.directory(now)
         ctx = service.context(directory, now)
         return answer(*views.preview_message(build_preview(ctx, _received(quote), sub), policy))
     if isinstance(command, cmd.Submit):
         submitted, _ = await service.submit(quote_id, person, now)
-        directory = await service.directory()
+        directory = await service.directory(now)
         ctx = service.context(directory, now)
         before = await service.submission(quote_id, submitted.number - 1) if submitted.number > 1 else None
         return answer(*views.preview_message(build_preview(ctx, _received(quote), before), policy, submitted))
@@ -236,7 +236,7 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
             [],
         )
     if isinstance(command, cmd.Approvers):
-        return answer(*views.approvers_message(policy, await service.directory(), now))
+        return answer(*views.approvers_message(policy, await service.directory(now), now))
     if isinstance(command, cmd.Orders):
         from .orders_view import orders_message
 
@@ -258,7 +258,7 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
     waiting, total = await deps.service.waiting_on(person, now, limit=views.MAX_WAITING)
     pairs = [(sub, sub.approval(rule)) for sub, rule in waiting]
     quotes = await deps.service.quotes_of(person)
-    directory = await deps.service.directory()
+    directory = await deps.service.directory(deps.clock())
     mine = [d for d in directory.delegations if d.delegator == person and d.end >= now.date()]
     ooo = max(mine, key=lambda d: d.id) if mine else None
     overview = views.approvers_overview(deps.policy, directory, now) if person in deps.policy.admins else None

@@ -183,6 +183,12 @@ class Resolved:
     fallback: bool
 
 
+def current_since(now: dt.datetime) -> dt.date:
+    """The earliest end date of a delegation window that may still be active at `now` in some zone
+    (local dates run from a day behind UTC to a day ahead): older windows are history."""
+    return now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+
+
 def owner_key(policy: Policy, quote: Quote | dict[str, Any]) -> str:
     owner = str(quote.owner if isinstance(quote, Quote) else quote.get("owner"))
     return policy.person_for(owner) or owner

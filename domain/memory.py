@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from .approvals import Delegation, Directory, Submission
+from .approvals import Delegation, Directory, Submission, current_since
 from .contracts import Contract
 from .events import Event, Kind
 from .orders import SCHEDULED, PlannedOrder, erp_message, transition
@@ -99,12 +99,25 @@ class MemoryTx:
         self.writes.append(lambda: subs.__setitem__(index, frozen))
         return True
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
         replacements = {k: v for k, v in self.store.replacements.items() if k not in self.replacements}
         for old, new in self.replacements.items():
             replacements.pop(new, None)
             replacements[old] = new
-        return Directory(copy.deepcopy(self.store.delegations), replacements)
+        delegations = self.store.delegations
+        if now is not None:
+            since = current_since(now)
+            delegations = [d for d in delegations if d.end >= since]
+        return Directory(copy.deepcopy(delegations), replacements)
+
+    async def prune_delegations(self, ended_before: dt.date) -> int:
+        gone = [d.id for d in self.store.delegations if d.end < ended_before]
+
+        def apply() -> None:
+            self.store.delegations[:] = [d for d in self.store.delegations if d.id not in gone]
+
+        self.writes.append(apply)
+        return len(gone)
 
     async def add_delegation(self, delegation: Delegation) -> Delegation:
         delegation.id = len(self.store.delegations) + 1

@@ -48,7 +48,8 @@ class Tx(Protocol):
     async def pending(self) -> list[Submission]: ...
     async def add_submission(self, sub: Submission) -> None: ...
     async def update_submission(self, sub: Submission, expected_revision: int) -> bool: ...
-    async def directory(self) -> Directory: ...
+    async def directory(self, now: dt.datetime | None = None) -> Directory: ...
+    async def prune_delegations(self, ended_before: dt.date) -> int: ...
     async def add_delegation(self, delegation: Delegation) -> Delegation: ...
     async def end_delegations(self, delegator: str, today: dt.date) -> int: ...
     async def set_replacement(self, old: str, new: str) -> None: ...
@@ -93,6 +94,8 @@ class ConcurrentChange(StaleRequest):
 
 
 RETRIES = 20
+DELEGATIONS_KEPT = dt.timedelta(days=90)
+"""How long an ended delegation window stays readable before the prune job deletes it."""
 
 
 class Store(Protocol):
@@ -160,7 +163,7 @@ class Approvals:
             await tx.record([received])
             latest = await self._latest(tx, quote.id)
             if latest is not None and latest.status == "pending":
-                ctx = self.context(await tx.directory(), now)
+                ctx = self.context(await tx.directory(now), now)
                 events = lifecycle.recall(ctx, latest, by="crm", quote_changed=True)
                 await self._save(tx, latest, events)
                 return Received(quote, "recalled", tuple(events))
@@ -188,7 +191,7 @@ class Approvals:
                 raise Conflict(f"{quote_id} is already pending approval ({previous.ref}): recall it first")
             if previous is not None and previous.status == "approved" and previous.content_hash == quote.content_hash:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
-            ctx = self.context(await tx.directory(), now)
+            ctx = self.context(await tx.directory(now), now)
             sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
             sub.due_at = lifecycle.next_due(sub, self.policy)
             await tx.add_submission(sub)
@@ -219,7 +222,7 @@ class Approvals:
                             f"this request is from an earlier submission of {quote_id} ({quote_id}#{number}); "
                             f"{sub.ref} replaced it: nothing was changed"
                         )
-                    ctx = self.context(await tx.directory(), now)
+                    ctx = self.context(await tx.directory(now), now)
                     events = action(ctx, sub)
                     await self._save(tx, sub, events)
                     return events
@@ -267,7 +270,7 @@ class Approvals:
             raise Conflict("replacing someone with themselves changes nothing")
         async with self.store.transaction() as tx:
             await tx.set_replacement(old, new)
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             ctx = self.context(directory, now)
             events: list[Event] = []
             for sub in await tx.pending():
@@ -320,7 +323,7 @@ class Approvals:
         """Time-driven work (reminders, escalations, delegates whose window opened), one short
         transaction per submission: only those due now and those of people away now are looked at."""
         async with self.store.transaction() as tx:
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             away = sorted({d.delegator for d in directory.delegations if d.active(self.policy, now)})
             refs = list(dict.fromkeys([*await tx.due(now, limit), *await tx.inbox(away, limit)]))
         events: list[Event] = []
@@ -339,7 +342,7 @@ class Approvals:
             sub = await self._latest(tx, quote_id)
             if sub is None or sub.number != number or sub.status != "pending":
                 return []
-            found = lifecycle.tick(self.context(await tx.directory(), now), sub)
+            found = lifecycle.tick(self.context(await tx.directory(now), now), sub)
             if found:
                 await self._save(tx, sub, found)
             return found
@@ -363,7 +366,7 @@ class Approvals:
         """Requested approvals `person` can act on now (their own, and those they stand in for),
         the first `limit` of them, and how many submissions hold such requests in all."""
         async with self.store.transaction() as tx:
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             ctx = self.context(directory, now)
             principals = [person] + [
                 d.delegator
@@ -390,12 +393,25 @@ class Approvals:
         async with self.store.transaction() as tx:
             return await self._latest(tx, quote_id)
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
+        """Delegations and replacements; with `now`, only the delegation windows that have not ended
+        (a day's margin for every zone): what deciding, resolving and App Home need."""
         async with self.store.transaction() as tx:
-            return await tx.directory()
+            return await tx.directory(now)
+
+    async def prune_delegations(self, now: dt.datetime, keep: dt.timedelta = DELEGATIONS_KEPT) -> int:
+        """Delete delegation windows that ended more than `keep` ago (their `delegation_set` and
+        `delegation_ended` audit rows stay), recording how many went; run on a schedule."""
+        ended_before = (now.astimezone(dt.UTC) - keep).date()
+        async with self.store.transaction() as tx:
+            count = await tx.prune_delegations(ended_before)
+            if count:
+                detail = {"ended_before": ended_before.isoformat(), "count": count}
+                await tx.record([Event(Kind.DELEGATIONS_PRUNED, now, "", 0, 0, actor="greenlight", detail=detail)])
+            return count
 
     async def preview(self, quote: Quote, now: dt.datetime) -> list[lifecycle.Planned]:
         async with self.store.transaction() as tx:
             previous = await self._latest(tx, quote.id)
-            ctx = self.context(await tx.directory(), now)
+            ctx = self.context(await tx.directory(now), now)
         return lifecycle.plan(ctx, quote, previous)

@@ -161,7 +161,7 @@ class SlackDelivery:
         if not any(a.status == "requested" for a in sub.approvals):
             return {}
         if self._directory is None:  # read once per event row, not once per message
-            self._directory = await self.service.directory()
+            self._directory = await self.service.directory(self.clock())
         ctx = self.service.context(self._directory, self.clock())
         return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 

@@ -85,7 +85,7 @@ class DelegationRow(models.Model):
     delegator = fields.CharField(max_length=128, db_index=True)
     delegate = fields.CharField(max_length=128)
     start = fields.DateField()
-    end = fields.DateField()
+    end = fields.DateField(db_index=True)
     created_by = fields.CharField(max_length=128)
     created_at = fields.DatetimeField(auto_now_add=True)
 

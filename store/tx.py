@@ -198,13 +198,17 @@ class DbTx:
                     [AssignmentRow(approval_id=approval_id, person=p) for p in holders], using_db=self.db
                 )
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
+        rows = DelegationRow.all() if now is None else DelegationRow.filter(end__gte=lifecycle.current_since(now))
         delegations = [
             Delegation(r.delegator, r.delegate, r.start, r.end, r.created_by, r.id)
-            for r in await DelegationRow.all().using_db(self.db).order_by("id")
+            for r in await rows.using_db(self.db).order_by("id")
         ]
         replacements = {r.old: r.new for r in await ReplacementRow.all().using_db(self.db)}
         return Directory(delegations, replacements)
+
+    async def prune_delegations(self, ended_before: dt.date) -> int:
+        return await DelegationRow.filter(end__lt=ended_before).using_db(self.db).delete()
 
     async def add_delegation(self, delegation: Delegation) -> Delegation:
         row = await DelegationRow.create(

@@ -42,7 +42,7 @@ async def open_request(deps: Deps, ref: ids.RequestRef, person: str) -> tuple[Su
     if sub is None or sub.number != ref.submission:
         raise StaleRequest(f"this request is from an earlier submission of {ref.quote_id}: it no longer applies")
     approval = sub.approval(ref.rule)
-    if can_decide(service.context(await service.directory(), deps.clock()), sub, approval, person):
+    if can_decide(service.context(await service.directory(deps.clock()), deps.clock()), sub, approval, person):
         return sub, approval
     if sub.status != "pending" or approval.status != "requested":
         who = f" by {display_name(approval.acted_by, people)}" if approval.acted_by else ""

@@ -1,5 +1,6 @@
 """Issue 12: versions, ids and delegation bounds that hold under races and hostile data.
 
+Delegation windows are indexed by their end date (only current and future ones are read).
 Quote versions are 64-bit columns (crm-v1 §3: up to 2^53 - 1 on both databases). SQLite stores any
 integer in 64 bits whatever the declared type, so only PostgreSQL's columns change type.
 """
@@ -36,4 +37,9 @@ class Migration(migrations.Migration):
         WidenToBigInt("AuditRow", "quote_version", "audit"),
         WidenToBigInt("OrderRow", "quote_version", "orders"),
         WidenToBigInt("ContractRow", "quote_version", "contract"),
+        # Only current and future delegation windows are read: found by their end date.
+        ops.RunSQL(
+            'CREATE INDEX IF NOT EXISTS "idx_delegation_end" ON "delegation" ("end")',
+            reverse_sql='DROP INDEX IF EXISTS "idx_delegation_end"',
+        ),
     ]
