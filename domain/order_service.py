@@ -19,12 +19,13 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from . import orders as plan
 from . import permissions
 from .amendments import plan_amendments
 from .contracts import Contract, Entitlements, build_contract, entitlements
-from .errors import Conflict, NotFound
+from .errors import Conflict, NotAllowed, NotFound
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
@@ -303,6 +304,13 @@ class Orders:
         line_ids: list[str] | None,
         siblings: list[PlannedOrder],
     ) -> list[PlannedOrder]:
+        if new_date is not None and action in ("reschedule", "split"):
+            today = now.astimezone(ZoneInfo(order.zone)).date()
+            if new_date < today:
+                raise NotAllowed(
+                    f"{new_date.isoformat()} is in the past: order {order.number} was not moved "
+                    f"(pick {today.isoformat()} or later; Release now sends it today)"
+                )
         if action == "reschedule":
             if new_date is None:
                 raise Conflict("give the new delivery date")
