@@ -116,7 +116,7 @@ def build(
     runtime = Runtime(settings, policy, service, app, bolt, client, outbox, sweeps, clock, delivery, orders)
 
     async def generate_orders(row: Claimed) -> None:
-        await orders.on_approved(from_json(row.payload), clock())
+        await orders.react(from_json(row.payload), clock())
 
     handlers: dict[Topic, Callable[[Claimed], Awaitable[None]]] = {
         Topic.SLACK: delivery.deliver,
