@@ -162,7 +162,15 @@ class LinkPage:
         claims = found.claims
         try:
             events = await self.service.decide(
-                claims.quote_id, claims.rule, claims.person, verdict, now, comment, key=claims.key, number=claims.number
+                claims.quote_id,
+                claims.rule,
+                claims.person,
+                verdict,
+                now,
+                comment,
+                key=claims.key,
+                number=claims.number,
+                via="email",
             )
         except (StaleRequest, NotAllowed, NotFound) as error:
             # Say precisely what moved on, from the state now; fall back on the service's sentence.
