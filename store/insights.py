@@ -178,7 +178,7 @@ async def gather(
             quote_id=str(r["quote_id"]),
             submission=int(r["number"]),
             rule=str(r["rule"]),
-            requested_at=_instant(r["requested_at"]),
+            requested_at=as_instant(r["requested_at"]),
             age=int(r["age"]),
             holders=tuple(sorted(str(p) for p in (r["holders"] or "").split(",") if p)),
         )
@@ -213,7 +213,7 @@ async def gather(
     )
 
 
-def _instant(value: Any) -> dt.datetime:
+def as_instant(value: Any) -> dt.datetime:
     if isinstance(value, dt.datetime):
         moment = value
     else:
