@@ -104,6 +104,8 @@ class Backtester:
         self.current_evaluator = Evaluator(current)
         self.directory = directory or Directory()
         self.result = Backtest()
+        self._approver_of: dict[str, str] = {}
+        self._resolved: dict[tuple[str, str], tuple[str, ...]] = {}
 
     def add(self, item: Recorded) -> None:
         out = self.result
@@ -134,24 +136,39 @@ class Backtester:
         for p in planned:
             for person in p.resolved.members:
                 self._load(person)[1] += 1
-        if before:
-            old_ctx = Context(self.current, self.current_evaluator, self.directory, item.submitted_at)
-            for name in before:
-                rule = self.current.rule(name)
-                if rule is None:
-                    continue
-                try:
-                    members = resolve(old_ctx, rule.approver, item.quote, name).members
-                except GreenlightError:
-                    continue
-                for person in members:
-                    self._load(person)[0] += 1
+        for name in before:
+            for person in self._asked_before(name, item):
+                self._load(person)[0] += 1
         if item.status in ("approved", "rejected"):
             out.decided += 1
             verdict = _differently(item, after.keys())
             if verdict is not None:
                 out.differently[verdict] = out.differently.get(verdict, 0) + 1
                 _example(out.differently_examples.setdefault(verdict, []), item.quote_id)
+
+    def _asked_before(self, name: str, item: Recorded) -> tuple[str, ...]:
+        """Who the recorded approval `name` had as approvers, by the approver definitions in force.
+
+        A user or group approver resolves the same way for every quote of one owner: remembered.
+        """
+        approver = self._approver_of.get(name)
+        if approver is None:
+            rule = self.current.rule(name)
+            if rule is None:
+                return ()
+            approver = self._approver_of[name] = rule.approver
+        definition = self.current.approver(approver)
+        key = (approver, item.quote.owner) if definition is not None and definition.field is None else None
+        if key is not None and key in self._resolved:
+            return self._resolved[key]
+        ctx = Context(self.current, self.current_evaluator, self.directory, item.submitted_at)
+        try:
+            members = resolve(ctx, approver, item.quote, name).members
+        except GreenlightError:
+            members = ()
+        if key is not None:
+            self._resolved[key] = members
+        return members
 
     def _load(self, person: str) -> list[int]:
         found = self.result.load.get(person)

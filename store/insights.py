@@ -69,19 +69,29 @@ class Dialect:
         return value if self.postgres else value.isoformat(" ")
 
 
-def _percentiles(groups: str) -> str:
-    """Median and p90 by nearest rank of `s` per (dim, k) of the rows `groups` selects."""
+def _percentiles(groups: str, postgres: bool) -> str:
+    """Median and p90 by nearest rank of `s` per (dim, k) of the rows `groups` selects.
+
+    The nearest-rank percentile p is the smallest value whose cumulative share (ties included)
+    reaches p: PostgreSQL's `percentile_disc` aggregate; on SQLite, which has none, `CUME_DIST()`
+    over each group (one window, one sort per group).
+    """
+    if postgres:
+        return f"""
+    ranked AS (SELECT dim, k, s FROM ({groups}) AS g)
+    SELECT dim, k, COUNT(*) AS n,
+           percentile_disc(0.5) WITHIN GROUP (ORDER BY s) AS p50,
+           percentile_disc(0.9) WITHIN GROUP (ORDER BY s) AS p90
+    FROM ranked GROUP BY dim, k"""
     return f"""
     ranked AS (
-      SELECT dim, k, s,
-             ROW_NUMBER() OVER (PARTITION BY dim, k ORDER BY s) AS rn,
-             COUNT(*) OVER (PARTITION BY dim, k) AS n
+      SELECT dim, k, s, CUME_DIST() OVER (PARTITION BY dim, k ORDER BY s) AS share
       FROM ({groups}) AS g
     )
-    SELECT dim, k, n,
-           MAX(CASE WHEN rn = (n * 50 + 99) / 100 THEN s END) AS p50,
-           MAX(CASE WHEN rn = (n * 90 + 99) / 100 THEN s END) AS p90
-    FROM ranked GROUP BY dim, k, n"""
+    SELECT dim, k, COUNT(*) AS n,
+           MIN(CASE WHEN share >= 0.5 THEN s END) AS p50,
+           MIN(CASE WHEN share >= 0.9 THEN s END) AS p90
+    FROM ranked GROUP BY dim, k"""
 
 
 def _period(d: Dialect, column: str, since: dt.datetime | None, until: dt.datetime | None) -> tuple[str, list[Any]]:
@@ -228,7 +238,7 @@ async def _submissions(
     where, values = _period(d, "submitted_at", since, until)
     decided = f"status IN {DECIDED_SUBMISSION}"
     sql = f"""
-    WITH base AS (
+    WITH base AS MATERIALIZED (
       SELECT owner, status, {d.week("submitted_at")} AS week, {d.seconds("submitted_at", "decided_at")} AS s
       FROM submission WHERE {where}
     ),
@@ -236,7 +246,8 @@ async def _submissions(
         _percentiles(
             f"SELECT 'all' AS dim, '' AS k, s FROM base WHERE {decided} "
             f"UNION ALL SELECT 'week', week, s FROM base WHERE {decided} "
-            f"UNION ALL SELECT 'rep', owner, s FROM base WHERE {decided}"
+            f"UNION ALL SELECT 'rep', owner, s FROM base WHERE {decided}",
+            d.postgres,
         )
     }
     UNION ALL SELECT 'status', status, COUNT(*), NULL, NULL FROM base GROUP BY status
@@ -254,7 +265,7 @@ async def _approvals(
     decided = f"status IN {DECIDED_APPROVAL} AND s IS NOT NULL"
     step = "chain || '/' || CAST(step AS VARCHAR(12))" if d.postgres else "chain || '/' || step"
     sql = f"""
-    WITH base AS (
+    WITH base AS MATERIALIZED (
       SELECT a.rule, a.chain, a.step, a.status, a.acted_by,
              {d.week("a.requested_at")} AS week, {d.seconds("a.requested_at", "a.decided_at")} AS s
       FROM approval a JOIN submission sub ON sub.id = a.submission_id
@@ -267,7 +278,8 @@ async def _approvals(
             f"UNION ALL SELECT 'chain', chain, s FROM base WHERE {decided} "
             f"UNION ALL SELECT 'step', {step}, s FROM base WHERE {decided} "
             f"UNION ALL SELECT 'rule', rule, s FROM base WHERE {decided} "
-            f"UNION ALL SELECT 'approver', acted_by, s FROM base WHERE {decided} AND status <> 'auto'"
+            f"UNION ALL SELECT 'approver', acted_by, s FROM base WHERE {decided} AND status <> 'auto'",
+            d.postgres,
         )
     }
     """
