@@ -99,6 +99,8 @@ def csrf_token(secret: str, claims: Claims) -> str:
 
 def redact(path: str) -> str:
     """A request path fit for logs: the token of /a/<token> is a credential."""
+    if path.startswith("/insights/"):
+        return "/insights/<token>"
     return "/a/<token>" if path.startswith("/a/") else path
 
 
