@@ -1,7 +1,7 @@
 """Benchmark: insights over N submissions against a bare SQL aggregate, and a policy backtest over N
 quote versions against the engine's preview loop over the same quotes.
 
-The history (bench/history.py: N submissions over a year, 100,000 by default, 20,000 with --quick)
+The history (tests/support/history.py: N submissions over a year, 100,000 by default, 20,000 with --quick)
 is written once per backend. Then, interleaved, `--runs` times each:
 
 - insights floor: the bare SQL aggregate over the same rows: one `COUNT(*)` and `SUM` of the
@@ -103,13 +103,13 @@ BACKTEST_TARGET = 1.5
 async def measure(url: str, count: int, runs: int) -> dict[str, Any]:
     from tortoise import Tortoise
 
-    from bench.history import END, START, fill, policy_text
     from domain.approvals import Context, Directory, plan
     from domain.policy import load_policy
     from domain.rules import Evaluator
     from store import db
     from store.backtest import backtest, recorded
     from store.insights import gather
+    from tests.support.history import END, START, fill, policy_text
 
     await db.connect(url)
     try:

@@ -231,7 +231,9 @@ def charts(r: Insights) -> dict[str, dict[str, str]]:
     weeks = sorted(set(r.cycle_by_week) | set(r.waiting_by_week))
 
     def trend(narrow: bool) -> Any:
-        chart = pygal.Line(**_config(narrow), x_label_rotation=45 if narrow else 0, dots_size=4)
+        chart = pygal.Line(
+            **_config(narrow), x_label_rotation=45 if narrow and len(weeks) > 5 else 0, dots_size=4, include_x_axis=True
+        )
         chart.title = "Hours, by week"
         chart.x_labels = [w[5:] for w in weeks]
         chart.add("Cycle median", [_hours(r.cycle_by_week.get(w, NONE).median) for w in weeks])

@@ -1,4 +1,4 @@
-"""A year of approval history, written straight into the tables, for the insights and backtest benches.
+"""A year of approval history, written straight into the tables (bench/insights.py, the chart page's tests).
 
 `fill(count)` writes `count` submissions of one-line quotes (the policy of
 tests/store/insights_kit.py: a manager above 10% off, a VP above 25%, finance for Net 60), each
@@ -67,14 +67,14 @@ def quote_data(i: int) -> dict[str, Any]:
     }
 
 
-def _rows(i: int, count: int) -> dict[str, list[tuple[Any, ...]]]:
+def _rows(i: int, count: int, start: dt.datetime, span: dt.timedelta) -> dict[str, list[tuple[Any, ...]]]:
     """The rows of submission `i` (its id is i + 1), by table."""
     data = quote_data(i)
     sid = i + 1
     qid = data["id"]
     owner = data["owner"]
     manager = f"mgr{REPS.index(owner) % 8}"
-    submitted = START + YEAR * i / count
+    submitted = start + span * i / count
     fate = i % 20  # 0-13 approved, 14-15 rejected, 16 recalled, 17-19 pending
     rules: list[tuple[str, str, int, list[str]]] = []
     if data["discount_percent"] > 10:
@@ -156,8 +156,8 @@ def _shape(table: str, row: tuple[Any, ...]) -> tuple[Any, ...]:
     return row
 
 
-async def fill(count: int, batch: int = 5000) -> None:
-    """Write the history of `count` submissions into the (migrated, empty) database."""
+async def fill(count: int, batch: int = 5000, start: dt.datetime = START, span: dt.timedelta = YEAR) -> None:
+    """Write the history of `count` submissions made from `start` over `span` into the (migrated, empty) database."""
     from tortoise import Tortoise
 
     connection = Tortoise.get_connection("default")
@@ -180,7 +180,7 @@ async def fill(count: int, batch: int = 5000) -> None:
             rows.clear()
 
     for i in range(count):
-        for table, rows in _rows(i, count).items():
+        for table, rows in _rows(i, count, start, span).items():
             pending[table].extend(_shape(table, r) for r in rows)
         if (i + 1) % batch == 0:
             await flush()
