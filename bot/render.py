@@ -247,6 +247,10 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         at = command.at or now.astimezone(policy.zone).date()
         contracts, found = await deps.orders.account(command.account_id, at)
         return answer(*account_message(command.account_id, at, contracts, found))
+    if isinstance(command, cmd.Insights | cmd.PolicyDiff):
+        from .insights_answers import insights_answer
+
+        return await insights_answer(deps, command, person)
     raise GreenlightError(f"/deal {command.name} is not available")
 
 

@@ -46,8 +46,9 @@ class MemoryStore:
     def queue_erp(self, event: Event) -> None:
         """The ERP message of a released order, built from the order as this transaction left it."""
         number = str(event.detail["order"])
-        key = f"{number}:released"
-        self.messages[key] = Queued(Topic.ERP, key, "pending", erp_message(self.orders[number], "released"))
+        order = self.orders[number]
+        key = f"{number}:{order.erp_event}"
+        self.messages[key] = Queued(Topic.ERP, key, "pending", erp_message(order))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTx]:
@@ -263,10 +264,14 @@ class MemoryTx:
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.contracts.append(contract))
 
+    async def contract_of(self, quote_id: str) -> Contract | None:
+        found = [c for c in self.store.contracts if c.quote_id == quote_id]
+        return found[-1] if found else None
+
     async def update_contract(self, contract: Contract) -> None:
         def apply() -> None:
             for index, stored in enumerate(self.store.contracts):
-                if (stored.quote_id, stored.quote_version) == (contract.quote_id, contract.quote_version):
+                if stored.quote_id == contract.quote_id:
                     self.store.contracts[index] = contract
 
         self.writes.append(apply)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from . import approvals as lifecycle
@@ -72,6 +72,7 @@ class Tx(Protocol):
     ) -> bool: ...
     async def release_due(self, now: dt.datetime, limit: int) -> int: ...
     async def contracts_of(self, account_id: str) -> list[Contract]: ...
+    async def contract_of(self, quote_id: str) -> Contract | None: ...
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None: ...
     async def update_contract(self, contract: Contract) -> None: ...
     # outbox rows a command acts on after they were queued (an ERP message put back in line)
@@ -87,6 +88,16 @@ class Queued:
     key: str
     status: str  # pending | sending | sent | dead
     payload: dict[str, Any]
+
+
+_DECISIONS = (Kind.VOTED, Kind.APPROVED, Kind.REJECTED)
+
+
+def _via(event: Event, person: str, via: str) -> Event:
+    """The event with the channel of a person's own decision in its detail (others unchanged)."""
+    if event.kind not in _DECISIONS or event.actor != person or event.detail.get("auto"):
+        return event
+    return replace(event, detail={**event.detail, "via": via})
 
 
 class ConcurrentChange(StaleRequest):
@@ -161,6 +172,10 @@ class Approvals:
                 detail={"content_hash": quote.content_hash},
             )
             await tx.record([received])
+            from .order_service import hold_for_version  # the orders service builds on this module
+
+            # Orders of earlier versions not released yet wait for this version's decision.
+            await tx.record(await hold_for_version(tx, quote.id, quote.version, now))
             latest = await self._latest(tx, quote.id)
             if latest is not None and latest.status == "pending":
                 ctx = self.context(await tx.directory(now), now)
@@ -241,14 +256,19 @@ class Approvals:
         comment: str | None = None,
         key: str | None = None,
         number: int | None = None,
+        via: str | None = None,
     ) -> list[Event]:
         """Approve or reject; with `key`, a repeat of the same request is a no-op (returns no events).
 
         With `number`, the decision applies only if that submission is still the quote's latest.
+        `via` (`slack`, `email`) is kept in the audit of the person's own decision (insights count it).
         """
-        return await self._on_pending(
-            quote_id, now, lambda ctx, sub: lifecycle.decide(ctx, sub, rule, person, verdict, comment), key, number
-        )
+
+        def action(ctx: Context, sub: Submission) -> list[Event]:
+            events = lifecycle.decide(ctx, sub, rule, person, verdict, comment)
+            return events if via is None else [_via(event, person, via) for event in events]
+
+        return await self._on_pending(quote_id, now, action, key, number)
 
     async def recall(self, quote_id: str, by: str, now: dt.datetime) -> list[Event]:
         return await self._on_pending(quote_id, now, lambda ctx, sub: lifecycle.recall(ctx, sub, by))

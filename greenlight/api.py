@@ -13,6 +13,7 @@ are checked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -37,6 +38,7 @@ from domain.errors import (
 )
 from domain.quote import parse_quote
 from domain.service import Approvals
+from notifications.worker import RECLAIMS
 
 from . import signing
 from .settings import Settings
@@ -83,6 +85,8 @@ class Metrics:
             ["route", "status"],
             registry=registry,
         )
+        with contextlib.suppress(ValueError):  # already there: a registry shared by two apps
+            registry.register(RECLAIMS)
         return cls(registry, quotes, requests)
 
 

@@ -116,7 +116,7 @@ def build(
     runtime = Runtime(settings, policy, service, app, bolt, client, outbox, sweeps, clock, delivery, orders)
 
     async def generate_orders(row: Claimed) -> None:
-        await orders.on_approved(from_json(row.payload), clock())
+        await orders.react(from_json(row.payload), clock())
 
     handlers: dict[Topic, Callable[[Claimed], Awaitable[None]]] = {
         Topic.SLACK: delivery.deliver,
@@ -142,7 +142,19 @@ def build(
     from bot.deps import Deps
     from bot.listeners import register_all
 
-    slack = Deps(policy, service, orders, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
+    from .insightswiring import add_insights_routes, insights_deps
+
+    slack = Deps(
+        policy,
+        service,
+        orders,
+        client,
+        clock,
+        delivery.dm_channel,
+        outbox.requeue,
+        runtime.kick,
+        **insights_deps(settings, lambda: runtime.policy),
+    )
     register_all(bolt, slack)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -162,6 +174,7 @@ def build(
         pages.add_routes(
             app, service=service, secret=settings.secret.get_secret_value(), clock=clock, public_url=settings.public_url
         )
+    add_insights_routes(app, settings, lambda: runtime.policy, clock)
     return runtime
 
 

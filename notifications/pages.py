@@ -99,6 +99,8 @@ def csrf_token(secret: str, claims: Claims) -> str:
 
 def redact(path: str) -> str:
     """A request path fit for logs: the token of /a/<token> is a credential."""
+    if path.startswith("/insights/"):
+        return "/insights/<token>"
     return "/a/<token>" if path.startswith("/a/") else path
 
 
@@ -162,7 +164,15 @@ class LinkPage:
         claims = found.claims
         try:
             events = await self.service.decide(
-                claims.quote_id, claims.rule, claims.person, verdict, now, comment, key=claims.key, number=claims.number
+                claims.quote_id,
+                claims.rule,
+                claims.person,
+                verdict,
+                now,
+                comment,
+                key=claims.key,
+                number=claims.number,
+                via="email",
             )
         except (StaleRequest, NotAllowed, NotFound) as error:
             # Say precisely what moved on, from the state now; fall back on the service's sentence.

@@ -195,6 +195,10 @@ class ContractRow(models.Model):
     quote_version = fields.BigIntField()
     data: fields.JSONField[dict[str, Any]] = fields.JSONField()
     created_at = fields.DatetimeField()
+    number = fields.CharField(max_length=96, null=True)
+    start_date = fields.DateField(null=True)
+    end_date = fields.DateField(null=True, db_index=True)
+    renewal_sent_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "contract"

@@ -59,6 +59,11 @@ class DbStore:
             raise ConcurrentChange(f"the database was busy: {error}") from error
 
 
+def _contract_columns(contract: Contract) -> dict[str, Any]:
+    """The contract's queryable terms (the renewal sweep reads them), beside its data."""
+    return {"number": contract.number or None, "start_date": contract.start, "end_date": contract.end}
+
+
 def _transient(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in ("database is locked", "could not serialize", "deadlock detected", "busy"))
@@ -265,10 +270,11 @@ class DbTx:
     async def _message(self, topic: Topic, event: Event) -> OutboxRow:
         key, payload = f"{topic}:{uuid.uuid4().hex}", to_json(event)
         if topic is Topic.ERP:
-            # The ERP gets the order as released, keyed by its number: the ERP's idempotency key.
+            # The ERP gets the order as released, keyed by its number and event: the ERP's idempotency key.
             number = str(event.detail["order"])
             row = await OrderRow.filter(number=number).using_db(self.db).get()
-            key, payload = f"{number}:released", erp_message(order_of(row), "released")
+            order = order_of(row)
+            key, payload = f"{number}:{order.erp_event}", erp_message(order)
         return OutboxRow(topic=topic.value, key=key, payload=payload, next_attempt_at=event.at, created_at=event.at)
 
     async def audit(self, quote_id: str) -> list[Event]:
@@ -416,13 +422,19 @@ class DbTx:
             data=contract.as_dict(),
             created_at=now,
             using_db=self.db,
+            **_contract_columns(contract),
         )
 
+    async def contract_of(self, quote_id: str) -> Contract | None:
+        row = await ContractRow.filter(quote_id=quote_id).using_db(self.db).order_by("-id").first()
+        return Contract.from_dict(row.data) if row else None
+
     async def update_contract(self, contract: Contract) -> None:
+        """The quote's one contract, amended (orders of a newer version amend it, never add another)."""
         await (
-            ContractRow.filter(quote_id=contract.quote_id, quote_version=contract.quote_version)
+            ContractRow.filter(quote_id=contract.quote_id)
             .using_db(self.db)
-            .update(data=contract.as_dict())
+            .update(quote_version=contract.quote_version, data=contract.as_dict(), **_contract_columns(contract))
         )
 
     # ---------------------------------------------------------------- keyed outbox rows

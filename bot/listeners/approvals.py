@@ -90,7 +90,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             # one transaction before the ack: decide checks everything open_request does
             events = await service.decide(
-                ref.quote_id, ref.rule, person, "approve", deps.clock(), key=key, number=ref.submission
+                ref.quote_id, ref.rule, person, "approve", deps.clock(), key=key, number=ref.submission, via="slack"
             )
         except GreenlightError:
             await open_request(deps, ref, person)  # says it as a person reads it (who decided, your vote)
@@ -150,7 +150,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await open_request(deps, ref, person)
         key = f"slack-view:{view.get('id')}"
         await service.decide(
-            ref.quote_id, ref.rule, person, "reject", deps.clock(), comment=reason, key=key, number=ref.submission
+            ref.quote_id,
+            ref.rule,
+            person,
+            "reject",
+            deps.clock(),
+            comment=reason,
+            key=key,
+            number=ref.submission,
+            via="slack",
         )
         await ack()
         deps.kick()
