@@ -18,7 +18,7 @@ from typing import ClassVar, Literal
 
 from domain.errors import GreenlightError
 from domain.policy import Policy
-from domain.quote import QUOTE_ID
+from domain.quote import MAX_KEY, QUOTE_ID
 
 Role = Literal["anyone", "owner", "admin", "approver"]
 
@@ -108,11 +108,10 @@ class UserRef:
 
 
 def resolve_user(ref: UserRef, policy: Policy) -> str | None:
-    """The people key `ref` names: by Slack id, else by key, email name or full name (any case)."""
+    """The people key `ref` names: a mention by its Slack id only (its label is whatever the sender
+    typed, never trusted); a bare `@name` by key, email name or full name (any case)."""
     if ref.slack_id:
-        found = policy.person_for(ref.slack_id)
-        if found is not None:
-            return found
+        return policy.person_for(ref.slack_id)
     if not ref.name:
         return None
     name = ref.name.lower()
@@ -324,6 +323,10 @@ def _account(args: list[str]) -> Account:
             USAGE["account"],
         )
     account_id = _unescape(args[0])
+    if len(account_id) > MAX_KEY:
+        raise UsageError(
+            f"an account id has at most {MAX_KEY} characters; this one has {len(account_id)}.", USAGE["account"]
+        )
     if account_id.startswith(("<", "@")) or _DATE.match(account_id):
         raise UsageError(f"`{_short(account_id)}` is not an account id.", USAGE["account"])
     at = _date("account", args[1], "date") if len(args) == 2 else None

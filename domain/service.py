@@ -18,7 +18,7 @@ from . import approvals as lifecycle
 from . import permissions
 from .approvals import Context, Delegation, Directory, Submission
 from .contracts import Contract
-from .errors import Conflict, NotFound, StaleRequest
+from .errors import Conflict, NotFound, StaleRequest, StaleVersion
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
@@ -35,16 +35,21 @@ class Tx(Protocol):
     past); `update_order` and `update_submission` are compare-and-sets on the revision.
     `release_due` releases up to `limit` scheduled orders due at `now` and records their
     `order_released` events, exactly as `record` would (the database does it in one statement).
+    `quote(..., lock=True)` holds the quote's row until the transaction ends, so that intake and
+    submission of one quote run one after the other (PostgreSQL; SQLite runs one writer at a time).
+    `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
+    version (or none) and returns None, else it changes nothing and returns the quote that is stored.
     """
 
-    async def quote(self, quote_id: str) -> Quote | None: ...
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None: ...
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None: ...
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None: ...
     async def submissions(self, quote_id: str) -> list[Submission]: ...
     async def latest(self, quote_id: str) -> Submission | None: ...
     async def pending(self) -> list[Submission]: ...
     async def add_submission(self, sub: Submission) -> None: ...
     async def update_submission(self, sub: Submission, expected_revision: int) -> bool: ...
-    async def directory(self) -> Directory: ...
+    async def directory(self, now: dt.datetime | None = None) -> Directory: ...
+    async def prune_delegations(self, ended_before: dt.date) -> int: ...
     async def add_delegation(self, delegation: Delegation) -> Delegation: ...
     async def end_delegations(self, delegator: str, today: dt.date) -> int: ...
     async def set_replacement(self, old: str, new: str) -> None: ...
@@ -67,6 +72,7 @@ class Tx(Protocol):
     ) -> bool: ...
     async def release_due(self, now: dt.datetime, limit: int) -> int: ...
     async def contracts_of(self, account_id: str) -> list[Contract]: ...
+    async def contract_of(self, quote_id: str) -> Contract | None: ...
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None: ...
     async def update_contract(self, contract: Contract) -> None: ...
     # outbox rows a command acts on after they were queued (an ERP message put back in line)
@@ -99,6 +105,8 @@ class ConcurrentChange(StaleRequest):
 
 
 RETRIES = 20
+DELEGATIONS_KEPT = dt.timedelta(days=90)
+"""How long an ended delegation window stays readable before the prune job deletes it."""
 
 
 class Store(Protocol):
@@ -149,15 +157,11 @@ class Approvals:
 
     async def _receive_quote(self, quote: Quote, now: dt.datetime) -> Received:
         async with self.store.transaction() as tx:
-            stored = await tx.quote(quote.id)
+            stored = await tx.save_quote(quote, now)
             if stored is not None:
-                if quote.version < stored.version or (
-                    quote.version == stored.version and quote.content_hash != stored.content_hash
-                ):
-                    raise Conflict(f"{quote.id} version {quote.version} is stale: version {stored.version} is stored")
-                if quote.version == stored.version:
+                if quote.version == stored.version and quote.content_hash == stored.content_hash:
                     return Received(stored, "unchanged")
-            await tx.save_quote(quote, now)
+                raise StaleVersion(quote.id, quote.version, stored.version)
             received = Event(
                 Kind.QUOTE_RECEIVED,
                 now,
@@ -168,9 +172,13 @@ class Approvals:
                 detail={"content_hash": quote.content_hash},
             )
             await tx.record([received])
+            from .order_service import hold_for_version  # the orders service builds on this module
+
+            # Orders of earlier versions not released yet wait for this version's decision.
+            await tx.record(await hold_for_version(tx, quote.id, quote.version, now))
             latest = await self._latest(tx, quote.id)
             if latest is not None and latest.status == "pending":
-                ctx = self.context(await tx.directory(), now)
+                ctx = self.context(await tx.directory(now), now)
                 events = lifecycle.recall(ctx, latest, by="crm", quote_changed=True)
                 await self._save(tx, latest, events)
                 return Received(quote, "recalled", tuple(events))
@@ -187,7 +195,7 @@ class Approvals:
 
     async def _submit(self, quote_id: str, by: str | None, now: dt.datetime) -> tuple[Submission, list[Event]]:
         async with self.store.transaction() as tx:
-            quote = await tx.quote(quote_id)
+            quote = await tx.quote(quote_id, lock=True)
             if quote is None:
                 raise NotFound(f"no quote {quote_id} has been received from the CRM")
             owner = lifecycle.owner_key(self.policy, quote)
@@ -198,7 +206,7 @@ class Approvals:
                 raise Conflict(f"{quote_id} is already pending approval ({previous.ref}): recall it first")
             if previous is not None and previous.status == "approved" and previous.content_hash == quote.content_hash:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
-            ctx = self.context(await tx.directory(), now)
+            ctx = self.context(await tx.directory(now), now)
             sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
             sub.due_at = lifecycle.next_due(sub, self.policy)
             await tx.add_submission(sub)
@@ -229,7 +237,7 @@ class Approvals:
                             f"this request is from an earlier submission of {quote_id} ({quote_id}#{number}); "
                             f"{sub.ref} replaced it: nothing was changed"
                         )
-                    ctx = self.context(await tx.directory(), now)
+                    ctx = self.context(await tx.directory(now), now)
                     events = action(ctx, sub)
                     await self._save(tx, sub, events)
                     return events
@@ -282,7 +290,7 @@ class Approvals:
             raise Conflict("replacing someone with themselves changes nothing")
         async with self.store.transaction() as tx:
             await tx.set_replacement(old, new)
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             ctx = self.context(directory, now)
             events: list[Event] = []
             for sub in await tx.pending():
@@ -335,7 +343,7 @@ class Approvals:
         """Time-driven work (reminders, escalations, delegates whose window opened), one short
         transaction per submission: only those due now and those of people away now are looked at."""
         async with self.store.transaction() as tx:
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             away = sorted({d.delegator for d in directory.delegations if d.active(self.policy, now)})
             refs = list(dict.fromkeys([*await tx.due(now, limit), *await tx.inbox(away, limit)]))
         events: list[Event] = []
@@ -354,7 +362,7 @@ class Approvals:
             sub = await self._latest(tx, quote_id)
             if sub is None or sub.number != number or sub.status != "pending":
                 return []
-            found = lifecycle.tick(self.context(await tx.directory(), now), sub)
+            found = lifecycle.tick(self.context(await tx.directory(now), now), sub)
             if found:
                 await self._save(tx, sub, found)
             return found
@@ -378,7 +386,7 @@ class Approvals:
         """Requested approvals `person` can act on now (their own, and those they stand in for),
         the first `limit` of them, and how many submissions hold such requests in all."""
         async with self.store.transaction() as tx:
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             ctx = self.context(directory, now)
             principals = [person] + [
                 d.delegator
@@ -405,12 +413,25 @@ class Approvals:
         async with self.store.transaction() as tx:
             return await self._latest(tx, quote_id)
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
+        """Delegations and replacements; with `now`, only the delegation windows that have not ended
+        (a day's margin for every zone): what deciding, resolving and App Home need."""
         async with self.store.transaction() as tx:
-            return await tx.directory()
+            return await tx.directory(now)
+
+    async def prune_delegations(self, now: dt.datetime, keep: dt.timedelta = DELEGATIONS_KEPT) -> int:
+        """Delete delegation windows that ended more than `keep` ago (their `delegation_set` and
+        `delegation_ended` audit rows stay), recording how many went; run on a schedule."""
+        ended_before = (now.astimezone(dt.UTC) - keep).date()
+        async with self.store.transaction() as tx:
+            count = await tx.prune_delegations(ended_before)
+            if count:
+                detail = {"ended_before": ended_before.isoformat(), "count": count}
+                await tx.record([Event(Kind.DELEGATIONS_PRUNED, now, "", 0, 0, actor="greenlight", detail=detail)])
+            return count
 
     async def preview(self, quote: Quote, now: dt.datetime) -> list[lifecycle.Planned]:
         async with self.store.transaction() as tx:
             previous = await self._latest(tx, quote.id)
-            ctx = self.context(await tx.directory(), now)
+            ctx = self.context(await tx.directory(now), now)
         return lifecycle.plan(ctx, quote, previous)

@@ -217,7 +217,7 @@ class LinkPage:
         async with self.service.store.transaction() as tx:
             used = await tx.seen(claims.key)
             subs = await tx.submissions(claims.quote_id)
-            directory = await tx.directory()
+            directory = await tx.directory(now)
         if claims.number > len(subs):
             raise Refusal(404, "No such request", f"Greenlight has no request {claims.approval_ref}.")
         sub = subs[claims.number - 1]

@@ -163,7 +163,7 @@ def test_help_lists_every_usage_line_and_who_may_run_it():
     ("ref", "key"),
     [
         (UserRef(slack_id="U04DR9M3QXB"), "dev"),
-        (UserRef(slack_id="U0NOBODY", name="dana"), "dana"),
+        (UserRef(slack_id="U0NOBODY", name="dana"), None),  # a mention's label is never trusted
         (UserRef(name="Dana"), "dana"),
         (UserRef(name="fiona.gallagher"), "fiona"),
         (UserRef(name="Chloé Durand"), "chloe"),
