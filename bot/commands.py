@@ -25,7 +25,7 @@ Role = Literal["anyone", "owner", "admin", "approver"]
 USAGE: dict[str, str] = {
     "help": "/deal help",
     "preview": "/deal preview Q-1042",
-    "submit": "/deal submit Q-1042",
+    "submit": "/deal submit Q-1042 [why the deal needs it]",
     "status": "/deal status Q-1042",
     "recall": "/deal recall Q-1042",
     "orders": "/deal orders Q-1042",
@@ -39,7 +39,7 @@ USAGE: dict[str, str] = {
 SUMMARY: dict[str, str] = {
     "help": "usage of every subcommand",
     "preview": "the approvals a quote would need, before you submit it",
-    "submit": "submit a quote for approval",
+    "submit": "submit a quote for approval; the words after its id tell the approvers why",
     "status": "where a quote stands, who is holding it and since when",
     "recall": "recall a pending submission",
     "orders": "a quote's orders with their dates and status",
@@ -67,6 +67,7 @@ WHO_MAY: dict[str, frozenset[Role]] = {
 _ROLE_WORDS = {"owner": "the quote's owner", "approver": "its approvers", "admin": "an admin"}
 
 MAX_QUOTE_ID = 64
+MAX_JUSTIFICATION = 1500
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _NAME = re.compile(r"^@([\w.\-']+)$")
@@ -141,6 +142,7 @@ class Preview:
 class Submit:
     name: ClassVar[str] = "submit"
     quote_id: str
+    justification: str | None = None
 
 
 @dataclass(frozen=True)
@@ -343,12 +345,35 @@ def _replace(args: list[str]) -> Replace:
     return Replace(old, new)
 
 
+def _submit(text: str) -> Submit:
+    """`submit Q-1042 [justification...]`: everything after the quote id, as typed, is the justification."""
+    match = re.match(r"\s*\S+\s+(<[^>]*>|\S+)(.*)\Z", text, re.DOTALL)
+    if match is None:
+        raise UsageError("`submit` needs one quote id; got nothing.", USAGE["submit"])
+    quote_id = _quote_id("submit", match.group(1))
+    words = _unescape(match.group(2)).split()
+    if len(words) == 1:  # `submit Q-1 Q-2` is a slip far more often than a one-word reason
+        raise UsageError(
+            f"`{_short(words[0])}` is one too many: submit one quote at a time; say why in words after its id.",
+            USAGE["submit"],
+        )
+    justification = " ".join(words) or None
+    if justification is not None and len(justification) > MAX_JUSTIFICATION:
+        raise UsageError(
+            f"the justification has {len(justification)} characters; keep it to {MAX_JUSTIFICATION}.",
+            USAGE["submit"],
+        )
+    return Submit(quote_id, justification)
+
+
 def parse(text: str) -> Command:
     """The command a `/deal` text asks for; `UsageError` says what is wrong with it."""
     tokens = _tokens(text or "")
     if not tokens:
         return Help()
     sub, args = tokens[0].lower(), tokens[1:]
+    if sub == "submit":
+        return _submit(text)
     if sub in QUOTE_COMMANDS:
         _arity(sub, args, 1, "one quote id")
         return QUOTE_COMMANDS[sub](_quote_id(sub, args[0]))

@@ -172,7 +172,7 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         ctx = service.context(directory, now)
         return answer(*views.preview_message(build_preview(ctx, _received(quote), sub), policy))
     if isinstance(command, cmd.Submit):
-        submitted, _ = await service.submit(quote_id, person, now)
+        submitted, _ = await service.submit(quote_id, person, now, command.justification)
         directory = await service.directory()
         ctx = service.context(directory, now)
         before = await service.submission(quote_id, submitted.number - 1) if submitted.number > 1 else None

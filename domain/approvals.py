@@ -153,6 +153,7 @@ class Submission:
     comment: str | None = None
     due_at: dt.datetime | None = None
     revision: int = 0
+    justification: str | None = None  # the rep's own words on why the deal needs these approvals
 
     @property
     def ref(self) -> str:
@@ -330,8 +331,12 @@ def _reason_dicts(reasons: list[Reason]) -> list[dict[str, Any]]:
     return [r.as_dict() for r in reasons]
 
 
-def submit(ctx: Context, quote: Quote, number: int, previous: Submission | None) -> tuple[Submission, list[Event]]:
-    """Freeze a snapshot, create one approval per firing rule and open the first steps (§3.1)."""
+def submit(
+    ctx: Context, quote: Quote, number: int, previous: Submission | None, justification: str | None = None
+) -> tuple[Submission, list[Event]]:
+    """Freeze a snapshot, create one approval per firing rule and open the first steps (§3.1).
+
+    `justification` is the rep's reason for the deal, shown with every request and in the audit."""
     planned = plan(ctx, quote, previous)
     now = ctx.now
     sub = Submission(
@@ -344,8 +349,18 @@ def submit(ctx: Context, quote: Quote, number: int, previous: Submission | None)
         status="pending",
         submitted_at=now,
         approvals=[],
+        justification=(justification or "").strip() or None,
     )
-    events = [_event(sub, Kind.SUBMITTED, now, actor=sub.owner, detail={"rules": [p.rule for p in planned]})]
+    events = [
+        _event(
+            sub,
+            Kind.SUBMITTED,
+            now,
+            actor=sub.owner,
+            comment=sub.justification,
+            detail={"rules": [p.rule for p in planned]},
+        )
+    ]
     for item in planned:
         rule = item.outcome.rule
         resolved = item.resolved

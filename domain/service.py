@@ -166,16 +166,20 @@ class Approvals:
                 return Received(quote, "recalled", tuple(events))
             return Received(quote, "stored")
 
-    async def submit(self, quote_id: str, by: str | None, now: dt.datetime) -> tuple[Submission, list[Event]]:
+    async def submit(
+        self, quote_id: str, by: str | None, now: dt.datetime, justification: str | None = None
+    ) -> tuple[Submission, list[Event]]:
         for attempt in range(RETRIES):
             try:
-                return await self._submit(quote_id, by, now)
+                return await self._submit(quote_id, by, now, justification)
             except ConcurrentChange:
                 if attempt == RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
-    async def _submit(self, quote_id: str, by: str | None, now: dt.datetime) -> tuple[Submission, list[Event]]:
+    async def _submit(
+        self, quote_id: str, by: str | None, now: dt.datetime, justification: str | None = None
+    ) -> tuple[Submission, list[Event]]:
         async with self.store.transaction() as tx:
             quote = await tx.quote(quote_id)
             if quote is None:
@@ -189,7 +193,7 @@ class Approvals:
             if previous is not None and previous.status == "approved" and previous.content_hash == quote.content_hash:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
             ctx = self.context(await tx.directory(), now)
-            sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
+            sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous, justification)
             sub.due_at = lifecycle.next_due(sub, self.policy)
             await tx.add_submission(sub)
             await tx.record(events)

@@ -28,6 +28,7 @@ from .text import (
     day,
     deal_words,
     escape,
+    justification_text,
     more,
     mrkdwn_lines,
     name,
@@ -155,6 +156,8 @@ def preview_message(preview: Preview, policy: Policy, submitted: Submission | No
             + escape(need),
         ),
     ]
+    if submitted is not None and submitted.justification:
+        blocks.append(_section("preview.justification", justification_text(submitted.justification)))
     statuses = {a.rule: a.status for a in submitted.approvals} if submitted is not None else {}
     items = sorted(preview.items, key=lambda i: (i.chain, i.step, i.rule))
     shown, hidden = split(items, MAX_PREVIEW_ITEMS)
@@ -221,6 +224,8 @@ def status_message(
         text = f"{submitted} was recalled at {when(sub.decided_at, zone, now)}: {sub.comment or 'recalled'}."
     since = f"Submission {sub.ref}, submitted {when(sub.submitted_at, zone, now)}"
     blocks.append(_section("status.summary", f"{head}\n{escape(text)}"))
+    if sub.justification:
+        blocks.append(_section("status.justification", justification_text(sub.justification, sub.owner, people)))
     if quote is not None and quote.version != sub.quote_version:
         blocks.append(
             _context(
@@ -345,6 +350,8 @@ def rep_thread_update(
     blocks: list[Block] = [_section("thread.event", f"{mark} {escape(text)}")]
     if detail:
         blocks.append(_section("thread.detail", escape(detail)))
+    if kind is Kind.SUBMITTED and event.comment:
+        blocks.append(_section("thread.justification", justification_text(event.comment)))
     blocks.append(_context("thread.meta", escape(context)))
     return top_text(escape(text)), blocks
 

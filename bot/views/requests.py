@@ -40,6 +40,7 @@ from .text import (
     customer,
     deal_words,
     escape,
+    justification_text,
     mrkdwn_lines,
     name,
     names,
@@ -294,7 +295,8 @@ def _why(approval: Approval, description: str | None) -> str:
 
 
 def request_buttons(ref: ids.RequestRef, index: int | None = None) -> list[ButtonElement]:
-    """Approve (primary, one tap), Reject (danger), Reassign, Details; ids numbered in App Home."""
+    """Approve (primary, one tap), Approve with comment, Reject (danger), Reassign, Details; ids
+    numbered in App Home."""
 
     def action(action_id: str) -> str:
         return action_id if index is None else ids.numbered(action_id, index)
@@ -302,6 +304,7 @@ def request_buttons(ref: ids.RequestRef, index: int | None = None) -> list[Butto
     value = ref.value
     return [
         ButtonElement(text="Approve", action_id=action(ids.APPROVE), value=value, style="primary"),
+        ButtonElement(text="Approve with comment", action_id=action(ids.APPROVE_COMMENT), value=value),
         ButtonElement(text="Reject", action_id=action(ids.REJECT), value=value, style="danger"),
         ButtonElement(text="Reassign", action_id=action(ids.REASSIGN), value=value),
         ButtonElement(text="Details", action_id=action(ids.DETAILS), value=value),
@@ -344,8 +347,15 @@ def approval_request(
         SectionBlock(
             block_id="request.summary", text=MarkdownTextObject(text=_summary(quote, sub.owner, people, heading))
         ),
-        SectionBlock(block_id="request.why", text=MarkdownTextObject(text=_why(approval, description))),
     ]
+    if sub.justification:
+        blocks.append(
+            SectionBlock(
+                block_id="request.justification",
+                text=MarkdownTextObject(text=justification_text(sub.justification, sub.owner, people)),
+            )
+        )
+    blocks.append(SectionBlock(block_id="request.why", text=MarkdownTextObject(text=_why(approval, description))))
     if state.open:
         blocks.append(ActionsBlock(block_id="request.actions", elements=request_buttons(ref)))
         text = push_text(approval, quote)
@@ -423,6 +433,34 @@ def reject_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = Non
                 hint="The rep sees it: say what would make the deal acceptable.",
                 element=PlainTextInputElement(
                     action_id=action, multiline=True, min_length=1, max_length=REASON_LIMIT, focus_on_load=True
+                ),
+            ),
+        ],
+    )
+
+
+def approve_comment_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = None) -> View:
+    """Approve with a comment (required: one-tap Approve is there for no comment); the ref rides
+    in `private_metadata`."""
+    value = _ref_text(ref)
+    block, action = ids.APPROVE_NOTE
+    return View(
+        type="modal",
+        callback_id=ids.APPROVE_COMMENT_MODAL,
+        title="Approve",
+        submit="Approve",
+        close="Cancel",
+        private_metadata=value,
+        blocks=[
+            SectionBlock(
+                block_id="approve.about", text=MarkdownTextObject(text=clip(_about(rule, quote, value), TEXT_LIMIT))
+            ),
+            InputBlock(
+                block_id=block,
+                label="Comment",
+                hint="The rep and the other approvers see it with your approval.",
+                element=PlainTextInputElement(
+                    action_id=action, multiline=True, min_length=1, max_length=COMMENT_LIMIT, focus_on_load=True
                 ),
             ),
         ],
@@ -553,6 +591,7 @@ __all__ = [
     "RequestState",
     "approval_lines",
     "approval_request",
+    "approve_comment_modal",
     "decision_text",
     "decisions",
     "details_modal",

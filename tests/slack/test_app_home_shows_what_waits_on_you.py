@@ -31,8 +31,9 @@ async def test_approver_sees_waiting_requests_and_approves_from_home(bot: Bot) -
 
     assert "Waiting on you (1)" in text_of(home)
     assert "Meridian Freight Lines" in text_of(home) and "manager-discount" in text_of(home)
-    assert action_ids(home)[:4] == [
+    assert action_ids(home)[:5] == [
         "approval.approve:0",
+        "approval.approve_comment:0",
         "approval.reject:0",
         "approval.reassign:0",
         "approval.details:0",
