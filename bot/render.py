@@ -47,7 +47,13 @@ class BlockRenderer:
         self.descriptions = {r.name: r.description for r in policy.rules}
 
     def request(
-        self, sub: Submission, approval: Approval, person: str, now: dt.datetime, holders: list[str] | None = None
+        self,
+        sub: Submission,
+        approval: Approval,
+        person: str,
+        now: dt.datetime,
+        holders: list[str] | None = None,
+        acting_for: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         state = views.request_state(sub, approval, person, holders)
         text, blocks = views.approval_request(
@@ -60,6 +66,7 @@ class BlockRenderer:
             description=self.descriptions.get(approval.rule),
             zone=self.policy.person_zone(person),
             now=now,
+            acting_for=acting_for or (),
         )
         return text, dicts(blocks)
 

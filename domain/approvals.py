@@ -15,7 +15,7 @@ from typing import Any
 from . import permissions
 from .errors import Conflict, GreenlightError, NotAllowed, NotFound, StaleRequest
 from .events import Event, Kind
-from .policy import Approver, Policy
+from .policy import Approver, Policy, Rule
 from .quote import Quote
 from .rules import Evaluator, Outcome, Reason, lookup
 
@@ -126,6 +126,7 @@ class Approval:
     carried_from: str | None = None
     reminded: bool = False
     escalated: bool = False
+    reminded_at: dt.datetime | None = None  # the last reminder (repeated with a rule's remind_every)
     notified: list[str] = field(default_factory=list)
 
     @property
@@ -252,6 +253,16 @@ def can_act_for(ctx: Context, sub: Submission, approval: Approval, person: str) 
         if seat.holder == person or person in ctx.directory.stand_ins(ctx.policy, seat.holder, ctx.now, sub.owner):
             seats.append(seat)
     return seats
+
+
+def acting_for(ctx: Context, sub: Submission, approval: Approval, person: str) -> list[str]:
+    """Whom `person` would decide for, standing in (a delegate): the holders of the open seats
+    they may vote in that are not theirs. Empty for their own seats and for escalations."""
+    out: list[str] = []
+    for seat in can_act_for(ctx, sub, approval, person):
+        if seat.holder != person and seat.holder not in out:
+            out.append(seat.holder)
+    return out
 
 
 def can_decide(ctx: Context, sub: Submission, approval: Approval, person: str) -> bool:
@@ -736,9 +747,10 @@ def tick(ctx: Context, sub: Submission) -> list[Event]:
         rule = rules.get(approval.rule)
         if rule is None:
             continue
-        remind = rule.remind_delay
-        if remind is not None and not approval.reminded and now >= approval.requested_at + remind:
+        remind_at = _next_reminder(approval, rule)
+        if remind_at is not None and now >= remind_at:
             approval.reminded = True
+            approval.reminded_at = now
             waiting = [p for p in assignees(ctx, sub, approval) if not _voted(approval, p)]
             events.append(_event(sub, Kind.REMINDED, now, rule=approval.rule, people=tuple(waiting)))
         escalate = rule.escalate_delay
@@ -762,6 +774,20 @@ def tick(ctx: Context, sub: Submission) -> list[Event]:
     return events
 
 
+def _next_reminder(approval: Approval, rule: Rule) -> dt.datetime | None:
+    """When the next reminder of a requested approval is due: `remind_after` from the request,
+    then every `remind_every` from the last one (None: no more reminders)."""
+    if approval.requested_at is None or rule.remind_delay is None:
+        return None
+    if not approval.reminded:
+        return approval.requested_at + rule.remind_delay
+    every = rule.remind_interval
+    if every is None:
+        return None
+    last = approval.reminded_at or approval.requested_at + rule.remind_delay
+    return last + every
+
+
 def _voted(approval: Approval, person: str) -> bool:
     return any(s.voted_by == person for s in approval.seats)
 
@@ -776,8 +802,9 @@ def next_due(sub: Submission, policy: Policy) -> dt.datetime | None:
         rule = rules.get(approval.rule)
         if approval.status != "requested" or approval.requested_at is None or rule is None:
             continue
-        if rule.remind_delay is not None and not approval.reminded:
-            moments.append(approval.requested_at + rule.remind_delay)
+        reminder = _next_reminder(approval, rule)
+        if reminder is not None:
+            moments.append(reminder)
         if rule.escalate_delay is not None and not approval.escalated:
             moments.append(approval.requested_at + rule.escalate_delay)
     return min(moments) if moments else None

@@ -199,12 +199,13 @@ class Rule(Strict):
     when: str = "all"
     explicit: bool = False
     remind_after: str | None = None
+    remind_every: str | None = None  # after the first reminder, remind again this often until decided
     escalate_after: str | None = None
     escalate_to: str | None = None
     effective: Effective | None = None
     description: str | None = None
 
-    @field_validator("remind_after", "escalate_after")
+    @field_validator("remind_after", "escalate_after", "remind_every")
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         if value is not None:
@@ -215,6 +216,10 @@ class Rule(Strict):
     def _check(self) -> Rule:
         if (self.escalate_after is None) != (self.escalate_to is None):
             raise ValueError("escalate_after: and escalate_to: go together")
+        if self.remind_every is not None and self.remind_after is None:
+            raise ValueError("remind_every: needs remind_after: (when the first reminder goes)")
+        if self.remind_every is not None and parse_duration(self.remind_every) < dt.timedelta(minutes=30):
+            raise ValueError("remind_every: is at least 30m, or people learn to ignore the reminders")
         return self
 
     @property
@@ -224,6 +229,10 @@ class Rule(Strict):
     @property
     def remind_delay(self) -> dt.timedelta | None:
         return parse_duration(self.remind_after) if self.remind_after else None
+
+    @property
+    def remind_interval(self) -> dt.timedelta | None:
+        return parse_duration(self.remind_every) if self.remind_every else None
 
     @property
     def escalate_delay(self) -> dt.timedelta | None:

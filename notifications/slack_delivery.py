@@ -41,7 +41,13 @@ SLACK_RETRY_CAP = 60.0
 
 class Renderer(Protocol):
     def request(
-        self, sub: Submission, approval: Approval, person: str, now: dt.datetime, holders: list[str] | None = None
+        self,
+        sub: Submission,
+        approval: Approval,
+        person: str,
+        now: dt.datetime,
+        holders: list[str] | None = None,
+        acting_for: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]: ...
     def thread_root(
         self, sub: Submission, holders: dict[str, list[str]] | None = None
@@ -74,6 +80,10 @@ def refused_code(error: Exception) -> str | None:
         return None
     code = response.get("error")
     return code if code in RECIPIENT_GONE else None
+
+
+BROADCAST = frozenset({Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED, Kind.QUOTE_CHANGED})
+"""Thread lines that tell the rep the outcome (or ask them to act) go to the channel too, so they notify."""
 
 
 @dataclass
@@ -161,6 +171,15 @@ class SlackDelivery:
         ctx = self.service.context(self._directory, self.clock())
         return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
+    async def _acting_for(self, sub: Submission, approval: Approval, person: str) -> list[str]:
+        """Whom `person` stands in for on this request (said in its header)."""
+        if approval.status != "requested":
+            return []
+        if self._directory is None:
+            self._directory = await self.service.directory()
+        ctx = self.service.context(self._directory, self.clock())
+        return lifecycle.acting_for(ctx, sub, approval, person)
+
     async def dm_channel(self, slack_id: str) -> str:
         """The app's DM with a person (opened once, then remembered)."""
         channel = self._channels.get(slack_id)
@@ -205,7 +224,8 @@ class SlackDelivery:
         try:
             channel = await self.dm_channel(slack_id)
             holders = (await self._holders(sub)).get(approval.rule)
-            text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders)
+            for_whom = await self._acting_for(sub, approval, person)
+            text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders, for_whom)
             answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
             # Slack refused this one person for good: the rest of the event is still delivered
@@ -220,7 +240,8 @@ class SlackDelivery:
         rows = await self.messages.copies(sub.ref, approval.rule)
         holders = (await self._holders(sub)).get(approval.rule) if rows else None
         for message in rows:
-            text, blocks = self.renderer.request(sub, approval, message.person, self.clock(), holders)
+            for_whom = await self._acting_for(sub, approval, message.person)
+            text, blocks = self.renderer.request(sub, approval, message.person, self.clock(), holders, for_whom)
             try:
                 await self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
             except SlackApiError as error:
@@ -238,7 +259,10 @@ class SlackDelivery:
                 await self._email("reminder", person, sub, approval.rule, row)
             return
         text = self.renderer.reminder(sub, approval, person)
-        answer = await self.client.chat_postMessage(channel=original.channel, thread_ts=original.ts, text=text)
+        # broadcast: a reply only in a thread may never push to a phone (a reminder must be seen)
+        answer = await self.client.chat_postMessage(
+            channel=original.channel, thread_ts=original.ts, text=text, reply_broadcast=True
+        )
         await self._remember(key, person, original.channel, answer["ts"], sub, approval.rule, "reminder")
         entry = self.policy.people.get(person)
         if entry is not None and entry.email:
@@ -271,7 +295,13 @@ class SlackDelivery:
         if line is None:
             return
         text, blocks = line
-        answer = await self.client.chat_postMessage(channel=root.channel, thread_ts=root.ts, text=text, blocks=blocks)
+        answer = await self.client.chat_postMessage(
+            channel=root.channel,
+            thread_ts=root.ts,
+            text=text,
+            blocks=blocks,
+            reply_broadcast=event.kind in BROADCAST,
+        )
         await self._remember(key, owner, root.channel, answer["ts"], sub, event.rule, "thread-line")
 
     async def _alert(self, admin: str, event: Event, sub: Submission | None, row: Claimed) -> None:

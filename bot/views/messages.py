@@ -15,7 +15,7 @@ from domain.policy import Policy
 from domain.preview import Preview, PreviewItem
 from domain.quote import Quote
 
-from .requests import approval_lines, group_text, reasons_of
+from .requests import approval_lines, group_text, reasons_of, waiting_words
 from .text import (
     FIELD_LIMIT,
     HEADER_LIMIT,
@@ -99,9 +99,9 @@ def _who(item: PreviewItem, people: People | None) -> str:
     if len(parts) == 1:
         group = parts[0]
     elif item.mode == "all":
-        group = "all of " + ", ".join(parts)
+        group = ("both of " if len(parts) == 2 else f"all {len(parts)} of ") + ", ".join(parts)
     elif item.mode == "quorum":
-        group = f"{item.quorum} of " + ", ".join(parts)
+        group = f"{item.quorum} of {len(parts)}: " + ", ".join(parts)
     else:
         group = "any of " + ", ".join(parts)
     return group + (" (fallback approver)" if item.fallback else "")
@@ -208,7 +208,7 @@ def status_message(
     requested = [a for a in sub.approvals if a.status == "requested"]
     if sub.status == "pending":
         if requested:
-            waiting_on = "; ".join(f"{names(_holding(a, holders), people, 'or')} ({a.rule})" for a in requested)
+            waiting_on = "; ".join(f"{waiting_words(a, _holding(a, holders), people)} ({a.rule})" for a in requested)
             text = f"{submitted} is pending: waiting on {waiting_on}."
         else:
             text = f"{submitted} is pending."
@@ -217,11 +217,11 @@ def status_message(
     elif sub.status == "rejected":
         rejected = next((a for a in sub.approvals if a.status == "rejected"), None)
         who = f" by {name(rejected.acted_by, people)} ({rejected.rule})" if rejected else ""
-        text = (
-            f"{submitted} was rejected{who} at {when(sub.decided_at, zone, now)}: {sub.comment or 'no reason given'}."
+        text = sentence(
+            f"{submitted} was rejected{who} at {when(sub.decided_at, zone, now)}: {sub.comment or 'no reason given'}"
         )
     else:
-        text = f"{submitted} was recalled at {when(sub.decided_at, zone, now)}: {sub.comment or 'recalled'}."
+        text = sentence(f"{submitted} was recalled at {when(sub.decided_at, zone, now)}: {sub.comment or 'recalled'}")
     since = f"Submission {sub.ref}, submitted {when(sub.submitted_at, zone, now)}"
     blocks.append(_section("status.summary", f"{head}\n{escape(text)}"))
     if sub.justification:
@@ -237,7 +237,7 @@ def status_message(
         lines = ["*Waiting on*"]
         for a in requested:
             since_at = f", since {when(a.requested_at, zone, now)}" if a.requested_at else ""
-            holding = names(_holding(a, holders), people, "or")
+            holding = waiting_words(a, _holding(a, holders), people)
             lines.append(
                 f"• `{escape(a.rule)}` ({escape(a.chain)}, step {a.step}): {escape(holding)}{escape(since_at)}"
             )
@@ -367,8 +367,11 @@ def _definition_text(policy: Policy, key: str) -> str:
         return name(definition.user, policy.people)
     if definition.group is not None:
         members = ", ".join(name(m, policy.people) for m in definition.group)
+        size = len(definition.group)
         if definition.quorum is not None:
-            return f"{definition.quorum} of {members}"
+            return f"{definition.quorum} of {size}: {members}"
+        if definition.mode == "all" and size > 1:
+            return f"{'both' if size == 2 else f'all {size}'} of {members}"
         return f"{definition.mode} of {members}"
     return f"from the quote: `{definition.field}`"
 

@@ -58,7 +58,9 @@ def test_a_rep_sees_where_each_of_their_quotes_stands():
     blocks = home("ava", quotes=[pending.sub, rejected.sub, approved.sub])
     body = all_text(blocks)
     assert "Nothing is waiting on you." in body
-    assert "pending: with Marco Bellini (manager-discount); all of Fiona Gallagher, Carl Jensen (payment-terms)" in body
+    assert (
+        "pending: with Marco Bellini (manager-discount); both of Fiona Gallagher, Carl Jensen (payment-terms)" in body
+    )
     assert "rejected 14:05: Needs a Strategic sponsor" in body
     assert "approved 14:00" in body
     assert "Approvers (admin)" not in headers(blocks)
@@ -80,7 +82,7 @@ def test_an_admin_also_gets_the_approvers_overview():
     overview = approvers_overview(policy(), Directory(), NOW)
     blocks = home("dana", admin=overview)
     assert headers(blocks)[-1] == "Approvers (admin)"
-    assert "*`legal`* · 2 of Lena Vogel, Leo Fitzgerald, Luis Ortega" in all_text(blocks)
+    assert "*`legal`* · 2 of 3: Lena Vogel, Leo Fitzgerald, Luis Ortega" in all_text(blocks)
 
 
 def test_long_lists_are_cut_with_a_count_and_the_view_stays_within_a_hundred_blocks():

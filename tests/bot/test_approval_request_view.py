@@ -184,7 +184,7 @@ def test_a_vote_in_an_all_group_closes_the_voters_copy_and_shows_on_the_others()
     data = assert_valid_message(text, blocks)
     assert buttons(data)
     assert "payment-terms: Fiona Gallagher voted to approve at 09:03" in all_text(data)
-    assert "all of Fiona Gallagher, Carl Jensen" in all_text(data)
+    assert "both of Fiona Gallagher, Carl Jensen" in all_text(data)
 
 
 def test_an_approval_given_elsewhere_shows_as_automatic():

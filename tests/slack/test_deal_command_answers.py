@@ -130,7 +130,7 @@ async def test_deal_preview_lists_the_approvals_a_submission_would_need(bot: Bot
         "legal-custom-terms",
     ):
         assert rule in shown
-    assert "2 of Lena Vogel, Leo Fitzgerald, Luis Ortega" in shown
+    assert "2 of 3: Lena Vogel, Leo Fitzgerald, Luis Ortega" in shown
     assert await bot.runtime.service.latest("Q-1042") is None, "a preview submits nothing"
     assert bot.slack.calls("chat.postMessage") == []
 
