@@ -30,7 +30,10 @@ USAGE: dict[str, str] = {
     "recall": "/deal recall Q-1042",
     "orders": "/deal orders Q-1042",
     "account": "/deal account A-77 [YYYY-MM-DD]",
-    "ooo": "/deal ooo YYYY-MM-DD YYYY-MM-DD @delegate · /deal ooo off",
+    "ooo": (
+        "/deal ooo YYYY-MM-DD YYYY-MM-DD @delegate · /deal ooo · /deal ooo replace N YYYY-MM-DD YYYY-MM-DD @delegate"
+        " · /deal ooo cancel N · /deal ooo off"
+    ),
     "delegate": "/deal delegate @who @to YYYY-MM-DD YYYY-MM-DD",
     "replace": "/deal replace @old @new",
     "approvers": "/deal approvers",
@@ -44,7 +47,10 @@ SUMMARY: dict[str, str] = {
     "recall": "recall a pending submission",
     "orders": "a quote's orders with their dates and status",
     "account": "contracts and entitlements of an account, today or at a date",
-    "ooo": "your out-of-office: who decides for you between two dates (inclusive); `off` ends it",
+    "ooo": (
+        "your out-of-office: who decides for you between two dates (inclusive); alone it lists your windows,"
+        " `replace N` or `cancel N` changes one, `off` ends them all"
+    ),
     "delegate": "set someone else's out-of-office delegation",
     "replace": "replace an approver everywhere, open requests included",
     "approvers": "every approver definition with its current people and delegations",
@@ -184,6 +190,26 @@ class OutOfOfficeOff:
 
 
 @dataclass(frozen=True)
+class OutOfOfficeList:
+    name: ClassVar[str] = "ooo"
+
+
+@dataclass(frozen=True)
+class OutOfOfficeCancel:
+    name: ClassVar[str] = "ooo"
+    window: int
+
+
+@dataclass(frozen=True)
+class OutOfOfficeReplace:
+    name: ClassVar[str] = "ooo"
+    window: int
+    start: dt.date
+    end: dt.date
+    delegate: UserRef
+
+
+@dataclass(frozen=True)
 class Delegate:
     name: ClassVar[str] = "delegate"
     who: UserRef
@@ -214,6 +240,9 @@ Command = (
     | Account
     | OutOfOffice
     | OutOfOfficeOff
+    | OutOfOfficeList
+    | OutOfOfficeCancel
+    | OutOfOfficeReplace
     | Delegate
     | Replace
     | Approvers
@@ -314,13 +343,38 @@ def _account(args: list[str]) -> Account:
     return Account(account_id, at)
 
 
-def _ooo(args: list[str]) -> OutOfOffice | OutOfOfficeOff:
+def _window_number(token: str | None, verb: str) -> int:
+    if token is None:
+        raise UsageError(f"`ooo {verb}` needs the number of a window: `/deal ooo` lists them.", USAGE["ooo"])
+    text = _unescape(token).lstrip("#")
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        raise UsageError(f"`{_short(token)}` is not a window number: `/deal ooo` lists them.", USAGE["ooo"])
+    return int(text)
+
+
+def _ooo(args: list[str]) -> OutOfOffice | OutOfOfficeOff | OutOfOfficeList | OutOfOfficeCancel | OutOfOfficeReplace:
     if len(args) == 1 and args[0].lower() == "off":
         return OutOfOfficeOff()
     if not args:
-        raise UsageError("`ooo` needs two dates and a delegate, or `off`.", USAGE["ooo"])
-    if args[0].lower() == "off":
-        raise UsageError("`ooo off` takes nothing more.", USAGE["ooo"])
+        return OutOfOfficeList()
+    verb = args[0].lower()
+    if verb in ("off", "list") and len(args) > 1:
+        raise UsageError(f"`ooo {verb}` takes nothing more.", USAGE["ooo"])
+    if verb == "list":
+        return OutOfOfficeList()
+    if verb == "cancel":
+        if len(args) > 2:
+            raise UsageError(f"`ooo cancel` takes one window number; `{_short(args[2])}` is too many.", USAGE["ooo"])
+        return OutOfOfficeCancel(_window_number(args[1] if len(args) > 1 else None, "cancel"))
+    if verb == "replace":
+        number = _window_number(args[1] if len(args) > 1 else None, "replace")
+        rest = args[2:]
+        if len(rest) != 3:
+            raise UsageError(
+                "`ooo replace N` needs the new start date, end date and delegate after the number.", USAGE["ooo"]
+            )
+        start, end = _window("ooo", rest[0], rest[1])
+        return OutOfOfficeReplace(number, start, end, _user("ooo", rest[2], "delegate"))
     _arity("ooo", args, 3, "a start date, an end date and a delegate")
     start, end = _window("ooo", args[0], args[1])
     return OutOfOffice(start, end, _user("ooo", args[2], "delegate"))

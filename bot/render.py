@@ -14,8 +14,9 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from domain import approvals as lifecycle
 from domain.approvals import Approval, Submission
-from domain.errors import GreenlightError, NotAllowed, NotFound
+from domain.errors import Conflict, GreenlightError, NotAllowed, NotFound
 from domain.events import Event, Kind
+from domain.out_of_office import open_windows
 from domain.policy import Policy
 from domain.preview import build_preview
 from domain.quote import Quote
@@ -93,6 +94,12 @@ class BlockRenderer:
                     ],
                 )
             )
+        return text, dicts(blocks)
+
+    def notice(self, event: Event, person: str) -> tuple[str, list[dict[str, Any]]]:
+        from .views.notices import notice
+
+        text, blocks = notice(event, person, self.policy.people)
         return text, dicts(blocks)
 
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
@@ -192,12 +199,28 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     if isinstance(command, cmd.Recall):
         await service.recall(quote_id, person, now)
         return answer(f"{quote_id} is recalled: its approvers were told.", [])
-    if isinstance(command, cmd.OutOfOffice):
+    if isinstance(command, cmd.OutOfOffice | cmd.OutOfOfficeReplace):
         delegate = _person(command.delegate, policy)
-        await service.delegate(person, delegate, command.start, command.end, person, now)
+        if delegate == person:
+            raise Conflict("You cannot be your own delegate: choose someone else to decide for you.")
+        replacing = command.window if isinstance(command, cmd.OutOfOfficeReplace) else None
+        await service.delegate(person, delegate, command.start, command.end, person, now, replacing=replacing)
+        verb = f"Window #{replacing} replaced: you" if replacing else "You"
         return answer(
             views.escape(
-                f"You are away from {command.start} to {command.end}; {_name(delegate, policy)} decides for you."
+                f"{verb} are away from {command.start} to {command.end}; {_name(delegate, policy)} decides for you"
+                " and has been told."
+            ),
+            [],
+        )
+    if isinstance(command, cmd.OutOfOfficeList):
+        return answer(*views.windows_message(await service.windows(person, now), policy.people))
+    if isinstance(command, cmd.OutOfOfficeCancel):
+        window = await service.cancel_window(person, command.window, person, now)
+        return answer(
+            views.escape(
+                f"Window #{window.id} ({window.start} to {window.end}, {_name(window.delegate, policy)}) is cancelled;"
+                " they have been told."
             ),
             [],
         )
@@ -248,8 +271,9 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
     pairs = [(sub, sub.approval(rule)) for sub, rule in waiting]
     quotes = await deps.service.quotes_of(person)
     directory = await deps.service.directory()
-    mine = [d for d in directory.delegations if d.delegator == person and d.end >= now.date()]
-    ooo = max(mine, key=lambda d: d.id) if mine else None
+    today = now.astimezone(deps.policy.person_zone(person)).date()
+    mine = open_windows(directory.delegations, person, today)
+    ooo = mine[0] if mine else None
     overview = views.approvers_overview(deps.policy, directory, now) if person in deps.policy.admins else None
     view = views.app_home(
         person,
@@ -261,5 +285,6 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
         zone=deps.policy.person_zone(person),
         now=now,
         waiting_total=total,
+        ooo_windows=mine,
     )
     return view.to_dict()

@@ -252,6 +252,12 @@ class Orders(Strict):
         return value
 
 
+class OutOfOfficeRules(Strict):
+    """How long one out-of-office window may be (`out_of_office: {max_days: 60}` in the policy)."""
+
+    max_days: int = Field(default=60, ge=1, le=366)
+
+
 class Policy(Strict):
     version: Literal[1] = 1
     timezone: str = "UTC"
@@ -262,6 +268,7 @@ class Policy(Strict):
     variables: dict[str, Variable] = {}
     rules: list[Rule] = []
     orders: Orders = Orders()
+    out_of_office: OutOfOfficeRules = OutOfOfficeRules()
 
     _zone = field_validator("timezone")(lambda cls, v: _zone(v))
 

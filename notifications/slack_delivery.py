@@ -23,6 +23,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain import approvals as lifecycle
+from domain import out_of_office
 from domain.approvals import Approval, Directory, Submission
 from domain.events import Event, Kind, from_json
 from domain.policy import Policy
@@ -54,6 +55,7 @@ class Renderer(Protocol):
     ) -> tuple[str, list[dict[str, Any]]]: ...
     def thread_line(self, event: Event, sub: Submission) -> tuple[str, list[dict[str, Any]]] | None: ...
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str: ...
+    def notice(self, event: Event, person: str) -> tuple[str, list[dict[str, Any]]]: ...
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]: ...
 
 
@@ -117,6 +119,17 @@ class SlackDelivery:
         if event.kind is Kind.EMAIL_FAILED:
             for admin in self.policy.admins:
                 await self._alert(admin, event, None, row)
+            return
+        if Reaction.NOTICE in wanted:
+            try:
+                for person in out_of_office.notice_recipients(event):
+                    await self._notice(person, event, row)
+            except SlackApiError as error:
+                raise self._classify(error, row) from error
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                raise Retry(
+                    self.clock() + backoff(row.attempts, cap=SLACK_RETRY_CAP), f"Slack unreachable: {error!r}"
+                ) from error
             return
         if not event.quote_id:
             return
@@ -303,6 +316,34 @@ class SlackDelivery:
             reply_broadcast=event.kind in BROADCAST,
         )
         await self._remember(key, owner, root.channel, answer["ts"], sub, event.rule, "thread-line")
+
+    async def _notice(self, person: str, event: Event, row: Claimed) -> None:
+        """Tell one person of a delegation or replacement, once (a DM; email without Slack)."""
+        key = f"notice:{row.key}:{person}"
+        if await self._known(key) is not None:
+            return
+        text, blocks = self.renderer.notice(event, person)
+        slack_id = self.slack_id(person)
+        entry = self.policy.people.get(person)
+        if slack_id is None:
+            if self.email_on and entry is not None and entry.email:
+                await self.outbox.add(
+                    "email",
+                    f"email:notice:{row.key}:{person}",
+                    {
+                        "kind": "alert",
+                        "person": entry.email,
+                        "subject": "Greenlight: who decides approvals has changed",
+                        "headline": "Who decides approvals has changed",
+                        "detail": text,
+                    },
+                    self.clock(),
+                )
+            await self.messages.add(key, person, "-", "-", "-", None, "notice", self.clock())
+            return
+        channel = await self.dm_channel(slack_id)
+        answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        await self.messages.add(key, person, answer["channel"], answer["ts"], "-", None, "notice", self.clock())
 
     async def _alert(self, admin: str, event: Event, sub: Submission | None, row: Claimed) -> None:
         slack_id = self.slack_id(admin)

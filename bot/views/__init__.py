@@ -16,6 +16,7 @@ from .messages import (
     status_message,
     usage_message,
 )
+from .notices import notice, windows_message
 from .requests import (
     OPEN,
     Decision,
@@ -49,6 +50,7 @@ __all__ = [
     "details_modal",
     "escape",
     "help_message",
+    "notice",
     "numbered",
     "ooo_modal",
     "outcome_text",
@@ -64,4 +66,5 @@ __all__ = [
     "request_state",
     "status_message",
     "usage_message",
+    "windows_message",
 ]

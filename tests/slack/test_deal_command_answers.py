@@ -18,7 +18,7 @@ MALFORMED = {
     "status without a quote": ("status", "status"),
     "recall without a quote": ("recall", "recall"),
     "orders with two quotes": ("orders Q-1042 Q-1077", "orders"),
-    "ooo without anything": ("ooo", "ooo"),
+    "ooo cancel without a number": ("ooo cancel", "ooo"),
     "ooo with one date": ("ooo 2026-11-02", "ooo"),
     "ooo without a delegate": ("ooo 2026-11-02 2026-11-06", "ooo"),
     "ooo with a slashed date": ("ooo 02/11/2026 2026-11-06 <@U05BO4F2AEN|ben>", "ooo"),
