@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -144,6 +145,12 @@ def build(
 
     slack = Deps(policy, service, orders, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
     register_all(bolt, slack)
+    from bot import render as bot_render
+
+    async def home_of(person: str) -> dict[str, Any]:
+        return await bot_render.home(slack, person)
+
+    delivery.home = home_of
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -99,6 +99,8 @@ class SlackDelivery:
     fallback_after: dt.timedelta = dt.timedelta(minutes=15)
     email_on: bool = True
     messages: SlackMessages = dataclasses.field(default_factory=SlackMessages)
+    home: Callable[[str], Awaitable[dict[str, Any]]] | None = None
+    """The App Home view of a person (a people key), to republish when their pending list changed."""
 
     def __post_init__(self) -> None:
         self._channels: dict[str, str] = {}
@@ -156,6 +158,8 @@ class SlackDelivery:
             if Reaction.ALERT in wanted:
                 for admin in self.policy.admins:
                     await self._alert(admin, event, sub, row)
+            if approval is not None and (Reaction.ASK in wanted or Reaction.UPDATE in wanted):
+                await self._republish_homes(event, sub, approval)
         except SlackApiError as error:
             raise self._classify(error, row) from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -316,6 +320,29 @@ class SlackDelivery:
             reply_broadcast=event.kind in BROADCAST,
         )
         await self._remember(key, owner, root.channel, answer["ts"], sub, event.rule, "thread-line")
+
+    async def _republish_homes(self, event: Event, sub: Submission, approval: Approval) -> None:
+        """Home is a copy of each person's pending list too: republish it for everyone whose list
+        this event changed (the people who may act on the approval, who acted, who was moved)."""
+        if self.home is None:
+            return
+        people = [s.holder for s in approval.seats] + [s.member for s in approval.seats]
+        people += [s.voted_by for s in approval.seats if s.voted_by] + list(approval.escalated_to)
+        if self._directory is None:
+            self._directory = await self.service.directory()
+        ctx = self.service.context(self._directory, self.clock())
+        people += lifecycle.assignees(ctx, sub, approval)
+        people += [*event.people, event.actor or "", event.on_behalf_of or "", str(event.detail.get("old") or "")]
+        people.append(sub.owner)  # "Your quotes" shows where the quote stands
+        for person in dict.fromkeys(p for p in people if p):
+            slack_id = self.slack_id(person)
+            if slack_id is None:
+                continue
+            try:
+                await self.client.views_publish(user_id=slack_id, view=await self.home(person))
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+                # the DMs are the copies that must be right; a stale Home is fixed when it is opened
+                log.warning("App Home of %s not republished after %s: %r", person, event.kind, error)
 
     async def _notice(self, person: str, event: Event, row: Claimed) -> None:
         """Tell one person of a delegation or replacement, once (a DM; email without Slack)."""

@@ -10,7 +10,7 @@ from .conftest import STRANGER, Bot, action_ids
 
 async def open_home(bot: Bot, person: str) -> dict[str, Any]:
     user = STRANGER if person == "stranger" else bot.slack_id(person)
-    published = len(bot.slack.calls("views.publish"))
+    published = len([c for c in bot.slack.calls("views.publish") if c.args.get("user_id") == user])
     answer = await bot.driver.app_home_opened(user)
     assert answer.status == 200
     call = await bot.slack.wait_for("views.publish", lambda c: c.args.get("user_id") == user, count=1 + published)

@@ -114,3 +114,19 @@ async def test_groups_are_worded_by_their_mode_and_the_wording_follows_the_votes
         "2 of 3: Lou Able, Lia Bell, Lee Cole (Lia Bell approved; 1 more needed)"
         in la.blocks[-1]["elements"][0]["text"]
     )
+
+
+async def test_app_home_is_republished_for_everyone_whose_pending_list_a_decision_changed(bot: Bot) -> None:
+    quote_id = await submit_deal(bot)
+    ref = f"{quote_id}#1/legal-terms"
+    await bot.driver.app_home_opened(bot.slack_id("la"))
+    await bot.slack.wait_for("views.publish", lambda c: c.args.get("user_id") == bot.slack_id("la"))
+    assert "legal-terms" in str(bot.slack.home_view(bot.slack_id("la"))["blocks"])
+
+    await bot.approve("lb", ref)
+    await bot.approve("lc", ref)
+
+    home = str(bot.slack.home_view(bot.slack_id("la"))["blocks"])
+    assert "Waiting on you (0)" in home, "Lou's Home no longer offers the request the quorum settled"
+    ava = str(bot.slack.home_view(bot.slack_id("ava"))["blocks"])
+    assert "Your quotes" in ava and quote_id in ava, "the rep's Home follows the quote too"
