@@ -153,7 +153,8 @@ def _name(person: str, policy: Policy) -> str:
 def _person(ref: cmd.UserRef, policy: Policy) -> str:
     found = cmd.resolve_user(ref, policy)
     if found is None:
-        raise NotFound(f"{ref} is not in Greenlight's directory")
+        who = f"@{ref.name}" if ref.name else f"The person you mentioned ({ref.slack_id})"
+        raise NotFound(f"{who} is not in Greenlight's directory: an admin adds people to the policy's people")
     return found
 
 
@@ -172,6 +173,12 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     quote = await service.stored_quote(quote_id) if quote_id else None
     sub = await service.latest(quote_id) if quote_id else None
     if quote_id and quote is None:
+        for guess in dict.fromkeys((quote_id.upper(), quote_id.lower())):
+            if guess != quote_id and await service.stored_quote(guess) is not None:
+                raise NotFound(
+                    f"Greenlight has no quote {quote_id}; did you mean {guess}? Quote ids are written exactly as the"
+                    f" CRM sends them: `/deal {command.name} {guess}`"
+                )
         raise NotFound(f"Greenlight has no quote {quote_id}: the CRM has not sent it (check the id)")
     owner = lifecycle.owner_key(policy, quote) if quote is not None else None
     is_approver = bool(sub) and any(

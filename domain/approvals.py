@@ -127,6 +127,7 @@ class Approval:
     reminded: bool = False
     escalated: bool = False
     reminded_at: dt.datetime | None = None  # the last reminder (repeated with a rule's remind_every)
+    fallback_reason: str | None = None  # why its approver resolved to nobody, so the fallback has it
     notified: list[str] = field(default_factory=list)
 
     @property
@@ -170,6 +171,12 @@ class Submission:
         return next((a for a in self.approvals if a.rule == rule), None)
 
 
+def _label(ctx: Context, key: str) -> str:
+    """A person as sentences name them: their name in the policy, else their key."""
+    person = ctx.policy.people.get(key)
+    return person.name if person is not None and person.name else key
+
+
 def _event(sub: Submission, kind: Kind, now: dt.datetime, **kw: Any) -> Event:
     return Event(kind, now, sub.quote_id, sub.quote_version, sub.number, **kw)
 
@@ -183,6 +190,7 @@ class Resolved:
     mode: str
     quorum: int | None
     fallback: bool
+    why_fallback: str | None = None  # why the approver resolved to nobody (said wherever the fallback shows)
 
 
 def owner_key(policy: Policy, quote: Quote | dict[str, Any]) -> str:
@@ -218,26 +226,53 @@ def _shape(definition: Approver) -> tuple[str, int | None]:
     return str(definition.mode), None
 
 
+def _nobody(
+    ctx: Context, definition: Approver, quote: Quote, everyone: list[str], owner: str, quorum: int | None
+) -> str:
+    """Why an approver definition resolved to nobody who may approve, in words."""
+    owner_name = _label(ctx, owner)
+    if definition.field is not None:
+        found = lookup(quote.data, definition.field, ctx.evaluator.person)
+        if found is None or found == [] or found == "":
+            return f"{definition.field} points at nobody on this quote (is it set in the policy's people?)"
+        if not everyone:
+            return f"{definition.field} is {found!r}, who is not in the policy's people"
+        return f"{definition.field} is {owner_name}, the quote's owner, who cannot approve their own quote"
+    if definition.user is not None:
+        if not everyone:
+            return f"{definition.user!r} is not in the policy's people"
+        return f"{_label(ctx, everyone[0])} owns the quote and cannot approve it"
+    allowed = len([p for p in everyone if p != owner])
+    if quorum is not None:
+        return (
+            f"only {allowed} of the group may approve (not {owner_name}, the owner), fewer than its quorum of {quorum}"
+        )
+    return "nobody in the group may approve it (the owner cannot)"
+
+
 def resolve(ctx: Context, approver: str, quote: Quote, rule_name: str = "") -> Resolved:
     """The people an approver stands for on this quote, after separation of duties (§3.3)."""
     policy = ctx.policy
     owner = owner_key(policy, quote)
     definition = policy.approver(approver)
+    why = f"approver {approver!r} is not defined"
     if definition is not None:
-        members = [p for p in _people_of(ctx, definition, quote) if p != owner]
+        everyone = _people_of(ctx, definition, quote)
+        members = [p for p in everyone if p != owner]
         mode, quorum = _shape(definition)
         if members and (quorum is None or len(members) >= quorum):
             return Resolved(tuple(members), mode, quorum, False)
+        why = _nobody(ctx, definition, quote, everyone, owner, quorum)
     fallback = policy.approver(policy.fallback_approver)
     if fallback is not None:
         members = [p for p in _people_of(ctx, fallback, quote) if p != owner]
         mode, quorum = _shape(fallback)
         if members:
-            return Resolved(tuple(members), mode, min(quorum, len(members)) if quorum else None, True)
+            return Resolved(tuple(members), mode, min(quorum, len(members)) if quorum else None, True, why)
     admins = [ctx.directory.replaced(a) for a in policy.admins]
     admins = [a for i, a in enumerate(admins) if a != owner and a not in admins[:i]]
     if admins:
-        return Resolved(tuple(admins), "any", None, True)
+        return Resolved(tuple(admins), "any", None, True, why)
     raise NotAllowed(
         f"nobody but the quote owner can approve rule {rule_name or approver!r}, and the "
         "fallback approver and the admins resolve to nobody else: fix the policy's people"
@@ -388,6 +423,7 @@ def submit(
             reasons=_reason_dicts(item.outcome.why),
             values=dict(item.outcome.values),
             fallback=resolved.fallback,
+            fallback_reason=resolved.why_fallback if resolved.fallback else None,
         )
         if item.carried is not None:
             origin = item.carried
@@ -608,11 +644,11 @@ def decide(
         raise NotAllowed("a rejection needs a reason: say what would make the deal acceptable")
     approval = _requested(sub, rule)
     if person == sub.owner:
-        raise NotAllowed(f"{person} owns {sub.quote_id} and cannot decide its approvals")
+        raise NotAllowed(f"{_label(ctx, person)} owns {sub.quote_id} and cannot decide its approvals")
     if not can_act_for(ctx, sub, approval, person) and person not in approval.escalated_to:
         if any(s.voted_by == person for s in approval.seats):
-            raise StaleRequest(f"{person} already voted on {rule} for {sub.quote_id}")
-        raise NotAllowed(f"{person} is not an approver of {rule} on {sub.quote_id}")
+            raise StaleRequest(f"{_label(ctx, person)} already voted on {rule} for {sub.quote_id}")
+        raise NotAllowed(f"{_label(ctx, person)} is not an approver of {rule} on {sub.quote_id}")
     events = _cast(ctx, sub, approval, person, verdict, comment, auto=False)
     if verdict == "approve" and person not in sub.approved_by:
         sub.approved_by.append(person)
@@ -651,16 +687,16 @@ def reassign(
     if receiver not in policy.people:
         raise NotFound(f"{receiver!r} is not in the policy's people")
     if receiver == sub.owner:
-        raise NotAllowed(f"{receiver} owns {sub.quote_id} and cannot approve it")
+        raise NotAllowed(f"{_label(ctx, receiver)} owns {sub.quote_id} and cannot approve it")
     seats = [seat for seat in approval.seats if seat.vote is None and seat.holder == giver]
     if not seats:
         if can_act_for(ctx, sub, approval, giver):
             raise NotAllowed(
                 f"{giver} stands in for someone on {rule} and can decide it, but only the assignee can reassign it"
             )
-        raise NotAllowed(f"{giver} is not an assignee of {rule} on {sub.quote_id}")
+        raise NotAllowed(f"{_label(ctx, giver)} is not an assignee of {rule} on {sub.quote_id}")
     if is_assignee(ctx, sub, approval, receiver):
-        raise Conflict(f"{receiver} is already an assignee of {rule} on {sub.quote_id}")
+        raise Conflict(f"{_label(ctx, receiver)} is already an assignee of {rule} on {sub.quote_id}")
     for seat in seats:
         seat.holder = receiver
     people = assignees(ctx, sub, approval)

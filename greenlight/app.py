@@ -106,6 +106,7 @@ def build(
         # first request after a restart into "please install this app".
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    _quiet_bolt_token_warning()
     bolt = AsyncApp(client=client, signing_secret=signing, process_before_response=False, authorize=authorize)
     outbox = Outbox()
     sweeps = Sweeps()
@@ -191,3 +192,18 @@ async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], N
     finally:
         await runner.cleanup()
         await runtime.stop()
+
+
+class _TokenIgnoredNoise(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN "will be ignored" whenever `authorize` is given, but our
+    `authorize` hands bolt that very token: the warning is false here, and told every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "will be ignored" not in message and "`token` will be unused" not in message
+
+
+def _quiet_bolt_token_warning() -> None:
+    bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _TokenIgnoredNoise) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenIgnoredNoise())

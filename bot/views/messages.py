@@ -104,6 +104,8 @@ def _who(item: PreviewItem, people: People | None) -> str:
         group = f"{item.quorum} of {len(parts)}: " + ", ".join(parts)
     else:
         group = "any of " + ", ".join(parts)
+    if item.fallback and item.fallback_reason:
+        return group + f" (fallback approver: {item.fallback_reason})"
     return group + (" (fallback approver)" if item.fallback else "")
 
 

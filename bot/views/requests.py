@@ -453,7 +453,8 @@ def _meta(approval: Approval, people: People | None, zone: dt.tzinfo, now: dt.da
     if approval.explicit:
         parts.append("needs its own decision (an approval elsewhere does not count)")
     if approval.fallback:
-        parts.append("fallback approver")
+        reason = f": {approval.fallback_reason}" if approval.fallback_reason else ""
+        parts.append(escape(f"fallback approver{reason}"))
     return clip(" · ".join(parts), FIELD_LIMIT)
 
 

@@ -130,3 +130,11 @@ async def test_app_home_is_republished_for_everyone_whose_pending_list_a_decisio
     assert "Waiting on you (0)" in home, "Lou's Home no longer offers the request the quorum settled"
     ava = str(bot.slack.home_view(bot.slack_id("ava"))["blocks"])
     assert "Your quotes" in ava and quote_id in ava, "the rep's Home follows the quote too"
+
+
+async def test_start_up_logs_no_misleading_bolt_warning_about_the_bot_token(
+    caplog: pytest.LogCaptureFixture, bot: Bot
+) -> None:
+    said = [r.getMessage() for r in caplog.get_records("setup")]
+    assert bot.runtime is not None
+    assert not [m for m in said if "SLACK_BOT_TOKEN" in m or "`token` will be unused" in m], said
