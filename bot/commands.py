@@ -37,6 +37,7 @@ USAGE: dict[str, str] = {
     "delegate": "/deal delegate @who @to YYYY-MM-DD YYYY-MM-DD",
     "replace": "/deal replace @old @new",
     "approvers": "/deal approvers",
+    "notify": "/deal notify slack|email|both",
 }
 
 SUMMARY: dict[str, str] = {
@@ -54,6 +55,7 @@ SUMMARY: dict[str, str] = {
     "delegate": "set someone else's out-of-office delegation",
     "replace": "replace an approver everywhere, open requests included",
     "approvers": "every approver definition with its current people and delegations",
+    "notify": "how Greenlight reaches you: in Slack, by email, or both; alone it says how it does now",
 }
 
 WHO_MAY: dict[str, frozenset[Role]] = {
@@ -68,6 +70,7 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "delegate": frozenset({"admin"}),
     "replace": frozenset({"admin"}),
     "approvers": frozenset({"admin"}),
+    "notify": frozenset({"anyone"}),
 }
 
 _ROLE_WORDS = {"owner": "the quote's owner", "approver": "its approvers", "admin": "an admin"}
@@ -230,6 +233,12 @@ class Approvers:
     name: ClassVar[str] = "approvers"
 
 
+@dataclass(frozen=True)
+class Notify:
+    name: ClassVar[str] = "notify"
+    how: str | None = None  # slack | email | both; None: say how it is now
+
+
 Command = (
     Help
     | Preview
@@ -246,6 +255,7 @@ Command = (
     | Delegate
     | Replace
     | Approvers
+    | Notify
 )
 
 QUOTE_COMMANDS: dict[str, type[Preview | Submit | Status | Recall | Orders]] = {
@@ -446,6 +456,15 @@ def parse(text: str) -> Command:
         return _delegate(args)
     if sub == "replace":
         return _replace(args)
+    if sub == "notify":
+        if not args:
+            return Notify()
+        how = _unescape(args[0]).lower()
+        if how not in ("slack", "email", "both") or len(args) > 1:
+            raise UsageError(
+                f"`{_short(' '.join(args))}` is not a way to be reached: choose slack, email or both.", USAGE["notify"]
+            )
+        return Notify(how)
     if sub == "approvers":
         _arity("approvers", args, 0, "no arguments")
         return Approvers()

@@ -145,6 +145,9 @@ async def holders_of(deps: Deps, sub: Submission) -> dict[str, list[str]]:
     return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
 
+_WAYS = {"slack": "in Slack", "email": "by email", "both": "in Slack and by email"}
+
+
 def _name(person: str, policy: Policy) -> str:
     entry = policy.people.get(person)
     return entry.name if entry is not None and entry.name else person
@@ -254,6 +257,23 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
             ),
             [],
         )
+    if isinstance(command, cmd.Notify):
+        from store import people as prefs
+
+        entry = policy.people.get(person)
+        if entry is None:
+            raise NotAllowed("Only people in Greenlight's directory are reached by it: ask an admin to add you")
+        if command.how is None:
+            how = await prefs.notify_of(person)
+            return answer(
+                views.escape(f"Greenlight reaches you {_WAYS[how]}. Change it: `/deal notify slack|email|both`."), []
+            )
+        if command.how in ("email", "both") and not entry.email:
+            raise Conflict("You have no email address in Greenlight's directory: ask an admin to add one first")
+        if command.how in ("slack", "both") and not entry.slack:
+            raise Conflict("You have no Slack id in Greenlight's directory: ask an admin to add it first")
+        await prefs.set_notify(person, command.how, now)  # type: ignore[arg-type]
+        return answer(views.escape(f"Done: Greenlight now reaches you {_WAYS[command.how]}."), [])
     if isinstance(command, cmd.Approvers):
         return answer(*views.approvers_message(policy, await service.directory(), now))
     if isinstance(command, cmd.Orders):

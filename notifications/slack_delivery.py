@@ -29,6 +29,7 @@ from domain.events import Event, Kind, from_json
 from domain.policy import Policy
 from domain.reactions import Reaction, reactions
 from domain.service import Approvals
+from store import people as people_prefs
 from store.outbox import Claimed, Outbox
 from store.slack_messages import Posted, SlackMessages
 
@@ -225,14 +226,24 @@ class SlackDelivery:
             self.clock(),
         )
 
+    def _has_email(self, person: str) -> bool:
+        entry = self.policy.people.get(person)
+        return self.email_on and entry is not None and bool(entry.email)
+
     def _past_fallback(self, row: Claimed) -> bool:
         """Slack has been failing for this row long enough to reach people by email instead."""
         return self.email_on and self.clock() - row.created_at >= self.fallback_after
 
     async def _ensure_request(self, sub: Submission, approval: Approval, person: str, row: Claimed) -> None:
         slack_id = self.slack_id(person)
-        if slack_id is None:
+        how = await people_prefs.notify_of(person)
+        if how in ("email", "both") and self._has_email(person):
             await self._email("request", person, sub, approval.rule, row)
+            if how == "email":
+                return
+        if slack_id is None:
+            if how == "slack":
+                await self._email("request", person, sub, approval.rule, row)
             return
         key = f"request:{sub.ref}/{approval.rule}:{person}"
         if await self._known(key) is not None:
@@ -288,6 +299,13 @@ class SlackDelivery:
     async def _thread(self, event: Event, sub: Submission, row: Claimed) -> None:
         owner = sub.owner
         slack_id = self.slack_id(owner)
+        outcome = event.kind in (Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED)
+        if slack_id is not None and outcome and self._has_email(owner):
+            how = await people_prefs.notify_of(owner)
+            if how in ("email", "both"):
+                await self._email("decision", owner, sub, None, row)
+                if how == "email":
+                    return
         if slack_id is None:
             if event.kind in (Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED):
                 await self._email("decision", owner, sub, None, row)

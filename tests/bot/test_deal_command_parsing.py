@@ -145,7 +145,8 @@ def test_an_unknown_subcommand_shows_the_full_usage(text):
 def test_usage_and_permissions_cover_the_same_subcommands_as_the_contract():
     contract = {"help", "preview", "submit", "status", "recall", "orders", "account"}
     contract |= {"ooo", "delegate", "replace", "approvers"}
-    assert set(USAGE) == set(WHO_MAY) == contract
+    extensions = {"notify"}  # slack-v1 §3 extended (issue 17)
+    assert set(USAGE) == set(WHO_MAY) == contract | extensions
 
 
 def test_help_lists_every_usage_line_and_who_may_run_it():

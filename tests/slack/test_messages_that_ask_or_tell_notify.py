@@ -80,6 +80,7 @@ async def test_the_outcome_reaches_the_rep_as_a_broadcast_reply(bot: Bot) -> Non
 
     view_ref = f"{quote_id}#1/finance-terms"
     await bot.click("fay", "approval.reject", bot.request("fay", view_ref))
+    await bot.slack.wait_for("views.open")
     (view,) = bot.slack.open_views(bot.slack_id("fay"))
     await bot.driver.submit_view(
         bot.slack_id("fay"), view, {"reject.reason": {"reject.reason_input": "Net 90 is too slow."}}
