@@ -8,8 +8,6 @@ import csv
 import datetime as dt
 import io
 import json
-import shutil
-from pathlib import Path
 
 import pytest
 
@@ -18,6 +16,7 @@ from domain.quote import parse_quote
 from domain.service import Approvals
 from greenlight.cli import main
 from store import db
+from store.db import wipe
 from store.tx import DbStore
 from tests.support.quotes import EXAMPLE_POLICY, example_quote_data
 
@@ -26,12 +25,20 @@ NOV_5 = dt.datetime(2026, 11, 5, 14, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def database(tmp_path: Path, migrated_db: Path) -> str:
-    path = tmp_path / "greenlight.db"
-    shutil.copyfile(migrated_db, path)
-    url = f"sqlite://{path}"
-    asyncio.run(two_quotes_three_days_apart(url))
-    return url
+def database(database_url: str, backend: str) -> str:
+    """The run's backend (SQLite, or PostgreSQL under GREENLIGHT_TEST_DB=postgres), emptied, with two quotes."""
+    asyncio.run(emptied(database_url, backend))
+    asyncio.run(two_quotes_three_days_apart(database_url))
+    return database_url
+
+
+async def emptied(url: str, backend: str) -> None:
+    await db.connect(url)
+    try:
+        if backend == "postgres":
+            await wipe()
+    finally:
+        await db.close()
 
 
 async def two_quotes_three_days_apart(url: str) -> None:

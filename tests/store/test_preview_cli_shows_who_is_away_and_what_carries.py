@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from domain.quote import parse_quote
 from domain.service import Approvals
 from greenlight.cli import main
 from store import db
+from store.db import wipe
 from store.tx import DbStore
 from tests.support.quotes import EXAMPLE_POLICY, changed, example_quote_data
 
@@ -25,10 +25,19 @@ NOW = dt.datetime(2026, 11, 2, 14, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
-def database(tmp_path: Path, migrated_db: Path) -> str:
-    path = tmp_path / "greenlight.db"
-    shutil.copyfile(migrated_db, path)
-    return f"sqlite://{path}"
+def database(database_url: str, backend: str) -> str:
+    """The run's backend (SQLite, or PostgreSQL under GREENLIGHT_TEST_DB=postgres), emptied."""
+    asyncio.run(emptied(database_url, backend))
+    return database_url
+
+
+async def emptied(url: str, backend: str) -> None:
+    await db.connect(url)
+    try:
+        if backend == "postgres":
+            await wipe()
+    finally:
+        await db.close()
 
 
 def quote_file(tmp_path: Path, name: str, **changes: object) -> Path:
