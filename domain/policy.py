@@ -269,6 +269,17 @@ class Policy(Strict):
     rules: list[Rule] = []
     orders: Orders = Orders()
     out_of_office: OutOfOfficeRules = OutOfOfficeRules()
+    deal_channel: str | None = None
+    """A Slack channel id where each submission gets one thread (submitted, decided, orders) for discussion."""
+
+    @field_validator("deal_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,20}", value):
+            raise ValueError(
+                f"{value!r} is not a Slack channel id: copy the id (like C0123ABCD) from the channel's details"
+            )
+        return value
 
     _zone = field_validator("timezone")(lambda cls, v: _zone(v))
 

@@ -156,6 +156,7 @@ class SlackDelivery:
                     await self._remind(sub, approval, person, row)
             if Reaction.THREAD in wanted:
                 await self._thread(event, sub, row)
+                await self._deal_channel(event, sub, row)
             if Reaction.ALERT in wanted:
                 for admin in self.policy.admins:
                     await self._alert(admin, event, sub, row)
@@ -389,6 +390,39 @@ class SlackDelivery:
         channel = await self.dm_channel(slack_id)
         answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         await self.messages.add(key, person, answer["channel"], answer["ts"], "-", None, "notice", self.clock())
+
+    async def _deal_channel(self, event: Event, sub: Submission, row: Claimed) -> None:
+        """The policy's deal channel: one thread per submission, the same lines as the rep's thread."""
+        channel = self.policy.deal_channel
+        if channel is None:
+            return
+        root_key = f"deal-thread:{sub.ref}"
+        root = await self._known(root_key)
+        text, blocks = self.renderer.thread_root(sub, await self._holders(sub))
+        try:
+            if root is None:
+                answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+                root = await self._remember(root_key, sub.owner, answer["channel"], answer["ts"], sub, None, "deal")
+            else:
+                await self.client.chat_update(channel=root.channel, ts=root.ts, text=text, blocks=blocks)
+            key = f"deal-line:{row.key}"
+            if event.kind is Kind.SUBMITTED or await self._known(key) is not None:
+                return
+            line = self.renderer.thread_line(event, sub)
+            if line is None:
+                return
+            text, blocks = line
+            blocks = [b for b in blocks if b.get("type") != "actions"]  # buttons stay with the rep
+            answer = await self.client.chat_postMessage(
+                channel=root.channel, thread_ts=root.ts, text=text, blocks=blocks
+            )
+            await self._remember(key, sub.owner, root.channel, answer["ts"], sub, event.rule, "deal-line")
+        except SlackApiError as error:
+            code = error.response.get("error") if error.response is not None else None
+            if code in ("not_in_channel", "channel_not_found", "is_archived"):
+                log.warning("deal channel %s refused the thread of %s: %s (invite the app)", channel, sub.ref, code)
+                return
+            raise
 
     async def _alert(self, admin: str, event: Event, sub: Submission | None, row: Claimed) -> None:
         slack_id = self.slack_id(admin)
