@@ -258,6 +258,22 @@ class OutOfOfficeRules(Strict):
     max_days: int = Field(default=60, ge=1, le=366)
 
 
+class InsightsSettings(Strict):
+    """`insights:` (an extension of policy-v1): when an open request counts as stuck."""
+
+    stuck_after: str = "48h"
+
+    @field_validator("stuck_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def stuck_delay(self) -> dt.timedelta:
+        return parse_duration(self.stuck_after)
+
+
 class Policy(Strict):
     version: Literal[1] = 1
     timezone: str = "UTC"
@@ -280,6 +296,8 @@ class Policy(Strict):
                 f"{value!r} is not a Slack channel id: copy the id (like C0123ABCD) from the channel's details"
             )
         return value
+
+    insights: InsightsSettings = InsightsSettings()
 
     _zone = field_validator("timezone")(lambda cls, v: _zone(v))
 

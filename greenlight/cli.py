@@ -152,7 +152,9 @@ def parser() -> argparse.ArgumentParser:
     )
     preview.set_defaults(run=cmd_preview)
 
-    from . import orderscli, servecli, storecli
+    from . import insightscli, orderscli, servecli, storecli
+
+    insightscli.add_commands(commands, policy_commands)
 
     orderscli.add_commands(commands)
     storecli.add_commands(commands)

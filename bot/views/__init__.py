@@ -30,7 +30,7 @@ from .requests import (
     reject_modal,
     request_state,
 )
-from .text import escape
+from .text import escape, top_text
 
 __all__ = [
     "OPEN",
@@ -65,6 +65,7 @@ __all__ = [
     "rep_thread_update",
     "request_state",
     "status_message",
+    "top_text",
     "usage_message",
     "windows_message",
 ]
