@@ -173,10 +173,10 @@ class Approvals:
                 detail={"content_hash": quote.content_hash},
             )
             await tx.record([received])
-            if stored is not None:
-                from .order_service import hold_for_version  # the orders service builds on this module
+            from .order_service import hold_for_version  # the orders service builds on this module
 
-                await tx.record(await hold_for_version(tx, quote.id, quote.version, now))
+            # Orders of earlier versions not released yet wait for this version's decision.
+            await tx.record(await hold_for_version(tx, quote.id, quote.version, now))
             latest = await self._latest(tx, quote.id)
             if latest is not None and latest.status == "pending":
                 ctx = self.context(await tx.directory(now), now)
