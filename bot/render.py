@@ -168,8 +168,10 @@ def _person(ref: cmd.UserRef, policy: Policy) -> str:
 def unknown_person(ref: cmd.UserRef) -> str:
     """Why a person named in a command was refused (a mention is looked up by its Slack id alone)."""
     if ref.slack_id:
+        # named as typed (`@zed`), never as a raw `<@U...>` the answer would show as markup
+        who = f"@{ref.name} (Slack id {ref.slack_id})" if ref.name else f"The person with Slack id {ref.slack_id}"
         return (
-            f"{ref} (Slack id {ref.slack_id}) is not in Greenlight's directory: an admin adds people to the "
+            f"{who} is not in Greenlight's directory: an admin adds people to the "
             "policy's `people` with their Slack id; nothing was changed"
         )
     return (

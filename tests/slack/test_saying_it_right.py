@@ -23,8 +23,8 @@ async def test_someone_outside_the_directory_is_named_as_typed_not_as_a_raw_ment
     named = (await bot.deal("dana", "replace <@U0ZED|zed> <@U05BO4F2AEN|ben>")).json()["text"]
     bare = (await bot.deal("dana", "replace <@U0ZED> <@U05BO4F2AEN|ben>")).json()["text"]
 
-    assert named.startswith("@zed is not in Greenlight's directory"), named
-    assert bare.startswith("The person you mentioned (U0ZED) is not in Greenlight's directory"), bare
+    assert named.startswith("@zed (Slack id U0ZED) is not in Greenlight's directory"), named
+    assert bare.startswith("The person with Slack id U0ZED is not in Greenlight's directory"), bare
     assert "<@U0ZED" not in named + bare and "&lt;@U0ZED" not in named + bare
 
 
