@@ -121,7 +121,7 @@ class MemoryTx:
         return len(gone)
 
     async def add_delegation(self, delegation: Delegation) -> Delegation:
-        delegation.id = len(self.store.delegations) + 1
+        delegation.id = max((d.id for d in self.store.delegations), default=0) + 1
         self.writes.append(lambda: self.store.delegations.append(delegation))
         return delegation
 
@@ -134,6 +134,18 @@ class MemoryTx:
 
         self.writes.append(apply)
         return len(ended)
+
+    async def cancel_delegation(self, delegation_id: int, today: dt.date) -> None:
+        def apply() -> None:
+            for d in list(self.store.delegations):
+                if d.id != delegation_id:
+                    continue
+                if d.start >= today:
+                    self.store.delegations.remove(d)
+                elif d.end >= today:
+                    d.end = today - dt.timedelta(days=1)
+
+        self.writes.append(apply)
 
     async def set_replacement(self, old: str, new: str) -> None:
         self.replacements[old] = new

@@ -199,12 +199,13 @@ class Rule(Strict):
     when: str = "all"
     explicit: bool = False
     remind_after: str | None = None
+    remind_every: str | None = None  # after the first reminder, remind again this often until decided
     escalate_after: str | None = None
     escalate_to: str | None = None
     effective: Effective | None = None
     description: str | None = None
 
-    @field_validator("remind_after", "escalate_after")
+    @field_validator("remind_after", "escalate_after", "remind_every")
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         if value is not None:
@@ -215,6 +216,10 @@ class Rule(Strict):
     def _check(self) -> Rule:
         if (self.escalate_after is None) != (self.escalate_to is None):
             raise ValueError("escalate_after: and escalate_to: go together")
+        if self.remind_every is not None and self.remind_after is None:
+            raise ValueError("remind_every: needs remind_after: (when the first reminder goes)")
+        if self.remind_every is not None and parse_duration(self.remind_every) < dt.timedelta(minutes=30):
+            raise ValueError("remind_every: is at least 30m, or people learn to ignore the reminders")
         return self
 
     @property
@@ -224,6 +229,10 @@ class Rule(Strict):
     @property
     def remind_delay(self) -> dt.timedelta | None:
         return parse_duration(self.remind_after) if self.remind_after else None
+
+    @property
+    def remind_interval(self) -> dt.timedelta | None:
+        return parse_duration(self.remind_every) if self.remind_every else None
 
     @property
     def escalate_delay(self) -> dt.timedelta | None:
@@ -241,6 +250,12 @@ class Orders(Strict):
         if not isinstance(value, str) or not _TIME.match(value):
             raise ValueError(f'{value!r} is not a time of day: write it quoted, like "06:00"')
         return value
+
+
+class OutOfOfficeRules(Strict):
+    """How long one out-of-office window may be (`out_of_office: {max_days: 60}` in the policy)."""
+
+    max_days: int = Field(default=60, ge=1, le=366)
 
 
 class InsightsSettings(Strict):
@@ -269,6 +284,19 @@ class Policy(Strict):
     variables: dict[str, Variable] = {}
     rules: list[Rule] = []
     orders: Orders = Orders()
+    out_of_office: OutOfOfficeRules = OutOfOfficeRules()
+    deal_channel: str | None = None
+    """A Slack channel id where each submission gets one thread (submitted, decided, orders) for discussion."""
+
+    @field_validator("deal_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,20}", value):
+            raise ValueError(
+                f"{value!r} is not a Slack channel id: copy the id (like C0123ABCD) from the channel's details"
+            )
+        return value
+
     insights: InsightsSettings = InsightsSettings()
 
     _zone = field_validator("timezone")(lambda cls, v: _zone(v))

@@ -234,6 +234,15 @@ class DbTx:
             .update(end=today - dt.timedelta(days=1))
         )
 
+    async def cancel_delegation(self, delegation_id: int, today: dt.date) -> None:
+        """One window called off: gone if it has not started, ended yesterday if it is on."""
+        await DelegationRow.filter(id=delegation_id, start__gte=today).using_db(self.db).delete()
+        await (
+            DelegationRow.filter(id=delegation_id, end__gte=today)
+            .using_db(self.db)
+            .update(end=today - dt.timedelta(days=1))
+        )
+
     async def set_replacement(self, old: str, new: str) -> None:
         await ReplacementRow.filter(old=new).using_db(self.db).delete()
         updated = await ReplacementRow.filter(old=old).using_db(self.db).update(new=new)
