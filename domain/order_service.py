@@ -24,11 +24,12 @@ from zoneinfo import ZoneInfo
 from . import orders as plan
 from . import permissions
 from .amendments import plan_amendments
-from .contracts import Contract, Entitlements, build_contract, entitlements
-from .errors import Conflict, NotAllowed, NotFound
+from .contracts import Contract, Entitlements, build_contract, contract_problems, entitlements
+from .errors import Conflict, NotAllowed, NotFound, Problem, QuoteError
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
+from .quote import Quote
 from .reactions import Topic
 from .service import RETRIES, ConcurrentChange, Queued, Store, Tx
 
@@ -78,6 +79,19 @@ async def hold_for_version(tx: Tx, quote_id: str, version: int, now: dt.datetime
         )
         events.append(_event(Kind.ORDER_HOLD, now, order, 0, actor="crm", comment=why))
     return events
+
+
+def orderable_problems(policy: Policy, quote: Quote, today: dt.date) -> list[Problem]:
+    """Why an approved `quote` could not become orders and a contract; checked at submit, so the rep
+    hears it as a sentence before anyone approves (the same checks run again at generation). A quote
+    without lines is not refused: approvals alone are a use of Greenlight too."""
+    if not quote.lines:
+        return []  # a quote without lines is approved for itself: it has no orders to check
+    try:
+        orders = plan.plan_orders(policy, quote, today)
+    except QuoteError as refused:
+        return list(refused.problems)
+    return contract_problems(quote, orders)
 
 
 def _due_at(order: PlannedOrder, now: dt.datetime) -> dt.datetime:

@@ -18,7 +18,7 @@ from . import approvals as lifecycle
 from . import permissions
 from .approvals import Context, Delegation, Directory, Submission
 from .contracts import Contract
-from .errors import Conflict, NotFound, StaleRequest
+from .errors import Conflict, NotFound, QuoteError, StaleRequest
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
@@ -193,6 +193,11 @@ class Approvals:
                 raise Conflict(f"{quote_id} is already pending approval ({previous.ref}): recall it first")
             if previous is not None and previous.status == "approved" and previous.content_hash == quote.content_hash:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
+            from .order_service import orderable_problems  # the orders service builds on this module
+
+            problems = orderable_problems(self.policy, quote, now.astimezone(self.policy.zone).date())
+            if problems:
+                raise QuoteError(problems, f"{quote_id} v{quote.version} could not become orders")
             ctx = self.context(await tx.directory(), now)
             sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
             sub.due_at = lifecycle.next_due(sub, self.policy)
