@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from .approvals import Delegation, Directory, Submission
+from .approvals import Delegation, Directory, Submission, current_since
 from .contracts import Contract
 from .events import Event, Kind
 from .orders import SCHEDULED, PlannedOrder, erp_message, transition
@@ -67,12 +67,16 @@ class MemoryTx:
         for write in self.writes:
             write()
 
-    async def quote(self, quote_id: str) -> Quote | None:
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
         return self.store.quotes.get(quote_id)
 
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None:
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None:
+        stored = self.store.quotes.get(quote.id)
+        if stored is not None and stored.version >= quote.version:
+            return stored
         self.writes.append(lambda: self.store.quotes.__setitem__(quote.id, quote))
         self.writes.append(lambda: self.store.versions.__setitem__((quote.id, quote.version), quote))
+        return None
 
     async def quote_version(self, quote_id: str, version: int) -> Quote | None:
         return self.store.versions.get((quote_id, version))
@@ -96,12 +100,25 @@ class MemoryTx:
         self.writes.append(lambda: subs.__setitem__(index, frozen))
         return True
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
         replacements = {k: v for k, v in self.store.replacements.items() if k not in self.replacements}
         for old, new in self.replacements.items():
             replacements.pop(new, None)
             replacements[old] = new
-        return Directory(copy.deepcopy(self.store.delegations), replacements)
+        delegations = self.store.delegations
+        if now is not None:
+            since = current_since(now)
+            delegations = [d for d in delegations if d.end >= since]
+        return Directory(copy.deepcopy(delegations), replacements)
+
+    async def prune_delegations(self, ended_before: dt.date) -> int:
+        gone = [d.id for d in self.store.delegations if d.end < ended_before]
+
+        def apply() -> None:
+            self.store.delegations[:] = [d for d in self.store.delegations if d.id not in gone]
+
+        self.writes.append(apply)
+        return len(gone)
 
     async def add_delegation(self, delegation: Delegation) -> Delegation:
         delegation.id = len(self.store.delegations) + 1

@@ -91,6 +91,8 @@ def orderable_problems(policy: Policy, quote: Quote, today: dt.date) -> list[Pro
         orders = plan.plan_orders(policy, quote, today)
     except QuoteError as refused:
         return list(refused.problems)
+    except Conflict as refused:  # a date whose release instant cannot be represented
+        return [Problem("$.lines", str(refused))]
     return contract_problems(quote, orders)
 
 
@@ -318,6 +320,7 @@ class Orders:
         line_ids: list[str] | None,
         siblings: list[PlannedOrder],
     ) -> list[PlannedOrder]:
+        changed = Orders._applied(order, action, now, new_date, line_ids, siblings)
         if new_date is not None and action in ("reschedule", "split"):
             today = now.astimezone(ZoneInfo(order.zone)).date()
             if new_date < today:
@@ -325,6 +328,17 @@ class Orders:
                     f"{new_date.isoformat()} is in the past: order {order.number} was not moved "
                     f"(pick {today.isoformat()} or later; Release now sends it today)"
                 )
+        return changed
+
+    @staticmethod
+    def _applied(
+        order: PlannedOrder,
+        action: str,
+        now: dt.datetime,
+        new_date: dt.date | None,
+        line_ids: list[str] | None,
+        siblings: list[PlannedOrder],
+    ) -> list[PlannedOrder]:
         if action == "reschedule":
             if new_date is None:
                 raise Conflict("give the new delivery date")

@@ -624,10 +624,18 @@ def release_at(order_date: dt.date, release_time: str | dt.time, zone: ZoneInfo 
     """
     tz = _zone(zone)
     wall = dt.datetime.combine(order_date, _time_of_day(release_time))
-    instant = wall.replace(tzinfo=tz, fold=0).astimezone(dt.UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) == wall:
-        return instant
-    return _end_of_gap(wall, tz)
+    try:
+        instant = wall.replace(tzinfo=tz, fold=0).astimezone(dt.UTC)
+        if instant.astimezone(tz).replace(tzinfo=None) == wall:
+            return instant
+        return _end_of_gap(wall, tz)
+    except (OverflowError, ValueError):
+        # 0001-01-01 06:00 in Tokyo is still year 0 in UTC, which Python cannot represent.
+        raise Conflict(
+            f"the delivery date {order_date.isoformat()} is out of range: an order is released at "
+            f"{_time_of_day(release_time):%H:%M} in {tz.key} on its date, which must lie between "
+            "0001-01-02 and 9999-12-30"
+        ) from None
 
 
 def _end_of_gap(wall: dt.datetime, tz: ZoneInfo) -> dt.datetime:

@@ -79,6 +79,7 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.QUOTE_CHANGED: frozenset({Reaction.THREAD}),
         Kind.DELEGATION_SET: frozenset(),
         Kind.DELEGATION_ENDED: frozenset(),
+        Kind.DELEGATIONS_PRUNED: frozenset(),
         Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD}),
         Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP}),
         Kind.ORDER_RELEASE: frozenset({Reaction.THREAD, Reaction.SYNC_ERP}),

@@ -26,7 +26,16 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.exposition import choose_encoder
 
-from domain.errors import Conflict, GreenlightError, InvalidInput, NotAllowed, NotFound, Problem, StaleRequest
+from domain.errors import (
+    Conflict,
+    GreenlightError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Problem,
+    StaleRequest,
+    StaleVersion,
+)
 from domain.quote import parse_quote
 from domain.service import Approvals
 from notifications.worker import RECLAIMS
@@ -169,6 +178,14 @@ class _QuoteIntake:
         except InvalidInput as refused:
             self.metrics.quotes.labels(status="invalid").inc()
             return _invalid(refused.problems)
+        except StaleVersion as refused:
+            self.metrics.quotes.labels(status="stale").inc()
+            return error(
+                409,
+                f"{_with_period(str(refused))} Send a version higher than {refused.stored}.",
+                quote=refused.quote_id,
+                stored_version=refused.stored,
+            )
         except (Conflict, StaleRequest) as refused:
             self.metrics.quotes.labels(status="stale").inc()
             return error(409, _with_period(str(refused)))

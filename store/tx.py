@@ -74,11 +74,14 @@ class DbTx:
         self.db = connection
         self._rows: dict[tuple[str, int], SubmissionRow] = {}
 
-    async def quote(self, quote_id: str) -> Quote | None:
-        row = await QuoteRow.filter(id=quote_id).using_db(self.db).first()
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
+        query = QuoteRow.filter(id=quote_id).using_db(self.db)
+        if lock:
+            query = query.select_for_update()
+        row = await query.first()
         return Quote(row.data) if row else None
 
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None:
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None:
         values = {
             "version": quote.version,
             "owner": quote.owner,
@@ -87,8 +90,14 @@ class DbTx:
             "data": quote.data,
             "received_at": now,
         }
-        updated = await QuoteRow.filter(id=quote.id).using_db(self.db).update(**values)
+        # The compare-and-set: a concurrent writer of a higher version makes this update wait, then
+        # find nothing to change (PostgreSQL re-checks the condition on the row it waited for).
+        updated = await QuoteRow.filter(id=quote.id, version__lt=quote.version).using_db(self.db).update(**values)
         if not updated:
+            stored = await self.quote(quote.id, lock=True)
+            if stored is not None:
+                return stored
+            # No row yet: two first versions racing meet on the primary key (a retried ConcurrentChange).
             await QuoteRow.create(id=quote.id, using_db=self.db, **values)
         await QuoteVersionRow.create(
             quote_id=quote.id,
@@ -98,6 +107,7 @@ class DbTx:
             received_at=now,
             using_db=self.db,
         )
+        return None
 
     def _load(self, row: SubmissionRow) -> Submission:
         sub = codec.load(row.state)
@@ -193,13 +203,17 @@ class DbTx:
                     [AssignmentRow(approval_id=approval_id, person=p) for p in holders], using_db=self.db
                 )
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
+        rows = DelegationRow.all() if now is None else DelegationRow.filter(end__gte=lifecycle.current_since(now))
         delegations = [
             Delegation(r.delegator, r.delegate, r.start, r.end, r.created_by, r.id)
-            for r in await DelegationRow.all().using_db(self.db).order_by("id")
+            for r in await rows.using_db(self.db).order_by("id")
         ]
         replacements = {r.old: r.new for r in await ReplacementRow.all().using_db(self.db)}
         return Directory(delegations, replacements)
+
+    async def prune_delegations(self, ended_before: dt.date) -> int:
+        return await DelegationRow.filter(end__lt=ended_before).using_db(self.db).delete()
 
     async def add_delegation(self, delegation: Delegation) -> Delegation:
         row = await DelegationRow.create(
