@@ -45,7 +45,7 @@ RELEASE_BATCH = 500
 
 def _event(kind: Kind, now: dt.datetime, order: PlannedOrder, submission: int, **fields: Any) -> Event:
     """An event about one order: its detail names the order first."""
-    detail = {"order": order.number, **fields.pop("detail", {})}
+    detail = {"order": order.number, "delivery_date": order.delivery_date.isoformat(), **fields.pop("detail", {})}
     return Event(kind, now, order.quote_id, order.quote_version, submission, detail=detail, **fields)
 
 
@@ -386,6 +386,45 @@ class Orders:
     async def _release_batch(self, now: dt.datetime, limit: int) -> int:
         async with self.store.transaction() as tx:
             return await tx.release_due(now, limit)
+
+    # ---------------------------------------------------------------- renewals
+
+    async def remind_renewals(self, now: dt.datetime, limit: int = 200) -> int:
+        """Contracts ending within `orders.renewal_notice_days`: one `contract_renewal_due` event each,
+        once (its owner hears it in the quote's thread; the CRM through its webhooks). How many."""
+        return await self._retried(lambda: self._remind_renewals(now, limit))
+
+    async def _remind_renewals(self, now: dt.datetime, limit: int) -> int:
+        today = now.astimezone(self.policy.zone).date()
+        through = today + dt.timedelta(days=self.policy.orders.renewal_notice_days)
+        async with self.store.transaction() as tx:
+            events = []
+            for contract in await tx.renewals_due(through, today, limit):
+                if not await tx.mark_renewal_sent(contract.quote_id, now):
+                    continue
+                sub = await tx.latest(contract.quote_id)
+                end = contract.end or today
+                detail = {
+                    "contract": contract.number,
+                    "account": contract.account_id,
+                    "end": end.isoformat(),
+                    "days_left": (end - today).days,
+                    "terms": contract.terms,
+                }
+                owner = sub.owner if sub is not None else None
+                events.append(
+                    Event(
+                        Kind.CONTRACT_RENEWAL_DUE,
+                        now,
+                        contract.quote_id,
+                        contract.quote_version,
+                        sub.number if sub is not None else 0,
+                        people=(owner,) if owner else (),
+                        detail=detail,
+                    )
+                )
+            await tx.record(events)
+            return len(events)
 
     # ---------------------------------------------------------------- ERP results
 

@@ -254,6 +254,8 @@ class Orders(Strict):
     order_by: list[str] = ["delivery_date", "ship_to"]
     release_time: str = "06:00"
     generate: Literal["button", "auto"] = "button"
+    # Days before a contract's end when its owner (and the CRM) hear that its renewal is due.
+    renewal_notice_days: int = Field(default=60, ge=0, le=3650)
 
     @field_validator("order_by", mode="after")
     @classmethod
