@@ -14,6 +14,8 @@ from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from domain.backtest import Backtest
+from domain.insights import Insights
 from domain.order_service import Orders
 from domain.policy import Policy
 from domain.service import Approvals
@@ -38,3 +40,9 @@ class Deps:
     requeue: Callable[[int, dt.datetime], Awaitable[bool]]
     """Put a dead outbox row back in line (the admins' Retry); False when no dead row has that id."""
     kick: Kick
+    insights: Callable[[dt.datetime, dt.datetime | None], Awaitable[Insights]] | None = None
+    """The insights figures at `now` for submissions since a moment (None: no database)."""
+    insights_link: Callable[[str, dt.datetime], str | None] | None = None
+    """A signed, short-lived link to the chart page for an admin (None: no GREENLIGHT_SECRET)."""
+    policy_diff: Callable[[], Awaitable[tuple[Backtest, str, bool]]] | None = None
+    """The policy file on disk replayed against the one in force: (result, its path, identical?)."""

@@ -11,14 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from . import approvals as lifecycle
-from . import permissions
+from . import out_of_office, permissions
 from .approvals import Context, Delegation, Directory, Submission
 from .contracts import Contract
-from .errors import Conflict, NotFound, StaleRequest
+from .errors import Conflict, NotFound, QuoteError, StaleRequest, StaleVersion
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
@@ -35,18 +35,24 @@ class Tx(Protocol):
     past); `update_order` and `update_submission` are compare-and-sets on the revision.
     `release_due` releases up to `limit` scheduled orders due at `now` and records their
     `order_released` events, exactly as `record` would (the database does it in one statement).
+    `quote(..., lock=True)` holds the quote's row until the transaction ends, so that intake and
+    submission of one quote run one after the other (PostgreSQL; SQLite runs one writer at a time).
+    `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
+    version (or none) and returns None, else it changes nothing and returns the quote that is stored.
     """
 
-    async def quote(self, quote_id: str) -> Quote | None: ...
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None: ...
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None: ...
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None: ...
     async def submissions(self, quote_id: str) -> list[Submission]: ...
     async def latest(self, quote_id: str) -> Submission | None: ...
     async def pending(self) -> list[Submission]: ...
     async def add_submission(self, sub: Submission) -> None: ...
     async def update_submission(self, sub: Submission, expected_revision: int) -> bool: ...
-    async def directory(self) -> Directory: ...
+    async def directory(self, now: dt.datetime | None = None) -> Directory: ...
+    async def prune_delegations(self, ended_before: dt.date) -> int: ...
     async def add_delegation(self, delegation: Delegation) -> Delegation: ...
     async def end_delegations(self, delegator: str, today: dt.date) -> int: ...
+    async def cancel_delegation(self, delegation_id: int, today: dt.date) -> None: ...
     async def set_replacement(self, old: str, new: str) -> None: ...
     async def record(self, events: list[Event]) -> None: ...
     async def audit(self, quote_id: str) -> list[Event]: ...
@@ -67,6 +73,9 @@ class Tx(Protocol):
     ) -> bool: ...
     async def release_due(self, now: dt.datetime, limit: int) -> int: ...
     async def contracts_of(self, account_id: str) -> list[Contract]: ...
+    async def contract_of(self, quote_id: str) -> Contract | None: ...
+    async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]: ...
+    async def mark_renewal_sent(self, quote_id: str, now: dt.datetime) -> bool: ...
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None: ...
     async def update_contract(self, contract: Contract) -> None: ...
     # outbox rows a command acts on after they were queued (an ERP message put back in line)
@@ -84,11 +93,23 @@ class Queued:
     payload: dict[str, Any]
 
 
+_DECISIONS = (Kind.VOTED, Kind.APPROVED, Kind.REJECTED)
+
+
+def _via(event: Event, person: str, via: str) -> Event:
+    """The event with the channel of a person's own decision in its detail (others unchanged)."""
+    if event.kind not in _DECISIONS or event.actor != person or event.detail.get("auto"):
+        return event
+    return replace(event, detail={**event.detail, "via": via})
+
+
 class ConcurrentChange(StaleRequest):
     """Someone else changed the same thing first; the command is retried on fresh state."""
 
 
 RETRIES = 20
+DELEGATIONS_KEPT = dt.timedelta(days=90)
+"""How long an ended delegation window stays readable before the prune job deletes it."""
 
 
 class Store(Protocol):
@@ -145,15 +166,11 @@ class Approvals:
 
     async def _receive_quote(self, quote: Quote, now: dt.datetime) -> Received:
         async with self.store.transaction() as tx:
-            stored = await tx.quote(quote.id)
+            stored = await tx.save_quote(quote, now)
             if stored is not None:
-                if quote.version < stored.version or (
-                    quote.version == stored.version and quote.content_hash != stored.content_hash
-                ):
-                    raise Conflict(f"{quote.id} version {quote.version} is stale: version {stored.version} is stored")
-                if quote.version == stored.version:
+                if quote.version == stored.version and quote.content_hash == stored.content_hash:
                     return Received(stored, "unchanged")
-            await tx.save_quote(quote, now)
+                raise StaleVersion(quote.id, quote.version, stored.version)
             received = Event(
                 Kind.QUOTE_RECEIVED,
                 now,
@@ -164,26 +181,34 @@ class Approvals:
                 detail={"content_hash": quote.content_hash},
             )
             await tx.record([received])
+            from .order_service import hold_for_version  # the orders service builds on this module
+
+            # Orders of earlier versions not released yet wait for this version's decision.
+            await tx.record(await hold_for_version(tx, quote.id, quote.version, now))
             latest = await self._latest(tx, quote.id)
             if latest is not None and latest.status == "pending":
-                ctx = self.context(await tx.directory(), now)
+                ctx = self.context(await tx.directory(now), now)
                 events = lifecycle.recall(ctx, latest, by="crm", quote_changed=True)
                 await self._save(tx, latest, events)
                 return Received(quote, "recalled", tuple(events))
             return Received(quote, "stored")
 
-    async def submit(self, quote_id: str, by: str | None, now: dt.datetime) -> tuple[Submission, list[Event]]:
+    async def submit(
+        self, quote_id: str, by: str | None, now: dt.datetime, justification: str | None = None
+    ) -> tuple[Submission, list[Event]]:
         for attempt in range(RETRIES):
             try:
-                return await self._submit(quote_id, by, now)
+                return await self._submit(quote_id, by, now, justification)
             except ConcurrentChange:
                 if attempt == RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
-    async def _submit(self, quote_id: str, by: str | None, now: dt.datetime) -> tuple[Submission, list[Event]]:
+    async def _submit(
+        self, quote_id: str, by: str | None, now: dt.datetime, justification: str | None = None
+    ) -> tuple[Submission, list[Event]]:
         async with self.store.transaction() as tx:
-            quote = await tx.quote(quote_id)
+            quote = await tx.quote(quote_id, lock=True)
             if quote is None:
                 raise NotFound(f"no quote {quote_id} has been received from the CRM")
             owner = lifecycle.owner_key(self.policy, quote)
@@ -194,8 +219,13 @@ class Approvals:
                 raise Conflict(f"{quote_id} is already pending approval ({previous.ref}): recall it first")
             if previous is not None and previous.status == "approved" and previous.content_hash == quote.content_hash:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
-            ctx = self.context(await tx.directory(), now)
-            sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
+            from .order_service import orderable_problems  # the orders service builds on this module
+
+            problems = orderable_problems(self.policy, quote, now.astimezone(self.policy.zone).date())
+            if problems:
+                raise QuoteError(problems, f"{quote_id} v{quote.version} could not become orders")
+            ctx = self.context(await tx.directory(now), now)
+            sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous, justification)
             sub.policy_version = self.policy_version
             if self.policy_version is not None:
                 for event in events:
@@ -230,7 +260,7 @@ class Approvals:
                             f"this request is from an earlier submission of {quote_id} ({quote_id}#{number}); "
                             f"{sub.ref} replaced it: nothing was changed"
                         )
-                    ctx = self.context(await tx.directory(), now)
+                    ctx = self.context(await tx.directory(now), now)
                     events = action(ctx, sub)
                     await self._save(tx, sub, events)
                     return events
@@ -249,14 +279,19 @@ class Approvals:
         comment: str | None = None,
         key: str | None = None,
         number: int | None = None,
+        via: str | None = None,
     ) -> list[Event]:
         """Approve or reject; with `key`, a repeat of the same request is a no-op (returns no events).
 
         With `number`, the decision applies only if that submission is still the quote's latest.
+        `via` (`slack`, `email`) is kept in the audit of the person's own decision (insights count it).
         """
-        return await self._on_pending(
-            quote_id, now, lambda ctx, sub: lifecycle.decide(ctx, sub, rule, person, verdict, comment), key, number
-        )
+
+        def action(ctx: Context, sub: Submission) -> list[Event]:
+            events = lifecycle.decide(ctx, sub, rule, person, verdict, comment)
+            return events if via is None else [_via(event, person, via) for event in events]
+
+        return await self._on_pending(quote_id, now, action, key, number)
 
     async def recall(self, quote_id: str, by: str, now: dt.datetime) -> list[Event]:
         return await self._on_pending(quote_id, now, lambda ctx, sub: lifecycle.recall(ctx, sub, by))
@@ -278,7 +313,7 @@ class Approvals:
             raise Conflict("replacing someone with themselves changes nothing")
         async with self.store.transaction() as tx:
             await tx.set_replacement(old, new)
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             ctx = self.context(directory, now)
             events: list[Event] = []
             for sub in await tx.pending():
@@ -286,52 +321,106 @@ class Approvals:
                 if found:
                     await self._save(tx, sub, found)
                     events.extend(found)
+            moved = len({(e.quote_id, e.rule) for e in events if e.kind is Kind.REPLACED})
+            told = Event(
+                Kind.REPLACEMENT_SET,
+                now,
+                "",
+                0,
+                0,
+                actor=by,
+                people=(old, new),
+                detail={"old": old, "new": new, "moved": moved},
+            )
+            await tx.record([told])
             return events
 
     async def delegate(
-        self, delegator: str, delegate: str, start: dt.date, end: dt.date, by: str, now: dt.datetime
+        self,
+        delegator: str,
+        delegate: str,
+        start: dt.date,
+        end: dt.date,
+        by: str,
+        now: dt.datetime,
+        replacing: int | None = None,
     ) -> tuple[Delegation, list[Event]]:
-        """Set an out-of-office delegation; open requests gain the delegate once it is active."""
+        """Set an out-of-office window (`replacing` one of the delegator's open windows, by id);
+        open requests gain the delegate once it is active. Past, overlong and overlapping windows
+        are refused with a sentence (`domain.out_of_office`)."""
         for person in (delegator, delegate):
             if person not in self.policy.people:
                 raise NotFound(f"{person!r} is not in the policy's people")
         if delegator == delegate:
-            raise Conflict("a person cannot delegate to themselves")
+            raise Conflict("A person cannot be their own delegate: choose someone else to decide for them.")
         if end < start:
             raise Conflict(f"the delegation ends ({end}) before it starts ({start})")
         permissions.require_self_or_admin(self.policy, by, delegator, "set a delegation for someone else")
+        today = now.astimezone(self.policy.person_zone(delegator)).date()
+        names = {k: p.name or k for k, p in self.policy.people.items()}
         async with self.store.transaction() as tx:
-            delegation = await tx.add_delegation(Delegation(delegator, delegate, start, end, created_by=by))
-            await tx.record(
-                [
-                    Event(
-                        Kind.DELEGATION_SET,
-                        now,
-                        "",
-                        0,
-                        0,
-                        actor=by,
-                        on_behalf_of=delegator,
-                        people=(delegate,),
-                        detail={"start": str(start), "end": str(end)},
-                    )
-                ]
+            directory = await tx.directory()
+            out_of_office.check_window(
+                self.policy, directory.delegations, delegator, start, end, today, replacing, names, own=by == delegator
             )
+            events: list[Event] = []
+            if replacing is not None:
+                old = next(d for d in directory.delegations if d.id == replacing)
+                await tx.cancel_delegation(replacing, today)
+                if old.delegate != delegate:
+                    events.append(self._window_event(Kind.DELEGATION_ENDED, old, by, now))
+            delegation = await tx.add_delegation(Delegation(delegator, delegate, start, end, created_by=by))
+            events.append(self._window_event(Kind.DELEGATION_SET, delegation, by, now))
+            await tx.record(events)
         return delegation, await self.tick(now)
+
+    @staticmethod
+    def _window_event(kind: Kind, window: Delegation, by: str, now: dt.datetime) -> Event:
+        return Event(
+            kind,
+            now,
+            "",
+            0,
+            0,
+            actor=by,
+            on_behalf_of=window.delegator,
+            people=(window.delegate,),
+            detail={"start": str(window.start), "end": str(window.end), "window": window.id},
+        )
+
+    async def windows(self, delegator: str, now: dt.datetime) -> list[Delegation]:
+        """`delegator`'s out-of-office windows that are on now or to come, earliest first."""
+        today = now.astimezone(self.policy.person_zone(delegator)).date()
+        return out_of_office.open_windows((await self.directory()).delegations, delegator, today)
+
+    async def cancel_window(self, delegator: str, window_id: int, by: str, now: dt.datetime) -> Delegation:
+        """Call off one open window of `delegator` (its delegate is told)."""
+        permissions.require_self_or_admin(self.policy, by, delegator, "cancel someone else's out-of-office")
+        today = now.astimezone(self.policy.person_zone(delegator)).date()
+        async with self.store.transaction() as tx:
+            found = out_of_office.open_windows((await tx.directory()).delegations, delegator, today)
+            window = next((w for w in found if w.id == window_id), None)
+            if window is None:
+                raise NotFound(f"There is no window #{window_id} of yours to cancel: `/deal ooo` lists them.")
+            await tx.cancel_delegation(window_id, today)
+            await tx.record([self._window_event(Kind.DELEGATION_ENDED, window, by, now)])
+            return window
 
     async def end_delegation(self, delegator: str, by: str, now: dt.datetime) -> int:
         permissions.require_self_or_admin(self.policy, by, delegator, "end someone else's delegation")
         today = now.astimezone(self.policy.person_zone(delegator)).date()
         async with self.store.transaction() as tx:
+            ending = out_of_office.open_windows((await tx.directory()).delegations, delegator, today)
             count = await tx.end_delegations(delegator, today)
-            await tx.record([Event(Kind.DELEGATION_ENDED, now, "", 0, 0, actor=by, on_behalf_of=delegator)])
+            events = [self._window_event(Kind.DELEGATION_ENDED, w, by, now) for w in ending]
+            await tx.record(events or [Event(Kind.DELEGATION_ENDED, now, "", 0, 0, actor=by, on_behalf_of=delegator)])
             return count
 
     async def tick(self, now: dt.datetime, limit: int = 1000) -> list[Event]:
         """Time-driven work (reminders, escalations, delegates whose window opened), one short
         transaction per submission: only those due now and those of people away now are looked at."""
         async with self.store.transaction() as tx:
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             away = sorted({d.delegator for d in directory.delegations if d.active(self.policy, now)})
             refs = list(dict.fromkeys([*await tx.due(now, limit), *await tx.inbox(away, limit)]))
         events: list[Event] = []
@@ -350,7 +439,7 @@ class Approvals:
             sub = await self._latest(tx, quote_id)
             if sub is None or sub.number != number or sub.status != "pending":
                 return []
-            found = lifecycle.tick(self.context(await tx.directory(), now), sub)
+            found = lifecycle.tick(self.context(await tx.directory(now), now), sub)
             if found:
                 await self._save(tx, sub, found)
             return found
@@ -374,7 +463,7 @@ class Approvals:
         """Requested approvals `person` can act on now (their own, and those they stand in for),
         the first `limit` of them, and how many submissions hold such requests in all."""
         async with self.store.transaction() as tx:
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             ctx = self.context(directory, now)
             principals = [person] + [
                 d.delegator
@@ -401,12 +490,25 @@ class Approvals:
         async with self.store.transaction() as tx:
             return await self._latest(tx, quote_id)
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
+        """Delegations and replacements; with `now`, only the delegation windows that have not ended
+        (a day's margin for every zone): what deciding, resolving and App Home need."""
         async with self.store.transaction() as tx:
-            return await tx.directory()
+            return await tx.directory(now)
+
+    async def prune_delegations(self, now: dt.datetime, keep: dt.timedelta = DELEGATIONS_KEPT) -> int:
+        """Delete delegation windows that ended more than `keep` ago (their `delegation_set` and
+        `delegation_ended` audit rows stay), recording how many went; run on a schedule."""
+        ended_before = (now.astimezone(dt.UTC) - keep).date()
+        async with self.store.transaction() as tx:
+            count = await tx.prune_delegations(ended_before)
+            if count:
+                detail = {"ended_before": ended_before.isoformat(), "count": count}
+                await tx.record([Event(Kind.DELEGATIONS_PRUNED, now, "", 0, 0, actor="greenlight", detail=detail)])
+            return count
 
     async def preview(self, quote: Quote, now: dt.datetime) -> list[lifecycle.Planned]:
         async with self.store.transaction() as tx:
             previous = await self._latest(tx, quote.id)
-            ctx = self.context(await tx.directory(), now)
+            ctx = self.context(await tx.directory(now), now)
         return lifecycle.plan(ctx, quote, previous)

@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -143,13 +144,33 @@ def build(
         # first request after a restart into "please install this app".
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    _quiet_bolt_token_warning()
+
     def slack_app(policy: Policy) -> AsyncApp:
+        from bot import render as bot_render
         from bot.deps import Deps
         from bot.listeners import register_all
 
+        from .insightswiring import insights_deps
+
         bolt = AsyncApp(client=client, signing_secret=signing, process_before_response=False, authorize=authorize)
-        slack = Deps(policy, service, orders, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
+        slack = Deps(
+            policy,
+            service,
+            orders,
+            client,
+            clock,
+            delivery.dm_channel,
+            outbox.requeue,
+            runtime.kick,
+            **insights_deps(settings, lambda: runtime.policy),
+        )
         register_all(bolt, slack)
+
+        async def home_of(person: str) -> dict[str, Any]:
+            return await bot_render.home(slack, person)
+
+        delivery.home = home_of
         return bolt
 
     outbox = Outbox()
@@ -163,7 +184,7 @@ def build(
     runtime = Runtime(settings, policy, service, app, placeholder, client, outbox, sweeps, clock, delivery, orders)
 
     async def generate_orders(row: Claimed) -> None:
-        await orders.on_approved(from_json(row.payload), clock())
+        await orders.react(from_json(row.payload), clock())
 
     handlers: dict[Topic, Callable[[Claimed], Awaitable[None]]] = {
         Topic.SLACK: delivery.deliver,
@@ -186,6 +207,8 @@ def build(
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     schedule(sweeps, timed_jobs(orders, service, clock, workers, intervals))
 
+    from .insightswiring import add_insights_routes
+
     runtime.bolt = slack_app(policy)
     runtime.slack_app = slack_app
     live = LivePolicy(policy, settings.policy_file if policy_text is not None else None, runtime.apply_policy, clock)
@@ -194,6 +217,8 @@ def build(
     sweeps.add("policy", live.follow, policy_every)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
+        if await is_ssl_check(request):
+            return web.Response(status=200)
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
             return web.json_response({"error": "the request is not signed by Slack"}, status=401)
@@ -208,7 +233,17 @@ def build(
         pages.add_routes(
             app, service=service, secret=settings.secret.get_secret_value(), clock=clock, public_url=settings.public_url
         )
+    add_insights_routes(app, settings, lambda: runtime.policy, clock)
     return runtime
+
+
+async def is_ssl_check(request: web.Request) -> bool:
+    """Slack's certificate probe (`ssl_check=1`, unsigned): answered 200 before any signature check,
+    as bolt does. It carries no command, so answering it changes nothing."""
+    if request.content_type != "application/x-www-form-urlencoded" or (request.content_length or 0) > 1024:
+        return False
+    form = await request.post()
+    return form.get("ssl_check") == "1" and "command" not in form and "payload" not in form
 
 
 async def serve(
@@ -224,9 +259,12 @@ async def serve(
     await runtime.start()
     from notifications.pages import AccessLogger
 
-    runner = web.AppRunner(runtime.web, shutdown_timeout=10, access_log_class=AccessLogger)
+    from .serving import Guard, GuardedSite, guarded_runner
+
+    guard = Guard()
+    runner = guarded_runner(runtime.web, guard, shutdown_timeout=10, access_log_class=AccessLogger)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = GuardedSite(runner, host, port, guard)
     await site.start()
     bound = runner.addresses[0] if runner.addresses else (host, port)
     url = f"http://{bound[0]}:{bound[1]}"
@@ -244,3 +282,18 @@ async def serve(
             await runtime.socket.close()
         await runner.cleanup()
         await runtime.stop()
+
+
+class _TokenIgnoredNoise(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN "will be ignored" whenever `authorize` is given, but our
+    `authorize` hands bolt that very token: the warning is false here, and told every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "will be ignored" not in message and "`token` will be unused" not in message
+
+
+def _quiet_bolt_token_warning() -> None:
+    bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _TokenIgnoredNoise) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenIgnoredNoise())

@@ -13,6 +13,8 @@ their next tick: a release queues ERP messages and announcements, so it wakes `e
 | `orders`    | `Intervals.outbox`    | `deliver`: orders generated on approval                | `slack`, `release` |
 | `erp`       | `Intervals.outbox`    | `deliver`: signed ERP webhooks                         | `slack`            |
 | `email`     | `Intervals.outbox`    | `deliver`: email                                       | `slack`            |
+| `delegations` | `Intervals.delegations` | `prune_delegations`: windows ended 90 days ago deleted (audit kept) |  |
+| `renewals`  | `Intervals.renewals`  | `remind_renewals`: contracts ending within the notice  | `slack`            |
 
 Each outbox topic (`domain.reactions.Topic`) has its job when its worker is given: `erp` only with
 an ERP configured, `email` only with email on.
@@ -51,6 +53,16 @@ async def approvals_tick(approvals: Approvals, clock: Clock) -> int:
     return len(await approvals.tick(clock()))
 
 
+async def prune_delegations(approvals: Approvals, clock: Clock) -> int:
+    """Delete delegation windows that ended long ago, so that reads of the current ones stay small."""
+    return await approvals.prune_delegations(clock())
+
+
+async def remind_renewals(orders: Orders, clock: Clock) -> int:
+    """Contracts whose end is within the policy's `orders.renewal_notice_days`: their owner is told once."""
+    return await orders.remind_renewals(clock())
+
+
 async def deliver(worker: Worker) -> int:
     """One pass of an outbox topic's worker; how many rows it finished (sent, or dead letters)."""
     return await worker.sweep()
@@ -69,6 +81,8 @@ class Intervals:
     outbox: dt.timedelta = dt.timedelta(seconds=5)
     approvals: dt.timedelta = dt.timedelta(seconds=60)
     release: dt.timedelta = dt.timedelta(seconds=30)
+    delegations: dt.timedelta = dt.timedelta(hours=1)
+    renewals: dt.timedelta = dt.timedelta(hours=1)
 
 
 # What a topic's delivery makes due elsewhere: generated orders may be due at once, everything else
@@ -87,6 +101,8 @@ def timed_jobs(
     jobs = [
         Job("release", partial(release_due, orders, clock), intervals.release, ("slack", "erp")),
         Job("approvals", partial(approvals_tick, approvals, clock), intervals.approvals, ("slack",)),
+        Job("delegations", partial(prune_delegations, approvals, clock), intervals.delegations),
+        Job("renewals", partial(remind_renewals, orders, clock), intervals.renewals, ("slack",)),
     ]
     for topic in Topic:
         if topic in workers:

@@ -145,6 +145,7 @@ TABLES = (
     "quote",
     "delegation",
     "replacement",
+    "person_pref",
     "policy_version",
 )
 """Every table, children before parents."""

@@ -101,7 +101,9 @@ MALFORMED = [
     ("account A-77 2026-02-30", "account", "not a real date"),
     ("account A-77 2026-01-01 extra", "account", "too many"),
     ("account 2026-01-01", "account", "not an account id"),
-    ("ooo", "ooo", "two dates and a delegate"),
+    ("ooo cancel", "ooo", "needs the number of a window"),
+    ("ooo cancel next", "ooo", "is not a window number"),
+    ("ooo replace 3 2026-12-20", "ooo", "needs the new start date, end date and delegate"),
     ("ooo 2026-12-20", "ooo", "got 1 argument"),
     ("ooo 2026-12-20 2027-01-03", "ooo", "got 2 arguments"),
     ("ooo 20-12-2026 2027-01-03 @dev", "ooo", "YYYY-MM-DD"),
@@ -143,7 +145,9 @@ def test_an_unknown_subcommand_shows_the_full_usage(text):
 def test_usage_and_permissions_cover_the_same_subcommands_as_the_contract():
     contract = {"help", "preview", "submit", "status", "recall", "orders", "account"}
     contract |= {"ooo", "delegate", "replace", "approvers"}
-    assert set(USAGE) == set(WHO_MAY) == contract
+    # the contract's subcommands are all there; extensions (insights, policy diff...) may add more
+    assert set(USAGE) == set(WHO_MAY)
+    assert contract <= set(USAGE)
 
 
 def test_help_lists_every_usage_line_and_who_may_run_it():
@@ -161,7 +165,7 @@ def test_help_lists_every_usage_line_and_who_may_run_it():
     ("ref", "key"),
     [
         (UserRef(slack_id="U04DR9M3QXB"), "dev"),
-        (UserRef(slack_id="U0NOBODY", name="dana"), "dana"),
+        (UserRef(slack_id="U0NOBODY", name="dana"), None),  # a mention's label is never trusted
         (UserRef(name="Dana"), "dana"),
         (UserRef(name="fiona.gallagher"), "fiona"),
         (UserRef(name="Chloé Durand"), "chloe"),

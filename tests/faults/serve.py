@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import signal
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,10 @@ GREENLIGHT = ROOT / ".venv" / "bin" / "greenlight"
 READY = "Greenlight is up on "
 
 
+def _limit_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+
 @dataclass
 class Server:
     process: asyncio.subprocess.Process
@@ -34,9 +40,16 @@ class Server:
 
     @classmethod
     async def start(
-        cls, environment: dict[str, str], folder: Path, name: str, timeout: float = 20.0, options: tuple[str, ...] = ()
+        cls,
+        environment: dict[str, str],
+        folder: Path,
+        name: str,
+        timeout: float = 20.0,
+        open_files: int | None = None,
+        options: tuple[str, ...] = (),
     ) -> Server:
-        """Start `greenlight serve --port 0 OPTIONS` in FOLDER (so no stray .env is read); wait for its ready line."""
+        """Start `greenlight serve --port 0 OPTIONS` in FOLDER (so no stray .env is read) and wait for its ready
+        line; with OPEN_FILES, the process may hold at most that many file descriptors (RLIMIT_NOFILE)."""
         env = {key: value for key, value in os.environ.items() if key not in PROXY_VARIABLES}
         env = {key: value for key, value in env.items() if not key.startswith(("GREENLIGHT_", "SLACK_"))}
         env.update(environment)
@@ -54,6 +67,7 @@ class Server:
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,
+                preexec_fn=None if open_files is None else partial(_limit_files, open_files),
             )
         assert process.stdout is not None
         try:
