@@ -40,6 +40,7 @@ USAGE: dict[str, str] = {
     "notify": "/deal notify slack|email|both",
     "insights": "/deal insights",
     "policy diff": "/deal policy diff",
+    "policy reload": "/deal policy reload",
 }
 
 SUMMARY: dict[str, str] = {
@@ -60,6 +61,7 @@ SUMMARY: dict[str, str] = {
     "notify": "how Greenlight reaches you: in Slack, by email, or both; alone it says how it does now",
     "insights": "where deals wait: cycle times, stuck requests, the worst bottlenecks and a link to charts",
     "policy diff": "what the policy file on disk would change, over the quotes already submitted, before a reload",
+    "policy reload": "put the policy file in force in every replica; an invalid file changes nothing",
 }
 
 WHO_MAY: dict[str, frozenset[Role]] = {
@@ -77,6 +79,7 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "notify": frozenset({"anyone"}),
     "insights": frozenset({"admin"}),
     "policy diff": frozenset({"admin"}),
+    "policy reload": frozenset({"admin"}),
 }
 
 _ROLE_WORDS = {"owner": "the quote's owner", "approver": "its approvers", "admin": "an admin"}
@@ -253,6 +256,11 @@ class PolicyDiff:
     name: ClassVar[str] = "policy diff"
 
 
+@dataclass(frozen=True)
+class PolicyReload:
+    name: ClassVar[str] = "policy reload"
+
+
 Command = (
     Help
     | Preview
@@ -272,6 +280,7 @@ Command = (
     | Notify
     | Insights
     | PolicyDiff
+    | PolicyReload
 )
 
 QUOTE_COMMANDS: dict[str, type[Preview | Submit | Status | Recall | Orders]] = {
@@ -494,6 +503,9 @@ def parse(text: str) -> Command:
     if sub == "policy" and args and args[0].lower() == "diff":
         _arity("policy diff", args[1:], 0, "no arguments")
         return PolicyDiff()
+    if sub == "policy" and args and args[0].lower() == "reload":
+        _arity("policy reload", args[1:], 0, "no arguments")
+        return PolicyReload()
     if sub == "policy":
         actions = "\n".join(usage for key, usage in USAGE.items() if key.startswith("policy "))
         said = f"`{_short(' '.join(args))}` is not" if args else "`policy` needs"

@@ -46,3 +46,5 @@ class Deps:
     """A signed, short-lived link to the chart page for an admin (None: no GREENLIGHT_SECRET)."""
     policy_diff: Callable[[], Awaitable[tuple[Backtest, str, bool]]] | None = None
     """The policy file on disk replayed against the one in force: (result, its path, identical?)."""
+    reload_policy: Callable[[str], Awaitable[tuple[bool, str]]] | None = None
+    """Put the policy file in force in every replica, asked by a person: (applied or unchanged?, the sentence)."""

@@ -305,6 +305,12 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         at = command.at or now.astimezone(policy.zone).date()
         contracts, found = await deps.orders.account(command.account_id, at)
         return answer(*account_message(command.account_id, at, contracts, found))
+    if isinstance(command, cmd.PolicyReload):
+        if deps.reload_policy is None:
+            raise GreenlightError("the policy cannot be reloaded here: it needs the policy file and the store")
+        from .views.policy import policy_reloaded
+
+        return answer(*policy_reloaded(*await deps.reload_policy(person)))
     if isinstance(command, cmd.Insights | cmd.PolicyDiff):
         from .insights_answers import insights_answer
 

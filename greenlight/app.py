@@ -146,6 +146,12 @@ def build(
 
     _quiet_bolt_token_warning()
 
+    async def reload_policy(person: str) -> tuple[bool, str]:
+        if runtime.live is None:
+            return False, "The policy cannot be reloaded: this process was not started from a policy file."
+        outcome = await runtime.live.reload(by=f"/deal policy reload ({person})")
+        return outcome.ok, outcome.sentence()
+
     def slack_app(policy: Policy) -> AsyncApp:
         from bot import render as bot_render
         from bot.deps import Deps
@@ -164,6 +170,7 @@ def build(
             outbox.requeue,
             runtime.kick,
             **insights_deps(settings, lambda: runtime.policy),
+            reload_policy=reload_policy,
         )
         register_all(bolt, slack)
 

@@ -133,6 +133,9 @@ def parser() -> argparse.ArgumentParser:
     test.add_argument("--quiet", action="store_true", help="print only failures and the summary")
     test.add_argument("--db", metavar="URL", help="run against a fresh database at URL instead of memory")
     test.set_defaults(run=cmd_policy_test)
+    from . import policycli
+
+    policycli.add_actions(policy_commands)
 
     preview = commands.add_parser(
         "preview",

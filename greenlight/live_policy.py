@@ -85,24 +85,25 @@ class LivePolicy:
     async def reload(self, by: str, text: str | None = None, source: str | None = None) -> Reload:
         """Validate and publish `text` (default: the policy file as it is now), then apply it here."""
         origin = source or str(self.file or "the policy")
-        try:
-            if text is None:
+        if text is None:
+            try:
                 if self.file is None:
-                    raise InvalidInput(
-                        [Problem("GREENLIGHT_POLICY", "this process was not started from a policy file")]
-                    )
+                    problem = Problem("GREENLIGHT_POLICY", "this process was not started from a policy file")
+                    raise InvalidInput([problem])
                 text = read_text(self.file, "policy file")
-            self.check(text, origin)
-        except InvalidInput as error:
-            outcome = Reload(origin, self.version, problems=tuple(error.problems))
+            except InvalidInput as error:
+                outcome = Reload(origin, self.version, problems=tuple(error.problems))
+                self._count("invalid")
+                log.error("%s", outcome.sentence())
+                return outcome
+        outcome = await publish(text, origin, by, self.clock())
+        if outcome.ok:
+            await self.follow()
+            self._count("applied" if outcome.changed else "unchanged")
+            log.info("%s (asked by %s)", outcome.sentence(), by)
+        else:
             self._count("invalid")
             log.error("%s", outcome.sentence())
-            return outcome
-        found, created = await policies.publish(text, origin, by, self.clock())
-        await self.follow()
-        self._count("applied" if created else "unchanged")
-        outcome = Reload(origin, found.version, changed=created)
-        log.info("%s (asked by %s)", outcome.sentence(), by)
         return outcome
 
     async def follow(self) -> bool:
@@ -127,3 +128,13 @@ class LivePolicy:
 
     def _count(self, result: str) -> None:
         self.reloads[result] = self.reloads.get(result, 0) + 1
+
+
+async def publish(text: str, source: str, by: str, now: dt.datetime) -> Reload:
+    """Validate `text`; if valid, make it the next shared version (every replica follows within `POLL`)."""
+    try:
+        LivePolicy.check(text, source)
+    except InvalidInput as error:
+        return Reload(source, problems=tuple(error.problems))
+    found, created = await policies.publish(text, source, by, now)
+    return Reload(source, found.version, changed=created)

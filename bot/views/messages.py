@@ -226,6 +226,8 @@ def status_message(
     else:
         text = sentence(f"{submitted} was recalled at {when(sub.decided_at, zone, now)}: {sub.comment or 'recalled'}")
     since = f"Submission {sub.ref}, submitted {when(sub.submitted_at, zone, now)}"
+    if sub.policy_version is not None:
+        since += f", evaluated by policy version {sub.policy_version}"
     blocks.append(_section("status.summary", f"{head}\n{escape(text)}"))
     if sub.justification:
         blocks.append(_section("status.justification", justification_text(sub.justification, sub.owner, people)))
