@@ -37,6 +37,7 @@ from store.tx import DbStore
 
 from .api import add_routes
 from .live_policy import POLL, LivePolicy
+from .observability import Observability
 from .settings import Settings
 from .socket_mode import SocketMode
 
@@ -72,6 +73,7 @@ class Runtime:
     """Apply pending migrations on start (`serve --no-migrate`: refuse to start while any is pending)."""
     socket: SocketMode | None = None
     """Slack over Socket Mode (SLACK_APP_TOKEN set), once `serve` started it."""
+    observability: Observability | None = None
 
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""
@@ -233,7 +235,13 @@ def build(
         return await to_aiohttp_response(answer)
 
     app.router.add_post("/slack/events", slack_events)
-    add_routes(app, service=service, settings=settings, health=runtime.health, clock=clock)
+    api_metrics = add_routes(app, service=service, settings=settings, health=runtime.health, clock=clock)
+    observability = Observability(runtime, api_metrics.registry)
+    observability.watch_jobs()
+    observability.watch_slack()
+    app.middlewares.append(observability.middleware())
+    observability.add_routes(app)
+    runtime.observability = observability
     if settings.secret is not None:
         from notifications import pages
 

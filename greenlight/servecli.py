@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -45,6 +46,22 @@ class SecretFreeFormatter(logging.Formatter):
         return line
 
 
+class JsonSecretFreeFormatter(logging.Formatter):
+    """One JSON object per line (GREENLIGHT_LOG_FORMAT=json), every secret replaced as in text lines."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = _variants(secrets)
+
+    def format(self, record: logging.LogRecord) -> str:
+        from .observability import JsonFormatter
+
+        line = JsonFormatter.format(self, record)  # type: ignore[arg-type]
+        for secret in self.secrets:
+            line = line.replace(secret, "[secret]")
+        return line
+
+
 def _variants(secrets: list[str]) -> list[str]:
     """Each secret as written and URL-encoded (a password in a logged URL), longest first."""
     from urllib.parse import quote
@@ -55,7 +72,10 @@ def _variants(secrets: list[str]) -> list[str]:
 
 def configure_logging(settings: Settings, level: int = logging.INFO, stream: Any = None) -> None:
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(SecretFreeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", settings.secrets()))
+    if os.environ.get("GREENLIGHT_LOG_FORMAT", "text").strip().lower() == "json":
+        handler.setFormatter(JsonSecretFreeFormatter(settings.secrets()))
+    else:
+        handler.setFormatter(SecretFreeFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s", settings.secrets()))
     handler.addFilter(HideSecrets(settings.secrets()))
     root = logging.getLogger()
     root.handlers[:] = [handler]
