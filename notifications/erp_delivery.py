@@ -33,7 +33,8 @@ class ErpDelivery:
 
     async def deliver(self, row: Claimed) -> None:
         if self._session is None:
-            self._session = aiohttp.ClientSession(trust_env=False)
+            # trust_env: the standard proxy variables (HTTPS_PROXY, NO_PROXY ...) apply, as behind a corporate proxy
+            self._session = aiohttp.ClientSession(trust_env=True)
         now = self.clock()
         outcome = await erp.post(self._session, self.url, self.secret, row.key, row.payload, now)
         number = str(row.payload.get("number"))
