@@ -136,7 +136,11 @@ class Settings(BaseModel):
         merged = {**from_file, **environ}
         names = cls.variables()
         values = {name: merged[name] for name in names if name in merged and merged[name].strip()}
-        ignored = tuple(sorted(key for key in merged if key.startswith(_OWN_PREFIX) and key not in names))
+        file_values, file_problems = _from_secret_files(merged, names, values)
+        values.update(file_values)
+        problems.extend(file_problems)
+        known = {*names, *(f"{name}_FILE" for name in names)}
+        ignored = tuple(sorted(key for key in merged if key.startswith(_OWN_PREFIX) and key not in known))
 
         present = set(values)
         problems.extend(Problem(name, message) for name, message in _missing(present, require_slack))
@@ -355,6 +359,31 @@ class Settings(BaseModel):
     @classmethod
     def _env(cls, field_name: str | None) -> str:
         return str(cls.model_fields[str(field_name)].alias)
+
+
+def _from_secret_files(
+    merged: Mapping[str, str], names: tuple[str, ...], values: Mapping[str, str]
+) -> tuple[dict[str, str], list[Problem]]:
+    """`NAME_FILE=/run/secrets/name` (Docker and Kubernetes secrets): NAME is read from that file.
+
+    Setting both NAME and NAME_FILE is a problem (which one is meant?); the file's content is never
+    echoed, and a trailing newline is dropped.
+    """
+    found: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name in names:
+        path = merged.get(f"{name}_FILE", "").strip()
+        if not path:
+            continue
+        if name in values:
+            problems.append(Problem(name, f"{name} and {name}_FILE are both set: keep one of them."))
+            continue
+        try:
+            found[name] = Path(path).read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as error:
+            reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+            problems.append(Problem(name, f"{name}_FILE names {path}, which cannot be read: {reason}."))
+    return found, problems
 
 
 def _missing(present: set[str], require_slack: bool) -> list[tuple[str, str]]:
