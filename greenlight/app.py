@@ -63,7 +63,7 @@ class Runtime:
 
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""
-        for name in names or ("slack", "orders", "email"):
+        for name in names or ("slack", "orders", "email", "crm"):
             self.sweeps.kick(name)
 
     async def health(self) -> bool:
@@ -129,6 +129,21 @@ def build(
         erp = ErpDelivery(str(settings.erp_url), erp_secret, orders, clock)
         runtime.closers.append(erp.close)
         handlers[Topic.ERP] = erp.deliver
+    if settings.crm_webhooks_on:
+        from domain.crm import CrmDesk
+        from notifications.crm_delivery import CrmDelivery
+
+        crm_secret = settings.crm_webhook_secret.get_secret_value() if settings.crm_webhook_secret else ""
+        crm = CrmDelivery(str(settings.crm_webhook_url), crm_secret, CrmDesk(policy, store), clock)
+        runtime.closers.append(crm.close)
+        handlers[Topic.CRM] = crm.deliver
+    else:
+        # No CRM to tell: its rows are closed as they come, so none waits forever and a CRM
+        # connected later is not sent the past (docs/decisions.md).
+        async def no_crm(row: Claimed) -> None:
+            return None
+
+        handlers[Topic.CRM] = no_crm
     if settings.email_on and settings.smtp is not None:
         from notifications.email_delivery import EmailDelivery
 
@@ -141,8 +156,11 @@ def build(
 
     from bot.deps import Deps
     from bot.listeners import register_all
+    from store.crm import requeue_quote
 
-    slack = Deps(policy, service, orders, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick)
+    slack = Deps(
+        policy, service, orders, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick, requeue_quote
+    )
     register_all(bolt, slack)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
@@ -154,6 +172,7 @@ def build(
 
     app.router.add_post("/slack/events", slack_events)
     add_routes(app, service=service, settings=settings, health=runtime.health, clock=clock)
+    app.middlewares.append(_kick_after_api_changes(runtime))
     if settings.secret is not None:
         from notifications import pages
 
@@ -161,6 +180,21 @@ def build(
             app, service=service, secret=settings.secret.get_secret_value(), clock=clock, public_url=settings.public_url
         )
     return runtime
+
+
+def _kick_after_api_changes(runtime: Runtime) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """A CRM call that changed something queued outbox rows: deliver them now, not at the next sweep."""
+
+    @web.middleware
+    async def kick(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method == "POST" and request.path.startswith("/api/quotes") and response.status == 200:
+            runtime.kick()
+        return response
+
+    return kick
 
 
 async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:

@@ -73,7 +73,13 @@ class Intervals:
 
 # What a topic's delivery makes due elsewhere: generated orders may be due at once, everything else
 # is announced in Slack.
-_WAKES = {Topic.SLACK: (), Topic.ORDERS: ("slack", "release"), Topic.ERP: ("slack",), Topic.EMAIL: ("slack",)}
+_WAKES = {
+    Topic.SLACK: (),
+    Topic.ORDERS: ("slack", "release"),
+    Topic.ERP: ("slack",),
+    Topic.EMAIL: ("slack",),
+    Topic.CRM: ("slack",),
+}
 
 
 def timed_jobs(
@@ -85,7 +91,7 @@ def timed_jobs(
 ) -> list[Job]:
     """Every job, with the workers of the outbox topics that are on."""
     jobs = [
-        Job("release", partial(release_due, orders, clock), intervals.release, ("slack", "erp")),
+        Job("release", partial(release_due, orders, clock), intervals.release, ("slack", "erp", "crm")),
         Job("approvals", partial(approvals_tick, approvals, clock), intervals.approvals, ("slack",)),
     ]
     for topic in Topic:
