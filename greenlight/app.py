@@ -13,6 +13,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -27,7 +28,7 @@ from domain.reactions import Topic
 from domain.service import Approvals
 from notifications.slack_delivery import SlackDelivery
 from notifications.worker import Worker
-from scheduler.jobs import Intervals, schedule, timed_jobs
+from scheduler.jobs import Intervals, Job, schedule, timed_jobs
 from scheduler.sweeps import Sweeps
 from store import db
 from store.outbox import Claimed, Outbox
@@ -35,6 +36,9 @@ from store.tx import DbStore
 
 from .api import add_routes
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .salesforce import SalesforceConnector
 
 log = logging.getLogger("greenlight")
 
@@ -59,6 +63,7 @@ class Runtime:
     delivery: SlackDelivery
     orders: Orders
     workers: dict[Topic, Worker] = field(default_factory=dict)
+    salesforce: SalesforceConnector | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def kick(self, *names: str) -> None:
@@ -129,12 +134,32 @@ def build(
         erp = ErpDelivery(str(settings.erp_url), erp_secret, orders, clock)
         runtime.closers.append(erp.close)
         handlers[Topic.ERP] = erp.deliver
-    if settings.crm_webhooks_on:
+    salesforce = None
+    if settings.salesforce_on:
+        from .salesforce import Mapping, SalesforceConnector
+
+        salesforce = SalesforceConnector(
+            str(settings.salesforce_login_url),
+            str(settings.salesforce_client_id),
+            settings.salesforce_client_secret.get_secret_value() if settings.salesforce_client_secret else "",
+            Mapping.read(settings.salesforce_mapping),
+            service,
+            clock,
+        )
+        runtime.salesforce = salesforce
+        runtime.closers.append(salesforce.close)
+    if settings.crm_webhooks_on or salesforce is not None:
         from domain.crm import CrmDesk
         from notifications.crm_delivery import CrmDelivery
 
         crm_secret = settings.crm_webhook_secret.get_secret_value() if settings.crm_webhook_secret else ""
-        crm = CrmDelivery(str(settings.crm_webhook_url), crm_secret, CrmDesk(policy, store), clock)
+        crm = CrmDelivery(
+            settings.crm_webhook_url if settings.crm_webhooks_on else None,
+            crm_secret,
+            CrmDesk(policy, store),
+            clock,
+            write_back=salesforce.write_back if salesforce is not None else None,
+        )
         runtime.closers.append(crm.close)
         handlers[Topic.CRM] = crm.deliver
     else:
@@ -152,7 +177,11 @@ def build(
     workers = {topic: Worker(outbox, topic, handle, clock, owner) for topic, handle in handlers.items()}
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
-    schedule(sweeps, timed_jobs(orders, service, clock, workers, intervals))
+    jobs = timed_jobs(orders, service, clock, workers, intervals)
+    if salesforce is not None:
+        every = dt.timedelta(seconds=settings.salesforce_every)
+        jobs.append(Job("salesforce", _pulling(salesforce), every, ("slack", "crm")))
+    schedule(sweeps, jobs)
 
     from bot.deps import Deps
     from bot.listeners import register_all
@@ -180,6 +209,20 @@ def build(
             app, service=service, secret=settings.secret.get_secret_value(), clock=clock, public_url=settings.public_url
         )
     return runtime
+
+
+def _pulling(connector: SalesforceConnector) -> Callable[[], Awaitable[int]]:
+    async def pull() -> int:
+        try:
+            pulled = await connector.pull()
+        except Exception:
+            log.exception("the Salesforce pull failed; the next one starts from the same watermark")
+            return 0
+        for name, why in pulled.refused:
+            log.warning("Salesforce quote %s was not taken: %s", name, why)
+        return pulled.stored
+
+    return pull
 
 
 def _kick_after_api_changes(runtime: Runtime) -> Callable[..., Awaitable[web.StreamResponse]]:

@@ -108,6 +108,12 @@ class Settings(BaseModel):
     api_keys: tuple[tuple[str, SecretStr], ...] = Field((), alias="GREENLIGHT_API_KEYS")
     crm_webhook_url: str | None = Field(None, alias="GREENLIGHT_CRM_WEBHOOK_URL")
     crm_webhook_secret: SecretStr | None = Field(None, alias="GREENLIGHT_CRM_WEBHOOK_SECRET")
+    # crm-v1 §7: the Salesforce CPQ connector (a connected app's client credentials)
+    salesforce_login_url: str | None = Field(None, alias="GREENLIGHT_SALESFORCE_LOGIN_URL")
+    salesforce_client_id: str | None = Field(None, alias="GREENLIGHT_SALESFORCE_CLIENT_ID")
+    salesforce_client_secret: SecretStr | None = Field(None, alias="GREENLIGHT_SALESFORCE_CLIENT_SECRET")
+    salesforce_mapping: Path = Field(Path("examples/crm/salesforce-cpq.yaml"), alias="GREENLIGHT_SALESFORCE_MAPPING")
+    salesforce_every: int = Field(300, alias="GREENLIGHT_SALESFORCE_EVERY")
 
     _ignored: tuple[str, ...] = PrivateAttr(default=())
 
@@ -175,6 +181,14 @@ class Settings(BaseModel):
         return self.api_secret is not None or bool(self.api_keys)
 
     @property
+    def salesforce_on(self) -> bool:
+        return (
+            self.salesforce_login_url is not None
+            and self.salesforce_client_id is not None
+            and self.salesforce_client_secret is not None
+        )
+
+    @property
     def crm_webhooks_on(self) -> bool:
         return self.crm_webhook_url is not None and self.crm_webhook_secret is not None
 
@@ -189,6 +203,7 @@ class Settings(BaseModel):
                 self.api_secret,
                 self.erp_secret,
                 self.crm_webhook_secret,
+                self.salesforce_client_secret,
                 *(key for _, key in self.api_keys),
             )
             if secret is not None
@@ -222,6 +237,11 @@ class Settings(BaseModel):
             notes.append(f"the CRM API takes bearer keys from: {names}")
         if not self.crm_webhooks_on:
             notes.append("CRM webhooks are off: GREENLIGHT_CRM_WEBHOOK_URL is not set")
+        if self.salesforce_on:
+            notes.append(
+                f"the Salesforce connector pulls every {self.salesforce_every} s from {self.salesforce_login_url} "
+                f"(mapping {self.salesforce_mapping})"
+            )
         if self.erp_url is None:
             notes.append("ERP sync is off: GREENLIGHT_ERP_URL is not set")
         notes.extend(f"{name} is not a Greenlight setting and is ignored (a typo?)" for name in self._ignored)
@@ -261,6 +281,28 @@ class Settings(BaseModel):
         if value is None or not str(value).strip():
             return None
         return _web_url("GREENLIGHT_CRM_WEBHOOK_URL", value, "https://crm.example.com/hooks/greenlight")
+
+    @field_validator("salesforce_login_url", mode="before")
+    @classmethod
+    def _check_salesforce_url(cls, value: Any) -> str | None:
+        if value is None or not str(value).strip():
+            return None
+        return _web_url("GREENLIGHT_SALESFORCE_LOGIN_URL", value, "https://login.salesforce.com").rstrip("/")
+
+    @field_validator("salesforce_client_secret", mode="before")
+    @classmethod
+    def _check_salesforce_secret(cls, value: Any) -> SecretStr | None:
+        return _secret("GREENLIGHT_SALESFORCE_CLIENT_SECRET", value)
+
+    @field_validator("salesforce_every", mode="before")
+    @classmethod
+    def _check_salesforce_every(cls, value: Any) -> int:
+        text = str(value).strip()
+        if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,6}", text) or not 10 <= int(text) <= 86400:
+            raise ValueError(
+                f"GREENLIGHT_SALESFORCE_EVERY must be a whole number of seconds from 10 to 86400, not {text[:20]!r}."
+            )
+        return int(text)
 
     @field_validator("api_keys", mode="before")
     @classmethod
@@ -408,6 +450,21 @@ def _missing(present: set[str], require_slack: bool) -> list[tuple[str, str]]:
                 "(set both to turn ERP sync on, or neither).",
             )
         )
+    salesforce = (
+        "GREENLIGHT_SALESFORCE_LOGIN_URL",
+        "GREENLIGHT_SALESFORCE_CLIENT_ID",
+        "GREENLIGHT_SALESFORCE_CLIENT_SECRET",
+    )
+    if any(name in present for name in salesforce):
+        for name in salesforce:
+            if name not in present:
+                missing.append(
+                    (
+                        name,
+                        f"{name} is not set: the Salesforce connector needs {', '.join(salesforce)} "
+                        "(set all three, or none).",
+                    )
+                )
     for url, secret in (("GREENLIGHT_CRM_WEBHOOK_URL", "GREENLIGHT_CRM_WEBHOOK_SECRET"),):
         if (url in present) != (secret in present):
             absent = secret if url in present else url

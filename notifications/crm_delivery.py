@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
 from domain.crm import CRM_EVENTS, CrmDesk, webhook_body
-from domain.events import from_json
+from domain.events import Event, from_json
 from store import crm as rows
 from store.outbox import Claimed
 
@@ -66,13 +67,20 @@ def encode(body: dict[str, object]) -> bytes:
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+WriteBack = Callable[[Event, dict[str, Any]], Awaitable[None]]
+
+
 @dataclass
 class CrmDelivery:
-    url: str
+    """The webhook to `url` (None: no webhook) and, with `write_back`, the CRM record updated too
+    (the Salesforce connector's), both in order per quote."""
+
+    url: str | None
     secret: str
     desk: CrmDesk
     clock: Callable[[], dt.datetime]
     give_up_after: dt.timedelta = erp.GIVE_UP_AFTER
+    write_back: WriteBack | None = None
 
     def __post_init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
@@ -96,6 +104,14 @@ class CrmDelivery:
         if document is None:
             raise Permanent(f"quote {event.quote_id} is not stored")
         kind = CRM_EVENTS.get(event.kind, str(event.detail.get("type") or event.kind.value))
+        if self.write_back is not None:
+            try:
+                await self.write_back(event, document)
+            except Permanent as refused:
+                await self.desk.failed(event.quote_id, f"{kind}: {refused}", row.id, self.clock())
+                raise
+        if self.url is None:
+            return
         event_id = rows.event_id(row.key)
         body = encode(webhook_body(event_id, kind, event.at, document))
         if self._session is None:

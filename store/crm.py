@@ -11,7 +11,10 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from .models import OutboxRow
+from tortoise.exceptions import IntegrityError
+from tortoise.transactions import in_transaction
+
+from .models import CrmWatermarkRow, OutboxRow
 
 TOPIC = "crm"
 
@@ -103,3 +106,19 @@ async def recent(limit: int = 100) -> list[Sent]:
         )
         for row in rows
     ]
+
+
+async def watermark(name: str) -> str | None:
+    """Where connector `name` has read up to (its CRM's own modification stamp), or None at first."""
+    row = await CrmWatermarkRow.filter(name=name).first()
+    return row.value if row else None
+
+
+async def set_watermark(name: str, value: str, now: dt.datetime) -> None:
+    updated = await CrmWatermarkRow.filter(name=name).update(value=value, updated_at=now)
+    if not updated:
+        try:
+            async with in_transaction():  # a savepoint: a concurrent first write must not spoil the caller's
+                await CrmWatermarkRow.create(name=name, value=value, updated_at=now)
+        except IntegrityError:
+            await CrmWatermarkRow.filter(name=name).update(value=value, updated_at=now)

@@ -77,6 +77,7 @@ TABLES = (
     "quote",
     "delegation",
     "replacement",
+    "crm_watermark",
 )
 """Every table, children before parents."""
 

@@ -199,3 +199,14 @@ class ContractRow(models.Model):
     class Meta:
         table = "contract"
         unique_together = (("quote_id", "quote_version"),)
+
+
+class CrmWatermarkRow(models.Model):
+    """How far a CRM connector has read its changed quotes."""
+
+    name = fields.CharField(primary_key=True, max_length=64)
+    value = fields.CharField(max_length=64)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "crm_watermark"
