@@ -18,7 +18,7 @@ from typing import ClassVar, Literal
 
 from domain.errors import GreenlightError
 from domain.policy import Policy
-from domain.quote import QUOTE_ID
+from domain.quote import MAX_KEY, QUOTE_ID
 
 Role = Literal["anyone", "owner", "admin", "approver"]
 
@@ -34,6 +34,8 @@ USAGE: dict[str, str] = {
     "delegate": "/deal delegate @who @to YYYY-MM-DD YYYY-MM-DD",
     "replace": "/deal replace @old @new",
     "approvers": "/deal approvers",
+    "insights": "/deal insights",
+    "policy diff": "/deal policy diff",
 }
 
 SUMMARY: dict[str, str] = {
@@ -48,6 +50,8 @@ SUMMARY: dict[str, str] = {
     "delegate": "set someone else's out-of-office delegation",
     "replace": "replace an approver everywhere, open requests included",
     "approvers": "every approver definition with its current people and delegations",
+    "insights": "where deals wait: cycle times, stuck requests, the worst bottlenecks and a link to charts",
+    "policy diff": "what the policy file on disk would change, over the quotes already submitted, before a reload",
 }
 
 WHO_MAY: dict[str, frozenset[Role]] = {
@@ -62,6 +66,8 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "delegate": frozenset({"admin"}),
     "replace": frozenset({"admin"}),
     "approvers": frozenset({"admin"}),
+    "insights": frozenset({"admin"}),
+    "policy diff": frozenset({"admin"}),
 }
 
 _ROLE_WORDS = {"owner": "the quote's owner", "approver": "its approvers", "admin": "an admin"}
@@ -102,11 +108,10 @@ class UserRef:
 
 
 def resolve_user(ref: UserRef, policy: Policy) -> str | None:
-    """The people key `ref` names: by Slack id, else by key, email name or full name (any case)."""
+    """The people key `ref` names: a mention by its Slack id only (its label is whatever the sender
+    typed, never trusted); a bare `@name` by key, email name or full name (any case)."""
     if ref.slack_id:
-        found = policy.person_for(ref.slack_id)
-        if found is not None:
-            return found
+        return policy.person_for(ref.slack_id)
     if not ref.name:
         return None
     name = ref.name.lower()
@@ -202,6 +207,16 @@ class Approvers:
     name: ClassVar[str] = "approvers"
 
 
+@dataclass(frozen=True)
+class Insights:
+    name: ClassVar[str] = "insights"
+
+
+@dataclass(frozen=True)
+class PolicyDiff:
+    name: ClassVar[str] = "policy diff"
+
+
 Command = (
     Help
     | Preview
@@ -215,6 +230,8 @@ Command = (
     | Delegate
     | Replace
     | Approvers
+    | Insights
+    | PolicyDiff
 )
 
 QUOTE_COMMANDS: dict[str, type[Preview | Submit | Status | Recall | Orders]] = {
@@ -306,6 +323,10 @@ def _account(args: list[str]) -> Account:
             USAGE["account"],
         )
     account_id = _unescape(args[0])
+    if len(account_id) > MAX_KEY:
+        raise UsageError(
+            f"an account id has at most {MAX_KEY} characters; this one has {len(account_id)}.", USAGE["account"]
+        )
     if account_id.startswith(("<", "@")) or _DATE.match(account_id):
         raise UsageError(f"`{_short(account_id)}` is not an account id.", USAGE["account"])
     at = _date("account", args[1], "date") if len(args) == 2 else None
@@ -355,8 +376,8 @@ def parse(text: str) -> Command:
     if sub == "help":
         if not args:
             return Help()
-        topic = args[0].lower()
-        if len(args) > 1 or topic not in USAGE:
+        topic = " ".join(args).lower()
+        if topic not in USAGE:
             raise UsageError(f"there is no subcommand `{_short(' '.join(args))}` to explain.", full_usage())
         return Help(topic)
     if sub == "account":
@@ -370,6 +391,16 @@ def parse(text: str) -> Command:
     if sub == "approvers":
         _arity("approvers", args, 0, "no arguments")
         return Approvers()
+    if sub == "insights":
+        _arity("insights", args, 0, "no arguments")
+        return Insights()
+    if sub == "policy" and args and args[0].lower() == "diff":
+        _arity("policy diff", args[1:], 0, "no arguments")
+        return PolicyDiff()
+    if sub == "policy":
+        actions = "\n".join(usage for key, usage in USAGE.items() if key.startswith("policy "))
+        said = f"`{_short(' '.join(args))}` is not" if args else "`policy` needs"
+        raise UsageError(f"{said} a policy action.", actions)
     raise UsageError(f"`{_short(tokens[0])}` is not a /deal subcommand.", full_usage())
 
 
@@ -433,6 +464,8 @@ _ACTIONS = {
     "delegate": "set a delegation for someone else",
     "replace": "replace an approver",
     "approvers": "see every approver",
+    "insights": "see the insights",
+    "policy diff": "compare the policy on disk with the one in force",
 }
 
 

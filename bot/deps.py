@@ -14,6 +14,8 @@ from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from domain.backtest import Backtest
+from domain.insights import Insights
 from domain.order_service import Orders
 from domain.policy import Policy
 from domain.service import Approvals
@@ -40,3 +42,9 @@ class Deps:
     kick: Kick
     requeue_crm: Callable[[str, dt.datetime], Awaitable[int]] | None = None
     """Put a quote's dead CRM webhooks back in line (the admins' Retry); how many were dead."""
+    insights: Callable[[dt.datetime, dt.datetime | None], Awaitable[Insights]] | None = None
+    """The insights figures at `now` for submissions since a moment (None: no database)."""
+    insights_link: Callable[[str, dt.datetime], str | None] | None = None
+    """A signed, short-lived link to the chart page for an admin (None: no GREENLIGHT_SECRET)."""
+    policy_diff: Callable[[], Awaitable[tuple[Backtest, str, bool]]] | None = None
+    """The policy file on disk replayed against the one in force: (result, its path, identical?)."""

@@ -8,28 +8,53 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
-    ContextBlock,
     DatePickerElement,
     HeaderBlock,
     SectionBlock,
 )
-from slack_sdk.models.blocks.basic_components import MarkdownTextObject
+from slack_sdk.models.blocks.basic_components import ConfirmObject, MarkdownTextObject
 
-from domain.orders import PlannedOrder
+from domain.orders import OrderLine, PlannedOrder
 
 from .views.text import escape
 
-MAX_ORDERS_SHOWN = 12
+MAX_ORDERS_SHOWN = 12  # orders on one page of `/deal orders` (2 blocks each: well within 50 blocks)
+LINES_SHOWN = 8  # lines named in an order's summary; the rest are counted and one tap away
+LINES_PER_SECTION = 40  # lines in one section of the lines modal (Slack: 3,000 characters a text)
+LINES_PER_PAGE = 200  # lines on one page of the lines modal
+MAX_OPTIONS = 100  # Slack's limit on a select's options
 CHANGEABLE = {"scheduled", "held"}
+_ID = 40  # characters of a line id shown
+_RANGE = "\u2192"  # the separator of a group option's value: first and last line id of the group
+
+
+def _quantity(line: OrderLine) -> str:
+    sign = "+" if line.change and line.quantity > 0 else ""
+    return f"{sign}{line.quantity.normalize():f}"
+
+
+def _short(text: str, size: int = _ID) -> str:
+    return text if len(text) <= size else text[: size - 1] + "\u2026"
 
 
 def _line(order: PlannedOrder) -> str:
-    lines = ", ".join(f"{escape(line.id)}×{line.quantity.normalize():f}" for line in order.lines)
+    shown = ", ".join(f"{escape(_short(line.id))}×{_quantity(line)}" for line in order.lines[:LINES_SHOWN])
+    more = len(order.lines) - LINES_SHOWN
+    if more > 0:
+        shown += f" and {more:,} more line{'s' if more != 1 else ''} ({len(order.lines):,} in all: tap *Lines*)"
     status = order.status.replace("_", " ")
-    return (
-        f"*{escape(order.number)}* · {order.delivery_date.isoformat()} · {escape(order.ship_to or '-')} · "
-        f"{escape(order.currency)} {order.total:,.2f} · _{status}_\n{lines}"
+    kind = "" if order.kind == "order" else f" · {order.kind}"
+    held = f" (waits for v{order.held_for})" if order.held_for else ""
+    where = escape(_short(order.ship_to or "-", 80))
+    text = (
+        f"*{escape(order.number)}*{kind} · {order.delivery_date.isoformat()} · {where} · "
+        f"{escape(order.currency)} {order.total:,.2f} · _{status}_{held}\n{shown}"
     )
+    return text[:2900]
+
+
+def _confirm(title: str, text: str, yes: str) -> ConfirmObject:
+    return ConfirmObject(title=title, text=text[:300], confirm=yes, deny="Keep it")
 
 
 def order_buttons(order: PlannedOrder, index: int) -> ActionsBlock:
@@ -45,35 +70,146 @@ def order_buttons(order: PlannedOrder, index: int) -> ActionsBlock:
         elements.append(ButtonElement(text="Resume", action_id=f"orders.resume:{index}", value=value))
     else:
         elements.append(ButtonElement(text="Hold", action_id=f"orders.hold:{index}", value=value))
+    when = order.delivery_date.isoformat()
     elements += [
-        ButtonElement(text="Release now", action_id=f"orders.release:{index}", value=value, style="primary"),
+        ButtonElement(
+            text="Release now",
+            action_id=f"orders.release:{index}",
+            value=value,
+            style="primary",
+            confirm=_confirm(
+                "Release now?",
+                f"Order {order.number} (due {when}) goes to the ERP at once. A released order cannot be changed.",
+                "Release now",
+            ),
+        ),
         ButtonElement(text="Split", action_id=f"orders.split:{index}", value=value),
-        ButtonElement(text="Cancel", action_id=f"orders.cancel:{index}", value=value, style="danger"),
+        ButtonElement(
+            text="Cancel",
+            action_id=f"orders.cancel:{index}",
+            value=value,
+            style="danger",
+            confirm=_confirm(
+                "Cancel this order?",
+                f"Order {order.number} (due {when}) will never be released. This cannot be undone.",
+                "Cancel the order",
+            ),
+        ),
     ]
+    if len(order.lines) > LINES_SHOWN:
+        elements.append(ButtonElement(text="Lines", action_id=f"orders.lines:{index}", value=value))
     return ActionsBlock(block_id=f"orders.actions.{value}", elements=elements)
 
 
-def orders_message(orders: list[PlannedOrder], quote_id: str) -> tuple[str, list[Any]]:
+def orders_message(orders: list[PlannedOrder], quote_id: str, page: int = 0) -> tuple[str, list[Any]]:
+    """The quote's orders, `MAX_ORDERS_SHOWN` to a page, each summarised within Slack's limits."""
     if not orders:
         text = f"{quote_id} has no orders yet: they are generated once the quote is approved."
         return text, [SectionBlock(block_id="orders.none", text=MarkdownTextObject(text=escape(text)))]
+    pages = max(1, -(-len(orders) // MAX_ORDERS_SHOWN))
+    page = min(max(page, 0), pages - 1)
     text = f"{quote_id}: {len(orders)} order{'s' if len(orders) != 1 else ''}"
+    if pages > 1:
+        text += f" (page {page + 1} of {pages})"
     blocks: list[Any] = [HeaderBlock(block_id="orders.header", text=text[:150])]
-    for index, order in enumerate(orders[:MAX_ORDERS_SHOWN]):
+    first = page * MAX_ORDERS_SHOWN
+    for index, order in enumerate(orders[first : first + MAX_ORDERS_SHOWN], start=first):
         blocks.append(SectionBlock(block_id=f"orders.order.{order.number}", text=MarkdownTextObject(text=_line(order))))
-        if order.status in CHANGEABLE:
-            blocks.append(order_buttons(order, index))
-    if len(orders) > MAX_ORDERS_SHOWN:
-        more = len(orders) - MAX_ORDERS_SHOWN
-        blocks.append(ContextBlock(block_id="orders.more", elements=[MarkdownTextObject(text=f"and {more} more")]))
+        if order.status in CHANGEABLE or len(order.lines) > LINES_SHOWN:
+            blocks.append(order_buttons(order, index) if order.status in CHANGEABLE else _lines_only(order, index))
+    if pages > 1:
+        turns: list[Any] = []
+        if page > 0:
+            turns.append(ButtonElement(text="Previous", action_id="orders.page:0", value=f"{quote_id} {page - 1}"))
+        if page < pages - 1:
+            turns.append(ButtonElement(text="Next", action_id="orders.page:1", value=f"{quote_id} {page + 1}"))
+        blocks.append(ActionsBlock(block_id="orders.pages", elements=turns))
     return text, blocks
 
 
+def _lines_only(order: PlannedOrder, index: int) -> ActionsBlock:
+    button = ButtonElement(text="Lines", action_id=f"orders.lines:{index}", value=order.number)
+    return ActionsBlock(block_id=f"orders.actions.{order.number}", elements=[button])
+
+
+def lines_modal(order: PlannedOrder, page: int = 0) -> dict[str, Any]:
+    """Every line of an order, `LINES_PER_PAGE` to a page with Previous and Next."""
+    pages = max(1, -(-len(order.lines) // LINES_PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    lines = order.lines[page * LINES_PER_PAGE : (page + 1) * LINES_PER_PAGE]
+    head = f"*{escape(order.number)}* · {len(order.lines):,} lines · page {page + 1} of {pages}"
+    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": head}}]
+    for start in range(0, len(lines), LINES_PER_SECTION):
+        rows = [
+            f"{escape(_short(line.id))} · {escape(_short(line.sku or '-'))} ×{_quantity(line)} · "
+            f"{escape(order.currency)} {line.net_total:,.2f}"
+            for line in lines[start : start + LINES_PER_SECTION]
+        ]
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(rows)[:2990]}})
+    turns = []
+    if page > 0:
+        turns.append(_button("Previous", "orders.lines_page:0", f"{order.number} {page - 1}"))
+    if page < pages - 1:
+        turns.append(_button("Next", "orders.lines_page:1", f"{order.number} {page + 1}"))
+    if turns:
+        blocks.append({"type": "actions", "block_id": "orders.lines.pages", "elements": turns})
+    return {
+        "type": "modal",
+        "callback_id": "orders.lines",
+        "private_metadata": order.number,
+        "title": {"type": "plain_text", "text": "Order lines"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks,
+    }
+
+
+def _button(text: str, action_id: str, value: str) -> dict[str, Any]:
+    return {"type": "button", "text": {"type": "plain_text", "text": text}, "action_id": action_id, "value": value}
+
+
+def split_options(order: PlannedOrder) -> list[dict[str, Any]]:
+    """One option per line, or, past Slack's 100 options, one per group of consecutive lines."""
+    size = max(1, -(-len(order.lines) // MAX_OPTIONS))
+    options = []
+    for start in range(0, len(order.lines), size):
+        group = order.lines[start : start + size]
+        if size == 1:
+            label, value = f"{group[0].id} ({group[0].sku or 'line'})", group[0].id
+        else:
+            first, last = group[0].id, group[-1].id
+            label = f"{_short(first, 30)} to {_short(last, 30)} ({len(group)} lines)"
+            value = f"{first}{_RANGE}{last}"
+            if len(value) > 150:
+                value = f"#{start}{_RANGE}{start + len(group) - 1}"
+        options.append({"text": {"type": "plain_text", "text": label[:75]}, "value": value})
+    return options
+
+
+def chosen_lines(order: PlannedOrder, values: list[str]) -> list[str] | None:
+    """The line ids the split modal's chosen options stand for; None when the order no longer has them."""
+    ids = [line.id for line in order.lines]
+    chosen: list[str] = []
+    for value in values:
+        if _RANGE not in value:
+            chosen.append(value)
+            continue
+        first, last = value.split(_RANGE, 1)
+        if first.startswith("#") and last.isdigit():
+            start, end = int(first[1:]), int(last)
+        elif first in ids and last in ids:
+            start, end = ids.index(first), ids.index(last)
+        else:
+            return None
+        if not 0 <= start <= end < len(ids):
+            return None
+        chosen.extend(ids[start : end + 1])
+    return list(dict.fromkeys(chosen))
+
+
 def split_modal(order: PlannedOrder) -> dict[str, Any]:
-    options = [
-        {"text": {"type": "plain_text", "text": f"{line.id} ({line.sku or 'line'})"[:75]}, "value": line.id}
-        for line in order.lines
-    ]
+    options = split_options(order)
+    grouped = len(options) < len(order.lines)
+    label = "Lines to move" if not grouped else f"Lines to move ({len(order.lines):,} lines, grouped)"
     return {
         "type": "modal",
         "callback_id": "orders.split",
@@ -85,7 +221,7 @@ def split_modal(order: PlannedOrder) -> dict[str, Any]:
             {
                 "type": "input",
                 "block_id": "split.lines",
-                "label": {"type": "plain_text", "text": "Lines to move"},
+                "label": {"type": "plain_text", "text": label},
                 "element": {"type": "multi_static_select", "action_id": "split.lines_select", "options": options},
             },
             {

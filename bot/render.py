@@ -89,7 +89,7 @@ class BlockRenderer:
         return text, dicts(blocks)
 
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
-        return f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}."
+        return views.escape(f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}.")
 
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]:
         if event.kind is Kind.EMAIL_FAILED:
@@ -111,7 +111,7 @@ class BlockRenderer:
                     ],
                 ),
             ]
-            return text, dicts(blocks)
+            return alert_text(text), dicts(blocks)
         if event.kind is Kind.CRM_FAILED:
             text = f"The CRM did not take a webhook about {event.quote_id}: {event.comment or 'no detail'}"
             blocks = [
@@ -125,7 +125,7 @@ class BlockRenderer:
                     ],
                 ),
             ]
-            return text, dicts(blocks)
+            return alert_text(text), dicts(blocks)
         number = str(event.detail.get("order", ""))
         text = f"ERP sync failed for order {number} of {event.quote_id}: {event.comment or 'no detail'}"
         blocks = [
@@ -137,11 +137,16 @@ class BlockRenderer:
                 ],
             ),
         ]
-        return text, dicts(blocks)
+        return alert_text(text), dicts(blocks)
+
+
+def alert_text(text: str) -> str:
+    """An alert's push text: what came from outside (an SMTP or ERP error body) shown literally, clipped."""
+    return views.top_text(views.escape(text))
 
 
 async def holders_of(deps: Deps, sub: Submission) -> dict[str, list[str]]:
-    ctx = deps.service.context(await deps.service.directory(), deps.clock())
+    ctx = deps.service.context(await deps.service.directory(deps.clock()), deps.clock())
     return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
 
@@ -153,8 +158,21 @@ def _name(person: str, policy: Policy) -> str:
 def _person(ref: cmd.UserRef, policy: Policy) -> str:
     found = cmd.resolve_user(ref, policy)
     if found is None:
-        raise NotFound(f"{ref} is not in Greenlight's directory")
+        raise NotFound(unknown_person(ref))
     return found
+
+
+def unknown_person(ref: cmd.UserRef) -> str:
+    """Why a person named in a command was refused (a mention is looked up by its Slack id alone)."""
+    if ref.slack_id:
+        return (
+            f"{ref} (Slack id {ref.slack_id}) is not in Greenlight's directory: an admin adds people to the "
+            "policy's `people` with their Slack id; nothing was changed"
+        )
+    return (
+        f"{ref} is not in Greenlight's directory: mention the person with @ so Slack sends their id; "
+        "nothing was changed"
+    )
 
 
 def _received(quote: Quote | None) -> Quote:
@@ -182,12 +200,12 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         raise NotAllowed(f"/deal {command.name} is for {cmd.who_may(command.name)}")
 
     if isinstance(command, cmd.Preview):
-        directory = await service.directory()
+        directory = await service.directory(now)
         ctx = service.context(directory, now)
         return answer(*views.preview_message(build_preview(ctx, _received(quote), sub), policy))
     if isinstance(command, cmd.Submit):
         submitted, _ = await service.submit(quote_id, person, now)
-        directory = await service.directory()
+        directory = await service.directory(now)
         ctx = service.context(directory, now)
         before = await service.submission(quote_id, submitted.number - 1) if submitted.number > 1 else None
         return answer(*views.preview_message(build_preview(ctx, _received(quote), before), policy, submitted))
@@ -232,7 +250,7 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
             [],
         )
     if isinstance(command, cmd.Approvers):
-        return answer(*views.approvers_message(policy, await service.directory(), now))
+        return answer(*views.approvers_message(policy, await service.directory(now), now))
     if isinstance(command, cmd.Orders):
         from .orders_view import orders_message
 
@@ -243,6 +261,10 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         at = command.at or now.astimezone(policy.zone).date()
         contracts, found = await deps.orders.account(command.account_id, at)
         return answer(*account_message(command.account_id, at, contracts, found))
+    if isinstance(command, cmd.Insights | cmd.PolicyDiff):
+        from .insights_answers import insights_answer
+
+        return await insights_answer(deps, command, person)
     raise GreenlightError(f"/deal {command.name} is not available")
 
 
@@ -254,7 +276,7 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
     waiting, total = await deps.service.waiting_on(person, now, limit=views.MAX_WAITING)
     pairs = [(sub, sub.approval(rule)) for sub, rule in waiting]
     quotes = await deps.service.quotes_of(person)
-    directory = await deps.service.directory()
+    directory = await deps.service.directory(deps.clock())
     mine = [d for d in directory.delegations if d.delegator == person and d.end >= now.date()]
     ooo = max(mine, key=lambda d: d.id) if mine else None
     overview = views.approvers_overview(deps.policy, directory, now) if person in deps.policy.admins else None

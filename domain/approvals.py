@@ -183,6 +183,12 @@ class Resolved:
     fallback: bool
 
 
+def current_since(now: dt.datetime) -> dt.date:
+    """The earliest end date of a delegation window that may still be active at `now` in some zone
+    (local dates run from a day behind UTC to a day ahead): older windows are history."""
+    return now.astimezone(dt.UTC).date() - dt.timedelta(days=1)
+
+
 def owner_key(policy: Policy, quote: Quote | dict[str, Any]) -> str:
     owner = str(quote.owner if isinstance(quote, Quote) else quote.get("owner"))
     return policy.person_for(owner) or owner
@@ -304,6 +310,7 @@ def plan(ctx: Context, quote: Quote, previous: Submission | None) -> list[Planne
     variables = ctx.evaluator.variables(quote)
     out = []
     resolutions: dict[str, Resolved] = {}
+    owner = owner_key(ctx.policy, quote)
     for outcome in ctx.evaluator.evaluate(quote, variables):
         rule = outcome.rule
         if not outcome.fires or (rule.effective is not None and not rule.effective.covers(day)):
@@ -318,12 +325,20 @@ def plan(ctx: Context, quote: Quote, previous: Submission | None) -> list[Planne
             and previous is not None
             and previous.status in ("rejected", "recalled", "pending")  # a pending one is recalled by the change
             and before.status in SETTLED
+            and not _decided_by(before, owner)  # the quote changed hands: its new owner's approval never counts
             and not ctx.evaluator.still_needed(outcome, before.values)
         ):
             carried = before
             ref = before.carried_from or f"{previous.ref}/{rule.name}"
         out.append(Planned(outcome, resolved, carried, ref))
     return out
+
+
+def _decided_by(approval: Approval, person: str) -> bool:
+    """Whether PERSON had a hand in APPROVAL's outcome: acted, was acted for, or cast one of its votes."""
+    return person in (approval.acted_by, approval.on_behalf_of) or any(
+        person in (seat.voted_by, seat.member) and seat.vote is not None for seat in approval.seats
+    )
 
 
 def _reason_dicts(reasons: list[Reason]) -> list[dict[str, Any]]:
@@ -510,6 +525,8 @@ def _auto_votes(ctx: Context, sub: Submission, approval: Approval) -> list[Event
         return []
     events: list[Event] = []
     for person in sub.approved_by:
+        if person == sub.owner:  # separation of duties: never the owner's own approval, however it got there
+            continue
         events.extend(_cast(ctx, sub, approval, person, "approve", None, auto=True))
         if approval.status != "requested":
             break
@@ -586,6 +603,12 @@ def decide(
     if not can_act_for(ctx, sub, approval, person) and person not in approval.escalated_to:
         if any(s.voted_by == person for s in approval.seats):
             raise StaleRequest(f"{person} already voted on {rule} for {sub.quote_id}")
+        stood_in = next((s for s in approval.seats if s.member == person and s.vote and s.voted_by != person), None)
+        if stood_in is not None:
+            raise StaleRequest(
+                f"{stood_in.voted_by} already voted to {stood_in.vote} {rule} on {sub.quote_id} on behalf of "
+                f"{person} at {stood_in.voted_at.isoformat() if stood_in.voted_at else 'an earlier moment'}"
+            )
         raise NotAllowed(f"{person} is not an approver of {rule} on {sub.quote_id}")
     events = _cast(ctx, sub, approval, person, verdict, comment, auto=False)
     if verdict == "approve" and person not in sub.approved_by:

@@ -8,7 +8,8 @@
     ├── NotAllowed            the person may not do this
     ├── StaleRequest          the thing acted on has moved on (decided, revoked, newer version)
     ├── NotFound              an unknown quote, approval or person
-    └── Conflict              the request contradicts the stored state (e.g. a stale version)
+    └── Conflict              the request contradicts the stored state
+        └── StaleVersion      a quote version lower than, or equal to and different from, the stored one
 
 The edges (CLI, Slack, HTTP) turn them into exit codes, ephemeral messages and 4xx answers.
 """
@@ -69,3 +70,13 @@ class NotFound(GreenlightError):
 
 class Conflict(GreenlightError):
     pass
+
+
+class StaleVersion(Conflict):
+    """A quote version that lost to the stored one (crm-v1 §3); `stored` is the version kept."""
+
+    def __init__(self, quote_id: str, version: int, stored: int) -> None:
+        self.quote_id = quote_id
+        self.version = version
+        self.stored = stored
+        super().__init__(f"{quote_id} version {version} is stale: version {stored} is stored")

@@ -41,6 +41,7 @@ class Kind(StrEnum):
     # people away
     DELEGATION_SET = "delegation_set"
     DELEGATION_ENDED = "delegation_ended"
+    DELEGATIONS_PRUNED = "delegations_pruned"
     # orders
     ORDERS_GENERATED = "orders_generated"
     ORDER_RELEASED = "order_released"  # by the release sweep, on its date

@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from .approvals import Delegation, Directory, Submission
+from .approvals import Delegation, Directory, Submission, current_since
 from .contracts import Contract
 from .events import Event, Kind
 from .orders import SCHEDULED, PlannedOrder, erp_message, transition
@@ -46,8 +46,9 @@ class MemoryStore:
     def queue_erp(self, event: Event) -> None:
         """The ERP message of a released order, built from the order as this transaction left it."""
         number = str(event.detail["order"])
-        key = f"{number}:released"
-        self.messages[key] = Queued(Topic.ERP, key, "pending", erp_message(self.orders[number], "released"))
+        order = self.orders[number]
+        key = f"{number}:{order.erp_event}"
+        self.messages[key] = Queued(Topic.ERP, key, "pending", erp_message(order))
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTx]:
@@ -66,12 +67,16 @@ class MemoryTx:
         for write in self.writes:
             write()
 
-    async def quote(self, quote_id: str) -> Quote | None:
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
         return self.store.quotes.get(quote_id)
 
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None:
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None:
+        stored = self.store.quotes.get(quote.id)
+        if stored is not None and stored.version >= quote.version:
+            return stored
         self.writes.append(lambda: self.store.quotes.__setitem__(quote.id, quote))
         self.writes.append(lambda: self.store.versions.__setitem__((quote.id, quote.version), quote))
+        return None
 
     async def quote_version(self, quote_id: str, version: int) -> Quote | None:
         return self.store.versions.get((quote_id, version))
@@ -95,12 +100,25 @@ class MemoryTx:
         self.writes.append(lambda: subs.__setitem__(index, frozen))
         return True
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
         replacements = {k: v for k, v in self.store.replacements.items() if k not in self.replacements}
         for old, new in self.replacements.items():
             replacements.pop(new, None)
             replacements[old] = new
-        return Directory(copy.deepcopy(self.store.delegations), replacements)
+        delegations = self.store.delegations
+        if now is not None:
+            since = current_since(now)
+            delegations = [d for d in delegations if d.end >= since]
+        return Directory(copy.deepcopy(delegations), replacements)
+
+    async def prune_delegations(self, ended_before: dt.date) -> int:
+        gone = [d.id for d in self.store.delegations if d.end < ended_before]
+
+        def apply() -> None:
+            self.store.delegations[:] = [d for d in self.store.delegations if d.id not in gone]
+
+        self.writes.append(apply)
+        return len(gone)
 
     async def add_delegation(self, delegation: Delegation) -> Delegation:
         delegation.id = len(self.store.delegations) + 1
@@ -246,10 +264,14 @@ class MemoryTx:
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.contracts.append(contract))
 
+    async def contract_of(self, quote_id: str) -> Contract | None:
+        found = [c for c in self.store.contracts if c.quote_id == quote_id]
+        return found[-1] if found else None
+
     async def update_contract(self, contract: Contract) -> None:
         def apply() -> None:
             for index, stored in enumerate(self.store.contracts):
-                if (stored.quote_id, stored.quote_version) == (contract.quote_id, contract.quote_version):
+                if stored.quote_id == contract.quote_id:
                     self.store.contracts[index] = contract
 
         self.writes.append(apply)

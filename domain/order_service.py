@@ -19,11 +19,13 @@ import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from . import orders as plan
 from . import permissions
+from .amendments import plan_amendments
 from .contracts import Contract, Entitlements, build_contract, entitlements
-from .errors import Conflict, NotFound
+from .errors import Conflict, NotAllowed, NotFound
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
@@ -44,6 +46,38 @@ def _event(kind: Kind, now: dt.datetime, order: PlannedOrder, submission: int, *
     """An event about one order: its detail names the order first."""
     detail = {"order": order.number, **fields.pop("detail", {})}
     return Event(kind, now, order.quote_id, order.quote_version, submission, detail=detail, **fields)
+
+
+def _not_orderable(quote_id: str, version: int, sub: Any) -> str:
+    if sub is None:
+        return f"orders come from an approved quote: {quote_id} v{version} has not been submitted"
+    if sub.quote_version != version:
+        return (
+            f"orders come from an approved quote: {quote_id} v{version} has not been decided "
+            f"(v{sub.quote_version} was {sub.status})"
+        )
+    return f"orders come from an approved quote: {quote_id} v{version} is {sub.status}"
+
+
+async def hold_for_version(tx: Tx, quote_id: str, version: int, now: dt.datetime) -> list[Event]:
+    """A newer version arrived: the scheduled orders of earlier versions wait for its decision.
+
+    Called by the approvals service in the transaction that stores the version; each order held
+    is announced in the rep's thread. Approved, its orders supersede them; rejected, they resume.
+    """
+    events = []
+    for order in await tx.orders_of(quote_id):
+        if order.quote_version >= version or order.status != plan.SCHEDULED:
+            continue
+        held = dataclasses.replace(plan.transition(order, "hold"), held_for=version, revision=order.revision + 1)
+        if not await tx.update_order(held, order.revision):
+            raise ConcurrentChange(f"order {order.number} changed meanwhile: look again")
+        why = (
+            f"version {version} of {quote_id} arrived: order {order.number} waits for its decision "
+            "(superseded if it is approved, resumed if it is rejected)"
+        )
+        events.append(_event(Kind.ORDER_HOLD, now, order, 0, actor="crm", comment=why))
+    return events
 
 
 def _due_at(order: PlannedOrder, now: dt.datetime) -> dt.datetime:
@@ -117,33 +151,27 @@ class Orders:
                 raise NotFound(f"no quote {quote_id} has been received from the CRM")
             sub = await tx.latest(quote_id)
             if sub is None or sub.status != "approved" or sub.quote_version != quote.version:
-                state = "not submitted" if sub is None else sub.status
-                raise Conflict(f"orders come from an approved quote: {quote_id} v{quote.version} is {state}")
+                raise Conflict(_not_orderable(quote_id, quote.version, sub))
             permissions.require_order_manager(self.policy, by, sub.owner, quote_id, "generate")
             known = await tx.orders_of(quote_id)
             existing = [o for o in known if o.quote_version == quote.version]
-            if existing:
+            contract = await tx.contract_of(quote_id)
+            if existing or (contract is not None and quote.version in contract.versions):
                 return existing
             approved_on = (sub.decided_at or now).astimezone(self.policy.zone).date()
-            planned = [
-                dataclasses.replace(o, release_at=_due_at(o, now))
-                for o in plan.plan_orders(self.policy, quote, approved_on)
-            ]
             earlier = [o for o in known if o.quote_version != quote.version]
-            if earlier:
-                # A newer approved version: its orders are numbered after every number the quote has used,
-                # and the earlier version's orders that are not released yet are cancelled.
-                taken = [o.number for o in earlier]
-                renumbered = []
-                for order in planned:
-                    number = plan.next_number(quote_id, taken)
-                    taken.append(number)
-                    renumbered.append(dataclasses.replace(order, number=number))
-                planned = renumbered
-            contract = build_contract(quote, planned)
+            full = plan.plan_orders(self.policy, quote, approved_on)
+            # A newer approved version: only what changed against what was released is ordered
+            # (`domain.amendments`); the earlier versions' orders not released yet are superseded.
+            planned = [
+                dataclasses.replace(o, release_at=_due_at(o, now)) for o in plan_amendments(full, earlier, approved_on)
+            ]
+            live = [o for o in earlier if o.status in plan.RELEASED_STATUSES] + planned
+            contract = build_contract(quote, live, await self._terms(tx, quote_id, live))
             summary = [
                 {
                     "number": o.number,
+                    "kind": o.kind,
                     "delivery_date": o.delivery_date.isoformat(),
                     "ship_to": o.ship_to,
                     "total": plan.money(o.total),
@@ -164,14 +192,52 @@ class Orders:
             ]
             for order in planned:
                 await tx.add_order(order, order.release_at, now)
-            await tx.add_contract(contract, now)
-            why = f"replaced by the orders of version {quote.version}"
+            if await tx.contract_of(quote_id) is None:
+                await tx.add_contract(contract, now)
+            else:
+                await tx.update_contract(contract)
+            why = f"superseded by version {quote.version}: its orders hold only what changed"
             for order in earlier:
                 if order.status in (plan.SCHEDULED, plan.HELD):
-                    await self._save(tx, plan.transition(order, "cancel"))
+                    await self._save(tx, dataclasses.replace(plan.transition(order, "cancel"), held_for=None))
                     events.append(_event(Kind.ORDER_CANCEL, now, order, sub.number, actor=by, comment=why))
             await tx.record(events)
             return planned
+
+    async def _terms(self, tx: Tx, quote_id: str, orders: list[PlannedOrder]) -> dict[int, Any]:
+        """The quote-level `term_months` of each version the orders come from."""
+        terms: dict[int, Any] = {}
+        for version in sorted({o.quote_version for o in orders}):
+            quote = await tx.quote_version(quote_id, version)
+            if quote is not None:
+                terms[version] = quote.data.get("term_months")
+        return terms
+
+    async def react(self, event: Event, now: dt.datetime) -> list[PlannedOrder]:
+        """What the `orders` topic does with an event (`domain.reactions`): generate on approval, put
+        back in line the orders held for a version that was rejected."""
+        if event.kind is Kind.QUOTE_REJECTED:
+            return await self.on_rejected(event, now)
+        return await self.on_approved(event, now)
+
+    async def on_rejected(self, event: Event, now: dt.datetime) -> list[PlannedOrder]:
+        """Orders held because this (now rejected) version arrived go ahead as before."""
+        return await self._retried(lambda: self._resume_held(event.quote_id, event.quote_version, now))
+
+    async def _resume_held(self, quote_id: str, version: int, now: dt.datetime) -> list[PlannedOrder]:
+        async with self.store.transaction() as tx:
+            resumed = []
+            events = []
+            why = f"version {version} was rejected: this order goes ahead as approved before"
+            for order in await tx.orders_of(quote_id):
+                if order.status != plan.HELD or order.held_for != version:
+                    continue
+                back = dataclasses.replace(plan.transition(order, "resume"), held_for=None)
+                saved = await self._save(tx, back, _due_at(back, now))
+                resumed.append(saved)
+                events.append(_event(Kind.ORDER_RESUME, now, order, 0, comment=why))
+            await tx.record(events)
+            return resumed
 
     async def on_approved(self, event: Event, now: dt.datetime) -> list[PlannedOrder]:
         """The `generate_orders` reaction to `quote_approved` (`domain.reactions`): with the policy's
@@ -238,6 +304,13 @@ class Orders:
         line_ids: list[str] | None,
         siblings: list[PlannedOrder],
     ) -> list[PlannedOrder]:
+        if new_date is not None and action in ("reschedule", "split"):
+            today = now.astimezone(ZoneInfo(order.zone)).date()
+            if new_date < today:
+                raise NotAllowed(
+                    f"{new_date.isoformat()} is in the past: order {order.number} was not moved "
+                    f"(pick {today.isoformat()} or later; Release now sends it today)"
+                )
         if action == "reschedule":
             if new_date is None:
                 raise Conflict("give the new delivery date")
@@ -254,15 +327,22 @@ class Orders:
         raise Conflict(f"unknown order change {action!r}")
 
     async def _rebuild_contract(self, tx: Tx, order: PlannedOrder, orders: list[PlannedOrder]) -> None:
-        """The contract of the order's quote version, built again from its orders that are not cancelled."""
-        quote = await tx.quote_version(order.quote_id, order.quote_version)
+        """The quote's contract, built again from its live orders: the released ones of every version,
+        and the not cancelled ones of the version the contract stands at."""
+        contract = await tx.contract_of(order.quote_id)
+        version = contract.quote_version if contract is not None else order.quote_version
+        quote = await tx.quote_version(order.quote_id, version)
         live = sorted(
-            (o for o in orders if o.quote_version == order.quote_version and o.status != plan.CANCELLED),
+            (
+                o
+                for o in orders
+                if o.status != plan.CANCELLED and (o.quote_version == version or o.status in plan.RELEASED_STATUSES)
+            ),
             key=lambda o: o.number,
         )
         if quote is None or not live:
             return
-        await tx.update_contract(build_contract(quote, live))
+        await tx.update_contract(build_contract(quote, live, await self._terms(tx, order.quote_id, live)))
 
     # ---------------------------------------------------------------- releasing
 

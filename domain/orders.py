@@ -115,6 +115,10 @@ class OrderLine:
     asset: str
     delivery_date: dt.date
     ship_to: str | None
+    # On an amendment or cancellation order (`domain.amendments`): what happened to the line since
+    # what was released (add, increase, decrease, remove, reprice); quantity and amounts are then
+    # the signed difference.
+    change: str | None = None
 
     @property
     def rounding(self) -> Decimal:
@@ -122,7 +126,7 @@ class OrderLine:
         return self.net_total - self.approved_net_total
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "id": self.id,
             "sku": self.sku,
             "quantity": number(self.quantity),
@@ -135,6 +139,9 @@ class OrderLine:
             "delivery_date": self.delivery_date.isoformat(),
             "ship_to": self.ship_to,
         }
+        if self.change is not None:
+            data["change"] = self.change
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> OrderLine:
@@ -151,7 +158,14 @@ class OrderLine:
             asset=str(data.get("asset") or "per_line"),
             delivery_date=dt.date.fromisoformat(data["delivery_date"]),
             ship_to=data.get("ship_to"),
+            change=data.get("change"),
         )
+
+
+ORDER, AMENDMENT, CANCELLATION = "order", "amendment", "cancellation"
+KINDS = (ORDER, AMENDMENT, CANCELLATION)
+# What the ERP is told when an order of each kind is released (orders-v1 §4, docs/orders.md).
+ERP_EVENTS = {ORDER: "released", AMENDMENT: "amended", CANCELLATION: "cancelled"}
 
 
 @dataclass(frozen=True)
@@ -176,6 +190,16 @@ class PlannedOrder:
     # revision a change compares-and-sets on.
     erp_reference: str | None = None
     revision: int = field(default=0, compare=False)
+    # An amendment or a cancellation of what earlier versions released (`domain.amendments`).
+    kind: str = ORDER
+    # Held by Greenlight because this version of the quote arrived; resumed if it is rejected.
+    held_for: int | None = None
+    # Who buys and on what terms, for the ERP (customer, bill_to, payment_terms, po_number, contract).
+    billing: dict[str, Any] | None = field(default=None, compare=False)
+
+    @property
+    def erp_event(self) -> str:
+        return ERP_EVENTS.get(self.kind, "released")
 
     @property
     def line_ids(self) -> tuple[str, ...]:
@@ -202,7 +226,17 @@ class PlannedOrder:
             "currency": self.currency,
             "total": money(self.total),
             "lines": [line.as_dict() for line in self.lines],
-        }
+        } | self._extras()
+
+    def _extras(self) -> dict[str, Any]:
+        extras: dict[str, Any] = {}
+        if self.kind != ORDER:
+            extras["kind"] = self.kind
+        if self.held_for is not None:
+            extras["held_for"] = self.held_for
+        if self.billing:
+            extras["billing"] = self.billing
+        return extras
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> PlannedOrder:
@@ -223,13 +257,18 @@ class PlannedOrder:
             release_at=_instant(data["release_at"]),
             status=str(data.get("status") or SCHEDULED),
             released_at=_instant(released_at) if released_at else None,
+            kind=str(data.get("kind") or ORDER),
+            held_for=data.get("held_for"),
+            billing=data.get("billing"),
         )
 
 
-def erp_message(order: PlannedOrder, event: str, reference: str | None = None) -> dict[str, Any]:
-    """What the ERP receives for an order event (orders-v1 §4): the order, and what happened to it."""
+def erp_message(order: PlannedOrder, event: str | None = None, reference: str | None = None) -> dict[str, Any]:
+    """What the ERP receives for an order event (orders-v1 §4): the order, and what happened to it
+    (`released`, `amended` or `cancelled` by its kind unless told)."""
     body = order.as_dict()
-    body["event"] = event
+    body["event"] = event or order.erp_event
+    body["type"] = f"order.{body['event']}"
     if reference:
         body["erp_reference"] = reference
     return body
@@ -534,10 +573,18 @@ def release_at(order_date: dt.date, release_time: str | dt.time, zone: ZoneInfo 
     """
     tz = _zone(zone)
     wall = dt.datetime.combine(order_date, _time_of_day(release_time))
-    instant = wall.replace(tzinfo=tz, fold=0).astimezone(dt.UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) == wall:
-        return instant
-    return _end_of_gap(wall, tz)
+    try:
+        instant = wall.replace(tzinfo=tz, fold=0).astimezone(dt.UTC)
+        if instant.astimezone(tz).replace(tzinfo=None) == wall:
+            return instant
+        return _end_of_gap(wall, tz)
+    except (OverflowError, ValueError):
+        # 0001-01-01 06:00 in Tokyo is still year 0 in UTC, which Python cannot represent.
+        raise Conflict(
+            f"the delivery date {order_date.isoformat()} is out of range: an order is released at "
+            f"{_time_of_day(release_time):%H:%M} in {tz.key} on its date, which must lie between "
+            "0001-01-02 and 9999-12-30"
+        ) from None
 
 
 def _end_of_gap(wall: dt.datetime, tz: ZoneInfo) -> dt.datetime:
@@ -637,6 +684,8 @@ def transition(order: PlannedOrder, action: str, at: dt.datetime | None = None) 
         if at is None:
             raise ValueError("release needs the instant it happens (at=)")
         return replace(order, status=status, released_at=_aware(at, "at").astimezone(dt.UTC))
+    if action == "resume":
+        return replace(order, status=status, held_for=None)
     return replace(order, status=status)
 
 

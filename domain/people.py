@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from .errors import Problem, QuoteError
+from .sourcemap import format_path
 
 
 class Entry(Protocol):
@@ -104,7 +105,9 @@ def with_people_resolved(
         last: Any = int(place[-1]) if isinstance(parent, list) else place[-1]
         key, problem = person_problem(people, parent[last], ".".join(place))
         if problem is not None:
-            problems.append(problem)
+            # located by JSON path, as every other problem with a quote ($.owner, $.team.se)
+            path = [int(step) if step.isdigit() else step for step in place]
+            problems.append(Problem("$." + format_path(path), problem.message))
         elif key != parent[last]:
             parent[last] = key
     return (data if problems else resolved), problems

@@ -244,6 +244,22 @@ class Orders(Strict):
         return value
 
 
+class InsightsSettings(Strict):
+    """`insights:` (an extension of policy-v1): when an open request counts as stuck."""
+
+    stuck_after: str = "48h"
+
+    @field_validator("stuck_after")
+    @classmethod
+    def _duration(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @property
+    def stuck_delay(self) -> dt.timedelta:
+        return parse_duration(self.stuck_after)
+
+
 class Policy(Strict):
     version: Literal[1] = 1
     timezone: str = "UTC"
@@ -254,6 +270,7 @@ class Policy(Strict):
     variables: dict[str, Variable] = {}
     rules: list[Rule] = []
     orders: Orders = Orders()
+    insights: InsightsSettings = InsightsSettings()
 
     _zone = field_validator("timezone")(lambda cls, v: _zone(v))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,13 @@ from .values import as_number, looks_like_date
 
 MAX_LINES = 5000
 MAX_TEXT = 10_000
-QUOTE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
+MAX_VERSION = 2**53 - 1
+"""crm-v1 §3: a version is a positive integer up to 9,007,199,254,740,991 (epoch milliseconds fit)."""
+MAX_NUMBER = 2**53 - 1
+"""Any number in a quote lies within ±MAX_NUMBER: beyond it, JSON readers disagree (RFC 7493)."""
+MAX_KEY = 128
+"""The longest owner or account id (their columns' width)."""
+QUOTE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}\Z")  # \Z: `$` would match before a final line break
 _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
@@ -84,6 +91,37 @@ def content_hash(data: dict[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+def _numbers(value: Any, path: Path) -> list[tuple[Path, int | float]]:
+    """Every number in a JSON document with its path (booleans are not numbers)."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, int | float):
+        return [(path, value)]
+    if isinstance(value, dict):
+        return [found for key, item in value.items() for found in _numbers(item, _step(path, str(key)))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value[:MAX_LINES]) for found in _numbers(item, (*path, index))]
+    return []
+
+
+def _infinite(number: int | float) -> bool:
+    """Infinity and NaN are refused where the amount is used (the API's JSON reader refuses them outright)."""
+    return isinstance(number, float) and not math.isfinite(number)
+
+
+def key_problem(value: Any, what: str) -> str | None:
+    """Why VALUE cannot be a person's or an account's key, or None: a trimmed string of 1 to 128 characters."""
+    if not isinstance(value, str) or not value.strip():
+        return f"{what} is required"
+    if value != value.strip():
+        return f"{what} {value!r} has white space at its start or end"
+    if len(value) > MAX_KEY:
+        return f"{what} is {len(value):,} characters long: at most {MAX_KEY} are allowed"
+    if _CONTROL.search(value) or "\n" in value or "\r" in value or "\t" in value:
+        return f"{what} contains control characters or line breaks"
+    return None
+
+
 def _where(path: Path) -> str:
     return "$" + ("." if path and isinstance(path[0], str) else "") + format_path(path)
 
@@ -101,20 +139,19 @@ def quote_problems(data: Any) -> list[Problem]:
     quote_id = data.get("id")
     need(
         ("id",),
-        isinstance(quote_id, str) and bool(QUOTE_ID.match(quote_id)),
+        isinstance(quote_id, str) and bool(QUOTE_ID.fullmatch(quote_id)),
         "id is required: 1 to 64 letters, digits, dots, dashes, underscores or colons, starting with a letter "
         "or digit (e.g. Q-1042)",
     )
     version = data.get("version")
     need(
         ("version",),
-        isinstance(version, int) and not isinstance(version, bool) and version >= 1,
-        "version is required: a whole number of 1 or more",
+        isinstance(version, int) and not isinstance(version, bool) and 1 <= version <= MAX_VERSION,
+        f"version is required: a whole number of 1 or more, at most {MAX_VERSION:,} (2^53 - 1)",
     )
     owner = data.get("owner")
-    need(
-        ("owner",), isinstance(owner, str) and bool(owner.strip()), "owner is required: a people key or a Slack user id"
-    )
+    owner_problem = key_problem(owner, "owner")
+    need(("owner",), owner_problem is None, f"{owner_problem}: a people key or a Slack user id")
     currency = data.get("currency", "USD")
     need(
         ("currency",),
@@ -125,11 +162,8 @@ def quote_problems(data: Any) -> list[Problem]:
     if account is not None:
         need(("account",), isinstance(account, dict), "account must be an object")
         if isinstance(account, dict):
-            need(
-                ("account", "id"),
-                isinstance(account.get("id"), str) and bool(account.get("id")),
-                "account.id is required when account is given",
-            )
+            account_problem = key_problem(account.get("id"), "account.id")
+            need(("account", "id"), account_problem is None, f"{account_problem} when account is given")
     for key in ("start_date",):
         if data.get(key) is not None:
             need((key,), is_date(data[key]), f"{key} must be a real ISO date (YYYY-MM-DD)")
@@ -137,6 +171,10 @@ def quote_problems(data: Any) -> list[Problem]:
         if data.get(key) is not None:
             need((key,), _is_number(data[key]), f"{key} must be a number")
     flagged = {p.where for p in problems}
+    for path, number in _numbers(data, ()):
+        if _where(path) not in flagged and abs(number) > MAX_NUMBER and not _infinite(number):
+            flagged.add(_where(path))
+            problems.append(Problem(_where(path), f"is out of range: numbers lie within ±{MAX_NUMBER:,}"))
     for path, text in _strings(data, ()):
         if _where(path) in flagged:
             continue

@@ -9,7 +9,7 @@ message and no email.
 | topic    | delivered by                                 | to                                 |
 |----------|----------------------------------------------|------------------------------------|
 | `slack`  | `notifications.slack_delivery.SlackDelivery` | Slack (email for who Slack misses) |
-| `orders` | `domain.order_service.Orders.on_approved`    | the database (orders, contract)    |
+| `orders` | `domain.order_service.Orders.react`          | the database (orders, contract)    |
 | `erp`    | `notifications.erp_delivery.ErpDelivery`     | the ERP's webhook                  |
 | `email`  | `notifications.email_delivery.EmailDelivery` | the SMTP server                    |
 | `crm`    | `notifications.crm_delivery.CrmDelivery`     | the CRM's webhook (crm-v1 §6)      |
@@ -42,6 +42,7 @@ class Reaction(StrEnum):
     THREAD = "thread"  # the rep's thread: its root refreshed, a line added; the outcome by email without Slack
     ALERT = "alert"  # a DM to each admin, with a Retry button where one helps
     GENERATE_ORDERS = "generate_orders"  # split the approved quote into orders (policy `orders.generate: auto`)
+    RESUME_ORDERS = "resume_orders"  # orders held for this (rejected) version go ahead (docs/orders.md)
     SYNC_ERP = "sync_erp"  # the released order to the ERP, signed, keyed `<order number>:released`
     NOTIFY_CRM = "notify_crm"  # the quote's status document to the CRM's webhook, in order per quote (crm-v1 §6)
 
@@ -54,6 +55,7 @@ TOPIC: Mapping[Reaction, Topic] = MappingProxyType(
         Reaction.THREAD: Topic.SLACK,
         Reaction.ALERT: Topic.SLACK,
         Reaction.GENERATE_ORDERS: Topic.ORDERS,
+        Reaction.RESUME_ORDERS: Topic.ORDERS,
         Reaction.SYNC_ERP: Topic.ERP,
         Reaction.NOTIFY_CRM: Topic.CRM,
     }
@@ -76,11 +78,12 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.REMINDED: frozenset({Reaction.REMIND}),
         Kind.ESCALATED: frozenset({Reaction.ASK, Reaction.UPDATE, Reaction.THREAD}),
         Kind.QUOTE_APPROVED: frozenset({Reaction.THREAD, Reaction.GENERATE_ORDERS, Reaction.NOTIFY_CRM}),
-        Kind.QUOTE_REJECTED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.QUOTE_REJECTED: frozenset({Reaction.THREAD, Reaction.RESUME_ORDERS, Reaction.NOTIFY_CRM}),
         Kind.RECALLED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.QUOTE_CHANGED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.DELEGATION_SET: frozenset(),
         Kind.DELEGATION_ENDED: frozenset(),
+        Kind.DELEGATIONS_PRUNED: frozenset(),
         Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP, Reaction.NOTIFY_CRM}),
         Kind.ORDER_RELEASE: frozenset({Reaction.THREAD, Reaction.SYNC_ERP, Reaction.NOTIFY_CRM}),

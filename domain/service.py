@@ -12,14 +12,14 @@ import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from . import approvals as lifecycle
 from . import permissions
 from .approvals import Context, Delegation, Directory, Submission
 from .contracts import Contract
-from .errors import Conflict, NotFound, StaleRequest
+from .errors import Conflict, NotFound, StaleRequest, StaleVersion
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
@@ -36,16 +36,21 @@ class Tx(Protocol):
     past); `update_order` and `update_submission` are compare-and-sets on the revision.
     `release_due` releases up to `limit` scheduled orders due at `now` and records their
     `order_released` events, exactly as `record` would (the database does it in one statement).
+    `quote(..., lock=True)` holds the quote's row until the transaction ends, so that intake and
+    submission of one quote run one after the other (PostgreSQL; SQLite runs one writer at a time).
+    `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
+    version (or none) and returns None, else it changes nothing and returns the quote that is stored.
     """
 
-    async def quote(self, quote_id: str) -> Quote | None: ...
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None: ...
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None: ...
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None: ...
     async def submissions(self, quote_id: str) -> list[Submission]: ...
     async def latest(self, quote_id: str) -> Submission | None: ...
     async def pending(self) -> list[Submission]: ...
     async def add_submission(self, sub: Submission) -> None: ...
     async def update_submission(self, sub: Submission, expected_revision: int) -> bool: ...
-    async def directory(self) -> Directory: ...
+    async def directory(self, now: dt.datetime | None = None) -> Directory: ...
+    async def prune_delegations(self, ended_before: dt.date) -> int: ...
     async def add_delegation(self, delegation: Delegation) -> Delegation: ...
     async def end_delegations(self, delegator: str, today: dt.date) -> int: ...
     async def set_replacement(self, old: str, new: str) -> None: ...
@@ -68,6 +73,7 @@ class Tx(Protocol):
     ) -> bool: ...
     async def release_due(self, now: dt.datetime, limit: int) -> int: ...
     async def contracts_of(self, account_id: str) -> list[Contract]: ...
+    async def contract_of(self, quote_id: str) -> Contract | None: ...
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None: ...
     async def update_contract(self, contract: Contract) -> None: ...
     # outbox rows a command acts on after they were queued (an ERP message put back in line)
@@ -85,11 +91,23 @@ class Queued:
     payload: dict[str, Any]
 
 
+_DECISIONS = (Kind.VOTED, Kind.APPROVED, Kind.REJECTED)
+
+
+def _via(event: Event, person: str, via: str) -> Event:
+    """The event with the channel of a person's own decision in its detail (others unchanged)."""
+    if event.kind not in _DECISIONS or event.actor != person or event.detail.get("auto"):
+        return event
+    return replace(event, detail={**event.detail, "via": via})
+
+
 class ConcurrentChange(StaleRequest):
     """Someone else changed the same thing first; the command is retried on fresh state."""
 
 
 RETRIES = 20
+DELEGATIONS_KEPT = dt.timedelta(days=90)
+"""How long an ended delegation window stays readable before the prune job deletes it."""
 
 
 class Store(Protocol):
@@ -141,15 +159,11 @@ class Approvals:
 
     async def _receive_quote(self, quote: Quote, now: dt.datetime, actor: str = "crm") -> Received:
         async with self.store.transaction() as tx:
-            stored = await tx.quote(quote.id)
+            stored = await tx.save_quote(quote, now)
             if stored is not None:
-                if quote.version < stored.version or (
-                    quote.version == stored.version and quote.content_hash != stored.content_hash
-                ):
-                    raise Conflict(f"{quote.id} version {quote.version} is stale: version {stored.version} is stored")
-                if quote.version == stored.version:
+                if quote.version == stored.version and quote.content_hash == stored.content_hash:
                     return Received(stored, "unchanged")
-            await tx.save_quote(quote, now)
+                raise StaleVersion(quote.id, quote.version, stored.version)
             received = Event(
                 Kind.QUOTE_RECEIVED,
                 now,
@@ -160,9 +174,13 @@ class Approvals:
                 detail={"content_hash": quote.content_hash},
             )
             await tx.record([received])
+            if stored is not None:
+                from .order_service import hold_for_version  # the orders service builds on this module
+
+                await tx.record(await hold_for_version(tx, quote.id, quote.version, now))
             latest = await self._latest(tx, quote.id)
             if latest is not None and latest.status == "pending":
-                ctx = self.context(await tx.directory(), now)
+                ctx = self.context(await tx.directory(now), now)
                 events = lifecycle.recall(ctx, latest, by="crm", quote_changed=True)
                 await self._save(tx, latest, events)
                 return Received(quote, "recalled", tuple(events))
@@ -198,7 +216,7 @@ class Approvals:
         actor: str | None = None,
     ) -> tuple[Submission, list[Event]]:
         async with self.store.transaction() as tx:
-            quote = await tx.quote(quote_id)
+            quote = await tx.quote(quote_id, lock=True)
             if quote is None:
                 raise NotFound(f"no quote {quote_id} has been received from the CRM")
             if version is not None and version != quote.version:
@@ -213,7 +231,7 @@ class Approvals:
                 raise Conflict(f"{quote_id} is already pending approval ({previous.ref}): recall it first")
             if previous is not None and previous.status == "approved" and previous.content_hash == quote.content_hash:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
-            ctx = self.context(await tx.directory(), now)
+            ctx = self.context(await tx.directory(now), now)
             sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
             if comment is not None or actor is not None:
                 sub.comment = comment
@@ -247,7 +265,7 @@ class Approvals:
                             f"this request is from an earlier submission of {quote_id} ({quote_id}#{number}); "
                             f"{sub.ref} replaced it: nothing was changed"
                         )
-                    ctx = self.context(await tx.directory(), now)
+                    ctx = self.context(await tx.directory(now), now)
                     events = action(ctx, sub)
                     await self._save(tx, sub, events)
                     return events
@@ -266,14 +284,19 @@ class Approvals:
         comment: str | None = None,
         key: str | None = None,
         number: int | None = None,
+        via: str | None = None,
     ) -> list[Event]:
         """Approve or reject; with `key`, a repeat of the same request is a no-op (returns no events).
 
         With `number`, the decision applies only if that submission is still the quote's latest.
+        `via` (`slack`, `email`) is kept in the audit of the person's own decision (insights count it).
         """
-        return await self._on_pending(
-            quote_id, now, lambda ctx, sub: lifecycle.decide(ctx, sub, rule, person, verdict, comment), key, number
-        )
+
+        def action(ctx: Context, sub: Submission) -> list[Event]:
+            events = lifecycle.decide(ctx, sub, rule, person, verdict, comment)
+            return events if via is None else [_via(event, person, via) for event in events]
+
+        return await self._on_pending(quote_id, now, action, key, number)
 
     async def recall(
         self, quote_id: str, by: str, now: dt.datetime, *, comment: str | None = None, actor: str | None = None
@@ -307,7 +330,7 @@ class Approvals:
             raise Conflict("replacing someone with themselves changes nothing")
         async with self.store.transaction() as tx:
             await tx.set_replacement(old, new)
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             ctx = self.context(directory, now)
             events: list[Event] = []
             for sub in await tx.pending():
@@ -360,7 +383,7 @@ class Approvals:
         """Time-driven work (reminders, escalations, delegates whose window opened), one short
         transaction per submission: only those due now and those of people away now are looked at."""
         async with self.store.transaction() as tx:
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             away = sorted({d.delegator for d in directory.delegations if d.active(self.policy, now)})
             refs = list(dict.fromkeys([*await tx.due(now, limit), *await tx.inbox(away, limit)]))
         events: list[Event] = []
@@ -379,7 +402,7 @@ class Approvals:
             sub = await self._latest(tx, quote_id)
             if sub is None or sub.number != number or sub.status != "pending":
                 return []
-            found = lifecycle.tick(self.context(await tx.directory(), now), sub)
+            found = lifecycle.tick(self.context(await tx.directory(now), now), sub)
             if found:
                 await self._save(tx, sub, found)
             return found
@@ -403,7 +426,7 @@ class Approvals:
         """Requested approvals `person` can act on now (their own, and those they stand in for),
         the first `limit` of them, and how many submissions hold such requests in all."""
         async with self.store.transaction() as tx:
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             ctx = self.context(directory, now)
             principals = [person] + [
                 d.delegator
@@ -430,14 +453,27 @@ class Approvals:
         async with self.store.transaction() as tx:
             return await self._latest(tx, quote_id)
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
+        """Delegations and replacements; with `now`, only the delegation windows that have not ended
+        (a day's margin for every zone): what deciding, resolving and App Home need."""
         async with self.store.transaction() as tx:
-            return await tx.directory()
+            return await tx.directory(now)
+
+    async def prune_delegations(self, now: dt.datetime, keep: dt.timedelta = DELEGATIONS_KEPT) -> int:
+        """Delete delegation windows that ended more than `keep` ago (their `delegation_set` and
+        `delegation_ended` audit rows stay), recording how many went; run on a schedule."""
+        ended_before = (now.astimezone(dt.UTC) - keep).date()
+        async with self.store.transaction() as tx:
+            count = await tx.prune_delegations(ended_before)
+            if count:
+                detail = {"ended_before": ended_before.isoformat(), "count": count}
+                await tx.record([Event(Kind.DELEGATIONS_PRUNED, now, "", 0, 0, actor="greenlight", detail=detail)])
+            return count
 
     async def preview(self, quote: Quote, now: dt.datetime) -> list[lifecycle.Planned]:
         async with self.store.transaction() as tx:
             previous = await self._latest(tx, quote.id)
-            ctx = self.context(await tx.directory(), now)
+            ctx = self.context(await tx.directory(now), now)
         return lifecycle.plan(ctx, quote, previous)
 
 

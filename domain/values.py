@@ -61,11 +61,14 @@ def as_number(value: Any) -> float:
     if isinstance(value, int | float):
         if isinstance(value, float) and math.isnan(value):
             raise _Unreadable
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer beyond any float: unreadable, like text that is no number
+            raise _Unreadable from None
     if isinstance(value, str):
         try:
             number = float(value.strip().replace(",", ""))
-        except ValueError:
+        except (ValueError, OverflowError):
             raise _Unreadable from None
         if math.isnan(number):
             raise _Unreadable

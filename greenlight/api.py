@@ -14,6 +14,7 @@ are checked.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -27,9 +28,19 @@ from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.exposition import choose_encoder
 
 from domain.crm import resolve_quote_people
-from domain.errors import Conflict, GreenlightError, InvalidInput, NotAllowed, NotFound, Problem, StaleRequest
+from domain.errors import (
+    Conflict,
+    GreenlightError,
+    InvalidInput,
+    NotAllowed,
+    NotFound,
+    Problem,
+    StaleRequest,
+    StaleVersion,
+)
 from domain.quote import parse_quote
 from domain.service import Approvals
+from notifications.worker import RECLAIMS
 
 from .auth import SIGNATURE_HEADER as SIGNATURE_HEADER
 from .auth import TIMESTAMP_HEADER as TIMESTAMP_HEADER
@@ -76,6 +87,8 @@ class Metrics:
             ["route", "status"],
             registry=registry,
         )
+        with contextlib.suppress(ValueError):  # already there: a registry shared by two apps
+            registry.register(RECLAIMS)
         return cls(registry, quotes, requests)
 
 
@@ -163,6 +176,14 @@ class _QuoteIntake:
         except InvalidInput as refused:
             self.metrics.quotes.labels(status="invalid").inc()
             return _invalid(refused.problems)
+        except StaleVersion as refused:
+            self.metrics.quotes.labels(status="stale").inc()
+            return error(
+                409,
+                f"{_with_period(str(refused))} Send a version higher than {refused.stored}.",
+                quote=refused.quote_id,
+                stored_version=refused.stored,
+            )
         except (Conflict, StaleRequest) as refused:
             self.metrics.quotes.labels(status="stale").inc()
             return error(409, _with_period(str(refused)))

@@ -121,7 +121,7 @@ def build(
     runtime = Runtime(settings, policy, service, app, bolt, client, outbox, sweeps, clock, delivery, orders)
 
     async def generate_orders(row: Claimed) -> None:
-        await orders.on_approved(from_json(row.payload), clock())
+        await orders.react(from_json(row.payload), clock())
 
     handlers: dict[Topic, Callable[[Claimed], Awaitable[None]]] = {
         Topic.SLACK: delivery.deliver,
@@ -187,12 +187,25 @@ def build(
     from bot.listeners import register_all
     from store.crm import requeue_quote
 
+    from .insightswiring import add_insights_routes, insights_deps
+
     slack = Deps(
-        policy, service, orders, client, clock, delivery.dm_channel, outbox.requeue, runtime.kick, requeue_quote
+        policy,
+        service,
+        orders,
+        client,
+        clock,
+        delivery.dm_channel,
+        outbox.requeue,
+        runtime.kick,
+        requeue_crm=requeue_quote,
+        **insights_deps(settings, lambda: runtime.policy),
     )
     register_all(bolt, slack)
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
+        if await is_ssl_check(request):
+            return web.Response(status=200)
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
             return web.json_response({"error": "the request is not signed by Slack"}, status=401)
@@ -208,6 +221,7 @@ def build(
         pages.add_routes(
             app, service=service, secret=settings.secret.get_secret_value(), clock=clock, public_url=settings.public_url
         )
+    add_insights_routes(app, settings, lambda: runtime.policy, clock)
     return runtime
 
 
@@ -238,6 +252,15 @@ def _kick_after_api_changes(runtime: Runtime) -> Callable[..., Awaitable[web.Str
         return response
 
     return kick
+
+
+async def is_ssl_check(request: web.Request) -> bool:
+    """Slack's certificate probe (`ssl_check=1`, unsigned): answered 200 before any signature check,
+    as bolt does. It carries no command, so answering it changes nothing."""
+    if request.content_type != "application/x-www-form-urlencoded" or (request.content_length or 0) > 1024:
+        return False
+    form = await request.post()
+    return form.get("ssl_check") == "1" and "command" not in form and "payload" not in form
 
 
 async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], None] | None = None) -> None:

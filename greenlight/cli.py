@@ -122,7 +122,9 @@ def parser() -> argparse.ArgumentParser:
     preview.add_argument("--at", metavar="TIMESTAMP", help="evaluate as of this ISO time (default: now)")
     preview.set_defaults(run=cmd_preview)
 
-    from . import orderscli, servecli, storecli
+    from . import insightscli, orderscli, servecli, storecli
+
+    insightscli.add_commands(commands, policy_commands)
 
     orderscli.add_commands(commands)
     storecli.add_commands(commands)

@@ -145,7 +145,7 @@ class CrmRoutes:
         quote = resolve_quote_people(self.service.policy, parse_quote(data, "quote"))
         now = self.clock()
         previous = await self.service.latest(quote.id)
-        ctx = self.service.context(await self.service.directory(), now)
+        ctx = self.service.context(await self.service.directory(now), now)
         return web.json_response(build_preview(ctx, quote, previous).as_dict())
 
 

@@ -20,10 +20,11 @@ from typing import Any
 from domain import approvals as lifecycle
 from domain.approvals import Submission
 from domain.errors import GreenlightError, InvalidInput, Problem, ScenarioError
-from domain.events import Event
+from domain.events import Event, Kind
 from domain.memory import MemoryStore
 from domain.order_service import CHANGES, Orders
 from domain.orders import PlannedOrder, money
+from domain.orders import number as quantity_json
 from domain.policy import Policy, parse_duration, read_policy
 from domain.quote import Quote, load_quote_text, parse_quote
 from domain.service import Approvals, Store
@@ -46,7 +47,7 @@ ACTIONS = (
 )
 ORDER_ACTIONS = ("generate_orders", "change_order", "release_due")
 STATUSES = ("waiting", "requested", "approved", "rejected", "revoked", "carried", "auto")
-ORDER_EXPECT_KEYS = {"orders", "erp"}
+ORDER_EXPECT_KEYS = {"orders", "erp", "entitlements"}
 EXPECT_KEYS = {
     "status",
     *STATUSES,
@@ -58,7 +59,9 @@ EXPECT_KEYS = {
     "error",
     *ORDER_EXPECT_KEYS,
 }
-ORDER_FIELDS = ("status", "delivery_date", "ship_to", "total", "lines", "release_at", "released_at")
+ORDER_FIELDS = ("status", "delivery_date", "ship_to", "total", "lines", "release_at", "released_at", "kind", "changes")
+# What an order shows for a field its report leaves out (plain orders have no kind or changes in it).
+_ORDER_DEFAULTS: dict[str, Any] = {"kind": "order", "changes": {}}
 _FIELDS = {
     "submit": None,
     "update": None,
@@ -90,6 +93,9 @@ class StepResult:
     summary: str = ""
     orders: list[dict[str, Any]] | None = None
     erp: list[str] | None = None
+    # What the current quote's account is entitled to on each date an `entitlements` expectation
+    # names (checked, not reported): {date: {line id: quantity}}.
+    entitled: dict[str, dict[str, Any]] | None = None
 
     def as_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -317,6 +323,13 @@ def _expect_shape_problem(key: str, value: Any) -> str | None:
         return None if _texts(value) else "erp is a list of ERP message keys, e.g. [Q-1042-01:released]"
     if key == "orders":
         return _orders_shape_problem(value)
+    if key == "entitlements":
+        example = "entitlements maps each date to the quantity of each line in force, e.g. {2027-02-01: {L3: 100}}"
+        if not isinstance(value, dict) or not all(_day(d) is not None for d in value):
+            return example
+        if not all(isinstance(v, dict) and all(_amount(q) is not None for q in v.values()) for v in value.values()):
+            return example
+        return None
     ok = isinstance(value, dict) and all(v is None or isinstance(v, str) for v in value.values())
     return None if ok else f"{key} maps each rule to one person, e.g. {{manager-discount: mike}}"
 
@@ -380,7 +393,14 @@ def order_json(order: PlannedOrder) -> dict[str, Any]:
         "lines": list(order.line_ids),
         "release_at": order.local_release_at.isoformat(),
         "released_at": order.released_at.isoformat() if order.released_at else None,
-    }
+    } | _amendment_json(order)
+
+
+def _amendment_json(order: PlannedOrder) -> dict[str, Any]:
+    """An amendment or cancellation order also shows its kind and each line's signed change."""
+    if order.kind == "order":
+        return {}
+    return {"kind": order.kind, "changes": {line.id: quantity_json(line.quantity) for line in order.lines}}
 
 
 def approval_json(ctx: lifecycle.Context, sub: Submission, approval: lifecycle.Approval) -> dict[str, Any]:
@@ -427,12 +447,15 @@ class Runner:
             quote_id = str(args["quote"])
         else:
             quote = self._quote(args)
+            before = len(await self.service.audit(quote.id))
             received = await self.service.receive_quote(quote, self.now)
             quote_id = quote.id
             self.current = quote_id
+            # A newer version holds the earlier versions' orders not released yet (docs/orders.md).
+            held = [e for e in (await self.service.audit(quote_id))[before:] if e.kind is Kind.ORDER_HOLD]
+            events = list(received.events) + held
             if not submit:
-                return list(received.events)
-            events = list(received.events)
+                return events
             _, more = await self.service.submit(quote_id, None, self.now)
             return events + more
         self.current = quote_id
@@ -510,6 +533,22 @@ class Runner:
             self.now = at
         return await self._audited(self.orders.release_due(self.now))
 
+    async def _entitled(self, days: list[Any]) -> dict[str, dict[str, Any]]:
+        quote = None
+        if self.current:
+            async with self.orders.store.transaction() as tx:
+                quote = await tx.quote(self.current)
+        account = quote.account.get("id") if quote is not None else None
+        found: dict[str, dict[str, Any]] = {}
+        for day in days:
+            if account is None:
+                found[str(day)] = {}
+                continue
+            _, items = await self.orders.account(str(account), _date(day))
+            in_force = {s.line_id: quantity_json(s.quantity) for s in items.subscriptions}
+            found[str(day)] = in_force | {a.line_id: quantity_json(a.quantity) for a in items.assets}
+        return found
+
     async def _audited(self, command: Awaitable[object]) -> list[Event]:
         before = len(await self.service.audit(self.current)) if self.current else 0
         await command
@@ -535,6 +574,9 @@ class Runner:
                 orders = await self.orders.orders_of(self.current) if self.current else []
                 step.orders = [order_json(o) for o in orders]
                 step.erp = [m.key for m in await self.orders.erp_messages(self.current)] if self.current else []
+            days = (expect or {}).get("entitlements")
+            if days:
+                step.entitled = await self._entitled(list(days))
             step.failures = _check(expect or {}, step)
             result.steps.append(step)
         return result
@@ -609,6 +651,11 @@ def _check(expect: dict[str, Any], step: StepResult) -> list[str]:
         failures.extend(_check_orders(expect["orders"] or {}, step.orders or []))
     if "erp" in expect and set(expect["erp"] or []) != set(step.erp or []):
         failures.append(f"erp: expected {sorted(expect['erp'] or [])}, got {sorted(step.erp or [])}")
+    for day, wanted in (expect.get("entitlements") or {}).items():
+        in_force = (step.entitled or {}).get(str(day), {})
+        expected = {str(k): _amount(v) for k, v in (wanted or {}).items()}
+        if expected != {k: _amount(v) for k, v in in_force.items()}:
+            failures.append(f"entitlements on {day}: expected {wanted or {}}, got {in_force}")
     return failures
 
 
@@ -622,7 +669,7 @@ def _check_orders(expect: dict[str, Any], orders: list[dict[str, Any]]) -> list[
         if number not in got:
             continue
         for key, want in (wanted or {}).items():
-            value = got[number][key]
+            value = got[number].get(key, _ORDER_DEFAULTS.get(key))
             if not _same(key, want, value):
                 failures.append(f"{key} of order {number}: expected {want}, got {value}")
     return failures
@@ -639,6 +686,8 @@ def _same(key: str, want: Any, value: Any) -> bool:
         return _instant(want) == dt.datetime.fromisoformat(value)
     if key == "lines":
         return set(want) == set(value)
+    if key == "changes":
+        return {str(k): _amount(v) for k, v in want.items()} == {k: _amount(v) for k, v in value.items()}
     return bool(want == value)
 
 

@@ -72,7 +72,7 @@ class EmailDelivery:
         approval = sub.find(str(payload.get("rule")))
         if approval is None or approval.status != "requested" or sub.status != "pending":
             return None  # decided meanwhile: an email asking for it would only confuse
-        ctx = self.service.context(await self.service.directory(), now)
+        ctx = self.service.context(await self.service.directory(now), now)
         return render_request(
             self.mail,
             policy,

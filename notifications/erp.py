@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import hashlib
 import hmac
 import json
@@ -43,6 +44,22 @@ class Outcome:
     detail: str = ""
 
 
+def retry_after(value: str | None, now: dt.datetime) -> float | None:
+    """Seconds to wait from a `Retry-After` header: a number of seconds, or an HTTP date (RFC 9110)."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return max(0.0, (when - now).total_seconds())
+
+
 def body_of(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
@@ -75,8 +92,7 @@ async def post(
                     pass
                 return Outcome("delivered", r.status, str(reference) if reference is not None else None)
             if r.status in RETRYABLE or r.status >= 500:
-                after = r.headers.get("Retry-After")
-                seconds = float(after) if after and after.strip().isdigit() else None
+                seconds = retry_after(r.headers.get("Retry-After"), now)
                 return Outcome("retry", r.status, retry_after=seconds, detail=f"ERP answered {r.status}")
             return Outcome("failed", r.status, detail=f"ERP refused with {r.status}: {text[:300]}")
     except (aiohttp.ClientError, TimeoutError, OSError) as error:

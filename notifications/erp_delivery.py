@@ -41,7 +41,9 @@ class ErpDelivery:
             await self.orders.synced(number, outcome.reference, self.clock())
             return
         if outcome.kind == "retry" and now - row.created_at < self.give_up_after:
-            wait = dt.timedelta(seconds=outcome.retry_after) if outcome.retry_after else backoff(row.attempts)
+            wait = (
+                dt.timedelta(seconds=outcome.retry_after) if outcome.retry_after is not None else backoff(row.attempts)
+            )
             raise Retry(now + wait, outcome.detail)
         reason = outcome.detail if outcome.kind == "failed" else f"gave up after 24 h: {outcome.detail}"
         await self.orders.sync_failed(number, reason, row.id, self.clock())

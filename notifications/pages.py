@@ -99,6 +99,8 @@ def csrf_token(secret: str, claims: Claims) -> str:
 
 def redact(path: str) -> str:
     """A request path fit for logs: the token of /a/<token> is a credential."""
+    if path.startswith("/insights/"):
+        return "/insights/<token>"
     return "/a/<token>" if path.startswith("/a/") else path
 
 
@@ -162,7 +164,15 @@ class LinkPage:
         claims = found.claims
         try:
             events = await self.service.decide(
-                claims.quote_id, claims.rule, claims.person, verdict, now, comment, key=claims.key, number=claims.number
+                claims.quote_id,
+                claims.rule,
+                claims.person,
+                verdict,
+                now,
+                comment,
+                key=claims.key,
+                number=claims.number,
+                via="email",
             )
         except (StaleRequest, NotAllowed, NotFound) as error:
             # Say precisely what moved on, from the state now; fall back on the service's sentence.
@@ -207,7 +217,7 @@ class LinkPage:
         async with self.service.store.transaction() as tx:
             used = await tx.seen(claims.key)
             subs = await tx.submissions(claims.quote_id)
-            directory = await tx.directory()
+            directory = await tx.directory(now)
         if claims.number > len(subs):
             raise Refusal(404, "No such request", f"Greenlight has no request {claims.approval_ref}.")
         sub = subs[claims.number - 1]

@@ -37,6 +37,10 @@ log = logging.getLogger("greenlight.slack")
 
 # People wait for these messages: once Slack answers again, every row is tried within a minute.
 SLACK_RETRY_CAP = 60.0
+ROOT_WAIT = dt.timedelta(seconds=2)
+"""How soon an event for a thread whose root another worker is posting is tried again."""
+ROOT_CLAIM = dt.timedelta(minutes=2)
+"""How long a claim on a thread root is honoured before another worker takes it over (its holder died)."""
 
 
 class Renderer(Protocol):
@@ -157,7 +161,7 @@ class SlackDelivery:
         if not any(a.status == "requested" for a in sub.approvals):
             return {}
         if self._directory is None:  # read once per event row, not once per message
-            self._directory = await self.service.directory()
+            self._directory = await self.service.directory(self.clock())
         ctx = self.service.context(self._directory, self.clock())
         return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
@@ -254,11 +258,8 @@ class SlackDelivery:
         root_key = f"thread:{sub.ref}"
         root = await self._known(root_key)
         holders = await self._holders(sub)
-        if root is None:
-            channel = await self.dm_channel(slack_id)
-            text, blocks = self.renderer.thread_root(sub, holders)
-            answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-            root = await self._remember(root_key, owner, answer["channel"], answer["ts"], sub, None, "thread")
+        if root is None or not root.ts:
+            root = await self._post_root(root_key, root is not None, slack_id, sub, holders)
         else:
             text, blocks = self.renderer.thread_root(sub, holders)
             await self.client.chat_update(channel=root.channel, ts=root.ts, text=text, blocks=blocks)
@@ -273,6 +274,27 @@ class SlackDelivery:
         text, blocks = line
         answer = await self.client.chat_postMessage(channel=root.channel, thread_ts=root.ts, text=text, blocks=blocks)
         await self._remember(key, owner, root.channel, answer["ts"], sub, event.rule, "thread-line")
+
+    async def _post_root(
+        self, key: str, claimed: bool, slack_id: str, sub: Submission, holders: dict[str, list[str]]
+    ) -> Posted:
+        """Post the rep's thread root exactly once across workers and processes: claim its key first;
+        a worker that finds it claimed tries again shortly, when the root is there to reply to."""
+        now = self.clock()
+        if claimed:
+            mine = await self.messages.take_over(key, now - ROOT_CLAIM, now)
+        else:
+            mine = await self.messages.claim(key, sub.owner, sub.ref, "thread", now)
+        if not mine:
+            raise Retry(now + ROOT_WAIT, f"the thread root of {sub.ref} is being posted by another worker")
+        try:
+            channel = await self.dm_channel(slack_id)
+            text, blocks = self.renderer.thread_root(sub, holders)
+            answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        except BaseException:
+            await self.messages.release(key)
+            raise
+        return await self.messages.fill(key, answer["channel"], answer["ts"])
 
     async def _alert(self, admin: str, event: Event, sub: Submission | None, row: Claimed) -> None:
         slack_id = self.slack_id(admin)

@@ -3,18 +3,37 @@
 A handler returns when the row is done, raises `Retry` to try again later, or `Permanent` to put
 the row in the dead letters. Anything else is a bug: logged, and the row is tried again later, so
 one broken row never stops the rest of the topic.
+
+Leases outlast the work: while a batch is being delivered, the worker extends the lease of every row
+of the batch it has not finished (every third of the lease), so a slow receiver (an ERP taking
+seconds per POST) never lets another process claim the same rows and send them twice. A lease
+that runs out anyway (a process stalled or killed) is taken over by the next claim: each such
+reclaim is logged and counted (`greenlight_outbox_reclaims_total` in `/metrics`).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
 import random
 from collections.abc import Awaitable, Callable
 
+from prometheus_client import Counter
+
 from store.outbox import Claimed, Outbox
 
 log = logging.getLogger("greenlight.outbox")
+
+# Registered by the HTTP surface's metrics (greenlight/api.py): rows whose lease ran out before their
+# worker finished them, taken over by another claim, by topic.
+RECLAIMS = Counter(
+    "greenlight_outbox_reclaims",
+    "Outbox rows claimed again after the lease of the worker holding them ran out, by topic.",
+    ["topic"],
+    registry=None,
+)
 
 
 def backoff(attempts: int, rng: random.Random | None = None, base: float = 2.0, cap: float = 3600.0) -> dt.timedelta:
@@ -62,23 +81,64 @@ class Worker:
             if not rows:
                 return finished
             for row in rows:
-                try:
-                    await self.handle(row)
-                except Retry as retry:
-                    log.info("outbox %s row %s: retry at %s (%s)", self.topic, row.id, retry.at.isoformat(), retry)
-                    await self.outbox.retry(row.id, self.owner, retry.at, str(retry))
-                    continue
-                except Permanent as failure:
-                    log.warning("outbox %s row %s: dead letter (%s)", self.topic, row.id, failure)
-                    await self.outbox.dead(row.id, self.owner, str(failure))
-                    finished += 1
-                    continue
-                except Exception as error:  # a bug must not stop delivery of everything else
-                    log.exception("outbox %s row %s failed", self.topic, row.id)
-                    await self.outbox.retry(row.id, self.owner, self.clock() + backoff(row.attempts), repr(error))
-                    continue
-                await self.outbox.done(row.id, self.owner, self.clock())
-                finished += 1
+                if row.reclaimed_from is not None:
+                    RECLAIMS.labels(topic=self.topic).inc()
+                    log.warning(
+                        "outbox %s row %s (%s): the lease of %s ran out before it finished; %s takes it over",
+                        self.topic,
+                        row.id,
+                        row.key,
+                        row.reclaimed_from,
+                        self.owner,
+                    )
+            held = {row.id for row in rows}
+            keeper = asyncio.create_task(self._keep_leases(held))
+            try:
+                for row in rows:
+                    finished += await self._deliver(row)
+                    held.discard(row.id)
+            finally:
+                keeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await keeper
             if len(rows) < limit:
                 return finished
         return finished
+
+    async def _keep_leases(self, held: set[int]) -> None:
+        """Extend the lease of the batch's unfinished rows every third of the lease, until cancelled."""
+        interval = max(self.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(interval)
+            wanted = sorted(held)
+            try:
+                kept = await self.outbox.extend(wanted, self.owner, self.clock() + self.lease)
+            except Exception:  # the database is away: the next tick tries again
+                log.exception("outbox %s: could not extend the lease of %d row(s)", self.topic, len(wanted))
+                continue
+            if kept < len(wanted):
+                log.warning(
+                    "outbox %s: %s lost the lease of %d row(s) it was delivering",
+                    self.topic,
+                    self.owner,
+                    len(wanted) - kept,
+                )
+
+    async def _deliver(self, row: Claimed) -> int:
+        """Deliver one claimed row and mark it; 1 when it is finished (sent or dead)."""
+        try:
+            await self.handle(row)
+        except Retry as retry:
+            log.info("outbox %s row %s: retry at %s (%s)", self.topic, row.id, retry.at.isoformat(), retry)
+            await self.outbox.retry(row.id, self.owner, retry.at, str(retry))
+            return 0
+        except Permanent as failure:
+            log.warning("outbox %s row %s: dead letter (%s)", self.topic, row.id, failure)
+            await self.outbox.dead(row.id, self.owner, str(failure))
+            return 1
+        except Exception as error:  # a bug must not stop delivery of everything else
+            log.exception("outbox %s row %s failed", self.topic, row.id)
+            await self.outbox.retry(row.id, self.owner, self.clock() + backoff(row.attempts), repr(error))
+            return 0
+        await self.outbox.done(row.id, self.owner, self.clock())
+        return 1

@@ -39,6 +39,7 @@ class ErpStandIn:
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     always: int | None = None
     clock: Callable[[], float] = time.time  # what "fresh" means for a signature's timestamp
+    delay: float = 0.0  # seconds the ERP takes over each POST (a slow ERP), before it answers
 
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
@@ -67,7 +68,8 @@ class ErpStandIn:
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
 
-    def fail_next(self, status: int, times: int = 1, retry_after: int | None = None) -> None:
+    def fail_next(self, status: int, times: int = 1, retry_after: int | str | None = None) -> None:
+        """Answer the next `times` POSTs with `status`; `retry_after` in seconds or as an HTTP date."""
         headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
         self.script.extend([(status, headers)] * times)
 
@@ -87,6 +89,8 @@ class ErpStandIn:
         body = await request.read()
         key = request.headers.get("Idempotency-Key", "")
         self.attempts[key] += 1
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if not verify(self.secret, request.headers.get("Greenlight-Signature", ""), body, self.clock()):
             return web.json_response({"error": "bad signature"}, status=401)
         if self.always is not None:

@@ -13,6 +13,7 @@ their next tick: a release queues ERP messages and announcements, so it wakes `e
 | `orders`    | `Intervals.outbox`    | `deliver`: orders generated on approval                | `slack`, `release` |
 | `erp`       | `Intervals.outbox`    | `deliver`: signed ERP webhooks                         | `slack`            |
 | `email`     | `Intervals.outbox`    | `deliver`: email                                       | `slack`            |
+| `delegations` | `Intervals.delegations` | `prune_delegations`: windows ended 90 days ago deleted (audit kept) |  |
 
 Each outbox topic (`domain.reactions.Topic`) has its job when its worker is given: `erp` only with
 an ERP configured, `email` only with email on.
@@ -51,6 +52,11 @@ async def approvals_tick(approvals: Approvals, clock: Clock) -> int:
     return len(await approvals.tick(clock()))
 
 
+async def prune_delegations(approvals: Approvals, clock: Clock) -> int:
+    """Delete delegation windows that ended long ago, so that reads of the current ones stay small."""
+    return await approvals.prune_delegations(clock())
+
+
 async def deliver(worker: Worker) -> int:
     """One pass of an outbox topic's worker; how many rows it finished (sent, or dead letters)."""
     return await worker.sweep()
@@ -69,6 +75,7 @@ class Intervals:
     outbox: dt.timedelta = dt.timedelta(seconds=5)
     approvals: dt.timedelta = dt.timedelta(seconds=60)
     release: dt.timedelta = dt.timedelta(seconds=30)
+    delegations: dt.timedelta = dt.timedelta(hours=1)
 
 
 # What a topic's delivery makes due elsewhere: generated orders may be due at once, everything else
@@ -93,6 +100,7 @@ def timed_jobs(
     jobs = [
         Job("release", partial(release_due, orders, clock), intervals.release, ("slack", "erp", "crm")),
         Job("approvals", partial(approvals_tick, approvals, clock), intervals.approvals, ("slack",)),
+        Job("delegations", partial(prune_delegations, approvals, clock), intervals.delegations),
     ]
     for topic in Topic:
         if topic in workers:

@@ -10,7 +10,7 @@ from tortoise import fields, models
 
 class QuoteRow(models.Model):
     id = fields.CharField(primary_key=True, max_length=64)
-    version = fields.IntField()
+    version = fields.BigIntField()
     owner = fields.CharField(max_length=128, db_index=True)
     account_id = fields.CharField(max_length=128, null=True, db_index=True)
     content_hash = fields.CharField(max_length=64)
@@ -24,7 +24,7 @@ class QuoteRow(models.Model):
 class QuoteVersionRow(models.Model):
     id = fields.IntField(primary_key=True)
     quote_id = fields.CharField(max_length=64)
-    version = fields.IntField()
+    version = fields.BigIntField()
     content_hash = fields.CharField(max_length=64)
     data: fields.JSONField[dict[str, Any]] = fields.JSONField()
     received_at = fields.DatetimeField()
@@ -38,7 +38,7 @@ class SubmissionRow(models.Model):
     id = fields.IntField(primary_key=True)
     quote_id = fields.CharField(max_length=64)
     number = fields.IntField()
-    quote_version = fields.IntField()
+    quote_version = fields.BigIntField()
     owner = fields.CharField(max_length=128, db_index=True)
     status = fields.CharField(max_length=16, db_index=True)
     revision = fields.IntField(default=0)
@@ -85,7 +85,7 @@ class DelegationRow(models.Model):
     delegator = fields.CharField(max_length=128, db_index=True)
     delegate = fields.CharField(max_length=128)
     start = fields.DateField()
-    end = fields.DateField()
+    end = fields.DateField(db_index=True)
     created_by = fields.CharField(max_length=128)
     created_at = fields.DatetimeField(auto_now_add=True)
 
@@ -107,7 +107,7 @@ class AuditRow(models.Model):
     at = fields.DatetimeField(db_index=True)
     kind = fields.CharField(max_length=32)
     quote_id = fields.CharField(max_length=64, db_index=True)
-    quote_version = fields.IntField()
+    quote_version = fields.BigIntField()
     submission = fields.IntField()
     rule = fields.CharField(max_length=128, null=True)
     actor = fields.CharField(max_length=128, null=True)
@@ -174,7 +174,7 @@ class OrderRow(models.Model):
     id = fields.BigIntField(primary_key=True)
     number = fields.CharField(max_length=96, unique=True)
     quote_id = fields.CharField(max_length=64, db_index=True)
-    quote_version = fields.IntField()
+    quote_version = fields.BigIntField()
     account_id = fields.CharField(max_length=128, null=True, db_index=True)
     status = fields.CharField(max_length=16, db_index=True)
     release_at = fields.DatetimeField(db_index=True)
@@ -192,9 +192,13 @@ class ContractRow(models.Model):
     id = fields.BigIntField(primary_key=True)
     account_id = fields.CharField(max_length=128, null=True, db_index=True)
     quote_id = fields.CharField(max_length=64)
-    quote_version = fields.IntField()
+    quote_version = fields.BigIntField()
     data: fields.JSONField[dict[str, Any]] = fields.JSONField()
     created_at = fields.DatetimeField()
+    number = fields.CharField(max_length=96, null=True)
+    start_date = fields.DateField(null=True)
+    end_date = fields.DateField(null=True, db_index=True)
+    renewal_sent_at = fields.DatetimeField(null=True)
 
     class Meta:
         table = "contract"

@@ -27,6 +27,8 @@ class Claimed:
     payload: dict[str, Any]
     attempts: int
     created_at: dt.datetime
+    # The worker whose lease on this row ran out before it finished (a reclaim), if any.
+    reclaimed_from: str | None = None
 
 
 def _moment(value: Any) -> dt.datetime:
@@ -60,28 +62,75 @@ class Outbox:
     async def claim(
         self, topic: str, now: dt.datetime, owner: str, lease: dt.timedelta, limit: int = 50
     ) -> list[Claimed]:
-        lock = " FOR UPDATE SKIP LOCKED" if self.db.capabilities.dialect == "postgres" else ""
-        rows = await self._run(
-            "UPDATE outbox SET status = 'sending', lease_until = $1, lease_owner = $2, attempts = attempts + 1 "
-            "WHERE id IN (SELECT id FROM outbox WHERE topic = $3 AND status IN ('pending', 'sending') "
-            "AND next_attempt_at <= $4 AND (lease_until IS NULL OR lease_until < $4) "
-            f"ORDER BY id LIMIT $5{lock}) "
-            "RETURNING id, topic, key, payload, attempts, created_at",
-            now + lease,
-            owner,
-            topic,
-            now,
-            limit,
+        """Lease up to `limit` due rows of `topic`: pending ones, and those whose lease ran out (a
+        reclaim: `Claimed.reclaimed_from` names the worker that held it)."""
+        due = (
+            "topic = $3 AND status IN ('pending', 'sending') AND next_attempt_at <= $4 "
+            "AND (lease_until IS NULL OR lease_until < $4)"
         )
+        values = (now + lease, owner, topic, now, limit)
+        if self.db.capabilities.dialect == "postgres":
+            rows = await self._run(
+                f"WITH picked AS (SELECT id, status AS was, lease_owner AS was_owner FROM outbox WHERE {due} "
+                "ORDER BY id LIMIT $5 FOR UPDATE SKIP LOCKED) "
+                "UPDATE outbox SET status = 'sending', lease_until = $1, lease_owner = $2, attempts = attempts + 1 "
+                "FROM picked WHERE outbox.id = picked.id "
+                "RETURNING outbox.id, outbox.topic, outbox.key, outbox.payload, outbox.attempts, outbox.created_at, "
+                "picked.was, picked.was_owner",
+                *values,
+            )
+        else:
+            # One process on SQLite: what is about to be taken over is read just before, in the same turn.
+            expired = await self._run(
+                "SELECT id, lease_owner FROM outbox WHERE topic = $1 AND status = 'sending' "
+                "AND next_attempt_at <= $2 AND lease_until < $2",
+                topic,
+                now,
+            )
+            owners = {row["id"]: row["lease_owner"] for row in expired}
+            rows = await self._run(
+                "UPDATE outbox SET status = 'sending', lease_until = $1, lease_owner = $2, attempts = attempts + 1 "
+                f"WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id LIMIT $5) "
+                "RETURNING id, topic, key, payload, attempts, created_at",
+                *values,
+            )
+            for row in rows:
+                row["was"] = "sending" if row["id"] in owners else "pending"
+                row["was_owner"] = owners.get(row["id"])
         out = []
         for row in sorted(rows, key=lambda r: r["id"]):
             payload = row["payload"]
             if isinstance(payload, str | bytes):
                 payload = json.loads(payload)
+            reclaimed = (row["was_owner"] or "?") if row["was"] == "sending" else None
             out.append(
-                Claimed(row["id"], row["topic"], row["key"], payload, row["attempts"], _moment(row["created_at"]))
+                Claimed(
+                    row["id"],
+                    row["topic"],
+                    row["key"],
+                    payload,
+                    row["attempts"],
+                    _moment(row["created_at"]),
+                    reclaimed,
+                )
             )
         return out
+
+    async def extend(self, row_ids: list[int], owner: str, until: dt.datetime) -> int:
+        """Keep the lease on rows this worker still holds until `until`; returns how many it still held."""
+        if not row_ids:
+            return 0
+        rows = await self._run(
+            "UPDATE outbox SET lease_until = $1 WHERE id IN (SELECT value FROM json_each($2)) "
+            "AND lease_owner = $3 AND status = 'sending' RETURNING id"
+            if self.db.capabilities.dialect != "postgres"
+            else "UPDATE outbox SET lease_until = $1 WHERE id = ANY($2::bigint[]) "
+            "AND lease_owner = $3 AND status = 'sending' RETURNING id",
+            until,
+            json.dumps(row_ids) if self.db.capabilities.dialect != "postgres" else row_ids,
+            owner,
+        )
+        return len(rows)
 
     async def done(self, row_id: int, owner: str, now: dt.datetime) -> bool:
         rows = await self._run(

@@ -33,7 +33,7 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int) -> int:
 # The release of a batch. Each order gets an audit row and the outbox rows
 # that `DbTx.record` would write for its `order_released` event (`domain.reactions`: one row a
 # topic): the announcement (`slack`, the payload `domain.events.to_json` gives the event) and the ERP
-# message (`erp`, keyed `<number>:released`, the payload `erp_message(order, "released")`)
+# message (`erp`, keyed `<number>:<event>`, the payload `erp_message(order)`)
 # and the CRM's notice (`crm`, keyed `crm:<quote>:<hex>`, the announcement's payload).
 # `submission` is the number of the quote's approved submission, 0 if none is stored. The due rows
 # are claimed by one lookup in the release_at index (ARRAY(...) runs once, then the update goes by
@@ -41,6 +41,9 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int) -> int:
 _SUBMISSION = (
     "COALESCE((SELECT MAX(s.number) FROM submission s WHERE s.quote_id = o.quote_id AND s.status = 'approved'), 0)"
 )
+# The ERP event of an order by its kind (`domain.orders.ERP_EVENTS`): amendments and cancellations of
+# what an earlier version released are events of their own.
+_EVENT = "(CASE {kind} WHEN 'amendment' THEN 'amended' WHEN 'cancellation' THEN 'cancelled' ELSE 'released' END)"
 _RELEASE_POSTGRES = f"""
 WITH o AS (
     UPDATE orders SET status = 'released', released_at = $1, revision = revision + 1
@@ -48,7 +51,7 @@ WITH o AS (
                          ORDER BY release_at LIMIT $2 FOR UPDATE SKIP LOCKED))
     RETURNING number, quote_id, quote_version, data
 ), released AS (
-    SELECT o.*, {_SUBMISSION} AS submission FROM o
+    SELECT o.*, {_SUBMISSION} AS submission, {_EVENT.format(kind="o.data->>'kind'")} AS event FROM o
 ), audit_rows AS (
     INSERT INTO audit (at, kind, quote_id, quote_version, submission, people, detail)
     SELECT $1, 'order_released', quote_id, quote_version, submission, '[]', jsonb_build_object('order', number)
@@ -63,8 +66,9 @@ WITH o AS (
                                   'detail', jsonb_build_object('order', number)) AS payload
         FROM released
         UNION ALL
-        SELECT number, 2, 'erp', number || ':released',
-               data || jsonb_build_object('status', 'released', 'released_at', $3::text, 'event', 'released')
+        SELECT number, 2, 'erp', number || ':' || event,
+               data || jsonb_build_object('status', 'released', 'released_at', $3::text, 'event', event,
+                                          'type', 'order.' || event)
         FROM released
         UNION ALL
         SELECT number, 3, 'crm', 'crm:' || quote_id || ':' || replace(gen_random_uuid()::text, '-', ''),
@@ -96,8 +100,10 @@ SELECT topic, key, payload, 'pending', 0, ?1, ?1 FROM (
                        'comment', NULL, 'people', json('[]'), 'detail', json_object('order', o.number)) AS payload
     FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2))
     UNION ALL
-    SELECT o.number, 2, 'erp', o.number || ':released',
-           json_set(o.data, '$.status', 'released', '$.released_at', ?3, '$.event', 'released')
+    SELECT o.number, 2, 'erp', o.number || ':' || {_EVENT.format(kind="json_extract(o.data, '$.kind')")},
+           json_set(o.data, '$.status', 'released', '$.released_at', ?3,
+                    '$.event', {_EVENT.format(kind="json_extract(o.data, '$.kind')")},
+                    '$.type', 'order.' || {_EVENT.format(kind="json_extract(o.data, '$.kind')")})
     FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2))
     UNION ALL
     SELECT o.number, 3, 'crm', 'crm:' || o.quote_id || ':' || lower(hex(randomblob(16))),

@@ -60,6 +60,11 @@ class DbStore:
             raise ConcurrentChange(f"the database was busy: {error}") from error
 
 
+def _contract_columns(contract: Contract) -> dict[str, Any]:
+    """The contract's queryable terms (the renewal sweep reads them), beside its data."""
+    return {"number": contract.number or None, "start_date": contract.start, "end_date": contract.end}
+
+
 def _transient(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in ("database is locked", "could not serialize", "deadlock detected", "busy"))
@@ -70,11 +75,14 @@ class DbTx:
         self.db = connection
         self._rows: dict[tuple[str, int], SubmissionRow] = {}
 
-    async def quote(self, quote_id: str) -> Quote | None:
-        row = await QuoteRow.filter(id=quote_id).using_db(self.db).first()
+    async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
+        query = QuoteRow.filter(id=quote_id).using_db(self.db)
+        if lock:
+            query = query.select_for_update()
+        row = await query.first()
         return Quote(row.data) if row else None
 
-    async def save_quote(self, quote: Quote, now: dt.datetime) -> None:
+    async def save_quote(self, quote: Quote, now: dt.datetime) -> Quote | None:
         values = {
             "version": quote.version,
             "owner": quote.owner,
@@ -83,8 +91,14 @@ class DbTx:
             "data": quote.data,
             "received_at": now,
         }
-        updated = await QuoteRow.filter(id=quote.id).using_db(self.db).update(**values)
+        # The compare-and-set: a concurrent writer of a higher version makes this update wait, then
+        # find nothing to change (PostgreSQL re-checks the condition on the row it waited for).
+        updated = await QuoteRow.filter(id=quote.id, version__lt=quote.version).using_db(self.db).update(**values)
         if not updated:
+            stored = await self.quote(quote.id, lock=True)
+            if stored is not None:
+                return stored
+            # No row yet: two first versions racing meet on the primary key (a retried ConcurrentChange).
             await QuoteRow.create(id=quote.id, using_db=self.db, **values)
         await QuoteVersionRow.create(
             quote_id=quote.id,
@@ -94,6 +108,7 @@ class DbTx:
             received_at=now,
             using_db=self.db,
         )
+        return None
 
     def _load(self, row: SubmissionRow) -> Submission:
         sub = codec.load(row.state)
@@ -189,13 +204,17 @@ class DbTx:
                     [AssignmentRow(approval_id=approval_id, person=p) for p in holders], using_db=self.db
                 )
 
-    async def directory(self) -> Directory:
+    async def directory(self, now: dt.datetime | None = None) -> Directory:
+        rows = DelegationRow.all() if now is None else DelegationRow.filter(end__gte=lifecycle.current_since(now))
         delegations = [
             Delegation(r.delegator, r.delegate, r.start, r.end, r.created_by, r.id)
-            for r in await DelegationRow.all().using_db(self.db).order_by("id")
+            for r in await rows.using_db(self.db).order_by("id")
         ]
         replacements = {r.old: r.new for r in await ReplacementRow.all().using_db(self.db)}
         return Directory(delegations, replacements)
+
+    async def prune_delegations(self, ended_before: dt.date) -> int:
+        return await DelegationRow.filter(end__lt=ended_before).using_db(self.db).delete()
 
     async def add_delegation(self, delegation: Delegation) -> Delegation:
         row = await DelegationRow.create(
@@ -255,10 +274,11 @@ class DbTx:
             # Keyed by quote, so that the CRM worker delivers one quote's events in order (crm-v1 §6).
             key = crm_key(event.quote_id, uuid.uuid4().hex)
         if topic is Topic.ERP:
-            # The ERP gets the order as released, keyed by its number: the ERP's idempotency key.
+            # The ERP gets the order as released, keyed by its number and event: the ERP's idempotency key.
             number = str(event.detail["order"])
             row = await OrderRow.filter(number=number).using_db(self.db).get()
-            key, payload = f"{number}:released", erp_message(order_of(row), "released")
+            order = order_of(row)
+            key, payload = f"{number}:{order.erp_event}", erp_message(order)
         return OutboxRow(topic=topic.value, key=key, payload=payload, next_attempt_at=event.at, created_at=event.at)
 
     async def audit(self, quote_id: str) -> list[Event]:
@@ -406,13 +426,19 @@ class DbTx:
             data=contract.as_dict(),
             created_at=now,
             using_db=self.db,
+            **_contract_columns(contract),
         )
 
+    async def contract_of(self, quote_id: str) -> Contract | None:
+        row = await ContractRow.filter(quote_id=quote_id).using_db(self.db).order_by("-id").first()
+        return Contract.from_dict(row.data) if row else None
+
     async def update_contract(self, contract: Contract) -> None:
+        """The quote's one contract, amended (orders of a newer version amend it, never add another)."""
         await (
-            ContractRow.filter(quote_id=contract.quote_id, quote_version=contract.quote_version)
+            ContractRow.filter(quote_id=contract.quote_id)
             .using_db(self.db)
-            .update(data=contract.as_dict())
+            .update(quote_version=contract.quote_version, data=contract.as_dict(), **_contract_columns(contract))
         )
 
     # ---------------------------------------------------------------- keyed outbox rows

@@ -7,6 +7,7 @@ not the person's to decide changes nothing and is told why, as a person reads it
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 from slack_sdk.models.views import View
 
 from domain import permissions
-from domain.approvals import Approval, Submission, can_decide
+from domain.approvals import Approval, Seat, Submission, can_decide
 from domain.errors import GreenlightError, NotAllowed, NotFound, StaleRequest
 
 from .. import views
@@ -41,7 +42,7 @@ async def open_request(deps: Deps, ref: ids.RequestRef, person: str) -> tuple[Su
     if sub is None or sub.number != ref.submission:
         raise StaleRequest(f"this request is from an earlier submission of {ref.quote_id}: it no longer applies")
     approval = sub.approval(ref.rule)
-    if can_decide(service.context(await service.directory(), deps.clock()), sub, approval, person):
+    if can_decide(service.context(await service.directory(deps.clock()), deps.clock()), sub, approval, person):
         return sub, approval
     if sub.status != "pending" or approval.status != "requested":
         who = f" by {display_name(approval.acted_by, people)}" if approval.acted_by else ""
@@ -55,7 +56,19 @@ async def open_request(deps: Deps, ref: ids.RequestRef, person: str) -> tuple[Su
         raise StaleRequest(
             f"You already voted to {vote} {ref.rule} on {ref.quote_id}: the others in the group decide the rest"
         )
+    stood_in = next((s for s in approval.seats if s.member == person and s.vote and s.voted_by != person), None)
+    if stood_in is not None:
+        raise StaleRequest(voted_for_you(stood_in, ref, people))
     raise NotAllowed(f"You are not an approver of {ref.rule} on {ref.quote_id}")
+
+
+def voted_for_you(seat: Seat, ref: ids.RequestRef, people: Any) -> str:
+    """A member whose stand-in (delegate, reassignee, replacement) already cast their vote."""
+    when = f" on {seat.voted_at.astimezone(dt.UTC):%Y-%m-%d at %H:%M} UTC" if seat.voted_at else ""
+    return (
+        f"{display_name(seat.voted_by or '', people)} already voted to {seat.vote} {ref.rule} on {ref.quote_id} "
+        f"on your behalf{when}: your vote is cast, and the others in the group decide the rest"
+    )
 
 
 def register(app: AsyncApp, deps: Deps) -> None:
@@ -77,7 +90,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             # one transaction before the ack: decide checks everything open_request does
             events = await service.decide(
-                ref.quote_id, ref.rule, person, "approve", deps.clock(), key=key, number=ref.submission
+                ref.quote_id, ref.rule, person, "approve", deps.clock(), key=key, number=ref.submission, via="slack"
             )
         except GreenlightError:
             await open_request(deps, ref, person)  # says it as a person reads it (who decided, your vote)
@@ -137,7 +150,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await open_request(deps, ref, person)
         key = f"slack-view:{view.get('id')}"
         await service.decide(
-            ref.quote_id, ref.rule, person, "reject", deps.clock(), comment=reason, key=key, number=ref.submission
+            ref.quote_id,
+            ref.rule,
+            person,
+            "reject",
+            deps.clock(),
+            comment=reason,
+            key=key,
+            number=ref.submission,
+            via="slack",
         )
         await ack()
         deps.kick()

@@ -13,7 +13,7 @@ from domain.errors import StaleRequest
 
 from .. import render, views
 from ..deps import Deps
-from ..orders_view import orders_message, split_modal
+from ..orders_view import chosen_lines, lines_modal, orders_message, split_modal
 from ..views import ids
 from .acting import acting
 from .replies import Listener, guarded, refusing
@@ -67,15 +67,42 @@ def register(app: AsyncApp, deps: Deps) -> None:
         order = await orders.order(body["actions"][0].get("value", ""))
         await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=split_modal(order)))
 
+    @app.action(ids.action_pattern("orders.page"))
+    @refusing(deps)
+    async def turn_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        quote_id, _, page = (body["actions"][0].get("value") or "").partition(" ")
+        message = orders_message(await orders.orders_of(quote_id), quote_id, int(page) if page.isdigit() else 0)
+        await respond(**render.answer(*message), replace_original=True)
+
+    @app.action(ids.action_pattern("orders.lines"))
+    @refusing(deps)
+    async def show_lines(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        order = await orders.order(body["actions"][0].get("value", ""))
+        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=lines_modal(order)))
+
+    @app.action(ids.action_pattern("orders.lines_page"))
+    @refusing(deps)
+    async def turn_lines_page(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        number, _, page = (body["actions"][0].get("value") or "").partition(" ")
+        order = await orders.order(number)
+        view = lines_modal(order, int(page) if page.isdigit() else 0)
+        await guarded("views.update", deps.client.views_update(view_id=body["view"]["id"], view=view))
+
     @app.view("orders.split")
     @refusing(deps, field="split.lines")
     async def split_submitted(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         view = body["view"]
         values = view["state"]["values"]
         chosen = values.get("split.lines", {}).get("split.lines_select", {}).get("selected_options") or []
-        lines = [option["value"] for option in chosen]
-        if not lines:
+        picked_values = [option["value"] for option in chosen]
+        if not picked_values:
             raise views.FormErrors({"split.lines": "Choose the lines to move."})
+        lines = chosen_lines(await orders.order(view.get("private_metadata", "")), picked_values)
+        if lines is None:
+            raise views.FormErrors({"split.lines": "The order changed since this form opened: open Split again."})
         picked = values.get("split.date", {}).get("split.date_pick", {}).get("selected_date") or ""
         try:
             new_date = dt.date.fromisoformat(picked)

@@ -28,7 +28,7 @@ from .requests import (
     reject_modal,
     request_state,
 )
-from .text import escape
+from .text import escape, top_text
 
 __all__ = [
     "OPEN",
@@ -60,5 +60,6 @@ __all__ = [
     "rep_thread_update",
     "request_state",
     "status_message",
+    "top_text",
     "usage_message",
 ]

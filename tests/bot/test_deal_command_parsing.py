@@ -143,7 +143,9 @@ def test_an_unknown_subcommand_shows_the_full_usage(text):
 def test_usage_and_permissions_cover_the_same_subcommands_as_the_contract():
     contract = {"help", "preview", "submit", "status", "recall", "orders", "account"}
     contract |= {"ooo", "delegate", "replace", "approvers"}
-    assert set(USAGE) == set(WHO_MAY) == contract
+    # the contract's subcommands are all there; extensions (insights, policy diff...) may add more
+    assert set(USAGE) == set(WHO_MAY)
+    assert contract <= set(USAGE)
 
 
 def test_help_lists_every_usage_line_and_who_may_run_it():
@@ -161,7 +163,7 @@ def test_help_lists_every_usage_line_and_who_may_run_it():
     ("ref", "key"),
     [
         (UserRef(slack_id="U04DR9M3QXB"), "dev"),
-        (UserRef(slack_id="U0NOBODY", name="dana"), "dana"),
+        (UserRef(slack_id="U0NOBODY", name="dana"), None),  # a mention's label is never trusted
         (UserRef(name="Dana"), "dana"),
         (UserRef(name="fiona.gallagher"), "fiona"),
         (UserRef(name="Chloé Durand"), "chloe"),

@@ -99,7 +99,7 @@ async def test_an_owner_given_as_key_slack_id_email_or_crm_id_is_stored_as_the_d
     [
         ("nobody@example.com", "owner 'nobody@example.com' matches nobody in the directory"),
         ("twins@example.com", "owner 'twins@example.com' matches 2 people (twin1, twin2)"),
-        ("rep@example.com ", "white space"),
+        ("rep@example.com ", "white space at its start or end"),
     ],
 )
 async def test_an_owner_who_is_nobody_or_two_people_is_a_422_naming_the_field_and_changes_nothing(
@@ -109,11 +109,11 @@ async def test_an_owner_who_is_nobody_or_two_people_is_a_422_naming_the_field_an
         before = await changes()
         answer = await c.client.send(quote("Q-P02", owner=owner))
         assert answer.status == 422
-        assert [p["where"] for p in answer.body["problems"]] == ["owner"]
+        assert [p["where"] for p in answer.body["problems"]] == ["$.owner"]
         assert says in answer.body["problems"][0]["message"]
         assert await changes() == before
         preview = await c.client.preview(quote("Q-P02", owner=owner))
-        assert preview.status == 422 and preview.body["problems"][0]["where"] == "owner"
+        assert preview.status == 422 and preview.body["problems"][0]["where"] == "$.owner"
 
 
 # ---- the status document ---------------------------------------------------------------------------------

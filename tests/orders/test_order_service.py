@@ -140,7 +140,7 @@ async def test_orders_come_only_from_an_approved_quote_and_from_its_owner_or_an_
     with pytest.raises(NotFound, match="no quote Q-5001 has been received"):
         await desk.orders.generate("Q-5001", None, START)
     await desk.approvals.receive_quote(parse_quote(quote_data(*TWO_ORDERS)), START)
-    with pytest.raises(Conflict, match="orders come from an approved quote: Q-5001 v1 is not submitted"):
+    with pytest.raises(Conflict, match="orders come from an approved quote: Q-5001 v1 has not been submitted"):
         await desk.orders.generate("Q-5001", None, START)
     await desk.approvals.submit("Q-5001", None, START)
     with pytest.raises(NotAllowed, match="only the owner of Q-5001 or an admin can generate its orders"):
@@ -148,19 +148,34 @@ async def test_orders_come_only_from_an_approved_quote_and_from_its_owner_or_an_
     assert len(await desk.orders.generate("Q-5001", ADMIN, START)) == 2
 
 
-async def test_orders_of_a_newer_approved_version_are_numbered_after_and_cancel_the_earlier_unreleased_ones(
+async def test_orders_of_a_newer_approved_version_hold_only_what_changed_and_supersede_the_unreleased_ones(
     desk: Desk,
 ) -> None:
-    await desk.orders.change("Q-5001-01", "release", ADMIN, T)
+    await desk.orders.change("Q-5001-01", "release", ADMIN, T)  # L1 and L2 went out; L3 had not
     await desk.approve(quote_data(line("L1", "2027-02-01"), line("L9", "2027-02-01"), version=2), T)
 
     newer = await desk.orders.generate("Q-5001", None, T)
 
-    assert [o.number for o in newer] == ["Q-5001-03"]
-    assert await desk.statuses() == {"Q-5001-01": "released", "Q-5001-02": "cancelled", "Q-5001-03": "scheduled"}
+    assert [(o.number, o.kind, o.line_ids) for o in newer] == [
+        ("Q-5001-03", "cancellation", ("L2",)),  # released in v1, gone from v2: given back at once
+        ("Q-5001-04", "amendment", ("L9",)),  # new in v2; L1 is unchanged and is not ordered again
+    ]
+    assert [(line.change, line.quantity, line.net_total) for o in newer for line in o.lines] == [
+        ("remove", -1, Decimal("-1000.00")),
+        ("add", 1, Decimal("1000.00")),
+    ]
+    assert await desk.statuses() == {
+        "Q-5001-01": "released",
+        "Q-5001-02": "cancelled",
+        "Q-5001-03": "scheduled",
+        "Q-5001-04": "scheduled",
+    }
     cancel = [e for e in desk.store.events if e.kind is Kind.ORDER_CANCEL]
-    assert [(e.detail["order"], e.comment) for e in cancel] == [("Q-5001-02", "replaced by the orders of version 2")]
-    assert [c.quote_version for c in desk.store.contracts] == [1, 2]
+    assert [e.detail["order"] for e in cancel] == ["Q-5001-02"]
+    assert "superseded by version 2" in (cancel[0].comment or "")
+    (contract,) = desk.store.contracts
+    assert (contract.number, contract.quote_version, contract.versions) == ("C-Q-5001", 2, (1, 2))
+    assert contract.total == Decimal("2000.00"), "v2's total: L1 (released) and L9"
 
 
 async def test_the_reaction_to_an_approval_generates_orders_only_when_the_policy_says_auto(desk: Desk) -> None:
@@ -195,7 +210,7 @@ async def test_a_release_is_an_event_of_the_approved_submission_and_queues_the_o
     (released,) = [e for e in desk.store.events if e.kind is Kind.ORDER_RELEASED]
     assert (released.at, released.quote_id, released.quote_version, released.submission) == (moment, "Q-5001", 1, 1)
     assert (released.actor, released.people, released.detail) == (None, (), {"order": "Q-5001-01"})
-    assert [t for t, e in desk.store.outbox if e is released] == [Topic.SLACK, Topic.ERP]
+    assert [t for t, e in desk.store.outbox if e is released] == [Topic.SLACK, Topic.ERP, Topic.CRM]
     (message,) = desk.store.messages.values()
     order = await desk.orders.order("Q-5001-01")
     assert (message.topic, message.key, message.status) == (Topic.ERP, "Q-5001-01:released", "pending")
@@ -325,7 +340,7 @@ async def test_a_refused_order_alerts_the_admins_and_an_admins_retry_puts_its_me
         "ERP refused with 422",
         {"order": "Q-5001-01", "outbox": 7, "people": [ADMIN]},
     )
-    assert [t for t, e in desk.store.outbox if e is alert] == [Topic.SLACK]
+    assert [t for t, e in desk.store.outbox if e is alert] == [Topic.SLACK, Topic.CRM]
     assert (await desk.orders.order("Q-5001-01")).status == "sync_failed"
 
     with pytest.raises(NotAllowed, match="only an admin can retry an ERP delivery"):

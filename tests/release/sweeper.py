@@ -1,6 +1,6 @@
 """One Greenlight-like process of test_many_processes: release due orders and hand them to the ERP.
 
-    python sweeper.py DATABASE_URL ERP_URL ERP_SECRET OWNER LEASE_SECONDS [--stall release:N | erp:N]
+    python sweeper.py DATABASE_URL ERP_URL ERP_SECRET OWNER LEASE_SECONDS [--stall release:N | erp:N] [--erp-batch N]
 
 Connects (without migrating: the test did), prints `ready` and waits for a line on stdin (the
 barrier: the test starts every process at once). Then goes round, as the bot's sweeps do: release
@@ -14,7 +14,8 @@ messages held by another process) it prints `{"idle": n}` and reads stdin again:
   open transaction is rolled back, then move this process's clock past the leases it held, which
   nobody will renew, instead of sleeping until they expire; finish everything.
 
-The last line is `{"done": true, "released": n, "delivered": n}`.
+The last line is `{"done": true, "released": n, "delivered": n, "reclaims": n}` (reclaims: rows
+this process took over after another's lease ran out).
 
 `--stall` makes the process stop for good at a chosen point and say so, for the test to kill it
 there: `release:N` inside the N-th release transaction, after it claimed its batch and before it
@@ -38,7 +39,7 @@ from tortoise.transactions import in_transaction
 from domain.order_service import Orders
 from domain.policy import load_policy
 from notifications.erp_delivery import ErpDelivery
-from notifications.worker import Worker
+from notifications.worker import RECLAIMS, Worker
 from store import db
 from store.models import OrderRow, OutboxRow
 from store.outbox import Outbox
@@ -128,7 +129,9 @@ async def leases_end() -> dt.datetime | None:
     return row.lease_until if row else None
 
 
-async def main(url: str, erp_url: str, secret: str, owner: str, lease_seconds: float, stall_at: str | None) -> int:
+async def main(
+    url: str, erp_url: str, secret: str, owner: str, lease_seconds: float, stall_at: str | None, erp_batch: int
+) -> int:
     clock = Skewed()
     store = ReportingStore()
     desk = ReportingOrders(load_policy(POLICY, "sweeper policy"), store)
@@ -148,7 +151,7 @@ async def main(url: str, erp_url: str, secret: str, owner: str, lease_seconds: f
         delivered, peer_dead = 0, False
         while True:
             released = await desk.release_due(clock(), limit=RELEASE_BATCH)
-            finished = await worker.sweep(limit=ERP_BATCH, batches=1)
+            finished = await worker.sweep(limit=erp_batch, batches=1)
             if finished:
                 delivered += finished
                 say(delivered=delivered)
@@ -170,7 +173,8 @@ async def main(url: str, erp_url: str, secret: str, owner: str, lease_seconds: f
                 break
             peer_dead = True
             await wait_for_dead_transactions(clock())
-        say(done=True, released=store.released, delivered=delivered)
+        reclaims = RECLAIMS.labels(topic="erp")._value.get()
+        say(done=True, released=store.released, delivered=delivered, reclaims=reclaims)
     finally:
         await erp.close()
         await db.close()
@@ -183,5 +187,7 @@ if __name__ == "__main__":
         parser.add_argument(name)
     parser.add_argument("lease", type=float)
     parser.add_argument("--stall", help="release:N or erp:N")
+    parser.add_argument("--erp-batch", type=int, default=ERP_BATCH)
     args = parser.parse_args()
-    sys.exit(asyncio.run(main(args.url, args.erp_url, args.secret, args.owner, args.lease, args.stall)))
+    code = asyncio.run(main(args.url, args.erp_url, args.secret, args.owner, args.lease, args.stall, args.erp_batch))
+    sys.exit(code)

@@ -78,7 +78,7 @@ class Sweeper:
         return max((x[key] for x in self.lines if key in x), default=0)
 
 
-async def start(name: str, url: str, erp: ErpStandIn, *options: str) -> Sweeper:
+async def start(name: str, url: str, erp: ErpStandIn, *options: str, lease: float = LEASE_SECONDS) -> Sweeper:
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         str(SWEEPER),
@@ -86,7 +86,7 @@ async def start(name: str, url: str, erp: ErpStandIn, *options: str) -> Sweeper:
         erp.url,
         ERP_SECRET,
         f"{name}-owner",
-        str(LEASE_SECONDS),
+        str(lease),
         *options,
         cwd=ROOT,
         stdin=asyncio.subprocess.PIPE,
@@ -98,9 +98,11 @@ async def start(name: str, url: str, erp: ErpStandIn, *options: str) -> Sweeper:
     return sweeper
 
 
-async def start_together(url: str, erp: ErpStandIn, *processes: tuple[str, ...]) -> list[Sweeper]:
+async def start_together(
+    url: str, erp: ErpStandIn, *processes: tuple[str, ...], lease: float = LEASE_SECONDS
+) -> list[Sweeper]:
     """Every process connected before any of them sweeps (the barrier); each is a name and options."""
-    sweepers = [await start(name, url, erp, *options) for name, *options in processes]
+    sweepers = [await start(name, url, erp, *options, lease=lease) for name, *options in processes]
     for sweeper in sweepers:
         await sweeper.until(lambda x: "ready" in x)
     return sweepers
@@ -196,3 +198,31 @@ async def test_a_process_killed_after_the_erp_accepted_a_message_loses_nothing_a
     expected = collections.Counter({f"{n}:released": 1 for n in numbers})
     expected[f"{in_flight}:released"] = 2
     assert erp.delivered() == expected
+
+
+async def test_two_processes_with_an_erp_slower_than_a_lease_post_each_event_once(
+    postgres_database: str, connected: str, erp: ErpStandIn
+) -> None:
+    """60 orders and an ERP taking 0.25 s per POST, on a 1 s lease. Process a delivers batches of 25
+    (6 s each, six leases), process b batches of 5 (1.25 s): b comes back for more while a is deep in
+    its batch, long after a's first lease would have run out. a keeps the lease of the batch it is
+    delivering, so b takes only rows nobody holds: one POST per event, no reclaim."""
+    real_time(erp)
+    erp.delay = 0.25
+    numbers = await create_due_orders(60, dt.datetime.now(dt.UTC) - dt.timedelta(hours=1))
+    sweepers = await start_together(connected, erp, ("a", "--erp-batch", "25"), ("b", "--erp-batch", "5"), lease=1.0)
+    a, b = sweepers
+    try:
+        await a.tell("go", close=True)
+        await a.until(lambda x: x.get("released") == 60)  # then b joins, with every message queued
+        await b.tell("go", close=True)
+        codes = [await sweeper.finish() for sweeper in sweepers]
+        assert codes == [0, 0], [await s.errors() for s in sweepers]
+    finally:
+        await stop(sweepers)
+
+    await assert_released_and_synced_once(numbers)
+    assert erp.attempts == collections.Counter({f"{n}:released": 1 for n in numbers}), "one POST per event"
+    done = [next(x for x in s.lines if x.get("done")) for s in sweepers]
+    assert [d["reclaims"] for d in done] == [0, 0]
+    assert b.last("delivered") > 5, "b came back for more while a was delivering"

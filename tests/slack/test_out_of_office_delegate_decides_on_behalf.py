@@ -66,3 +66,20 @@ async def test_ooo_off_ends_the_delegation(bot: Bot) -> None:
     assert answer.json()["text"] == "Welcome back: your delegation is off."
     await bot.submit("q1042-v1.json")
     assert bot.request_posts(REF, "ben") == []
+
+
+async def test_a_member_whose_delegate_already_voted_is_told_who_voted_for_them_and_when(bot: Bot) -> None:
+    ref = "Q-1042#1/payment-terms"  # a group where every member votes: fiona and carl
+    await bot.submit("q1042-v1.json")
+    await bot.deal("fiona", f"ooo 2026-11-02 2026-11-06 {mention(bot, 'ben')}")
+    await bot.settle()
+    fiona_copy = bot.request("fiona", ref)
+    await bot.approve("ben", ref)
+    assert (await bot.runtime.service.latest("Q-1042")).approval("payment-terms").status == "requested"
+
+    await bot.click("fiona", "approval.approve", fiona_copy)
+    await bot.slack.wait_for("response_url")
+
+    told = bot.ephemerals("fiona")[-1]
+    assert "Ben Okafor already voted to approve payment-terms on Q-1042 on your behalf on 20" in told, told
+    assert "not an approver" not in told

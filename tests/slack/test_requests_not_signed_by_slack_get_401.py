@@ -63,3 +63,14 @@ async def test_signature_over_other_bytes_gets_401(bot: Bot) -> None:
     url = f"{bot.url}/slack/events"
     async with aiohttp.ClientSession() as session, session.post(url, data=signed + b"&x=1", headers=headers) as answer:
         assert answer.status == 401
+
+
+async def test_slacks_unsigned_ssl_check_is_answered_200_and_reaches_no_listener(bot: Bot) -> None:
+    url = f"{bot.url}/slack/events"
+    async with aiohttp.ClientSession() as session:
+        async with session.post(url, data={"ssl_check": "1", "token": "legacy-verification-token"}) as answer:
+            assert answer.status == 200
+        # A command dressed up as an ssl_check is still checked.
+        async with session.post(url, data={"ssl_check": "1", "command": "/deal", "text": "help"}) as answer:
+            assert answer.status == 401
+    assert bot.slack.ephemerals() == []

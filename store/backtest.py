@@ -1,0 +1,95 @@
+"""The submissions a backtest replays, read in batches: never the whole table at once.
+
+Each batch is two statements: the next submissions by id with their quote version's data, and
+the approvals recorded for exactly those submissions (rule and status only).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from tortoise import Tortoise
+
+from domain.approvals import Directory
+from domain.backtest import Backtest, Backtester, Recorded
+from domain.policy import Policy
+from domain.quote import Quote
+
+from .insights import Dialect, as_instant
+from .models import ReplacementRow
+
+BATCH = 2000
+
+
+async def recorded(
+    since: dt.datetime | None = None, until: dt.datetime | None = None, connection: Any = None, batch: int = BATCH
+) -> AsyncIterator[list[Recorded]]:
+    """Every submission made in [since, until), oldest first, `batch` at a time."""
+    connection = connection or Tortoise.get_connection("default")
+    last = 0
+    while True:
+        d = Dialect(connection.capabilities.dialect)
+        clauses, values = [f"s.id > {d.param()}"], [last]
+        if since is not None:
+            clauses.append(f"s.submitted_at >= {d.param()}")
+            values.append(d.instant(since))
+        if until is not None:
+            clauses.append(f"s.submitted_at < {d.param()}")
+            values.append(d.instant(until))
+        rows = await connection.execute_query_dict(
+            f"""SELECT s.id, s.quote_id, s.number, s.quote_version, s.status, s.submitted_at, v.data
+                FROM submission s JOIN quote_version v ON v.quote_id = s.quote_id AND v.version = s.quote_version
+                WHERE {" AND ".join(clauses)} ORDER BY s.id LIMIT {int(batch)}""",
+            values,
+        )
+        if not rows:
+            return
+        first, last = int(rows[0]["id"]), int(rows[-1]["id"])
+        d = Dialect(connection.capabilities.dialect)
+        approvals = await connection.execute_query(
+            f"SELECT submission_id, rule, status FROM approval WHERE submission_id BETWEEN {d.param()} AND {d.param()}",
+            [first, last],
+        )
+        by_submission: dict[int, dict[str, str]] = {}
+        for submission_id, rule, status in _tuples(approvals):
+            by_submission.setdefault(int(submission_id), {})[str(rule)] = str(status)
+        yield [
+            Recorded(
+                quote_id=str(r["quote_id"]),
+                number=int(r["number"]),
+                version=int(r["quote_version"]),
+                status=str(r["status"]),
+                submitted_at=as_instant(r["submitted_at"]),
+                quote=Quote(r["data"] if isinstance(r["data"], dict) else json.loads(r["data"])),
+                approvals=by_submission.get(int(r["id"]), {}),
+            )
+            for r in rows
+        ]
+        if len(rows) < batch:
+            return
+
+
+def _tuples(result: Any) -> list[tuple[Any, ...]]:
+    """`execute_query` answers (count, rows); rows are sqlite3.Row or asyncpg Record: both index."""
+    _, rows = result
+    return [tuple(row) for row in rows]
+
+
+async def backtest(
+    new: Policy,
+    current: Policy,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    connection: Any = None,
+) -> Backtest:
+    """Replay the recorded submissions under `new` (see `domain.backtest`)."""
+    connection = connection or Tortoise.get_connection("default")
+    replacements = {r.old: r.new for r in await ReplacementRow.all().using_db(connection)}
+    tester = Backtester(new, current, Directory([], replacements))
+    async for items in recorded(since, until, connection):
+        for item in items:
+            tester.add(item)
+    return tester.result
