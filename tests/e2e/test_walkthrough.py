@@ -5,6 +5,8 @@ Each step checks what each person sees afterwards, and leaves a screenshot in do
 
 from __future__ import annotations
 
+from typing import Any
+
 from .conftest import BROWSER_TESTS, Phone
 
 pytestmark = BROWSER_TESTS
@@ -106,8 +108,17 @@ async def test_the_walkthrough_on_a_phone(phone: Phone) -> None:
     await expect(first.get_by_role("button", name="Release now")).to_be_visible()
     await phone.fits()
     await phone.shot("7-orders.png", top=orders)
+    # Release now asks first (Slack's confirm dialog, played by the browser's own): say yes.
+    asked: list[str] = []
+
+    async def accept(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    page.once("dialog", accept)
     await first.get_by_role("button", name="Release now").click()
     await expect(orders.locator('[data-block-id="orders.order.Q-1042-01"]')).to_contain_text("released")
+    assert asked and "Q-1042-01" in asked[0], asked
     await expect(orders.locator('[data-block-id="orders.actions.Q-1042-01"]')).to_have_count(0)
 
     await phone.tab("ERP")
