@@ -71,7 +71,29 @@ class CrmReceiver:
     def __post_init__(self) -> None:
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
+        self._listeners: list[Callable[[str], None]] = []
         self.url = ""
+
+    def subscribe(self, listener: Callable[[str], None]) -> Callable[[], None]:
+        """Call `listener("crm")` after every delivery attempt (the sandbox's page refreshes)."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def as_json(self) -> list[dict[str, Any]]:
+        """The webhooks received, newest first, as the sandbox's CRM tab lists them."""
+        return [
+            {
+                "key": w.key,
+                "type": w.type,
+                "quote": w.quote.get("quote"),
+                "version": w.quote.get("version"),
+                "status": w.quote.get("status"),
+                "comment": w.quote.get("comment"),
+                "created_at": w.body.get("created_at"),
+                "attempts": self.attempts.get(w.key, 1),
+            }
+            for w in reversed(self.received)
+        ]
 
     async def start(self) -> Self:
         app = web.Application()
@@ -110,6 +132,13 @@ class CrmReceiver:
             await asyncio.wait_for(self._changed.wait_for(lambda: len(self.received) >= count), timeout)
 
     async def _hook(self, request: web.Request) -> web.Response:
+        try:
+            return await self._answer(request)
+        finally:
+            for listener in list(self._listeners):
+                listener("crm")
+
+    async def _answer(self, request: web.Request) -> web.Response:
         body = await request.read()
         key = request.headers.get("Idempotency-Key", "")
         self.attempts[key] += 1

@@ -40,6 +40,7 @@ from domain.policy import Policy, read_policy
 from greenlight.app import Runtime, build
 from greenlight.servecli import HideSecrets
 from greenlight.settings import Settings
+from sandbox.crm_receiver import CrmReceiver
 from sandbox.mailbox import Mailbox
 from sandbox.slack_api import SlackStandIn
 from sandbox.web import BrowserDriver, Crm, DemoClock, Sandbox, SandboxErp, members_of
@@ -149,6 +150,10 @@ class Demo:
             erp = SandboxErp(erp_secret, now=clock)
             await erp.start()
             stack.push_async_callback(erp.stop)
+            crm_secret = secrets.token_hex(32)
+            receiver = CrmReceiver(crm_secret, clock=lambda: clock().timestamp())
+            await receiver.start()
+            stack.push_async_callback(receiver.stop)
 
             bot_socket = _listening_socket(0)
             stack.callback(bot_socket.close)
@@ -167,6 +172,8 @@ class Demo:
                     "GREENLIGHT_API_SECRET": api_secret,
                     "GREENLIGHT_ERP_URL": erp.url,
                     "GREENLIGHT_ERP_SECRET": erp_secret,
+                    "GREENLIGHT_CRM_WEBHOOK_URL": receiver.url,
+                    "GREENLIGHT_CRM_WEBHOOK_SECRET": crm_secret,
                 },
                 env_file=None,
             )
@@ -180,7 +187,7 @@ class Demo:
 
             driver = BrowserDriver(f"{bot_url}/slack/events", signing_secret=signing_secret, stand_in=slack)
             stack.push_async_callback(driver.close)
-            crm = Crm(files, f"{bot_url}/api/quotes", api_secret, clock)
+            crm = Crm(files, f"{bot_url}/api/quotes", api_secret, clock, receiver=receiver)
             stack.push_async_callback(crm.close)
             for path in files:
                 if path.stem.endswith("-v1"):

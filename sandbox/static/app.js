@@ -630,8 +630,30 @@ function renderCrm() {
     ]),
     ...cards,
   ];
+  if (crm.webhooks) parts.push(webhookSection(crm.webhooks));
   if (clockSection) parts.push(clockSection);
   panel.replaceChildren(...parts);
+}
+
+function webhookSection(webhooks) {
+  const rows = webhooks.map((hook) =>
+    el("article", "crm-quote crm-webhook", [
+      el("h3", null, [`${hook.type} · ${hook.quote} v${hook.version}`]),
+      el("div", "crm-facts", [
+        `status ${hook.status}${hook.comment ? ` · “${hook.comment}”` : ""} · ${hook.created_at ?? ""}`,
+      ]),
+      el("div", "crm-sent", [
+        `signature checked · Idempotency-Key ${hook.key.slice(0, 12)}… · ${hook.attempts} attempt${hook.attempts === 1 ? "" : "s"}`,
+      ]),
+    ]),
+  );
+  return el("section", "crm-webhooks", [
+    el("h2", "panel-title", ["Webhooks Greenlight sent the CRM"]),
+    el("p", "panel-note", [
+      "Every outcome arrives here, signed, in order per quote (newest first).",
+    ]),
+    ...(rows.length ? rows : [el("p", "empty", ["None yet: submit or decide a quote."])]),
+  ]);
 }
 
 function dateText(iso) {
