@@ -178,3 +178,34 @@ def test_the_receiver_checks_signatures_with_its_own_code() -> None:
     assert not signature_ok(HOOK_SECRET, f"t=1000,v1={good}", body, 1000 + 301)
     assert not signature_ok("another-secret", f"t=1000,v1={good}", body, 1000)
     assert dataclasses.is_dataclass(Crm)
+
+
+async def test_a_rejection_with_its_reason_and_an_order_change_reach_the_crm(crm: Open) -> None:
+    async with crm() as c:
+        await c.client.send(quote("Q-W10"))
+        await c.client.submit("Q-W10")
+        await c.deliver()
+        a01 = "U0A01"
+        opened = await c.gl.driver.click(
+            a01, "approval.reject", value=request_ref("Q-W10", "a01"), channel_id=c.gl.slack.dm_channel(a01)
+        )
+        assert opened.status == 200
+        await c.gl.slack.wait_for("views.open")
+        (view,) = c.gl.slack.open_views(a01)
+        reason = {"reject.reason": {"reject.reason_input": "Payment terms too long"}}
+        assert (await c.gl.driver.submit_view(a01, view, reason)).status == 200
+        await c.deliver()
+
+        assert c.receiver.types("Q-W10") == ["quote.submitted", "approval.decided", "quote.rejected"]
+        rejected = c.receiver.received[-1].quote
+        assert rejected["status"] == "rejected"
+        assert [(a["acted_by"], a["comment"]) for a in rejected["approvals"] if a["status"] == "rejected"] == [
+            ("a01", "Payment terms too long")
+        ]
+
+        await decided(c, "Q-W11")
+        (order, *_) = await c.gl.runtime.orders.generate("Q-W11", "rep", c.gl.clock())
+        await c.gl.runtime.orders.change(order.number, "hold", "rep", c.gl.clock())
+        await c.deliver()
+        assert c.receiver.types("Q-W11")[-2:] == ["orders.generated", "order.changed"]
+        assert c.receiver.received[-1].quote["orders"][0]["status"] == "held"
