@@ -244,6 +244,7 @@ class Crm:
     clock: Callable[[], dt.datetime]
     sent: dict[str, str] = field(default_factory=dict)
     receiver: CrmReceiver | None = None  # where Greenlight's webhooks to the CRM arrive (crm-v1 §6)
+    salesforce: Any = None  # the Salesforce stand-in of `make demo-salesforce`: its quote records
 
     def __post_init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
@@ -824,7 +825,18 @@ class Sandbox:
         if self.crm is None:
             raise _Refused(404, "this sandbox has no CRM")
         webhooks = self.crm.receiver.as_json() if self.crm.receiver is not None else None
-        return web.json_response({"quotes": self.crm.catalogue(), "webhooks": webhooks})
+        records = None
+        if self.crm.salesforce is not None:
+            records = [
+                {
+                    "id": r["Id"],
+                    "name": r.get("Name"),
+                    "status": r.get("Greenlight_Status__c"),
+                    "comment": r.get("Greenlight_Comment__c"),
+                }
+                for r in self.crm.salesforce.records.get("SBQQ__Quote__c", {}).values()
+            ]
+        return web.json_response({"quotes": self.crm.catalogue(), "webhooks": webhooks, "salesforce": records})
 
     async def _crm_send(self, request: web.Request) -> web.Response:
         if self.crm is None:

@@ -630,9 +630,25 @@ function renderCrm() {
     ]),
     ...cards,
   ];
+  if (crm.salesforce) parts.push(salesforceSection(crm.salesforce));
   if (crm.webhooks) parts.push(webhookSection(crm.webhooks));
   if (clockSection) parts.push(clockSection);
   panel.replaceChildren(...parts);
+}
+
+function salesforceSection(records) {
+  return el("section", "crm-webhooks", [
+    el("h2", "panel-title", ["Salesforce CPQ quotes"]),
+    el("p", "panel-note", [
+      "Pulled every 10 s while In Review; Greenlight writes the outcome back to Greenlight_Status__c and Greenlight_Comment__c.",
+    ]),
+    ...records.map((r) =>
+      el("article", "crm-quote", [
+        el("h3", null, [`${r.name} · ${r.id}`]),
+        el("div", "crm-facts", [`Greenlight_Status__c: ${r.status ?? "—"} · Greenlight_Comment__c: ${r.comment ?? "—"}`]),
+      ]),
+    ),
+  ]);
 }
 
 function webhookSection(webhooks) {
