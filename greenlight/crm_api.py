@@ -41,7 +41,7 @@ def add_crm_routes(app: web.Application, *, service: Approvals, settings: Settin
     app.router.add_get("/api/quotes/{quote_id}", routes.guarded(routes.status, body=False))
     app.router.add_post("/api/quotes/{quote_id}/submit", routes.guarded(routes.submit, limit=MAX_SMALL_BODY))
     app.router.add_post("/api/quotes/{quote_id}/recall", routes.guarded(routes.recall, limit=MAX_SMALL_BODY))
-    app.router.add_post("/api/preview", routes.guarded(routes.preview, limit=MAX_QUOTE_BYTES))
+    app.router.add_post("/api/preview", routes.guarded(routes.preview, limit=MAX_QUOTE_BYTES, needs_body=True))
 
 
 class CrmRoutes:
@@ -52,7 +52,7 @@ class CrmRoutes:
         self.clock = clock
 
     def guarded(
-        self, handler: Handler, *, body: bool = True, limit: int = MAX_QUOTE_BYTES
+        self, handler: Handler, *, body: bool = True, limit: int = MAX_QUOTE_BYTES, needs_body: bool = False
     ) -> Callable[[web.Request], Awaitable[web.Response]]:
         """The route behind authentication, size limits and JSON parsing; errors become 4xx sentences."""
 
@@ -80,7 +80,7 @@ class CrmRoutes:
                 data, problem = _read_json(raw)
                 if problem is not None:
                     return error(422, f"The body is not JSON: {problem}.")
-            elif body and handler is self.preview:
+            elif needs_body:
                 return error(422, "The body is empty: send the quote as JSON.")
             log.info("%s %s by %s", request.method, request.path, caller.actor)
             try:

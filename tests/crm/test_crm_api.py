@@ -222,3 +222,16 @@ async def test_preview_answers_what_the_command_line_preview_prints_and_stores_n
         assert await changes() == before
         broken = await c.client.preview({"id": "Q-V02"})
         assert broken.status == 422 and broken.body["problems"]
+        empty = await c.client.call("POST", "/api/preview", b"")
+        assert empty.status == 422 and empty.body["error"] == "The body is empty: send the quote as JSON."
+
+
+async def test_a_server_with_keys_only_refuses_the_hmac_scheme_with_a_sentence_that_says_to_send_a_key(
+    crm: Open,
+) -> None:
+    async with crm(GREENLIGHT_API_SECRET="") as c:
+        before = await changes()
+        answer = await c.client.send(quote("Q-O01"), key=None, hmac_secret=API_SECRET)
+        assert answer.status == 401 and "send 'Authorization: Bearer <key>'" in answer.body["error"]
+        assert await changes() == before
+        assert (await c.client.send(quote("Q-O01"))).status == 200
