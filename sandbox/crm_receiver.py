@@ -120,6 +120,10 @@ class CrmReceiver:
     def fail_next(self, status: int, times: int = 1) -> None:
         self.script.extend([status] * times)
 
+    def alternate(self, status: int, times: int) -> None:
+        """The next `times` pairs of attempts: one answered `status`, the next let through."""
+        self.script.extend([status, 200] * times)
+
     def refuse(self, status: int | None) -> None:
         """Answer `status` to everything until called with None."""
         self.always = status
@@ -147,8 +151,9 @@ class CrmReceiver:
             return web.json_response({"error": "bad signature"}, status=401)
         if self.always is not None:
             return web.json_response({"error": "refused"}, status=self.always)
-        if self.script:
-            return web.json_response({"error": "scripted failure"}, status=self.script.pop(0))
+        scripted = self.script.pop(0) if self.script else 200
+        if scripted != 200:  # a 200 in the script is an attempt let through
+            return web.json_response({"error": "scripted failure"}, status=scripted)
         first = key not in self.accepted
         self.accepted[key] += 1
         if first:

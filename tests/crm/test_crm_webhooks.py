@@ -4,9 +4,13 @@ recovers, dead letters with the admins' Retry, and Slack's trouble never holding
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
+from domain.reactions import Topic
+from notifications.worker import Worker
 from store.models import OutboxRow
+from store.outbox import Outbox
 from tests.faults.conftest import request_ref
 from tests.faults.kit import ADMIN_SLACK
 
@@ -209,3 +213,33 @@ async def test_a_rejection_with_its_reason_and_an_order_change_reach_the_crm(crm
         await c.deliver()
         assert c.receiver.types("Q-W11")[-2:] == ["orders.generated", "order.changed"]
         assert c.receiver.received[-1].quote["orders"][0]["status"] == "held"
+
+
+async def test_two_workers_racing_over_a_failing_crm_still_deliver_each_quotes_events_in_order(crm: Open) -> None:
+    async with crm() as c:
+        quotes = [f"Q-R{n:02d}" for n in range(1, 6)]
+        c.receiver.refuse(503)  # nothing goes out while the events are made
+        for quote_id in quotes:
+            await c.client.send(quote(quote_id))
+            await c.client.submit(quote_id)
+            await c.client.recall(quote_id)
+            await c.client.submit(quote_id)
+        handle = c.gl.runtime.workers[Topic.CRM].handle
+        workers = [Worker(Outbox(), "crm", handle, c.gl.clock, f"racer-{n}") for n in (1, 2)]
+        await c.gl.settle("crm")
+        assert c.receiver.received == []
+        c.receiver.refuse(None)
+        c.receiver.alternate(503, times=12)  # every other attempt fails while the two workers race
+        rounds = 0
+        while len(c.receiver.received) < 3 * len(quotes) and rounds < 200:
+            rounds += 1
+            await asyncio.gather(*(w.sweep(limit=1, batches=1) for w in workers))
+            c.gl.clock.advance(minutes=5)
+
+        assert len(c.receiver.received) == 3 * len(quotes), f"not all delivered after {rounds} rounds"
+        rows = await OutboxRow.filter(topic="crm").order_by("id")
+        for quote_id in quotes:
+            sent = [w.key for w in c.receiver.received if w.quote["quote"] == quote_id]
+            queued = [r.key.rsplit(":", 1)[-1] for r in rows if r.key.startswith(f"crm:{quote_id}:")]
+            assert sent == queued, f"{quote_id} out of order"
+            assert c.receiver.types(quote_id) == ["quote.submitted", "quote.recalled", "quote.submitted"]
