@@ -78,6 +78,7 @@ TABLES = (
     "delegation",
     "replacement",
     "person_pref",
+    "crm_watermark",
 )
 """Every table, children before parents."""
 

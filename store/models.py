@@ -214,3 +214,14 @@ class PersonPrefRow(models.Model):
 
     class Meta:
         table = "person_pref"
+
+
+class CrmWatermarkRow(models.Model):
+    """How far a CRM connector has read its changed quotes."""
+
+    name = fields.CharField(primary_key=True, max_length=64)
+    value = fields.CharField(max_length=64)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "crm_watermark"

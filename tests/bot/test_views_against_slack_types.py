@@ -65,6 +65,9 @@ def big_quote(lines: int) -> dict[str, Any]:
         for index in range(lines)
     ]
     data["account"]["name"] = LONG
+    # The totals agree with the lines (a quote whose total disagrees is refused before approval).
+    data["net_total"] = first["net_total"] * lines
+    data["list_total"] = first["list_total"] * lines
     return data
 
 
