@@ -140,6 +140,12 @@ def build(
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     schedule(sweeps, timed_jobs(orders, service, clock, workers, intervals))
+    from notifications.people_lookup import look_up_slack_ids
+
+    async def people_lookup() -> None:
+        await look_up_slack_ids(client, policy)
+
+    sweeps.add("people", people_lookup, dt.timedelta(hours=1))
 
     from bot.deps import Deps
     from bot.listeners import register_all
