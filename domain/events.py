@@ -55,6 +55,8 @@ class Kind(StrEnum):
     ORDER_SYNCED = "order_synced"
     ORDER_SYNC_FAILED = "order_sync_failed"
     ORDER_SYNC_RETRY = "order_sync_retry"
+    # contracts (docs/orders.md): the end of a contract is near, its owner (and the CRM) told
+    CONTRACT_RENEWAL_DUE = "contract_renewal_due"
     # delivery trouble the admins must hear of
     EMAIL_FAILED = "email_failed"
 

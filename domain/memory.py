@@ -42,6 +42,7 @@ class MemoryStore:
         self.due: dict[str, dt.datetime] = {}
         """When the release sweep is to release each order (`Tx.add_order`)."""
         self.contracts: list[Contract] = []
+        self.renewals_sent: dict[str, dt.datetime] = {}
 
     def queue_erp(self, event: Event) -> None:
         """The ERP message of a released order, built from the order as this transaction left it."""
@@ -275,6 +276,23 @@ class MemoryTx:
 
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.contracts.append(contract))
+
+    async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]:
+        due = [
+            c
+            for c in self.store.contracts
+            if c.end is not None and today <= c.end <= through and c.quote_id not in self.store.renewals_sent
+        ]
+        return sorted(due, key=lambda c: (c.end or today, c.quote_id))[:limit]
+
+    async def mark_renewal_sent(self, quote_id: str, now: dt.datetime) -> bool:
+        if quote_id in self.store.renewals_sent:
+            return False
+        def apply() -> None:
+            self.store.renewals_sent.setdefault(quote_id, now)
+
+        self.writes.append(apply)
+        return True
 
     async def contract_of(self, quote_id: str) -> Contract | None:
         found = [c for c in self.store.contracts if c.quote_id == quote_id]

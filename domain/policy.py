@@ -8,6 +8,7 @@ rule does not hide the problems of the next.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path as FilePath
 from typing import Any, Literal, TypeVar
@@ -239,10 +240,47 @@ class Rule(Strict):
         return parse_duration(self.escalate_after) if self.escalate_after else None
 
 
+# The line fields of a quote (policy-v1 §2) that `orders.order_by` may name; other names are taken as
+# the CRM's own line fields, unless they look like a misspelling of one of these.
+LINE_FIELDS = (
+    "delivery_date",
+    "ship_to",
+    "sku",
+    "family",
+    "recurring",
+    "term_months",
+    "id",
+    "quantity",
+    "list_price",
+    "net_price",
+    "discount_percent",
+    "net_total",
+    "list_total",
+)
+
+
 class Orders(Strict):
     order_by: list[str] = ["delivery_date", "ship_to"]
     release_time: str = "06:00"
     generate: Literal["button", "auto"] = "button"
+    # Days before a contract's end when its owner (and the CRM) hear that its renewal is due.
+    renewal_notice_days: int = Field(default=60, ge=0, le=3650)
+
+    @field_validator("order_by", mode="after")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name or not isinstance(name, str):
+                raise ValueError("order_by lists line fields, e.g. [delivery_date, ship_to]")
+            if name in LINE_FIELDS:
+                continue
+            close = difflib.get_close_matches(name, LINE_FIELDS, n=1, cutoff=0.75)
+            if close:
+                raise ValueError(f"{name!r} is not a line field: did you mean {close[0]!r}?")
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise ValueError(f"order_by names {repeated[0]!r} twice")
+        return value
 
     @field_validator("release_time", mode="before")
     @classmethod

@@ -95,6 +95,7 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.ORDER_SYNC_FAILED: frozenset({Reaction.THREAD, Reaction.ALERT}),
         Kind.ORDER_SYNC_RETRY: frozenset({Reaction.THREAD}),
         Kind.EMAIL_FAILED: frozenset({Reaction.ALERT}),
+        Kind.CONTRACT_RENEWAL_DUE: frozenset({Reaction.THREAD}),
     }
 )
 

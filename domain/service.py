@@ -18,7 +18,7 @@ from . import approvals as lifecycle
 from . import out_of_office, permissions
 from .approvals import Context, Delegation, Directory, Submission
 from .contracts import Contract
-from .errors import Conflict, NotFound, StaleRequest, StaleVersion
+from .errors import Conflict, NotFound, QuoteError, StaleRequest, StaleVersion
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
@@ -74,6 +74,8 @@ class Tx(Protocol):
     async def release_due(self, now: dt.datetime, limit: int) -> int: ...
     async def contracts_of(self, account_id: str) -> list[Contract]: ...
     async def contract_of(self, quote_id: str) -> Contract | None: ...
+    async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]: ...
+    async def mark_renewal_sent(self, quote_id: str, now: dt.datetime) -> bool: ...
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None: ...
     async def update_contract(self, contract: Contract) -> None: ...
     # outbox rows a command acts on after they were queued (an ERP message put back in line)
@@ -211,6 +213,11 @@ class Approvals:
                 raise Conflict(f"{quote_id} is already pending approval ({previous.ref}): recall it first")
             if previous is not None and previous.status == "approved" and previous.content_hash == quote.content_hash:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
+            from .order_service import orderable_problems  # the orders service builds on this module
+
+            problems = orderable_problems(self.policy, quote, now.astimezone(self.policy.zone).date())
+            if problems:
+                raise QuoteError(problems, f"{quote_id} v{quote.version} could not become orders")
             ctx = self.context(await tx.directory(now), now)
             sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous, justification)
             sub.due_at = lifecycle.next_due(sub, self.policy)

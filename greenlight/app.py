@@ -208,9 +208,12 @@ async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], N
     await runtime.start()
     from notifications.pages import AccessLogger
 
-    runner = web.AppRunner(runtime.web, shutdown_timeout=10, access_log_class=AccessLogger)
+    from .serving import Guard, GuardedSite, guarded_runner
+
+    guard = Guard()
+    runner = guarded_runner(runtime.web, guard, shutdown_timeout=10, access_log_class=AccessLogger)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = GuardedSite(runner, host, port, guard)
     await site.start()
     bound = runner.addresses[0] if runner.addresses else (host, port)
     url = f"http://{bound[0]}:{bound[1]}"

@@ -434,6 +434,24 @@ class DbTx:
             **_contract_columns(contract),
         )
 
+    async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]:
+        """Contracts ending between `today` and `through` whose renewal reminder has not gone out."""
+        rows = (
+            await ContractRow.filter(end_date__lte=through, end_date__gte=today, renewal_sent_at__isnull=True)
+            .using_db(self.db)
+            .order_by("end_date", "id")
+            .limit(limit)
+        )
+        return [Contract.from_dict(row.data) for row in rows]
+
+    async def mark_renewal_sent(self, quote_id: str, now: dt.datetime) -> bool:
+        changed = await (
+            ContractRow.filter(quote_id=quote_id, renewal_sent_at__isnull=True)
+            .using_db(self.db)
+            .update(renewal_sent_at=now)
+        )
+        return changed > 0
+
     async def contract_of(self, quote_id: str) -> Contract | None:
         row = await ContractRow.filter(quote_id=quote_id).using_db(self.db).order_by("-id").first()
         return Contract.from_dict(row.data) if row else None

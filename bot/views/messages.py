@@ -15,7 +15,12 @@ from domain.policy import Policy
 from domain.preview import Preview, PreviewItem
 from domain.quote import Quote
 
+<<<<<<< HEAD
 from .requests import approval_lines, group_text, reasons_of, waiting_words
+=======
+from .order_events import order_event_text
+from .requests import approval_lines, group_text, reasons_of
+>>>>>>> i13
 from .text import (
     FIELD_LIMIT,
     HEADER_LIMIT,
@@ -344,6 +349,9 @@ def rep_thread_update(
     elif kind is Kind.ESCALATED:
         text = f"{rule} on {label} was escalated to {names(event.people, people)}."
         mark = ":rotating_light:"
+    elif (about_order := order_event_text(event, by)) is not None:
+        text = f"{label}: {about_order}"
+        mark = ":package:"
     else:
         what = kind.replace("_", " ")
         text = f"{label}: {what}" + (f" ({rule})" if rule else "") + (f" by {by}" if by else "") + comment

@@ -225,9 +225,18 @@ def test_carries_and_automatic_approvals_are_told():
 
 def test_an_event_kind_the_views_do_not_know_still_gets_a_sentence():
     d = deal("q1200-v1")
-    event = Event("order_released", NOW, "Q-1200", 1, 1, actor="hank", comment="Tacoma 2027-01-11")
+    event = Event("delegation_set", NOW, "Q-1200", 1, 1, actor="hank", comment="Tacoma 2027-01-11")
     text, blocks = rep_thread_update(event, d.sub, policy().people)
-    assert text == 'Q-1200 v1: order released by Hank Doyle: "Tacoma 2027-01-11".'
+    assert text == 'Q-1200 v1: delegation set by Hank Doyle: "Tacoma 2027-01-11".'
+    assert_valid_message(text, blocks)
+
+
+def test_an_order_event_names_the_order_and_its_dates():
+    d = deal("q1200-v1")
+    detail = {"order": "Q-1200-02", "delivery_date": "2027-01-11", "new_date": "2027-02-01"}
+    event = Event("order_reschedule", NOW, "Q-1200", 1, 1, actor="hank", detail=detail)
+    text, blocks = rep_thread_update(event, d.sub, policy().people)
+    assert text == "Q-1200 v1: Order Q-1200-02 was moved from 2027-01-11 to 2027-02-01 by Hank Doyle."
     assert_valid_message(text, blocks)
 
 
