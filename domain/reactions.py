@@ -82,6 +82,7 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.DELEGATION_SET: frozenset({Reaction.NOTICE}),
         Kind.DELEGATION_ENDED: frozenset({Reaction.NOTICE}),
         Kind.REPLACEMENT_SET: frozenset({Reaction.NOTICE}),
+        Kind.PERSON_CHANGED: frozenset(),
         Kind.DELEGATIONS_PRUNED: frozenset(),
         Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD}),
         Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP}),

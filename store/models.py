@@ -214,3 +214,15 @@ class PersonPrefRow(models.Model):
 
     class Meta:
         table = "person_pref"
+
+
+class PersonChangeRow(models.Model):
+    """A person added or changed by an admin from chat (`/deal people set`), laid over the policy's `people`."""
+
+    person = fields.CharField(primary_key=True, max_length=128)
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    changed_by = fields.CharField(max_length=128)
+    changed_at = fields.DatetimeField()
+
+    class Meta:
+        table = "person_change"
