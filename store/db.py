@@ -79,6 +79,7 @@ TABLES = (
     "replacement",
     "person_pref",
     "crm_watermark",
+    "person_change",
 )
 """Every table, children before parents."""
 

@@ -65,9 +65,9 @@ def big_quote(lines: int) -> dict[str, Any]:
         for index in range(lines)
     ]
     data["account"]["name"] = LONG
-    # The totals agree with the lines (a quote whose total disagrees is refused before approval).
-    data["net_total"] = first["net_total"] * lines
-    data["list_total"] = first["list_total"] * lines
+    data["net_total"] = sum(line["net_total"] for line in data["lines"])
+    data["list_total"] = sum(line["list_total"] for line in data["lines"])
+    data["discount_percent"] = round((1 - data["net_total"] / data["list_total"]) * 100, 1)
     return data
 
 
