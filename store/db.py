@@ -146,6 +146,8 @@ TABLES = (
     "delegation",
     "replacement",
     "person_pref",
+    "crm_watermark",
+    "person_change",
     "policy_version",
 )
 """Every table, children before parents."""
