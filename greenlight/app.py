@@ -99,6 +99,7 @@ class Runtime:
             if self.socket is not None:
                 self.socket.follow(self.bolt)
         self.policy = policy
+        self.sweeps.kick("people")  # the admins' changes and Slack ids looked up, on the new people
 
     async def start(self) -> None:
         for notice in self.settings.notices():
@@ -265,8 +266,9 @@ def build(
     async def people_lookup() -> None:
         from store import people as people_store
 
-        people_store.apply_changes(policy, await people_store.changes())  # what admins set from chat
-        await look_up_slack_ids(client, policy)
+        in_force = runtime.policy  # the live policy may have been replaced since start
+        people_store.apply_changes(in_force, await people_store.changes())  # what admins set from chat
+        await look_up_slack_ids(client, in_force)
 
     sweeps.add("people", people_lookup, dt.timedelta(hours=1))
 

@@ -114,6 +114,10 @@ class LivePolicy:
         newest = await policies.newest()
         if newest is None:
             return False
+        if self.version is None and newest.text == self.text:
+            self.version = newest.version  # the policy this process started with: already in force
+            self.apply(self.policy, newest.version)
+            return False
         try:
             policy = self.check(newest.text, f"policy version {newest.version}")
         except InvalidInput as error:
