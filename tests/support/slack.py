@@ -165,7 +165,13 @@ async def serving(
     Yields `harness(runtime, slack, driver, url, clock, **fields)`.
     """
     runtime = build(
-        settings, policy=policy, clock=clock, sweep_every=SWEEPS_WAIT, tick_every=SWEEPS_WAIT, release_every=SWEEPS_WAIT
+        settings,
+        policy=policy,
+        clock=clock,
+        sweep_every=SWEEPS_WAIT,
+        tick_every=SWEEPS_WAIT,
+        release_every=SWEEPS_WAIT,
+        policy_every=SWEEPS_WAIT,
     )
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     options = {} if access_log_class is None else {"access_log_class": access_log_class}
