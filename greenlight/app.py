@@ -153,7 +153,7 @@ def build(
         delivery.dm_channel,
         outbox.requeue,
         runtime.kick,
-        **insights_deps(settings, lambda: runtime.policy),
+        **insights_deps(settings, lambda: runtime.policy, clock),
     )
     register_all(bolt, slack)
 
