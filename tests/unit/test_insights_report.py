@@ -81,7 +81,7 @@ def test_the_text_report_says_each_figure_in_words() -> None:
     shown = text(report())
     assert "Cycle time (submitted to decided): median 3 h 10 min, p90 6 h (3)" in shown
     assert "vp-deep-discount (commercial step 2): 2 asked, 1 approved, 1 rejected (50%)" in shown
-    assert "Decisions: 2 in Slack, 1 in email" in shown
+    assert "Decisions: 2 in Slack, 1 by email" in shown
 
 
 def test_the_csv_report_has_one_row_per_figure() -> None:
