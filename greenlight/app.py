@@ -209,7 +209,7 @@ def build(
         outbox.requeue,
         runtime.kick,
         requeue_crm=requeue_quote,
-        **insights_deps(settings, lambda: runtime.policy),
+        **insights_deps(settings, lambda: runtime.policy, clock),
     )
     register_all(bolt, slack)
     from bot import render as bot_render
