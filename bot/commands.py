@@ -33,6 +33,7 @@ USAGE: dict[str, str] = {
     "ooo": "/deal ooo YYYY-MM-DD YYYY-MM-DD @delegate · /deal ooo off",
     "delegate": "/deal delegate @who @to YYYY-MM-DD YYYY-MM-DD",
     "replace": "/deal replace @old @new",
+    "replacements": "/deal replacements · /deal replacements undo @old",
     "approvers": "/deal approvers",
     "insights": "/deal insights",
     "policy diff": "/deal policy diff",
@@ -49,6 +50,7 @@ SUMMARY: dict[str, str] = {
     "ooo": "your out-of-office: who decides for you between two dates (inclusive); `off` ends it",
     "delegate": "set someone else's out-of-office delegation",
     "replace": "replace an approver everywhere, open requests included",
+    "replacements": "the replacements in force, who made each and when; `undo @old` gives back the seats one took",
     "approvers": "every approver definition with its current people and delegations",
     "insights": "where deals wait: cycle times, stuck requests, the worst bottlenecks and a link to charts",
     "policy diff": "what the policy file on disk would change, over the quotes already submitted, before a reload",
@@ -65,6 +67,7 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "ooo": frozenset({"anyone"}),
     "delegate": frozenset({"admin"}),
     "replace": frozenset({"admin"}),
+    "replacements": frozenset({"admin"}),
     "approvers": frozenset({"admin"}),
     "insights": frozenset({"admin"}),
     "policy diff": frozenset({"admin"}),
@@ -208,6 +211,14 @@ class Approvers:
 
 
 @dataclass(frozen=True)
+class Replacements:
+    """`/deal replacements` lists them; with `undo`, the replacement of that person is undone."""
+
+    name: ClassVar[str] = "replacements"
+    undo: UserRef | None = None
+
+
+@dataclass(frozen=True)
 class Insights:
     name: ClassVar[str] = "insights"
 
@@ -229,6 +240,7 @@ Command = (
     | OutOfOfficeOff
     | Delegate
     | Replace
+    | Replacements
     | Approvers
     | Insights
     | PolicyDiff
@@ -364,6 +376,17 @@ def _replace(args: list[str]) -> Replace:
     return Replace(old, new)
 
 
+def _replacements(args: list[str]) -> Replacements:
+    if not args:
+        return Replacements()
+    if args[0].lower() != "undo":
+        raise UsageError(
+            f"`{_short(args[0])}` is not something `replacements` does: use `undo`.", USAGE["replacements"]
+        )
+    _arity("replacements", args[1:], 1, "`undo` and the replaced person")
+    return Replacements(_user("replacements", args[1], "replaced person"))
+
+
 def parse(text: str) -> Command:
     """The command a `/deal` text asks for; `UsageError` says what is wrong with it."""
     tokens = _tokens(text or "")
@@ -388,6 +411,8 @@ def parse(text: str) -> Command:
         return _delegate(args)
     if sub == "replace":
         return _replace(args)
+    if sub == "replacements":
+        return _replacements(args)
     if sub == "approvers":
         _arity("approvers", args, 0, "no arguments")
         return Approvers()
@@ -463,6 +488,7 @@ _ACTIONS = {
     "orders": "see the orders of {quote}",
     "delegate": "set a delegation for someone else",
     "replace": "replace an approver",
+    "replacements": "see or undo replacements",
     "approvers": "see every approver",
     "insights": "see the insights",
     "policy diff": "compare the policy on disk with the one in force",

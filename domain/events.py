@@ -42,6 +42,8 @@ class Kind(StrEnum):
     DELEGATION_SET = "delegation_set"
     DELEGATION_ENDED = "delegation_ended"
     DELEGATIONS_PRUNED = "delegations_pruned"
+    REPLACEMENT_SET = "replacement_set"
+    REPLACEMENT_UNDONE = "replacement_undone"
     # orders
     ORDERS_GENERATED = "orders_generated"
     ORDER_RELEASED = "order_released"  # by the release sweep, on its date

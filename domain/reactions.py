@@ -80,6 +80,8 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.DELEGATION_SET: frozenset(),
         Kind.DELEGATION_ENDED: frozenset(),
         Kind.DELEGATIONS_PRUNED: frozenset(),
+        Kind.REPLACEMENT_SET: frozenset(),
+        Kind.REPLACEMENT_UNDONE: frozenset(),
         Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD}),
         Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP}),
         Kind.ORDER_RELEASE: frozenset({Reaction.THREAD, Reaction.SYNC_ERP}),

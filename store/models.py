@@ -97,6 +97,9 @@ class ReplacementRow(models.Model):
     old = fields.CharField(primary_key=True, max_length=128)
     new = fields.CharField(max_length=128)
     created_at = fields.DatetimeField(auto_now_add=True)
+    created_by = fields.CharField(max_length=128, null=True)
+    moved: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    """The seats the replacement moved (submission ref -> rule -> members), for its undo."""
 
     class Meta:
         table = "replacement"
