@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +25,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.exposition import choose_encoder
 
+from domain.amounts import read_number
 from domain.errors import (
     Conflict,
     GreenlightError,
@@ -236,7 +236,7 @@ def _read_json(body: bytes) -> tuple[Any, str | None]:
     except UnicodeDecodeError:
         return None, "it is not UTF-8 text"
     try:
-        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        data = json.loads(text, parse_constant=_no_constant, parse_float=read_number)
     except json.JSONDecodeError as problem:
         return None, f"{problem.msg} at line {problem.lineno}, column {problem.colno}"
     except ValueError as problem:
@@ -250,13 +250,6 @@ def _read_json(body: bytes) -> tuple[Any, str | None]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text[:20]} is too large a number")
-    return number
 
 
 def _depth(data: Any) -> int:
