@@ -36,8 +36,8 @@ def moved_lines(events: list[Event], deps: Deps) -> list[str]:
 
 
 def _listing(head: str, lines: list[str]) -> dict[str, Any]:
-    body = mrkdwn_lines([head, *(f"• {escape(line)}" for line in lines)], TEXT_LIMIT)
-    text = head + (" " + "; ".join(lines) if lines else "")
+    body = mrkdwn_lines([escape(head), *(f"• {escape(line)}" for line in lines)], TEXT_LIMIT)
+    text = head + (" " + "; ".join(lines) + "." if lines else "")
     return answer(top_text(escape(text)), [SectionBlock(block_id="replace.result", text=MarkdownTextObject(text=body))])
 
 
@@ -47,17 +47,17 @@ async def replacement_answer(deps: Deps, command: cmd.Replace | cmd.Replacements
         old, new = _person(command.old, policy), _person(command.new, policy)
         events = await service.replace(old, new, person, now)
         lines = moved_lines(events, deps)
-        head = f"{_name(new, policy)} now stands wherever {_name(old, policy)} did; {len(lines)} open request(s) moved"
-        return _listing(head + (":" if lines else "."), lines)
+        head = f"{_name(new, policy)} now stands wherever {_name(old, policy)} did; {len(lines)} open request(s) moved."
+        return _listing(head, lines)
     if command.undo is not None:
         old = _person(command.undo, policy)
         replacement, events = await service.undo_replacement(old, person, now)
         lines = moved_lines(events, deps)
         head = (
             f"{_name(old, policy)} is no longer replaced by {_name(replacement.new, policy)}; "
-            f"{len(lines)} open request(s) given back"
+            f"{len(lines)} open request(s) given back."
         )
-        return _listing(head + (":" if lines else "."), lines)
+        return _listing(head, lines)
     found = await service.replacements()
     if not found:
         return answer("No replacement is in force.", [])

@@ -77,6 +77,7 @@ TABLES = (
     "quote",
     "delegation",
     "replacement",
+    "person_pref",
 )
 """Every table, children before parents."""
 

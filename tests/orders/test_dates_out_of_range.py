@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from domain.errors import Conflict, NotAllowed
+from domain.errors import Conflict, QuoteError
 
 from .test_order_service import OWNER, START, Desk, line, quote_data
 
@@ -17,17 +17,15 @@ async def test_generating_orders_for_a_date_before_year_one_in_utc_says_what_is_
     desk = Desk()
     data = quote_data(line("L1", "0001-01-01"))
     data["account"] = TOKYO
-    await desk.approve(data)
 
-    with pytest.raises(Conflict, match=r"delivery date 0001-01-01 is out of range: .* in Asia/Tokyo"):
-        await desk.orders.generate("Q-5001", None, START)
+    # Checked at submit (issue 13: an orderable quote is checked before anyone approves).
+    with pytest.raises(QuoteError, match=r"delivery date 0001-01-01 is out of range: .* in Asia/Tokyo"):
+        await desk.approve(data)
 
     assert await desk.orders.orders_of("Q-5001") == []
 
 
-async def test_rescheduling_to_year_one_says_so_and_changes_nothing() -> None:
-    # Year one lies before today in every zone, so the past-date check answers before the
-    # instant would overflow; either way a sentence, never an OverflowError.
+async def test_rescheduling_to_a_date_out_of_range_says_so_and_changes_nothing() -> None:
     day = "0001-01-01"
     desk = Desk()
     data = quote_data(line("L1", "2027-01-15"))
@@ -35,7 +33,7 @@ async def test_rescheduling_to_year_one_says_so_and_changes_nothing() -> None:
     await desk.approve(data)
     (order,) = await desk.orders.generate("Q-5001", None, START)
 
-    with pytest.raises(NotAllowed, match=f"{day} is in the past: order {order.number} was not moved"):
+    with pytest.raises(Conflict, match=f"delivery date {day} is out of range"):
         await desk.orders.change(order.number, "reschedule", OWNER, START, new_date=dt.date.fromisoformat(day))
 
     assert await desk.orders.orders_of("Q-5001") == [order]

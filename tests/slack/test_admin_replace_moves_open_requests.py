@@ -61,14 +61,14 @@ async def test_the_admin_is_told_each_request_moved_and_can_list_and_undo_the_re
     await bot.submit("q1042-v1.json")
 
     moved = (await bot.deal("dana", f"replace {mention(bot, 'fiona')} {mention(bot, 'felix')}")).json()
-    assert "1 open request(s) moved: Q-1042#1 payment-terms → Felix Nakamura" in moved["text"], moved["text"]
+    assert "1 open request(s) moved. Q-1042#1 payment-terms → Felix Nakamura." in moved["text"], moved["text"]
     listed = (await bot.deal("dana", "replacements")).json()["text"]
     assert "Felix Nakamura for Fiona" in listed and "by Dana" in listed, listed
     assert "not an admin" not in listed
 
     undone = (await bot.deal("dana", f"replacements undo {mention(bot, 'fiona')}")).json()["text"]
 
-    assert "is no longer replaced by Felix Nakamura; 1 open request(s) given back" in undone, undone
+    assert "is no longer replaced by Felix Nakamura; 1 open request(s) given back. Q-1042#1" in undone, undone
     await bot.settle()
     approval = (await bot.runtime.service.latest("Q-1042")).approval("payment-terms")
     assert sorted(s.holder for s in approval.seats) == ["carl", "fiona"]

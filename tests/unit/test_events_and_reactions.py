@@ -64,8 +64,12 @@ def test_a_released_order_goes_to_the_erp_and_to_the_reps_thread() -> None:
 
 
 def test_what_only_the_audit_needs_queues_nothing() -> None:
-    for kind in (Kind.QUOTE_RECEIVED, Kind.DELEGATION_SET, Kind.DELEGATION_ENDED):
-        assert topics(kind) == ()
+    assert topics(Kind.QUOTE_RECEIVED) == ()
+
+
+def test_delegations_and_replacements_are_told_to_the_people_concerned_through_slack() -> None:
+    for kind in (Kind.DELEGATION_SET, Kind.DELEGATION_ENDED, Kind.REPLACEMENT_SET):
+        assert topics(kind) == (Topic.SLACK,)
 
 
 async def test_the_memory_store_queues_each_event_once_for_each_topic_of_its_reactions() -> None:

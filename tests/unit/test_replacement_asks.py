@@ -74,4 +74,11 @@ async def test_undoing_a_replacement_gives_back_exactly_the_seats_it_took(desk: 
 async def test_a_replacement_that_moves_nothing_is_still_audited(desk: Desk) -> None:
     assert await desk.replace("lea", "leo") == []
     (event,) = desk.audit("replacement_set")
-    assert (event.actor, event.detail["old"], event.detail["new"], event.detail["moved"]) == ("dana", "lea", "leo", {})
+    detail = event.detail
+    assert (event.actor, detail["old"], detail["new"], detail["moved"], detail["seats"]) == (
+        "dana",
+        "lea",
+        "leo",
+        0,
+        {},
+    )
