@@ -36,6 +36,7 @@ USAGE: dict[str, str] = {
     ),
     "delegate": "/deal delegate @who @to YYYY-MM-DD YYYY-MM-DD",
     "replace": "/deal replace @old @new",
+    "replacements": "/deal replacements · /deal replacements undo @old",
     "approvers": "/deal approvers",
     "notify": "/deal notify slack|email|both",
     "people": '/deal people · /deal people set KEY email=… manager=KEY timezone=Area/City name="…"',
@@ -57,6 +58,7 @@ SUMMARY: dict[str, str] = {
     ),
     "delegate": "set someone else's out-of-office delegation",
     "replace": "replace an approver everywhere, open requests included",
+    "replacements": "the replacements in force, who made each and when; `undo @old` gives back the seats one took",
     "approvers": "every approver definition with its current people and delegations",
     "notify": "how Greenlight reaches you: in Slack, by email, or both; alone it says how it does now",
     "people": "the directory; `set` adds or changes a person (stored, audited, `greenlight people export`)",
@@ -75,6 +77,7 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "ooo": frozenset({"anyone"}),
     "delegate": frozenset({"admin"}),
     "replace": frozenset({"admin"}),
+    "replacements": frozenset({"admin"}),
     "approvers": frozenset({"admin"}),
     "notify": frozenset({"anyone"}),
     "people": frozenset({"admin"}),
@@ -242,6 +245,14 @@ class Approvers:
 
 
 @dataclass(frozen=True)
+class Replacements:
+    """`/deal replacements` lists them; with `undo`, the replacement of that person is undone."""
+
+    name: ClassVar[str] = "replacements"
+    undo: UserRef | None = None
+
+
+@dataclass(frozen=True)
 class People:
     name: ClassVar[str] = "people"
     person: str | None = None  # None: list the directory
@@ -278,6 +289,7 @@ Command = (
     | OutOfOfficeReplace
     | Delegate
     | Replace
+    | Replacements
     | Approvers
     | Notify
     | People
@@ -440,6 +452,17 @@ def _replace(args: list[str]) -> Replace:
     return Replace(old, new)
 
 
+def _replacements(args: list[str]) -> Replacements:
+    if not args:
+        return Replacements()
+    if args[0].lower() != "undo":
+        raise UsageError(
+            f"`{_short(args[0])}` is not something `replacements` does: use `undo`.", USAGE["replacements"]
+        )
+    _arity("replacements", args[1:], 1, "`undo` and the replaced person")
+    return Replacements(_user("replacements", args[1], "replaced person"))
+
+
 def _submit(text: str) -> Submit:
     """`submit Q-1042 [justification...]`: everything after the quote id, as typed, is the justification."""
     match = re.match(r"\s*\S+\s+(<[^>]*>|\S+)(.*)\Z", text, re.DOTALL)
@@ -523,6 +546,8 @@ def parse(text: str) -> Command:
         return _delegate(args)
     if sub == "replace":
         return _replace(args)
+    if sub == "replacements":
+        return _replacements(args)
     if sub == "people":
         return _people(text)
     if sub == "notify":
@@ -609,6 +634,7 @@ _ACTIONS = {
     "orders": "see the orders of {quote}",
     "delegate": "set a delegation for someone else",
     "replace": "replace an approver",
+    "replacements": "see or undo replacements",
     "approvers": "see every approver",
     "insights": "see the insights",
     "policy diff": "compare the policy on disk with the one in force",

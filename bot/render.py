@@ -280,16 +280,10 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
             ),
             [],
         )
-    if isinstance(command, cmd.Replace):
-        old, new = _person(command.old, policy), _person(command.new, policy)
-        events = await service.replace(old, new, person, now)
-        moved = len({(e.quote_id, e.rule) for e in events if e.kind is Kind.REPLACED})
-        return answer(
-            views.escape(
-                f"{_name(new, policy)} now stands wherever {_name(old, policy)} did; {moved} open request(s) moved."
-            ),
-            [],
-        )
+    if isinstance(command, cmd.Replace | cmd.Replacements):
+        from .replacement_answers import replacement_answer
+
+        return await replacement_answer(deps, command, person)
     if isinstance(command, cmd.People):
         from store import people as people_store
 
