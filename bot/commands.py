@@ -511,6 +511,8 @@ def full_usage() -> str:
 
 def who_may(name: str) -> str:
     """Who may run a subcommand, in words: "the quote's owner or an admin"."""
+    if name == "account":  # decided with the account's quotes (domain.permissions.may_read_account)
+        return "an admin, the order desk or the account's reps"
     roles = WHO_MAY[name]
     if "anyone" in roles:
         return "anyone"

@@ -238,21 +238,41 @@ def split_modal(order: PlannedOrder) -> dict[str, Any]:
     }
 
 
-def account_message(account_id: str, at: dt.date, contracts: list[Any], found: Any) -> tuple[str, list[Any]]:
+def account_message(
+    account_id: str, at: dt.date, contracts: list[Any], found: Any, statuses: dict[str, str] | None = None
+) -> tuple[str, list[Any]]:
     subs, assets = list(found.subscriptions), list(found.assets)
     text = f"{account_id} on {at.isoformat()}: {len(subs)} subscription(s), {len(assets)} asset(s) in force"
     if not contracts:
         text = f"{account_id} has no contract with Greenlight yet."
     blocks: list[Any] = [SectionBlock(block_id="account.head", text=MarkdownTextObject(text=f"*{escape(text)}*"))]
+    terms = []
+    for contract in contracts[:10]:
+        status = (statuses or {}).get(contract.number, "")
+        span = f"{contract.start or '?'} to {contract.end}" if contract.end else f"from {contract.start or '?'}"
+        versions = ", ".join(f"v{v}" for v in contract.versions)
+        renew = f" · renews by {contract.end}" if contract.end and status == "active" else ""
+        terms.append(
+            f"• *{escape(contract.number)}* · {escape(status or '-')} · {span} · {escape(contract.currency)} "
+            f"{contract.total:,.2f} · {escape(contract.quote_id)} {versions}{renew}"
+        )
+    if len(contracts) > 10:
+        terms.append(f"and {len(contracts) - 10} more contracts")
+    if terms:
+        blocks.append(SectionBlock(block_id="account.contracts", text=MarkdownTextObject(text="\n".join(terms)[:2900])))
     rows = [
-        f"• {escape(s.sku or s.line_id)} ×{s.quantity.normalize():f} from {s.start} to {s.end} "
+        f"• {escape(_short(s.sku or s.line_id))} ×{s.quantity.normalize():f} from {s.start} to {s.end} "
         f"(order {escape(s.order_number)})"
         for s in subs[:20]
     ]
     rows += [
-        f"• asset {escape(a.sku or a.line_id)}{f' #{a.unit}' if a.unit else ''} (order {escape(a.order_number)})"
+        f"• asset {escape(_short(a.sku or a.line_id))} ×{a.quantity.normalize():f}"
+        f"{' (units tracked one by one)' if a.per_unit else ''} (order {escape(a.order_number)})"
         for a in assets[:20]
     ]
+    left = len(subs) + len(assets) - len(rows)
+    if left > 0:
+        rows.append(f"and {left} more")
     if rows:
         blocks.append(SectionBlock(block_id="account.items", text=MarkdownTextObject(text="\n".join(rows)[:2900])))
     return text, blocks

@@ -303,8 +303,9 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         from .orders_view import account_message
 
         at = command.at or now.astimezone(policy.zone).date()
-        contracts, found = await deps.orders.account(command.account_id, at)
-        return answer(*account_message(command.account_id, at, contracts, found))
+        asker = person or ""  # someone outside the directory reads no account
+        contracts, found, statuses = await deps.orders.account_with_status(command.account_id, at, asker)
+        return answer(*account_message(command.account_id, at, contracts, found, statuses))
     if isinstance(command, cmd.Insights | cmd.PolicyDiff):
         from .insights_answers import insights_answer
 

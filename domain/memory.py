@@ -288,6 +288,7 @@ class MemoryTx:
     async def mark_renewal_sent(self, quote_id: str, now: dt.datetime) -> bool:
         if quote_id in self.store.renewals_sent:
             return False
+
         def apply() -> None:
             self.store.renewals_sent.setdefault(quote_id, now)
 

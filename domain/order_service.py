@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 from . import orders as plan
 from . import permissions
 from .amendments import plan_amendments
-from .contracts import Contract, Entitlements, build_contract, contract_problems, entitlements
+from .contracts import Contract, Entitlements, build_contract, contract_problems, contract_status, entitlements
 from .errors import Conflict, NotAllowed, NotFound, Problem, QuoteError
 from .events import Event, Kind
 from .orders import PlannedOrder
@@ -137,14 +137,29 @@ class Orders:
             raise NotFound(f"there is no order {number}")
         return order
 
-    async def account(self, account_id: str, at: dt.date) -> tuple[list[Contract], Entitlements]:
-        """The account's contracts, and what they entitle it to on `at` (orders-v1 §3)."""
+    async def account(self, account_id: str, at: dt.date, by: str | None = None) -> tuple[list[Contract], Entitlements]:
+        """The account's contracts, and what they entitle it to on `at` (orders-v1 §3). With `by` (a
+        person asking), only an admin, the order desk or the owner of one of its quotes may read it."""
+        contracts, found, _ = await self.account_with_status(account_id, at, by)
+        return contracts, found
+
+    async def account_with_status(
+        self, account_id: str, at: dt.date, by: str | None = None
+    ) -> tuple[list[Contract], Entitlements, dict[str, str]]:
+        """As `account`, with each contract's status on `at` by contract number."""
         async with self.store.transaction() as tx:
             contracts = await tx.contracts_of(account_id)
             by_number: dict[str, PlannedOrder] = {}
+            owners: set[str] = set()
             for quote_id in dict.fromkeys(c.quote_id for c in contracts):
                 by_number.update((o.number, o) for o in await tx.orders_of(quote_id))
-        return contracts, entitlements(contracts, by_number, at)
+                sub = await tx.latest(quote_id)
+                if sub is not None:
+                    owners.add(sub.owner)
+        if by is not None:
+            permissions.require_account_reader(self.policy, by, owners, account_id)
+        statuses = {c.number: contract_status(c, by_number, at) for c in contracts}
+        return contracts, entitlements(contracts, by_number, at), statuses
 
     async def erp_messages(self, quote_id: str) -> list[Queued]:
         """The ERP messages queued for the quote's orders, by order number."""

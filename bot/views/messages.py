@@ -15,12 +15,8 @@ from domain.policy import Policy
 from domain.preview import Preview, PreviewItem
 from domain.quote import Quote
 
-<<<<<<< HEAD
-from .requests import approval_lines, group_text, reasons_of, waiting_words
-=======
 from .order_events import order_event_text
-from .requests import approval_lines, group_text, reasons_of
->>>>>>> i13
+from .requests import approval_lines, group_text, reasons_of, waiting_words
 from .text import (
     FIELD_LIMIT,
     HEADER_LIMIT,

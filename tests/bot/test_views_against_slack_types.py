@@ -65,6 +65,7 @@ def big_quote(lines: int) -> dict[str, Any]:
         for index in range(lines)
     ]
     data["account"]["name"] = LONG
+    data["net_total"] = sum(line["net_total"] for line in data["lines"])  # orderable: the lines add up
     return data
 
 

@@ -25,9 +25,7 @@ async def a_year_of_seats(service: Approvals, desk: Orders) -> None:
     assert await desk.release_due(at("2027-02-01")) == 1
 
 
-async def test_the_owner_is_reminded_once_sixty_days_before_the_contract_ends(
-    service: Approvals, desk: Orders
-) -> None:
+async def test_the_owner_is_reminded_once_sixty_days_before_the_contract_ends(service: Approvals, desk: Orders) -> None:
     await a_year_of_seats(service, desk)
 
     assert await desk.remind_renewals(at("2027-12-02")) == 0, "61 days before the end"
