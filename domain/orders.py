@@ -571,6 +571,7 @@ def plan_orders(policy: Policy, quote: Quote, approved_on: dt.date) -> list[Plan
 
     zone = _release_zone(policy, quote)
     release_time = policy.orders.release_time
+    header = billing(quote)
     orders = []
     ranked = sorted(enumerate(groups.items()), key=placement)
     for sequence, (_, (_, lines)) in enumerate(ranked, start=1):
@@ -589,9 +590,25 @@ def plan_orders(policy: Policy, quote: Quote, approved_on: dt.date) -> list[Plan
                 zone=zone,
                 release_time=release_time,
                 release_at=release_at(day, release_time, zone),
+                billing=header,
             )
         )
     return orders
+
+
+def billing(quote: Quote) -> dict[str, Any]:
+    """Who buys and on what terms, as the ERP receives it with every order (docs/orders.md): the
+    customer, bill-to and ship-to, payment terms, the PO number when the quote has one, the contract."""
+    account = quote.account
+    found = {
+        "customer": {"account_id": account.get("id"), "name": account.get("name")},
+        "bill_to": quote.data.get("bill_to") or account.get("bill_to") or account.get("name"),
+        "ship_to": account.get("ship_to"),
+        "payment_terms": quote.data.get("payment_terms"),
+        "po_number": quote.data.get("po_number"),
+        "contract": f"C-{quote.id}",  # domain.contracts.contract_number
+    }
+    return {key: value for key, value in found.items() if value is not None}
 
 
 # --------------------------------------------------------------------------------------- release
