@@ -127,6 +127,36 @@ def orders_message(orders: list[PlannedOrder], quote_id: str, page: int = 0) -> 
     return text, blocks
 
 
+def desk_message(
+    orders: list[PlannedOrder], total: int, first: dt.date, last: dt.date, page: int, per_page: int
+) -> tuple[str, list[Any]]:
+    """The order desk: orders across quotes due `first`..`last`, one page, each with its actions."""
+    period = f"{first.isoformat()} to {last.isoformat()}"
+    if not total:
+        text = f"No order is due from {period}."
+        return text, [SectionBlock(block_id="desk.none", text=MarkdownTextObject(text=escape(text)))]
+    pages = max(1, -(-total // per_page))
+    text = f"Orders due {period}: {total}" + (f" (page {page + 1} of {pages})" if pages > 1 else "")
+    blocks: list[Any] = [HeaderBlock(block_id="desk.header", text=text[:150])]
+    for index, order in enumerate(orders[:MAX_ORDERS_SHOWN], start=page * per_page):
+        summary = f"{escape(order.quote_id)} · {_line(order)}"
+        blocks.append(
+            SectionBlock(block_id=f"orders.order.{order.number}", text=MarkdownTextObject(text=summary[:2900]))
+        )
+        if order.status in CHANGEABLE:
+            blocks.append(order_buttons(order, index))
+        elif len(order.lines) > LINES_SHOWN:
+            blocks.append(_lines_only(order, index))
+    turns: list[Any] = []
+    if page > 0:
+        turns.append(ButtonElement(text="Previous", action_id="desk.page:0", value=f"{first}..{last} {page - 1}"))
+    if page < pages - 1:
+        turns.append(ButtonElement(text="Next", action_id="desk.page:1", value=f"{first}..{last} {page + 1}"))
+    if turns:
+        blocks.append(ActionsBlock(block_id="desk.pages", elements=turns))
+    return text, blocks
+
+
 def _lines_only(order: PlannedOrder, index: int) -> ActionsBlock:
     button = ButtonElement(text="Lines", action_id=f"orders.lines:{index}", value=order.number)
     return ActionsBlock(block_id=f"orders.actions.{order.number}", elements=[button])

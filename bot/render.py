@@ -187,6 +187,20 @@ def _received(quote: Quote | None) -> Quote:
     return quote
 
 
+async def desk_answer(
+    deps: Deps, person: str, first: dt.date | None, last: dt.date | None, page: int
+) -> dict[str, Any]:
+    """The order desk's answer: orders across quotes due in the period (this week when none)."""
+    from domain.order_service import DESK_PAGE
+
+    from .orders_view import desk_message
+
+    if first is None or last is None:
+        first, last = deps.orders.this_week(deps.clock())
+    orders, total = await deps.orders.due_between(person or "", first, last, page)
+    return answer(*desk_message(orders, total, first, last, page, DESK_PAGE))
+
+
 async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     """Carry out one parsed `/deal` command for `person`; returns the ephemeral answer."""
     policy, service, now = deps.policy, deps.service, deps.clock()
@@ -299,6 +313,8 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         from .orders_view import orders_message
 
         return answer(*orders_message(await deps.orders.orders_of(quote_id), quote_id))
+    if isinstance(command, cmd.OrdersDue):
+        return await desk_answer(deps, person, command.start, command.end, 0)
     if isinstance(command, cmd.Account):
         from .orders_view import account_message
 

@@ -41,6 +41,7 @@ CHANGES = ("reschedule", "split", "hold", "resume", "cancel", "release")
 # Changes after which the contract is built again from the quote version's live orders.
 _RESHAPING = ("reschedule", "split", "cancel")
 RELEASE_BATCH = 500
+DESK_PAGE = 12  # orders on one page of the order desk (two Slack blocks each)
 
 
 def _event(kind: Kind, now: dt.datetime, order: PlannedOrder, submission: int, **fields: Any) -> Event:
@@ -401,6 +402,26 @@ class Orders:
     async def _release_batch(self, now: dt.datetime, limit: int) -> int:
         async with self.store.transaction() as tx:
             return await tx.release_due(now, limit)
+
+    # ---------------------------------------------------------------- the order desk
+
+    def this_week(self, now: dt.datetime) -> tuple[dt.date, dt.date]:
+        """Monday to Sunday of the week of `now`, in the policy's zone."""
+        today = now.astimezone(self.policy.zone).date()
+        monday = today - dt.timedelta(days=today.weekday())
+        return monday, monday + dt.timedelta(days=6)
+
+    async def due_between(
+        self, by: str | None, first: dt.date, last: dt.date, page: int = 0, per_page: int = DESK_PAGE
+    ) -> tuple[list[PlannedOrder], int]:
+        """The order desk's view: orders of every quote whose release falls on `first`..`last` (days in
+        the policy's zone, inclusive), by release instant, one page; and how many in all."""
+        permissions.require_order_desk(self.policy, by)
+        zone = self.policy.zone
+        start = dt.datetime.combine(first, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+        async with self.store.transaction() as tx:
+            return await tx.orders_due(start, end, per_page, max(page, 0) * per_page)
 
     # ---------------------------------------------------------------- renewals
 

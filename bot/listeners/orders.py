@@ -75,6 +75,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
         message = orders_message(await orders.orders_of(quote_id), quote_id, int(page) if page.isdigit() else 0)
         await respond(**render.answer(*message), replace_original=True)
 
+    @app.action(ids.action_pattern("desk.page"))
+    @refusing(deps)
+    async def turn_desk_page(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        period, _, page = (body["actions"][0].get("value") or "").partition(" ")
+        first, _, last = period.partition("..")
+        try:
+            start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        except ValueError:
+            raise StaleRequest("this page of the order desk is out of date: run /deal orders due again") from None
+        shown = await render.desk_answer(deps, acting(context), start, end, int(page) if page.isdigit() else 0)
+        await respond(**shown, replace_original=True)
+
     @app.action(ids.action_pattern("orders.lines"))
     @refusing(deps)
     async def show_lines(ack: AsyncAck, body: dict[str, Any]) -> None:
