@@ -8,7 +8,9 @@ from typing import Any
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
+    ContextBlock,
     DatePickerElement,
+    DividerBlock,
     HeaderBlock,
     SectionBlock,
 )
@@ -155,6 +157,28 @@ def desk_message(
     if turns:
         blocks.append(ActionsBlock(block_id="desk.pages", elements=turns))
     return text, blocks
+
+
+def desk_home_blocks(orders: list[PlannedOrder], total: int, first: dt.date, last: dt.date) -> list[Any]:
+    """The order desk's section of App Home: this week's orders, the first few, and where the rest are."""
+    blocks: list[Any] = [
+        DividerBlock(block_id="home.desk.divider"),
+        HeaderBlock(block_id="home.desk.header", text=f"Order desk: {total} due this week"),
+    ]
+    if not orders:
+        blocks.append(
+            SectionBlock(block_id="home.desk.none", text=MarkdownTextObject(text="No order is due this week."))
+        )
+        return blocks
+    rows = [
+        f"• *{escape(o.number)}* · {o.delivery_date.isoformat()} · {escape(o.currency)} {o.total:,.2f} · "
+        f"_{o.status.replace('_', ' ')}_"
+        for o in orders
+    ]
+    blocks.append(SectionBlock(block_id="home.desk.orders", text=MarkdownTextObject(text="\n".join(rows)[:2900])))
+    more = f"`/deal orders due` shows all {total} with their actions ({first.isoformat()} to {last.isoformat()})."
+    blocks.append(ContextBlock(block_id="home.desk.more", elements=[MarkdownTextObject(text=more)]))
+    return blocks
 
 
 def _lines_only(order: PlannedOrder, index: int) -> ActionsBlock:

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from domain import approvals as lifecycle
+from domain import permissions
 from domain.approvals import Approval, Submission
 from domain.errors import Conflict, GreenlightError, NotAllowed, NotFound
 from domain.events import Event, Kind
@@ -24,6 +25,7 @@ from domain.quote import Quote
 from . import commands as cmd
 from . import views
 from .deps import Deps
+from .views.text import VIEW_BLOCKS
 
 
 def dicts(blocks: list[Any]) -> list[dict[str, Any]]:
@@ -354,4 +356,14 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
         waiting_total=total,
         ooo_windows=mine,
     )
-    return view.to_dict()
+    shown = view.to_dict()
+    if permissions.is_order_desk(deps.policy, person):
+        from .orders_view import desk_home_blocks
+
+        first, last = deps.orders.this_week(now)
+        orders, due = await deps.orders.due_between(person, first, last, 0, per_page=5)
+        blocks = shown["blocks"]
+        at = next((i for i, b in enumerate(blocks) if b.get("block_id") == "home.admin.divider"), len(blocks))
+        extra = dicts(desk_home_blocks(orders, due, first, last))
+        shown["blocks"] = (blocks[:at] + extra + blocks[at:])[:VIEW_BLOCKS]
+    return shown

@@ -49,3 +49,18 @@ async def test_a_period_that_is_not_one_gets_the_usage(bot: Bot) -> None:
     shown = await desk(bot, "dana", "2026-12-31..2026-12-01")
     assert "The last day 2026-12-01 is before the first day 2026-12-31." in shown.text
     assert "/deal orders due [this week | YYYY-MM-DD..YYYY-MM-DD]" in shown.text + json.dumps(shown.blocks)
+
+
+async def test_app_home_shows_the_order_desk_this_weeks_orders(bot: Bot) -> None:
+    await orders_generated(bot)
+    bot.runtime.clock.to(bot.runtime.clock().replace(month=11, day=30))  # Monday of the week of 1 December
+
+    await bot.driver.app_home_opened(bot.slack_id("dana"))
+    await bot.slack.wait_for("views.publish")
+    home = json.dumps(bot.slack.home_view(bot.slack_id("dana")), ensure_ascii=False)
+    assert "Order desk: 1 due this week" in home and FIRST in home
+    assert SECOND not in home, "due on Monday 7 December: next week"
+
+    await bot.driver.app_home_opened(bot.slack_id("ava"))
+    await bot.slack.wait_for("views.publish", count=2)
+    assert "Order desk" not in json.dumps(bot.slack.home_view(bot.slack_id("ava")))
