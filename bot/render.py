@@ -107,6 +107,9 @@ class BlockRenderer:
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
         return views.escape(f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}.")
 
+    def alert_resolved(self, event: Event) -> tuple[str, list[dict[str, Any]]]:
+        return _resolved(event)
+
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]:
         if event.kind is Kind.EMAIL_FAILED:
             who = event.detail.get("person") or "someone"
@@ -140,6 +143,17 @@ class BlockRenderer:
             ),
         ]
         return alert_text(text), dicts(blocks)
+
+
+def _resolved(event: Event) -> tuple[str, list[dict[str, Any]]]:
+    number = str(event.detail.get("order", ""))
+    reference = event.detail.get("erp_reference")
+    text = f"Order {number} of {event.quote_id} reached the ERP" + (f" (reference {reference})" if reference else "")
+    text += ": nothing left to do."
+    block = SectionBlock(
+        block_id="alert.text", text=MarkdownTextObject(text=f":white_check_mark: {views.escape(text)}")
+    )
+    return alert_text(text), dicts([block])
 
 
 def alert_text(text: str) -> str:

@@ -138,7 +138,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action("erp.retry")
     @refusing(deps)
-    async def erp_retry(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def erp_retry(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
         await ack()
-        if await orders.retry_sync(body["actions"][0].get("value", ""), acting(context), deps.clock()):
+        number = body["actions"][0].get("value", "")
+        if await orders.retry_sync(number, acting(context), deps.clock()):
             deps.kick("erp")
+            said = f"Order {number} is back in line for the ERP: this alert changes once the ERP takes it."
+        else:
+            said = f"Nothing to retry: order {number} is not waiting on the ERP any more."
+        await guarded("retry answer", respond(text=said, replace_original=False, response_type="ephemeral"))
