@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from slack_sdk.models.blocks import (
@@ -239,6 +240,23 @@ def split_options(order: PlannedOrder) -> list[dict[str, Any]]:
     return options
 
 
+def split_quantities(text: str) -> dict[str, Decimal]:
+    """`L3=40, L5=2` read as units to move per line; ValueError says what is wrong."""
+    found: dict[str, Decimal] = {}
+    for part in (p.strip() for p in text.replace(";", ",").split(",")):
+        if not part:
+            continue
+        line_id, equals, amount = part.partition("=")
+        try:
+            units = Decimal(amount.strip())
+        except InvalidOperation:
+            units = Decimal("NaN")
+        if not equals or not line_id.strip() or not units.is_finite():
+            raise ValueError(f"`{part[:40]}` is not a line and its units: write it as L3=40")
+        found[line_id.strip()] = units
+    return found
+
+
 def chosen_lines(order: PlannedOrder, values: list[str]) -> list[str] | None:
     """The line ids the split modal's chosen options stand for; None when the order no longer has them."""
     ids = [line.id for line in order.lines]
@@ -277,6 +295,14 @@ def split_modal(order: PlannedOrder) -> dict[str, Any]:
                 "block_id": "split.lines",
                 "label": {"type": "plain_text", "text": label},
                 "element": {"type": "multi_static_select", "action_id": "split.lines_select", "options": options},
+            },
+            {
+                "type": "input",
+                "block_id": "split.quantities",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Part of a line (optional)"},
+                "hint": {"type": "plain_text", "text": "Units to move, e.g. L3=40: the rest stays on this order."},
+                "element": {"type": "plain_text_input", "action_id": "split.quantities_text", "max_length": 2000},
             },
             {
                 "type": "input",

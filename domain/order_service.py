@@ -18,6 +18,7 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -294,15 +295,24 @@ class Orders:
         *,
         new_date: dt.date | None = None,
         line_ids: list[str] | None = None,
+        quantities: dict[str, Decimal] | None = None,
     ) -> list[PlannedOrder]:
         """Reschedule, hold, resume, cancel, release now or split an order that is not released yet.
 
-        Returns the changed order; for a split, the order with the lines that stay and the new one.
+        Returns the changed order; for a split, the order with the lines that stay and the new one
+        (`quantities` moves part of a line: {line id: units}).
         """
-        return await self._retried(lambda: self._change(number, action, by, now, new_date, line_ids))
+        return await self._retried(lambda: self._change(number, action, by, now, new_date, line_ids, quantities))
 
     async def _change(
-        self, number: str, action: str, by: str, now: dt.datetime, new_date: dt.date | None, line_ids: list[str] | None
+        self,
+        number: str,
+        action: str,
+        by: str,
+        now: dt.datetime,
+        new_date: dt.date | None,
+        line_ids: list[str] | None,
+        quantities: dict[str, Decimal] | None = None,
     ) -> list[PlannedOrder]:
         async with self.store.transaction() as tx:
             order = await tx.order(number)
@@ -311,14 +321,20 @@ class Orders:
             sub = await tx.latest(order.quote_id)
             permissions.require_order_manager(self.policy, by, sub.owner if sub else None, order.quote_id, "change")
             siblings = await tx.orders_of(order.quote_id)
-            changed = self._changed(order, action, now, new_date, line_ids, siblings)
+            changed = self._changed(order, action, now, new_date, line_ids, siblings, quantities)
             first = await self._save(tx, changed[0], _due_at(changed[0], now))
             saved = [first]
             if action == "split":
                 moved = dataclasses.replace(changed[1], revision=0)
                 await tx.add_order(moved, _due_at(moved, now), now)
                 saved.append(moved)
-            detail = {"action": action, "new_date": new_date.isoformat() if new_date else None, "lines": line_ids}
+            detail: dict[str, Any] = {
+                "action": action,
+                "new_date": new_date.isoformat() if new_date else None,
+                "lines": line_ids,
+            }
+            if quantities:
+                detail["quantities"] = {k: plan.number(v) for k, v in quantities.items()}
             await tx.record(
                 [_event(Kind(f"order_{action}"), now, first, sub.number if sub else 0, actor=by, detail=detail)]
             )
@@ -335,8 +351,9 @@ class Orders:
         new_date: dt.date | None,
         line_ids: list[str] | None,
         siblings: list[PlannedOrder],
+        quantities: dict[str, Decimal] | None = None,
     ) -> list[PlannedOrder]:
-        changed = Orders._applied(order, action, now, new_date, line_ids, siblings)
+        changed = Orders._applied(order, action, now, new_date, line_ids, siblings, quantities)
         if new_date is not None and action in ("reschedule", "split"):
             today = now.astimezone(ZoneInfo(order.zone)).date()
             if new_date < today:
@@ -354,15 +371,17 @@ class Orders:
         new_date: dt.date | None,
         line_ids: list[str] | None,
         siblings: list[PlannedOrder],
+        quantities: dict[str, Decimal] | None = None,
     ) -> list[PlannedOrder]:
         if action == "reschedule":
             if new_date is None:
                 raise Conflict("give the new delivery date")
             return [plan.reschedule(order, new_date)]
         if action == "split":
-            if new_date is None or not line_ids:
+            if new_date is None or not (line_ids or quantities):
                 raise Conflict("give the lines to move and their new delivery date")
-            kept, moved = plan.split(order, line_ids, new_date, taken=[o.number for o in siblings])
+            taken = [o.number for o in siblings]
+            kept, moved = plan.split(order, line_ids or [], new_date, taken=taken, quantities=quantities)
             return [kept, moved]
         if action in ("hold", "resume", "cancel"):
             return [plan.transition(order, action)]

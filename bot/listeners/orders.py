@@ -13,7 +13,7 @@ from domain.errors import StaleRequest
 
 from .. import render, views
 from ..deps import Deps
-from ..orders_view import chosen_lines, lines_modal, orders_message, split_modal
+from ..orders_view import chosen_lines, lines_modal, orders_message, split_modal, split_quantities
 from ..views import ids
 from .acting import acting
 from .replies import Listener, guarded, refusing
@@ -113,7 +113,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         values = view["state"]["values"]
         chosen = values.get("split.lines", {}).get("split.lines_select", {}).get("selected_options") or []
         picked_values = [option["value"] for option in chosen]
-        if not picked_values:
+        typed = values.get("split.quantities", {}).get("split.quantities_text", {}).get("value") or ""
+        try:
+            quantities = split_quantities(typed)
+        except ValueError as wrong:
+            raise views.FormErrors({"split.quantities": str(wrong)}) from None
+        if not picked_values and not quantities:
             raise views.FormErrors({"split.lines": "Choose the lines to move."})
         lines = chosen_lines(await orders.order(view.get("private_metadata", "")), picked_values)
         if lines is None:
@@ -124,7 +129,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except ValueError:
             raise views.FormErrors({"split.date": "Pick the new delivery date."}) from None
         await orders.change(
-            view.get("private_metadata", ""), "split", acting(context), deps.clock(), new_date=new_date, line_ids=lines
+            view.get("private_metadata", ""),
+            "split",
+            acting(context),
+            deps.clock(),
+            new_date=new_date,
+            line_ids=lines,
+            quantities=quantities or None,
         )
         await ack()
         deps.kick()
