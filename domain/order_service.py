@@ -56,8 +56,8 @@ def _not_orderable(quote_id: str, version: int, sub: Any) -> str:
         return f"orders come from an approved quote: {quote_id} v{version} has not been submitted"
     if sub.quote_version != version:
         return (
-            f"orders come from an approved quote: {quote_id} v{version} has not been decided "
-            f"(v{sub.quote_version} was {sub.status})"
+            f"orders come from an approved quote: {quote_id} v{version} has not been submitted "
+            f"(v{sub.quote_version} was {sub.status}): submit v{version} first"
         )
     return f"orders come from an approved quote: {quote_id} v{version} is {sub.status}"
 
