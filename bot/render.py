@@ -131,6 +131,20 @@ class BlockRenderer:
                 ),
             ]
             return alert_text(text), dicts(blocks)
+        if event.kind is Kind.CRM_FAILED:
+            text = f"The CRM did not take a webhook about {event.quote_id}: {event.comment or 'no detail'}"
+            blocks = [
+                SectionBlock(
+                    block_id="alert.text", text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")
+                ),
+                ActionsBlock(
+                    block_id="alert.actions",
+                    elements=[
+                        ButtonElement(text="Retry", action_id="crm.retry", value=event.quote_id, style="primary")
+                    ],
+                ),
+            ]
+            return alert_text(text), dicts(blocks)
         number = str(event.detail.get("order", ""))
         text = f"ERP sync failed for order {number} of {event.quote_id}: {event.comment or 'no detail'}"
         blocks = [
@@ -303,6 +317,24 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         return answer(
             views.escape(
                 f"{_name(new, policy)} now stands wherever {_name(old, policy)} did; {moved} open request(s) moved."
+            ),
+            [],
+        )
+    if isinstance(command, cmd.People):
+        from store import people as people_store
+
+        if command.person is None:
+            return answer(*views.people_message(policy, await people_store.changes()))
+        data: dict[str, Any] = {k: (v or None) for k, v in command.fields}
+        manager = data.get("manager")
+        if isinstance(manager, str):
+            mention = cmd._MENTION.match(manager)
+            data["manager"] = (policy.person_for(mention.group(1)) or manager) if mention else manager
+        await people_store.change_person(policy, command.person, data, person, now)
+        listed = ", ".join(f"{k} {v or '(cleared)'}" for k, v in data.items())
+        return answer(
+            views.escape(
+                f"{_name(command.person, policy)} ({command.person}) is saved: {listed}. Recorded in the audit."
             ),
             [],
         )

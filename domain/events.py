@@ -41,6 +41,7 @@ class Kind(StrEnum):
     # people away
     DELEGATION_SET = "delegation_set"
     DELEGATION_ENDED = "delegation_ended"
+    PERSON_CHANGED = "person_changed"  # an admin added or changed a person from chat
     REPLACEMENT_SET = "replacement_set"  # an admin replaced an approver everywhere (the people are told)
     DELEGATIONS_PRUNED = "delegations_pruned"
     # orders
@@ -59,6 +60,7 @@ class Kind(StrEnum):
     CONTRACT_RENEWAL_DUE = "contract_renewal_due"
     # delivery trouble the admins must hear of
     EMAIL_FAILED = "email_failed"
+    CRM_FAILED = "crm_failed"  # a webhook the CRM refused for good, or for 24 h (crm-v1 §6)
 
 
 @dataclass(frozen=True)

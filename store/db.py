@@ -78,6 +78,8 @@ TABLES = (
     "delegation",
     "replacement",
     "person_pref",
+    "crm_watermark",
+    "person_change",
 )
 """Every table, children before parents."""
 
