@@ -29,6 +29,7 @@ USAGE: dict[str, str] = {
     "status": "/deal status Q-1042",
     "recall": "/deal recall Q-1042",
     "orders": "/deal orders Q-1042",
+    "orders due": "/deal orders due [this week | YYYY-MM-DD..YYYY-MM-DD]",
     "account": "/deal account A-77 [YYYY-MM-DD]",
     "ooo": (
         "/deal ooo YYYY-MM-DD YYYY-MM-DD @delegate · /deal ooo · /deal ooo replace N YYYY-MM-DD YYYY-MM-DD @delegate"
@@ -51,6 +52,7 @@ SUMMARY: dict[str, str] = {
     "status": "where a quote stands, who is holding it and since when",
     "recall": "recall a pending submission",
     "orders": "a quote's orders with their dates and status",
+    "orders due": "the order desk: orders of every quote due in a week or between two dates, with their actions",
     "account": "contracts and entitlements of an account, today or at a date",
     "ooo": (
         "your out-of-office: who decides for you between two dates (inclusive); alone it lists your windows,"
@@ -73,6 +75,7 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "status": frozenset({"owner", "approver", "admin"}),
     "recall": frozenset({"owner"}),
     "orders": frozenset({"owner", "admin"}),
+    "orders due": frozenset({"anyone"}),  # the order desk: decided by domain.permissions.require_order_desk
     "account": frozenset({"anyone"}),
     "ooo": frozenset({"anyone"}),
     "delegate": frozenset({"admin"}),
@@ -184,6 +187,18 @@ class Orders:
 
 
 @dataclass(frozen=True)
+class OrdersDue:
+    """The order desk's view: orders across quotes released between two days (None: this week)."""
+
+    name: ClassVar[str] = "orders due"
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+MAX_DESK_DAYS = 92
+
+
+@dataclass(frozen=True)
 class Account:
     name: ClassVar[str] = "account"
     account_id: str
@@ -281,6 +296,7 @@ Command = (
     | Status
     | Recall
     | Orders
+    | OrdersDue
     | Account
     | OutOfOffice
     | OutOfOfficeOff
@@ -357,6 +373,24 @@ def _date(sub: str, token: str, what: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"the {what} {text} is not a real date.", USAGE[sub]) from None
+
+
+def _orders_due(args: list[str]) -> OrdersDue:
+    words = " ".join(_unescape(a) for a in args).strip().lower()
+    if words in ("", "this week"):
+        return OrdersDue()
+    first, dots, last = words.partition("..")
+    if not dots or " " in words:
+        raise UsageError(
+            f"`{_short(words)}` is not a period: write `this week` or two dates as YYYY-MM-DD..YYYY-MM-DD.",
+            USAGE["orders due"],
+        )
+    start, end = _date("orders due", first, "first day"), _date("orders due", last, "last day")
+    if end < start:
+        raise UsageError(f"the last day {end} is before the first day {start}.", USAGE["orders due"])
+    if (end - start).days >= MAX_DESK_DAYS:
+        raise UsageError(f"a period is at most {MAX_DESK_DAYS} days: ask for a shorter one.", USAGE["orders due"])
+    return OrdersDue(start, end)
 
 
 def _window(sub: str, first: str, second: str) -> tuple[dt.date, dt.date]:
@@ -528,6 +562,8 @@ def parse(text: str) -> Command:
     sub, args = tokens[0].lower(), tokens[1:]
     if sub == "submit":
         return _submit(text)
+    if sub == "orders" and args and args[0].lower() == "due":
+        return _orders_due(args[1:])
     if sub in QUOTE_COMMANDS:
         _arity(sub, args, 1, "one quote id")
         return QUOTE_COMMANDS[sub](_quote_id(sub, args[0]))
@@ -585,6 +621,10 @@ def full_usage() -> str:
 
 def who_may(name: str) -> str:
     """Who may run a subcommand, in words: "the quote's owner or an admin"."""
+    if name == "account":  # decided with the account's quotes (domain.permissions.may_read_account)
+        return "an admin, the order desk or the account's reps"
+    if name == "orders due":
+        return "the order desk or an admin"
     roles = WHO_MAY[name]
     if "anyone" in roles:
         return "anyone"

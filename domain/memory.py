@@ -296,6 +296,17 @@ class MemoryTx:
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.contracts.append(contract))
 
+    async def orders_due(
+        self, start: dt.datetime, end: dt.datetime, limit: int, offset: int
+    ) -> tuple[list[PlannedOrder], int]:
+        found = sorted(
+            (self.store.due[o.number], o.number)
+            for o in self.store.orders.values()
+            if start <= self.store.due[o.number] < end
+        )
+        page = [self.store.orders[number] for _, number in found[offset : offset + limit]]
+        return page, len(found)
+
     async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]:
         due = [
             c

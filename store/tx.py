@@ -456,6 +456,15 @@ class DbTx:
             **_contract_columns(contract),
         )
 
+    async def orders_due(
+        self, start: dt.datetime, end: dt.datetime, limit: int, offset: int
+    ) -> tuple[list[PlannedOrder], int]:
+        """Orders of every quote released (or to be) in [start, end), by release instant; and how many."""
+        query = OrderRow.filter(release_at__gte=start, release_at__lt=end).using_db(self.db)
+        total = await query.count()
+        rows = await query.order_by("release_at", "number").offset(offset).limit(limit)
+        return [order_of(row) for row in rows], total
+
     async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]:
         """Contracts ending between `today` and `through` whose renewal reminder has not gone out."""
         rows = (
