@@ -5,10 +5,11 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PG_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test test-sqlite test-postgres lint bench bench-full clean help
+.PHONY: demo demo-salesforce test test-sqlite test-postgres lint bench bench-full clean help
 
 help:
 	@echo "make demo        run Greenlight on its embedded defaults (SQLite, the local sandbox)"
+	@echo "make demo-salesforce   the same, with a Salesforce CPQ org played locally (docs/crm.md)"
 	@echo "make test        lint and run the whole suite (SQLite, then the store tests on PostgreSQL)"
 	@echo "make bench       run every benchmark quickly and write docs/BENCHMARKS.md (bench-full: full size)"
 
@@ -21,6 +22,9 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/python -m sandbox.demo
+
+demo-salesforce: $(STAMP)
+	$(BIN)/python -m sandbox.demo --salesforce
 
 # ruff, the layer contract (docs/architecture.md) and mypy (strict on domain/ and store/)
 lint: $(STAMP)

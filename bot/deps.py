@@ -40,6 +40,8 @@ class Deps:
     requeue: Callable[[int, dt.datetime], Awaitable[bool]]
     """Put a dead outbox row back in line (the admins' Retry); False when no dead row has that id."""
     kick: Kick
+    requeue_crm: Callable[[str, dt.datetime], Awaitable[int]] | None = None
+    """Put a quote's dead CRM webhooks back in line (the admins' Retry); how many were dead."""
     insights: Callable[[dt.datetime, dt.datetime | None], Awaitable[Insights]] | None = None
     """The insights figures at `now` for submissions since a moment (None: no database)."""
     insights_link: Callable[[str, dt.datetime], str | None] | None = None

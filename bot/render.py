@@ -126,6 +126,20 @@ class BlockRenderer:
                 ),
             ]
             return alert_text(text), dicts(blocks)
+        if event.kind is Kind.CRM_FAILED:
+            text = f"The CRM did not take a webhook about {event.quote_id}: {event.comment or 'no detail'}"
+            blocks = [
+                SectionBlock(
+                    block_id="alert.text", text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")
+                ),
+                ActionsBlock(
+                    block_id="alert.actions",
+                    elements=[
+                        ButtonElement(text="Retry", action_id="crm.retry", value=event.quote_id, style="primary")
+                    ],
+                ),
+            ]
+            return alert_text(text), dicts(blocks)
         number = str(event.detail.get("order", ""))
         text = f"ERP sync failed for order {number} of {event.quote_id}: {event.comment or 'no detail'}"
         blocks = [

@@ -60,6 +60,7 @@ class Kind(StrEnum):
     CONTRACT_RENEWAL_DUE = "contract_renewal_due"
     # delivery trouble the admins must hear of
     EMAIL_FAILED = "email_failed"
+    CRM_FAILED = "crm_failed"  # a webhook the CRM refused for good, or for 24 h (crm-v1 §6)
 
 
 @dataclass(frozen=True)

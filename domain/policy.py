@@ -52,6 +52,7 @@ class Person(Strict):
     manager: str | None = None
     timezone: str | None = None
     name: str | None = None
+    crm_id: str | None = None  # the person's user id in the CRM (crm-v1 §2)
 
     _zone = field_validator("timezone")(lambda cls, v: v if v is None else _zone(v))
 

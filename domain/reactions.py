@@ -12,6 +12,7 @@ message and no email.
 | `orders` | `domain.order_service.Orders.react`          | the database (orders, contract)    |
 | `erp`    | `notifications.erp_delivery.ErpDelivery`     | the ERP's webhook                  |
 | `email`  | `notifications.email_delivery.EmailDelivery` | the SMTP server                    |
+| `crm`    | `notifications.crm_delivery.CrmDelivery`     | the CRM's webhook (crm-v1 §6)      |
 
 The `email` topic is not a reaction of its own: the Slack worker queues an email for a person
 who has no Slack id, or whom Slack has not reached within the fallback time.
@@ -31,6 +32,7 @@ class Topic(StrEnum):
     ORDERS = "orders"
     ERP = "erp"
     EMAIL = "email"
+    CRM = "crm"
 
 
 class Reaction(StrEnum):
@@ -43,6 +45,7 @@ class Reaction(StrEnum):
     GENERATE_ORDERS = "generate_orders"  # split the approved quote into orders (policy `orders.generate: auto`)
     RESUME_ORDERS = "resume_orders"  # orders held for this (rejected) version go ahead (docs/orders.md)
     SYNC_ERP = "sync_erp"  # the released order to the ERP, signed, keyed `<order number>:released`
+    NOTIFY_CRM = "notify_crm"  # the quote's status document to the CRM's webhook, in order per quote (crm-v1 §6)
 
 
 TOPIC: Mapping[Reaction, Topic] = MappingProxyType(
@@ -56,47 +59,49 @@ TOPIC: Mapping[Reaction, Topic] = MappingProxyType(
         Reaction.GENERATE_ORDERS: Topic.ORDERS,
         Reaction.RESUME_ORDERS: Topic.ORDERS,
         Reaction.SYNC_ERP: Topic.ERP,
+        Reaction.NOTIFY_CRM: Topic.CRM,
     }
 )
 
 REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
     {
         Kind.QUOTE_RECEIVED: frozenset(),
-        Kind.SUBMITTED: frozenset({Reaction.THREAD}),
+        Kind.SUBMITTED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.REQUESTED: frozenset({Reaction.ASK}),
         Kind.CARRIED: frozenset({Reaction.UPDATE, Reaction.THREAD}),
         Kind.VOTED: frozenset({Reaction.UPDATE}),
-        Kind.APPROVED: frozenset({Reaction.UPDATE, Reaction.THREAD}),
-        Kind.AUTO_APPROVED: frozenset({Reaction.UPDATE, Reaction.THREAD}),
-        Kind.REJECTED: frozenset({Reaction.UPDATE, Reaction.THREAD}),
+        Kind.APPROVED: frozenset({Reaction.UPDATE, Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.AUTO_APPROVED: frozenset({Reaction.UPDATE, Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.REJECTED: frozenset({Reaction.UPDATE, Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.REVOKED: frozenset({Reaction.UPDATE}),
         Kind.REASSIGNED: frozenset({Reaction.ASK, Reaction.UPDATE, Reaction.THREAD}),
         Kind.REPLACED: frozenset({Reaction.ASK, Reaction.UPDATE}),
         Kind.DELEGATE_ADDED: frozenset({Reaction.ASK, Reaction.UPDATE}),
         Kind.REMINDED: frozenset({Reaction.REMIND}),
         Kind.ESCALATED: frozenset({Reaction.ASK, Reaction.UPDATE, Reaction.THREAD}),
-        Kind.QUOTE_APPROVED: frozenset({Reaction.THREAD, Reaction.GENERATE_ORDERS}),
-        Kind.QUOTE_REJECTED: frozenset({Reaction.THREAD, Reaction.RESUME_ORDERS}),
-        Kind.RECALLED: frozenset({Reaction.THREAD}),
-        Kind.QUOTE_CHANGED: frozenset({Reaction.THREAD}),
+        Kind.QUOTE_APPROVED: frozenset({Reaction.THREAD, Reaction.GENERATE_ORDERS, Reaction.NOTIFY_CRM}),
+        Kind.QUOTE_REJECTED: frozenset({Reaction.THREAD, Reaction.RESUME_ORDERS, Reaction.NOTIFY_CRM}),
+        Kind.RECALLED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.QUOTE_CHANGED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.DELEGATION_SET: frozenset({Reaction.NOTICE}),
         Kind.DELEGATION_ENDED: frozenset({Reaction.NOTICE}),
         Kind.REPLACEMENT_SET: frozenset({Reaction.NOTICE}),
         Kind.PERSON_CHANGED: frozenset(),
         Kind.DELEGATIONS_PRUNED: frozenset(),
-        Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD}),
-        Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP}),
-        Kind.ORDER_RELEASE: frozenset({Reaction.THREAD, Reaction.SYNC_ERP}),
-        Kind.ORDER_RESCHEDULE: frozenset({Reaction.THREAD}),
-        Kind.ORDER_HOLD: frozenset({Reaction.THREAD}),
-        Kind.ORDER_RESUME: frozenset({Reaction.THREAD}),
-        Kind.ORDER_CANCEL: frozenset({Reaction.THREAD}),
-        Kind.ORDER_SPLIT: frozenset({Reaction.THREAD}),
-        Kind.ORDER_SYNCED: frozenset({Reaction.THREAD}),
-        Kind.ORDER_SYNC_FAILED: frozenset({Reaction.THREAD, Reaction.ALERT}),
+        Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP, Reaction.NOTIFY_CRM}),
+        Kind.ORDER_RELEASE: frozenset({Reaction.THREAD, Reaction.SYNC_ERP, Reaction.NOTIFY_CRM}),
+        Kind.ORDER_RESCHEDULE: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.ORDER_HOLD: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.ORDER_RESUME: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.ORDER_CANCEL: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.ORDER_SPLIT: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.ORDER_SYNCED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.ORDER_SYNC_FAILED: frozenset({Reaction.THREAD, Reaction.ALERT, Reaction.NOTIFY_CRM}),
         Kind.ORDER_SYNC_RETRY: frozenset({Reaction.THREAD}),
         Kind.EMAIL_FAILED: frozenset({Reaction.ALERT}),
-        Kind.CONTRACT_RENEWAL_DUE: frozenset({Reaction.THREAD}),
+        Kind.CONTRACT_RENEWAL_DUE: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.CRM_FAILED: frozenset({Reaction.ALERT}),
     }
 )
 

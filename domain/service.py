@@ -8,6 +8,7 @@ database store implement the same `Store` protocol, so scenarios run identically
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
@@ -148,17 +149,18 @@ class Approvals:
             raise ConcurrentChange(f"{sub.ref} changed while this was being decided: look again and retry")
         await tx.record(events)
 
-    async def receive_quote(self, quote: Quote, now: dt.datetime) -> Received:
-        """Store a quote from the CRM; a newer version of a pending quote recalls it (§3.7)."""
+    async def receive_quote(self, quote: Quote, now: dt.datetime, actor: str = "crm") -> Received:
+        """Store a quote from the CRM; a newer version of a pending quote recalls it (§3.7).
+        `actor` is who sent it, as the audit trail names it (`crm`, or `crm:<key name>`)."""
         for attempt in range(RETRIES):
             try:
-                return await self._receive_quote(quote, now)
+                return await self._receive_quote(quote, now, actor)
             except ConcurrentChange:
                 if attempt == RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
-    async def _receive_quote(self, quote: Quote, now: dt.datetime) -> Received:
+    async def _receive_quote(self, quote: Quote, now: dt.datetime, actor: str = "crm") -> Received:
         async with self.store.transaction() as tx:
             stored = await tx.save_quote(quote, now)
             if stored is not None:
@@ -171,7 +173,7 @@ class Approvals:
                 quote.id,
                 quote.version,
                 0,
-                actor="crm",
+                actor=actor,
                 detail={"content_hash": quote.content_hash},
             )
             await tx.record([received])
@@ -188,24 +190,44 @@ class Approvals:
             return Received(quote, "stored")
 
     async def submit(
-        self, quote_id: str, by: str | None, now: dt.datetime, justification: str | None = None
+        self,
+        quote_id: str,
+        by: str | None,
+        now: dt.datetime,
+        justification: str | None = None,
+        *,
+        version: int | None = None,
+        actor: str | None = None,
     ) -> tuple[Submission, list[Event]]:
+        """Submit the stored quote with the rep's `justification` (a CRM's submit `comment` is one);
+        with `version`, only if that is the stored version (else Conflict). `actor` (e.g.
+        `crm:<key name>`) submits on behalf of the owner and is the audit's actor."""
         for attempt in range(RETRIES):
             try:
-                return await self._submit(quote_id, by, now, justification)
+                return await self._submit(quote_id, by, now, justification, version, actor)
             except ConcurrentChange:
                 if attempt == RETRIES - 1:
                     raise
         raise AssertionError("unreachable")
 
     async def _submit(
-        self, quote_id: str, by: str | None, now: dt.datetime, justification: str | None = None
+        self,
+        quote_id: str,
+        by: str | None,
+        now: dt.datetime,
+        justification: str | None = None,
+        version: int | None = None,
+        actor: str | None = None,
     ) -> tuple[Submission, list[Event]]:
         async with self.store.transaction() as tx:
             quote = await tx.quote(quote_id, lock=True)
             if quote is None:
                 raise NotFound(f"no quote {quote_id} has been received from the CRM")
+            if version is not None and version != quote.version:
+                raise Conflict(f"{quote_id} version {version} is not the latest: version {quote.version} is stored")
             owner = lifecycle.owner_key(self.policy, quote)
+            if actor is not None:
+                by = owner
             permissions.require_owner(by, owner, "submit", quote_id)
             subs = await tx.submissions(quote_id)
             previous = subs[-1] if subs else None
@@ -220,6 +242,8 @@ class Approvals:
                 raise QuoteError(problems, f"{quote_id} v{quote.version} could not become orders")
             ctx = self.context(await tx.directory(now), now)
             sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous, justification)
+            if actor is not None:
+                events = [_on_behalf(e, actor, owner, None) if e.kind is Kind.SUBMITTED else e for e in events]
             sub.due_at = lifecycle.next_due(sub, self.policy)
             await tx.add_submission(sub)
             await tx.record(events)
@@ -282,8 +306,20 @@ class Approvals:
 
         return await self._on_pending(quote_id, now, action, key, number)
 
-    async def recall(self, quote_id: str, by: str, now: dt.datetime) -> list[Event]:
-        return await self._on_pending(quote_id, now, lambda ctx, sub: lifecycle.recall(ctx, sub, by))
+    async def recall(
+        self, quote_id: str, by: str, now: dt.datetime, *, comment: str | None = None, actor: str | None = None
+    ) -> list[Event]:
+        """The owner recalls; `actor` (e.g. `crm:<key name>`) recalls on the owner's behalf."""
+
+        def recall(ctx: Context, sub: Submission) -> list[Event]:
+            events = lifecycle.recall(ctx, sub, sub.owner if actor is not None else by)
+            if comment is not None:
+                sub.comment = comment
+            if comment is None and actor is None:
+                return events
+            return [_on_behalf(e, actor, sub.owner, comment) if e.kind is Kind.RECALLED else e for e in events]
+
+        return await self._on_pending(quote_id, now, recall)
 
     async def reassign(
         self, quote_id: str, rule: str, giver: str, receiver: str, now: dt.datetime, comment: str | None = None
@@ -501,3 +537,13 @@ class Approvals:
             previous = await self._latest(tx, quote.id)
             ctx = self.context(await tx.directory(now), now)
         return lifecycle.plan(ctx, quote, previous)
+
+
+def _on_behalf(event: Event, actor: str | None, owner: str, comment: str | None) -> Event:
+    """The event as done by `actor` for `owner` (a CRM acting for the rep), with `comment` if given."""
+    changes: dict[str, Any] = {}
+    if actor is not None:
+        changes.update(actor=actor, on_behalf_of=owner)
+    if comment is not None:
+        changes["comment"] = comment
+    return dataclasses.replace(event, **changes)

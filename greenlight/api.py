@@ -1,6 +1,7 @@
 """The HTTP surface besides Slack (slack-v1 §2): the CRM quote intake, health and metrics.
 
-    POST /api/quotes   a quote from the CRM, signed like Slack with GREENLIGHT_API_SECRET
+    POST /api/quotes   a quote from the CRM, signed like Slack with GREENLIGHT_API_SECRET, or with a
+                       bearer key of GREENLIGHT_API_KEYS (crm-v1 §1; the other CRM routes: crm_api.py)
     GET  /healthz      200 {"ok": true} while the database answers, else 503
     GET  /metrics      Prometheus text format
 
@@ -26,6 +27,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.exposition import choose_encoder
 
+from domain.crm import resolve_quote_people
 from domain.errors import (
     Conflict,
     GreenlightError,
@@ -40,7 +42,9 @@ from domain.quote import parse_quote
 from domain.service import Approvals
 from notifications.worker import RECLAIMS
 
-from . import signing
+from .auth import SIGNATURE_HEADER as SIGNATURE_HEADER
+from .auth import TIMESTAMP_HEADER as TIMESTAMP_HEADER
+from .auth import Pending, identify
 from .settings import Settings
 
 log = logging.getLogger("greenlight.api")
@@ -48,8 +52,6 @@ log = logging.getLogger("greenlight.api")
 MAX_QUOTE_BYTES = 1024 * 1024
 MAX_JSON_DEPTH = 32
 HEALTH_TIMEOUT_SECONDS = 5.0
-TIMESTAMP_HEADER = "X-Greenlight-Request-Timestamp"
-SIGNATURE_HEADER = "X-Greenlight-Signature"
 QUOTE_STATUSES = ("stored", "unchanged", "recalled")
 
 Clock = Callable[[], dt.datetime]
@@ -127,6 +129,9 @@ def add_routes(
     app.router.add_post("/api/quotes", _QuoteIntake(service, settings, clock, metrics).handle)
     app.router.add_get("/healthz", _health_check(health))
     app.router.add_get("/metrics", _serve_metrics(metrics))
+    from .crm_api import add_crm_routes
+
+    add_crm_routes(app, service=service, settings=settings, clock=clock)
     return metrics
 
 
@@ -142,20 +147,15 @@ class _QuoteIntake:
         self.metrics = metrics
 
     async def handle(self, request: web.Request) -> web.Response:
-        secret = self.settings.api_secret
-        if secret is None:
-            return error(503, "The quote API is off: GREENLIGHT_API_SECRET is not set on the Greenlight server.")
+        if not self.settings.api_on:
+            return api_off()
         declared = request.content_length
         if declared is not None and declared > MAX_QUOTE_BYTES:
             return _too_large(declared)
-        timestamp = request.headers.get(TIMESTAMP_HEADER)
-        signature = request.headers.get(SIGNATURE_HEADER)
-        if not timestamp or not signature:
-            return _unauthorized(f"The request must carry the {TIMESTAMP_HEADER} and {SIGNATURE_HEADER} headers.")
         now = self.clock()
-        stale = signing.timestamp_problem(timestamp, now)
-        if stale is not None:
-            return _unauthorized(f"Refused: {stale} (sign each request when it is sent).")
+        who = identify(request.headers, self.settings, now)
+        if isinstance(who, str):
+            return _unauthorized(who)
 
         try:
             body = await request.read()
@@ -163,18 +163,16 @@ class _QuoteIntake:
             return _too_large(None)
         if len(body) > MAX_QUOTE_BYTES:
             return _too_large(len(body))
-        if not signing.verify(secret.get_secret_value(), timestamp, signature, body, now):
-            return _unauthorized(
-                "The signature does not match: sign v0:<timestamp>:<body> with GREENLIGHT_API_SECRET "
-                "(HMAC-SHA256) and send v0=<hex digest>."
-            )
+        caller = who.verify(body, now) if isinstance(who, Pending) else who
+        if isinstance(caller, str):
+            return _unauthorized(caller)
 
         data, problem = _read_json(body)
         if problem is not None:
             return error(422, f"The body is not a JSON quote: {problem}.")
         try:
-            quote = parse_quote(data, "quote")
-            received = await self.service.receive_quote(quote, now)
+            quote = resolve_quote_people(self.service.policy, parse_quote(data, "quote"))
+            received = await self.service.receive_quote(quote, now, actor=caller.actor)
         except InvalidInput as refused:
             self.metrics.quotes.labels(status="invalid").inc()
             return _invalid(refused.problems)
@@ -201,10 +199,23 @@ class _QuoteIntake:
             log.exception("a quote from the CRM could not be stored")
             return error(500, "The quote could not be stored because of an internal error: send it again later.")
         self.metrics.quotes.labels(status=received.status).inc()
-        log.info("quote %s version %s from the CRM: %s", received.quote.id, received.quote.version, received.status)
+        log.info(
+            "quote %s version %s from the CRM: %s (sent by %s)",
+            received.quote.id,
+            received.quote.version,
+            received.status,
+            caller.actor,
+        )
         return web.json_response(
             {"quote": received.quote.id, "version": received.quote.version, "status": received.status}
         )
+
+
+def api_off() -> web.Response:
+    return error(
+        503,
+        "The CRM API is off: neither GREENLIGHT_API_SECRET nor GREENLIGHT_API_KEYS is set on the Greenlight server.",
+    )
 
 
 def _unauthorized(sentence: str) -> web.Response:

@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -28,7 +28,7 @@ from domain.reactions import Topic
 from domain.service import Approvals
 from notifications.slack_delivery import SlackDelivery
 from notifications.worker import Worker
-from scheduler.jobs import Intervals, schedule, timed_jobs
+from scheduler.jobs import Intervals, Job, schedule, timed_jobs
 from scheduler.sweeps import Sweeps
 from store import db
 from store.outbox import Claimed, Outbox
@@ -36,6 +36,9 @@ from store.tx import DbStore
 
 from .api import add_routes
 from .settings import Settings
+
+if TYPE_CHECKING:
+    from .salesforce import SalesforceConnector
 
 log = logging.getLogger("greenlight")
 
@@ -60,11 +63,12 @@ class Runtime:
     delivery: SlackDelivery
     orders: Orders
     workers: dict[Topic, Worker] = field(default_factory=dict)
+    salesforce: SalesforceConnector | None = None
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""
-        for name in names or ("slack", "orders", "email"):
+        for name in names or ("slack", "orders", "email", "crm"):
             self.sweeps.kick(name)
 
     async def health(self) -> bool:
@@ -131,6 +135,41 @@ def build(
         erp = ErpDelivery(str(settings.erp_url), erp_secret, orders, clock)
         runtime.closers.append(erp.close)
         handlers[Topic.ERP] = erp.deliver
+    salesforce = None
+    if settings.salesforce_on:
+        from .salesforce import Mapping, SalesforceConnector
+
+        salesforce = SalesforceConnector(
+            str(settings.salesforce_login_url),
+            str(settings.salesforce_client_id),
+            settings.salesforce_client_secret.get_secret_value() if settings.salesforce_client_secret else "",
+            Mapping.read(settings.salesforce_mapping),
+            service,
+            clock,
+        )
+        runtime.salesforce = salesforce
+        runtime.closers.append(salesforce.close)
+    if settings.crm_webhooks_on or salesforce is not None:
+        from domain.crm import CrmDesk
+        from notifications.crm_delivery import CrmDelivery
+
+        crm_secret = settings.crm_webhook_secret.get_secret_value() if settings.crm_webhook_secret else ""
+        crm = CrmDelivery(
+            settings.crm_webhook_url if settings.crm_webhooks_on else None,
+            crm_secret,
+            CrmDesk(policy, store),
+            clock,
+            write_back=salesforce.write_back if salesforce is not None else None,
+        )
+        runtime.closers.append(crm.close)
+        handlers[Topic.CRM] = crm.deliver
+    else:
+        # No CRM to tell: its rows are closed as they come, so none waits forever and a CRM
+        # connected later is not sent the past (docs/decisions.md).
+        async def no_crm(row: Claimed) -> None:
+            return None
+
+        handlers[Topic.CRM] = no_crm
     if settings.email_on and settings.smtp is not None:
         from notifications.email_delivery import EmailDelivery
 
@@ -139,7 +178,11 @@ def build(
     workers = {topic: Worker(outbox, topic, handle, clock, owner) for topic, handle in handlers.items()}
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
-    schedule(sweeps, timed_jobs(orders, service, clock, workers, intervals))
+    jobs = timed_jobs(orders, service, clock, workers, intervals)
+    if salesforce is not None:
+        every = dt.timedelta(seconds=settings.salesforce_every)
+        jobs.append(Job("salesforce", _pulling(salesforce), every, ("slack", "crm")))
+    schedule(sweeps, jobs)
     from notifications.people_lookup import look_up_slack_ids
 
     async def people_lookup() -> None:
@@ -152,6 +195,7 @@ def build(
 
     from bot.deps import Deps
     from bot.listeners import register_all
+    from store.crm import requeue_quote
 
     from .insightswiring import add_insights_routes, insights_deps
 
@@ -164,6 +208,7 @@ def build(
         delivery.dm_channel,
         outbox.requeue,
         runtime.kick,
+        requeue_crm=requeue_quote,
         **insights_deps(settings, lambda: runtime.policy),
     )
     register_all(bolt, slack)
@@ -185,6 +230,7 @@ def build(
 
     app.router.add_post("/slack/events", slack_events)
     add_routes(app, service=service, settings=settings, health=runtime.health, clock=clock)
+    app.middlewares.append(_kick_after_api_changes(runtime))
     if settings.secret is not None:
         from notifications import pages
 
@@ -193,6 +239,35 @@ def build(
         )
     add_insights_routes(app, settings, lambda: runtime.policy, clock)
     return runtime
+
+
+def _pulling(connector: SalesforceConnector) -> Callable[[], Awaitable[int]]:
+    async def pull() -> int:
+        try:
+            pulled = await connector.pull()
+        except Exception:
+            log.exception("the Salesforce pull failed; the next one starts from the same watermark")
+            return 0
+        for name, why in pulled.refused:
+            log.warning("Salesforce quote %s was not taken: %s", name, why)
+        return pulled.stored
+
+    return pull
+
+
+def _kick_after_api_changes(runtime: Runtime) -> Callable[..., Awaitable[web.StreamResponse]]:
+    """A CRM call that changed something queued outbox rows: deliver them now, not at the next sweep."""
+
+    @web.middleware
+    async def kick(
+        request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        response = await handler(request)
+        if request.method == "POST" and request.path.startswith("/api/quotes") and response.status == 200:
+            runtime.kick()
+        return response
+
+    return kick
 
 
 async def is_ssl_check(request: web.Request) -> bool:

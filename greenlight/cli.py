@@ -159,6 +159,9 @@ def parser() -> argparse.ArgumentParser:
     orderscli.add_commands(commands)
     storecli.add_commands(commands)
     servecli.add_commands(commands)
+    from . import crmcli
+
+    crmcli.add_commands(commands)
     return top
 
 

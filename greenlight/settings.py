@@ -104,6 +104,16 @@ class Settings(BaseModel):
     api_secret: SecretStr | None = Field(None, alias="GREENLIGHT_API_SECRET")
     erp_url: str | None = Field(None, alias="GREENLIGHT_ERP_URL")
     erp_secret: SecretStr | None = Field(None, alias="GREENLIGHT_ERP_SECRET")
+    # crm-v1: keys a caller sends as `Authorization: Bearer <key>`, and the CRM's webhook
+    api_keys: tuple[tuple[str, SecretStr], ...] = Field((), alias="GREENLIGHT_API_KEYS")
+    crm_webhook_url: str | None = Field(None, alias="GREENLIGHT_CRM_WEBHOOK_URL")
+    crm_webhook_secret: SecretStr | None = Field(None, alias="GREENLIGHT_CRM_WEBHOOK_SECRET")
+    # crm-v1 §7: the Salesforce CPQ connector (a connected app's client credentials)
+    salesforce_login_url: str | None = Field(None, alias="GREENLIGHT_SALESFORCE_LOGIN_URL")
+    salesforce_client_id: str | None = Field(None, alias="GREENLIGHT_SALESFORCE_CLIENT_ID")
+    salesforce_client_secret: SecretStr | None = Field(None, alias="GREENLIGHT_SALESFORCE_CLIENT_SECRET")
+    salesforce_mapping: Path = Field(Path("examples/crm/salesforce-cpq.yaml"), alias="GREENLIGHT_SALESFORCE_MAPPING")
+    salesforce_every: int = Field(300, alias="GREENLIGHT_SALESFORCE_EVERY")
 
     _ignored: tuple[str, ...] = PrivateAttr(default=())
 
@@ -168,7 +178,19 @@ class Settings(BaseModel):
 
     @property
     def api_on(self) -> bool:
-        return self.api_secret is not None
+        return self.api_secret is not None or bool(self.api_keys)
+
+    @property
+    def salesforce_on(self) -> bool:
+        return (
+            self.salesforce_login_url is not None
+            and self.salesforce_client_id is not None
+            and self.salesforce_client_secret is not None
+        )
+
+    @property
+    def crm_webhooks_on(self) -> bool:
+        return self.crm_webhook_url is not None and self.crm_webhook_secret is not None
 
     def secrets(self) -> list[str]:
         """Every secret value held (to check that none of them leaks into logs or messages)."""
@@ -180,6 +202,9 @@ class Settings(BaseModel):
                 self.secret,
                 self.api_secret,
                 self.erp_secret,
+                self.crm_webhook_secret,
+                self.salesforce_client_secret,
+                *(key for _, key in self.api_keys),
             )
             if secret is not None
         ]
@@ -205,8 +230,18 @@ class Settings(BaseModel):
             notes.append("email is off: GREENLIGHT_SMTP_URL is not set")
         else:
             notes.append(f"email is on: sent through {self.smtp.url} from {self.mail_from}")
-        if self.api_secret is None:
-            notes.append("the CRM quote API answers 503: GREENLIGHT_API_SECRET is not set")
+        if not self.api_on:
+            notes.append("the CRM quote API answers 503: neither GREENLIGHT_API_SECRET nor GREENLIGHT_API_KEYS is set")
+        elif self.api_keys:
+            names = ", ".join(name for name, _ in self.api_keys)
+            notes.append(f"the CRM API takes bearer keys from: {names}")
+        if not self.crm_webhooks_on:
+            notes.append("CRM webhooks are off: GREENLIGHT_CRM_WEBHOOK_URL is not set")
+        if self.salesforce_on:
+            notes.append(
+                f"the Salesforce connector pulls every {self.salesforce_every} s from {self.salesforce_login_url} "
+                f"(mapping {self.salesforce_mapping})"
+            )
         if self.erp_url is None:
             notes.append("ERP sync is off: GREENLIGHT_ERP_URL is not set")
         notes.extend(f"{name} is not a Greenlight setting and is ignored (a typo?)" for name in self._ignored)
@@ -234,6 +269,47 @@ class Settings(BaseModel):
     @classmethod
     def _check_own_secret(cls, value: Any, info: Any) -> SecretStr | None:
         return _secret(cls._env(info.field_name), value, min_length=MIN_OWN_SECRET_LENGTH)
+
+    @field_validator("crm_webhook_secret", mode="before")
+    @classmethod
+    def _check_crm_secret(cls, value: Any) -> SecretStr | None:
+        return _secret("GREENLIGHT_CRM_WEBHOOK_SECRET", value, min_length=MIN_OWN_SECRET_LENGTH)
+
+    @field_validator("crm_webhook_url", mode="before")
+    @classmethod
+    def _check_crm_url(cls, value: Any) -> str | None:
+        if value is None or not str(value).strip():
+            return None
+        return _web_url("GREENLIGHT_CRM_WEBHOOK_URL", value, "https://crm.example.com/hooks/greenlight")
+
+    @field_validator("salesforce_login_url", mode="before")
+    @classmethod
+    def _check_salesforce_url(cls, value: Any) -> str | None:
+        if value is None or not str(value).strip():
+            return None
+        return _web_url("GREENLIGHT_SALESFORCE_LOGIN_URL", value, "https://login.salesforce.com").rstrip("/")
+
+    @field_validator("salesforce_client_secret", mode="before")
+    @classmethod
+    def _check_salesforce_secret(cls, value: Any) -> SecretStr | None:
+        return _secret("GREENLIGHT_SALESFORCE_CLIENT_SECRET", value)
+
+    @field_validator("salesforce_every", mode="before")
+    @classmethod
+    def _check_salesforce_every(cls, value: Any) -> int:
+        text = str(value).strip()
+        if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,6}", text) or not 10 <= int(text) <= 86400:
+            raise ValueError(
+                f"GREENLIGHT_SALESFORCE_EVERY must be a whole number of seconds from 10 to 86400, not {text[:20]!r}."
+            )
+        return int(text)
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _check_api_keys(cls, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        return parse_api_keys(value)
 
     @field_validator("slack_api_url", mode="before")
     @classmethod
@@ -376,6 +452,31 @@ def _missing(present: set[str], require_slack: bool) -> list[tuple[str, str]]:
                 "(set both to turn ERP sync on, or neither).",
             )
         )
+    salesforce = (
+        "GREENLIGHT_SALESFORCE_LOGIN_URL",
+        "GREENLIGHT_SALESFORCE_CLIENT_ID",
+        "GREENLIGHT_SALESFORCE_CLIENT_SECRET",
+    )
+    if any(name in present for name in salesforce):
+        for name in salesforce:
+            if name not in present:
+                missing.append(
+                    (
+                        name,
+                        f"{name} is not set: the Salesforce connector needs {', '.join(salesforce)} "
+                        "(set all three, or none).",
+                    )
+                )
+    for url, secret in (("GREENLIGHT_CRM_WEBHOOK_URL", "GREENLIGHT_CRM_WEBHOOK_SECRET"),):
+        if (url in present) != (secret in present):
+            absent = secret if url in present else url
+            missing.append(
+                (
+                    absent,
+                    f"{absent} is not set: {url} and {secret} go together "
+                    "(set both to send the CRM its webhooks, or neither).",
+                )
+            )
     if "GREENLIGHT_ERP_SECRET" in present and "GREENLIGHT_ERP_URL" not in present:
         missing.append(
             (
@@ -385,6 +486,45 @@ def _missing(present: set[str], require_slack: bool) -> list[tuple[str, str]]:
             )
         )
     return missing
+
+
+MIN_API_KEY_LENGTH = 32
+_KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,39}")
+
+
+def parse_api_keys(text: str) -> tuple[tuple[str, SecretStr], ...]:
+    """`name=key,name=key` (crm-v1 §1): each name a short word, each key at least 32 characters.
+
+    Messages name the entry by position and name, never the key itself.
+    """
+    name_env = "GREENLIGHT_API_KEYS"
+    keys: list[tuple[str, SecretStr]] = []
+    seen_names: set[str] = set()
+    seen_keys: set[str] = set()
+    for position, item in enumerate(text.split(","), start=1):
+        entry = item.strip()
+        if not entry:
+            continue
+        name, equals, key = entry.partition("=")
+        name, key = name.strip(), key.strip()
+        if not equals or not _KEY_NAME.fullmatch(name):
+            raise ValueError(
+                f"{name_env} entry {position} is not name=key: write it like crm=<key>,script=<key> "
+                "(a name of letters, digits, dots, dashes or underscores)."
+            )
+        if len(key) < MIN_API_KEY_LENGTH:
+            raise ValueError(
+                f"{name_env}: the key named {name} is too short: use at least {MIN_API_KEY_LENGTH} random "
+                f"characters (for example from {_NEW_SECRET_HINT})."
+            )
+        if name in seen_names:
+            raise ValueError(f"{name_env} names {name} twice: give each caller one name.")
+        if key in seen_keys:
+            raise ValueError(f"{name_env}: the key named {name} is also another caller's key: give each its own.")
+        seen_names.add(name)
+        seen_keys.add(key)
+        keys.append((name, SecretStr(key)))
+    return tuple(keys)
 
 
 def _in_order(problems: list[Problem], names: tuple[str, ...]) -> list[Problem]:

@@ -123,7 +123,7 @@ class SlackDelivery:
         self._directory = None
         event = from_json(row.payload)
         wanted = reactions(event.kind)
-        if event.kind is Kind.EMAIL_FAILED:
+        if event.kind in (Kind.EMAIL_FAILED, Kind.CRM_FAILED):
             for admin in self.policy.admins:
                 await self._alert(admin, event, None, row)
             return

@@ -30,9 +30,10 @@ import socket
 import sys
 import tempfile
 import webbrowser
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
 
@@ -40,6 +41,7 @@ from domain.policy import Policy, read_policy
 from greenlight.app import Runtime, build
 from greenlight.servecli import HideSecrets
 from greenlight.settings import Settings
+from sandbox.crm_receiver import CrmReceiver
 from sandbox.mailbox import Mailbox
 from sandbox.slack_api import SlackStandIn
 from sandbox.web import BrowserDriver, Crm, DemoClock, Sandbox, SandboxErp, members_of
@@ -93,6 +95,7 @@ class Demo:
     policy: Policy
     bot_url: str
     database: Path
+    salesforce: Any = None  # the Salesforce stand-in, with --salesforce
 
     @property
     def url(self) -> str:
@@ -117,6 +120,7 @@ class Demo:
         sweep_every: dt.timedelta = dt.timedelta(seconds=2),
         policy_file: Path = POLICY,
         quotes: Sequence[Path] | None = None,
+        salesforce: bool = False,
     ) -> AsyncIterator[Demo]:
         policy = read_policy(policy_file)
         files = sorted(quotes if quotes is not None else (EXAMPLES / "quotes").glob("*.json"))
@@ -149,6 +153,22 @@ class Demo:
             erp = SandboxErp(erp_secret, now=clock)
             await erp.start()
             stack.push_async_callback(erp.stop)
+            crm_secret = secrets.token_hex(32)
+            receiver = CrmReceiver(crm_secret, clock=lambda: clock().timestamp())
+            await receiver.start()
+            stack.push_async_callback(receiver.stop)
+
+            org_settings: dict[str, str] = {}
+            org = None
+            if salesforce:
+                org = await stack.enter_async_context(demo_org(policy, clock))
+                org_settings = {
+                    "GREENLIGHT_SALESFORCE_LOGIN_URL": org.url,
+                    "GREENLIGHT_SALESFORCE_CLIENT_ID": org.client_id,
+                    "GREENLIGHT_SALESFORCE_CLIENT_SECRET": org.client_secret,
+                    "GREENLIGHT_SALESFORCE_MAPPING": str(EXAMPLES / "crm" / "salesforce-cpq.yaml"),
+                    "GREENLIGHT_SALESFORCE_EVERY": "10",
+                }
 
             bot_socket = _listening_socket(0)
             stack.callback(bot_socket.close)
@@ -167,6 +187,9 @@ class Demo:
                     "GREENLIGHT_API_SECRET": api_secret,
                     "GREENLIGHT_ERP_URL": erp.url,
                     "GREENLIGHT_ERP_SECRET": erp_secret,
+                    "GREENLIGHT_CRM_WEBHOOK_URL": receiver.url,
+                    "GREENLIGHT_CRM_WEBHOOK_SECRET": crm_secret,
+                    **org_settings,
                 },
                 env_file=None,
             )
@@ -180,7 +203,7 @@ class Demo:
 
             driver = BrowserDriver(f"{bot_url}/slack/events", signing_secret=signing_secret, stand_in=slack)
             stack.push_async_callback(driver.close)
-            crm = Crm(files, f"{bot_url}/api/quotes", api_secret, clock)
+            crm = Crm(files, f"{bot_url}/api/quotes", api_secret, clock, receiver=receiver, salesforce=org)
             stack.push_async_callback(crm.close)
             for path in files:
                 if path.stem.endswith("-v1"):
@@ -204,7 +227,7 @@ class Demo:
             )
             await sandbox.start()
             stack.push_async_callback(sandbox.stop)
-            yield cls(runtime, slack, driver, mailbox, erp, crm, sandbox, clock, policy, bot_url, database)
+            yield cls(runtime, slack, driver, mailbox, erp, crm, sandbox, clock, policy, bot_url, database, org)
 
 
 def kick_all(runtime: Runtime) -> None:
@@ -222,6 +245,62 @@ def _listening_socket(port: int) -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port))
     return sock
+
+
+# ---------------------------------------------------------------- a Salesforce org, played
+
+
+@contextlib.asynccontextmanager
+async def demo_org(policy: Policy, clock: Callable[[], dt.datetime]) -> AsyncIterator[Any]:
+    """The Salesforce stand-in with one CPQ quote in review, owned by Ava (by her email, as a CRM knows her)."""
+    from tests.support.salesforce import CERT, SalesforceStandIn
+
+    os.environ["REQUESTS_CA_BUNDLE"] = str(CERT)  # trust the stand-in's loopback certificate
+    org = SalesforceStandIn(clock=clock)
+    email = policy.people["ava"].email if "ava" in policy.people else "ava@example.com"
+    org.put_quote(
+        "a0Q5e000000SF01",
+        {
+            "Name": "Q-SF-2001",
+            "SBQQ__Status__c": "In Review",
+            "SBQQ__SalesRep__r": {"attributes": {"type": "User"}, "Email": email},
+            "CurrencyIsoCode": "USD",
+            "SBQQ__StartDate__c": "2027-01-01",
+            "SBQQ__SubscriptionTerm__c": 12,
+            "SBQQ__PaymentTerms__c": "Net 30",
+            "SBQQ__AverageCustomerDiscount__c": 18,
+            "SBQQ__NetAmount__c": 49200,
+            "SBQQ__ListAmount__c": 60000,
+            "SBQQ__Account__c": "0015e000009SF01",
+            "SBQQ__Account__r": {
+                "attributes": {"type": "Account"},
+                "Name": "Harbor Analytics",
+                "Greenlight_Time_Zone__c": "America/New_York",
+            },
+            "SBQQ__ShippingName__c": "Harbor HQ Boston",
+            "Greenlight_Status__c": None,
+            "Greenlight_Comment__c": None,
+        },
+        [
+            {
+                "Name": "QL-1",
+                "SBQQ__ProductCode__c": "SW-PLAT-S",
+                "SBQQ__ProductFamily__c": "Software",
+                "SBQQ__Quantity__c": 1,
+                "SBQQ__ListPrice__c": 60000,
+                "SBQQ__NetPrice__c": 49200,
+                "SBQQ__Discount__c": 18,
+                "SBQQ__NetTotal__c": 49200,
+                "SBQQ__ListTotal__c": 60000,
+                "SBQQ__SubscriptionPricing__c": "Fixed Price",
+                "SBQQ__StartDate__c": "2027-01-01",
+                "Ship_To__c": "Harbor HQ Boston",
+            }
+        ],
+        clock(),
+    )
+    async with org:
+        yield org
 
 
 # ---------------------------------------------------------------- the command
@@ -244,6 +323,11 @@ def parse(argv: Sequence[str] | None) -> argparse.Namespace:
         "--data-dir", type=Path, help="keep the SQLite database in this folder (default: a temporary folder)"
     )
     parser.add_argument("--real-clock", action="store_true", help="start the bot's clock today, not on 1 Dec 2026")
+    parser.add_argument(
+        "--salesforce",
+        action="store_true",
+        help="also play a Salesforce CPQ org: its quote in review comes to Slack, the outcome goes back",
+    )
     parser.add_argument("--verbose", action="store_true", help="log what the bot does")
     return parser.parse_args(argv)
 
@@ -258,6 +342,11 @@ def banner(demo: Demo) -> str:
         f"  Slack      {demo.slack.url}   (the Web API stand-in)",
         f"  mail       {demo.mailbox.url}",
         f"  ERP        {demo.erp.url}",
+        *(
+            [f"  Salesforce {demo.salesforce.url}   (Q-SF-2001 in review: pulled every 10 s)"]
+            if demo.salesforce
+            else []
+        ),
         f"  database   sqlite://{demo.database}",
         f"  clock      {now:%a %d %b %Y %H:%M} {demo.policy.timezone}",
         "",
@@ -279,12 +368,16 @@ async def _run(args: argparse.Namespace) -> int:
     try:
         async with contextlib.AsyncExitStack() as stack:
             try:
-                demo = await stack.enter_async_context(Demo.running(port=port, data_dir=args.data_dir, start=start))
+                demo = await stack.enter_async_context(
+                    Demo.running(port=port, data_dir=args.data_dir, start=start, salesforce=args.salesforce)
+                )
             except OSError as error:
                 if error.errno != errno.EADDRINUSE or args.port is not None:
                     raise
                 print(f"Port {DEFAULT_PORT} is taken: using a free port instead (choose one with --port).")
-                demo = await stack.enter_async_context(Demo.running(port=0, data_dir=args.data_dir, start=start))
+                demo = await stack.enter_async_context(
+                    Demo.running(port=0, data_dir=args.data_dir, start=start, salesforce=args.salesforce)
+                )
             hide = HideSecrets(demo.runtime.settings.secrets())
             for handler in logging.getLogger().handlers:
                 handler.addFilter(hide)

@@ -11,7 +11,8 @@
     GET  /api/events                server-sent events: `change` whenever what is shown may have changed
     GET  /api/mail · GET /mail/{id} the mailbox, and one email's HTML part (sandboxed, no scripts)
     GET  /api/erp · POST /api/erp   the orders the ERP stand-in received; make it fail to show retries
-    GET  /api/crm · POST /api/crm   the example quotes; send one to the bot's quote API, signed like the CRM
+    GET  /api/crm · POST /api/crm   the example quotes; send one to the bot's quote API, signed like the CRM;
+                                    and the webhooks the bot sent the CRM (crm-v1 §6)
     POST /api/clock                 move the demo clock forward (reminders, escalations, order releases)
 
 Everything the browser does reaches the bot through `SlackDriver`, exactly as Slack would send it;
@@ -37,6 +38,7 @@ from aiohttp import web
 
 from domain.policy import Policy
 from greenlight import signing
+from sandbox.crm_receiver import CrmReceiver
 from sandbox.driver import HONEST, DriverResponse, SlackDriver
 from sandbox.erp import ErpStandIn
 from sandbox.mailbox import Mailbox
@@ -241,6 +243,8 @@ class Crm:
     secret: str
     clock: Callable[[], dt.datetime]
     sent: dict[str, str] = field(default_factory=dict)
+    receiver: CrmReceiver | None = None  # where Greenlight's webhooks to the CRM arrive (crm-v1 §6)
+    salesforce: Any = None  # the Salesforce stand-in of `make demo-salesforce`: its quote records
 
     def __post_init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
@@ -485,7 +489,8 @@ class Sandbox:
         return app
 
     async def start(self) -> Self:
-        for source in (self.slack, self.mailbox, self.erp):
+        receiver = self.crm.receiver if self.crm is not None else None
+        for source in (self.slack, self.mailbox, self.erp, receiver):
             if source is not None:
                 self._unsubscribe.append(source.subscribe(self._hub.publish))
         self._runner = web.AppRunner(self.app(), access_log=None, shutdown_timeout=1.0)
@@ -819,7 +824,19 @@ class Sandbox:
     async def _crm(self, request: web.Request) -> web.Response:
         if self.crm is None:
             raise _Refused(404, "this sandbox has no CRM")
-        return web.json_response({"quotes": self.crm.catalogue()})
+        webhooks = self.crm.receiver.as_json() if self.crm.receiver is not None else None
+        records = None
+        if self.crm.salesforce is not None:
+            records = [
+                {
+                    "id": r["Id"],
+                    "name": r.get("Name"),
+                    "status": r.get("Greenlight_Status__c"),
+                    "comment": r.get("Greenlight_Comment__c"),
+                }
+                for r in self.crm.salesforce.records.get("SBQQ__Quote__c", {}).values()
+            ]
+        return web.json_response({"quotes": self.crm.catalogue(), "webhooks": webhooks, "salesforce": records})
 
     async def _crm_send(self, request: web.Request) -> web.Response:
         if self.crm is None:

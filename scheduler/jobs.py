@@ -87,7 +87,13 @@ class Intervals:
 
 # What a topic's delivery makes due elsewhere: generated orders may be due at once, everything else
 # is announced in Slack.
-_WAKES = {Topic.SLACK: (), Topic.ORDERS: ("slack", "release"), Topic.ERP: ("slack",), Topic.EMAIL: ("slack",)}
+_WAKES = {
+    Topic.SLACK: (),
+    Topic.ORDERS: ("slack", "release"),
+    Topic.ERP: ("slack",),
+    Topic.EMAIL: ("slack",),
+    Topic.CRM: ("slack",),
+}
 
 
 def timed_jobs(
@@ -99,7 +105,7 @@ def timed_jobs(
 ) -> list[Job]:
     """Every job, with the workers of the outbox topics that are on."""
     jobs = [
-        Job("release", partial(release_due, orders, clock), intervals.release, ("slack", "erp")),
+        Job("release", partial(release_due, orders, clock), intervals.release, ("slack", "erp", "crm")),
         Job("approvals", partial(approvals_tick, approvals, clock), intervals.approvals, ("slack",)),
         Job("delegations", partial(prune_delegations, approvals, clock), intervals.delegations),
         Job("renewals", partial(remind_renewals, orders, clock), intervals.renewals, ("slack",)),

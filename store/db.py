@@ -78,6 +78,7 @@ TABLES = (
     "delegation",
     "replacement",
     "person_pref",
+    "crm_watermark",
     "person_change",
 )
 """Every table, children before parents."""

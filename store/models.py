@@ -216,6 +216,17 @@ class PersonPrefRow(models.Model):
         table = "person_pref"
 
 
+class CrmWatermarkRow(models.Model):
+    """How far a CRM connector has read its changed quotes."""
+
+    name = fields.CharField(primary_key=True, max_length=64)
+    value = fields.CharField(max_length=64)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "crm_watermark"
+
+
 class PersonChangeRow(models.Model):
     """A person added or changed by an admin from chat (`/deal people set`), laid over the policy's `people`."""
 

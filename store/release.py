@@ -33,7 +33,8 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int) -> int:
 # The release of a batch. Each order gets an audit row and the outbox rows
 # that `DbTx.record` would write for its `order_released` event (`domain.reactions`: one row a
 # topic): the announcement (`slack`, the payload `domain.events.to_json` gives the event) and the ERP
-# message (`erp`, keyed `<number>:<event>`, the payload `erp_message(order)`).
+# message (`erp`, keyed `<number>:<event>`, the payload `erp_message(order)`)
+# and the CRM's notice (`crm`, keyed `crm:<quote>:<hex>`, the announcement's payload).
 # `submission` is the number of the quote's approved submission, 0 if none is stored. The due rows
 # are claimed by one lookup in the release_at index (ARRAY(...) runs once, then the update goes by
 # primary key): a seq scan and sort of the whole table per batch cost half of a batch.
@@ -69,6 +70,13 @@ WITH o AS (
                data || jsonb_build_object('status', 'released', 'released_at', $3::text, 'event', event,
                                           'type', 'order.' || event)
         FROM released
+        UNION ALL
+        SELECT number, 3, 'crm', 'crm:' || quote_id || ':' || replace(gen_random_uuid()::text, '-', ''),
+               jsonb_build_object('kind', 'order_released', 'at', $3::text, 'quote_id', quote_id,
+                                  'quote_version', quote_version, 'submission', submission, 'rule', NULL,
+                                  'actor', NULL, 'on_behalf_of', NULL, 'comment', NULL, 'people', '[]'::jsonb,
+                                  'detail', jsonb_build_object('order', number))
+        FROM released
     ) AS messages ORDER BY number, part
 )
 SELECT COUNT(*) AS released FROM released
@@ -96,6 +104,12 @@ SELECT topic, key, payload, 'pending', 0, ?1, ?1 FROM (
            json_set(o.data, '$.status', 'released', '$.released_at', ?3,
                     '$.event', {_EVENT.format(kind="json_extract(o.data, '$.kind')")},
                     '$.type', 'order.' || {_EVENT.format(kind="json_extract(o.data, '$.kind')")})
+    FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2))
+    UNION ALL
+    SELECT o.number, 3, 'crm', 'crm:' || o.quote_id || ':' || lower(hex(randomblob(16))),
+           json_object('kind', 'order_released', 'at', ?3, 'quote_id', o.quote_id, 'quote_version', o.quote_version,
+                       'submission', {_SUBMISSION}, 'rule', NULL, 'actor', NULL, 'on_behalf_of', NULL,
+                       'comment', NULL, 'people', json('[]'), 'detail', json_object('order', o.number))
     FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2))
 ) ORDER BY number, part
 """

@@ -22,6 +22,7 @@ from domain.service import ConcurrentChange, Queued
 
 from . import codec
 from .codec import order_of
+from .crm import crm_key
 from .models import (
     ApprovalRow,
     AssignmentRow,
@@ -278,6 +279,9 @@ class DbTx:
 
     async def _message(self, topic: Topic, event: Event) -> OutboxRow:
         key, payload = f"{topic}:{uuid.uuid4().hex}", to_json(event)
+        if topic is Topic.CRM:
+            # Keyed by quote, so that the CRM worker delivers one quote's events in order (crm-v1 §6).
+            key = crm_key(event.quote_id, uuid.uuid4().hex)
         if topic is Topic.ERP:
             # The ERP gets the order as released, keyed by its number and event: the ERP's idempotency key.
             number = str(event.detail["order"])

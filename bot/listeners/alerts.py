@@ -1,4 +1,4 @@
-"""The admins' alerts: Retry on an email that could not be delivered.
+"""The admins' alerts: Retry on an email that could not be delivered, or on a CRM webhook.
 
 (Retry on an order the ERP did not take lives with the orders, in `orders`.)
 """
@@ -32,3 +32,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         permissions.require_admin(deps.policy, acting(context), "send a failed email again")
         if await deps.requeue(outbox_row(body["actions"][0].get("value") or ""), deps.clock()):
             deps.kick("email")
+
+    @app.action("crm.retry")
+    @refusing(deps)
+    async def crm_retry(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        permissions.require_admin(deps.policy, acting(context), "send failed CRM webhooks again")
+        quote_id = str(body["actions"][0].get("value") or "")
+        if deps.requeue_crm is not None and await deps.requeue_crm(quote_id, deps.clock()):
+            deps.kick("crm")

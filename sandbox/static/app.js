@@ -630,8 +630,46 @@ function renderCrm() {
     ]),
     ...cards,
   ];
+  if (crm.salesforce) parts.push(salesforceSection(crm.salesforce));
+  if (crm.webhooks) parts.push(webhookSection(crm.webhooks));
   if (clockSection) parts.push(clockSection);
   panel.replaceChildren(...parts);
+}
+
+function salesforceSection(records) {
+  return el("section", "crm-webhooks", [
+    el("h2", "panel-title", ["Salesforce CPQ quotes"]),
+    el("p", "panel-note", [
+      "Pulled every 10 s while In Review; Greenlight writes the outcome back to Greenlight_Status__c and Greenlight_Comment__c.",
+    ]),
+    ...records.map((r) =>
+      el("article", "crm-quote", [
+        el("h3", null, [`${r.name} · ${r.id}`]),
+        el("div", "crm-facts", [`Greenlight_Status__c: ${r.status ?? "—"} · Greenlight_Comment__c: ${r.comment ?? "—"}`]),
+      ]),
+    ),
+  ]);
+}
+
+function webhookSection(webhooks) {
+  const rows = webhooks.map((hook) =>
+    el("article", "crm-quote crm-webhook", [
+      el("h3", null, [`${hook.type} · ${hook.quote} v${hook.version}`]),
+      el("div", "crm-facts", [
+        `status ${hook.status}${hook.comment ? ` · “${hook.comment}”` : ""} · ${hook.created_at ?? ""}`,
+      ]),
+      el("div", "crm-sent", [
+        `signature checked · Idempotency-Key ${hook.key.slice(0, 12)}… · ${hook.attempts} attempt${hook.attempts === 1 ? "" : "s"}`,
+      ]),
+    ]),
+  );
+  return el("section", "crm-webhooks", [
+    el("h2", "panel-title", ["Webhooks Greenlight sent the CRM"]),
+    el("p", "panel-note", [
+      "Every outcome arrives here, signed, in order per quote (newest first).",
+    ]),
+    ...(rows.length ? rows : [el("p", "empty", ["None yet: submit or decide a quote."])]),
+  ]);
 }
 
 function dateText(iso) {

@@ -1,10 +1,7 @@
-"""Issue 14: CRM keys, people's CRM ids and the CRM's outbox topic.
+"""Issue 14: where each CRM connector has read up to (its watermark), kept across restarts."""
 
-Reserved in the chain so that work on several issues can land in any order; it changes nothing
-until that work fills it in.
-"""
-
-from tortoise import migrations
+from tortoise import fields, migrations
+from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
@@ -12,4 +9,20 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations: list = []
+    operations = [
+        ops.CreateModel(
+            name="CrmWatermarkRow",
+            fields=[
+                ("name", fields.CharField(primary_key=True, max_length=64)),
+                ("value", fields.CharField(max_length=64)),
+                ("updated_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "crm_watermark",
+                "app": "greenlight",
+                "pk_attr": "name",
+                "table_description": "How far a CRM connector has read its changed quotes.",
+            },
+            bases=["Model"],
+        ),
+    ]

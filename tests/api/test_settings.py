@@ -26,8 +26,13 @@ EVERYTHING = {
     "GREENLIGHT_API_SECRET": "api-secret-0123456789abcdef",
     "GREENLIGHT_ERP_URL": "https://erp.example.com/hooks/greenlight",
     "GREENLIGHT_ERP_SECRET": "erp-secret-42",
+    "GREENLIGHT_CRM_WEBHOOK_URL": "https://crm.example.com/hooks/greenlight",
+    "GREENLIGHT_CRM_WEBHOOK_SECRET": "crm-hook-secret-0123456789",
+    "GREENLIGHT_API_KEYS": "salesforce=sf-key-0123456789abcdef0123456789abcdef",
 }
 SECRET_VALUES = [
+    "crm-hook-secret-0123456789",
+    "sf-key-0123456789abcdef0123456789abcdef",
     "xoxb-1111-2222-abcdefghijkl",
     "8f742231b10e8888abcd99yyyzzz85a5",
     "db-password-771",
@@ -328,7 +333,8 @@ def test_notices_say_which_features_are_off() -> None:
 
     assert notices == [
         "email is off: GREENLIGHT_SMTP_URL is not set",
-        "the CRM quote API answers 503: GREENLIGHT_API_SECRET is not set",
+        "the CRM quote API answers 503: neither GREENLIGHT_API_SECRET nor GREENLIGHT_API_KEYS is set",
+        "CRM webhooks are off: GREENLIGHT_CRM_WEBHOOK_URL is not set",
         "ERP sync is off: GREENLIGHT_ERP_URL is not set",
     ]
 
@@ -336,7 +342,10 @@ def test_notices_say_which_features_are_off() -> None:
 def test_notices_say_where_email_goes_when_everything_is_on() -> None:
     notices = read(EVERYTHING).notices()
 
-    assert notices == ["email is on: sent through smtps://mail.example.com:2465 from Greenlight <deals@example.com>"]
+    assert notices == [
+        "email is on: sent through smtps://mail.example.com:2465 from Greenlight <deals@example.com>",
+        "the CRM API takes bearer keys from: salesforce",
+    ]
 
 
 def test_notices_point_out_greenlight_variables_that_mean_nothing(tmp_path: Path) -> None:

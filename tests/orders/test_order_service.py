@@ -210,7 +210,7 @@ async def test_a_release_is_an_event_of_the_approved_submission_and_queues_the_o
     (released,) = [e for e in desk.store.events if e.kind is Kind.ORDER_RELEASED]
     assert (released.at, released.quote_id, released.quote_version, released.submission) == (moment, "Q-5001", 1, 1)
     assert (released.actor, released.people, released.detail) == (None, (), {"order": "Q-5001-01"})
-    assert [t for t, e in desk.store.outbox if e is released] == [Topic.SLACK, Topic.ERP]
+    assert [t for t, e in desk.store.outbox if e is released] == [Topic.SLACK, Topic.ERP, Topic.CRM]
     (message,) = desk.store.messages.values()
     order = await desk.orders.order("Q-5001-01")
     assert (message.topic, message.key, message.status) == (Topic.ERP, "Q-5001-01:released", "pending")
@@ -340,7 +340,7 @@ async def test_a_refused_order_alerts_the_admins_and_an_admins_retry_puts_its_me
         "ERP refused with 422",
         {"order": "Q-5001-01", "delivery_date": "2027-01-15", "outbox": 7, "people": [ADMIN]},
     )
-    assert [t for t, e in desk.store.outbox if e is alert] == [Topic.SLACK]
+    assert [t for t, e in desk.store.outbox if e is alert] == [Topic.SLACK, Topic.CRM]
     assert (await desk.orders.order("Q-5001-01")).status == "sync_failed"
 
     with pytest.raises(NotAllowed, match="only an admin can retry an ERP delivery"):

@@ -111,7 +111,10 @@ async def test_a_release_is_audited_and_announced_as_an_event_of_the_approved_su
     assert from_json(row.payload) == released
     assert row.payload == to_json(released), "the SQL writes the payload the event codec writes"
     assert (await service.audit("Q-2001"))[-1] == from_json(row.payload)
-    queued = {r.topic for r in await OutboxRow.all() if r.key.startswith("slack:") or r.key.startswith("Q-2001-01:")}
+    (crm,) = [r for r in await OutboxRow.filter(topic="crm") if r.payload["kind"] == "order_released"]
+    assert crm.key.startswith("crm:Q-2001:") and crm.payload == to_json(released), "the CRM hears of it, by quote"
+    released_rows = [r for r in await OutboxRow.all() if r.payload.get("kind") == "order_released"]
+    queued = {r.topic for r in released_rows} | {r.topic for r in await OutboxRow.filter(key="Q-2001-01:released")}
     assert queued == {topic.value for topic in topics(Kind.ORDER_RELEASED)}, "one row for each topic of the reactions"
 
 
@@ -184,10 +187,11 @@ async def test_the_bulk_release_writes_exactly_the_rows_that_record_writes_for_t
         """The rows about one order, without their ids, its number and quote id (and random Slack keys) masked."""
         mine = [{k: v for k, v in r.items() if k != "id"} for r in rows if number in json.dumps(r, default=str)]
         text = json.dumps(mine, default=str, sort_keys=True).replace(number.removesuffix("-01"), "Q-X")
-        return [re.sub(r"slack:[0-9a-f]{32}", "slack:KEY", json.dumps(r, sort_keys=True)) for r in json.loads(text)]
+        keys = r"(slack|crm):(Q-X[^:]*:)?[0-9a-f]{32}"
+        return [re.sub(keys, r"\1:KEY", json.dumps(r, sort_keys=True)) for r in json.loads(text)]
 
     outbox, audit = await OutboxRow.all().order_by("id").values(), await AuditRow.all().order_by("id").values()
-    assert len(written(outbox, by_sql)) == 2 and written(outbox, by_sql) == written(outbox, by_record)
+    assert len(written(outbox, by_sql)) == 3 and written(outbox, by_sql) == written(outbox, by_record)
     assert len(written(audit, by_sql)) == 1 and written(audit, by_sql) == written(audit, by_record)
     desk = Orders(make_policy(), DbStore())
     sql_order, record_order = await desk.order(by_sql), await desk.order(by_record)

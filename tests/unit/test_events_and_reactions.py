@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from domain.crm import CRM_EVENTS
 from domain.events import Event, Kind, from_json, to_json
 from domain.memory import MemoryStore
 from domain.reactions import REACTIONS, TOPIC, Reaction, Topic, reactions, topics
@@ -54,13 +55,28 @@ def test_every_kind_says_what_follows_it_and_every_reaction_has_a_topic() -> Non
 
 
 def test_an_approved_quote_is_announced_in_slack_and_its_orders_are_generated_on_a_topic_of_their_own() -> None:
-    assert reactions(Kind.QUOTE_APPROVED) == {Reaction.THREAD, Reaction.GENERATE_ORDERS}
-    assert topics(Kind.QUOTE_APPROVED) == (Topic.SLACK, Topic.ORDERS)
+    assert reactions(Kind.QUOTE_APPROVED) == {Reaction.THREAD, Reaction.GENERATE_ORDERS, Reaction.NOTIFY_CRM}
+    assert topics(Kind.QUOTE_APPROVED) == (Topic.SLACK, Topic.ORDERS, Topic.CRM)
 
 
 def test_a_released_order_goes_to_the_erp_and_to_the_reps_thread() -> None:
     for kind in (Kind.ORDER_RELEASED, Kind.ORDER_RELEASE):
-        assert topics(kind) == (Topic.SLACK, Topic.ERP)
+        assert topics(kind) == (Topic.SLACK, Topic.ERP, Topic.CRM)
+
+
+def test_exactly_the_outcomes_of_crm_v1_go_to_the_crm_each_with_its_webhook_type() -> None:
+    told = {kind for kind in Kind if Reaction.NOTIFY_CRM in reactions(kind)}
+    assert told == set(CRM_EVENTS)
+    assert set(CRM_EVENTS.values()) | {"contract.renewal_due"} == {
+        "quote.submitted",
+        "approval.decided",
+        "quote.approved",
+        "quote.rejected",
+        "quote.recalled",
+        "orders.generated",
+        "order.changed",
+        "contract.renewal_due",
+    }
 
 
 def test_what_only_the_audit_needs_queues_nothing() -> None:
@@ -80,6 +96,8 @@ async def test_the_memory_store_queues_each_event_once_for_each_topic_of_its_rea
     assert store.events == recorded
     assert [(topic, event.kind) for topic, event in store.outbox] == [
         (Topic.SLACK, Kind.SUBMITTED),
+        (Topic.CRM, Kind.SUBMITTED),
         (Topic.SLACK, Kind.QUOTE_APPROVED),
         (Topic.ORDERS, Kind.QUOTE_APPROVED),
+        (Topic.CRM, Kind.QUOTE_APPROVED),
     ]

@@ -140,7 +140,7 @@ def test_every_timed_job_is_listed_with_its_interval_and_what_it_wakes() -> None
     listed = {job.name: (job.every, job.wakes) for job in every_job(workers)}
     five, minute, half = dt.timedelta(seconds=5), dt.timedelta(minutes=1), dt.timedelta(seconds=30)
     assert listed == {
-        "release": (half, ("slack", "erp")),
+        "release": (half, ("slack", "erp", "crm")),
         "approvals": (minute, ("slack",)),
         "delegations": (dt.timedelta(hours=1), ()),
         "renewals": (dt.timedelta(hours=1), ("slack",)),
@@ -148,6 +148,7 @@ def test_every_timed_job_is_listed_with_its_interval_and_what_it_wakes() -> None
         "orders": (five, ("slack", "release")),
         "erp": (five, ("slack",)),
         "email": (five, ("slack",)),
+        "crm": (five, ("slack",)),
     }
 
 
