@@ -25,15 +25,19 @@ Role = Literal["anyone", "owner", "admin", "approver"]
 USAGE: dict[str, str] = {
     "help": "/deal help",
     "preview": "/deal preview Q-1042",
-    "submit": "/deal submit Q-1042",
+    "submit": "/deal submit Q-1042 [why the deal needs it]",
     "status": "/deal status Q-1042",
     "recall": "/deal recall Q-1042",
     "orders": "/deal orders Q-1042",
     "account": "/deal account A-77 [YYYY-MM-DD]",
-    "ooo": "/deal ooo YYYY-MM-DD YYYY-MM-DD @delegate · /deal ooo off",
+    "ooo": (
+        "/deal ooo YYYY-MM-DD YYYY-MM-DD @delegate · /deal ooo · /deal ooo replace N YYYY-MM-DD YYYY-MM-DD @delegate"
+        " · /deal ooo cancel N · /deal ooo off"
+    ),
     "delegate": "/deal delegate @who @to YYYY-MM-DD YYYY-MM-DD",
     "replace": "/deal replace @old @new",
     "approvers": "/deal approvers",
+    "notify": "/deal notify slack|email|both",
     "insights": "/deal insights",
     "policy diff": "/deal policy diff",
 }
@@ -41,15 +45,19 @@ USAGE: dict[str, str] = {
 SUMMARY: dict[str, str] = {
     "help": "usage of every subcommand",
     "preview": "the approvals a quote would need, before you submit it",
-    "submit": "submit a quote for approval",
+    "submit": "submit a quote for approval; the words after its id tell the approvers why",
     "status": "where a quote stands, who is holding it and since when",
     "recall": "recall a pending submission",
     "orders": "a quote's orders with their dates and status",
     "account": "contracts and entitlements of an account, today or at a date",
-    "ooo": "your out-of-office: who decides for you between two dates (inclusive); `off` ends it",
+    "ooo": (
+        "your out-of-office: who decides for you between two dates (inclusive); alone it lists your windows,"
+        " `replace N` or `cancel N` changes one, `off` ends them all"
+    ),
     "delegate": "set someone else's out-of-office delegation",
     "replace": "replace an approver everywhere, open requests included",
     "approvers": "every approver definition with its current people and delegations",
+    "notify": "how Greenlight reaches you: in Slack, by email, or both; alone it says how it does now",
     "insights": "where deals wait: cycle times, stuck requests, the worst bottlenecks and a link to charts",
     "policy diff": "what the policy file on disk would change, over the quotes already submitted, before a reload",
 }
@@ -66,6 +74,7 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "delegate": frozenset({"admin"}),
     "replace": frozenset({"admin"}),
     "approvers": frozenset({"admin"}),
+    "notify": frozenset({"anyone"}),
     "insights": frozenset({"admin"}),
     "policy diff": frozenset({"admin"}),
 }
@@ -73,6 +82,7 @@ WHO_MAY: dict[str, frozenset[Role]] = {
 _ROLE_WORDS = {"owner": "the quote's owner", "approver": "its approvers", "admin": "an admin"}
 
 MAX_QUOTE_ID = 64
+MAX_JUSTIFICATION = 1500
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MENTION = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|([^>]*))?>$")
 _NAME = re.compile(r"^@([\w.\-']+)$")
@@ -146,6 +156,7 @@ class Preview:
 class Submit:
     name: ClassVar[str] = "submit"
     quote_id: str
+    justification: str | None = None
 
 
 @dataclass(frozen=True)
@@ -187,6 +198,26 @@ class OutOfOfficeOff:
 
 
 @dataclass(frozen=True)
+class OutOfOfficeList:
+    name: ClassVar[str] = "ooo"
+
+
+@dataclass(frozen=True)
+class OutOfOfficeCancel:
+    name: ClassVar[str] = "ooo"
+    window: int
+
+
+@dataclass(frozen=True)
+class OutOfOfficeReplace:
+    name: ClassVar[str] = "ooo"
+    window: int
+    start: dt.date
+    end: dt.date
+    delegate: UserRef
+
+
+@dataclass(frozen=True)
 class Delegate:
     name: ClassVar[str] = "delegate"
     who: UserRef
@@ -208,6 +239,11 @@ class Approvers:
 
 
 @dataclass(frozen=True)
+class Notify:
+    name: ClassVar[str] = "notify"
+    how: str | None = None  # slack | email | both; None: say how it is now
+
+
 class Insights:
     name: ClassVar[str] = "insights"
 
@@ -227,9 +263,13 @@ Command = (
     | Account
     | OutOfOffice
     | OutOfOfficeOff
+    | OutOfOfficeList
+    | OutOfOfficeCancel
+    | OutOfOfficeReplace
     | Delegate
     | Replace
     | Approvers
+    | Notify
     | Insights
     | PolicyDiff
 )
@@ -333,13 +373,38 @@ def _account(args: list[str]) -> Account:
     return Account(account_id, at)
 
 
-def _ooo(args: list[str]) -> OutOfOffice | OutOfOfficeOff:
+def _window_number(token: str | None, verb: str) -> int:
+    if token is None:
+        raise UsageError(f"`ooo {verb}` needs the number of a window: `/deal ooo` lists them.", USAGE["ooo"])
+    text = _unescape(token).lstrip("#")
+    if not text.isdigit() or not 0 < int(text) < 2**31:
+        raise UsageError(f"`{_short(token)}` is not a window number: `/deal ooo` lists them.", USAGE["ooo"])
+    return int(text)
+
+
+def _ooo(args: list[str]) -> OutOfOffice | OutOfOfficeOff | OutOfOfficeList | OutOfOfficeCancel | OutOfOfficeReplace:
     if len(args) == 1 and args[0].lower() == "off":
         return OutOfOfficeOff()
     if not args:
-        raise UsageError("`ooo` needs two dates and a delegate, or `off`.", USAGE["ooo"])
-    if args[0].lower() == "off":
-        raise UsageError("`ooo off` takes nothing more.", USAGE["ooo"])
+        return OutOfOfficeList()
+    verb = args[0].lower()
+    if verb in ("off", "list") and len(args) > 1:
+        raise UsageError(f"`ooo {verb}` takes nothing more.", USAGE["ooo"])
+    if verb == "list":
+        return OutOfOfficeList()
+    if verb == "cancel":
+        if len(args) > 2:
+            raise UsageError(f"`ooo cancel` takes one window number; `{_short(args[2])}` is too many.", USAGE["ooo"])
+        return OutOfOfficeCancel(_window_number(args[1] if len(args) > 1 else None, "cancel"))
+    if verb == "replace":
+        number = _window_number(args[1] if len(args) > 1 else None, "replace")
+        rest = args[2:]
+        if len(rest) != 3:
+            raise UsageError(
+                "`ooo replace N` needs the new start date, end date and delegate after the number.", USAGE["ooo"]
+            )
+        start, end = _window("ooo", rest[0], rest[1])
+        return OutOfOfficeReplace(number, start, end, _user("ooo", rest[2], "delegate"))
     _arity("ooo", args, 3, "a start date, an end date and a delegate")
     start, end = _window("ooo", args[0], args[1])
     return OutOfOffice(start, end, _user("ooo", args[2], "delegate"))
@@ -364,12 +429,35 @@ def _replace(args: list[str]) -> Replace:
     return Replace(old, new)
 
 
+def _submit(text: str) -> Submit:
+    """`submit Q-1042 [justification...]`: everything after the quote id, as typed, is the justification."""
+    match = re.match(r"\s*\S+\s+(<[^>]*>|\S+)(.*)\Z", text, re.DOTALL)
+    if match is None:
+        raise UsageError("`submit` needs one quote id; got nothing.", USAGE["submit"])
+    quote_id = _quote_id("submit", match.group(1))
+    words = _unescape(match.group(2)).split()
+    if len(words) == 1:  # `submit Q-1 Q-2` is a slip far more often than a one-word reason
+        raise UsageError(
+            f"`{_short(words[0])}` is one too many: submit one quote at a time; say why in words after its id.",
+            USAGE["submit"],
+        )
+    justification = " ".join(words) or None
+    if justification is not None and len(justification) > MAX_JUSTIFICATION:
+        raise UsageError(
+            f"the justification has {len(justification)} characters; keep it to {MAX_JUSTIFICATION}.",
+            USAGE["submit"],
+        )
+    return Submit(quote_id, justification)
+
+
 def parse(text: str) -> Command:
     """The command a `/deal` text asks for; `UsageError` says what is wrong with it."""
     tokens = _tokens(text or "")
     if not tokens:
         return Help()
     sub, args = tokens[0].lower(), tokens[1:]
+    if sub == "submit":
+        return _submit(text)
     if sub in QUOTE_COMMANDS:
         _arity(sub, args, 1, "one quote id")
         return QUOTE_COMMANDS[sub](_quote_id(sub, args[0]))
@@ -388,6 +476,15 @@ def parse(text: str) -> Command:
         return _delegate(args)
     if sub == "replace":
         return _replace(args)
+    if sub == "notify":
+        if not args:
+            return Notify()
+        how = _unescape(args[0]).lower()
+        if how not in ("slack", "email", "both") or len(args) > 1:
+            raise UsageError(
+                f"`{_short(' '.join(args))}` is not a way to be reached: choose slack, email or both.", USAGE["notify"]
+            )
+        return Notify(how)
     if sub == "approvers":
         _arity("approvers", args, 0, "no arguments")
         return Approvers()

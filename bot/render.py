@@ -14,8 +14,9 @@ from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from domain import approvals as lifecycle
 from domain.approvals import Approval, Submission
-from domain.errors import GreenlightError, NotAllowed, NotFound
+from domain.errors import Conflict, GreenlightError, NotAllowed, NotFound
 from domain.events import Event, Kind
+from domain.out_of_office import open_windows
 from domain.policy import Policy
 from domain.preview import build_preview
 from domain.quote import Quote
@@ -47,7 +48,13 @@ class BlockRenderer:
         self.descriptions = {r.name: r.description for r in policy.rules}
 
     def request(
-        self, sub: Submission, approval: Approval, person: str, now: dt.datetime, holders: list[str] | None = None
+        self,
+        sub: Submission,
+        approval: Approval,
+        person: str,
+        now: dt.datetime,
+        holders: list[str] | None = None,
+        acting_for: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         state = views.request_state(sub, approval, person, holders)
         text, blocks = views.approval_request(
@@ -60,6 +67,7 @@ class BlockRenderer:
             description=self.descriptions.get(approval.rule),
             zone=self.policy.person_zone(person),
             now=now,
+            acting_for=acting_for or (),
         )
         return text, dicts(blocks)
 
@@ -86,6 +94,12 @@ class BlockRenderer:
                     ],
                 )
             )
+        return text, dicts(blocks)
+
+    def notice(self, event: Event, person: str) -> tuple[str, list[dict[str, Any]]]:
+        from .views.notices import notice
+
+        text, blocks = notice(event, person, self.policy.people)
         return text, dicts(blocks)
 
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
@@ -150,6 +164,9 @@ async def holders_of(deps: Deps, sub: Submission) -> dict[str, list[str]]:
     return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
 
+_WAYS = {"slack": "in Slack", "email": "by email", "both": "in Slack and by email"}
+
+
 def _name(person: str, policy: Policy) -> str:
     entry = policy.people.get(person)
     return entry.name if entry is not None and entry.name else person
@@ -165,8 +182,10 @@ def _person(ref: cmd.UserRef, policy: Policy) -> str:
 def unknown_person(ref: cmd.UserRef) -> str:
     """Why a person named in a command was refused (a mention is looked up by its Slack id alone)."""
     if ref.slack_id:
+        # named as typed (`@zed`), never as a raw `<@U...>` the answer would show as markup
+        who = f"@{ref.name} (Slack id {ref.slack_id})" if ref.name else f"The person with Slack id {ref.slack_id}"
         return (
-            f"{ref} (Slack id {ref.slack_id}) is not in Greenlight's directory: an admin adds people to the "
+            f"{who} is not in Greenlight's directory: an admin adds people to the "
             "policy's `people` with their Slack id; nothing was changed"
         )
     return (
@@ -190,6 +209,12 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     quote = await service.stored_quote(quote_id) if quote_id else None
     sub = await service.latest(quote_id) if quote_id else None
     if quote_id and quote is None:
+        for guess in dict.fromkeys((quote_id.upper(), quote_id.lower())):
+            if guess != quote_id and await service.stored_quote(guess) is not None:
+                raise NotFound(
+                    f"Greenlight has no quote {quote_id}; did you mean {guess}? Quote ids are written exactly as the"
+                    f" CRM sends them: `/deal {command.name} {guess}`"
+                )
         raise NotFound(f"Greenlight has no quote {quote_id}: the CRM has not sent it (check the id)")
     owner = lifecycle.owner_key(policy, quote) if quote is not None else None
     is_approver = bool(sub) and any(
@@ -204,7 +229,7 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         ctx = service.context(directory, now)
         return answer(*views.preview_message(build_preview(ctx, _received(quote), sub), policy))
     if isinstance(command, cmd.Submit):
-        submitted, _ = await service.submit(quote_id, person, now)
+        submitted, _ = await service.submit(quote_id, person, now, command.justification)
         directory = await service.directory(now)
         ctx = service.context(directory, now)
         before = await service.submission(quote_id, submitted.number - 1) if submitted.number > 1 else None
@@ -217,12 +242,28 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
     if isinstance(command, cmd.Recall):
         await service.recall(quote_id, person, now)
         return answer(f"{quote_id} is recalled: its approvers were told.", [])
-    if isinstance(command, cmd.OutOfOffice):
+    if isinstance(command, cmd.OutOfOffice | cmd.OutOfOfficeReplace):
         delegate = _person(command.delegate, policy)
-        await service.delegate(person, delegate, command.start, command.end, person, now)
+        if delegate == person:
+            raise Conflict("You cannot be your own delegate: choose someone else to decide for you.")
+        replacing = command.window if isinstance(command, cmd.OutOfOfficeReplace) else None
+        await service.delegate(person, delegate, command.start, command.end, person, now, replacing=replacing)
+        verb = f"Window #{replacing} replaced: you" if replacing else "You"
         return answer(
             views.escape(
-                f"You are away from {command.start} to {command.end}; {_name(delegate, policy)} decides for you."
+                f"{verb} are away from {command.start} to {command.end}; {_name(delegate, policy)} decides for you"
+                " and has been told."
+            ),
+            [],
+        )
+    if isinstance(command, cmd.OutOfOfficeList):
+        return answer(*views.windows_message(await service.windows(person, now), policy.people))
+    if isinstance(command, cmd.OutOfOfficeCancel):
+        window = await service.cancel_window(person, command.window, person, now)
+        return answer(
+            views.escape(
+                f"Window #{window.id} ({window.start} to {window.end}, {_name(window.delegate, policy)}) is cancelled;"
+                " they have been told."
             ),
             [],
         )
@@ -249,6 +290,23 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
             ),
             [],
         )
+    if isinstance(command, cmd.Notify):
+        from store import people as prefs
+
+        entry = policy.people.get(person)
+        if entry is None:
+            raise NotAllowed("Only people in Greenlight's directory are reached by it: ask an admin to add you")
+        if command.how is None:
+            how = await prefs.notify_of(person)
+            return answer(
+                views.escape(f"Greenlight reaches you {_WAYS[how]}. Change it: `/deal notify slack|email|both`."), []
+            )
+        if command.how in ("email", "both") and not entry.email:
+            raise Conflict("You have no email address in Greenlight's directory: ask an admin to add one first")
+        if command.how in ("slack", "both") and not entry.slack:
+            raise Conflict("You have no Slack id in Greenlight's directory: ask an admin to add it first")
+        await prefs.set_notify(person, command.how, now)  # type: ignore[arg-type]
+        return answer(views.escape(f"Done: Greenlight now reaches you {_WAYS[command.how]}."), [])
     if isinstance(command, cmd.Approvers):
         return answer(*views.approvers_message(policy, await service.directory(now), now))
     if isinstance(command, cmd.Orders):
@@ -277,8 +335,9 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
     pairs = [(sub, sub.approval(rule)) for sub, rule in waiting]
     quotes = await deps.service.quotes_of(person)
     directory = await deps.service.directory(deps.clock())
-    mine = [d for d in directory.delegations if d.delegator == person and d.end >= now.date()]
-    ooo = max(mine, key=lambda d: d.id) if mine else None
+    today = now.astimezone(deps.policy.person_zone(person)).date()
+    mine = open_windows(directory.delegations, person, today)
+    ooo = mine[0] if mine else None
     overview = views.approvers_overview(deps.policy, directory, now) if person in deps.policy.admins else None
     view = views.app_home(
         person,
@@ -290,5 +349,6 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
         zone=deps.policy.person_zone(person),
         now=now,
         waiting_total=total,
+        ooo_windows=mine,
     )
     return view.to_dict()

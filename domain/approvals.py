@@ -15,7 +15,7 @@ from typing import Any
 from . import permissions
 from .errors import Conflict, GreenlightError, NotAllowed, NotFound, StaleRequest
 from .events import Event, Kind
-from .policy import Approver, Policy
+from .policy import Approver, Policy, Rule
 from .quote import Quote
 from .rules import Evaluator, Outcome, Reason, lookup
 
@@ -126,6 +126,8 @@ class Approval:
     carried_from: str | None = None
     reminded: bool = False
     escalated: bool = False
+    reminded_at: dt.datetime | None = None  # the last reminder (repeated with a rule's remind_every)
+    fallback_reason: str | None = None  # why its approver resolved to nobody, so the fallback has it
     notified: list[str] = field(default_factory=list)
 
     @property
@@ -153,6 +155,7 @@ class Submission:
     comment: str | None = None
     due_at: dt.datetime | None = None
     revision: int = 0
+    justification: str | None = None  # the rep's own words on why the deal needs these approvals
 
     @property
     def ref(self) -> str:
@@ -168,6 +171,12 @@ class Submission:
         return next((a for a in self.approvals if a.rule == rule), None)
 
 
+def _label(ctx: Context, key: str) -> str:
+    """A person as sentences name them: their name in the policy, else their key."""
+    person = ctx.policy.people.get(key)
+    return person.name if person is not None and person.name else key
+
+
 def _event(sub: Submission, kind: Kind, now: dt.datetime, **kw: Any) -> Event:
     return Event(kind, now, sub.quote_id, sub.quote_version, sub.number, **kw)
 
@@ -181,6 +190,7 @@ class Resolved:
     mode: str
     quorum: int | None
     fallback: bool
+    why_fallback: str | None = None  # why the approver resolved to nobody (said wherever the fallback shows)
 
 
 def current_since(now: dt.datetime) -> dt.date:
@@ -222,26 +232,53 @@ def _shape(definition: Approver) -> tuple[str, int | None]:
     return str(definition.mode), None
 
 
+def _nobody(
+    ctx: Context, definition: Approver, quote: Quote, everyone: list[str], owner: str, quorum: int | None
+) -> str:
+    """Why an approver definition resolved to nobody who may approve, in words."""
+    owner_name = _label(ctx, owner)
+    if definition.field is not None:
+        found = lookup(quote.data, definition.field, ctx.evaluator.person)
+        if found is None or found == [] or found == "":
+            return f"{definition.field} points at nobody on this quote (is it set in the policy's people?)"
+        if not everyone:
+            return f"{definition.field} is {found!r}, who is not in the policy's people"
+        return f"{definition.field} is {owner_name}, the quote's owner, who cannot approve their own quote"
+    if definition.user is not None:
+        if not everyone:
+            return f"{definition.user!r} is not in the policy's people"
+        return f"{_label(ctx, everyone[0])} owns the quote and cannot approve it"
+    allowed = len([p for p in everyone if p != owner])
+    if quorum is not None:
+        return (
+            f"only {allowed} of the group may approve (not {owner_name}, the owner), fewer than its quorum of {quorum}"
+        )
+    return "nobody in the group may approve it (the owner cannot)"
+
+
 def resolve(ctx: Context, approver: str, quote: Quote, rule_name: str = "") -> Resolved:
     """The people an approver stands for on this quote, after separation of duties (§3.3)."""
     policy = ctx.policy
     owner = owner_key(policy, quote)
     definition = policy.approver(approver)
+    why = f"approver {approver!r} is not defined"
     if definition is not None:
-        members = [p for p in _people_of(ctx, definition, quote) if p != owner]
+        everyone = _people_of(ctx, definition, quote)
+        members = [p for p in everyone if p != owner]
         mode, quorum = _shape(definition)
         if members and (quorum is None or len(members) >= quorum):
             return Resolved(tuple(members), mode, quorum, False)
+        why = _nobody(ctx, definition, quote, everyone, owner, quorum)
     fallback = policy.approver(policy.fallback_approver)
     if fallback is not None:
         members = [p for p in _people_of(ctx, fallback, quote) if p != owner]
         mode, quorum = _shape(fallback)
         if members:
-            return Resolved(tuple(members), mode, min(quorum, len(members)) if quorum else None, True)
+            return Resolved(tuple(members), mode, min(quorum, len(members)) if quorum else None, True, why)
     admins = [ctx.directory.replaced(a) for a in policy.admins]
     admins = [a for i, a in enumerate(admins) if a != owner and a not in admins[:i]]
     if admins:
-        return Resolved(tuple(admins), "any", None, True)
+        return Resolved(tuple(admins), "any", None, True, why)
     raise NotAllowed(
         f"nobody but the quote owner can approve rule {rule_name or approver!r}, and the "
         "fallback approver and the admins resolve to nobody else: fix the policy's people"
@@ -257,6 +294,16 @@ def can_act_for(ctx: Context, sub: Submission, approval: Approval, person: str) 
         if seat.holder == person or person in ctx.directory.stand_ins(ctx.policy, seat.holder, ctx.now, sub.owner):
             seats.append(seat)
     return seats
+
+
+def acting_for(ctx: Context, sub: Submission, approval: Approval, person: str) -> list[str]:
+    """Whom `person` would decide for, standing in (a delegate): the holders of the open seats
+    they may vote in that are not theirs. Empty for their own seats and for escalations."""
+    out: list[str] = []
+    for seat in can_act_for(ctx, sub, approval, person):
+        if seat.holder != person and seat.holder not in out:
+            out.append(seat.holder)
+    return out
 
 
 def can_decide(ctx: Context, sub: Submission, approval: Approval, person: str) -> bool:
@@ -345,8 +392,12 @@ def _reason_dicts(reasons: list[Reason]) -> list[dict[str, Any]]:
     return [r.as_dict() for r in reasons]
 
 
-def submit(ctx: Context, quote: Quote, number: int, previous: Submission | None) -> tuple[Submission, list[Event]]:
-    """Freeze a snapshot, create one approval per firing rule and open the first steps (§3.1)."""
+def submit(
+    ctx: Context, quote: Quote, number: int, previous: Submission | None, justification: str | None = None
+) -> tuple[Submission, list[Event]]:
+    """Freeze a snapshot, create one approval per firing rule and open the first steps (§3.1).
+
+    `justification` is the rep's reason for the deal, shown with every request and in the audit."""
     planned = plan(ctx, quote, previous)
     now = ctx.now
     sub = Submission(
@@ -359,8 +410,18 @@ def submit(ctx: Context, quote: Quote, number: int, previous: Submission | None)
         status="pending",
         submitted_at=now,
         approvals=[],
+        justification=(justification or "").strip() or None,
     )
-    events = [_event(sub, Kind.SUBMITTED, now, actor=sub.owner, detail={"rules": [p.rule for p in planned]})]
+    events = [
+        _event(
+            sub,
+            Kind.SUBMITTED,
+            now,
+            actor=sub.owner,
+            comment=sub.justification,
+            detail={"rules": [p.rule for p in planned]},
+        )
+    ]
     for item in planned:
         rule = item.outcome.rule
         resolved = item.resolved
@@ -377,6 +438,7 @@ def submit(ctx: Context, quote: Quote, number: int, previous: Submission | None)
             reasons=_reason_dicts(item.outcome.why),
             values=dict(item.outcome.values),
             fallback=resolved.fallback,
+            fallback_reason=resolved.why_fallback if resolved.fallback else None,
         )
         if item.carried is not None:
             origin = item.carried
@@ -599,17 +661,18 @@ def decide(
         raise NotAllowed("a rejection needs a reason: say what would make the deal acceptable")
     approval = _requested(sub, rule)
     if person == sub.owner:
-        raise NotAllowed(f"{person} owns {sub.quote_id} and cannot decide its approvals")
+        raise NotAllowed(f"{_label(ctx, person)} owns {sub.quote_id} and cannot decide its approvals")
     if not can_act_for(ctx, sub, approval, person) and person not in approval.escalated_to:
         if any(s.voted_by == person for s in approval.seats):
-            raise StaleRequest(f"{person} already voted on {rule} for {sub.quote_id}")
+            raise StaleRequest(f"{_label(ctx, person)} already voted on {rule} for {sub.quote_id}")
         stood_in = next((s for s in approval.seats if s.member == person and s.vote and s.voted_by != person), None)
         if stood_in is not None:
+            voter, member = _label(ctx, stood_in.voted_by or person), _label(ctx, person)
+            moment = stood_in.voted_at.isoformat() if stood_in.voted_at else "an earlier moment"
             raise StaleRequest(
-                f"{stood_in.voted_by} already voted to {stood_in.vote} {rule} on {sub.quote_id} on behalf of "
-                f"{person} at {stood_in.voted_at.isoformat() if stood_in.voted_at else 'an earlier moment'}"
+                f"{voter} already voted to {stood_in.vote} {rule} on {sub.quote_id} on behalf of {member} at {moment}"
             )
-        raise NotAllowed(f"{person} is not an approver of {rule} on {sub.quote_id}")
+        raise NotAllowed(f"{_label(ctx, person)} is not an approver of {rule} on {sub.quote_id}")
     events = _cast(ctx, sub, approval, person, verdict, comment, auto=False)
     if verdict == "approve" and person not in sub.approved_by:
         sub.approved_by.append(person)
@@ -648,16 +711,16 @@ def reassign(
     if receiver not in policy.people:
         raise NotFound(f"{receiver!r} is not in the policy's people")
     if receiver == sub.owner:
-        raise NotAllowed(f"{receiver} owns {sub.quote_id} and cannot approve it")
+        raise NotAllowed(f"{_label(ctx, receiver)} owns {sub.quote_id} and cannot approve it")
     seats = [seat for seat in approval.seats if seat.vote is None and seat.holder == giver]
     if not seats:
         if can_act_for(ctx, sub, approval, giver):
             raise NotAllowed(
                 f"{giver} stands in for someone on {rule} and can decide it, but only the assignee can reassign it"
             )
-        raise NotAllowed(f"{giver} is not an assignee of {rule} on {sub.quote_id}")
+        raise NotAllowed(f"{_label(ctx, giver)} is not an assignee of {rule} on {sub.quote_id}")
     if is_assignee(ctx, sub, approval, receiver):
-        raise Conflict(f"{receiver} is already an assignee of {rule} on {sub.quote_id}")
+        raise Conflict(f"{_label(ctx, receiver)} is already an assignee of {rule} on {sub.quote_id}")
     for seat in seats:
         seat.holder = receiver
     people = assignees(ctx, sub, approval)
@@ -744,9 +807,10 @@ def tick(ctx: Context, sub: Submission) -> list[Event]:
         rule = rules.get(approval.rule)
         if rule is None:
             continue
-        remind = rule.remind_delay
-        if remind is not None and not approval.reminded and now >= approval.requested_at + remind:
+        remind_at = _next_reminder(approval, rule)
+        if remind_at is not None and now >= remind_at:
             approval.reminded = True
+            approval.reminded_at = now
             waiting = [p for p in assignees(ctx, sub, approval) if not _voted(approval, p)]
             events.append(_event(sub, Kind.REMINDED, now, rule=approval.rule, people=tuple(waiting)))
         escalate = rule.escalate_delay
@@ -770,6 +834,20 @@ def tick(ctx: Context, sub: Submission) -> list[Event]:
     return events
 
 
+def _next_reminder(approval: Approval, rule: Rule) -> dt.datetime | None:
+    """When the next reminder of a requested approval is due: `remind_after` from the request,
+    then every `remind_every` from the last one (None: no more reminders)."""
+    if approval.requested_at is None or rule.remind_delay is None:
+        return None
+    if not approval.reminded:
+        return approval.requested_at + rule.remind_delay
+    every = rule.remind_interval
+    if every is None:
+        return None
+    last = approval.reminded_at or approval.requested_at + rule.remind_delay
+    return last + every
+
+
 def _voted(approval: Approval, person: str) -> bool:
     return any(s.voted_by == person for s in approval.seats)
 
@@ -784,8 +862,9 @@ def next_due(sub: Submission, policy: Policy) -> dt.datetime | None:
         rule = rules.get(approval.rule)
         if approval.status != "requested" or approval.requested_at is None or rule is None:
             continue
-        if rule.remind_delay is not None and not approval.reminded:
-            moments.append(approval.requested_at + rule.remind_delay)
+        reminder = _next_reminder(approval, rule)
+        if reminder is not None:
+            moments.append(reminder)
         if rule.escalate_delay is not None and not approval.escalated:
             moments.append(approval.requested_at + rule.escalate_delay)
     return min(moments) if moments else None

@@ -43,11 +43,12 @@ CRM_EVENTS: Mapping[Kind, str] = MappingProxyType(
         Kind.ORDER_SPLIT: "order.changed",
         Kind.ORDER_SYNCED: "order.changed",
         Kind.ORDER_SYNC_FAILED: "order.changed",
+        Kind.CONTRACT_RENEWAL_DUE: "contract.renewal_due",
     }
 )
 """Each event the CRM hears of, and the webhook `type` it is sent as (crm-v1 §6)."""
 
-WEBHOOK_TYPES = tuple(dict.fromkeys([*CRM_EVENTS.values(), "contract.renewal_due"]))
+WEBHOOK_TYPES = tuple(dict.fromkeys(CRM_EVENTS.values()))
 
 
 def policy_version(policy: Policy) -> str:
@@ -118,16 +119,21 @@ def status_document(
         "submission": sub.number if sub is not None else None,
         "submitted_at": _instant(sub.submitted_at) if sub is not None else None,
         "decided_at": _instant(sub.decided_at) if sub is not None else None,
-        "comment": sub.comment if sub is not None else None,
+        "comment": (sub.comment or sub.justification) if sub is not None else None,
         "approvals": [_approval(a) for a in sub.approvals] if sub is not None else [],
         "orders": [_order(o) for o in orders],
         "policy_version": policy_version,
     }
 
 
-def webhook_body(event_id: str, kind: str, created_at: dt.datetime, document: dict[str, Any]) -> dict[str, Any]:
-    """The JSON a webhook carries (crm-v1 §6)."""
-    return {"id": event_id, "type": kind, "created_at": _instant(created_at), "quote": document}
+def webhook_body(
+    event_id: str, kind: str, created_at: dt.datetime, document: dict[str, Any], contract: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON a webhook carries (crm-v1 §6); `contract.renewal_due` also says which contract ends when."""
+    body = {"id": event_id, "type": kind, "created_at": _instant(created_at), "quote": document}
+    if contract is not None:
+        body["contract"] = contract
+    return body
 
 
 class CrmDesk:

@@ -41,6 +41,7 @@ class Kind(StrEnum):
     # people away
     DELEGATION_SET = "delegation_set"
     DELEGATION_ENDED = "delegation_ended"
+    REPLACEMENT_SET = "replacement_set"  # an admin replaced an approver everywhere (the people are told)
     DELEGATIONS_PRUNED = "delegations_pruned"
     # orders
     ORDERS_GENERATED = "orders_generated"
@@ -54,6 +55,8 @@ class Kind(StrEnum):
     ORDER_SYNCED = "order_synced"
     ORDER_SYNC_FAILED = "order_sync_failed"
     ORDER_SYNC_RETRY = "order_sync_retry"
+    # contracts (docs/orders.md): the end of a contract is near, its owner (and the CRM) told
+    CONTRACT_RENEWAL_DUE = "contract_renewal_due"
     # delivery trouble the admins must hear of
     EMAIL_FAILED = "email_failed"
     CRM_FAILED = "crm_failed"  # a webhook the CRM refused for good, or for 24 h (crm-v1 §6)

@@ -42,6 +42,7 @@ class MemoryStore:
         self.due: dict[str, dt.datetime] = {}
         """When the release sweep is to release each order (`Tx.add_order`)."""
         self.contracts: list[Contract] = []
+        self.renewals_sent: dict[str, dt.datetime] = {}
 
     def queue_erp(self, event: Event) -> None:
         """The ERP message of a released order, built from the order as this transaction left it."""
@@ -121,7 +122,7 @@ class MemoryTx:
         return len(gone)
 
     async def add_delegation(self, delegation: Delegation) -> Delegation:
-        delegation.id = len(self.store.delegations) + 1
+        delegation.id = max((d.id for d in self.store.delegations), default=0) + 1
         self.writes.append(lambda: self.store.delegations.append(delegation))
         return delegation
 
@@ -134,6 +135,18 @@ class MemoryTx:
 
         self.writes.append(apply)
         return len(ended)
+
+    async def cancel_delegation(self, delegation_id: int, today: dt.date) -> None:
+        def apply() -> None:
+            for d in list(self.store.delegations):
+                if d.id != delegation_id:
+                    continue
+                if d.start >= today:
+                    self.store.delegations.remove(d)
+                elif d.end >= today:
+                    d.end = today - dt.timedelta(days=1)
+
+        self.writes.append(apply)
 
     async def set_replacement(self, old: str, new: str) -> None:
         self.replacements[old] = new
@@ -263,6 +276,24 @@ class MemoryTx:
 
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.contracts.append(contract))
+
+    async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]:
+        due = [
+            c
+            for c in self.store.contracts
+            if c.end is not None and today <= c.end <= through and c.quote_id not in self.store.renewals_sent
+        ]
+        return sorted(due, key=lambda c: (c.end or today, c.quote_id))[:limit]
+
+    async def mark_renewal_sent(self, quote_id: str, now: dt.datetime) -> bool:
+        if quote_id in self.store.renewals_sent:
+            return False
+
+        def apply() -> None:
+            self.store.renewals_sent.setdefault(quote_id, now)
+
+        self.writes.append(apply)
+        return True
 
     async def contract_of(self, quote_id: str) -> Contract | None:
         found = [c for c in self.store.contracts if c.quote_id == quote_id]

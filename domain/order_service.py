@@ -24,11 +24,12 @@ from zoneinfo import ZoneInfo
 from . import orders as plan
 from . import permissions
 from .amendments import plan_amendments
-from .contracts import Contract, Entitlements, build_contract, entitlements
-from .errors import Conflict, NotAllowed, NotFound
+from .contracts import Contract, Entitlements, build_contract, contract_problems, entitlements
+from .errors import Conflict, NotAllowed, NotFound, Problem, QuoteError
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
+from .quote import Quote
 from .reactions import Topic
 from .service import RETRIES, ConcurrentChange, Queued, Store, Tx
 
@@ -44,7 +45,7 @@ RELEASE_BATCH = 500
 
 def _event(kind: Kind, now: dt.datetime, order: PlannedOrder, submission: int, **fields: Any) -> Event:
     """An event about one order: its detail names the order first."""
-    detail = {"order": order.number, **fields.pop("detail", {})}
+    detail = {"order": order.number, "delivery_date": order.delivery_date.isoformat(), **fields.pop("detail", {})}
     return Event(kind, now, order.quote_id, order.quote_version, submission, detail=detail, **fields)
 
 
@@ -78,6 +79,21 @@ async def hold_for_version(tx: Tx, quote_id: str, version: int, now: dt.datetime
         )
         events.append(_event(Kind.ORDER_HOLD, now, order, 0, actor="crm", comment=why))
     return events
+
+
+def orderable_problems(policy: Policy, quote: Quote, today: dt.date) -> list[Problem]:
+    """Why an approved `quote` could not become orders and a contract; checked at submit, so the rep
+    hears it as a sentence before anyone approves (the same checks run again at generation). A quote
+    without lines is not refused: approvals alone are a use of Greenlight too."""
+    if not quote.lines:
+        return []  # a quote without lines is approved for itself: it has no orders to check
+    try:
+        orders = plan.plan_orders(policy, quote, today)
+    except QuoteError as refused:
+        return list(refused.problems)
+    except Conflict as refused:  # a date whose release instant cannot be represented
+        return [Problem("$.lines", str(refused))]
+    return contract_problems(quote, orders)
 
 
 def _due_at(order: PlannedOrder, now: dt.datetime) -> dt.datetime:
@@ -304,6 +320,7 @@ class Orders:
         line_ids: list[str] | None,
         siblings: list[PlannedOrder],
     ) -> list[PlannedOrder]:
+        changed = Orders._applied(order, action, now, new_date, line_ids, siblings)
         if new_date is not None and action in ("reschedule", "split"):
             today = now.astimezone(ZoneInfo(order.zone)).date()
             if new_date < today:
@@ -311,6 +328,17 @@ class Orders:
                     f"{new_date.isoformat()} is in the past: order {order.number} was not moved "
                     f"(pick {today.isoformat()} or later; Release now sends it today)"
                 )
+        return changed
+
+    @staticmethod
+    def _applied(
+        order: PlannedOrder,
+        action: str,
+        now: dt.datetime,
+        new_date: dt.date | None,
+        line_ids: list[str] | None,
+        siblings: list[PlannedOrder],
+    ) -> list[PlannedOrder]:
         if action == "reschedule":
             if new_date is None:
                 raise Conflict("give the new delivery date")
@@ -358,6 +386,45 @@ class Orders:
     async def _release_batch(self, now: dt.datetime, limit: int) -> int:
         async with self.store.transaction() as tx:
             return await tx.release_due(now, limit)
+
+    # ---------------------------------------------------------------- renewals
+
+    async def remind_renewals(self, now: dt.datetime, limit: int = 200) -> int:
+        """Contracts ending within `orders.renewal_notice_days`: one `contract_renewal_due` event each,
+        once (its owner hears it in the quote's thread; the CRM through its webhooks). How many."""
+        return await self._retried(lambda: self._remind_renewals(now, limit))
+
+    async def _remind_renewals(self, now: dt.datetime, limit: int) -> int:
+        today = now.astimezone(self.policy.zone).date()
+        through = today + dt.timedelta(days=self.policy.orders.renewal_notice_days)
+        async with self.store.transaction() as tx:
+            events = []
+            for contract in await tx.renewals_due(through, today, limit):
+                if not await tx.mark_renewal_sent(contract.quote_id, now):
+                    continue
+                sub = await tx.latest(contract.quote_id)
+                end = contract.end or today
+                detail = {
+                    "contract": contract.number,
+                    "account": contract.account_id,
+                    "end": end.isoformat(),
+                    "days_left": (end - today).days,
+                    "terms": contract.terms,
+                }
+                owner = sub.owner if sub is not None else None
+                events.append(
+                    Event(
+                        Kind.CONTRACT_RENEWAL_DUE,
+                        now,
+                        contract.quote_id,
+                        contract.quote_version,
+                        sub.number if sub is not None else 0,
+                        people=(owner,) if owner else (),
+                        detail=detail,
+                    )
+                )
+            await tx.record(events)
+            return len(events)
 
     # ---------------------------------------------------------------- ERP results
 

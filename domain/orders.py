@@ -275,7 +275,9 @@ def erp_message(order: PlannedOrder, event: str | None = None, reference: str | 
 
 
 def money(amount: Decimal) -> str:
-    """An amount as a string with two decimals: "11520.00"."""
+    """An amount as a string with two decimals ("11520.00"), or more when it has them (KWD "12.345")."""
+    if amount.as_tuple().exponent in (-3, -4):  # allocated in the minor unit of KWD, BHD, CLF...
+        return str(amount)
     return str(amount.quantize(CENT, ROUND_HALF_UP))
 
 
@@ -309,19 +311,37 @@ def to_cents(amount: Decimal) -> Decimal:
     return amount.quantize(CENT, ROUND_HALF_UP)
 
 
-def allocate(amounts: Sequence[Decimal], target: Decimal) -> list[Decimal]:
-    """Amounts rounded to cents so that they add up exactly to `target` (rounded to the cent).
+# ISO 4217 currencies whose minor unit is not the cent (exponent 2): amounts are allocated and
+# rounded in the currency's own minor unit (no fractions of a yen, mils of a dinar kept).
+_ZERO_DIGITS = "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF"
+_THREE_DIGITS = "BHD IQD JOD KWD LYD OMR TND"
+MINOR_UNITS: dict[str, int] = {
+    **dict.fromkeys(_ZERO_DIGITS.split(), 0),
+    **dict.fromkeys(_THREE_DIGITS.split(), 3),
+    **dict.fromkeys(["CLF", "UYW"], 4),
+}
+
+
+def minor_units(currency: str | None) -> int:
+    """Digits after the decimal point of the currency's minor unit (ISO 4217): JPY 0, EUR 2, KWD 3."""
+    return MINOR_UNITS.get((currency or "").upper(), 2)
+
+
+def allocate(amounts: Sequence[Decimal], target: Decimal, digits: int = 2) -> list[Decimal]:
+    """Amounts rounded to the minor unit (`digits`: 2 for cents) adding up exactly to `target` (rounded).
 
     The difference between the target and the exact sum is spread in proportion to the absolute
-    amounts (equally when all are zero); the shares are rounded down to the cent and the missing
-    cents go one each to the largest remainders, the earlier amount first on a tie.
+    amounts (equally when all are zero); the shares are rounded down to the minor unit and the
+    missing units go one each to the largest remainders, the earlier amount first on a tie.
     """
-    goal = int(to_cents(target) * 100)
+    unit = Decimal(1).scaleb(-digits)
+    per = 10**digits
+    goal = int(target.quantize(unit, ROUND_HALF_UP) * per)
     if not amounts:
         if goal:
             raise ValueError(f"cannot allocate {target} over no amounts")
         return []
-    exact = [Fraction(amount) * 100 for amount in amounts]
+    exact = [Fraction(amount) * per for amount in amounts]
     difference = goal - sum(exact)
     weights = [abs(x) for x in exact]
     if not any(weights):
@@ -333,7 +353,8 @@ def allocate(amounts: Sequence[Decimal], target: Decimal) -> list[Decimal]:
     by_remainder = sorted(range(len(shares)), key=lambda i: (-(shares[i] - cents[i]), i))
     for index in by_remainder[:missing]:
         cents[index] += 1
-    return [(Decimal(c) / 100).quantize(CENT) for c in cents]
+    shown = CENT if digits <= 2 else unit
+    return [(Decimal(c) / per).quantize(shown) for c in cents]
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -385,7 +406,34 @@ def order_problems(quote: Quote) -> list[Problem]:
         problems.append(Problem(_where("lines"), "the quote has no lines to order"))
     for index, line in enumerate(quote.lines):
         problems.extend(_line_problems(index, line))
+    if not problems:
+        problems.extend(_total_problems(quote))
     return problems
+
+
+def total_tolerance(quote: Quote) -> Decimal:
+    """How far a quote's `net_total` may be from the sum of its lines: one minor unit of its currency
+    per line (the CRM rounds each line), so a cent per line in EUR, a yen per line in JPY."""
+    return Decimal(1).scaleb(-minor_units(quote.currency)) * max(1, len(quote.lines))
+
+
+def _total_problems(quote: Quote) -> list[Problem]:
+    target = _decimal(quote.data.get("net_total"))
+    if target is None:
+        return []
+    unit = Decimal(1).scaleb(-minor_units(quote.currency))
+    lines = sum((_approved_amount(line) for line in quote.lines), Decimal(0)).quantize(unit, ROUND_HALF_UP)
+    gap = target - lines
+    tolerance = total_tolerance(quote)
+    if abs(gap) <= tolerance:
+        return []
+    return [
+        Problem(
+            _where("net_total"),
+            f"net_total {target:,} is {abs(gap):,} {'above' if gap > 0 else 'below'} the sum of the lines "
+            f"({lines:,}); at most {tolerance:,} is allowed for rounding ({quote.currency} minor unit per line)",
+        )
+    ]
 
 
 def _line_problems(index: int, line: dict[str, Any]) -> list[Problem]:
@@ -397,6 +445,9 @@ def _line_problems(index: int, line: dict[str, Any]) -> list[Problem]:
     for key in ("quantity", "net_price", "net_total"):
         if line.get(key) is not None and _decimal(line.get(key)) is None:
             add(key, f"{key} must be a finite number")
+    quantity = _decimal(line.get("quantity"))
+    if quantity is not None and quantity <= 0:
+        add("quantity", f"quantity must be more than 0 to be ordered (not {line.get('quantity')!r})")
     if line.get("net_total") is None and line.get("net_price") is None:
         add("net_total", "a line needs net_total (or net_price) to be ordered")
     if line.get("ship_to") is not None and not isinstance(line.get("ship_to"), str):
@@ -502,7 +553,7 @@ def plan_orders(policy: Policy, quote: Quote, approved_on: dt.date) -> list[Plan
     default_ship_to = quote.account.get("ship_to")
     approved = [_approved_amount(line) for line in quote.lines]
     target = _decimal(quote.data.get("net_total"))
-    allocated = allocate(approved, sum(approved, Decimal(0)) if target is None else target)
+    allocated = allocate(approved, sum(approved, Decimal(0)) if target is None else target, minor_units(quote.currency))
 
     groups: dict[tuple[Any, ...], list[OrderLine]] = {}
     for line, amount, exact in zip(quote.lines, allocated, approved, strict=True):

@@ -8,6 +8,7 @@ rule does not hide the problems of the next.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import re
 from pathlib import Path as FilePath
 from typing import Any, Literal, TypeVar
@@ -200,12 +201,13 @@ class Rule(Strict):
     when: str = "all"
     explicit: bool = False
     remind_after: str | None = None
+    remind_every: str | None = None  # after the first reminder, remind again this often until decided
     escalate_after: str | None = None
     escalate_to: str | None = None
     effective: Effective | None = None
     description: str | None = None
 
-    @field_validator("remind_after", "escalate_after")
+    @field_validator("remind_after", "escalate_after", "remind_every")
     @classmethod
     def _duration(cls, value: str | None) -> str | None:
         if value is not None:
@@ -216,6 +218,10 @@ class Rule(Strict):
     def _check(self) -> Rule:
         if (self.escalate_after is None) != (self.escalate_to is None):
             raise ValueError("escalate_after: and escalate_to: go together")
+        if self.remind_every is not None and self.remind_after is None:
+            raise ValueError("remind_every: needs remind_after: (when the first reminder goes)")
+        if self.remind_every is not None and parse_duration(self.remind_every) < dt.timedelta(minutes=30):
+            raise ValueError("remind_every: is at least 30m, or people learn to ignore the reminders")
         return self
 
     @property
@@ -227,14 +233,55 @@ class Rule(Strict):
         return parse_duration(self.remind_after) if self.remind_after else None
 
     @property
+    def remind_interval(self) -> dt.timedelta | None:
+        return parse_duration(self.remind_every) if self.remind_every else None
+
+    @property
     def escalate_delay(self) -> dt.timedelta | None:
         return parse_duration(self.escalate_after) if self.escalate_after else None
+
+
+# The line fields of a quote (policy-v1 §2) that `orders.order_by` may name; other names are taken as
+# the CRM's own line fields, unless they look like a misspelling of one of these.
+LINE_FIELDS = (
+    "delivery_date",
+    "ship_to",
+    "sku",
+    "family",
+    "recurring",
+    "term_months",
+    "id",
+    "quantity",
+    "list_price",
+    "net_price",
+    "discount_percent",
+    "net_total",
+    "list_total",
+)
 
 
 class Orders(Strict):
     order_by: list[str] = ["delivery_date", "ship_to"]
     release_time: str = "06:00"
     generate: Literal["button", "auto"] = "button"
+    # Days before a contract's end when its owner (and the CRM) hear that its renewal is due.
+    renewal_notice_days: int = Field(default=60, ge=0, le=3650)
+
+    @field_validator("order_by", mode="after")
+    @classmethod
+    def _known_fields(cls, value: list[str]) -> list[str]:
+        for name in value:
+            if not name or not isinstance(name, str):
+                raise ValueError("order_by lists line fields, e.g. [delivery_date, ship_to]")
+            if name in LINE_FIELDS:
+                continue
+            close = difflib.get_close_matches(name, LINE_FIELDS, n=1, cutoff=0.75)
+            if close:
+                raise ValueError(f"{name!r} is not a line field: did you mean {close[0]!r}?")
+        repeated = sorted({name for name in value if value.count(name) > 1})
+        if repeated:
+            raise ValueError(f"order_by names {repeated[0]!r} twice")
+        return value
 
     @field_validator("release_time", mode="before")
     @classmethod
@@ -242,6 +289,12 @@ class Orders(Strict):
         if not isinstance(value, str) or not _TIME.match(value):
             raise ValueError(f'{value!r} is not a time of day: write it quoted, like "06:00"')
         return value
+
+
+class OutOfOfficeRules(Strict):
+    """How long one out-of-office window may be (`out_of_office: {max_days: 60}` in the policy)."""
+
+    max_days: int = Field(default=60, ge=1, le=366)
 
 
 class InsightsSettings(Strict):
@@ -270,6 +323,19 @@ class Policy(Strict):
     variables: dict[str, Variable] = {}
     rules: list[Rule] = []
     orders: Orders = Orders()
+    out_of_office: OutOfOfficeRules = OutOfOfficeRules()
+    deal_channel: str | None = None
+    """A Slack channel id where each submission gets one thread (submitted, decided, orders) for discussion."""
+
+    @field_validator("deal_channel")
+    @classmethod
+    def _channel(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[CG][A-Z0-9]{2,20}", value):
+            raise ValueError(
+                f"{value!r} is not a Slack channel id: copy the id (like C0123ABCD) from the channel's details"
+            )
+        return value
+
     insights: InsightsSettings = InsightsSettings()
 
     _zone = field_validator("timezone")(lambda cls, v: _zone(v))

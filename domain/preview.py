@@ -34,6 +34,7 @@ class PreviewItem:
     fallback: bool
     explicit: bool
     description: str | None
+    fallback_reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -50,6 +51,7 @@ class PreviewItem:
             "fallback": self.fallback,
             "explicit": self.explicit,
             "description": self.description,
+            "fallback_reason": self.fallback_reason,
         }
 
 
@@ -120,6 +122,7 @@ def build_preview(
                 fallback=p.resolved.fallback,
                 explicit=rule.explicit,
                 description=rule.description,
+                fallback_reason=p.resolved.why_fallback if p.resolved.fallback else None,
             )
         )
     return Preview(quote, tuple(items), ctx.evaluator.variables(quote))

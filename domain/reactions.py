@@ -41,6 +41,7 @@ class Reaction(StrEnum):
     REMIND = "remind"  # a reminder in the thread of each person's request, and by email where they have one
     THREAD = "thread"  # the rep's thread: its root refreshed, a line added; the outcome by email without Slack
     ALERT = "alert"  # a DM to each admin, with a Retry button where one helps
+    NOTICE = "notice"  # a DM (email without Slack) to each person concerned: delegate, person away, replaced
     GENERATE_ORDERS = "generate_orders"  # split the approved quote into orders (policy `orders.generate: auto`)
     RESUME_ORDERS = "resume_orders"  # orders held for this (rejected) version go ahead (docs/orders.md)
     SYNC_ERP = "sync_erp"  # the released order to the ERP, signed, keyed `<order number>:released`
@@ -54,6 +55,7 @@ TOPIC: Mapping[Reaction, Topic] = MappingProxyType(
         Reaction.REMIND: Topic.SLACK,
         Reaction.THREAD: Topic.SLACK,
         Reaction.ALERT: Topic.SLACK,
+        Reaction.NOTICE: Topic.SLACK,
         Reaction.GENERATE_ORDERS: Topic.ORDERS,
         Reaction.RESUME_ORDERS: Topic.ORDERS,
         Reaction.SYNC_ERP: Topic.ERP,
@@ -81,8 +83,9 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.QUOTE_REJECTED: frozenset({Reaction.THREAD, Reaction.RESUME_ORDERS, Reaction.NOTIFY_CRM}),
         Kind.RECALLED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.QUOTE_CHANGED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
-        Kind.DELEGATION_SET: frozenset(),
-        Kind.DELEGATION_ENDED: frozenset(),
+        Kind.DELEGATION_SET: frozenset({Reaction.NOTICE}),
+        Kind.DELEGATION_ENDED: frozenset({Reaction.NOTICE}),
+        Kind.REPLACEMENT_SET: frozenset({Reaction.NOTICE}),
         Kind.DELEGATIONS_PRUNED: frozenset(),
         Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP, Reaction.NOTIFY_CRM}),
@@ -97,6 +100,7 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.ORDER_SYNC_RETRY: frozenset({Reaction.THREAD}),
         Kind.EMAIL_FAILED: frozenset({Reaction.ALERT}),
         Kind.CRM_FAILED: frozenset({Reaction.ALERT}),
+        Kind.CONTRACT_RENEWAL_DUE: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
     }
 )
 

@@ -129,6 +129,8 @@ class Reason:
     def text(self) -> str:
         actual = format_value(self.actual, self.percent)
         expected = format_value(self.expected, self.percent)
+        if self.op in ("eq", "ne") and actual == expected and self.holds:
+            return f"{self.subject}: {actual}"  # "custom terms: yes", not "custom terms yes = yes"
         return f"{self.subject} {actual} {SYMBOLS[self.op]} {expected}"
 
     def as_dict(self) -> dict[str, Any]:

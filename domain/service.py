@@ -16,10 +16,10 @@ from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from . import approvals as lifecycle
-from . import permissions
+from . import out_of_office, permissions
 from .approvals import Context, Delegation, Directory, Submission
 from .contracts import Contract
-from .errors import Conflict, NotFound, StaleRequest, StaleVersion
+from .errors import Conflict, NotFound, QuoteError, StaleRequest, StaleVersion
 from .events import Event, Kind
 from .orders import PlannedOrder
 from .policy import Policy
@@ -53,6 +53,7 @@ class Tx(Protocol):
     async def prune_delegations(self, ended_before: dt.date) -> int: ...
     async def add_delegation(self, delegation: Delegation) -> Delegation: ...
     async def end_delegations(self, delegator: str, today: dt.date) -> int: ...
+    async def cancel_delegation(self, delegation_id: int, today: dt.date) -> None: ...
     async def set_replacement(self, old: str, new: str) -> None: ...
     async def record(self, events: list[Event]) -> None: ...
     async def audit(self, quote_id: str) -> list[Event]: ...
@@ -74,6 +75,8 @@ class Tx(Protocol):
     async def release_due(self, now: dt.datetime, limit: int) -> int: ...
     async def contracts_of(self, account_id: str) -> list[Contract]: ...
     async def contract_of(self, quote_id: str) -> Contract | None: ...
+    async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]: ...
+    async def mark_renewal_sent(self, quote_id: str, now: dt.datetime) -> bool: ...
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None: ...
     async def update_contract(self, contract: Contract) -> None: ...
     # outbox rows a command acts on after they were queued (an ERP message put back in line)
@@ -174,10 +177,10 @@ class Approvals:
                 detail={"content_hash": quote.content_hash},
             )
             await tx.record([received])
-            if stored is not None:
-                from .order_service import hold_for_version  # the orders service builds on this module
+            from .order_service import hold_for_version  # the orders service builds on this module
 
-                await tx.record(await hold_for_version(tx, quote.id, quote.version, now))
+            # Orders of earlier versions not released yet wait for this version's decision.
+            await tx.record(await hold_for_version(tx, quote.id, quote.version, now))
             latest = await self._latest(tx, quote.id)
             if latest is not None and latest.status == "pending":
                 ctx = self.context(await tx.directory(now), now)
@@ -191,16 +194,16 @@ class Approvals:
         quote_id: str,
         by: str | None,
         now: dt.datetime,
+        justification: str | None = None,
         *,
         version: int | None = None,
-        comment: str | None = None,
         actor: str | None = None,
     ) -> tuple[Submission, list[Event]]:
         """Submit the stored quote; with `version`, only if that is the stored version (else Conflict).
         `actor` (e.g. `crm:<key name>`) submits on behalf of the owner and is the audit's actor."""
         for attempt in range(RETRIES):
             try:
-                return await self._submit(quote_id, by, now, version, comment, actor)
+                return await self._submit(quote_id, by, now, justification, version, actor)
             except ConcurrentChange:
                 if attempt == RETRIES - 1:
                     raise
@@ -211,8 +214,8 @@ class Approvals:
         quote_id: str,
         by: str | None,
         now: dt.datetime,
+        justification: str | None = None,
         version: int | None = None,
-        comment: str | None = None,
         actor: str | None = None,
     ) -> tuple[Submission, list[Event]]:
         async with self.store.transaction() as tx:
@@ -231,11 +234,15 @@ class Approvals:
                 raise Conflict(f"{quote_id} is already pending approval ({previous.ref}): recall it first")
             if previous is not None and previous.status == "approved" and previous.content_hash == quote.content_hash:
                 raise Conflict(f"{quote_id} version {quote.version} is already approved")
+            from .order_service import orderable_problems  # the orders service builds on this module
+
+            problems = orderable_problems(self.policy, quote, now.astimezone(self.policy.zone).date())
+            if problems:
+                raise QuoteError(problems, f"{quote_id} v{quote.version} could not become orders")
             ctx = self.context(await tx.directory(now), now)
-            sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous)
-            if comment is not None or actor is not None:
-                sub.comment = comment
-                events = [_on_behalf(e, actor, owner, comment) if e.kind is Kind.SUBMITTED else e for e in events]
+            sub, events = lifecycle.submit(ctx, quote, len(subs) + 1, previous, justification)
+            if actor is not None:
+                events = [_on_behalf(e, actor, owner, None) if e.kind is Kind.SUBMITTED else e for e in events]
             sub.due_at = lifecycle.next_due(sub, self.policy)
             await tx.add_submission(sub)
             await tx.record(events)
@@ -338,45 +345,99 @@ class Approvals:
                 if found:
                     await self._save(tx, sub, found)
                     events.extend(found)
+            moved = len({(e.quote_id, e.rule) for e in events if e.kind is Kind.REPLACED})
+            told = Event(
+                Kind.REPLACEMENT_SET,
+                now,
+                "",
+                0,
+                0,
+                actor=by,
+                people=(old, new),
+                detail={"old": old, "new": new, "moved": moved},
+            )
+            await tx.record([told])
             return events
 
     async def delegate(
-        self, delegator: str, delegate: str, start: dt.date, end: dt.date, by: str, now: dt.datetime
+        self,
+        delegator: str,
+        delegate: str,
+        start: dt.date,
+        end: dt.date,
+        by: str,
+        now: dt.datetime,
+        replacing: int | None = None,
     ) -> tuple[Delegation, list[Event]]:
-        """Set an out-of-office delegation; open requests gain the delegate once it is active."""
+        """Set an out-of-office window (`replacing` one of the delegator's open windows, by id);
+        open requests gain the delegate once it is active. Past, overlong and overlapping windows
+        are refused with a sentence (`domain.out_of_office`)."""
         for person in (delegator, delegate):
             if person not in self.policy.people:
                 raise NotFound(f"{person!r} is not in the policy's people")
         if delegator == delegate:
-            raise Conflict("a person cannot delegate to themselves")
+            raise Conflict("A person cannot be their own delegate: choose someone else to decide for them.")
         if end < start:
             raise Conflict(f"the delegation ends ({end}) before it starts ({start})")
         permissions.require_self_or_admin(self.policy, by, delegator, "set a delegation for someone else")
+        today = now.astimezone(self.policy.person_zone(delegator)).date()
+        names = {k: p.name or k for k, p in self.policy.people.items()}
         async with self.store.transaction() as tx:
-            delegation = await tx.add_delegation(Delegation(delegator, delegate, start, end, created_by=by))
-            await tx.record(
-                [
-                    Event(
-                        Kind.DELEGATION_SET,
-                        now,
-                        "",
-                        0,
-                        0,
-                        actor=by,
-                        on_behalf_of=delegator,
-                        people=(delegate,),
-                        detail={"start": str(start), "end": str(end)},
-                    )
-                ]
+            directory = await tx.directory()
+            out_of_office.check_window(
+                self.policy, directory.delegations, delegator, start, end, today, replacing, names, own=by == delegator
             )
+            events: list[Event] = []
+            if replacing is not None:
+                old = next(d for d in directory.delegations if d.id == replacing)
+                await tx.cancel_delegation(replacing, today)
+                if old.delegate != delegate:
+                    events.append(self._window_event(Kind.DELEGATION_ENDED, old, by, now))
+            delegation = await tx.add_delegation(Delegation(delegator, delegate, start, end, created_by=by))
+            events.append(self._window_event(Kind.DELEGATION_SET, delegation, by, now))
+            await tx.record(events)
         return delegation, await self.tick(now)
+
+    @staticmethod
+    def _window_event(kind: Kind, window: Delegation, by: str, now: dt.datetime) -> Event:
+        return Event(
+            kind,
+            now,
+            "",
+            0,
+            0,
+            actor=by,
+            on_behalf_of=window.delegator,
+            people=(window.delegate,),
+            detail={"start": str(window.start), "end": str(window.end), "window": window.id},
+        )
+
+    async def windows(self, delegator: str, now: dt.datetime) -> list[Delegation]:
+        """`delegator`'s out-of-office windows that are on now or to come, earliest first."""
+        today = now.astimezone(self.policy.person_zone(delegator)).date()
+        return out_of_office.open_windows((await self.directory()).delegations, delegator, today)
+
+    async def cancel_window(self, delegator: str, window_id: int, by: str, now: dt.datetime) -> Delegation:
+        """Call off one open window of `delegator` (its delegate is told)."""
+        permissions.require_self_or_admin(self.policy, by, delegator, "cancel someone else's out-of-office")
+        today = now.astimezone(self.policy.person_zone(delegator)).date()
+        async with self.store.transaction() as tx:
+            found = out_of_office.open_windows((await tx.directory()).delegations, delegator, today)
+            window = next((w for w in found if w.id == window_id), None)
+            if window is None:
+                raise NotFound(f"There is no window #{window_id} of yours to cancel: `/deal ooo` lists them.")
+            await tx.cancel_delegation(window_id, today)
+            await tx.record([self._window_event(Kind.DELEGATION_ENDED, window, by, now)])
+            return window
 
     async def end_delegation(self, delegator: str, by: str, now: dt.datetime) -> int:
         permissions.require_self_or_admin(self.policy, by, delegator, "end someone else's delegation")
         today = now.astimezone(self.policy.person_zone(delegator)).date()
         async with self.store.transaction() as tx:
+            ending = out_of_office.open_windows((await tx.directory()).delegations, delegator, today)
             count = await tx.end_delegations(delegator, today)
-            await tx.record([Event(Kind.DELEGATION_ENDED, now, "", 0, 0, actor=by, on_behalf_of=delegator)])
+            events = [self._window_event(Kind.DELEGATION_ENDED, w, by, now) for w in ending]
+            await tx.record(events or [Event(Kind.DELEGATION_ENDED, now, "", 0, 0, actor=by, on_behalf_of=delegator)])
             return count
 
     async def tick(self, now: dt.datetime, limit: int = 1000) -> list[Event]:

@@ -13,7 +13,7 @@ import os
 import socket
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -110,6 +110,7 @@ def build(
         # first request after a restart into "please install this app".
         return AuthorizeResult(enterprise_id=enterprise_id, team_id=team_id, bot_token=token)
 
+    _quiet_bolt_token_warning()
     bolt = AsyncApp(client=client, signing_secret=signing, process_before_response=False, authorize=authorize)
     outbox = Outbox()
     sweeps = Sweeps()
@@ -202,6 +203,12 @@ def build(
         **insights_deps(settings, lambda: runtime.policy),
     )
     register_all(bolt, slack)
+    from bot import render as bot_render
+
+    async def home_of(person: str) -> dict[str, Any]:
+        return await bot_render.home(slack, person)
+
+    delivery.home = home_of
 
     async def slack_events(request: web.Request) -> web.StreamResponse:
         if await is_ssl_check(request):
@@ -270,9 +277,12 @@ async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], N
     await runtime.start()
     from notifications.pages import AccessLogger
 
-    runner = web.AppRunner(runtime.web, shutdown_timeout=10, access_log_class=AccessLogger)
+    from .serving import Guard, GuardedSite, guarded_runner
+
+    guard = Guard()
+    runner = guarded_runner(runtime.web, guard, shutdown_timeout=10, access_log_class=AccessLogger)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = GuardedSite(runner, host, port, guard)
     await site.start()
     bound = runner.addresses[0] if runner.addresses else (host, port)
     url = f"http://{bound[0]}:{bound[1]}"
@@ -284,3 +294,18 @@ async def serve(runtime: Runtime, host: str, port: int, ready: Callable[[str], N
     finally:
         await runner.cleanup()
         await runtime.stop()
+
+
+class _TokenIgnoredNoise(logging.Filter):
+    """Bolt warns that SLACK_BOT_TOKEN "will be ignored" whenever `authorize` is given, but our
+    `authorize` hands bolt that very token: the warning is false here, and told every start."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        return "will be ignored" not in message and "`token` will be unused" not in message
+
+
+def _quiet_bolt_token_warning() -> None:
+    bolt_log = logging.getLogger("slack_bolt.AsyncApp")
+    if not any(isinstance(f, _TokenIgnoredNoise) for f in bolt_log.filters):
+        bolt_log.addFilter(_TokenIgnoredNoise())

@@ -9,7 +9,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 
-from domain.approvals import Context, Directory
+from domain.approvals import Context, Directory, Submission
 from domain.errors import GreenlightError, InvalidInput
 from domain.policy import read_policy
 from domain.preview import build_preview
@@ -57,15 +57,38 @@ def _read_quote(path: str) -> Quote:
     return load_quote_text(read_text(path, "quote file"), path)
 
 
+async def _from_store(url: str, quote_id: str) -> tuple[Directory, Submission | None]:
+    """Who is away (delegations, replacements) and the quote's last submission, read from a store."""
+    from store import db
+    from store.tx import DbStore
+
+    await db.connect(url)
+    try:
+        async with DbStore().transaction() as tx:
+            return await tx.directory(), await tx.latest(quote_id)
+    finally:
+        await db.close()
+
+
 def cmd_preview(args: argparse.Namespace) -> int:
     policy = read_policy(args.policy)
     quote = _read_quote(args.quote)
-    ctx = Context(policy, Evaluator(policy), Directory(), _now(args.at))
-    preview = build_preview(ctx, quote)
+    directory, previous = Directory(), None
+    if args.db:
+        directory, previous = asyncio.run(_from_store(args.db, quote.id))
+    ctx = Context(policy, Evaluator(policy), directory, _now(args.at))
+    preview = build_preview(ctx, quote, previous)
     if args.format == "json":
         print(json.dumps(preview.as_dict(), indent=2, ensure_ascii=False))
     else:
-        print(render.preview_text(preview))
+        owner = policy.person_for(quote.owner)
+        entry = policy.people.get(owner) if owner else None
+        print(render.preview_text(preview, owner=entry.name if entry and entry.name else owner))
+        if not args.db:
+            print(
+                "\n(No store given: nobody is shown away and nothing carried. "
+                "--db URL reads delegations and the last submission from Greenlight's database.)"
+            )
     return 0
 
 
@@ -114,12 +137,19 @@ def parser() -> argparse.ArgumentParser:
     preview = commands.add_parser(
         "preview",
         help="show every approval a quote would need",
-        description="Preview the approvals a quote needs, without any store or network.",
+        description=(
+            "Preview the approvals a quote needs: by chain and step, who would be asked and why. Alone it needs no"
+            " store or network; with --db it also shows who is away (and their delegates) and which approvals"
+            " smart approvals would carry from the quote's last submission."
+        ),
     )
     preview.add_argument("--policy", required=True, metavar="FILE", help="the policy YAML file")
     preview.add_argument("--quote", required=True, metavar="FILE", help="the quote JSON file")
     preview.add_argument("--format", choices=("text", "json"), default="text")
     preview.add_argument("--at", metavar="TIMESTAMP", help="evaluate as of this ISO time (default: now)")
+    preview.add_argument(
+        "--db", metavar="URL", help="Greenlight's database (sqlite://... or postgres://...): delegations and carries"
+    )
     preview.set_defaults(run=cmd_preview)
 
     from . import insightscli, orderscli, servecli, storecli

@@ -125,7 +125,7 @@ class CrmRoutes:
         comment = _comment(fields)
         if await self.service.stored_quote(quote_id) is None:
             raise NotFound(f"no quote {quote_id} has been received")
-        await self.service.submit(quote_id, None, self.clock(), version=version, comment=comment, actor=caller.actor)
+        await self.service.submit(quote_id, None, self.clock(), comment, version=version, actor=caller.actor)
         return await self._document(quote_id)
 
     async def recall(self, request: web.Request, caller: Caller, data: Any) -> web.Response:

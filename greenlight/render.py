@@ -36,15 +36,21 @@ def who(item: PreviewItem) -> str:
         group = f"{item.quorum} of " + ", ".join(names)
     else:
         group = "any of " + ", ".join(names)
-    return group + (" [fallback]" if item.fallback else "")
+    if item.fallback:
+        group += f" [fallback: {item.fallback_reason}]" if item.fallback_reason else " [fallback]"
+    return group
 
 
-def preview_text(preview: Preview) -> str:
+def preview_text(preview: Preview, owner: str | None = None) -> str:
+    """The preview for a terminal; `owner` is the owner's name (default: as the quote names them)."""
     quote = preview.quote
     total = quote.data.get("net_total")
     money = f"{quote.currency} {format_number(total)}" if isinstance(total, int | float) else quote.currency
     lines = [
-        paint(f"{quote.id} v{quote.version} · {quote.customer or 'no customer'} · {money} · owner {quote.owner}", "1")
+        paint(
+            f"{quote.id} v{quote.version} · {quote.customer or 'no customer'} · {money} · owner {owner or quote.owner}",
+            "1",
+        )
     ]
     needed = [i for i in preview.items if not i.carried]
     carried = [i for i in preview.items if i.carried]

@@ -352,8 +352,10 @@ class Settings(BaseModel):
     @classmethod
     def _check_port(cls, value: Any) -> int:
         text = str(value).strip()
-        if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,5}", text) or not 1 <= int(text) <= 65535:
-            raise ValueError(f"GREENLIGHT_PORT must be a whole number from 1 to 65535, not {text[:20]!r}.")
+        if isinstance(value, bool) or not re.fullmatch(r"[0-9]{1,5}", text) or not 0 <= int(text) <= 65535:
+            raise ValueError(
+                f"GREENLIGHT_PORT must be a whole number from 0 (any free port) to 65535, not {text[:20]!r}."
+            )
         return int(text)
 
     @field_validator("host", mode="before")

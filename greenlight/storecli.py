@@ -115,16 +115,47 @@ def render_audit(events: list[Event], form: str) -> str:
     return buffer.getvalue().rstrip("\n")
 
 
+def _moment(text: str | None, option: str, end_of_day: bool = False) -> dt.datetime | None:
+    """`--since 2026-11-01` (the day's start, UTC) or an ISO time; `--until` a date means through that day."""
+    if not text:
+        return None
+    try:
+        if len(text) == 10:
+            day = dt.date.fromisoformat(text)
+            moment = dt.datetime.combine(day, dt.time(), dt.UTC)
+            return moment + dt.timedelta(days=1) if end_of_day else moment
+        moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidInput(
+            f"{option} {text!r} is not a date (2026-11-01) or an ISO time (2026-11-01T09:00:00Z)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def cmd_audit(args: argparse.Namespace) -> int:
     url = database_url(args)
+    since = _moment(args.since, "--since")
+    until = _moment(args.until, "--until", end_of_day=True)
+    if since is not None and until is not None and until <= since:
+        raise InvalidInput(f"--until {args.until} is not after --since {args.since}: the window is empty")
+    if args.quote is None and since is None and until is None:
+        raise InvalidInput(
+            "name a quote, or a window with --since and/or --until (audit Q-1042 · audit --since 2026-11-01)"
+        )
 
     async def work() -> int:
+        if args.quote is None:
+            from store import audit
+
+            print(render_audit(await audit.between(since, until), args.format))
+            return 0
         async with DbStore().transaction() as tx:
             events = await tx.audit(args.quote)
             known = await tx.quote(args.quote)
         if not events and known is None:
             print(f"greenlight: no quote {args.quote} is in the database at this URL", file=sys.stderr)
             return 1
+        events = [e for e in events if (since is None or e.at >= since) and (until is None or e.at < until)]
         print(render_audit(events, args.format))
         return 0
 
@@ -198,9 +229,14 @@ def add_commands(commands: Any) -> None:
     audit = commands.add_parser(
         "audit",
         help="every event of a quote: who, when, on whose behalf, version, comment",
-        description="Export a quote's audit trail as CSV (default) or JSON.",
+        description=(
+            "Export the audit trail as CSV (default) or JSON: one quote's, or every quote's (and every delegation"
+            " and replacement) within --since/--until."
+        ),
     )
-    audit.add_argument("quote", metavar="QUOTE_ID")
+    audit.add_argument("quote", metavar="QUOTE_ID", nargs="?", help="one quote (default: every quote in the window)")
+    audit.add_argument("--since", metavar="WHEN", help="from this date (UTC day) or ISO time, inclusive")
+    audit.add_argument("--until", metavar="WHEN", help="up to this date (through that UTC day) or ISO time")
     audit.add_argument("--format", choices=("csv", "json"), default="csv")
     audit.add_argument("--db", metavar="URL", help=db_help)
     audit.set_defaults(run=cmd_audit)

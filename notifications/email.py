@@ -185,7 +185,8 @@ def decision_notice(
         paragraphs.append("Change the quote in the CRM and submit it again; approvals that still hold carry over.")
     elif sub.status == "recalled":
         headline = f"{what} was withdrawn from approval"
-        paragraphs.append(f"Why: {sub.comment or 'it was recalled'}.")
+        why = sub.comment or "it was recalled"
+        paragraphs.append(f"Why: {why}" if why.endswith((".", "!", "?")) else f"Why: {why}.")
     else:
         headline = f"{what} is {sub.status}"
     return render_notice(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,11 +23,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain import approvals as lifecycle
+from domain import out_of_office
 from domain.approvals import Approval, Directory, Submission
 from domain.events import Event, Kind, from_json
 from domain.policy import Policy
 from domain.reactions import Reaction, reactions
 from domain.service import Approvals
+from store import people as people_prefs
 from store.outbox import Claimed, Outbox
 from store.slack_messages import Posted, SlackMessages
 
@@ -45,13 +47,20 @@ ROOT_CLAIM = dt.timedelta(minutes=2)
 
 class Renderer(Protocol):
     def request(
-        self, sub: Submission, approval: Approval, person: str, now: dt.datetime, holders: list[str] | None = None
+        self,
+        sub: Submission,
+        approval: Approval,
+        person: str,
+        now: dt.datetime,
+        holders: list[str] | None = None,
+        acting_for: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]: ...
     def thread_root(
         self, sub: Submission, holders: dict[str, list[str]] | None = None
     ) -> tuple[str, list[dict[str, Any]]]: ...
     def thread_line(self, event: Event, sub: Submission) -> tuple[str, list[dict[str, Any]]] | None: ...
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str: ...
+    def notice(self, event: Event, person: str) -> tuple[str, list[dict[str, Any]]]: ...
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]: ...
 
 
@@ -80,6 +89,10 @@ def refused_code(error: Exception) -> str | None:
     return code if code in RECIPIENT_GONE else None
 
 
+BROADCAST = frozenset({Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED, Kind.QUOTE_CHANGED})
+"""Thread lines that tell the rep the outcome (or ask them to act) go to the channel too, so they notify."""
+
+
 @dataclass
 class SlackDelivery:
     client: AsyncWebClient
@@ -91,6 +104,8 @@ class SlackDelivery:
     fallback_after: dt.timedelta = dt.timedelta(minutes=15)
     email_on: bool = True
     messages: SlackMessages = dataclasses.field(default_factory=SlackMessages)
+    home: Callable[[str], Awaitable[dict[str, Any]]] | None = None
+    """The App Home view of a person (a people key), to republish when their pending list changed."""
 
     def __post_init__(self) -> None:
         self._channels: dict[str, str] = {}
@@ -111,6 +126,17 @@ class SlackDelivery:
         if event.kind in (Kind.EMAIL_FAILED, Kind.CRM_FAILED):
             for admin in self.policy.admins:
                 await self._alert(admin, event, None, row)
+            return
+        if Reaction.NOTICE in wanted:
+            try:
+                for person in out_of_office.notice_recipients(event):
+                    await self._notice(person, event, row)
+            except SlackApiError as error:
+                raise self._classify(error, row) from error
+            except (aiohttp.ClientError, TimeoutError, OSError) as error:
+                raise Retry(
+                    self.clock() + backoff(row.attempts, cap=SLACK_RETRY_CAP), f"Slack unreachable: {error!r}"
+                ) from error
             return
         if not event.quote_id:
             return
@@ -134,9 +160,12 @@ class SlackDelivery:
                     await self._remind(sub, approval, person, row)
             if Reaction.THREAD in wanted:
                 await self._thread(event, sub, row)
+                await self._deal_channel(event, sub, row)
             if Reaction.ALERT in wanted:
                 for admin in self.policy.admins:
                     await self._alert(admin, event, sub, row)
+            if approval is not None and (Reaction.ASK in wanted or Reaction.UPDATE in wanted):
+                await self._republish_homes(event, sub, approval)
         except SlackApiError as error:
             raise self._classify(error, row) from error
         except (aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -164,6 +193,15 @@ class SlackDelivery:
             self._directory = await self.service.directory(self.clock())
         ctx = self.service.context(self._directory, self.clock())
         return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
+
+    async def _acting_for(self, sub: Submission, approval: Approval, person: str) -> list[str]:
+        """Whom `person` stands in for on this request (said in its header)."""
+        if approval.status != "requested":
+            return []
+        if self._directory is None:
+            self._directory = await self.service.directory()
+        ctx = self.service.context(self._directory, self.clock())
+        return lifecycle.acting_for(ctx, sub, approval, person)
 
     async def dm_channel(self, slack_id: str) -> str:
         """The app's DM with a person (opened once, then remembered)."""
@@ -193,14 +231,24 @@ class SlackDelivery:
             self.clock(),
         )
 
+    def _has_email(self, person: str) -> bool:
+        entry = self.policy.people.get(person)
+        return self.email_on and entry is not None and bool(entry.email)
+
     def _past_fallback(self, row: Claimed) -> bool:
         """Slack has been failing for this row long enough to reach people by email instead."""
         return self.email_on and self.clock() - row.created_at >= self.fallback_after
 
     async def _ensure_request(self, sub: Submission, approval: Approval, person: str, row: Claimed) -> None:
         slack_id = self.slack_id(person)
-        if slack_id is None:
+        how = await people_prefs.notify_of(person)
+        if how in ("email", "both") and self._has_email(person):
             await self._email("request", person, sub, approval.rule, row)
+            if how == "email":
+                return
+        if slack_id is None:
+            if how == "slack":
+                await self._email("request", person, sub, approval.rule, row)
             return
         key = f"request:{sub.ref}/{approval.rule}:{person}"
         if await self._known(key) is not None:
@@ -209,7 +257,8 @@ class SlackDelivery:
         try:
             channel = await self.dm_channel(slack_id)
             holders = (await self._holders(sub)).get(approval.rule)
-            text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders)
+            for_whom = await self._acting_for(sub, approval, person)
+            text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders, for_whom)
             answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
             # Slack refused this one person for good: the rest of the event is still delivered
@@ -224,7 +273,8 @@ class SlackDelivery:
         rows = await self.messages.copies(sub.ref, approval.rule)
         holders = (await self._holders(sub)).get(approval.rule) if rows else None
         for message in rows:
-            text, blocks = self.renderer.request(sub, approval, message.person, self.clock(), holders)
+            for_whom = await self._acting_for(sub, approval, message.person)
+            text, blocks = self.renderer.request(sub, approval, message.person, self.clock(), holders, for_whom)
             try:
                 await self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
             except SlackApiError as error:
@@ -242,7 +292,10 @@ class SlackDelivery:
                 await self._email("reminder", person, sub, approval.rule, row)
             return
         text = self.renderer.reminder(sub, approval, person)
-        answer = await self.client.chat_postMessage(channel=original.channel, thread_ts=original.ts, text=text)
+        # broadcast: a reply only in a thread may never push to a phone (a reminder must be seen)
+        answer = await self.client.chat_postMessage(
+            channel=original.channel, thread_ts=original.ts, text=text, reply_broadcast=True
+        )
         await self._remember(key, person, original.channel, answer["ts"], sub, approval.rule, "reminder")
         entry = self.policy.people.get(person)
         if entry is not None and entry.email:
@@ -251,6 +304,13 @@ class SlackDelivery:
     async def _thread(self, event: Event, sub: Submission, row: Claimed) -> None:
         owner = sub.owner
         slack_id = self.slack_id(owner)
+        outcome = event.kind in (Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED)
+        if slack_id is not None and outcome and self._has_email(owner):
+            how = await people_prefs.notify_of(owner)
+            if how in ("email", "both"):
+                await self._email("decision", owner, sub, None, row)
+                if how == "email":
+                    return
         if slack_id is None:
             if event.kind in (Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED):
                 await self._email("decision", owner, sub, None, row)
@@ -272,8 +332,98 @@ class SlackDelivery:
         if line is None:
             return
         text, blocks = line
-        answer = await self.client.chat_postMessage(channel=root.channel, thread_ts=root.ts, text=text, blocks=blocks)
+        answer = await self.client.chat_postMessage(
+            channel=root.channel,
+            thread_ts=root.ts,
+            text=text,
+            blocks=blocks,
+            reply_broadcast=event.kind in BROADCAST,
+        )
         await self._remember(key, owner, root.channel, answer["ts"], sub, event.rule, "thread-line")
+
+    async def _republish_homes(self, event: Event, sub: Submission, approval: Approval) -> None:
+        """Home is a copy of each person's pending list too: republish it for everyone whose list
+        this event changed (the people who may act on the approval, who acted, who was moved)."""
+        if self.home is None:
+            return
+        people = [s.holder for s in approval.seats] + [s.member for s in approval.seats]
+        people += [s.voted_by for s in approval.seats if s.voted_by] + list(approval.escalated_to)
+        if self._directory is None:
+            self._directory = await self.service.directory()
+        ctx = self.service.context(self._directory, self.clock())
+        people += lifecycle.assignees(ctx, sub, approval)
+        people += [*event.people, event.actor or "", event.on_behalf_of or "", str(event.detail.get("old") or "")]
+        people.append(sub.owner)  # "Your quotes" shows where the quote stands
+        for person in dict.fromkeys(p for p in people if p):
+            slack_id = self.slack_id(person)
+            if slack_id is None:
+                continue
+            try:
+                await self.client.views_publish(user_id=slack_id, view=await self.home(person))
+            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+                # the DMs are the copies that must be right; a stale Home is fixed when it is opened
+                log.warning("App Home of %s not republished after %s: %r", person, event.kind, error)
+
+    async def _notice(self, person: str, event: Event, row: Claimed) -> None:
+        """Tell one person of a delegation or replacement, once (a DM; email without Slack)."""
+        key = f"notice:{row.key}:{person}"
+        if await self._known(key) is not None:
+            return
+        text, blocks = self.renderer.notice(event, person)
+        slack_id = self.slack_id(person)
+        entry = self.policy.people.get(person)
+        if slack_id is None:
+            if self.email_on and entry is not None and entry.email:
+                await self.outbox.add(
+                    "email",
+                    f"email:notice:{row.key}:{person}",
+                    {
+                        "kind": "alert",
+                        "person": entry.email,
+                        "subject": "Greenlight: who decides approvals has changed",
+                        "headline": "Who decides approvals has changed",
+                        "detail": text,
+                    },
+                    self.clock(),
+                )
+            await self.messages.add(key, person, "-", "-", "-", None, "notice", self.clock())
+            return
+        channel = await self.dm_channel(slack_id)
+        answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+        await self.messages.add(key, person, answer["channel"], answer["ts"], "-", None, "notice", self.clock())
+
+    async def _deal_channel(self, event: Event, sub: Submission, row: Claimed) -> None:
+        """The policy's deal channel: one thread per submission, the same lines as the rep's thread."""
+        channel = self.policy.deal_channel
+        if channel is None:
+            return
+        root_key = f"deal-thread:{sub.ref}"
+        root = await self._known(root_key)
+        text, blocks = self.renderer.thread_root(sub, await self._holders(sub))
+        try:
+            if root is None:
+                answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
+                root = await self._remember(root_key, sub.owner, answer["channel"], answer["ts"], sub, None, "deal")
+            else:
+                await self.client.chat_update(channel=root.channel, ts=root.ts, text=text, blocks=blocks)
+            key = f"deal-line:{row.key}"
+            if event.kind is Kind.SUBMITTED or await self._known(key) is not None:
+                return
+            line = self.renderer.thread_line(event, sub)
+            if line is None:
+                return
+            text, blocks = line
+            blocks = [b for b in blocks if b.get("type") != "actions"]  # buttons stay with the rep
+            answer = await self.client.chat_postMessage(
+                channel=root.channel, thread_ts=root.ts, text=text, blocks=blocks
+            )
+            await self._remember(key, sub.owner, root.channel, answer["ts"], sub, event.rule, "deal-line")
+        except SlackApiError as error:
+            code = error.response.get("error") if error.response is not None else None
+            if code in ("not_in_channel", "channel_not_found", "is_archived"):
+                log.warning("deal channel %s refused the thread of %s: %s (invite the app)", channel, sub.ref, code)
+                return
+            raise
 
     async def _post_root(
         self, key: str, claimed: bool, slack_id: str, sub: Submission, holders: dict[str, list[str]]

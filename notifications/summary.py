@@ -78,6 +78,8 @@ def facts_of(policy: Policy, sub: Submission) -> tuple[tuple[str, str], ...]:
     for key, label in (("payment_terms", "Payment terms"), ("term_months", "Term (months)")):
         if quote.data.get(key) is not None:
             facts.append((label, one_line(format_value(quote.data[key]))))
+    if sub.justification:
+        facts.append(("Why (from the rep)", one_line(sub.justification)))
     return tuple(facts)
 
 

@@ -14,6 +14,7 @@ their next tick: a release queues ERP messages and announcements, so it wakes `e
 | `erp`       | `Intervals.outbox`    | `deliver`: signed ERP webhooks                         | `slack`            |
 | `email`     | `Intervals.outbox`    | `deliver`: email                                       | `slack`            |
 | `delegations` | `Intervals.delegations` | `prune_delegations`: windows ended 90 days ago deleted (audit kept) |  |
+| `renewals`  | `Intervals.renewals`  | `remind_renewals`: contracts ending within the notice  | `slack`            |
 
 Each outbox topic (`domain.reactions.Topic`) has its job when its worker is given: `erp` only with
 an ERP configured, `email` only with email on.
@@ -57,6 +58,11 @@ async def prune_delegations(approvals: Approvals, clock: Clock) -> int:
     return await approvals.prune_delegations(clock())
 
 
+async def remind_renewals(orders: Orders, clock: Clock) -> int:
+    """Contracts whose end is within the policy's `orders.renewal_notice_days`: their owner is told once."""
+    return await orders.remind_renewals(clock())
+
+
 async def deliver(worker: Worker) -> int:
     """One pass of an outbox topic's worker; how many rows it finished (sent, or dead letters)."""
     return await worker.sweep()
@@ -76,6 +82,7 @@ class Intervals:
     approvals: dt.timedelta = dt.timedelta(seconds=60)
     release: dt.timedelta = dt.timedelta(seconds=30)
     delegations: dt.timedelta = dt.timedelta(hours=1)
+    renewals: dt.timedelta = dt.timedelta(hours=1)
 
 
 # What a topic's delivery makes due elsewhere: generated orders may be due at once, everything else
@@ -101,6 +108,7 @@ def timed_jobs(
         Job("release", partial(release_due, orders, clock), intervals.release, ("slack", "erp", "crm")),
         Job("approvals", partial(approvals_tick, approvals, clock), intervals.approvals, ("slack",)),
         Job("delegations", partial(prune_delegations, approvals, clock), intervals.delegations),
+        Job("renewals", partial(remind_renewals, orders, clock), intervals.renewals, ("slack",)),
     ]
     for topic in Topic:
         if topic in workers:

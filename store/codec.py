@@ -57,6 +57,7 @@ def _approval(data: dict[str, Any]) -> Approval:
     approval = Approval(**kwargs)
     approval.requested_at = _moment(approval.requested_at)
     approval.decided_at = _moment(approval.decided_at)
+    approval.reminded_at = _moment(approval.reminded_at)
     return approval
 
 

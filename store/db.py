@@ -78,6 +78,7 @@ TABLES = (
     "delegation",
     "replacement",
     "crm_watermark",
+    "person_pref",
 )
 """Every table, children before parents."""
 

@@ -214,3 +214,14 @@ class CrmWatermarkRow(models.Model):
 
     class Meta:
         table = "crm_watermark"
+
+
+class PersonPrefRow(models.Model):
+    """How a person chooses to be reached (`/deal notify slack|email|both`)."""
+
+    person = fields.CharField(primary_key=True, max_length=128)
+    notify = fields.CharField(max_length=8)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "person_pref"

@@ -235,6 +235,15 @@ class DbTx:
             .update(end=today - dt.timedelta(days=1))
         )
 
+    async def cancel_delegation(self, delegation_id: int, today: dt.date) -> None:
+        """One window called off: gone if it has not started, ended yesterday if it is on."""
+        await DelegationRow.filter(id=delegation_id, start__gte=today).using_db(self.db).delete()
+        await (
+            DelegationRow.filter(id=delegation_id, end__gte=today)
+            .using_db(self.db)
+            .update(end=today - dt.timedelta(days=1))
+        )
+
     async def set_replacement(self, old: str, new: str) -> None:
         await ReplacementRow.filter(old=new).using_db(self.db).delete()
         updated = await ReplacementRow.filter(old=old).using_db(self.db).update(new=new)
@@ -428,6 +437,24 @@ class DbTx:
             using_db=self.db,
             **_contract_columns(contract),
         )
+
+    async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]:
+        """Contracts ending between `today` and `through` whose renewal reminder has not gone out."""
+        rows = (
+            await ContractRow.filter(end_date__lte=through, end_date__gte=today, renewal_sent_at__isnull=True)
+            .using_db(self.db)
+            .order_by("end_date", "id")
+            .limit(limit)
+        )
+        return [Contract.from_dict(row.data) for row in rows]
+
+    async def mark_renewal_sent(self, quote_id: str, now: dt.datetime) -> bool:
+        changed = await (
+            ContractRow.filter(quote_id=quote_id, renewal_sent_at__isnull=True)
+            .using_db(self.db)
+            .update(renewal_sent_at=now)
+        )
+        return changed > 0
 
     async def contract_of(self, quote_id: str) -> Contract | None:
         row = await ContractRow.filter(quote_id=quote_id).using_db(self.db).order_by("-id").first()

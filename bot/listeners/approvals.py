@@ -114,6 +114,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         await ack()
         await open_modal(body, context, views.reject_modal)
 
+    @app.action(ids.action_pattern(ids.APPROVE_COMMENT))
+    @refusing(deps)
+    async def approve_comment_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        await open_modal(body, context, views.approve_comment_modal)
+
     @app.action(ids.action_pattern(ids.REASSIGN))
     @refusing(deps)
     async def reassign_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
@@ -159,6 +165,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
             key=key,
             number=ref.submission,
             via="slack",
+        )
+        await ack()
+        deps.kick()
+
+    @app.view(ids.APPROVE_COMMENT_MODAL)
+    @refusing(deps, field=ids.APPROVE_NOTE[0])
+    async def approve_comment_submitted(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        view = body["view"]
+        comment = views.read_approve_comment(view["state"]["values"])
+        person = acting(context)
+        ref = parse_ref(view.get("private_metadata", ""))
+        await open_request(deps, ref, person)
+        key = f"slack-view:{view.get('id')}"
+        await service.decide(
+            ref.quote_id, ref.rule, person, "approve", deps.clock(), comment=comment, key=key, number=ref.submission
         )
         await ack()
         deps.kick()

@@ -50,4 +50,4 @@ async def answer_later(deps: Deps, command: Any, person: str, ack: AsyncAck, res
     except Exception:
         log.exception("/deal %s failed after the ack", command.name)
         found = render.refusal("the figures could not be gathered: try again, or ask whoever runs Greenlight")
-    await guarded(f"/deal {command.name}", respond(**found, replace_original=True))
+    await guarded(f"/deal {command.name}", respond(**found))

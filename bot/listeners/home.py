@@ -6,6 +6,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
+from domain.errors import Conflict
+
 from .. import views
 from ..deps import Deps
 from ..views import ids
@@ -24,7 +26,10 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @app.action(ids.OOO_OPEN)
     async def ooo_button(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=views.ooo_modal()))
+        value = str((body.get("actions") or [{}])[0].get("value") or "")
+        number = value.removeprefix("change:")
+        modal = views.ooo_modal(replacing=int(number) if number.isdigit() else None)
+        await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=modal))
 
     @app.action(ids.OOO_END)
     @refusing(deps)
@@ -43,8 +48,20 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if delegate is None:
             raise views.FormErrors({ids.OOO_DELEGATE[0]: "Choose someone who is in Greenlight's directory."})
         person = acting(context)
-        for_person = policy.person_for(view.get("private_metadata") or "") or person
-        await service.delegate(for_person, delegate, start, end, person, deps.clock())
+        metadata = str(view.get("private_metadata") or "")
+        for_person = policy.person_for(metadata) or person
+        number = metadata.removeprefix("replace:")
+        replacing = int(number) if metadata.startswith("replace:") and number.isdigit() else None
+        if delegate == for_person:
+            raise views.FormErrors(
+                {ids.OOO_DELEGATE[0]: "You cannot be your own delegate: choose someone else to decide for you."}
+            )
+        try:
+            await service.delegate(for_person, delegate, start, end, person, deps.clock(), replacing=replacing)
+        except Conflict as error:  # said under the field it is about
+            words = str(error)
+            field = ids.OOO_END_DATE[0]
+            raise views.FormErrors({field: words}) from None
         await ack()
         deps.kick()
         await guarded("views.publish", publish_home(deps, body["user"]["id"], person))

@@ -1,7 +1,7 @@
 """Block Kit views as pure functions: data in, `slack_sdk.models` objects (and the top-level
 text) out. No Slack client, no store, no clock: listeners pass what the view shows."""
 
-from .forms import FormErrors, read_ooo, read_reassign, read_reject
+from .forms import FormErrors, read_approve_comment, read_ooo, read_reassign, read_reject
 from .home import MAX_WAITING as MAX_WAITING
 from .home import app_home, ooo_modal
 from .ids import RequestRef, action_kind, action_pattern, numbered
@@ -16,11 +16,13 @@ from .messages import (
     status_message,
     usage_message,
 )
+from .notices import notice, windows_message
 from .requests import (
     OPEN,
     Decision,
     RequestState,
     approval_request,
+    approve_comment_modal,
     decisions,
     details_modal,
     outcome_text,
@@ -41,16 +43,19 @@ __all__ = [
     "action_pattern",
     "app_home",
     "approval_request",
+    "approve_comment_modal",
     "approvers_message",
     "approvers_overview",
     "decisions",
     "details_modal",
     "escape",
     "help_message",
+    "notice",
     "numbered",
     "ooo_modal",
     "outcome_text",
     "preview_message",
+    "read_approve_comment",
     "read_ooo",
     "read_reassign",
     "read_reject",
@@ -62,4 +67,5 @@ __all__ = [
     "status_message",
     "top_text",
     "usage_message",
+    "windows_message",
 ]

@@ -36,6 +36,16 @@ def read_reject(values: Values) -> str:
     return reason
 
 
+def read_approve_comment(values: Values) -> str:
+    """The comment typed in the "Approve with comment" modal (required, not blank)."""
+    comment = (_field(values, ids.APPROVE_NOTE).get("value") or "").strip()
+    if not comment:
+        raise FormErrors(
+            {ids.APPROVE_NOTE[0]: "Write the comment, or close this and tap Approve to approve without one."}
+        )
+    return comment
+
+
 def read_reassign(values: Values) -> tuple[str, str | None]:
     """(Slack user id of the person chosen, comment or None) from the reassign modal."""
     user = _field(values, ids.REASSIGN_TO).get("selected_user")

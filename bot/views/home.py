@@ -85,7 +85,30 @@ def _quote_text(sub: Submission, people: People | None, zone: dt.tzinfo, now: dt
     return mrkdwn_lines([head, escape(state)])
 
 
-def _ooo_blocks(ooo: Delegation | None, people: People | None, zone: dt.tzinfo, now: dt.datetime | None) -> list[Block]:
+def _ooo_blocks(
+    ooo: Delegation | None,
+    people: People | None,
+    zone: dt.tzinfo,
+    now: dt.datetime | None,
+    windows: Sequence[Delegation] = (),
+) -> list[Block]:
+    if len(windows) > 1:
+        lines = [f"You have {len(windows)} out-of-office windows:"]
+        lines += [
+            f"• #{w.id} {day(w.start)} to {day(w.end)}: {escape(name(w.delegate, people))} decides"
+            for w in windows[:10]
+        ]
+        if len(windows) > 10:
+            lines.append(f"_and {len(windows) - 10} more: `/deal ooo` lists them all_")
+        lines.append("_`/deal ooo replace N …` or `/deal ooo cancel N` changes one._")
+        buttons = [
+            ButtonElement(text="Add a window", action_id=ids.OOO_OPEN, value="set"),
+            ButtonElement(text="End out of office", action_id=ids.OOO_END, value="end", style="danger"),
+        ]
+        return [
+            _section("home.ooo.status", mrkdwn_lines(lines)),
+            ActionsBlock(block_id="home.ooo.actions", elements=buttons),
+        ]
     if ooo is None:
         text = "You are not out of office. Set a delegate for when you are away."
         buttons = [ButtonElement(text="Set out of office", action_id=ids.OOO_OPEN, value="set")]
@@ -98,7 +121,7 @@ def _ooo_blocks(ooo: Delegation | None, people: People | None, zone: dt.tzinfo, 
             f" {escape(name(ooo.delegate, people))} decides for you."
         )
         buttons = [
-            ButtonElement(text="Change", action_id=ids.OOO_OPEN, value="change"),
+            ButtonElement(text="Change", action_id=ids.OOO_OPEN, value=f"change:{ooo.id}"),
             ButtonElement(text="End out of office", action_id=ids.OOO_END, value="end", style="danger"),
         ]
     return [_section("home.ooo.status", text), ActionsBlock(block_id="home.ooo.actions", elements=buttons)]
@@ -115,6 +138,7 @@ def app_home(
     zone: dt.tzinfo = dt.UTC,
     now: dt.datetime | None = None,
     waiting_total: int | None = None,
+    ooo_windows: Sequence[Delegation] = (),
 ) -> View:
     """The App Home of `person` (a people key).
 
@@ -154,7 +178,7 @@ def app_home(
     if hidden:
         blocks.append(more(hidden, "quotes: `/deal status Q-…` shows any of them", "home.quotes.more"))
     blocks += [DividerBlock(block_id="home.ooo.divider"), HeaderBlock(block_id="home.ooo.header", text="Out of office")]
-    blocks += _ooo_blocks(ooo_status, people, zone, now)
+    blocks += _ooo_blocks(ooo_status, people, zone, now, ooo_windows)
     if admin_overview is not None:
         blocks += [
             DividerBlock(block_id="home.admin.divider"),
@@ -179,9 +203,10 @@ def ooo_modal(
     end: dt.date | None = None,
     delegate_slack_id: str | None = None,
     for_person: str | None = None,
+    replacing: int | None = None,
 ) -> View:
     """Set an out-of-office: two dates (inclusive) and a delegate. `private_metadata` names the
-    person it is for (empty: whoever submits it)."""
+    person it is for (empty: whoever submits it), or `replace:<id>`, the window it replaces."""
     start_block, start_action = ids.OOO_START
     end_block, end_action = ids.OOO_END_DATE
     delegate_block, delegate_action = ids.OOO_DELEGATE
@@ -196,7 +221,7 @@ def ooo_modal(
         title="Out of office",
         submit="Save",
         close="Cancel",
-        private_metadata=for_person or None,
+        private_metadata=(f"replace:{replacing}" if replacing else for_person) or None,
         blocks=[
             InputBlock(
                 block_id=start_block,

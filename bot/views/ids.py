@@ -19,12 +19,14 @@ APPROVE = "approval.approve"
 REJECT = "approval.reject"
 REASSIGN = "approval.reassign"
 DETAILS = "approval.details"
-APPROVAL_ACTIONS = (APPROVE, REJECT, REASSIGN, DETAILS)
+APPROVE_COMMENT = "approval.approve_comment"
+APPROVAL_ACTIONS = (APPROVE, REJECT, REASSIGN, DETAILS, APPROVE_COMMENT)
 
 # modals (callback ids), opened by the button of the same name
 REJECT_MODAL = "approval.reject"
 REASSIGN_MODAL = "approval.reassign"
 DETAILS_MODAL = "approval.details"
+APPROVE_COMMENT_MODAL = "approval.approve_comment"
 OOO_MODAL = "home.ooo"
 
 # App Home buttons
@@ -33,6 +35,7 @@ OOO_END = "home.ooo_off"
 
 # inputs: (block_id, action_id); Slack returns view.state.values[block_id][action_id]
 REJECT_REASON = ("reject.reason", "reject.reason_input")
+APPROVE_NOTE = ("approve.comment", "approve.comment_input")
 REASSIGN_TO = ("reassign.to", "reassign.to_user")
 REASSIGN_COMMENT = ("reassign.comment", "reassign.comment_input")
 OOO_START = ("ooo.start", "ooo.start_date")

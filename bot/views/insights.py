@@ -28,11 +28,18 @@ def insights_message(report: Insights, people: People, link: str | None, days: i
         f"Last {days} days: median cycle time {duration(cycle.median)}, {report.open_count} open requests, "
         f"{report.stuck_count} stuck beyond {duration(report.stuck_after)}."
     )
+    cycle_text = (
+        f"median {duration(cycle.median)}, p90 {duration(cycle.p90)} over {cycle.count} decided"
+        if cycle.count
+        else "no submission decided yet"
+    )
+    waiting_text = (
+        f"median {duration(waiting.median)}, p90 {duration(waiting.p90)}" if waiting.count else "none decided yet"
+    )
     summary = "\n".join(
         [
-            f"*Cycle time* (submitted to decided): median {duration(cycle.median)}, p90 {duration(cycle.p90)}"
-            f" over {cycle.count} decided",
-            f"*Waiting time* of a request: median {duration(waiting.median)}, p90 {duration(waiting.p90)}",
+            f"*Cycle time* (submitted to decided): {cycle_text}",
+            f"*Waiting time* of a request: {waiting_text}",
             f"*Open now*: {report.open_count}, of which *{report.stuck_count} stuck* beyond "
             f"{duration(report.stuck_after)}",
             f"Smart approvals saved {report.carried} second asks · {report.reminders} reminders · "
@@ -55,9 +62,8 @@ def insights_message(report: Insights, people: People, link: str | None, days: i
                 line += f", stands in for {escape(', '.join(name(p, people) for p in b.standing_in_for))}"
             lines.append(line)
         blocks.append(_section("insights.bottlenecks", "*Worst bottlenecks*\n" + "\n".join(lines)))
-    rules = sorted((r for r in report.rules if r.rejection_rate is not None), key=lambda r: -(r.rejection_rate or 0))[
-        :3
-    ]
+    rejected = [r for r in report.rules if r.rejected]
+    rules = sorted(rejected, key=lambda r: -(r.rejection_rate or 0))[:3]
     if rules:
         blocks.append(
             _section(

@@ -15,7 +15,8 @@ from domain.policy import Policy
 from domain.preview import Preview, PreviewItem
 from domain.quote import Quote
 
-from .requests import approval_lines, group_text, reasons_of
+from .order_events import order_event_text
+from .requests import approval_lines, group_text, reasons_of, waiting_words
 from .text import (
     FIELD_LIMIT,
     HEADER_LIMIT,
@@ -28,6 +29,7 @@ from .text import (
     day,
     deal_words,
     escape,
+    justification_text,
     more,
     mrkdwn_lines,
     name,
@@ -98,11 +100,13 @@ def _who(item: PreviewItem, people: People | None) -> str:
     if len(parts) == 1:
         group = parts[0]
     elif item.mode == "all":
-        group = "all of " + ", ".join(parts)
+        group = ("both of " if len(parts) == 2 else f"all {len(parts)} of ") + ", ".join(parts)
     elif item.mode == "quorum":
-        group = f"{item.quorum} of " + ", ".join(parts)
+        group = f"{item.quorum} of {len(parts)}: " + ", ".join(parts)
     else:
         group = "any of " + ", ".join(parts)
+    if item.fallback and item.fallback_reason:
+        return group + f" (fallback approver: {item.fallback_reason})"
     return group + (" (fallback approver)" if item.fallback else "")
 
 
@@ -155,6 +159,8 @@ def preview_message(preview: Preview, policy: Policy, submitted: Submission | No
             + escape(need),
         ),
     ]
+    if submitted is not None and submitted.justification:
+        blocks.append(_section("preview.justification", justification_text(submitted.justification)))
     statuses = {a.rule: a.status for a in submitted.approvals} if submitted is not None else {}
     items = sorted(preview.items, key=lambda i: (i.chain, i.step, i.rule))
     shown, hidden = split(items, MAX_PREVIEW_ITEMS)
@@ -205,7 +211,7 @@ def status_message(
     requested = [a for a in sub.approvals if a.status == "requested"]
     if sub.status == "pending":
         if requested:
-            waiting_on = "; ".join(f"{names(_holding(a, holders), people, 'or')} ({a.rule})" for a in requested)
+            waiting_on = "; ".join(f"{waiting_words(a, _holding(a, holders), people)} ({a.rule})" for a in requested)
             text = f"{submitted} is pending: waiting on {waiting_on}."
         else:
             text = f"{submitted} is pending."
@@ -214,13 +220,15 @@ def status_message(
     elif sub.status == "rejected":
         rejected = next((a for a in sub.approvals if a.status == "rejected"), None)
         who = f" by {name(rejected.acted_by, people)} ({rejected.rule})" if rejected else ""
-        text = (
-            f"{submitted} was rejected{who} at {when(sub.decided_at, zone, now)}: {sub.comment or 'no reason given'}."
+        text = sentence(
+            f"{submitted} was rejected{who} at {when(sub.decided_at, zone, now)}: {sub.comment or 'no reason given'}"
         )
     else:
-        text = f"{submitted} was recalled at {when(sub.decided_at, zone, now)}: {sub.comment or 'recalled'}."
+        text = sentence(f"{submitted} was recalled at {when(sub.decided_at, zone, now)}: {sub.comment or 'recalled'}")
     since = f"Submission {sub.ref}, submitted {when(sub.submitted_at, zone, now)}"
     blocks.append(_section("status.summary", f"{head}\n{escape(text)}"))
+    if sub.justification:
+        blocks.append(_section("status.justification", justification_text(sub.justification, sub.owner, people)))
     if quote is not None and quote.version != sub.quote_version:
         blocks.append(
             _context(
@@ -232,7 +240,7 @@ def status_message(
         lines = ["*Waiting on*"]
         for a in requested:
             since_at = f", since {when(a.requested_at, zone, now)}" if a.requested_at else ""
-            holding = names(_holding(a, holders), people, "or")
+            holding = waiting_words(a, _holding(a, holders), people)
             lines.append(
                 f"• `{escape(a.rule)}` ({escape(a.chain)}, step {a.step}): {escape(holding)}{escape(since_at)}"
             )
@@ -337,6 +345,9 @@ def rep_thread_update(
     elif kind is Kind.ESCALATED:
         text = f"{rule} on {label} was escalated to {names(event.people, people)}."
         mark = ":rotating_light:"
+    elif (about_order := order_event_text(event, by)) is not None:
+        text = f"{label}: {about_order}"
+        mark = ":package:"
     else:
         what = kind.replace("_", " ")
         text = f"{label}: {what}" + (f" ({rule})" if rule else "") + (f" by {by}" if by else "") + comment
@@ -345,6 +356,8 @@ def rep_thread_update(
     blocks: list[Block] = [_section("thread.event", f"{mark} {escape(text)}")]
     if detail:
         blocks.append(_section("thread.detail", escape(detail)))
+    if kind is Kind.SUBMITTED and event.comment:
+        blocks.append(_section("thread.justification", justification_text(event.comment)))
     blocks.append(_context("thread.meta", escape(context)))
     return top_text(escape(text)), blocks
 
@@ -360,8 +373,11 @@ def _definition_text(policy: Policy, key: str) -> str:
         return name(definition.user, policy.people)
     if definition.group is not None:
         members = ", ".join(name(m, policy.people) for m in definition.group)
+        size = len(definition.group)
         if definition.quorum is not None:
-            return f"{definition.quorum} of {members}"
+            return f"{definition.quorum} of {size}: {members}"
+        if definition.mode == "all" and size > 1:
+            return f"{'both' if size == 2 else f'all {size}'} of {members}"
         return f"{definition.mode} of {members}"
     return f"from the quote: `{definition.field}`"
 

@@ -40,6 +40,7 @@ from .text import (
     customer,
     deal_words,
     escape,
+    justification_text,
     mrkdwn_lines,
     name,
     names,
@@ -255,19 +256,43 @@ def decision_text(
 
 
 def group_text(approval: Approval, people: People | None = None) -> str:
-    """Who holds an approval, plain: "Marco Bellini" · "any of Dana, Dev" · "2 of Lena, Leo, Luis"."""
-    holders = [s.holder for s in approval.seats]
+    """Who holds an approval, worded by its mode, plain: "Marco Bellini" · "any of Dana, Dev" ·
+    "both of Fiona, Carl" · "2 of 3: Lena, Leo, Luis"; once votes are in, how far it got
+    ("(Lena Vogel approved; 1 more needed)")."""
+    seats = approval.seats
+    holders = [s.holder for s in seats]
+    listed = ", ".join(name(h, people) for h in holders)
     if len(holders) <= 1:
         text = names(holders, people)
     elif approval.mode == "all":
-        text = "all of " + ", ".join(name(h, people) for h in holders)
+        text = ("both of " if len(holders) == 2 else f"all {len(holders)} of ") + listed
     elif approval.mode == "quorum":
-        text = f"{approval.quorum} of " + ", ".join(name(h, people) for h in holders)
+        text = f"{approval.quorum} of {len(holders)}: {listed}"
     else:
-        text = "any of " + ", ".join(name(h, people) for h in holders)
+        text = "any of " + listed
+    approved = [s for s in seats if s.vote == "approve" and s.voted_by]
+    if approved and approval.open and len(holders) > 1:
+        who = names([s.voted_by or s.holder for s in approved], people)
+        if approval.mode == "quorum":
+            left = max((approval.quorum or 0) - len(approved), 0)
+            text += f" ({who} approved; {left} more needed)"
+        else:
+            text += f" ({who} approved; waiting on {names([s.holder for s in seats if s.vote is None], people)})"
     if approval.escalated_to:
         text += "; escalated to " + names(approval.escalated_to, people)
     return text
+
+
+def waiting_words(approval: Approval, holding: Sequence[str], people: People | None = None) -> str:
+    """Who an open approval waits on, worded by its mode, plain: "Dana or Dev" (any) · "Fiona and
+    Carl (both must approve)" · "1 more of Leo or Luis" (a quorum still one short)."""
+    if approval.mode == "all" and len(holding) > 1:
+        return f"{names(holding, people, 'and')} ({'both' if len(holding) == 2 else 'all'} must approve)"
+    if approval.mode == "quorum" and len(holding) > 1:
+        approved = sum(1 for s in approval.seats if s.vote == "approve")
+        left = max((approval.quorum or 0) - approved, 1)
+        return f"{left} more of {names(holding, people, 'or')}"
+    return names(holding, people, "or")
 
 
 def reasons_of(approval: Approval) -> list[str]:
@@ -294,7 +319,8 @@ def _why(approval: Approval, description: str | None) -> str:
 
 
 def request_buttons(ref: ids.RequestRef, index: int | None = None) -> list[ButtonElement]:
-    """Approve (primary, one tap), Reject (danger), Reassign, Details; ids numbered in App Home."""
+    """Approve (primary, one tap), Approve with comment, Reject (danger), Reassign, Details; ids
+    numbered in App Home."""
 
     def action(action_id: str) -> str:
         return action_id if index is None else ids.numbered(action_id, index)
@@ -302,20 +328,43 @@ def request_buttons(ref: ids.RequestRef, index: int | None = None) -> list[Butto
     value = ref.value
     return [
         ButtonElement(text="Approve", action_id=action(ids.APPROVE), value=value, style="primary"),
+        ButtonElement(text="Approve with comment", action_id=action(ids.APPROVE_COMMENT), value=value),
         ButtonElement(text="Reject", action_id=action(ids.REJECT), value=value, style="danger"),
         ButtonElement(text="Reassign", action_id=action(ids.REASSIGN), value=value),
         ButtonElement(text="Details", action_id=action(ids.DETAILS), value=value),
     ]
 
 
-def push_text(approval: Approval, quote: Quote) -> str:
+def push_text(approval: Approval, quote: Quote, for_whom: str = "", lead: str = "") -> str:
     """The notification sentence (escaped): "Approval needed: Acme GmbH, Q-1042 v3, USD 152,000 at
-    18.5% discount: manager-discount"."""
+    18.5% discount: manager-discount"; `for_whom` names whom the reader stands in for, `lead`
+    comes first (an escalation)."""
     parts = [customer(quote), quote_label(quote)]
     words = deal_words(quote)
     if words:
         parts.append(words)
-    return escape(f"Approval needed: {', '.join(parts)}: {approval.rule}")
+    needed = f"Approval needed for {for_whom}" if for_whom else "Approval needed"
+    return escape(f"{lead}{needed}: {', '.join(parts)}: {approval.rule}")
+
+
+def _span(delta: dt.timedelta) -> str:
+    hours = int(delta.total_seconds() // 3600)
+    if hours >= 48:
+        return f"{hours // 24} days"
+    if hours >= 1:
+        return f"{hours} h"
+    return f"{max(int(delta.total_seconds() // 60), 1)} min"
+
+
+def escalation_text(approval: Approval, people: People | None, now: dt.datetime | None) -> str | None:
+    """Why an escalated request reached its reader, plain: "Vera Lindqvist has not answered for 24 h"."""
+    if not approval.escalated or approval.requested_at is None or now is None:
+        return None
+    silent = [s.holder for s in approval.seats if s.vote is None]
+    if not silent:
+        return None
+    verb = "has" if len(silent) == 1 else "have"
+    return f"{names(silent, people)} {verb} not answered for {_span(now - approval.requested_at)}"
 
 
 def approval_request(
@@ -329,6 +378,7 @@ def approval_request(
     description: str | None = None,
     zone: dt.tzinfo = dt.UTC,
     now: dt.datetime | None = None,
+    acting_for: Sequence[str] = (),
 ) -> tuple[str, list[Block]]:
     """The approver's DM for one approval: (top-level text, blocks), at most 12 blocks.
 
@@ -336,19 +386,39 @@ def approval_request(
     people (for names); `decided` what others already decided (`decisions(sub, approval)`);
     `state` this copy's state (`request_state(...)`): buttons only while it is open.
     `description` is the rule's description; times are shown in `zone`, relative to `now`.
+    `acting_for` names whom the reader stands in for (a delegate): said in the header.
     """
     quote = quote if quote is not None else Quote(sub.snapshot)
     ref = ids.RequestRef.of(sub, approval)
-    heading = "Approval needed" if state.open else None
-    blocks: list[Block] = [
+    for_whom = names(acting_for, people) if acting_for else ""
+    heading = None
+    if state.open:
+        heading = f"Approval needed for {for_whom}" if for_whom else "Approval needed"
+    escalated = escalation_text(approval, people, now) if state.open else None
+    blocks: list[Block] = []
+    if escalated:
+        blocks.append(
+            SectionBlock(
+                block_id="request.escalated",
+                text=MarkdownTextObject(text=clip(f":rotating_light: *Escalated:* {escape(escalated)}.", TEXT_LIMIT)),
+            )
+        )
+    blocks += [
         SectionBlock(
             block_id="request.summary", text=MarkdownTextObject(text=_summary(quote, sub.owner, people, heading))
         ),
-        SectionBlock(block_id="request.why", text=MarkdownTextObject(text=_why(approval, description))),
     ]
+    if sub.justification:
+        blocks.append(
+            SectionBlock(
+                block_id="request.justification",
+                text=MarkdownTextObject(text=justification_text(sub.justification, sub.owner, people)),
+            )
+        )
+    blocks.append(SectionBlock(block_id="request.why", text=MarkdownTextObject(text=_why(approval, description))))
     if state.open:
         blocks.append(ActionsBlock(block_id="request.actions", elements=request_buttons(ref)))
-        text = push_text(approval, quote)
+        text = push_text(approval, quote, for_whom, f"Escalated: {escalated}. " if escalated else "")
     else:
         outcome = outcome_text(state, people, zone, now)
         mark = _OUTCOME_MARK.get(state.kind, ":heavy_minus_sign:")
@@ -383,7 +453,8 @@ def _meta(approval: Approval, people: People | None, zone: dt.tzinfo, now: dt.da
     if approval.explicit:
         parts.append("needs its own decision (an approval elsewhere does not count)")
     if approval.fallback:
-        parts.append("fallback approver")
+        reason = f": {approval.fallback_reason}" if approval.fallback_reason else ""
+        parts.append(escape(f"fallback approver{reason}"))
     return clip(" · ".join(parts), FIELD_LIMIT)
 
 
@@ -423,6 +494,34 @@ def reject_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = Non
                 hint="The rep sees it: say what would make the deal acceptable.",
                 element=PlainTextInputElement(
                     action_id=action, multiline=True, min_length=1, max_length=REASON_LIMIT, focus_on_load=True
+                ),
+            ),
+        ],
+    )
+
+
+def approve_comment_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = None) -> View:
+    """Approve with a comment (required: one-tap Approve is there for no comment); the ref rides
+    in `private_metadata`."""
+    value = _ref_text(ref)
+    block, action = ids.APPROVE_NOTE
+    return View(
+        type="modal",
+        callback_id=ids.APPROVE_COMMENT_MODAL,
+        title="Approve",
+        submit="Approve",
+        close="Cancel",
+        private_metadata=value,
+        blocks=[
+            SectionBlock(
+                block_id="approve.about", text=MarkdownTextObject(text=clip(_about(rule, quote, value), TEXT_LIMIT))
+            ),
+            InputBlock(
+                block_id=block,
+                label="Comment",
+                hint="The rep and the other approvers see it with your approval.",
+                element=PlainTextInputElement(
+                    action_id=action, multiline=True, min_length=1, max_length=COMMENT_LIMIT, focus_on_load=True
                 ),
             ),
         ],
@@ -553,6 +652,7 @@ __all__ = [
     "RequestState",
     "approval_lines",
     "approval_request",
+    "approve_comment_modal",
     "decision_text",
     "decisions",
     "details_modal",
@@ -564,4 +664,5 @@ __all__ = [
     "reject_modal",
     "request_buttons",
     "request_state",
+    "waiting_words",
 ]

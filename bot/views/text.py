@@ -166,3 +166,9 @@ def capped(blocks: list[Block], limit: int, prefix: str) -> list[Block]:
         return blocks
     kept = blocks[: limit - 1]
     return [*kept, more(len(blocks) - len(kept), "items", f"{prefix}.more")]
+
+
+def justification_text(justification: str, owner: str | None = None, people: People | None = None) -> str:
+    """The rep's justification as one mrkdwn line: ":memo: *Why, from Ava Brooks:* <their words>"."""
+    who = f", from {escape(name(owner, people))}" if owner else ""
+    return clip(f":memo: *Why{who}:* {escape(justification)}", TEXT_LIMIT)

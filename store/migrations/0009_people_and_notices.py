@@ -1,10 +1,7 @@
-"""Issue 17: people changed from chat, notification choices and out-of-office windows.
+"""Issue 17: how each person chooses to be reached (`/deal notify slack|email|both`)."""
 
-Reserved in the chain so that work on several issues can land in any order; it changes nothing
-until that work fills it in.
-"""
-
-from tortoise import migrations
+from tortoise import fields, migrations
+from tortoise.migrations import operations as ops
 
 
 class Migration(migrations.Migration):
@@ -12,4 +9,20 @@ class Migration(migrations.Migration):
 
     initial = False
 
-    operations: list = []
+    operations = [
+        ops.CreateModel(
+            name="PersonPrefRow",
+            fields=[
+                ("person", fields.CharField(primary_key=True, unique=True, db_index=True, max_length=128)),
+                ("notify", fields.CharField(max_length=8)),
+                ("updated_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "person_pref",
+                "app": "greenlight",
+                "pk_attr": "person",
+                "table_description": "How a person chooses to be reached (`/deal notify slack|email|both`).",
+            },
+            bases=["Model"],
+        ),
+    ]

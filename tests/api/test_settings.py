@@ -130,6 +130,9 @@ def test_the_real_environment_wins_over_the_dotenv_file(tmp_path: Path) -> None:
     env.write_text("GREENLIGHT_PORT=8181\nGREENLIGHT_HOST=0.0.0.0\n", encoding="utf-8")
 
     settings = Settings.from_env({"GREENLIGHT_PORT": "9090"}, env_file=env, require_slack=False)
+    assert Settings.from_env({"GREENLIGHT_PORT": "0"}, env_file=None, require_slack=False).port == 0, (
+        "0: any free port, like --port 0"
+    )
 
     assert (settings.host, settings.port) == ("0.0.0.0", 9090)
 
@@ -182,10 +185,13 @@ def test_parse_env_reads_escapes_in_double_quotes_only() -> None:
         ("GREENLIGHT_DATABASE_URL", "postgres://db:port/greenlight", "GREENLIGHT_DATABASE_URL is not a valid URL"),
         ("GREENLIGHT_PUBLIC_URL", "deals.example.com", "GREENLIGHT_PUBLIC_URL is not a URL"),
         ("GREENLIGHT_PUBLIC_URL", "https://", "GREENLIGHT_PUBLIC_URL has no host"),
-        ("GREENLIGHT_PORT", "http", "GREENLIGHT_PORT must be a whole number from 1 to 65535, not 'http'"),
-        ("GREENLIGHT_PORT", "0", "GREENLIGHT_PORT must be a whole number from 1 to 65535"),
-        ("GREENLIGHT_PORT", "65536", "GREENLIGHT_PORT must be a whole number from 1 to 65535"),
-        ("GREENLIGHT_PORT", "-1", "GREENLIGHT_PORT must be a whole number from 1 to 65535"),
+        (
+            "GREENLIGHT_PORT",
+            "http",
+            "GREENLIGHT_PORT must be a whole number from 0 (any free port) to 65535, not 'http'",
+        ),
+        ("GREENLIGHT_PORT", "65536", "GREENLIGHT_PORT must be a whole number from 0 (any free port) to 65535"),
+        ("GREENLIGHT_PORT", "-1", "GREENLIGHT_PORT must be a whole number from 0 (any free port) to 65535"),
         ("GREENLIGHT_HOST", "http://0.0.0.0", "GREENLIGHT_HOST must be a host name or IP address"),
         ("GREENLIGHT_SMTP_URL", "mail.example.com:25", "GREENLIGHT_SMTP_URL is not a URL"),
         ("GREENLIGHT_SMTP_URL", "imap://mail.example.com", "GREENLIGHT_SMTP_URL has the unknown scheme 'imap'"),

@@ -44,8 +44,8 @@ def test_the_preview_lists_every_approval_by_chain_and_step_with_people_and_reas
     body = all_text(data)
     assert "blended discount 32.4% &gt; 25%" in body
     assert "multi-year subscription value 315,900 ≥ 200,000" in body
-    assert "`legal-custom-terms` → 2 of Lena Vogel, Leo Fitzgerald, Luis Ortega" in body
-    assert "`payment-terms` → all of Fiona Gallagher, Carl Jensen" in body
+    assert "`legal-custom-terms` → 2 of 3: Lena Vogel, Leo Fitzgerald, Luis Ortega" in body
+    assert "`payment-terms` → both of Fiona Gallagher, Carl Jensen" in body
     assert "owner Ava Brooks" in body
 
 
@@ -55,7 +55,10 @@ def test_the_preview_shows_who_is_away_and_the_fallback():
     body = all_text(serialised(preview_message(preview, policy())[1]))
     assert "Marco Bellini (away → Vera Lindqvist)" in body
     body = all_text(serialised(preview_message(preview_of("q1310-v1"), policy())[1]))
-    assert "any of Dana Whitfield, Dev Raman (fallback approver)" in body
+    assert (
+        "any of Dana Whitfield, Dev Raman (fallback approver: Vera Lindqvist owns the quote and cannot approve it)"
+        in body
+    )
 
 
 def test_a_quote_needing_nothing_says_so():
@@ -175,7 +178,7 @@ def test_the_submitted_message_says_who_has_it_now():
     d = deal("q1042-v3")
     text, blocks = rep_thread_update(d.events[0], d.sub, policy().people)
     assert text == "Q-1042 v3 submitted for approval: 5 approvals needed."
-    assert "Now with Marco Bellini (manager-discount); all of Fiona Gallagher, Carl Jensen (payment-terms)" in (
+    assert "Now with Marco Bellini (manager-discount); both of Fiona Gallagher, Carl Jensen (payment-terms)" in (
         all_text(blocks[1].to_dict())
     )
 
@@ -222,9 +225,18 @@ def test_carries_and_automatic_approvals_are_told():
 
 def test_an_event_kind_the_views_do_not_know_still_gets_a_sentence():
     d = deal("q1200-v1")
-    event = Event("order_released", NOW, "Q-1200", 1, 1, actor="hank", comment="Tacoma 2027-01-11")
+    event = Event("delegation_set", NOW, "Q-1200", 1, 1, actor="hank", comment="Tacoma 2027-01-11")
     text, blocks = rep_thread_update(event, d.sub, policy().people)
-    assert text == 'Q-1200 v1: order released by Hank Doyle: "Tacoma 2027-01-11".'
+    assert text == 'Q-1200 v1: delegation set by Hank Doyle: "Tacoma 2027-01-11".'
+    assert_valid_message(text, blocks)
+
+
+def test_an_order_event_names_the_order_and_its_dates():
+    d = deal("q1200-v1")
+    detail = {"order": "Q-1200-02", "delivery_date": "2027-01-11", "new_date": "2027-02-01"}
+    event = Event("order_reschedule", NOW, "Q-1200", 1, 1, actor="hank", detail=detail)
+    text, blocks = rep_thread_update(event, d.sub, policy().people)
+    assert text == "Q-1200 v1: Order Q-1200-02 was moved from 2027-01-11 to 2027-02-01 by Hank Doyle."
     assert_valid_message(text, blocks)
 
 
@@ -246,7 +258,7 @@ def test_the_approvers_overview_lists_every_definition_replacement_and_delegatio
     body = all_text(data)
     for name in policy().approvers:
         assert f"*`{name}`*" in body
-    assert "2 of Lena Vogel, Leo Fitzgerald, Luis Ortega\nNow: Lena Vogel, Nina Petrova, Luis Ortega" in body
+    assert "2 of 3: Lena Vogel, Leo Fitzgerald, Luis Ortega\nNow: Lena Vogel, Nina Petrova, Luis Ortega" in body
     assert "from the quote: `owner.manager`" in body
     assert "Used by payment-terms" in body
     assert "*`deal-desk`* · any of Dana Whitfield, Dev Raman · the fallback approver" in body

@@ -40,11 +40,12 @@ def test_an_approver_finds_what_waits_on_them_with_the_same_buttons():
     request_buttons = [b for b in buttons(blocks) if b["action_id"].startswith("approval.")]
     assert [action_kind(b["action_id"]) for b in request_buttons] == [
         "approval.approve",
+        "approval.approve_comment",
         "approval.reject",
         "approval.reassign",
         "approval.details",
     ] * 2
-    assert [b.get("style") for b in request_buttons[:4]] == ["primary", "danger", None, None]
+    assert [b.get("style") for b in request_buttons[:5]] == ["primary", None, "danger", None, None]
     assert {RequestRef.parse(b["value"]) for b in request_buttons} == {
         RequestRef("Q-1042", 1, "manager-discount"),
         RequestRef("Q-1200", 1, "manager-discount"),
@@ -57,7 +58,9 @@ def test_a_rep_sees_where_each_of_their_quotes_stands():
     blocks = home("ava", quotes=[pending.sub, rejected.sub, approved.sub])
     body = all_text(blocks)
     assert "Nothing is waiting on you." in body
-    assert "pending: with Marco Bellini (manager-discount); all of Fiona Gallagher, Carl Jensen (payment-terms)" in body
+    assert (
+        "pending: with Marco Bellini (manager-discount); both of Fiona Gallagher, Carl Jensen (payment-terms)" in body
+    )
     assert "rejected 14:05: Needs a Strategic sponsor" in body
     assert "approved 14:00" in body
     assert "Approvers (admin)" not in headers(blocks)
@@ -79,7 +82,7 @@ def test_an_admin_also_gets_the_approvers_overview():
     overview = approvers_overview(policy(), Directory(), NOW)
     blocks = home("dana", admin=overview)
     assert headers(blocks)[-1] == "Approvers (admin)"
-    assert "*`legal`* · 2 of Lena Vogel, Leo Fitzgerald, Luis Ortega" in all_text(blocks)
+    assert "*`legal`* · 2 of 3: Lena Vogel, Leo Fitzgerald, Luis Ortega" in all_text(blocks)
 
 
 def test_long_lists_are_cut_with_a_count_and_the_view_stays_within_a_hundred_blocks():
@@ -97,7 +100,7 @@ def test_long_lists_are_cut_with_a_count_and_the_view_stays_within_a_hundred_blo
     assert blocks[-1]["block_id"] == "home.admin.more"
     assert "Smith &amp; &lt;Sons&gt;" in body
     ids = action_ids(blocks)
-    assert len(ids) == len(set(ids)) == 10 * 4 + 1
+    assert len(ids) == len(set(ids)) == 10 * 5 + 1
 
 
 def test_the_home_view_serialises_through_slack_sdk_validation():

@@ -65,17 +65,18 @@ def test_the_buttons_come_before_any_detail():
     assert "services-discount: approved by Sam Adeyemi at 09:00" in all_text(data[3])
 
 
-def test_four_buttons_with_the_contract_ids_carry_a_compact_reference():
+def test_contract_buttons_and_approve_with_comment_carry_a_compact_reference():
     d = deal("q1042-v3")
     _, blocks = render(d, "manager-discount", "marco")
     found = buttons(assert_valid_message("x", blocks))
     assert [b["action_id"] for b in found] == [
         "approval.approve",
+        "approval.approve_comment",
         "approval.reject",
         "approval.reassign",
         "approval.details",
     ]
-    assert [b.get("style") for b in found] == ["primary", "danger", None, None]
+    assert [b.get("style") for b in found] == ["primary", None, "danger", None, None]
     assert {b["value"] for b in found} == {"Q-1042#1/manager-discount"}
     assert not any("confirm" in b for b in found), "approve is one tap, no dialog"
 
@@ -183,7 +184,7 @@ def test_a_vote_in_an_all_group_closes_the_voters_copy_and_shows_on_the_others()
     data = assert_valid_message(text, blocks)
     assert buttons(data)
     assert "payment-terms: Fiona Gallagher voted to approve at 09:03" in all_text(data)
-    assert "all of Fiona Gallagher, Carl Jensen" in all_text(data)
+    assert "both of Fiona Gallagher, Carl Jensen" in all_text(data)
 
 
 def test_an_approval_given_elsewhere_shows_as_automatic():

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import resource
 import signal
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,10 @@ GREENLIGHT = ROOT / ".venv" / "bin" / "greenlight"
 READY = "Greenlight is up on "
 
 
+def _limit_files(count: int) -> None:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (count, count))
+
+
 @dataclass
 class Server:
     process: asyncio.subprocess.Process
@@ -33,8 +39,11 @@ class Server:
         return self.process.pid
 
     @classmethod
-    async def start(cls, environment: dict[str, str], folder: Path, name: str, timeout: float = 20.0) -> Server:
-        """Start `greenlight serve --port 0` in FOLDER (so no stray .env is read) and wait for its ready line."""
+    async def start(
+        cls, environment: dict[str, str], folder: Path, name: str, timeout: float = 20.0, open_files: int | None = None
+    ) -> Server:
+        """Start `greenlight serve --port 0` in FOLDER (so no stray .env is read) and wait for its ready line;
+        with OPEN_FILES, the process may hold at most that many file descriptors (RLIMIT_NOFILE)."""
         env = {key: value for key, value in os.environ.items() if key not in PROXY_VARIABLES}
         env = {key: value for key, value in env.items() if not key.startswith(("GREENLIGHT_", "SLACK_"))}
         env.update(environment)
@@ -51,6 +60,7 @@ class Server:
                 env=env,
                 stdout=asyncio.subprocess.PIPE,
                 stderr=stderr,
+                preexec_fn=None if open_files is None else partial(_limit_files, open_files),
             )
         assert process.stdout is not None
         try:

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from domain.errors import Conflict
+from domain.errors import Conflict, QuoteError
 
 from .test_order_service import OWNER, START, Desk, line, quote_data
 
@@ -17,10 +17,10 @@ async def test_generating_orders_for_a_date_before_year_one_in_utc_says_what_is_
     desk = Desk()
     data = quote_data(line("L1", "0001-01-01"))
     data["account"] = TOKYO
-    await desk.approve(data)
 
-    with pytest.raises(Conflict, match=r"delivery date 0001-01-01 is out of range: .* in Asia/Tokyo"):
-        await desk.orders.generate("Q-5001", None, START)
+    # Checked at submit (issue 13: an orderable quote is checked before anyone approves).
+    with pytest.raises(QuoteError, match=r"delivery date 0001-01-01 is out of range: .* in Asia/Tokyo"):
+        await desk.approve(data)
 
     assert await desk.orders.orders_of("Q-5001") == []
 

@@ -338,7 +338,7 @@ async def test_a_refused_order_alerts_the_admins_and_an_admins_retry_puts_its_me
     (alert,) = [e for e in desk.store.events if e.kind is Kind.ORDER_SYNC_FAILED]
     assert (alert.comment, alert.detail) == (
         "ERP refused with 422",
-        {"order": "Q-5001-01", "outbox": 7, "people": [ADMIN]},
+        {"order": "Q-5001-01", "delivery_date": "2027-01-15", "outbox": 7, "people": [ADMIN]},
     )
     assert [t for t, e in desk.store.outbox if e is alert] == [Topic.SLACK, Topic.CRM]
     assert (await desk.orders.order("Q-5001-01")).status == "sync_failed"

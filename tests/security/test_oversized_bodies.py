@@ -206,7 +206,7 @@ async def test_a_50000_character_deal_command_is_refused_with_its_usage(app: App
 
     for text, why in [
         ("submit " + "Q" * 50_000, "at most 64 characters"),
-        ("submit Q-1042 " + "x " * 25_000, "one too many"),
+        ("submit Q-1042 " + "x " * 25_000, "keep it to 1500"),
         ("x" * 50_000, "is not a /deal subcommand"),
     ]:
         answer = await app.deal("ava", text)

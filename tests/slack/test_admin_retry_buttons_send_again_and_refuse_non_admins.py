@@ -109,7 +109,7 @@ async def test_an_admins_retry_sends_the_refused_order_to_the_erp_again(bot: Bot
     assert answer.status == 200 and not answer.body
     await erp.wait_for(1)
     assert [r.key for r in erp.received] == [f"{ORDER}:released"]
-    await bot.slack.wait_for("chat.postMessage", lambda c: "synced" in str(c.args.get("text")))
+    await bot.slack.wait_for("chat.postMessage", lambda c: "The ERP received order" in str(c.args.get("text")))
     assert await order_status(bot) == "synced"
 
 

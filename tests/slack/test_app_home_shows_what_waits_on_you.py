@@ -10,7 +10,7 @@ from .conftest import STRANGER, Bot, action_ids
 
 async def open_home(bot: Bot, person: str) -> dict[str, Any]:
     user = STRANGER if person == "stranger" else bot.slack_id(person)
-    published = len(bot.slack.calls("views.publish"))
+    published = len([c for c in bot.slack.calls("views.publish") if c.args.get("user_id") == user])
     answer = await bot.driver.app_home_opened(user)
     assert answer.status == 200
     call = await bot.slack.wait_for("views.publish", lambda c: c.args.get("user_id") == user, count=1 + published)
@@ -31,8 +31,9 @@ async def test_approver_sees_waiting_requests_and_approves_from_home(bot: Bot) -
 
     assert "Waiting on you (1)" in text_of(home)
     assert "Meridian Freight Lines" in text_of(home) and "manager-discount" in text_of(home)
-    assert action_ids(home)[:4] == [
+    assert action_ids(home)[:5] == [
         "approval.approve:0",
+        "approval.approve_comment:0",
         "approval.reject:0",
         "approval.reassign:0",
         "approval.details:0",
@@ -42,7 +43,12 @@ async def test_approver_sees_waiting_requests_and_approves_from_home(bot: Bot) -
 
     assert answer.status == 200
     assert (await bot.runtime.service.latest("Q-1042")).approval("manager-discount").status == "approved"
-    await bot.slack.wait_for("views.publish", count=2)
+    await bot.slack.wait_for(
+        "views.publish",
+        lambda c: (
+            c.args.get("user_id") == bot.slack_id("marco") and "Nothing is waiting on you." in str(c.args.get("view"))
+        ),
+    )
     assert "Nothing is waiting on you." in text_of(bot.slack.home_view(bot.slack_id("marco")))
     await bot.settle()
     assert action_ids(bot.request("marco", "Q-1042#1/manager-discount")) == [], "the DM copy is updated too"
@@ -59,7 +65,12 @@ async def test_stale_button_in_home_is_answered_and_home_refreshed(bot: Bot) -> 
     assert answer.status == 200
     call = await bot.slack.wait_for("chat.postEphemeral")
     assert call.ok and "already approved by Leo Fitzgerald" in call.args["text"]
-    await bot.slack.wait_for("views.publish", count=2)
+    await bot.slack.wait_for(
+        "views.publish",
+        lambda c: (
+            c.args.get("user_id") == bot.slack_id("luis") and "Nothing is waiting on you." in str(c.args.get("view"))
+        ),
+    )
     assert "Nothing is waiting on you." in text_of(bot.slack.home_view(bot.slack_id("luis")))
 
 
@@ -122,7 +133,12 @@ async def test_out_of_office_set_from_home_routes_requests_to_the_delegate(bot: 
     )
 
     assert answer.status == 200 and not answer.body
-    await bot.slack.wait_for("views.publish", count=2)
+    await bot.slack.wait_for(
+        "views.publish",
+        lambda c: (
+            c.args.get("user_id") == bot.slack_id("marco") and "Ben Okafor decides for you" in str(c.args.get("view"))
+        ),
+    )
     assert "Ben Okafor decides for you" in text_of(bot.slack.home_view(bot.slack_id("marco")))
     await bot.submit("q1042-v1.json")
     assert "approval.approve" in action_ids(bot.request("ben", "Q-1042#1/manager-discount"))

@@ -18,7 +18,7 @@ MALFORMED = {
     "status without a quote": ("status", "status"),
     "recall without a quote": ("recall", "recall"),
     "orders with two quotes": ("orders Q-1042 Q-1077", "orders"),
-    "ooo without anything": ("ooo", "ooo"),
+    "ooo cancel without a number": ("ooo cancel", "ooo"),
     "ooo with one date": ("ooo 2026-11-02", "ooo"),
     "ooo without a delegate": ("ooo 2026-11-02 2026-11-06", "ooo"),
     "ooo with a slashed date": ("ooo 02/11/2026 2026-11-06 <@U05BO4F2AEN|ben>", "ooo"),
@@ -130,7 +130,7 @@ async def test_deal_preview_lists_the_approvals_a_submission_would_need(bot: Bot
         "legal-custom-terms",
     ):
         assert rule in shown
-    assert "2 of Lena Vogel, Leo Fitzgerald, Luis Ortega" in shown
+    assert "2 of 3: Lena Vogel, Leo Fitzgerald, Luis Ortega" in shown
     assert await bot.runtime.service.latest("Q-1042") is None, "a preview submits nothing"
     assert bot.slack.calls("chat.postMessage") == []
 

@@ -30,6 +30,8 @@ async def answered_later(bot: Bot, person: str, text: str) -> dict[str, Any]:
     ack = (await bot.deal(person, text)).json()
     assert ack["text"] == "Gathering the figures: the answer follows in a moment."
     call = await bot.slack.wait_for(RESPONSE_URL)
+    assert call.ok, call.response
+    assert call.args["text"] in bot.ephemerals(person)  # shown to the admin alone
     return call.args
 
 

@@ -76,7 +76,7 @@ async def test_refusals_whose_ephemeral_fails_at_once_still_ack_every_click(bot:
     # (2 of 10 when measured); guarded, every one is a prompt 200.
     await bot.submit("q1042-v1.json")
     await bot.driver.app_home_opened(bot.slack_id("hank"))
-    await bot.slack.wait_for("views.publish")
+    await bot.slack.wait_for("views.publish", lambda c: c.args.get("user_id") == bot.slack_id("hank"))
     home = bot.slack.home_view(bot.slack_id("hank"))
     clicks = 20
     bot.slack.script("conversations.open", [Fault.api_error("user_not_found")] * clicks)
@@ -116,7 +116,7 @@ async def test_reject_click_whose_modal_cannot_open_still_acks(bot: Bot) -> None
 async def test_approve_whose_home_refresh_fails_still_acks_and_decides(bot: Bot) -> None:
     await bot.submit("q1042-v1.json")
     await bot.driver.app_home_opened(bot.slack_id("sam"))
-    await bot.slack.wait_for("views.publish")
+    await bot.slack.wait_for("views.publish", lambda c: c.args.get("user_id") == bot.slack_id("sam"))
     home = bot.slack.home_view(bot.slack_id("sam"))
     bot.slack.script("views.publish", [Fault.http_status(500)])
 

@@ -67,7 +67,7 @@ def test_a_released_order_goes_to_the_erp_and_to_the_reps_thread() -> None:
 def test_exactly_the_outcomes_of_crm_v1_go_to_the_crm_each_with_its_webhook_type() -> None:
     told = {kind for kind in Kind if Reaction.NOTIFY_CRM in reactions(kind)}
     assert told == set(CRM_EVENTS)
-    assert set(CRM_EVENTS.values()) | {"contract.renewal_due"} == {
+    assert set(CRM_EVENTS.values()) == {
         "quote.submitted",
         "approval.decided",
         "quote.approved",
@@ -80,8 +80,12 @@ def test_exactly_the_outcomes_of_crm_v1_go_to_the_crm_each_with_its_webhook_type
 
 
 def test_what_only_the_audit_needs_queues_nothing() -> None:
-    for kind in (Kind.QUOTE_RECEIVED, Kind.DELEGATION_SET, Kind.DELEGATION_ENDED):
-        assert topics(kind) == ()
+    assert topics(Kind.QUOTE_RECEIVED) == ()
+
+
+def test_delegations_and_replacements_are_told_to_the_people_concerned_through_slack() -> None:
+    for kind in (Kind.DELEGATION_SET, Kind.DELEGATION_ENDED, Kind.REPLACEMENT_SET):
+        assert topics(kind) == (Topic.SLACK,)
 
 
 async def test_the_memory_store_queues_each_event_once_for_each_topic_of_its_reactions() -> None:

@@ -143,6 +143,7 @@ def test_every_timed_job_is_listed_with_its_interval_and_what_it_wakes() -> None
         "release": (half, ("slack", "erp", "crm")),
         "approvals": (minute, ("slack",)),
         "delegations": (dt.timedelta(hours=1), ()),
+        "renewals": (dt.timedelta(hours=1), ("slack",)),
         "slack": (five, ()),
         "orders": (five, ("slack", "release")),
         "erp": (five, ("slack",)),
@@ -153,7 +154,7 @@ def test_every_timed_job_is_listed_with_its_interval_and_what_it_wakes() -> None
 
 def test_a_topic_without_its_worker_has_no_job() -> None:
     workers = {Topic.SLACK: Worker(ListOutbox("slack"), "slack", lambda row: None, Clock(NOW), "t")}  # type: ignore[arg-type]
-    assert [job.name for job in every_job(workers)] == ["release", "approvals", "delegations", "slack"]
+    assert [job.name for job in every_job(workers)] == ["release", "approvals", "delegations", "renewals", "slack"]
 
 
 @pytest.mark.parametrize(("done", "kicked"), [(0, []), (3, ["slack", "erp"])])

@@ -166,7 +166,7 @@ def test_the_text_preview_reads_like_the_contract():
 
 async def test_the_service_preview_matches_what_the_submission_then_asks_for():
     desk = Desk(policy_with(RULES, VARIABLES))
-    q = deal(net_total=152000)
+    q = deal(net_total=152000, lines=[line("L1", list_total=200000, net_total=152000)])  # lines add up: orderable
     planned = await desk.service.preview(q, desk.now)
     await desk.service.receive_quote(q, desk.now)
     sub, _ = await desk.service.submit("Q-1", "rita", desk.now)

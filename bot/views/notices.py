@@ -1,0 +1,93 @@
+"""Notices to the people a delegation or a replacement concerns (pure): the delegate, the person
+marked away by someone else, the approver replaced and their replacement. Each says what changed,
+with the dates, and what it means for them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, SectionBlock
+
+from domain.approvals import Delegation
+from domain.events import Event, Kind
+
+from .text import People, day, escape, mrkdwn_lines, name, sentence, top_text
+
+MAX_WINDOWS_SHOWN = 20
+
+
+def _dates(event: Event) -> str:
+    start, end = event.detail.get("start"), event.detail.get("end")
+    try:
+        first, last = dt.date.fromisoformat(str(start)), dt.date.fromisoformat(str(end))
+    except ValueError:
+        return ""
+    return f"on {day(first)}" if first == last else f"from {day(first)} to {day(last)}"
+
+
+def notice_text(event: Event, person: str, people: People | None = None) -> str:
+    """The sentence `person` is told about `event` (plain)."""
+    by = name(event.actor, people) if event.actor else "An admin"
+    away = name(event.on_behalf_of, people)
+    dates = _dates(event)
+    if event.kind is Kind.DELEGATION_SET:
+        delegate = name(event.people[0] if event.people else None, people)
+        if person == event.on_behalf_of:
+            return f"{by} marked you out of office {dates}: {delegate} decides your Greenlight approvals meanwhile."
+        setter = "" if event.actor == event.on_behalf_of else f" ({by} set this)"
+        return (
+            f"{away} is out of office {dates}: you decide their Greenlight approvals meanwhile{setter}. "
+            "Their requests come to you here."
+        )
+    if event.kind is Kind.DELEGATION_ENDED:
+        if person == event.on_behalf_of:
+            return f"{by} cancelled your out-of-office {dates}: requests come to you again."
+        return f"{away}'s out-of-office {dates} was cancelled: you no longer decide for them."
+    if event.kind is Kind.REPLACEMENT_SET:
+        old, new = event.detail.get("old"), event.detail.get("new")
+        moved = int(event.detail.get("moved") or 0)
+        requests = f"{moved} open request{'s' if moved != 1 else ''}"
+        if person == old:
+            return (
+                f"{by} replaced you with {name(new, people)} as a Greenlight approver: "
+                f"{requests} moved to them, and new ones go to them."
+            )
+        return (
+            f"{by} made you a Greenlight approver in place of {name(old, people)}: "
+            f"{requests} moved to you, and new ones come to you."
+        )
+    return sentence(f"{event.kind.replace('_', ' ')} by {by}")
+
+
+def notice(event: Event, person: str, people: People | None = None) -> tuple[str, list[Block]]:
+    """The DM of a notice: (top-level text, blocks)."""
+    text = notice_text(event, person, people)
+    mark = ":palm_tree:" if event.kind is not Kind.REPLACEMENT_SET else ":arrows_counterclockwise:"
+    blocks: list[Block] = [
+        SectionBlock(block_id="notice.text", text=MarkdownTextObject(text=f"{mark} {escape(text)}")),
+        ContextBlock(
+            block_id="notice.meta",
+            elements=[MarkdownTextObject(text="`/deal ooo` lists out-of-office windows · `/deal help` for more")],
+        ),
+    ]
+    return top_text(escape(text)), blocks
+
+
+def windows_message(windows: Sequence[Delegation], people: People | None = None) -> tuple[str, list[Block]]:
+    """The answer to `/deal ooo` alone: your out-of-office windows, now and to come, numbered."""
+    if not windows:
+        text = "You have no out-of-office window. Set one with `/deal ooo YYYY-MM-DD YYYY-MM-DD @delegate`."
+        return top_text(escape(text)), [SectionBlock(block_id="ooo.none", text=MarkdownTextObject(text=escape(text)))]
+    count = len(windows)
+    text = f"You have {count} out-of-office window{'s' if count != 1 else ''}."
+    lines = [f"*{escape(text)}*"]
+    for window in windows[:MAX_WINDOWS_SHOWN]:
+        span = day(window.start) if window.start == window.end else f"{day(window.start)} to {day(window.end)}"
+        lines.append(f"• *#{window.id}* {escape(span)}: {escape(name(window.delegate, people))} decides")
+    if count > MAX_WINDOWS_SHOWN:
+        lines.append(f"_and {count - MAX_WINDOWS_SHOWN} more_")
+    lines.append("_`/deal ooo replace N …` changes one, `/deal ooo cancel N` calls one off._")
+    return top_text(escape(text)), [
+        SectionBlock(block_id="ooo.windows", text=MarkdownTextObject(text=mrkdwn_lines(lines)))
+    ]
