@@ -38,6 +38,7 @@ USAGE: dict[str, str] = {
     "replace": "/deal replace @old @new",
     "approvers": "/deal approvers",
     "notify": "/deal notify slack|email|both",
+    "people": '/deal people · /deal people set KEY email=… manager=KEY timezone=Area/City name="…"',
     "insights": "/deal insights",
     "policy diff": "/deal policy diff",
 }
@@ -58,6 +59,7 @@ SUMMARY: dict[str, str] = {
     "replace": "replace an approver everywhere, open requests included",
     "approvers": "every approver definition with its current people and delegations",
     "notify": "how Greenlight reaches you: in Slack, by email, or both; alone it says how it does now",
+    "people": "the directory; `set` adds or changes a person (stored, audited, `greenlight people export`)",
     "insights": "where deals wait: cycle times, stuck requests, the worst bottlenecks and a link to charts",
     "policy diff": "what the policy file on disk would change, over the quotes already submitted, before a reload",
 }
@@ -75,6 +77,7 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "replace": frozenset({"admin"}),
     "approvers": frozenset({"admin"}),
     "notify": frozenset({"anyone"}),
+    "people": frozenset({"admin"}),
     "insights": frozenset({"admin"}),
     "policy diff": frozenset({"admin"}),
 }
@@ -239,6 +242,13 @@ class Approvers:
 
 
 @dataclass(frozen=True)
+class People:
+    name: ClassVar[str] = "people"
+    person: str | None = None  # None: list the directory
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class Notify:
     name: ClassVar[str] = "notify"
     how: str | None = None  # slack | email | both; None: say how it is now
@@ -270,6 +280,7 @@ Command = (
     | Replace
     | Approvers
     | Notify
+    | People
     | Insights
     | PolicyDiff
 )
@@ -450,6 +461,42 @@ def _submit(text: str) -> Submit:
     return Submit(quote_id, justification)
 
 
+_PERSON_FIELDS = ("email", "manager", "timezone", "name", "slack")
+
+
+def _people(text: str) -> People:
+    """`people` alone, or `people set KEY field=value...` (values may be quoted)."""
+    import shlex
+
+    try:
+        words = shlex.split(_unescape(text))[1:]
+    except ValueError:
+        raise UsageError("a quote mark is not closed.", USAGE["people"]) from None
+    if not words:
+        return People()
+    if words[0].lower() != "set":
+        raise UsageError(f"`{_short(words[0])}` is not a `people` action: use `set`.", USAGE["people"])
+    if len(words) < 3:
+        raise UsageError("`people set` needs a people key and at least one field=value.", USAGE["people"])
+    key = words[1]
+    mention = _MENTION.match(key)
+    if mention or not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", key):
+        raise UsageError(
+            f"`{_short(key)}` is not a people key: write the key the policy uses (letters, digits, . _ -).",
+            USAGE["people"],
+        )
+    pairs: list[tuple[str, str]] = []
+    for word in words[2:]:
+        field, sep, value = word.partition("=")
+        if not sep or field.lower() not in _PERSON_FIELDS:
+            raise UsageError(
+                f"`{_short(word)}` is not field=value with a field among {', '.join(_PERSON_FIELDS)}.",
+                USAGE["people"],
+            )
+        pairs.append((field.lower(), value.strip()))
+    return People(key, tuple(pairs))
+
+
 def parse(text: str) -> Command:
     """The command a `/deal` text asks for; `UsageError` says what is wrong with it."""
     tokens = _tokens(text or "")
@@ -476,6 +523,8 @@ def parse(text: str) -> Command:
         return _delegate(args)
     if sub == "replace":
         return _replace(args)
+    if sub == "people":
+        return _people(text)
     if sub == "notify":
         if not args:
             return Notify()

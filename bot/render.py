@@ -290,6 +290,24 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
             ),
             [],
         )
+    if isinstance(command, cmd.People):
+        from store import people as people_store
+
+        if command.person is None:
+            return answer(*views.people_message(policy, await people_store.changes()))
+        data: dict[str, Any] = {k: (v or None) for k, v in command.fields}
+        manager = data.get("manager")
+        if isinstance(manager, str):
+            mention = cmd._MENTION.match(manager)
+            data["manager"] = (policy.person_for(mention.group(1)) or manager) if mention else manager
+        await people_store.change_person(policy, command.person, data, person, now)
+        listed = ", ".join(f"{k} {v or '(cleared)'}" for k, v in data.items())
+        return answer(
+            views.escape(
+                f"{_name(command.person, policy)} ({command.person}) is saved: {listed}. Recorded in the audit."
+            ),
+            [],
+        )
     if isinstance(command, cmd.Notify):
         from store import people as prefs
 

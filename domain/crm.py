@@ -119,6 +119,7 @@ def status_document(
         "submission": sub.number if sub is not None else None,
         "submitted_at": _instant(sub.submitted_at) if sub is not None else None,
         "decided_at": _instant(sub.decided_at) if sub is not None else None,
+        # The decision's comment once there is one; before, the rep's (or the CRM's) justification.
         "comment": (sub.comment or sub.justification) if sub is not None else None,
         "approvals": [_approval(a) for a in sub.approvals] if sub is not None else [],
         "orders": [_order(o) for o in orders],

@@ -41,6 +41,7 @@ class Kind(StrEnum):
     # people away
     DELEGATION_SET = "delegation_set"
     DELEGATION_ENDED = "delegation_ended"
+    PERSON_CHANGED = "person_changed"  # an admin added or changed a person from chat
     REPLACEMENT_SET = "replacement_set"  # an admin replaced an approver everywhere (the people are told)
     DELEGATIONS_PRUNED = "delegations_pruned"
     # orders

@@ -86,6 +86,7 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.DELEGATION_SET: frozenset({Reaction.NOTICE}),
         Kind.DELEGATION_ENDED: frozenset({Reaction.NOTICE}),
         Kind.REPLACEMENT_SET: frozenset({Reaction.NOTICE}),
+        Kind.PERSON_CHANGED: frozenset(),
         Kind.DELEGATIONS_PRUNED: frozenset(),
         Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP, Reaction.NOTIFY_CRM}),
@@ -99,8 +100,8 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.ORDER_SYNC_FAILED: frozenset({Reaction.THREAD, Reaction.ALERT, Reaction.NOTIFY_CRM}),
         Kind.ORDER_SYNC_RETRY: frozenset({Reaction.THREAD}),
         Kind.EMAIL_FAILED: frozenset({Reaction.ALERT}),
-        Kind.CRM_FAILED: frozenset({Reaction.ALERT}),
         Kind.CONTRACT_RENEWAL_DUE: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
+        Kind.CRM_FAILED: frozenset({Reaction.ALERT}),
     }
 )
 

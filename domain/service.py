@@ -199,8 +199,9 @@ class Approvals:
         version: int | None = None,
         actor: str | None = None,
     ) -> tuple[Submission, list[Event]]:
-        """Submit the stored quote; with `version`, only if that is the stored version (else Conflict).
-        `actor` (e.g. `crm:<key name>`) submits on behalf of the owner and is the audit's actor."""
+        """Submit the stored quote with the rep's `justification` (a CRM's submit `comment` is one);
+        with `version`, only if that is the stored version (else Conflict). `actor` (e.g.
+        `crm:<key name>`) submits on behalf of the owner and is the audit's actor."""
         for attempt in range(RETRIES):
             try:
                 return await self._submit(quote_id, by, now, justification, version, actor)

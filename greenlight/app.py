@@ -183,6 +183,15 @@ def build(
         every = dt.timedelta(seconds=settings.salesforce_every)
         jobs.append(Job("salesforce", _pulling(salesforce), every, ("slack", "crm")))
     schedule(sweeps, jobs)
+    from notifications.people_lookup import look_up_slack_ids
+
+    async def people_lookup() -> None:
+        from store import people as people_store
+
+        people_store.apply_changes(policy, await people_store.changes())  # what admins set from chat
+        await look_up_slack_ids(client, policy)
+
+    sweeps.add("people", people_lookup, dt.timedelta(hours=1))
 
     from bot.deps import Deps
     from bot.listeners import register_all

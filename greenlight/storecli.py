@@ -206,6 +206,29 @@ def cmd_account(args: argparse.Namespace) -> int:
     return asyncio.run(_with_db(url, work))
 
 
+def cmd_people_export(args: argparse.Namespace) -> int:
+    """The policy's `people:` with the changes admins made from chat laid over it, as YAML."""
+    import yaml
+
+    from store import people as people_store
+
+    url = database_url(args)
+    policy = read_policy(args.policy or str(Settings.from_env(require_slack=False).policy_file))
+
+    async def work() -> int:
+        changed = await people_store.changes()
+        people_store.apply_changes(policy, changed)
+        people = {
+            key: {k: v for k, v in person.model_dump().items() if v is not None}
+            for key, person in sorted(policy.people.items())
+        }
+        print(f"# people of {args.policy or 'the policy'}, with {len(changed)} change(s) made from chat")
+        print(yaml.safe_dump({"people": people}, allow_unicode=True, sort_keys=False, default_flow_style=None), end="")
+        return 0
+
+    return asyncio.run(_with_db(url, work))
+
+
 def add_commands(commands: Any) -> None:
     db_help = "database URL (default: GREENLIGHT_DATABASE_URL, else sqlite://greenlight.db)"
     database = commands.add_parser("db", help="database maintenance")
@@ -240,6 +263,20 @@ def add_commands(commands: Any) -> None:
     audit.add_argument("--format", choices=("csv", "json"), default="csv")
     audit.add_argument("--db", metavar="URL", help=db_help)
     audit.set_defaults(run=cmd_audit)
+
+    people = commands.add_parser("people", help="the directory, with what admins changed from chat")
+    people_actions = people.add_subparsers(dest="people_command", metavar="ACTION", required=True)
+    export = people_actions.add_parser(
+        "export",
+        help="print the policy's people: with chat changes applied, as YAML to paste back into the policy",
+        description=(
+            "Print the policy's `people:` section with every person added or changed from chat"
+            " (`/deal people set`) laid over it: the YAML stays the source, and this brings it up to date."
+        ),
+    )
+    export.add_argument("--db", metavar="URL", help=db_help)
+    export.add_argument("--policy", metavar="FILE", help="the policy (default: GREENLIGHT_POLICY)")
+    export.set_defaults(run=cmd_people_export)
 
     account = commands.add_parser(
         "account",

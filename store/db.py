@@ -77,8 +77,9 @@ TABLES = (
     "quote",
     "delegation",
     "replacement",
-    "crm_watermark",
     "person_pref",
+    "crm_watermark",
+    "person_change",
 )
 """Every table, children before parents."""
 

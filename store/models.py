@@ -205,6 +205,17 @@ class ContractRow(models.Model):
         unique_together = (("quote_id", "quote_version"),)
 
 
+class PersonPrefRow(models.Model):
+    """How a person chooses to be reached (`/deal notify slack|email|both`)."""
+
+    person = fields.CharField(primary_key=True, max_length=128)
+    notify = fields.CharField(max_length=8)
+    updated_at = fields.DatetimeField()
+
+    class Meta:
+        table = "person_pref"
+
+
 class CrmWatermarkRow(models.Model):
     """How far a CRM connector has read its changed quotes."""
 
@@ -216,12 +227,13 @@ class CrmWatermarkRow(models.Model):
         table = "crm_watermark"
 
 
-class PersonPrefRow(models.Model):
-    """How a person chooses to be reached (`/deal notify slack|email|both`)."""
+class PersonChangeRow(models.Model):
+    """A person added or changed by an admin from chat (`/deal people set`), laid over the policy's `people`."""
 
     person = fields.CharField(primary_key=True, max_length=128)
-    notify = fields.CharField(max_length=8)
-    updated_at = fields.DatetimeField()
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    changed_by = fields.CharField(max_length=128)
+    changed_at = fields.DatetimeField()
 
     class Meta:
-        table = "person_pref"
+        table = "person_change"

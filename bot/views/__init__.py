@@ -16,7 +16,7 @@ from .messages import (
     status_message,
     usage_message,
 )
-from .notices import notice, windows_message
+from .notices import notice, people_message, windows_message
 from .requests import (
     OPEN,
     Decision,
@@ -54,6 +54,7 @@ __all__ = [
     "numbered",
     "ooo_modal",
     "outcome_text",
+    "people_message",
     "preview_message",
     "read_approve_comment",
     "read_ooo",

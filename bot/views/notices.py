@@ -11,10 +11,12 @@ from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject, Sec
 
 from domain.approvals import Delegation
 from domain.events import Event, Kind
+from domain.policy import Policy
 
 from .text import People, day, escape, mrkdwn_lines, name, sentence, top_text
 
 MAX_WINDOWS_SHOWN = 20
+MAX_PEOPLE_BLOCKS = 45
 
 
 def _dates(event: Event) -> str:
@@ -91,3 +93,36 @@ def windows_message(windows: Sequence[Delegation], people: People | None = None)
     return top_text(escape(text)), [
         SectionBlock(block_id="ooo.windows", text=MarkdownTextObject(text=mrkdwn_lines(lines)))
     ]
+
+
+def people_message(policy: Policy, changed: dict[str, dict[str, object]]) -> tuple[str, list[Block]]:
+    """The answer to `/deal people` (admins): everyone in the directory, chat changes marked."""
+    people = policy.people
+    text = f"{len(people)} people in Greenlight's directory; {len(changed)} changed from chat."
+    lines: list[str] = []
+    for key in sorted(people):
+        person = people[key]
+        parts = [f"*{escape(person.name or key)}* `{escape(key)}`"]
+        parts.append(f"Slack {escape(person.slack)}" if person.slack else "no Slack id")
+        if person.email:
+            parts.append(escape(person.email))
+        if person.manager:
+            parts.append(f"manager {escape(name(person.manager, people))}")
+        if person.timezone:
+            parts.append(escape(person.timezone))
+        if key in changed:
+            parts.append("_changed from chat_")
+        lines.append("• " + " · ".join(parts))
+    blocks: list[Block] = [SectionBlock(block_id="people.summary", text=MarkdownTextObject(text=escape(text)))]
+    per_block, shown = 12, lines[: 12 * 40]
+    for index in range(0, len(shown), per_block):
+        chunk = mrkdwn_lines(shown[index : index + per_block])
+        blocks.append(SectionBlock(block_id=f"people.{index // per_block}", text=MarkdownTextObject(text=chunk)))
+    if len(lines) > len(shown):
+        blocks.append(
+            ContextBlock(
+                block_id="people.more",
+                elements=[MarkdownTextObject(text=f"_and {len(lines) - len(shown)} more: `greenlight people export`_")],
+            )
+        )
+    return top_text(escape(text)), blocks[:MAX_PEOPLE_BLOCKS]

@@ -1,4 +1,5 @@
-"""Issue 17: how each person chooses to be reached (`/deal notify slack|email|both`)."""
+"""Issue 17: how each person chooses to be reached (`/deal notify slack|email|both`), and people
+added or changed by admins from chat (`/deal people set`)."""
 
 from tortoise import fields, migrations
 from tortoise.migrations import operations as ops
@@ -22,6 +23,25 @@ class Migration(migrations.Migration):
                 "app": "greenlight",
                 "pk_attr": "person",
                 "table_description": "How a person chooses to be reached (`/deal notify slack|email|both`).",
+            },
+            bases=["Model"],
+        ),
+        ops.CreateModel(
+            name="PersonChangeRow",
+            fields=[
+                ("person", fields.CharField(primary_key=True, unique=True, db_index=True, max_length=128)),
+                ("data", fields.JSONField(encoder=None, decoder=None)),
+                ("changed_by", fields.CharField(max_length=128)),
+                ("changed_at", fields.DatetimeField(auto_now=False, auto_now_add=False)),
+            ],
+            options={
+                "table": "person_change",
+                "app": "greenlight",
+                "pk_attr": "person",
+                "table_description": (
+                    "A person added or changed by an admin from chat (`/deal people set`), laid over the policy's"
+                    " `people`."
+                ),
             },
             bases=["Model"],
         ),

@@ -65,6 +65,9 @@ def big_quote(lines: int) -> dict[str, Any]:
         for index in range(lines)
     ]
     data["account"]["name"] = LONG
+    data["net_total"] = sum(line["net_total"] for line in data["lines"])
+    data["list_total"] = sum(line["list_total"] for line in data["lines"])
+    data["discount_percent"] = round((1 - data["net_total"] / data["list_total"]) * 100, 1)
     return data
 
 

@@ -106,9 +106,9 @@ class Phone:
     async def approve(self, person: str, rule: str, version: str, outcome: str = "Approved by") -> None:
         await self.act_as(person)
         request = self.request(rule, version)
-        await request.get_by_role("button", name="Approve").click()
+        await request.get_by_role("button", name="Approve", exact=True).click()
         await self.expect(request).to_contain_text(outcome)
-        await self.expect(request.get_by_role("button", name="Approve")).to_have_count(0)
+        await self.expect(request.get_by_role("button", name="Approve", exact=True)).to_have_count(0)
 
     async def shot(self, name: str, top: Any = None) -> None:
         """Screenshot the screen as it is, or with `top` scrolled to the top of its list first."""

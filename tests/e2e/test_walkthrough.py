@@ -12,6 +12,8 @@ from .conftest import BROWSER_TESTS, Phone
 pytestmark = BROWSER_TESTS
 
 REASON = "Services at 25% off lose money on delivery: 20% is the floor."
+WHY = "Meridian is leaving Vantix: 3 years of sensors if we match their 30% off."
+FELIX = "U04FN5R3REV"
 
 
 async def test_the_walkthrough_on_a_phone(phone: Phone) -> None:
@@ -19,9 +21,10 @@ async def test_the_walkthrough_on_a_phone(phone: Phone) -> None:
 
     # 1. Ava submits Q-1042: the answer lists what it needs; her DM gets the quote's thread.
     await phone.act_as("ava")
-    await phone.send("/deal submit Q-1042")
+    await phone.send(f"/deal submit Q-1042 {WHY}")
     answer = phone.message("Only visible to you", "Submitted as Q-1042#1")
     await expect(answer).to_contain_text("Needs 6 approvals in 3 chains")
+    await expect(answer).to_contain_text(WHY)
     await expect(phone.message("Q-1042 v1 is pending")).to_be_visible()
     await phone.fits()
     await phone.shot("1-rep-submits.png", top=answer)
@@ -31,11 +34,12 @@ async def test_the_walkthrough_on_a_phone(phone: Phone) -> None:
     request = phone.request("manager-discount", "Q-1042 v1")
     await expect(request).to_contain_text("Approval needed: Meridian Freight Lines")
     await expect(request).to_contain_text("quote discount 32.4% > 10%")
-    for button in ("Approve", "Reject", "Reassign", "Details"):
-        await expect(request.get_by_role("button", name=button)).to_be_visible()
+    await expect(request).to_contain_text(f"Why, from Ava Brooks: {WHY}")
+    for button in ("Approve", "Approve with comment", "Reject", "Reassign", "Details"):
+        await expect(request.get_by_role("button", name=button, exact=True)).to_be_visible()
     await phone.fits()
     await phone.shot("2-approver-request.png")
-    await request.get_by_role("button", name="Approve").click()
+    await request.get_by_role("button", name="Approve", exact=True).click()
     await expect(request).to_contain_text("Approved by Marco Bellini")
     await expect(request.get_by_role("button")).to_have_count(0)
     await phone.shot("3-approved.png")
@@ -43,6 +47,19 @@ async def test_the_walkthrough_on_a_phone(phone: Phone) -> None:
     await phone.act_as("ava")
     thread = await phone.thread("Q-1042 v1 is pending")
     await expect(thread).to_contain_text("Marco Bellini approved manager-discount on Q-1042 v1.")
+
+    # 2b. Fiona is away: Felix is told, and her request reaches him saying whom he acts for.
+    await phone.act_as("fiona")
+    # the sandbox's clock starts on Tuesday 1 December 2026
+    await phone.send(f"/deal ooo 2026-12-01 2026-12-04 <@{FELIX}|felix>")
+    await expect(phone.message("Only visible to you", "Felix Nakamura decides for you")).to_be_visible()
+    await phone.act_as("felix")
+    await expect(phone.message("Fiona Gallagher is out of office")).to_be_visible()
+    acting = phone.request("payment-terms", "Q-1042 v1")
+    await expect(acting).to_contain_text("Approval needed for Fiona Gallagher: Meridian Freight Lines")
+    await expect(acting).to_contain_text(f"Why, from Ava Brooks: {WHY}")
+    await phone.fits()
+    await phone.shot("2b-delegate-acts-for.png", top=acting)
 
     # 3. Sam rejects services-discount; the modal will not go without a reason.
     await phone.act_as("sam")

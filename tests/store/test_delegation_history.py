@@ -44,7 +44,10 @@ async def test_the_prune_job_deletes_long_ended_windows_and_keeps_their_audit(se
     old_end = (NOW - DELEGATIONS_KEPT).date() - dt.timedelta(days=1)
     recent_end = NOW.date() - dt.timedelta(days=5)
     await service.delegate("p01", "p02", old_end - dt.timedelta(days=3), old_end, "p01", NOW - DELEGATIONS_KEPT * 2)
-    await service.delegate("p03", "p04", recent_end - dt.timedelta(days=3), recent_end, "p03", NOW)
+    # set while it was still to come (a window already over is refused), ended five days ago
+    await service.delegate(
+        "p03", "p04", recent_end - dt.timedelta(days=3), recent_end, "p03", NOW - dt.timedelta(days=10)
+    )
     await past_windows(PAST)
     kept_before = await DelegationRow.filter(end__gte=(NOW - DELEGATIONS_KEPT).date()).count()
 
