@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ("engine", "decisions", "slack_ack", "release", "memory", "insights", "crm")
+BENCHES = ("engine", "decisions", "slack_ack", "release", "memory", "insights", "crm", "delegations")
 
 
 def postgres_version() -> str:

@@ -29,6 +29,7 @@ USAGE: dict[str, str] = {
     "status": "/deal status Q-1042",
     "recall": "/deal recall Q-1042",
     "orders": "/deal orders Q-1042",
+    "orders due": "/deal orders due [this week | YYYY-MM-DD..YYYY-MM-DD]",
     "account": "/deal account A-77 [YYYY-MM-DD]",
     "ooo": (
         "/deal ooo YYYY-MM-DD YYYY-MM-DD @delegate · /deal ooo · /deal ooo replace N YYYY-MM-DD YYYY-MM-DD @delegate"
@@ -36,6 +37,7 @@ USAGE: dict[str, str] = {
     ),
     "delegate": "/deal delegate @who @to YYYY-MM-DD YYYY-MM-DD",
     "replace": "/deal replace @old @new",
+    "replacements": "/deal replacements · /deal replacements undo @old",
     "approvers": "/deal approvers",
     "notify": "/deal notify slack|email|both",
     "people": '/deal people · /deal people set KEY email=… manager=KEY timezone=Area/City name="…"',
@@ -51,6 +53,7 @@ SUMMARY: dict[str, str] = {
     "status": "where a quote stands, who is holding it and since when",
     "recall": "recall a pending submission",
     "orders": "a quote's orders with their dates and status",
+    "orders due": "the order desk: orders of every quote due in a week or between two dates, with their actions",
     "account": "contracts and entitlements of an account, today or at a date",
     "ooo": (
         "your out-of-office: who decides for you between two dates (inclusive); alone it lists your windows,"
@@ -58,6 +61,7 @@ SUMMARY: dict[str, str] = {
     ),
     "delegate": "set someone else's out-of-office delegation",
     "replace": "replace an approver everywhere, open requests included",
+    "replacements": "the replacements in force, who made each and when; `undo @old` gives back the seats one took",
     "approvers": "every approver definition with its current people and delegations",
     "notify": "how Greenlight reaches you: in Slack, by email, or both; alone it says how it does now",
     "people": "the directory; `set` adds or changes a person (stored, audited, `greenlight people export`)",
@@ -73,10 +77,12 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "status": frozenset({"owner", "approver", "admin"}),
     "recall": frozenset({"owner"}),
     "orders": frozenset({"owner", "admin"}),
+    "orders due": frozenset({"anyone"}),  # the order desk: decided by domain.permissions.require_order_desk
     "account": frozenset({"anyone"}),
     "ooo": frozenset({"anyone"}),
     "delegate": frozenset({"admin"}),
     "replace": frozenset({"admin"}),
+    "replacements": frozenset({"admin"}),
     "approvers": frozenset({"admin"}),
     "notify": frozenset({"anyone"}),
     "people": frozenset({"admin"}),
@@ -184,6 +190,18 @@ class Orders:
 
 
 @dataclass(frozen=True)
+class OrdersDue:
+    """The order desk's view: orders across quotes released between two days (None: this week)."""
+
+    name: ClassVar[str] = "orders due"
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+
+MAX_DESK_DAYS = 92
+
+
+@dataclass(frozen=True)
 class Account:
     name: ClassVar[str] = "account"
     account_id: str
@@ -245,6 +263,14 @@ class Approvers:
 
 
 @dataclass(frozen=True)
+class Replacements:
+    """`/deal replacements` lists them; with `undo`, the replacement of that person is undone."""
+
+    name: ClassVar[str] = "replacements"
+    undo: UserRef | None = None
+
+
+@dataclass(frozen=True)
 class People:
     name: ClassVar[str] = "people"
     person: str | None = None  # None: list the directory
@@ -278,6 +304,7 @@ Command = (
     | Status
     | Recall
     | Orders
+    | OrdersDue
     | Account
     | OutOfOffice
     | OutOfOfficeOff
@@ -286,6 +313,7 @@ Command = (
     | OutOfOfficeReplace
     | Delegate
     | Replace
+    | Replacements
     | Approvers
     | Notify
     | People
@@ -354,6 +382,24 @@ def _date(sub: str, token: str, what: str) -> dt.date:
         return dt.date.fromisoformat(text)
     except ValueError:
         raise UsageError(f"the {what} {text} is not a real date.", USAGE[sub]) from None
+
+
+def _orders_due(args: list[str]) -> OrdersDue:
+    words = " ".join(_unescape(a) for a in args).strip().lower()
+    if words in ("", "this week"):
+        return OrdersDue()
+    first, dots, last = words.partition("..")
+    if not dots or " " in words:
+        raise UsageError(
+            f"`{_short(words)}` is not a period: write `this week` or two dates as YYYY-MM-DD..YYYY-MM-DD.",
+            USAGE["orders due"],
+        )
+    start, end = _date("orders due", first, "first day"), _date("orders due", last, "last day")
+    if end < start:
+        raise UsageError(f"the last day {end} is before the first day {start}.", USAGE["orders due"])
+    if (end - start).days >= MAX_DESK_DAYS:
+        raise UsageError(f"a period is at most {MAX_DESK_DAYS} days: ask for a shorter one.", USAGE["orders due"])
+    return OrdersDue(start, end)
 
 
 def _window(sub: str, first: str, second: str) -> tuple[dt.date, dt.date]:
@@ -449,6 +495,17 @@ def _replace(args: list[str]) -> Replace:
     return Replace(old, new)
 
 
+def _replacements(args: list[str]) -> Replacements:
+    if not args:
+        return Replacements()
+    if args[0].lower() != "undo":
+        raise UsageError(
+            f"`{_short(args[0])}` is not something `replacements` does: use `undo`.", USAGE["replacements"]
+        )
+    _arity("replacements", args[1:], 1, "`undo` and the replaced person")
+    return Replacements(_user("replacements", args[1], "replaced person"))
+
+
 def _submit(text: str) -> Submit:
     """`submit Q-1042 [justification...]`: everything after the quote id, as typed, is the justification."""
     match = re.match(r"\s*\S+\s+(<[^>]*>|\S+)(.*)\Z", text, re.DOTALL)
@@ -514,6 +571,8 @@ def parse(text: str) -> Command:
     sub, args = tokens[0].lower(), tokens[1:]
     if sub == "submit":
         return _submit(text)
+    if sub == "orders" and args and args[0].lower() == "due":
+        return _orders_due(args[1:])
     if sub in QUOTE_COMMANDS:
         _arity(sub, args, 1, "one quote id")
         return QUOTE_COMMANDS[sub](_quote_id(sub, args[0]))
@@ -532,6 +591,8 @@ def parse(text: str) -> Command:
         return _delegate(args)
     if sub == "replace":
         return _replace(args)
+    if sub == "replacements":
+        return _replacements(args)
     if sub == "people":
         return _people(text)
     if sub == "notify":
@@ -572,6 +633,10 @@ def full_usage() -> str:
 
 def who_may(name: str) -> str:
     """Who may run a subcommand, in words: "the quote's owner or an admin"."""
+    if name == "account":  # decided with the account's quotes (domain.permissions.may_read_account)
+        return "an admin, the order desk or the account's reps"
+    if name == "orders due":
+        return "the order desk or an admin"
     roles = WHO_MAY[name]
     if "anyone" in roles:
         return "anyone"
@@ -621,6 +686,7 @@ _ACTIONS = {
     "orders": "see the orders of {quote}",
     "delegate": "set a delegation for someone else",
     "replace": "replace an approver",
+    "replacements": "see or undo replacements",
     "approvers": "see every approver",
     "insights": "see the insights",
     "policy diff": "compare the policy on disk with the one in force",

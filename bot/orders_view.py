@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
     ButtonElement,
+    ContextBlock,
     DatePickerElement,
+    DividerBlock,
     HeaderBlock,
     SectionBlock,
 )
@@ -127,6 +130,58 @@ def orders_message(orders: list[PlannedOrder], quote_id: str, page: int = 0) -> 
     return text, blocks
 
 
+def desk_message(
+    orders: list[PlannedOrder], total: int, first: dt.date, last: dt.date, page: int, per_page: int
+) -> tuple[str, list[Any]]:
+    """The order desk: orders across quotes due `first`..`last`, one page, each with its actions."""
+    period = f"{first.isoformat()} to {last.isoformat()}"
+    if not total:
+        text = f"No order is due from {period}."
+        return text, [SectionBlock(block_id="desk.none", text=MarkdownTextObject(text=escape(text)))]
+    pages = max(1, -(-total // per_page))
+    text = f"Orders due {period}: {total}" + (f" (page {page + 1} of {pages})" if pages > 1 else "")
+    blocks: list[Any] = [HeaderBlock(block_id="desk.header", text=text[:150])]
+    for index, order in enumerate(orders[:MAX_ORDERS_SHOWN], start=page * per_page):
+        summary = f"{escape(order.quote_id)} · {_line(order)}"
+        blocks.append(
+            SectionBlock(block_id=f"orders.order.{order.number}", text=MarkdownTextObject(text=summary[:2900]))
+        )
+        if order.status in CHANGEABLE:
+            blocks.append(order_buttons(order, index))
+        elif len(order.lines) > LINES_SHOWN:
+            blocks.append(_lines_only(order, index))
+    turns: list[Any] = []
+    if page > 0:
+        turns.append(ButtonElement(text="Previous", action_id="desk.page:0", value=f"{first}..{last} {page - 1}"))
+    if page < pages - 1:
+        turns.append(ButtonElement(text="Next", action_id="desk.page:1", value=f"{first}..{last} {page + 1}"))
+    if turns:
+        blocks.append(ActionsBlock(block_id="desk.pages", elements=turns))
+    return text, blocks
+
+
+def desk_home_blocks(orders: list[PlannedOrder], total: int, first: dt.date, last: dt.date) -> list[Any]:
+    """The order desk's section of App Home: this week's orders, the first few, and where the rest are."""
+    blocks: list[Any] = [
+        DividerBlock(block_id="home.desk.divider"),
+        HeaderBlock(block_id="home.desk.header", text=f"Order desk: {total} due this week"),
+    ]
+    if not orders:
+        blocks.append(
+            SectionBlock(block_id="home.desk.none", text=MarkdownTextObject(text="No order is due this week."))
+        )
+        return blocks
+    rows = [
+        f"• *{escape(o.number)}* · {o.delivery_date.isoformat()} · {escape(o.currency)} {o.total:,.2f} · "
+        f"_{o.status.replace('_', ' ')}_"
+        for o in orders
+    ]
+    blocks.append(SectionBlock(block_id="home.desk.orders", text=MarkdownTextObject(text="\n".join(rows)[:2900])))
+    more = f"`/deal orders due` shows all {total} with their actions ({first.isoformat()} to {last.isoformat()})."
+    blocks.append(ContextBlock(block_id="home.desk.more", elements=[MarkdownTextObject(text=more)]))
+    return blocks
+
+
 def _lines_only(order: PlannedOrder, index: int) -> ActionsBlock:
     button = ButtonElement(text="Lines", action_id=f"orders.lines:{index}", value=order.number)
     return ActionsBlock(block_id=f"orders.actions.{order.number}", elements=[button])
@@ -185,6 +240,23 @@ def split_options(order: PlannedOrder) -> list[dict[str, Any]]:
     return options
 
 
+def split_quantities(text: str) -> dict[str, Decimal]:
+    """`L3=40, L5=2` read as units to move per line; ValueError says what is wrong."""
+    found: dict[str, Decimal] = {}
+    for part in (p.strip() for p in text.replace(";", ",").split(",")):
+        if not part:
+            continue
+        line_id, equals, amount = part.partition("=")
+        try:
+            units = Decimal(amount.strip())
+        except InvalidOperation:
+            units = Decimal("NaN")
+        if not equals or not line_id.strip() or not units.is_finite():
+            raise ValueError(f"`{part[:40]}` is not a line and its units: write it as L3=40")
+        found[line_id.strip()] = units
+    return found
+
+
 def chosen_lines(order: PlannedOrder, values: list[str]) -> list[str] | None:
     """The line ids the split modal's chosen options stand for; None when the order no longer has them."""
     ids = [line.id for line in order.lines]
@@ -226,6 +298,14 @@ def split_modal(order: PlannedOrder) -> dict[str, Any]:
             },
             {
                 "type": "input",
+                "block_id": "split.quantities",
+                "optional": True,
+                "label": {"type": "plain_text", "text": "Part of a line (optional)"},
+                "hint": {"type": "plain_text", "text": "Units to move, e.g. L3=40: the rest stays on this order."},
+                "element": {"type": "plain_text_input", "action_id": "split.quantities_text", "max_length": 2000},
+            },
+            {
+                "type": "input",
                 "block_id": "split.date",
                 "label": {"type": "plain_text", "text": "New delivery date"},
                 "element": {
@@ -238,21 +318,41 @@ def split_modal(order: PlannedOrder) -> dict[str, Any]:
     }
 
 
-def account_message(account_id: str, at: dt.date, contracts: list[Any], found: Any) -> tuple[str, list[Any]]:
+def account_message(
+    account_id: str, at: dt.date, contracts: list[Any], found: Any, statuses: dict[str, str] | None = None
+) -> tuple[str, list[Any]]:
     subs, assets = list(found.subscriptions), list(found.assets)
     text = f"{account_id} on {at.isoformat()}: {len(subs)} subscription(s), {len(assets)} asset(s) in force"
     if not contracts:
         text = f"{account_id} has no contract with Greenlight yet."
     blocks: list[Any] = [SectionBlock(block_id="account.head", text=MarkdownTextObject(text=f"*{escape(text)}*"))]
+    terms = []
+    for contract in contracts[:10]:
+        status = (statuses or {}).get(contract.number, "")
+        span = f"{contract.start or '?'} to {contract.end}" if contract.end else f"from {contract.start or '?'}"
+        versions = ", ".join(f"v{v}" for v in contract.versions)
+        renew = f" · renews by {contract.end}" if contract.end and status == "active" else ""
+        terms.append(
+            f"• *{escape(contract.number)}* · {escape(status or '-')} · {span} · {escape(contract.currency)} "
+            f"{contract.total:,.2f} · {escape(contract.quote_id)} {versions}{renew}"
+        )
+    if len(contracts) > 10:
+        terms.append(f"and {len(contracts) - 10} more contracts")
+    if terms:
+        blocks.append(SectionBlock(block_id="account.contracts", text=MarkdownTextObject(text="\n".join(terms)[:2900])))
     rows = [
-        f"• {escape(s.sku or s.line_id)} ×{s.quantity.normalize():f} from {s.start} to {s.end} "
+        f"• {escape(_short(s.sku or s.line_id))} ×{s.quantity.normalize():f} from {s.start} to {s.end} "
         f"(order {escape(s.order_number)})"
         for s in subs[:20]
     ]
     rows += [
-        f"• asset {escape(a.sku or a.line_id)}{f' #{a.unit}' if a.unit else ''} (order {escape(a.order_number)})"
+        f"• asset {escape(_short(a.sku or a.line_id))} ×{a.quantity.normalize():f}"
+        f"{' (units tracked one by one)' if a.per_unit else ''} (order {escape(a.order_number)})"
         for a in assets[:20]
     ]
+    left = len(subs) + len(assets) - len(rows)
+    if left > 0:
+        rows.append(f"and {left} more")
     if rows:
         blocks.append(SectionBlock(block_id="account.items", text=MarkdownTextObject(text="\n".join(rows)[:2900])))
     return text, blocks

@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, SectionBlock
 from slack_sdk.models.blocks.basic_components import MarkdownTextObject
 
 from domain import approvals as lifecycle
+from domain import permissions
 from domain.approvals import Approval, Submission
 from domain.errors import Conflict, GreenlightError, NotAllowed, NotFound
 from domain.events import Event, Kind
@@ -24,6 +25,7 @@ from domain.quote import Quote
 from . import commands as cmd
 from . import views
 from .deps import Deps
+from .views.text import VIEW_BLOCKS
 
 
 def dicts(blocks: list[Any]) -> list[dict[str, Any]]:
@@ -105,6 +107,9 @@ class BlockRenderer:
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
         return views.escape(f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}.")
 
+    def alert_resolved(self, event: Event) -> tuple[str, list[dict[str, Any]]]:
+        return _resolved(event)
+
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]:
         if event.kind is Kind.EMAIL_FAILED:
             who = event.detail.get("person") or "someone"
@@ -154,6 +159,17 @@ class BlockRenderer:
         return alert_text(text), dicts(blocks)
 
 
+def _resolved(event: Event) -> tuple[str, list[dict[str, Any]]]:
+    number = str(event.detail.get("order", ""))
+    reference = event.detail.get("erp_reference")
+    text = f"Order {number} of {event.quote_id} reached the ERP" + (f" (reference {reference})" if reference else "")
+    text += ": nothing left to do."
+    block = SectionBlock(
+        block_id="alert.text", text=MarkdownTextObject(text=f":white_check_mark: {views.escape(text)}")
+    )
+    return alert_text(text), dicts([block])
+
+
 def alert_text(text: str) -> str:
     """An alert's push text: what came from outside (an SMTP or ERP error body) shown literally, clipped."""
     return views.top_text(views.escape(text))
@@ -199,6 +215,20 @@ def _received(quote: Quote | None) -> Quote:
     if quote is None:
         raise NotFound("Greenlight has no such quote: the CRM has not sent it (check the id)")
     return quote
+
+
+async def desk_answer(
+    deps: Deps, person: str, first: dt.date | None, last: dt.date | None, page: int
+) -> dict[str, Any]:
+    """The order desk's answer: orders across quotes due in the period (this week when none)."""
+    from domain.order_service import DESK_PAGE
+
+    from .orders_view import desk_message
+
+    if first is None or last is None:
+        first, last = deps.orders.this_week(deps.clock())
+    orders, total = await deps.orders.due_between(person or "", first, last, page)
+    return answer(*desk_message(orders, total, first, last, page, DESK_PAGE))
 
 
 async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
@@ -280,16 +310,10 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
             ),
             [],
         )
-    if isinstance(command, cmd.Replace):
-        old, new = _person(command.old, policy), _person(command.new, policy)
-        events = await service.replace(old, new, person, now)
-        moved = len({(e.quote_id, e.rule) for e in events if e.kind is Kind.REPLACED})
-        return answer(
-            views.escape(
-                f"{_name(new, policy)} now stands wherever {_name(old, policy)} did; {moved} open request(s) moved."
-            ),
-            [],
-        )
+    if isinstance(command, cmd.Replace | cmd.Replacements):
+        from .replacement_answers import replacement_answer
+
+        return await replacement_answer(deps, command, person)
     if isinstance(command, cmd.People):
         from store import people as people_store
 
@@ -331,12 +355,15 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         from .orders_view import orders_message
 
         return answer(*orders_message(await deps.orders.orders_of(quote_id), quote_id))
+    if isinstance(command, cmd.OrdersDue):
+        return await desk_answer(deps, person, command.start, command.end, 0)
     if isinstance(command, cmd.Account):
         from .orders_view import account_message
 
         at = command.at or now.astimezone(policy.zone).date()
-        contracts, found = await deps.orders.account(command.account_id, at)
-        return answer(*account_message(command.account_id, at, contracts, found))
+        asker = person or ""  # someone outside the directory reads no account
+        contracts, found, statuses = await deps.orders.account_with_status(command.account_id, at, asker)
+        return answer(*account_message(command.account_id, at, contracts, found, statuses))
     if isinstance(command, cmd.PolicyReload):
         if deps.reload_policy is None:
             raise GreenlightError("the policy cannot be reloaded here: it needs the policy file and the store")
@@ -375,4 +402,14 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
         waiting_total=total,
         ooo_windows=mine,
     )
-    return view.to_dict()
+    shown = view.to_dict()
+    if permissions.is_order_desk(deps.policy, person):
+        from .orders_view import desk_home_blocks
+
+        first, last = deps.orders.this_week(now)
+        orders, due = await deps.orders.due_between(person, first, last, 0, per_page=5)
+        blocks = shown["blocks"]
+        at = next((i for i, b in enumerate(blocks) if b.get("block_id") == "home.admin.divider"), len(blocks))
+        extra = dicts(desk_home_blocks(orders, due, first, last))
+        shown["blocks"] = (blocks[:at] + extra + blocks[at:])[:VIEW_BLOCKS]
+    return shown

@@ -82,6 +82,20 @@ class Directory:
 
 
 @dataclass
+class Replacement:
+    """`replace OLD NEW` as an admin made it, with the seats it moved: submission ref -> rule -> members."""
+
+    old: str
+    new: str
+    created_by: str | None = None
+    created_at: dt.datetime | None = None
+    moved: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def count(self) -> int:
+        return sum(len(rules) for rules in self.moved.values())
+
+
+@dataclass
 class Context:
     policy: Policy
     evaluator: Evaluator
@@ -101,6 +115,8 @@ class Seat:
     voted_at: dt.datetime | None = None
     auto: bool = False
     comment: str | None = None
+    asks: bool = False
+    """Given by a replacement or a fallback: decided by its holder's click, never automatically."""
 
 
 @dataclass
@@ -436,7 +452,7 @@ def submit(
             quorum=resolved.quorum,
             explicit=rule.explicit,
             status="waiting",
-            seats=[Seat(member=p, holder=p) for p in resolved.members],
+            seats=[Seat(member=p, holder=p, asks=resolved.fallback) for p in resolved.members],
             reasons=_reason_dicts(item.outcome.why),
             values=dict(item.outcome.values),
             fallback=resolved.fallback,
@@ -558,6 +574,10 @@ def _cast(
         deciding.comment = comment
         return _finish(ctx, sub, approval, "approved" if verdict == "approve" else "rejected", deciding)
     seats = can_act_for(ctx, sub, approval, person)
+    if auto:
+        # Only a person's own seat counts automatically: never one they stand in for (a delegation),
+        # nor one a replacement or a fallback gave them; those ask.
+        seats = [seat for seat in seats if seat.holder == person and not seat.asks]
     for seat in seats:
         seat.vote, seat.voted_by, seat.voted_at, seat.comment, seat.auto = verdict, person, now, comment, auto
         seat.on_behalf_of = None if seat.holder == person else seat.holder
@@ -754,24 +774,28 @@ def replace(ctx: Context, sub: Submission, old: str, new: str, by: str) -> list[
         if not approval.open:
             continue
         touched = False
+        members: list[str] = []
         for seat in list(approval.seats):
             if seat.holder == old and seat.vote is None:
                 touched = True
+                members.append(seat.member)
                 if new == sub.owner:
                     approval.seats.remove(seat)
                 else:
-                    seat.holder = new
+                    seat.holder, seat.asks = new, True
         if old in approval.escalated_to:
             touched = True
             swapped = [new if p == old else p for p in approval.escalated_to]
             approval.escalated_to = [p for i, p in enumerate(swapped) if p != sub.owner and p not in swapped[:i]]
         if not touched:
             continue
+        detail: dict[str, Any] = {"old": old, "new": new, "members": members}
         if not approval.seats:
             quote = Quote(sub.snapshot)
             resolved = resolve(ctx, ctx.policy.fallback_approver, quote, approval.rule)
-            approval.seats = [Seat(member=p, holder=p) for p in resolved.members]
+            approval.seats = [Seat(member=p, holder=p, asks=True) for p in resolved.members]
             approval.mode, approval.quorum, approval.fallback = resolved.mode, resolved.quorum, True
+            detail["fallback"] = list(resolved.members)
         if approval.status == "requested":
             approval.notified = assignees(ctx, sub, approval)
         events.append(
@@ -782,13 +806,37 @@ def replace(ctx: Context, sub: Submission, old: str, new: str, by: str) -> list[
                 rule=approval.rule,
                 actor=by,
                 people=(new,),
-                detail={"old": old, "new": new},
+                detail=detail,
             )
         )
     if events:
         for approval in sub.approvals:
             events.extend(_auto_votes(ctx, sub, approval))
         events.extend(_advance(ctx, sub))
+    return events
+
+
+def undo_replace(
+    ctx: Context, sub: Submission, old: str, new: str, moved: dict[str, list[str]], by: str
+) -> list[Event]:
+    """Give back to `old` exactly the seats a replacement moved to `new` in this submission
+    (`moved`: rule -> the members whose seats it moved), where `new` still holds them undecided."""
+    events: list[Event] = []
+    if sub.status != "pending":
+        return events
+    for approval in sub.approvals:
+        members = moved.get(approval.rule)
+        if not members or not approval.open:
+            continue
+        back = [s for s in approval.seats if s.member in members and s.holder == new and s.vote is None]
+        for seat in back:
+            seat.holder, seat.asks = old, seat.member != old
+        if not back:
+            continue
+        if approval.status == "requested":
+            approval.notified = assignees(ctx, sub, approval)
+        detail = {"old": new, "new": old, "members": [s.member for s in back], "undo": True}
+        events.append(_event(sub, Kind.REPLACED, ctx.now, rule=approval.rule, actor=by, people=(old,), detail=detail))
     return events
 
 

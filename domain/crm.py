@@ -127,9 +127,14 @@ def status_document(
     }
 
 
-def webhook_body(event_id: str, kind: str, created_at: dt.datetime, document: dict[str, Any]) -> dict[str, Any]:
-    """The JSON a webhook carries (crm-v1 §6)."""
-    return {"id": event_id, "type": kind, "created_at": _instant(created_at), "quote": document}
+def webhook_body(
+    event_id: str, kind: str, created_at: dt.datetime, document: dict[str, Any], contract: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON a webhook carries (crm-v1 §6); `contract.renewal_due` also says which contract ends when."""
+    body = {"id": event_id, "type": kind, "created_at": _instant(created_at), "quote": document}
+    if contract is not None:
+        body["contract"] = contract
+    return body
 
 
 class CrmDesk:

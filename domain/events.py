@@ -44,6 +44,7 @@ class Kind(StrEnum):
     PERSON_CHANGED = "person_changed"  # an admin added or changed a person from chat
     REPLACEMENT_SET = "replacement_set"  # an admin replaced an approver everywhere (the people are told)
     DELEGATIONS_PRUNED = "delegations_pruned"
+    REPLACEMENT_UNDONE = "replacement_undone"
     # orders
     ORDERS_GENERATED = "orders_generated"
     ORDER_RELEASED = "order_released"  # by the release sweep, on its date

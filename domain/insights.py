@@ -277,7 +277,7 @@ def text(report: Insights) -> str:
     via = report.decisions_via
     lines.append(
         "Decisions: "
-        + ", ".join(f"{via.get(k, 0)} in {k.capitalize() if k == 'slack' else k}" for k in ("slack", "email"))
+        + f"{via.get('slack', 0)} in Slack, {via.get('email', 0)} by email"
         + (f", {via['other']} otherwise (command line, scenarios)" if via.get("other") else "")
     )
     return "\n".join(lines) + "\n"

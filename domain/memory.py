@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Any
 
-from .approvals import Delegation, Directory, Submission, current_since
+from .approvals import Delegation, Directory, Replacement, Submission, current_since
 from .contracts import Contract
 from .events import Event, Kind
 from .orders import SCHEDULED, PlannedOrder, erp_message, transition
@@ -31,6 +31,7 @@ class MemoryStore:
         self.subs: dict[str, list[Submission]] = {}
         self.delegations: list[Delegation] = []
         self.replacements: dict[str, str] = {}
+        self.replacement_records: dict[str, Replacement] = {}
         self.events: list[Event] = []
         self.keys: dict[str, dict[str, Any]] = {}
         self.outbox: list[tuple[Topic, Event]] = []
@@ -135,6 +136,24 @@ class MemoryTx:
 
         self.writes.append(apply)
         return len(ended)
+
+    async def save_replacement(self, replacement: Replacement) -> None:
+        self.writes.append(lambda: self.store.replacement_records.__setitem__(replacement.old, replacement))
+
+    async def replacements_in_force(self) -> list[Replacement]:
+        return [copy.deepcopy(r) for r in self.store.replacement_records.values() if r.old in self.store.replacements]
+
+    async def remove_replacement(self, old: str) -> Replacement | None:
+        if old not in self.store.replacements:
+            return None
+        found = copy.deepcopy(self.store.replacement_records.get(old)) or Replacement(old, self.store.replacements[old])
+
+        def apply() -> None:
+            self.store.replacements.pop(old, None)
+            self.store.replacement_records.pop(old, None)
+
+        self.writes.append(apply)
+        return found
 
     async def cancel_delegation(self, delegation_id: int, today: dt.date) -> None:
         def apply() -> None:
@@ -276,6 +295,17 @@ class MemoryTx:
 
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.contracts.append(contract))
+
+    async def orders_due(
+        self, start: dt.datetime, end: dt.datetime, limit: int, offset: int
+    ) -> tuple[list[PlannedOrder], int]:
+        found = sorted(
+            (self.store.due[o.number], o.number)
+            for o in self.store.orders.values()
+            if start <= self.store.due[o.number] < end
+        )
+        page = [self.store.orders[number] for _, number in found[offset : offset + limit]]
+        return page, len(found)
 
     async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]:
         due = [

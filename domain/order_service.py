@@ -18,13 +18,14 @@ import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from . import orders as plan
 from . import permissions
 from .amendments import plan_amendments
-from .contracts import Contract, Entitlements, build_contract, contract_problems, entitlements
+from .contracts import Contract, Entitlements, build_contract, contract_problems, contract_status, entitlements
 from .errors import Conflict, NotAllowed, NotFound, Problem, QuoteError
 from .events import Event, Kind
 from .orders import PlannedOrder
@@ -41,6 +42,7 @@ CHANGES = ("reschedule", "split", "hold", "resume", "cancel", "release")
 # Changes after which the contract is built again from the quote version's live orders.
 _RESHAPING = ("reschedule", "split", "cancel")
 RELEASE_BATCH = 500
+DESK_PAGE = 12  # orders on one page of the order desk (two Slack blocks each)
 
 
 def _event(kind: Kind, now: dt.datetime, order: PlannedOrder, submission: int, **fields: Any) -> Event:
@@ -54,8 +56,8 @@ def _not_orderable(quote_id: str, version: int, sub: Any) -> str:
         return f"orders come from an approved quote: {quote_id} v{version} has not been submitted"
     if sub.quote_version != version:
         return (
-            f"orders come from an approved quote: {quote_id} v{version} has not been decided "
-            f"(v{sub.quote_version} was {sub.status})"
+            f"orders come from an approved quote: {quote_id} v{version} has not been submitted "
+            f"(v{sub.quote_version} was {sub.status}): submit v{version} first"
         )
     return f"orders come from an approved quote: {quote_id} v{version} is {sub.status}"
 
@@ -137,14 +139,29 @@ class Orders:
             raise NotFound(f"there is no order {number}")
         return order
 
-    async def account(self, account_id: str, at: dt.date) -> tuple[list[Contract], Entitlements]:
-        """The account's contracts, and what they entitle it to on `at` (orders-v1 §3)."""
+    async def account(self, account_id: str, at: dt.date, by: str | None = None) -> tuple[list[Contract], Entitlements]:
+        """The account's contracts, and what they entitle it to on `at` (orders-v1 §3). With `by` (a
+        person asking), only an admin, the order desk or the owner of one of its quotes may read it."""
+        contracts, found, _ = await self.account_with_status(account_id, at, by)
+        return contracts, found
+
+    async def account_with_status(
+        self, account_id: str, at: dt.date, by: str | None = None
+    ) -> tuple[list[Contract], Entitlements, dict[str, str]]:
+        """As `account`, with each contract's status on `at` by contract number."""
         async with self.store.transaction() as tx:
             contracts = await tx.contracts_of(account_id)
             by_number: dict[str, PlannedOrder] = {}
+            owners: set[str] = set()
             for quote_id in dict.fromkeys(c.quote_id for c in contracts):
                 by_number.update((o.number, o) for o in await tx.orders_of(quote_id))
-        return contracts, entitlements(contracts, by_number, at)
+                sub = await tx.latest(quote_id)
+                if sub is not None:
+                    owners.add(sub.owner)
+        if by is not None:
+            permissions.require_account_reader(self.policy, by, owners, account_id)
+        statuses = {c.number: contract_status(c, by_number, at) for c in contracts}
+        return contracts, entitlements(contracts, by_number, at), statuses
 
     async def erp_messages(self, quote_id: str) -> list[Queued]:
         """The ERP messages queued for the quote's orders, by order number."""
@@ -278,15 +295,24 @@ class Orders:
         *,
         new_date: dt.date | None = None,
         line_ids: list[str] | None = None,
+        quantities: dict[str, Decimal] | None = None,
     ) -> list[PlannedOrder]:
         """Reschedule, hold, resume, cancel, release now or split an order that is not released yet.
 
-        Returns the changed order; for a split, the order with the lines that stay and the new one.
+        Returns the changed order; for a split, the order with the lines that stay and the new one
+        (`quantities` moves part of a line: {line id: units}).
         """
-        return await self._retried(lambda: self._change(number, action, by, now, new_date, line_ids))
+        return await self._retried(lambda: self._change(number, action, by, now, new_date, line_ids, quantities))
 
     async def _change(
-        self, number: str, action: str, by: str, now: dt.datetime, new_date: dt.date | None, line_ids: list[str] | None
+        self,
+        number: str,
+        action: str,
+        by: str,
+        now: dt.datetime,
+        new_date: dt.date | None,
+        line_ids: list[str] | None,
+        quantities: dict[str, Decimal] | None = None,
     ) -> list[PlannedOrder]:
         async with self.store.transaction() as tx:
             order = await tx.order(number)
@@ -295,14 +321,20 @@ class Orders:
             sub = await tx.latest(order.quote_id)
             permissions.require_order_manager(self.policy, by, sub.owner if sub else None, order.quote_id, "change")
             siblings = await tx.orders_of(order.quote_id)
-            changed = self._changed(order, action, now, new_date, line_ids, siblings)
+            changed = self._changed(order, action, now, new_date, line_ids, siblings, quantities)
             first = await self._save(tx, changed[0], _due_at(changed[0], now))
             saved = [first]
             if action == "split":
                 moved = dataclasses.replace(changed[1], revision=0)
                 await tx.add_order(moved, _due_at(moved, now), now)
                 saved.append(moved)
-            detail = {"action": action, "new_date": new_date.isoformat() if new_date else None, "lines": line_ids}
+            detail: dict[str, Any] = {
+                "action": action,
+                "new_date": new_date.isoformat() if new_date else None,
+                "lines": line_ids,
+            }
+            if quantities:
+                detail["quantities"] = {k: plan.number(v) for k, v in quantities.items()}
             await tx.record(
                 [_event(Kind(f"order_{action}"), now, first, sub.number if sub else 0, actor=by, detail=detail)]
             )
@@ -319,8 +351,9 @@ class Orders:
         new_date: dt.date | None,
         line_ids: list[str] | None,
         siblings: list[PlannedOrder],
+        quantities: dict[str, Decimal] | None = None,
     ) -> list[PlannedOrder]:
-        changed = Orders._applied(order, action, now, new_date, line_ids, siblings)
+        changed = Orders._applied(order, action, now, new_date, line_ids, siblings, quantities)
         if new_date is not None and action in ("reschedule", "split"):
             today = now.astimezone(ZoneInfo(order.zone)).date()
             if new_date < today:
@@ -338,15 +371,17 @@ class Orders:
         new_date: dt.date | None,
         line_ids: list[str] | None,
         siblings: list[PlannedOrder],
+        quantities: dict[str, Decimal] | None = None,
     ) -> list[PlannedOrder]:
         if action == "reschedule":
             if new_date is None:
                 raise Conflict("give the new delivery date")
             return [plan.reschedule(order, new_date)]
         if action == "split":
-            if new_date is None or not line_ids:
+            if new_date is None or not (line_ids or quantities):
                 raise Conflict("give the lines to move and their new delivery date")
-            kept, moved = plan.split(order, line_ids, new_date, taken=[o.number for o in siblings])
+            taken = [o.number for o in siblings]
+            kept, moved = plan.split(order, line_ids or [], new_date, taken=taken, quantities=quantities)
             return [kept, moved]
         if action in ("hold", "resume", "cancel"):
             return [plan.transition(order, action)]
@@ -386,6 +421,26 @@ class Orders:
     async def _release_batch(self, now: dt.datetime, limit: int) -> int:
         async with self.store.transaction() as tx:
             return await tx.release_due(now, limit)
+
+    # ---------------------------------------------------------------- the order desk
+
+    def this_week(self, now: dt.datetime) -> tuple[dt.date, dt.date]:
+        """Monday to Sunday of the week of `now`, in the policy's zone."""
+        today = now.astimezone(self.policy.zone).date()
+        monday = today - dt.timedelta(days=today.weekday())
+        return monday, monday + dt.timedelta(days=6)
+
+    async def due_between(
+        self, by: str | None, first: dt.date, last: dt.date, page: int = 0, per_page: int = DESK_PAGE
+    ) -> tuple[list[PlannedOrder], int]:
+        """The order desk's view: orders of every quote whose release falls on `first`..`last` (days in
+        the policy's zone, inclusive), by release instant, one page; and how many in all."""
+        permissions.require_order_desk(self.policy, by)
+        zone = self.policy.zone
+        start = dt.datetime.combine(first, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+        end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+        async with self.store.transaction() as tx:
+            return await tx.orders_due(start, end, per_page, max(page, 0) * per_page)
 
     # ---------------------------------------------------------------- renewals
 

@@ -571,6 +571,7 @@ def plan_orders(policy: Policy, quote: Quote, approved_on: dt.date) -> list[Plan
 
     zone = _release_zone(policy, quote)
     release_time = policy.orders.release_time
+    header = billing(quote)
     orders = []
     ranked = sorted(enumerate(groups.items()), key=placement)
     for sequence, (_, (_, lines)) in enumerate(ranked, start=1):
@@ -589,9 +590,25 @@ def plan_orders(policy: Policy, quote: Quote, approved_on: dt.date) -> list[Plan
                 zone=zone,
                 release_time=release_time,
                 release_at=release_at(day, release_time, zone),
+                billing=header,
             )
         )
     return orders
+
+
+def billing(quote: Quote) -> dict[str, Any]:
+    """Who buys and on what terms, as the ERP receives it with every order (docs/orders.md): the
+    customer, bill-to and ship-to, payment terms, the PO number when the quote has one, the contract."""
+    account = quote.account
+    found = {
+        "customer": {"account_id": account.get("id"), "name": account.get("name")},
+        "bill_to": quote.data.get("bill_to") or account.get("bill_to") or account.get("name"),
+        "ship_to": account.get("ship_to"),
+        "payment_terms": quote.data.get("payment_terms"),
+        "po_number": quote.data.get("po_number"),
+        "contract": f"C-{quote.id}",  # domain.contracts.contract_number
+    }
+    return {key: value for key, value in found.items() if value is not None}
 
 
 # --------------------------------------------------------------------------------------- release
@@ -761,24 +778,61 @@ def _moved(
 
 
 def split(
-    order: PlannedOrder, line_ids: Iterable[str], new_date: dt.date, *, taken: Iterable[str]
+    order: PlannedOrder,
+    line_ids: Iterable[str],
+    new_date: dt.date,
+    *,
+    taken: Iterable[str],
+    quantities: dict[str, Decimal] | None = None,
 ) -> tuple[PlannedOrder, PlannedOrder]:
-    """Move some whole lines of `order` to a new order on `new_date`.
+    """Move some lines of `order` to a new order on `new_date`: whole lines, or with `quantities`
+    part of a line (60 seats now, 40 later: the line is on both orders, its amount shared to the
+    minor unit in proportion to the units).
 
     `taken` is every order number the quote has used; the new order takes the next one. Returns the
     order with the lines that stay and the new order, whose totals add up to the old total.
     """
     _check(order, "split")
-    wanted = list(dict.fromkeys(line_ids))
+    parts = dict(quantities or {})
+    wanted = list(dict.fromkeys([*line_ids, *parts]))
     if not wanted:
         raise NotAllowed(f"name the lines to move off order {order.number}")
     strangers = [line_id for line_id in wanted if line_id not in order.line_ids]
     if strangers:
         raise NotAllowed(f"{', '.join(strangers)} {'is' if len(strangers) == 1 else 'are'} not on order {order.number}")
-    if len(wanted) == len(order.lines):
+    by_id = {line.id: line for line in order.lines}
+    for line_id, quantity in parts.items():
+        whole = by_id[line_id].quantity
+        if not 0 < quantity < whole:
+            raise NotAllowed(
+                f"move between 0 and {whole.normalize():f} units of {line_id} (not {quantity.normalize():f}), "
+                "or choose the whole line"
+            )
+    if len(wanted) == len(order.lines) and not parts:
         raise NotAllowed(f"moving every line of order {order.number} is a reschedule, not a split")
-    staying = [line for line in order.lines if line.id not in wanted]
-    moving = [line for line in order.lines if line.id in wanted]
+    staying: list[OrderLine] = []
+    moving: list[OrderLine] = []
+    for line in order.lines:
+        if line.id not in wanted:
+            staying.append(line)
+        elif line.id in parts:
+            stay, move = _shared(line, parts[line.id], order.currency)
+            staying.append(stay)
+            moving.append(move)
+        else:
+            moving.append(line)
     number = next_number(order.quote_id, [*taken, order.number])
     kept = replace(order, lines=tuple(staying), total=sum((line.net_total for line in staying), Decimal("0.00")))
     return kept, _moved(order, moving, new_date, number)
+
+
+def _shared(line: OrderLine, moved: Decimal, currency: str) -> tuple[OrderLine, OrderLine]:
+    """A line cut in two by units: what stays and what moves, amounts shared to the minor unit."""
+    kept = line.quantity - moved
+    digits = minor_units(currency)
+    stay_total, move_total = allocate([line.net_total * kept, line.net_total * moved], line.net_total, digits)
+    stay_approved = line.approved_net_total * kept / line.quantity
+    return (
+        replace(line, quantity=kept, net_total=stay_total, approved_net_total=stay_approved),
+        replace(line, quantity=moved, net_total=move_total, approved_net_total=line.approved_net_total - stay_approved),
+    )

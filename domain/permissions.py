@@ -12,6 +12,9 @@ person is shown; each `may_*` answers the same question without raising.
     retry an ERP delivery           an admin
     send a failed email again       an admin
     see a submission's details      its owner, its approvers (escalations included), an admin
+    read an account's contracts     an admin, the order desk (`orders.desk`), the owner of one of
+                                    the account's quotes
+    see the order desk              an admin, the order desk
 """
 
 from __future__ import annotations
@@ -64,6 +67,27 @@ def require_order_manager(policy: Policy, by: str | None, owner: str | None, quo
     """The quote's owner or an admin: "only the owner of Q-1 or an admin can change its orders"."""
     if not may_manage_orders(policy, by, owner):
         raise NotAllowed(f"only the owner of {quote_id} or an admin can {action} its orders")
+
+
+def is_order_desk(policy: Policy, person: str | None) -> bool:
+    return person is not None and (person in policy.orders.desk or is_admin(policy, person))
+
+
+def may_read_account(policy: Policy, person: str | None, owners: set[str]) -> bool:
+    """Contracts and entitlements are for the admins, the order desk and the account's own reps."""
+    return is_order_desk(policy, person) or (person is not None and person in owners)
+
+
+def require_account_reader(policy: Policy, person: str | None, owners: set[str], account_id: str) -> None:
+    if not may_read_account(policy, person, owners):
+        raise NotAllowed(
+            f"only an admin, the order desk or the owner of one of {account_id}'s quotes can read its contracts"
+        )
+
+
+def require_order_desk(policy: Policy, person: str | None) -> None:
+    if not is_order_desk(policy, person):
+        raise NotAllowed("only the order desk (orders.desk in the policy) and admins see orders across quotes")
 
 
 def may_see(policy: Policy, person: str, sub: Submission) -> bool:

@@ -266,6 +266,9 @@ class Orders(Strict):
     generate: Literal["button", "auto"] = "button"
     # Days before a contract's end when its owner (and the CRM) hear that its renewal is due.
     renewal_notice_days: int = Field(default=60, ge=0, le=3650)
+    # The order desk: people who see orders across quotes (`/deal orders due`, App Home) and read
+    # any account's contracts, besides the admins.
+    desk: list[str] = []
 
     @field_validator("order_by", mode="after")
     @classmethod
@@ -507,6 +510,8 @@ def _cross_check(
 
     for index, key in enumerate(policy.admins):
         person(("admins", index), key, "admin")
+    for index, key in enumerate(policy.orders.desk):
+        person(("orders", "desk", index), key, "order desk member")
     for key, entry in policy.people.items():
         if entry.manager is not None:
             person(("people", key, "manager"), entry.manager, "manager")

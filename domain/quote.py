@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 import math
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from . import amounts
 from .errors import Problem, QuoteError
 from .sourcemap import Path, format_path, load_json, plain
 from .values import as_number, looks_like_date
@@ -87,7 +87,7 @@ class Quote:
 
 
 def content_hash(data: dict[str, Any]) -> str:
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = amounts.dumps(data, sort_keys=True)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 

@@ -88,6 +88,7 @@ REACTIONS: Mapping[Kind, frozenset[Reaction]] = MappingProxyType(
         Kind.REPLACEMENT_SET: frozenset({Reaction.NOTICE}),
         Kind.PERSON_CHANGED: frozenset(),
         Kind.DELEGATIONS_PRUNED: frozenset(),
+        Kind.REPLACEMENT_UNDONE: frozenset(),
         Kind.ORDERS_GENERATED: frozenset({Reaction.THREAD, Reaction.NOTIFY_CRM}),
         Kind.ORDER_RELEASED: frozenset({Reaction.THREAD, Reaction.SYNC_ERP, Reaction.NOTIFY_CRM}),
         Kind.ORDER_RELEASE: frozenset({Reaction.THREAD, Reaction.SYNC_ERP, Reaction.NOTIFY_CRM}),

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from . import approvals as lifecycle
 from . import out_of_office, permissions
-from .approvals import Context, Delegation, Directory, Submission
+from .approvals import Context, Delegation, Directory, Replacement, Submission
 from .contracts import Contract
 from .errors import Conflict, NotFound, QuoteError, StaleRequest, StaleVersion
 from .events import Event, Kind
@@ -55,6 +55,9 @@ class Tx(Protocol):
     async def end_delegations(self, delegator: str, today: dt.date) -> int: ...
     async def cancel_delegation(self, delegation_id: int, today: dt.date) -> None: ...
     async def set_replacement(self, old: str, new: str) -> None: ...
+    async def save_replacement(self, replacement: Replacement) -> None: ...
+    async def replacements_in_force(self) -> list[Replacement]: ...
+    async def remove_replacement(self, old: str) -> Replacement | None: ...
     async def record(self, events: list[Event]) -> None: ...
     async def audit(self, quote_id: str) -> list[Event]: ...
     async def seen(self, key: str) -> dict[str, Any] | None: ...
@@ -76,6 +79,9 @@ class Tx(Protocol):
     async def contracts_of(self, account_id: str) -> list[Contract]: ...
     async def contract_of(self, quote_id: str) -> Contract | None: ...
     async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]: ...
+    async def orders_due(
+        self, start: dt.datetime, end: dt.datetime, limit: int, offset: int
+    ) -> tuple[list[PlannedOrder], int]: ...
     async def mark_renewal_sent(self, quote_id: str, now: dt.datetime) -> bool: ...
     async def add_contract(self, contract: Contract, now: dt.datetime) -> None: ...
     async def update_contract(self, contract: Contract) -> None: ...
@@ -352,12 +358,17 @@ class Approvals:
             directory = await tx.directory(now)
             ctx = self.context(directory, now)
             events: list[Event] = []
+            replacement = Replacement(old, new, by, now)
             for sub in await tx.pending():
                 found = lifecycle.replace(ctx, sub, old, new, by)
                 if found:
                     await self._save(tx, sub, found)
                     events.extend(found)
-            moved = len({(e.quote_id, e.rule) for e in events if e.kind is Kind.REPLACED})
+                    replacement.moved[sub.ref] = {
+                        e.rule: list(e.detail.get("members", [])) for e in found if e.kind is Kind.REPLACED and e.rule
+                    }
+            await tx.save_replacement(replacement)
+            # Audited (and the people told) even when it moved nothing; `seats` is what an undo gives back.
             told = Event(
                 Kind.REPLACEMENT_SET,
                 now,
@@ -366,10 +377,38 @@ class Approvals:
                 0,
                 actor=by,
                 people=(old, new),
-                detail={"old": old, "new": new, "moved": moved},
+                detail={"old": old, "new": new, "moved": replacement.count(), "seats": replacement.moved},
             )
             await tx.record([told])
             return events
+
+    async def replacements(self) -> list[Replacement]:
+        """Every replacement in force, oldest first, with who made it, when, and the seats it moved."""
+        async with self.store.transaction() as tx:
+            return await tx.replacements_in_force()
+
+    async def undo_replacement(self, old: str, by: str, now: dt.datetime) -> tuple[Replacement, list[Event]]:
+        """End the replacement of OLD: OLD stands again where they stood, and gets back exactly the seats
+        the replacement took from them that its NEW still holds undecided; nobody else's seat moves."""
+        permissions.require_admin(self.policy, by, "undo a replacement")
+        async with self.store.transaction() as tx:
+            replacement = await tx.remove_replacement(old)
+            if replacement is None:
+                raise NotFound(f"{old} is not replaced: `/deal replacements` lists the replacements in force")
+            ctx = self.context(await tx.directory(now), now)
+            events: list[Event] = []
+            for ref, moved in replacement.moved.items():
+                quote_id, number = ref.rsplit("#", 1)
+                sub = await tx.latest(quote_id)
+                if sub is None or sub.number != int(number):
+                    continue
+                found = lifecycle.undo_replace(ctx, sub, replacement.old, replacement.new, moved, by)
+                if found:
+                    await self._save(tx, sub, found)
+                    events.extend(found)
+            detail = {"old": replacement.old, "new": replacement.new, "restored": len(events)}
+            await tx.record([Event(Kind.REPLACEMENT_UNDONE, now, "", 0, 0, actor=by, people=(old,), detail=detail)])
+            return replacement, events
 
     async def delegate(
         self,

@@ -18,7 +18,6 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +26,7 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter
 from prometheus_client.exposition import choose_encoder
 
+from domain.amounts import read_number
 from domain.crm import resolve_quote_people
 from domain.errors import (
     Conflict,
@@ -247,7 +247,7 @@ def _read_json(body: bytes) -> tuple[Any, str | None]:
     except UnicodeDecodeError:
         return None, "it is not UTF-8 text"
     try:
-        data = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        data = json.loads(text, parse_constant=_no_constant, parse_float=read_number)
     except json.JSONDecodeError as problem:
         return None, f"{problem.msg} at line {problem.lineno}, column {problem.colno}"
     except ValueError as problem:
@@ -261,13 +261,6 @@ def _read_json(body: bytes) -> tuple[Any, str | None]:
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"{text[:20]} is too large a number")
-    return number
 
 
 def _depth(data: Any) -> int:

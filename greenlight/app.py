@@ -178,7 +178,7 @@ def build(
             outbox.requeue,
             runtime.kick,
             requeue_crm=requeue_quote,
-            **insights_deps(settings, lambda: runtime.policy),
+            **insights_deps(settings, lambda: runtime.policy, clock),
             reload_policy=reload_policy,
         )
         register_all(bolt, slack)

@@ -18,9 +18,11 @@ from store.insights import gather
 from .settings import Settings
 
 Clock = Callable[[], dt.datetime]
+DIFF_PERIOD = dt.timedelta(days=90)
+"""`/deal policy diff` replays the last 90 days inside the bot; `greenlight policy backtest` any period."""
 
 
-def insights_deps(settings: Settings, policy: Callable[[], Policy]) -> dict[str, Any]:
+def insights_deps(settings: Settings, policy: Callable[[], Policy], clock: Clock) -> dict[str, Any]:
     """The `Deps` fields of the insights; `policy` gives the policy in force (it may be reloaded)."""
 
     async def insights(now: dt.datetime, since: dt.datetime | None) -> Insights:
@@ -31,7 +33,8 @@ def insights_deps(settings: Settings, policy: Callable[[], Policy]) -> dict[str,
         on_disk, in_force = read_policy(path), policy()
         if on_disk == in_force:
             return Backtest(), path, True
-        return await backtest(on_disk, in_force), path, False
+        since = clock() - DIFF_PERIOD
+        return await backtest(on_disk, in_force, since), path, False
 
     link: Callable[[str, dt.datetime], str] | None = None
     if settings.secret is not None:

@@ -20,7 +20,7 @@ from typing import Any
 import aiohttp
 
 from domain.crm import CRM_EVENTS, CrmDesk, webhook_body
-from domain.events import Event, from_json
+from domain.events import Event, Kind, from_json, plain
 from store import crm as rows
 from store.outbox import Claimed
 
@@ -113,7 +113,8 @@ class CrmDelivery:
         if self.url is None:
             return
         event_id = rows.event_id(row.key)
-        body = encode(webhook_body(event_id, kind, event.at, document))
+        contract = plain(event.detail) if event.kind is Kind.CONTRACT_RENEWAL_DUE else None
+        body = encode(webhook_body(event_id, kind, event.at, document, contract))
         if self._session is None:
             self._session = aiohttp.ClientSession(trust_env=False)
         attempt = await post(self._session, self.url, self.secret, event_id, body, now)

@@ -62,6 +62,7 @@ class Renderer(Protocol):
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str: ...
     def notice(self, event: Event, person: str) -> tuple[str, list[dict[str, Any]]]: ...
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]: ...
+    def alert_resolved(self, event: Event) -> tuple[str, list[dict[str, Any]]]: ...
 
 
 RECIPIENT_GONE = frozenset(
@@ -168,6 +169,8 @@ class SlackDelivery:
             if Reaction.ALERT in wanted:
                 for admin in self.policy.admins:
                     await self._alert(admin, event, sub, row)
+            if event.kind is Kind.ORDER_SYNCED:
+                await self._resolve_alerts(event, sub)
             if approval is not None and (Reaction.ASK in wanted or Reaction.UPDATE in wanted):
                 await self._republish_homes(event, sub, approval)
         except SlackApiError as error:
@@ -463,4 +466,14 @@ class SlackDelivery:
         text, blocks = self.renderer.alert(event, sub)
         answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         ref = sub.ref if sub else event.quote_id or "-"
-        await self.messages.add(key, admin, answer["channel"], answer["ts"], ref, None, "alert", self.clock())
+        about = str(event.detail["order"]) if event.detail.get("order") else None  # found again once synced
+        await self.messages.add(key, admin, answer["channel"], answer["ts"], ref, about, "alert", self.clock())
+
+    async def _resolve_alerts(self, event: Event, sub: Submission) -> None:
+        """The ERP took an order the admins were alerted about: each alert says so, its Retry gone."""
+        number = str(event.detail.get("order") or "")
+        if not number:
+            return
+        text, blocks = self.renderer.alert_resolved(event)
+        for posted in await self.messages.copies(sub.ref, number, "alert"):
+            await self.client.chat_update(channel=posted.channel, ts=posted.ts, text=text, blocks=blocks)

@@ -7,6 +7,11 @@ from typing import Any
 
 from tortoise import fields, models
 
+from domain import amounts
+
+# Quotes (and the snapshots submissions keep of them) are written and read with their amounts exact.
+EXACT: dict[str, Any] = {"encoder": amounts.dumps, "decoder": amounts.loads}
+
 
 class QuoteRow(models.Model):
     id = fields.CharField(primary_key=True, max_length=64)
@@ -14,7 +19,7 @@ class QuoteRow(models.Model):
     owner = fields.CharField(max_length=128, db_index=True)
     account_id = fields.CharField(max_length=128, null=True, db_index=True)
     content_hash = fields.CharField(max_length=64)
-    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(**EXACT)
     received_at = fields.DatetimeField()
 
     class Meta:
@@ -26,7 +31,7 @@ class QuoteVersionRow(models.Model):
     quote_id = fields.CharField(max_length=64)
     version = fields.BigIntField()
     content_hash = fields.CharField(max_length=64)
-    data: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    data: fields.JSONField[dict[str, Any]] = fields.JSONField(**EXACT)
     received_at = fields.DatetimeField()
 
     class Meta:
@@ -45,7 +50,7 @@ class SubmissionRow(models.Model):
     submitted_at = fields.DatetimeField()
     decided_at = fields.DatetimeField(null=True)
     due_at = fields.DatetimeField(null=True, db_index=True)
-    state: fields.JSONField[dict[str, Any]] = fields.JSONField()
+    state: fields.JSONField[dict[str, Any]] = fields.JSONField(**EXACT)
 
     class Meta:
         table = "submission"
@@ -97,6 +102,9 @@ class ReplacementRow(models.Model):
     old = fields.CharField(primary_key=True, max_length=128)
     new = fields.CharField(max_length=128)
     created_at = fields.DatetimeField(auto_now_add=True)
+    created_by = fields.CharField(max_length=128, null=True)
+    moved: fields.JSONField[dict[str, Any]] = fields.JSONField(null=True)
+    """The seats the replacement moved (submission ref -> rule -> members), for its undo."""
 
     class Meta:
         table = "replacement"

@@ -12,7 +12,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.transactions import in_transaction
 
 from domain import approvals as lifecycle
-from domain.approvals import Delegation, Directory, Submission
+from domain.approvals import Delegation, Directory, Replacement, Submission
 from domain.contracts import Contract
 from domain.events import Event, Kind, plain, to_json
 from domain.orders import PlannedOrder, erp_message
@@ -235,6 +235,24 @@ class DbTx:
             .update(end=today - dt.timedelta(days=1))
         )
 
+    async def save_replacement(self, replacement: Replacement) -> None:
+        await (
+            ReplacementRow.filter(old=replacement.old)
+            .using_db(self.db)
+            .update(created_by=replacement.created_by, created_at=replacement.created_at, moved=replacement.moved)
+        )
+
+    async def replacements_in_force(self) -> list[Replacement]:
+        rows = await ReplacementRow.all().using_db(self.db).order_by("created_at", "old")
+        return [Replacement(r.old, r.new, r.created_by, r.created_at, dict(r.moved or {})) for r in rows]
+
+    async def remove_replacement(self, old: str) -> Replacement | None:
+        row = await ReplacementRow.filter(old=old).using_db(self.db).select_for_update().first()
+        if row is None:
+            return None
+        await ReplacementRow.filter(old=old).using_db(self.db).delete()
+        return Replacement(row.old, row.new, row.created_by, row.created_at, dict(row.moved or {}))
+
     async def cancel_delegation(self, delegation_id: int, today: dt.date) -> None:
         """One window called off: gone if it has not started, ended yesterday if it is on."""
         await DelegationRow.filter(id=delegation_id, start__gte=today).using_db(self.db).delete()
@@ -437,6 +455,15 @@ class DbTx:
             using_db=self.db,
             **_contract_columns(contract),
         )
+
+    async def orders_due(
+        self, start: dt.datetime, end: dt.datetime, limit: int, offset: int
+    ) -> tuple[list[PlannedOrder], int]:
+        """Orders of every quote released (or to be) in [start, end), by release instant; and how many."""
+        query = OrderRow.filter(release_at__gte=start, release_at__lt=end).using_db(self.db)
+        total = await query.count()
+        rows = await query.order_by("release_at", "number").offset(offset).limit(limit)
+        return [order_of(row) for row in rows], total
 
     async def renewals_due(self, through: dt.date, today: dt.date, limit: int) -> list[Contract]:
         """Contracts ending between `today` and `through` whose renewal reminder has not gone out."""

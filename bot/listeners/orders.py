@@ -13,7 +13,7 @@ from domain.errors import StaleRequest
 
 from .. import render, views
 from ..deps import Deps
-from ..orders_view import chosen_lines, lines_modal, orders_message, split_modal
+from ..orders_view import chosen_lines, lines_modal, orders_message, split_modal, split_quantities
 from ..views import ids
 from .acting import acting
 from .replies import Listener, guarded, refusing
@@ -75,6 +75,21 @@ def register(app: AsyncApp, deps: Deps) -> None:
         message = orders_message(await orders.orders_of(quote_id), quote_id, int(page) if page.isdigit() else 0)
         await respond(**render.answer(*message), replace_original=True)
 
+    @app.action(ids.action_pattern("desk.page"))
+    @refusing(deps)
+    async def turn_desk_page(
+        ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
+    ) -> None:
+        await ack()
+        period, _, page = (body["actions"][0].get("value") or "").partition(" ")
+        first, _, last = period.partition("..")
+        try:
+            start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
+        except ValueError:
+            raise StaleRequest("this page of the order desk is out of date: run /deal orders due again") from None
+        shown = await render.desk_answer(deps, acting(context), start, end, int(page) if page.isdigit() else 0)
+        await respond(**shown, replace_original=True)
+
     @app.action(ids.action_pattern("orders.lines"))
     @refusing(deps)
     async def show_lines(ack: AsyncAck, body: dict[str, Any]) -> None:
@@ -98,7 +113,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         values = view["state"]["values"]
         chosen = values.get("split.lines", {}).get("split.lines_select", {}).get("selected_options") or []
         picked_values = [option["value"] for option in chosen]
-        if not picked_values:
+        typed = values.get("split.quantities", {}).get("split.quantities_text", {}).get("value") or ""
+        try:
+            quantities = split_quantities(typed)
+        except ValueError as wrong:
+            raise views.FormErrors({"split.quantities": str(wrong)}) from None
+        if not picked_values and not quantities:
             raise views.FormErrors({"split.lines": "Choose the lines to move."})
         lines = chosen_lines(await orders.order(view.get("private_metadata", "")), picked_values)
         if lines is None:
@@ -109,7 +129,13 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except ValueError:
             raise views.FormErrors({"split.date": "Pick the new delivery date."}) from None
         await orders.change(
-            view.get("private_metadata", ""), "split", acting(context), deps.clock(), new_date=new_date, line_ids=lines
+            view.get("private_metadata", ""),
+            "split",
+            acting(context),
+            deps.clock(),
+            new_date=new_date,
+            line_ids=lines,
+            quantities=quantities or None,
         )
         await ack()
         deps.kick()
@@ -123,7 +149,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
 
     @app.action("erp.retry")
     @refusing(deps)
-    async def erp_retry(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+    async def erp_retry(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext) -> None:
         await ack()
-        if await orders.retry_sync(body["actions"][0].get("value", ""), acting(context), deps.clock()):
+        number = body["actions"][0].get("value", "")
+        if await orders.retry_sync(number, acting(context), deps.clock()):
             deps.kick("erp")
+            said = f"Order {number} is back in line for the ERP: this alert changes once the ERP takes it."
+        else:
+            said = f"Nothing to retry: order {number} is not waiting on the ERP any more."
+        await guarded("retry answer", respond(text=said, replace_original=False, response_type="ephemeral"))

@@ -356,3 +356,44 @@ def test_notices_point_out_greenlight_variables_that_mean_nothing(tmp_path: Path
 
     assert "GREENLIGHT_API_SECERT is not a Greenlight setting and is ignored (a typo?)" in notices
     assert "GREENLIGHT_SMTP_HOST is not a Greenlight setting and is ignored (a typo?)" in notices
+
+
+# ---- the CRM (crm-v1 §1, §6, §7) ------------------------------------------------------------------
+
+
+def test_api_keys_are_named_per_caller_and_hidden() -> None:
+    key = "k" * 32
+    settings = read({**SLACK, "GREENLIGHT_API_KEYS": f"salesforce={key}, script={'s' * 40}"})
+    assert [name for name, _ in settings.api_keys] == ["salesforce", "script"]
+    assert key not in repr(settings) and key in settings.secrets()
+    assert "the CRM API takes bearer keys from: salesforce, script" in settings.notices()
+
+
+@pytest.mark.parametrize(
+    ("value", "says"),
+    [
+        ("salesforce=" + "k" * 31, "GREENLIGHT_API_KEYS: the key named salesforce is too short: use at least 32"),
+        ("k" * 40, "GREENLIGHT_API_KEYS entry 1 is not name=key"),
+        (f"a={'k' * 32},a={'j' * 32}", "GREENLIGHT_API_KEYS names a twice"),
+        (f"a={'k' * 32},b={'k' * 32}", "the key named b is also another caller's key"),
+    ],
+)
+def test_a_bad_api_key_stops_start_up_with_a_sentence_that_never_shows_the_key(value: str, says: str) -> None:
+    error = refusal({**SLACK, "GREENLIGHT_API_KEYS": value})
+    assert [p.where for p in error.problems] == ["GREENLIGHT_API_KEYS"]
+    assert says in str(error)
+    assert "k" * 31 not in str(error)
+
+
+def test_crm_webhooks_and_the_salesforce_connector_need_their_settings_together() -> None:
+    assert "GREENLIGHT_CRM_WEBHOOK_SECRET is not set" in str(
+        refusal({**SLACK, "GREENLIGHT_CRM_WEBHOOK_URL": "https://crm.example.com/hook"})
+    )
+    error = refusal({**SLACK, "GREENLIGHT_SALESFORCE_LOGIN_URL": "https://login.salesforce.com"})
+    assert [p.where for p in error.problems] == [
+        "GREENLIGHT_SALESFORCE_CLIENT_ID",
+        "GREENLIGHT_SALESFORCE_CLIENT_SECRET",
+    ]
+    assert "GREENLIGHT_SALESFORCE_EVERY must be a whole number of seconds from 10 to 86400" in str(
+        refusal({**SLACK, "GREENLIGHT_SALESFORCE_EVERY": "5"})
+    )

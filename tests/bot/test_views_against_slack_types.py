@@ -115,6 +115,8 @@ def every_view(p: Policy) -> Iterator[tuple[str, str, Any]]:
     yield "approvers", "Message", message(views.approvers_message(p, ctx.directory, NOW))
     yield "help", "Message", message(views.help_message())
     yield "windows", "Message", message(views.windows_message(windows, p.people))
+    crowd = p.model_copy(update={"people": {f"p{i:03}": next(iter(p.people.values())) for i in range(600)}})
+    yield "people", "Message", message(views.people_message(crowd, {"p001": {"email": "x@example.com"}}))
     for kind in (Kind.DELEGATION_SET, Kind.DELEGATION_ENDED, Kind.REPLACEMENT_SET):
         event = Event(
             kind,

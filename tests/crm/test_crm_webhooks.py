@@ -243,3 +243,27 @@ async def test_two_workers_racing_over_a_failing_crm_still_deliver_each_quotes_e
             queued = [r.key.rsplit(":", 1)[-1] for r in rows if r.key.startswith(f"crm:{quote_id}:")]
             assert sent == queued, f"{quote_id} out of order"
             assert c.receiver.types(quote_id) == ["quote.submitted", "quote.recalled", "quote.submitted"]
+
+
+async def test_a_contract_near_its_end_reaches_the_crm_as_renewal_due_with_the_contract(crm: Open) -> None:
+    async with crm() as c:
+        today = c.gl.clock().date()
+        data = quote("Q-W12", start_date=today.isoformat())
+        data["lines"][0].update(recurring=True, delivery_date=today.isoformat())
+        assert (await c.client.send(data)).status == 200
+        assert (await c.client.submit("Q-W12")).status == 200
+        for person in ("a01", "a02"):
+            await approve(c, person, "Q-W12")
+        orders = c.gl.runtime.orders
+        (order,) = await orders.generate("Q-W12", "rep", c.gl.clock())
+        await c.gl.settle("release")  # delivered today: released by the sweep (a kick may have run it already)
+        assert (await orders.order(order.number)).status in ("released", "synced")
+        await c.deliver()
+
+        c.gl.clock.advance(days=365 - 60)
+        assert await orders.remind_renewals(c.gl.clock()) == 1
+        await c.deliver()
+
+        assert c.receiver.types("Q-W12")[-1] == "contract.renewal_due"
+        body = c.receiver.received[-1].body
+        assert body["contract"]["contract"] == "C-Q-W12" and body["quote"]["status"] == "approved"

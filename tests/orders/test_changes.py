@@ -188,3 +188,21 @@ def test_a_line_keeps_every_decimal_of_its_approved_price():
     data = order.as_dict()["lines"][0]
     assert (data["net_price"], data["approved_net_total"], data["net_total"]) == ("33.333", "99.999", "100.00")
     assert PlannedOrder.from_dict(order.as_dict()) == order
+
+
+def test_a_quantity_split_moves_part_of_a_line_and_shares_its_amount_to_the_cent():
+    q = quote(line("SEATS", quantity=100, net_price=33.33, net_total=3333, delivery_date="2027-01-15"), net_total=3333)
+    (order,) = plan(q)
+    kept, moved = split(order, [], dt.date(2027, 3, 1), taken=[order.number], quantities={"SEATS": Decimal(40)})
+    assert [(ln.id, ln.quantity, ln.net_total) for ln in kept.lines] == [("SEATS", 60, Decimal("1999.80"))]
+    assert [(ln.id, ln.quantity, ln.net_total) for ln in moved.lines] == [("SEATS", 40, Decimal("1333.20"))]
+    assert kept.total + moved.total == order.total
+    assert moved.delivery_date == dt.date(2027, 3, 1)
+
+
+@pytest.mark.parametrize("units", [0, 100, 120, -5])
+def test_a_quantity_split_of_none_or_all_of_a_line_is_refused(units):
+    q = quote(line("SEATS", quantity=100, net_price=10, delivery_date="2027-01-15"), line("HW"))
+    (order,) = [o for o in plan(q) if "SEATS" in o.line_ids]
+    with pytest.raises(NotAllowed, match="move between 0 and 100 units of SEATS"):
+        split(order, [], dt.date(2027, 3, 1), taken=[order.number], quantities={"SEATS": Decimal(units)})

@@ -369,3 +369,12 @@ async def test_an_account_is_entitled_to_what_its_released_orders_hold(desk: Des
     await desk.orders.release_due(utc(2027, 1, 15, 5, 0))
     assert await assets("2027-01-14") == []
     assert await assets("2027-01-15") == ["Q-5001-01/L1", "Q-5001-01/L2"]
+
+
+async def test_generating_when_a_newer_version_was_never_submitted_says_so(desk: Desk) -> None:
+    await desk.approvals.receive_quote(parse_quote(quote_data(*TWO_ORDERS, version=2)), T)
+    with pytest.raises(Conflict) as refused:
+        await desk.orders.generate("Q-5001", OWNER, T)
+    assert str(refused.value) == (
+        "orders come from an approved quote: Q-5001 v2 has not been submitted (v1 was approved): submit v2 first"
+    )

@@ -56,7 +56,7 @@ def v2() -> dict:
         line("ONSITE", "2027-06-01", net_total=900),
         account="A-71",
     )
-    return {**data, "version": 2}
+    return {**data, "version": 2, "payment_terms": "Net 30", "po_number": "PO-7100-B"}
 
 
 @pytest.fixture
@@ -126,6 +126,14 @@ async def test_q7100_v2_amends_what_v1_released_the_erp_gets_each_item_once_and_
     gateways = [x["quantity"] for p in sent.values() for x in p["lines"] if x["id"] == "GW"]
     assert gateways == [5], "the gateways went to the ERP once"
     assert sent["Q-7100-05:amended"]["type"] == "order.amended"
+    assert sent["Q-7100-05:amended"]["billing"] == {
+        "customer": {"account_id": "A-71", "name": "Acme GmbH"},
+        "bill_to": "Acme GmbH",
+        "ship_to": "Berlin HQ",
+        "payment_terms": "Net 30",
+        "po_number": "PO-7100-B",
+        "contract": "C-Q-7100",
+    }
     assert sent["Q-7100-04:cancelled"]["lines"][0]["net_total"] == "-1500.00"
     assert await OrderRow.filter(quote_id="Q-7100").exclude(status__in=("synced", "cancelled")).count() == 0
 

@@ -43,6 +43,10 @@ async def test_the_owner_is_reminded_once_sixty_days_before_the_contract_ends(se
     assert row.renewal_sent_at == at("2027-12-03")
     announced = [p for p in await OutboxRow.filter(topic="slack").values_list("payload", flat=True)]
     assert [p["detail"]["contract"] for p in announced if p["kind"] == "contract_renewal_due"] == ["C-Q-9300"]
+    crm = [p for p in await OutboxRow.filter(topic="crm").values_list("payload", flat=True)]
+    assert [p["detail"]["contract"] for p in crm if p["kind"] == "contract_renewal_due"] == ["C-Q-9300"], (
+        "queued for the CRM's webhook (crm-v1 §6 contract.renewal_due)"
+    )
 
 
 async def test_the_notice_is_the_policys_number_of_days(service: Approvals, connected: str) -> None:

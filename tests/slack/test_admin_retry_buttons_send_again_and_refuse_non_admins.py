@@ -171,3 +171,23 @@ async def test_erp_retry_naming_no_order_is_refused(bot: Bot, erp: ErpStandIn) -
 
     assert await refusal(bot, "dana") == "there is no order Q-9999-01."
     assert [row.status for row in await bot.outbox("erp")] == ["dead"]
+
+
+async def test_retry_confirms_and_the_alert_is_updated_in_place_once_the_erp_takes_the_order(
+    bot: Bot, erp: ErpStandIn
+) -> None:
+    await erp_refused_the_order(bot)
+    shown = alert(bot, "dev", "erp.retry")
+    erp.refuse(None)
+
+    await bot.click("dev", "erp.retry", shown)
+
+    await bot.slack.wait_for(RESPONSE_URL, lambda c: c.ok and "back in line for the ERP" in str(c.args.get("text")))
+    await erp.wait_for(1)
+    await bot.slack.wait_for("chat.update", lambda c: "reached the ERP" in str(c.args.get("text")))
+    await bot.settle()
+    [updated] = [m for m in bot.dm("dev") if m.ts == shown.ts]
+    assert f"Order {ORDER} of Q-1001 reached the ERP (reference ERP-" in updated.text
+    assert "erp.retry" not in action_ids(updated)
+    for admin in ("dana", "dev"):
+        assert not [m for m in bot.dm(admin) if "erp.retry" in action_ids(m)], f"{admin} has no Retry left"

@@ -169,8 +169,12 @@ async def test_someone_outside_the_directory_is_told_so_and_submits_nothing(bot:
     assert await bot.runtime.service.latest("Q-1042") is None
 
 
-async def test_anyone_in_the_workspace_can_look_up_an_account(bot: Bot) -> None:
-    answer = await bot.driver.command(STRANGER, "/deal", "account A-2301 2027-01-15")
+async def test_an_account_is_read_by_an_admin_and_refused_to_someone_outside_the_directory(bot: Bot) -> None:
+    """Issue 13: accounts are no longer open to anyone in the workspace (domain.permissions)."""
+    answer = await bot.driver.command(bot.slack_id("dana"), "/deal", "account A-2301 2027-01-15")
 
     assert answer.status == 200
     assert answer.json()["text"] == "A-2301 has no contract with Greenlight yet."
+
+    refused = await bot.driver.command(STRANGER, "/deal", "account A-2301 2027-01-15")
+    assert "A-2301 has no contract" not in str(refused.json())

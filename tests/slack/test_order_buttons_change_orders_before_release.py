@@ -273,3 +273,49 @@ async def test_split_of_an_order_that_does_not_exist_is_refused(bot: Bot) -> Non
 
     assert await refusal(bot, "ava") == "there is no order Q-1001-99."
     assert bot.slack.calls("views.open") == []
+
+
+async def test_split_moves_part_of_a_line_when_its_units_are_given(bot: Bot) -> None:
+    """Q-1001-02 is one line, L2, of 6 units: 2 of them go a week later."""
+    await orders_generated(bot)
+    message = await orders_message(bot)
+    await bot.driver.click(bot.slack_id("ava"), "orders.split:1", message=message)
+    await bot.slack.wait_for("views.open")
+    [modal] = bot.slack.open_views(bot.slack_id("ava"))
+    before = (await orders(bot))[SECOND]
+
+    answer = await bot.driver.submit_view(
+        bot.slack_id("ava"),
+        modal,
+        {"split.quantities": {"split.quantities_text": "L2=2"}, "split.date": {"split.date_pick": "2026-12-14"}},
+    )
+
+    assert answer.status == 200 and not answer.body, answer.body
+    split = await orders(bot)
+    [moved] = [o for n, o in split.items() if n not in (FIRST, SECOND)]
+    assert [(line.id, line.quantity) for line in moved.lines] == [("L2", 2)]
+    assert [(line.id, line.quantity) for line in split[SECOND].lines] == [("L2", 4)]
+    assert split[SECOND].total + moved.total == before.total
+
+
+@pytest.mark.parametrize(
+    ("typed", "error"),
+    [
+        ("L3 forty", "`L3 forty` is not a line and its units: write it as L3=40"),
+        ("L1=0", "move between 0 and 1 units of L1 (not 0), or choose the whole line"),
+    ],
+)
+async def test_split_with_units_that_make_no_sense_is_refused_in_the_modal(bot: Bot, typed: str, error: str) -> None:
+    await orders_generated(bot)
+    modal = await open_split(bot)
+    before = await orders(bot)
+
+    answer = await bot.driver.submit_view(
+        bot.slack_id("ava"),
+        modal,
+        {"split.quantities": {"split.quantities_text": typed}, "split.date": {"split.date_pick": "2026-12-04"}},
+    )
+
+    assert answer.json()["response_action"] == "errors"
+    assert error in str(answer.json()["errors"])
+    assert await orders(bot) == before

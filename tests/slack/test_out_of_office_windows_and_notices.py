@@ -158,3 +158,65 @@ async def test_app_home_shows_every_window(bot: Bot) -> None:
     assert "You have 2 out-of-office windows" in status
     assert "9 Nov 2026 to 13 Nov 2026: Ben Okafor decides" in status
     assert "21 Dec 2026 to 31 Dec 2026: Vera Lindqvist decides" in status
+
+
+async def open_ooo_modal(bot: Bot, person: str) -> dict:
+    user = bot.slack_id(person)
+    published = len([c for c in bot.slack.calls("views.publish") if c.args.get("user_id") == user])
+    opened = len(bot.slack.calls("views.open"))
+    await bot.driver.app_home_opened(user)
+    await bot.slack.wait_for("views.publish", lambda c: c.args.get("user_id") == user, count=published + 1)
+    await bot.driver.click(user, "home.ooo", view=bot.slack.home_view(user))
+    await bot.slack.wait_for("views.open", count=opened + 1)
+    return bot.slack.open_views(user)[-1]
+
+
+async def test_choosing_oneself_as_delegate_in_the_home_modal_is_said_under_the_delegate_field(bot: Bot) -> None:
+    modal = await open_ooo_modal(bot, "max")
+
+    answer = await bot.driver.submit_view(
+        bot.slack_id("max"),
+        modal,
+        {
+            "ooo.start": {"ooo.start_date": "2026-11-09"},
+            "ooo.end": {"ooo.end_date": "2026-11-13"},
+            "ooo.delegate": {"ooo.delegate_user": bot.slack_id("max")},
+        },
+    )
+
+    errors = answer.json()["errors"]
+    assert set(errors) == {"ooo.delegate"}, errors
+    assert errors["ooo.delegate"].startswith("You cannot be your own delegate"), "a sentence, capitalised"
+    assert await windows(bot) == []
+
+
+async def test_change_in_home_replaces_the_window_and_an_added_overlap_is_refused_in_the_modal(bot: Bot) -> None:
+    await bot.deal("max", f"ooo 2026-11-05 2026-11-06 {mention(bot, 'ben')}")
+    change = await open_ooo_modal(bot, "max")
+    answer = await bot.driver.submit_view(
+        bot.slack_id("max"),
+        change,
+        {
+            "ooo.start": {"ooo.start_date": "2026-11-09"},
+            "ooo.end": {"ooo.end_date": "2026-11-13"},
+            "ooo.delegate": {"ooo.delegate_user": bot.slack_id("ben")},
+        },
+    )
+    assert answer.status == 200 and not answer.body, answer.body
+    assert await windows(bot) == [("max", "ben", "2026-11-09", "2026-11-13")], "Change replaced the window"
+    await bot.deal("max", f"ooo 2026-12-01 2026-12-02 {mention(bot, 'ben')}")
+    modal = await open_ooo_modal(bot, "max")  # two windows: the button adds one
+
+    answer = await bot.driver.submit_view(
+        bot.slack_id("max"),
+        modal,
+        {
+            "ooo.start": {"ooo.start_date": "2026-11-12"},
+            "ooo.end": {"ooo.end_date": "2026-11-20"},
+            "ooo.delegate": {"ooo.delegate_user": bot.slack_id("vera")},
+        },
+    )
+
+    errors = answer.json()["errors"]
+    assert "It overlaps the window 2026-11-09 to 2026-11-13" in errors["ooo.end"], errors
+    assert len(await windows(bot)) == 2

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import json
 from collections.abc import AsyncIterator
+from decimal import Decimal
 from typing import Any
 
 import aiohttp
@@ -134,3 +136,24 @@ async def test_a_stored_quote_with_a_big_version_can_be_submitted(crm: Crm, serv
     sub, _ = await service.submit("Q-EPOCH", None, NOW)
     assert sub.quote_version == 1_733_000_000_000
     assert (await SubmissionRow.get(quote_id="Q-EPOCH")).quote_version == 1_733_000_000_000
+
+
+async def test_amounts_are_stored_and_read_back_with_every_digit_the_crm_sent(crm: Crm, service: Approvals) -> None:
+    body = version(V1, "Q-EXACT", 1)
+    body["lines"][0]["net_price"] = 0.1  # placeholder, replaced in the raw text below
+    raw = json.dumps(body).replace('"net_price": 0.1', '"net_price": 33.3333333333333333333', 1)
+    assert "33.3333333333333333333" in raw
+
+    reply = await crm.post(raw.encode())
+
+    assert reply.status == 200, reply
+    row = await QuoteRow.get(id="Q-EXACT")
+    assert repr(row.data["lines"][0]["net_price"]) == "33.3333333333333333333"
+    assert Decimal(repr(row.data["lines"][0]["net_price"])) == Decimal("33.3333333333333333333")
+    stored = await service.stored_quote("Q-EXACT")
+    assert stored is not None and stored.content_hash == row.content_hash
+    again = await crm.post(raw.encode())
+    assert (again.status, again.body["status"]) == (200, "unchanged")  # the same digits are the same quote
+    sub, _ = await service.submit("Q-EXACT", None, NOW)
+    assert repr(sub.snapshot["lines"][0]["net_price"]) == "33.3333333333333333333"
+    assert repr((await service.latest("Q-EXACT")).snapshot["lines"][0]["net_price"]) == "33.3333333333333333333"

@@ -121,8 +121,10 @@ async def test_a_replacement_is_recorded_with_the_admin_and_both_people(desk):
         "vp",
         "dana",
         1,
-        {"old": "vera", "new": "ned"},
+        {"old": "vera", "new": "ned", "members": ["vera"]},  # whose seats moved: what an undo gives back
     )
+    [summary] = desk.audit("replacement_set")
+    assert (summary.actor, summary.detail["old"], summary.detail["new"]) == ("dana", "vera", "ned")
 
 
 async def test_a_reassignment_is_recorded_with_its_comment(desk):

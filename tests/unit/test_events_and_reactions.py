@@ -67,7 +67,7 @@ def test_a_released_order_goes_to_the_erp_and_to_the_reps_thread() -> None:
 def test_exactly_the_outcomes_of_crm_v1_go_to_the_crm_each_with_its_webhook_type() -> None:
     told = {kind for kind in Kind if Reaction.NOTIFY_CRM in reactions(kind)}
     assert told == set(CRM_EVENTS)
-    assert set(CRM_EVENTS.values()) | {"contract.renewal_due"} == {
+    assert set(CRM_EVENTS.values()) == {
         "quote.submitted",
         "approval.decided",
         "quote.approved",

@@ -164,7 +164,7 @@ async def test_a_replacement_moves_the_old_approvers_open_approvals_to_the_new_o
     await desk.submit()
     events = await desk.replace("vera", "ned")
     assert [(e.kind, e.rule, e.actor, e.detail) for e in events] == [
-        ("replaced", "vp", "dana", {"old": "vera", "new": "ned"})
+        ("replaced", "vp", "dana", {"old": "vera", "new": "ned", "members": ["vera"]})
     ]
     assert await desk.assignees("vp") == ["ned"]
     with pytest.raises(NotAllowed):
