@@ -18,7 +18,6 @@ Metrics (docs/operations.md lists them with the alerts in deploy/prometheus-aler
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -221,18 +220,3 @@ class Observability:
 def _moment(value: Any) -> dt.datetime:
     moment = value if isinstance(value, dt.datetime) else dt.datetime.fromisoformat(str(value))
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-class JsonFormatter(logging.Formatter):
-    """One JSON object per line (GREENLIGHT_LOG_FORMAT=json): time, level, logger, message, exception."""
-
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds"),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import logging
 import os
 import signal
 import sys
 from typing import Any
+
+from pythonjsonlogger.json import JsonFormatter
 
 from .settings import Settings
 
@@ -46,20 +49,46 @@ class SecretFreeFormatter(logging.Formatter):
         return line
 
 
-class JsonSecretFreeFormatter(logging.Formatter):
-    """One JSON object per line (GREENLIGHT_LOG_FORMAT=json), every secret replaced as in text lines."""
+class JsonSecretFreeFormatter(JsonFormatter):
+    """One JSON object per line (GREENLIGHT_LOG_FORMAT=json), built on python-json-logger.
+
+    Fields: `time` (UTC, ISO 8601, milliseconds), `level` (lower case), `logger`, `message`, `exception`
+    (the traceback, when there is one) and any `extra=` fields. Every secret is replaced by `[secret]` in
+    every value before the line is encoded, as in text lines (so escaping cannot hide one).
+    """
 
     def __init__(self, secrets: list[str]) -> None:
-        super().__init__()
+        super().__init__(
+            ["levelname", "name", "message"],
+            rename_fields={"levelname": "level", "name": "logger", "exc_info": "exception"},
+            json_default=self._unknown,
+            json_ensure_ascii=False,
+        )
         self.secrets = _variants(secrets)
 
-    def format(self, record: logging.LogRecord) -> str:
-        from .observability import JsonFormatter
+    def add_fields(self, log_data: dict[str, Any], record: logging.LogRecord, message_dict: dict[str, Any]) -> None:
+        moment = dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(timespec="milliseconds")
+        log_data["time"] = moment  # first, as in the text format
+        super().add_fields(log_data, record, message_dict)
+        log_data["level"] = record.levelname.lower()
 
-        line = JsonFormatter.format(self, record)  # type: ignore[arg-type]
-        for secret in self.secrets:
-            line = line.replace(secret, "[secret]")
-        return line
+    def process_log_record(self, log_data: dict[str, Any]) -> dict[str, Any]:
+        return {key: self._clean(value) for key, value in log_data.items()}
+
+    def _clean(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in self.secrets:
+                value = value.replace(secret, "[secret]")
+            return value
+        if isinstance(value, dict):
+            return {key: self._clean(item) for key, item in value.items()}
+        if isinstance(value, list | tuple):
+            return [self._clean(item) for item in value]
+        return value
+
+    def _unknown(self, value: object) -> str:
+        """Objects JSON cannot encode (an `extra=` field) are written as their text, secrets replaced."""
+        return str(self._clean(str(value)))
 
 
 def _variants(secrets: list[str]) -> list[str]:

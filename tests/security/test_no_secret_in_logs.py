@@ -118,6 +118,33 @@ def test_a_secret_in_a_logged_exception_is_hidden_like_one_in_the_message(restor
     assert leaks(stream.getvalue(), settings.secrets()) == []
 
 
+def test_json_lines_hide_secrets_in_message_traceback_stack_and_extra_fields(
+    restore_logging: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GREENLIGHT_LOG_FORMAT=json (python-json-logger): one object a line, the same promise as text lines."""
+    monkeypatch.setenv("GREENLIGHT_LOG_FORMAT", "json")
+    settings = Settings(slack_bot_token=BOT_TOKEN, slack_signing_secret=SIGNING_SECRET, api_secret=API_SECRET)
+    stream = io.StringIO()
+    configure_logging(settings, logging.INFO, stream)
+    log = logging.getLogger("greenlight.slack")
+
+    try:
+        raise RuntimeError(f'the API answered 401 for "Bearer {BOT_TOKEN}"')
+    except RuntimeError:
+        log.exception("a call to %s failed", "chat.postMessage")
+    log.info("signed with %s", SIGNING_SECRET, stack_info=True, extra={"header": f"Bearer {API_SECRET}"})
+
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [(e["level"], e["logger"], e["message"]) for e in entries] == [
+        ("error", "greenlight.slack", "a call to chat.postMessage failed"),
+        ("info", "greenlight.slack", "signed with [secret]"),
+    ]
+    assert "RuntimeError" in entries[0]["exception"] and "[secret]" in entries[0]["exception"]
+    assert entries[1]["header"] == "Bearer [secret]" and "stack_info" in entries[1]
+    assert all(e["time"].endswith("+00:00") for e in entries)
+    assert leaks(stream.getvalue(), settings.secrets()) == []
+
+
 DATABASE_PASSWORD = "Db@Pass-w0rd/9f8e7d"  # what password generators make: @ and / included
 DATABASE_URL = f"postgres://greenlight:{quote(DATABASE_PASSWORD, safe='')}@127.0.0.1:1/greenlight"
 
