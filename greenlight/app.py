@@ -38,6 +38,7 @@ from store.tx import DbStore
 from .api import add_routes
 from .live_policy import POLL, LivePolicy
 from .observability import Observability
+from .proxies import proxy_for
 from .settings import Settings
 from .socket_mode import SocketMode
 
@@ -143,6 +144,7 @@ def build(
     orders = Orders(policy, store)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else "xoxb-missing"
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
+    client.proxy = proxy_for(client.base_url)  # the proxy variables as the webhooks read them (NO_PROXY too)
     client.retry_handlers = [h for h in client.retry_handlers if "RateLimit" not in type(h).__name__]
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
 

@@ -116,7 +116,8 @@ class CrmDelivery:
         contract = plain(event.detail) if event.kind is Kind.CONTRACT_RENEWAL_DUE else None
         body = encode(webhook_body(event_id, kind, event.at, document, contract))
         if self._session is None:
-            self._session = aiohttp.ClientSession(trust_env=False)
+            # trust_env: the standard proxy variables (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) apply, as for the ERP
+            self._session = aiohttp.ClientSession(trust_env=True)
         attempt = await post(self._session, self.url, self.secret, event_id, body, now)
         if attempt.kind == "delivered":
             return
