@@ -18,19 +18,21 @@ async def between(since: dt.datetime | None, until: dt.datetime | None) -> list[
     if until is not None:
         query = query.filter(at__lt=until)
     rows = await query.order_by("at", "id")
-    return [
-        Event(
-            Kind(r.kind),
-            r.at,
-            r.quote_id,
-            r.quote_version,
-            r.submission,
-            r.rule,
-            r.actor,
-            r.on_behalf_of,
-            r.comment,
-            tuple(r.people or ()),
-            dict(r.detail or {}),
-        )
-        for r in rows
-    ]
+    return [event_of(r) for r in rows]
+
+
+def event_of(r: AuditRow) -> Event:
+    """The event an audit row records."""
+    return Event(
+        Kind(r.kind),
+        r.at,
+        r.quote_id,
+        r.quote_version,
+        r.submission,
+        r.rule,
+        r.actor,
+        r.on_behalf_of,
+        r.comment,
+        tuple(r.people or ()),
+        dict(r.detail or {}),
+    )

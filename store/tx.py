@@ -14,13 +14,14 @@ from tortoise.transactions import in_transaction
 from domain import approvals as lifecycle
 from domain.approvals import Delegation, Directory, Replacement, Submission
 from domain.contracts import Contract
-from domain.events import Event, Kind, plain, to_json
+from domain.events import Event, plain, to_json
 from domain.orders import PlannedOrder, erp_message
 from domain.quote import Quote
 from domain.reactions import Topic, topics
 from domain.service import ConcurrentChange, Queued
 
 from . import codec
+from .audit import event_of
 from .codec import order_of
 from .crm import crm_key
 from .models import (
@@ -310,22 +311,7 @@ class DbTx:
 
     async def audit(self, quote_id: str) -> list[Event]:
         rows = await AuditRow.filter(quote_id=quote_id).using_db(self.db).order_by("id")
-        return [
-            Event(
-                Kind(r.kind),
-                r.at,
-                r.quote_id,
-                r.quote_version,
-                r.submission,
-                r.rule,
-                r.actor,
-                r.on_behalf_of,
-                r.comment,
-                tuple(r.people or ()),
-                dict(r.detail or {}),
-            )
-            for r in rows
-        ]
+        return [event_of(r) for r in rows]
 
     async def seen(self, key: str) -> dict[str, Any] | None:
         row = await RequestKeyRow.filter(key=key).using_db(self.db).first()
