@@ -120,9 +120,13 @@ async def test_a_body_that_does_not_arrive_in_time_is_cut_off_and_a_whole_one_is
 
 
 async def test_at_the_cap_with_every_connection_busy_a_newcomer_gets_503() -> None:
-    release = asyncio.Event()
+    release, both_in = asyncio.Event(), asyncio.Event()
+    arrived: list[web.Request] = []
 
     async def hold(request: web.Request) -> web.Response:
+        arrived.append(request)
+        if len(arrived) == 2:
+            both_in.set()
         await release.wait()
         return web.Response(text="done")
 
@@ -137,8 +141,8 @@ async def test_at_the_cap_with_every_connection_busy_a_newcomer_gets_503() -> No
         url = f"http://127.0.0.1:{site.port}"
         async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(force_close=True)) as session:
             busy = [asyncio.create_task(session.get(f"{url}/hold")) for _ in range(2)]
-            while len(guard.started) < 2:
-                await asyncio.sleep(0.01)  # the two requests reaching the handler (polling a real condition)
+            await asyncio.wait_for(both_in.wait(), timeout=10)  # both requests are in the handler
+            assert len(guard.started) == 2
             async with session.get(f"{url}/hold") as refused:
                 assert refused.status == 503
                 assert refused.headers["Retry-After"] == "1"
