@@ -97,7 +97,8 @@ def build_preview(
 ) -> Preview:
     items = []
     owner = owner_key(ctx.policy, quote)
-    for p in planned if planned is not None else plan(ctx, quote, previous):
+    variables = ctx.evaluator.variables(quote)
+    for p in planned if planned is not None else plan(ctx, quote, previous, variables):
         rule = p.outcome.rule
         people = tuple(
             PreviewPerson(
@@ -125,4 +126,4 @@ def build_preview(
                 fallback_reason=p.resolved.why_fallback if p.resolved.fallback else None,
             )
         )
-    return Preview(quote, tuple(items), ctx.evaluator.variables(quote))
+    return Preview(quote, tuple(items), variables)
