@@ -98,16 +98,19 @@ def build_preview(
     items = []
     owner = owner_key(ctx.policy, quote)
     variables = ctx.evaluator.variables(quote)
+    seen: dict[tuple[str, ...], tuple[PreviewPerson, ...]] = {}  # many rules share an approver's people
     for p in planned if planned is not None else plan(ctx, quote, previous, variables):
         rule = p.outcome.rule
-        people = tuple(
-            PreviewPerson(
-                person,
-                ctx.directory.away(ctx.policy, person, ctx.now),
-                tuple(ctx.directory.stand_ins(ctx.policy, person, ctx.now, owner)),
+        people = seen.get(p.resolved.members)
+        if people is None:
+            people = seen[p.resolved.members] = tuple(
+                PreviewPerson(
+                    person,
+                    ctx.directory.away(ctx.policy, person, ctx.now),
+                    tuple(ctx.directory.stand_ins(ctx.policy, person, ctx.now, owner)),
+                )
+                for person in p.resolved.members
             )
-            for person in p.resolved.members
-        )
         items.append(
             PreviewItem(
                 rule=rule.name,
