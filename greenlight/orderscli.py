@@ -41,10 +41,14 @@ def plan_document(orders: Sequence[PlannedOrder]) -> dict[str, Any]:
                 "ship_to": order.ship_to,
                 "release_at": order.local_release_at.isoformat(),
                 "lines": [
-                    {"id": line.id, "quantity": number(line.quantity), "net_total": money(line.net_total)}
+                    {
+                        "id": line.id,
+                        "quantity": number(line.quantity),
+                        "net_total": money(line.net_total, order.currency),
+                    }
                     for line in order.lines
                 ],
-                "total": money(order.total),
+                "total": money(order.total, order.currency),
             }
             for order in orders
         ]
