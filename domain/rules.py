@@ -175,26 +175,33 @@ class Outcome:
     def reasons(self) -> tuple[Reason, ...]:
         """Every condition with its actual value (built on demand: most callers need few)."""
         if self._reasons is None:
-            sheet = self._sheet
-            self._reasons = tuple(
-                Reason(
-                    cc.index,
-                    cc.subject,
-                    cc.condition.op,
-                    sheet.actuals[cc.subject_slot],
-                    cc.expected(sheet.quote, sheet.variables),
-                    sheet.truths[slot],
-                    cc.percent,
-                    cc.condition.smart,
-                )
-                for cc, slot in zip(self._compiled.conditions, self._compiled.slots, strict=True)
-            )
+            self._reasons = tuple(self._reasons_where(lambda holds: True))
         return self._reasons
 
     @property
     def why(self) -> list[Reason]:
         """The conditions that hold: the reasons to show a person."""
-        return [r for r in self.reasons if r.holds]
+        if self._reasons is not None:
+            return [r for r in self._reasons if r.holds]
+        return self._reasons_where(bool)  # a preview needs only these: the others are not built
+
+    def _reasons_where(self, wanted: Callable[[bool], bool]) -> list[Reason]:
+        sheet = self._sheet
+        truths = sheet.truths
+        return [
+            Reason(
+                cc.index,
+                cc.subject,
+                cc.condition.op,
+                sheet.actuals[cc.subject_slot],
+                cc.expected(sheet.quote, sheet.variables),
+                truths[slot],
+                cc.percent,
+                cc.condition.smart,
+            )
+            for cc, slot in zip(self._compiled.conditions, self._compiled.slots, strict=True)
+            if wanted(truths[slot])
+        ]
 
 
 class _CompiledCondition:

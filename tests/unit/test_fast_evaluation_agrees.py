@@ -25,7 +25,7 @@ from domain.quote import Quote, parse_quote
 from domain.rules import Reason, lookup, person_finder
 from domain.values import as_number, compare
 
-CASES = settings(max_examples=150, deadline=None, database=None)
+CASES = settings(max_examples=100, deadline=None, database=None)
 
 # ------------------------------------------------------------ the straightforward reading
 
