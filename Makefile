@@ -39,8 +39,12 @@ test: lint
 	@$(MAKE) --no-print-directory test-sqlite test-postgres
 
 # pytest exits 5 when it collects nothing; that is not a failure of the suite.
+# The SQLite suite runs on TEST_WORKERS processes (pytest-xdist; 0 runs it in this one): every
+# test has its own files, ports and database. The PostgreSQL run stays in one process: one of
+# its tests restarts the shared server.
+TEST_WORKERS ?= 2
 test-sqlite: $(STAMP)
-	@$(BIN)/pytest; status=$$?; \
+	@$(BIN)/pytest -n $(TEST_WORKERS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
 PG_TESTS := $(wildcard tests/store tests/release tests/faults tests/operations)
