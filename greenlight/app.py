@@ -44,6 +44,8 @@ from .settings import Settings
 from .socket_mode import SocketMode
 
 if TYPE_CHECKING:
+    from bot.locales import SlackLocales
+
     from .salesforce import SalesforceConnector
 
 log = logging.getLogger("greenlight")
@@ -79,6 +81,8 @@ class Runtime:
     """Apply pending migrations on start (`serve --no-migrate`: refuse to start while any is pending)."""
     socket: SocketMode | None = None
     """Slack over Socket Mode (SLACK_APP_TOKEN set), once `serve` started it."""
+    locales: SlackLocales | None = None
+    """Each Slack user's locale, learnt once in a while and shared by the listeners and the renderer."""
     observability: Observability | None = None
 
     def kick(self, *names: str) -> None:
@@ -95,7 +99,7 @@ class Runtime:
         self.orders.policy = policy
         from bot.render import BlockRenderer
 
-        self.delivery.use_policy(policy, BlockRenderer(policy))
+        self.delivery.use_policy(policy, BlockRenderer(policy, self.locales))
         if self.slack_app is not None:
             self.bolt = self.slack_app(policy)
             if self.socket is not None:
@@ -188,6 +192,7 @@ def build(
             requeue_crm=requeue_quote,
             **insights_deps(settings, lambda: runtime.policy, clock),
             reload_policy=reload_policy,
+            locales=locales,
         )
         register_all(bolt, slack)
 
@@ -199,13 +204,17 @@ def build(
 
     outbox = Outbox()
     sweeps = Sweeps()
+    from bot.locales import SlackLocales
     from bot.render import BlockRenderer
 
-    delivery = SlackDelivery(client, policy, service, outbox, BlockRenderer(policy), clock, email_on=settings.email_on)
+    locales = SlackLocales(client, clock)
+    renderer = BlockRenderer(policy, locales)
+    delivery = SlackDelivery(client, policy, service, outbox, renderer, clock, email_on=settings.email_on)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     app = web.Application(client_max_size=1024 * 1024)
     placeholder = AsyncApp(client=client, signing_secret=signing, authorize=authorize)
     runtime = Runtime(settings, policy, service, app, placeholder, client, outbox, sweeps, clock, delivery, orders)
+    runtime.locales = locales
 
     async def generate_orders(row: Claimed) -> None:
         await orders.react(from_json(row.payload), clock())

@@ -70,6 +70,8 @@ class Renderer(Protocol):
     def notice(self, event: Event, person: str) -> tuple[str, list[dict[str, Any]]]: ...
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]: ...
     def alert_resolved(self, event: Event) -> tuple[str, list[dict[str, Any]]]: ...
+    async def prepare(self, person: str) -> None:
+        """Learn what the renderer needs to know of `person` (their language) before rendering for them."""
 
 
 RECIPIENT_GONE = frozenset(
@@ -323,6 +325,7 @@ class SlackDelivery:
             channel = await self.dm_channel(slack_id)
             holders = (await self._holders(sub)).get(approval.rule)
             for_whom = await self._acting_for(sub, approval, person)
+            await self.renderer.prepare(person)
             text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders, for_whom)
             answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -339,6 +342,7 @@ class SlackDelivery:
         holders = (await self._holders(sub)).get(approval.rule) if rows else None
         for message in rows:
             for_whom = await self._acting_for(sub, approval, message.person)
+            await self.renderer.prepare(message.person)
             text, blocks = self.renderer.request(sub, approval, message.person, self.clock(), holders, for_whom)
             try:
                 await self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
@@ -356,6 +360,7 @@ class SlackDelivery:
             if original is None:
                 await self._email("reminder", person, sub, approval.rule, row)
             return
+        await self.renderer.prepare(person)
         text = self.renderer.reminder(sub, approval, person)
         # broadcast: a reply only in a thread may never push to a phone (a reminder must be seen)
         answer = await self.client.chat_postMessage(
@@ -449,6 +454,7 @@ class SlackDelivery:
         key = f"notice:{row.key}:{person}"
         if await self._known(key) is not None:
             return
+        await self.renderer.prepare(person)
         text, blocks = self.renderer.notice(event, person)
         slack_id = self.slack_id(person)
         entry = self.policy.people.get(person)
