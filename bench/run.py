@@ -79,7 +79,9 @@ def main() -> int:
             f"## {name}{status}\n\n`{' '.join(['python', *command[1:]])}` · {took:.1f} s\n\n```\n{output}\n```\n"
         )
     mode = "quick" if args.quick else "full"
-    verdicts = [line for section in sections for line in section.splitlines() if line.startswith("target ")]
+    verdicts = [
+        line.strip() for section in sections for line in section.splitlines() if line.strip().startswith("target ")
+    ]
     if verdicts:
         sections.append("## Every target\n\n```\n" + "\n".join(verdicts) + "\n```\n")
         print("\n".join(verdicts))
