@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import itertools
 import json
 import secrets
@@ -147,12 +148,14 @@ class User:
     email: str | None
     tz: str
     real_name: str
+    locale: str = "en-US"  # the language the person set in Slack, as Slack writes it (IETF tag)
 
-    def to_api(self, team_id: str) -> JSON:
+    def to_api(self, team_id: str, include_locale: bool = False) -> JSON:
         profile: JSON = {"real_name": self.real_name, "display_name": self.name}
         if self.email:
             profile["email"] = self.email
-        return {
+        found: JSON = {"locale": self.locale} if include_locale else {}  # Slack says it only when asked
+        return found | {
             "id": self.id,
             "team_id": team_id,
             "name": self.name,
@@ -322,6 +325,15 @@ class SlackStandIn:
 
     def user(self, user_id: str) -> User | None:
         return self._state.users.get(user_id)
+
+    def set_locale(self, user_id: str, locale: str) -> User:
+        """The user switched Slack's language (`fr-FR`): `users.info` with `include_locale` says so."""
+        user = self._state.users.get(user_id)
+        if user is None:
+            raise KeyError(f"no user {user_id} in the stand-in")
+        changed = dataclasses.replace(user, locale=locale)
+        self._state.users[user_id] = changed
+        return changed
 
     def issue_trigger_id(self, user_id: str) -> str:
         trigger_id = f"{int(time.time())}.{next(self._ids)}.{secrets.token_hex(16)}"
@@ -686,7 +698,7 @@ class SlackStandIn:
         user = self._state.users.get(args["user"])
         if user is None:
             raise _Failure("user_not_found")
-        return {"user": user.to_api(self.team_id)}
+        return {"user": user.to_api(self.team_id, _flag(args.get("include_locale")))}
 
     def _users_lookup_by_email(self, args: JSON) -> JSON:
         _required(args, "email")
@@ -882,6 +894,11 @@ async def _read_args(request: web.Request) -> JSON:
         form = await request.post()
         args.update((key, value) for key, value in form.items() if isinstance(value, str))
     return args
+
+
+def _flag(value: Any) -> bool:
+    """A boolean argument as a client sends it: JSON true, or "true"/"1" in a form."""
+    return value is True or str(value).lower() in ("true", "1")
 
 
 def _required(args: JSON, *names: str) -> None:
