@@ -14,7 +14,7 @@ from pathlib import Path as FilePath
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
 from . import i18n, logic
@@ -215,7 +215,23 @@ class Rule(Strict):
     escalate_after: str | None = None
     escalate_to: str | None = None
     effective: Effective | None = None
-    description: str | None = None
+    description_text: str | dict[str, str] | None = Field(default=None, alias="description")
+    """`description:` once (`"Deep discount"`) or per language (`{en: ..., fr: ...}`)."""
+    _default_locale: str = PrivateAttr(default=i18n.DEFAULT_LOCALE)
+
+    @field_validator("description_text")
+    @classmethod
+    def _languages(cls, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("description: names no language (write {en: ..., fr: ...} or one text)")
+            return {_language(tag): text for tag, text in value.items()}
+        return value
+
+    @property
+    def description(self) -> str | None:
+        """The description in the current language, else the policy's, else the first one given."""
+        return i18n.localized(self.description_text, self._default_locale)
 
     @field_validator("remind_after", "escalate_after", "remind_every")
     @classmethod
@@ -355,6 +371,12 @@ class Policy(Strict):
 
     _zone = field_validator("timezone")(lambda cls, v: _zone(v))
     _locale = field_validator("locale")(lambda cls, v: _language(v))
+
+    @model_validator(mode="after")
+    def _texts_fall_back_to_the_policy_language(self) -> Policy:
+        for rule in self.rules:
+            rule._default_locale = self.locale
+        return self
 
     @property
     def zone(self) -> ZoneInfo:
