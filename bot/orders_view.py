@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import ConfirmObject, MarkdownTextObject
 
+from domain.i18n import money
 from domain.orders import OrderLine, PlannedOrder
 
 from .views.text import escape
@@ -51,7 +52,7 @@ def _line(order: PlannedOrder) -> str:
     where = escape(_short(order.ship_to or "-", 80))
     text = (
         f"*{escape(order.number)}*{kind} · {order.delivery_date.isoformat()} · {where} · "
-        f"{escape(order.currency)} {order.total:,.2f} · _{status}_{held}\n{shown}"
+        f"{escape(money(order.total, order.currency))} · _{status}_{held}\n{shown}"
     )
     return text[:2900]
 
@@ -172,7 +173,7 @@ def desk_home_blocks(orders: list[PlannedOrder], total: int, first: dt.date, las
         )
         return blocks
     rows = [
-        f"• *{escape(o.number)}* · {o.delivery_date.isoformat()} · {escape(o.currency)} {o.total:,.2f} · "
+        f"• *{escape(o.number)}* · {o.delivery_date.isoformat()} · {escape(money(o.total, o.currency))} · "
         f"_{o.status.replace('_', ' ')}_"
         for o in orders
     ]
@@ -197,7 +198,7 @@ def lines_modal(order: PlannedOrder, page: int = 0) -> dict[str, Any]:
     for start in range(0, len(lines), LINES_PER_SECTION):
         rows = [
             f"{escape(_short(line.id))} · {escape(_short(line.sku or '-'))} ×{_quantity(line)} · "
-            f"{escape(order.currency)} {line.net_total:,.2f}"
+            f"{escape(money(line.net_total, order.currency))}"
             for line in lines[start : start + LINES_PER_SECTION]
         ]
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(rows)[:2990]}})
@@ -333,8 +334,8 @@ def account_message(
         versions = ", ".join(f"v{v}" for v in contract.versions)
         renew = f" · renews by {contract.end}" if contract.end and status == "active" else ""
         terms.append(
-            f"• *{escape(contract.number)}* · {escape(status or '-')} · {span} · {escape(contract.currency)} "
-            f"{contract.total:,.2f} · {escape(contract.quote_id)} {versions}{renew}"
+            f"• *{escape(contract.number)}* · {escape(status or '-')} · {span} · "
+            f"{escape(money(contract.total, contract.currency))} · {escape(contract.quote_id)} {versions}{renew}"
         )
     if len(contracts) > 10:
         terms.append(f"and {len(contracts) - 10} more contracts")
