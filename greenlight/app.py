@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -118,6 +119,9 @@ class Runtime:
                     "`greenlight db migrate` (the release step), or start without --no-migrate"
                 )
         await db.connect(url, apply_migrations=self.migrate)
+        if self.client.session is None or self.client.session.closed:
+            # one kept-alive session for every Web API call (slack_sdk opens a new one per call without it)
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
         if self.live is not None:
             await self.live.start()
         self.sweeps.start()
@@ -126,6 +130,8 @@ class Runtime:
         await self.sweeps.stop()
         for close in self.closers:
             await close()
+        if self.client.session is not None:
+            await self.client.session.close()
         await db.close()
 
 
@@ -265,6 +271,7 @@ def build(
         mailer = EmailDelivery(settings.smtp, settings.mail_settings(), service, outbox, clock)
         handlers[Topic.EMAIL] = mailer.deliver
     workers = {topic: Worker(outbox, topic, handle, clock, owner) for topic, handle in handlers.items()}
+    workers[Topic.SLACK].batch = delivery.batch  # updates of one message within a batch are coalesced
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     jobs = timed_jobs(orders, service, clock, workers, intervals)

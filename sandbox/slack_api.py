@@ -84,6 +84,8 @@ class Call:
     status: int
     response: JSON | None
     url: str
+    peer: str = ""
+    """The client's address and port (`127.0.0.1:40112`): calls over one kept-alive connection share it."""
 
     @property
     def ok(self) -> bool:
@@ -569,7 +571,9 @@ class SlackStandIn:
         status: int,
         headers: dict[str, str] | None = None,
     ) -> web.Response:
-        await self._record(Call(method, args, time.time(), status, body, str(request.url)))
+        peername = request.transport.get_extra_info("peername") if request.transport is not None else None
+        peer = f"{peername[0]}:{peername[1]}" if peername else ""
+        await self._record(Call(method, args, time.time(), status, body, str(request.url), peer))
         return web.json_response(body, status=status, headers=headers)
 
     async def _record(self, call: Call) -> None:
