@@ -42,7 +42,7 @@ async def test_a_french_approver_gets_the_request_and_the_reject_modal_in_french
     assert marco.text.startswith(
         "Approbation requise\xa0: Meridian Freight Lines, Q-1042 v1, 404\u202f580,00\xa0$US"
     ), marco.text
-    assert "avec une remise de 32,4\xa0%" in marco.text
+    assert "avec une remise de 32,4\u202f%" in marco.text
     buttons = [e["text"]["text"] for b in marco.blocks if b["type"] == "actions" for e in b["elements"]]
     assert buttons == ["Approuver", "Approuver avec commentaire", "Refuser", "Réattribuer", "Détails"]
     assert "Pourquoi\xa0:" in texts(marco.blocks)
