@@ -214,9 +214,16 @@ class MemoryTx:
         ]
         return [(q, n) for _, q, n in sorted(found, reverse=True)[:limit]]
 
-    async def inbox_submissions(self, people: list[str], limit: int) -> list[Submission]:
-        refs = await self.inbox(people, limit)
-        return [copy.deepcopy(self.store.subs[q][n - 1]) for q, n in refs]
+    async def inbox_count(self, people: list[str]) -> int:
+        return len(await self.inbox(people, len(self.store.subs)))
+
+    async def inbox_submissions(self, people: list[str], limit: int, offset: int = 0) -> list[Submission]:
+        refs = (await self.inbox(people, offset + limit))[offset:]
+        return await self.submissions_at(refs)
+
+    async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]:
+        subs = self.store.subs
+        return [copy.deepcopy(subs[q][n - 1]) for q, n in refs if 0 < n <= len(subs.get(q, []))]
 
     async def due(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]:
         found = [

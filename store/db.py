@@ -149,6 +149,7 @@ TABLES = (
     "crm_watermark",
     "person_change",
     "policy_version",
+    "directory_version",
 )
 """Every table, children before parents."""
 
