@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
-from tortoise.expressions import Q
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from domain import approvals as lifecycle
@@ -26,6 +28,7 @@ from . import codec
 from .audit import event_of
 from .codec import order_of
 from .crm import crm_key
+from .group import GroupCommit, GroupFailed
 from .insights import Dialect
 from .models import (
     ApprovalRow,
@@ -53,22 +56,27 @@ class DbStore:
 
     def __init__(self) -> None:
         self.directory_cache: CachedDirectory | None = None
+        self.group = GroupCommit()
+        """SQLite: this store's concurrent transactions commit together (`store.group`)."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[DbTx]:
         try:
-            async with in_transaction() as connection:
-                if connection.capabilities.dialect == "sqlite":
-                    # Take the write lock now (like BEGIN IMMEDIATE): a deferred transaction that reads
-                    # first fails with "database is locked" when another process writes meanwhile.
-                    await connection.execute_query("UPDATE request_key SET answer = answer WHERE 0")
+            async with self._transaction() as connection:
                 yield DbTx(connection, self)
         except IntegrityError as error:
             raise ConcurrentChange(f"a concurrent change won the race ({error.__class__.__name__})") from error
+        except GroupFailed as error:
+            raise ConcurrentChange(f"the group this change committed with failed: {error}") from error
         except OperationalError as error:
             if not _transient(error):
                 raise
             raise ConcurrentChange(f"the database was busy: {error}") from error
+
+    def _transaction(self) -> AbstractAsyncContextManager[Any]:
+        if Tortoise.get_connection("default").capabilities.dialect == "sqlite":
+            return self.group.turn()
+        return in_transaction()
 
 
 @dataclass(frozen=True)
@@ -209,25 +217,26 @@ class DbTx:
             "decided_at": approval.decided_at,
             "acted_by": approval.acted_by,
         }
+        holders: list[str] = []
+        if approval.status == "requested":
+            for person in [s.holder for s in approval.seats if s.vote is None] + approval.escalated_to:
+                if person not in holders:
+                    holders.append(person)
+        this = ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db)
         if old is None:
             row = await ApprovalRow.create(submission_id=submission_id, rule=approval.rule, using_db=self.db, **values)
             approval_id = row.id
         else:
-            await ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db).update(**values)
-            found = (
-                await ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db).values("id")
-            )
-            approval_id = found[0]["id"]
-            await AssignmentRow.filter(approval_id=approval_id).using_db(self.db).delete()
-        if approval.status == "requested":
-            holders: list[str] = []
-            for person in [s.holder for s in approval.seats if s.vote is None] + approval.escalated_to:
-                if person not in holders:
-                    holders.append(person)
+            await this.update(**values)
+            if old.get("status") == "requested":  # only a requested approval has holders to forget
+                ids = Subquery(this.values("id"))
+                await AssignmentRow.filter(approval_id__in=ids).using_db(self.db).delete()
             if holders:
-                await AssignmentRow.bulk_create(
-                    [AssignmentRow(approval_id=approval_id, person=p) for p in holders], using_db=self.db
-                )
+                approval_id = (await this.values("id"))[0]["id"]
+        if holders:
+            await AssignmentRow.bulk_create(
+                [AssignmentRow(approval_id=approval_id, person=p) for p in holders], using_db=self.db
+            )
 
     async def directory(self, now: dt.datetime | None = None) -> Directory:
         """With `now`, the windows that may still be active somewhere and every replacement, from the
@@ -360,6 +369,17 @@ class DbTx:
 
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None:
         await RequestKeyRow.create(key=key, answer=answer, created_at=now, using_db=self.db)
+
+    async def claim(self, key: str, answer: dict[str, Any], now: dt.datetime) -> bool:
+        d = Dialect(self.db.capabilities.dialect)
+        marks = ", ".join(d.param() for _ in range(3))
+        statement = (
+            f'INSERT INTO "request_key" ("key", "answer", "created_at") VALUES ({marks}) '
+            'ON CONFLICT ("key") DO NOTHING RETURNING "key"'
+        )
+        answer_text = json.dumps(answer, separators=(",", ":"))
+        rows = await self.db.execute_query_dict(statement, [key, answer_text, d.instant(now)])
+        return len(rows) == 1
 
     def _open_requests(self, people: list[str]) -> tuple[str, list[Any], Dialect]:
         """FROM and WHERE of the requested approvals held by one of `people` on pending submissions."""
