@@ -193,6 +193,12 @@ class MemoryTx:
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.keys.__setitem__(key, answer))
 
+    async def claim(self, key: str, answer: dict[str, Any], now: dt.datetime) -> bool:
+        if key in self.store.keys:
+            return False
+        await self.remember(key, answer, now)
+        return True
+
     async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:
         out = []
         for subs in self.store.subs.values():

@@ -38,6 +38,8 @@ class Tx(Protocol):
     `order_released` events, exactly as `record` would (the database does it in one statement).
     `quote(..., lock=True)` holds the quote's row until the transaction ends, so that intake and
     submission of one quote run one after the other (PostgreSQL; SQLite runs one writer at a time).
+    `claim` remembers `key` with `answer` unless it is already remembered (committed, or claimed by a
+    transaction still running, which it waits for) and says whether it did.
     `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
     version (or none) and returns None, else it changes nothing and returns the quote that is stored.
     """
@@ -68,6 +70,7 @@ class Tx(Protocol):
     async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]: ...
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]: ...
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None: ...
+    async def claim(self, key: str, answer: dict[str, Any], now: dt.datetime) -> bool: ...
 
     # quote versions, orders and contracts (`domain.order_service`)
     async def quote_version(self, quote_id: str, version: int) -> Quote | None: ...
@@ -279,11 +282,9 @@ class Approvals:
         for attempt in range(RETRIES):
             try:
                 async with self.store.transaction() as tx:
-                    if key is not None:
-                        if await tx.seen(key) is not None:
-                            return []
-                        # Claim the key first: a concurrent copy waits on it, fails, retries, sees it.
-                        await tx.remember(key, {"claimed": now.isoformat()}, now)
+                    # Claim the key first (one statement): a concurrent copy waits on it, then finds it taken.
+                    if key is not None and not await tx.claim(key, {"claimed": now.isoformat()}, now):
+                        return []
                     sub = await self._latest(tx, quote_id)
                     if sub is None:
                         raise NotFound(f"{quote_id} has not been submitted")
