@@ -20,6 +20,8 @@ from domain.order_service import Orders
 from domain.policy import Policy
 from domain.service import Approvals
 
+from .locales import SlackLocales
+
 Clock = Callable[[], dt.datetime]
 
 
@@ -50,3 +52,5 @@ class Deps:
     """The policy file on disk replayed against the one in force: (result, its path, identical?)."""
     reload_policy: Callable[[str], Awaitable[tuple[bool, str]]] | None = None
     """Put the policy file in force in every replica, asked by a person: (applied or unchanged?, the sentence)."""
+    locales: SlackLocales | None = None
+    """Each Slack user's locale, learnt once and kept (None: everyone reads the policy's language)."""

@@ -6,6 +6,7 @@ The views (`bot.views`) are pure; this module reads the service for them and tur
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
@@ -17,6 +18,7 @@ from domain import permissions
 from domain.approvals import Approval, Submission
 from domain.errors import Conflict, GreenlightError, NotAllowed, NotFound
 from domain.events import Event, Kind
+from domain.i18n import _, speaking
 from domain.out_of_office import open_windows
 from domain.policy import Policy
 from domain.preview import build_preview
@@ -25,7 +27,8 @@ from domain.quote import Quote
 from . import commands as cmd
 from . import views
 from .deps import Deps
-from .views.text import VIEW_BLOCKS
+from .locales import SlackLocales
+from .views.text import VIEW_BLOCKS, day
 
 
 def dicts(blocks: list[Any]) -> list[dict[str, Any]]:
@@ -43,11 +46,32 @@ def refusal(error: Exception | str, command_text: str = "") -> dict[str, Any]:
 
 
 class BlockRenderer:
-    """What the outbox worker posts: request DMs, the rep's thread, reminders, alerts."""
+    """What the outbox worker posts: request DMs, the rep's thread, reminders, alerts.
 
-    def __init__(self, policy: Policy) -> None:
+    What one person reads (their request, a reminder, a notice) is in their language; the rep's
+    thread and the alerts, which several people read, are in the policy's.
+    """
+
+    def __init__(self, policy: Policy, locales: SlackLocales | None = None) -> None:
         self.policy = policy
-        self.descriptions = {r.name: r.description for r in policy.rules}
+        self.locales = locales
+
+    async def prepare(self, person: str) -> None:
+        """Learn `person`'s Slack locale (once in a while, not per message) before rendering for them."""
+        if self.locales is not None:
+            await self.locales.person_locale(self.policy, person)
+
+    def for_person(self, person: str) -> contextlib.AbstractContextManager[str]:
+        entry = self.policy.people.get(person)
+        known = self.locales.known(entry.slack) if self.locales is not None and entry is not None else None
+        return speaking(self.policy.person_locale(person, known))
+
+    def for_all(self) -> contextlib.AbstractContextManager[str]:
+        return speaking(self.policy.locale)
+
+    def description(self, rule: str) -> str | None:
+        found = next((r for r in self.policy.rules if r.name == rule), None)
+        return found.description if found is not None else None
 
     def request(
         self,
@@ -59,27 +83,33 @@ class BlockRenderer:
         acting_for: list[str] | None = None,
     ) -> tuple[str, list[dict[str, Any]]]:
         state = views.request_state(sub, approval, person, holders)
-        text, blocks = views.approval_request(
-            sub,
-            approval,
-            None,
-            self.policy.people,
-            views.decisions(sub, approval),
-            state,
-            description=self.descriptions.get(approval.rule),
-            zone=self.policy.person_zone(person),
-            now=now,
-            acting_for=acting_for or (),
-        )
-        return text, dicts(blocks)
+        with self.for_person(person):
+            text, blocks = views.approval_request(
+                sub,
+                approval,
+                None,
+                self.policy.people,
+                views.decisions(sub, approval),
+                state,
+                description=self.description(approval.rule),
+                zone=self.policy.person_zone(person),
+                now=now,
+                acting_for=acting_for or (),
+            )
+            return text, dicts(blocks)
 
     def thread_root(
         self, sub: Submission, holders: dict[str, list[str]] | None = None
     ) -> tuple[str, list[dict[str, Any]]]:
-        text, blocks = views.status_message(sub, None, self.policy.people, holders, zone=self.policy.zone)
-        return text, dicts(blocks)
+        with self.for_all():
+            text, blocks = views.status_message(sub, None, self.policy.people, holders, zone=self.policy.zone)
+            return text, dicts(blocks)
 
     def thread_line(self, event: Event, sub: Submission) -> tuple[str, list[dict[str, Any]]] | None:
+        with self.for_all():
+            return self._thread_line(event, sub)
+
+    def _thread_line(self, event: Event, sub: Submission) -> tuple[str, list[dict[str, Any]]] | None:
         found = views.rep_thread_update(event, sub, self.policy.people, zone=self.policy.zone)
         if found is None:
             return None
@@ -91,7 +121,7 @@ class BlockRenderer:
                     block_id="orders.actions",
                     elements=[
                         ButtonElement(
-                            text="Generate orders", action_id="orders.generate", value=sub.quote_id, style="primary"
+                            text=_("Generate orders"), action_id="orders.generate", value=sub.quote_id, style="primary"
                         ),
                     ],
                 )
@@ -101,19 +131,33 @@ class BlockRenderer:
     def notice(self, event: Event, person: str) -> tuple[str, list[dict[str, Any]]]:
         from .views.notices import notice
 
-        text, blocks = notice(event, person, self.policy.people)
-        return text, dicts(blocks)
+        with self.for_person(person):
+            text, blocks = notice(event, person, self.policy.people)
+            return text, dicts(blocks)
 
     def reminder(self, sub: Submission, approval: Approval, person: str) -> str:
-        return views.escape(f"Reminder: {sub.quote_id} still needs your decision on {approval.rule}.")
+        with self.for_person(person):
+            return views.escape(
+                _("Reminder: {quote} still needs your decision on {rule}.", quote=sub.quote_id, rule=approval.rule)
+            )
 
     def alert_resolved(self, event: Event) -> tuple[str, list[dict[str, Any]]]:
-        return _resolved(event)
+        with self.for_all():
+            return _resolved(event)
 
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]:
+        with self.for_all():
+            return self._alert(event, sub)
+
+    def _alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]:
         if event.kind is Kind.EMAIL_FAILED:
-            who = event.detail.get("person") or "someone"
-            text = f"An email to {who} about {event.quote_id or 'a quote'} could not be delivered: {event.comment}"
+            who = event.detail.get("person") or _("someone")
+            text = _(
+                "An email to {who} about {quote} could not be delivered: {why}",
+                who=who,
+                quote=event.quote_id or _("a quote"),
+                why=event.comment,
+            )
             blocks = [
                 SectionBlock(
                     block_id="alert.text", text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")
@@ -122,7 +166,7 @@ class BlockRenderer:
                     block_id="alert.actions",
                     elements=[
                         ButtonElement(
-                            text="Retry",
+                            text=_("Retry"),
                             action_id="email.retry",
                             value=str(event.detail.get("outbox", "")),
                             style="primary",
@@ -132,7 +176,11 @@ class BlockRenderer:
             ]
             return alert_text(text), dicts(blocks)
         if event.kind is Kind.CRM_FAILED:
-            text = f"The CRM did not take a webhook about {event.quote_id}: {event.comment or 'no detail'}"
+            text = _(
+                "The CRM did not take a webhook about {quote}: {why}",
+                quote=event.quote_id,
+                why=event.comment or _("no detail"),
+            )
             blocks = [
                 SectionBlock(
                     block_id="alert.text", text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")
@@ -140,19 +188,24 @@ class BlockRenderer:
                 ActionsBlock(
                     block_id="alert.actions",
                     elements=[
-                        ButtonElement(text="Retry", action_id="crm.retry", value=event.quote_id, style="primary")
+                        ButtonElement(text=_("Retry"), action_id="crm.retry", value=event.quote_id, style="primary")
                     ],
                 ),
             ]
             return alert_text(text), dicts(blocks)
         number = str(event.detail.get("order", ""))
-        text = f"ERP sync failed for order {number} of {event.quote_id}: {event.comment or 'no detail'}"
+        text = _(
+            "ERP sync failed for order {order} of {quote}: {why}",
+            order=number,
+            quote=event.quote_id,
+            why=event.comment or _("no detail"),
+        )
         blocks = [
             SectionBlock(block_id="alert.text", text=MarkdownTextObject(text=f":rotating_light: {views.escape(text)}")),
             ActionsBlock(
                 block_id="alert.actions",
                 elements=[
-                    ButtonElement(text="Retry", action_id="erp.retry", value=number, style="primary"),
+                    ButtonElement(text=_("Retry"), action_id="erp.retry", value=number, style="primary"),
                 ],
             ),
         ]
@@ -162,8 +215,15 @@ class BlockRenderer:
 def _resolved(event: Event) -> tuple[str, list[dict[str, Any]]]:
     number = str(event.detail.get("order", ""))
     reference = event.detail.get("erp_reference")
-    text = f"Order {number} of {event.quote_id} reached the ERP" + (f" (reference {reference})" if reference else "")
-    text += ": nothing left to do."
+    if reference:
+        text = _(
+            "Order {order} of {quote} reached the ERP (reference {reference}): nothing left to do.",
+            order=number,
+            quote=event.quote_id,
+            reference=reference,
+        )
+    else:
+        text = _("Order {order} of {quote} reached the ERP: nothing left to do.", order=number, quote=event.quote_id)
     block = SectionBlock(
         block_id="alert.text", text=MarkdownTextObject(text=f":white_check_mark: {views.escape(text)}")
     )
@@ -180,7 +240,8 @@ async def holders_of(deps: Deps, sub: Submission) -> dict[str, list[str]]:
     return {a.rule: lifecycle.assignees(ctx, sub, a) for a in sub.approvals if a.status == "requested"}
 
 
-_WAYS = {"slack": "in Slack", "email": "by email", "both": "in Slack and by email"}
+def _way(how: str) -> str:
+    return {"slack": _("in Slack"), "email": _("by email"), "both": _("in Slack and by email")}.get(how, how)
 
 
 def _name(person: str, policy: Policy) -> str:
@@ -199,21 +260,26 @@ def unknown_person(ref: cmd.UserRef) -> str:
     """Why a person named in a command was refused (a mention is looked up by its Slack id alone)."""
     if ref.slack_id:
         # named as typed (`@zed`), never as a raw `<@U...>` the answer would show as markup
-        who = f"@{ref.name} (Slack id {ref.slack_id})" if ref.name else f"The person with Slack id {ref.slack_id}"
-        return (
-            f"{who} is not in Greenlight's directory: an admin adds people to the "
-            "policy's `people` with their Slack id; nothing was changed"
+        if ref.name:
+            who = _("@{name} (Slack id {id})", name=ref.name, id=ref.slack_id)
+        else:
+            who = _("The person with Slack id {id}", id=ref.slack_id)
+        return _(
+            "{who} is not in Greenlight's directory: an admin adds people to the "
+            "policy's `people` with their Slack id; nothing was changed",
+            who=who,
         )
-    return (
-        f"{ref} is not in Greenlight's directory: mention the person with @ so Slack sends their id; "
-        "nothing was changed"
+    return _(
+        "{who} is not in Greenlight's directory: mention the person with @ so Slack sends their id; "
+        "nothing was changed",
+        who=ref,
     )
 
 
 def _received(quote: Quote | None) -> Quote:
     """The quote a quote command names (run_command has refused one the CRM never sent)."""
     if quote is None:
-        raise NotFound("Greenlight has no such quote: the CRM has not sent it (check the id)")
+        raise NotFound(_("Greenlight has no such quote: the CRM has not sent it (check the id)"))
     return quote
 
 
@@ -242,24 +308,29 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         for guess in dict.fromkeys((quote_id.upper(), quote_id.lower())):
             if guess != quote_id and await service.stored_quote(guess) is not None:
                 raise NotFound(
-                    f"Greenlight has no quote {quote_id}; did you mean {guess}? Quote ids are written exactly as the"
-                    f" CRM sends them: `/deal {command.name} {guess}`"
+                    _(
+                        "Greenlight has no quote {quote}; did you mean {guess}? Quote ids are written exactly as the"
+                        " CRM sends them: `/deal {command} {guess}`",
+                        quote=quote_id,
+                        guess=guess,
+                        command=command.name,
+                    )
                 )
-        raise NotFound(f"Greenlight has no quote {quote_id}: the CRM has not sent it (check the id)")
+        raise NotFound(_("Greenlight has no quote {quote}: the CRM has not sent it (check the id)", quote=quote_id))
     owner = lifecycle.owner_key(policy, quote) if quote is not None else None
     is_approver = bool(sub) and any(
         person in [s.holder for s in a.seats] + a.escalated_to
         for a in sub.approvals  # type: ignore[union-attr]
     )
     if not cmd.allowed(command, person, owner, is_admin, is_approver):
-        raise NotAllowed(f"/deal {command.name} is for {cmd.who_may(command.name)}")
+        raise NotAllowed(_("/deal {command} is for {who}", command=command.name, who=cmd.who_may(command.name)))
 
     if isinstance(command, cmd.Preview):
         directory = await service.directory(now)
         ctx = service.context(directory, now)
         return answer(*views.preview_message(build_preview(ctx, _received(quote), sub), policy))
     if isinstance(command, cmd.Submit):
-        submitted, _ = await service.submit(quote_id, person, now, command.justification)
+        submitted, _events = await service.submit(quote_id, person, now, command.justification)
         directory = await service.directory(now)
         ctx = service.context(directory, now)
         before = await service.submission(quote_id, submitted.number - 1) if submitted.number > 1 else None
@@ -271,42 +342,53 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         )
     if isinstance(command, cmd.Recall):
         await service.recall(quote_id, person, now)
-        return answer(f"{quote_id} is recalled: its approvers were told.", [])
+        return answer(_("{quote} is recalled: its approvers were told.", quote=quote_id), [])
     if isinstance(command, cmd.OutOfOffice | cmd.OutOfOfficeReplace):
         delegate = _person(command.delegate, policy)
         if delegate == person:
-            raise Conflict("You cannot be your own delegate: choose someone else to decide for you.")
+            raise Conflict(_("You cannot be your own delegate: choose someone else to decide for you."))
         replacing = command.window if isinstance(command, cmd.OutOfOfficeReplace) else None
         await service.delegate(person, delegate, command.start, command.end, person, now, replacing=replacing)
-        verb = f"Window #{replacing} replaced: you" if replacing else "You"
-        return answer(
-            views.escape(
-                f"{verb} are away from {command.start} to {command.end}; {_name(delegate, policy)} decides for you"
-                " and has been told."
-            ),
-            [],
+        away = _(
+            "You are away from {start} to {end}; {who} decides for you and has been told.",
+            start=day(command.start),
+            end=day(command.end),
+            who=_name(delegate, policy),
         )
+        if replacing:
+            away = _("Window #{number} replaced: {what}", number=replacing, what=away)
+        return answer(views.escape(away), [])
     if isinstance(command, cmd.OutOfOfficeList):
         return answer(*views.windows_message(await service.windows(person, now), policy.people))
     if isinstance(command, cmd.OutOfOfficeCancel):
         window = await service.cancel_window(person, command.window, person, now)
         return answer(
             views.escape(
-                f"Window #{window.id} ({window.start} to {window.end}, {_name(window.delegate, policy)}) is cancelled;"
-                " they have been told."
+                _(
+                    "Window #{number} ({start} to {end}, {who}) is cancelled; they have been told.",
+                    number=window.id,
+                    start=day(window.start),
+                    end=day(window.end),
+                    who=_name(window.delegate, policy),
+                )
             ),
             [],
         )
     if isinstance(command, cmd.OutOfOfficeOff):
         count = await service.end_delegation(person, person, now)
-        return answer("Welcome back: your delegation is off." if count else "You had no delegation to end.", [])
+        return answer(_("Welcome back: your delegation is off.") if count else _("You had no delegation to end."), [])
     if isinstance(command, cmd.Delegate):
         who, to = _person(command.who, policy), _person(command.to, policy)
         await service.delegate(who, to, command.start, command.end, person, now)
         return answer(
             views.escape(
-                f"{_name(who, policy)} is away from {command.start} to {command.end}; "
-                f"{_name(to, policy)} decides for them."
+                _(
+                    "{who} is away from {start} to {end}; {to} decides for them.",
+                    who=_name(who, policy),
+                    start=day(command.start),
+                    end=day(command.end),
+                    to=_name(to, policy),
+                )
             ),
             [],
         )
@@ -325,10 +407,15 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
             mention = cmd._MENTION.match(manager)
             data["manager"] = (policy.person_for(mention.group(1)) or manager) if mention else manager
         await people_store.change_person(policy, command.person, data, person, now)
-        listed = ", ".join(f"{k} {v or '(cleared)'}" for k, v in data.items())
+        listed = ", ".join(f"{k} {v or _('(cleared)')}" for k, v in data.items())
         return answer(
             views.escape(
-                f"{_name(command.person, policy)} ({command.person}) is saved: {listed}. Recorded in the audit."
+                _(
+                    "{who} ({key}) is saved: {fields}. Recorded in the audit.",
+                    who=_name(command.person, policy),
+                    key=command.person,
+                    fields=listed,
+                )
             ),
             [],
         )
@@ -337,18 +424,21 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
 
         entry = policy.people.get(person)
         if entry is None:
-            raise NotAllowed("Only people in Greenlight's directory are reached by it: ask an admin to add you")
+            raise NotAllowed(_("Only people in Greenlight's directory are reached by it: ask an admin to add you"))
         if command.how is None:
             how = await prefs.notify_of(person)
             return answer(
-                views.escape(f"Greenlight reaches you {_WAYS[how]}. Change it: `/deal notify slack|email|both`."), []
+                views.escape(
+                    _("Greenlight reaches you {how}. Change it: `/deal notify slack|email|both`.", how=_way(how))
+                ),
+                [],
             )
         if command.how in ("email", "both") and not entry.email:
-            raise Conflict("You have no email address in Greenlight's directory: ask an admin to add one first")
+            raise Conflict(_("You have no email address in Greenlight's directory: ask an admin to add one first"))
         if command.how in ("slack", "both") and not entry.slack:
-            raise Conflict("You have no Slack id in Greenlight's directory: ask an admin to add it first")
+            raise Conflict(_("You have no Slack id in Greenlight's directory: ask an admin to add it first"))
         await prefs.set_notify(person, command.how, now)  # type: ignore[arg-type]
-        return answer(views.escape(f"Done: Greenlight now reaches you {_WAYS[command.how]}."), [])
+        return answer(views.escape(_("Done: Greenlight now reaches you {how}.", how=_way(command.how))), [])
     if isinstance(command, cmd.Approvers):
         return answer(*views.approvers_message(policy, await service.directory(now), now))
     if isinstance(command, cmd.Orders):
@@ -366,7 +456,7 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         return answer(*account_message(command.account_id, at, contracts, found, statuses))
     if isinstance(command, cmd.PolicyReload):
         if deps.reload_policy is None:
-            raise GreenlightError("the policy cannot be reloaded here: it needs the policy file and the store")
+            raise GreenlightError(_("the policy cannot be reloaded here: it needs the policy file and the store"))
         from .views.policy import policy_reloaded
 
         return answer(*policy_reloaded(*await deps.reload_policy(person)))
@@ -374,10 +464,20 @@ async def run_command(deps: Deps, command: Any, person: str) -> dict[str, Any]:
         from .insights_answers import insights_answer
 
         return await insights_answer(deps, command, person)
-    raise GreenlightError(f"/deal {command.name} is not available")
+    raise GreenlightError(_("/deal {command} is not available", command=command.name))
 
 
 async def home(deps: Deps, person: str | None) -> dict[str, Any]:
+    """The person's App Home, in their language (whoever publishes it: a listener or the worker)."""
+    if deps.locales is not None:
+        locale = await deps.locales.person_locale(deps.policy, person)
+    else:
+        locale = deps.policy.person_locale(person)
+    with speaking(locale):
+        return await _home(deps, person)
+
+
+async def _home(deps: Deps, person: str | None) -> dict[str, Any]:
     if person is None:
         view = views.app_home("", [], [], None, None)
         return view.to_dict()

@@ -58,15 +58,15 @@ class Subscription:
     def active_on(self, day: dt.date) -> bool:
         return self.start <= day < self.end
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, currency: str | None = None) -> dict[str, Any]:
         return {
             "id": self.id,
             "order_number": self.order_number,
             "line_id": self.line_id,
             "sku": self.sku,
             "quantity": number(self.quantity),
-            "net_price": price(self.net_price),
-            "net_total": money(self.net_total),
+            "net_price": price(self.net_price, currency),
+            "net_total": money(self.net_total, currency),
             "start": self.start.isoformat(),
             "end": self.end.isoformat(),
             "term_months": self.term_months,
@@ -101,7 +101,7 @@ class Asset:
     unit: int | None = None
     per_unit: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, currency: str | None = None) -> dict[str, Any]:
         return {
             "per_unit": self.per_unit,
             "id": self.id,
@@ -109,8 +109,8 @@ class Asset:
             "line_id": self.line_id,
             "sku": self.sku,
             "quantity": number(self.quantity),
-            "net_price": price(self.net_price),
-            "net_total": money(self.net_total),
+            "net_price": price(self.net_price, currency),
+            "net_total": money(self.net_total, currency),
             "delivery_date": self.delivery_date.isoformat(),
             "unit": self.unit,
         }
@@ -170,9 +170,9 @@ class Contract:
             "start": self.start.isoformat() if self.start else None,
             "end": self.end.isoformat() if self.end else None,
             "terms": self.terms,
-            "total": money(self.total),
-            "subscriptions": [s.as_dict() for s in self.subscriptions],
-            "assets": [a.as_dict() for a in self.assets],
+            "total": money(self.total, self.currency),
+            "subscriptions": [s.as_dict(self.currency) for s in self.subscriptions],
+            "assets": [a.as_dict(self.currency) for a in self.assets],
         }
 
     @classmethod

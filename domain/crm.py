@@ -93,7 +93,7 @@ def _order(order: PlannedOrder) -> dict[str, Any]:
         "number": order.number,
         "status": order.status,
         "release_at": order.local_release_at.isoformat(),
-        "total": money(order.total),
+        "total": money(order.total, order.currency),
         "erp_reference": order.erp_reference,
     }
 

@@ -7,6 +7,7 @@ as Python.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable
 from typing import Literal, TypeAlias
@@ -169,9 +170,15 @@ def compile_tree(node: Node) -> Callable[[list[bool]], bool]:
     parts = [compile_tree(child) for child in flat]
     positions = [child[1] - 1 for child in flat if child[0] == "ref"]
     if len(positions) == len(flat):
+        pick = operator.itemgetter(*positions)  # two or more positions: a tuple of truths
         if kind == "and":
-            return lambda truths: all(truths[p] for p in positions)
-        return lambda truths: any(truths[p] for p in positions)
+            return lambda truths: all(pick(truths))
+        return lambda truths: any(pick(truths))
+    if len(parts) == 2:  # the usual shape, `1 and not 2`: no generator for two parts
+        first, second = parts
+        if kind == "and":
+            return lambda truths: first(truths) and second(truths)
+        return lambda truths: first(truths) or second(truths)
     if kind == "and":
         return lambda truths: all(part(truths) for part in parts)
     return lambda truths: any(part(truths) for part in parts)

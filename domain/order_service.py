@@ -207,7 +207,7 @@ class Orders:
                     "kind": o.kind,
                     "delivery_date": o.delivery_date.isoformat(),
                     "ship_to": o.ship_to,
-                    "total": plan.money(o.total),
+                    "total": plan.money(o.total, o.currency),
                     "currency": o.currency,
                 }
                 for o in planned

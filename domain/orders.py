@@ -125,14 +125,15 @@ class OrderLine:
         """What allocation added to (or took from) the line's approved amount."""
         return self.net_total - self.approved_net_total
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self, currency: str | None = None) -> dict[str, Any]:
+        """The line as data; amounts as text in CURRENCY's minor unit when it is given."""
         data = {
             "id": self.id,
             "sku": self.sku,
             "quantity": number(self.quantity),
-            "net_price": price(self.net_price),
-            "net_total": money(self.net_total),
-            "approved_net_total": price(self.approved_net_total),
+            "net_price": price(self.net_price, currency),
+            "net_total": money(self.net_total, currency),
+            "approved_net_total": price(self.approved_net_total, currency),
             "recurring": self.recurring,
             "term_months": self.term_months,
             "asset": self.asset,
@@ -224,8 +225,8 @@ class PlannedOrder:
             "status": self.status,
             "released_at": self.released_at.isoformat() if self.released_at else None,
             "currency": self.currency,
-            "total": money(self.total),
-            "lines": [line.as_dict() for line in self.lines],
+            "total": money(self.total, self.currency),
+            "lines": [line.as_dict(self.currency) for line in self.lines],
         } | self._extras()
 
     def _extras(self) -> dict[str, Any]:
@@ -274,18 +275,23 @@ def erp_message(order: PlannedOrder, event: str | None = None, reference: str | 
     return body
 
 
-def money(amount: Decimal) -> str:
-    """An amount as a string with two decimals ("11520.00"), or more when it has them (KWD "12.345")."""
+def money(amount: Decimal, currency: str | None = None) -> str:
+    """An amount as plain text for machines (the ERP, the CRM, JSON), never a float nor a localized
+    string: in CURRENCY's minor unit when it is given (EUR "1234567.50", JPY "4256", KWD "12.345");
+    without it, two decimals ("11520.00"), or more when it has them (KWD "12.345")."""
+    if currency is not None:
+        return str(amount.quantize(minor_unit(currency), ROUND_HALF_UP))
     if amount.as_tuple().exponent in (-3, -4):  # allocated in the minor unit of KWD, BHD, CLF...
         return str(amount)
     return str(amount.quantize(CENT, ROUND_HALF_UP))
 
 
-def price(amount: Decimal | None) -> str | None:
-    """A price as a string: two decimals, or every decimal it has when it has more ("33.333")."""
+def price(amount: Decimal | None, currency: str | None = None) -> str | None:
+    """A price as text: like `money`, or every decimal it has when it has more ("33.333")."""
     if amount is None:
         return None
-    return money(amount) if amount == to_cents(amount) else str(amount)
+    unit = minor_unit(currency) if currency is not None else CENT
+    return money(amount, currency) if amount == amount.quantize(unit, ROUND_HALF_UP) else str(amount)
 
 
 def _required(value: Any) -> Decimal:
@@ -325,6 +331,11 @@ MINOR_UNITS: dict[str, int] = {
 def minor_units(currency: str | None) -> int:
     """Digits after the decimal point of the currency's minor unit (ISO 4217): JPY 0, EUR 2, KWD 3."""
     return MINOR_UNITS.get((currency or "").upper(), 2)
+
+
+def minor_unit(currency: str | None) -> Decimal:
+    """The currency's minor unit as an amount: JPY 1, EUR 0.01, KWD 0.001."""
+    return Decimal(1).scaleb(-minor_units(currency))
 
 
 def allocate(amounts: Sequence[Decimal], target: Decimal, digits: int = 2) -> list[Decimal]:

@@ -14,10 +14,10 @@ from pathlib import Path as FilePath
 from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator, model_validator
 from pydantic_core import ErrorDetails
 
-from . import logic
+from . import i18n, logic
 from .errors import InvalidInput, PolicyError, Problem
 from .sourcemap import Path, SourceMap, load_yaml, read_text
 from .values import OPERATORS, ORDERED
@@ -42,6 +42,13 @@ def _zone(name: str) -> str:
     return name
 
 
+def _language(tag: str) -> str:
+    language = i18n.normalize(tag)
+    if language is None:
+        raise ValueError(f"{tag!r} is not a language Greenlight speaks (it speaks {', '.join(i18n.available())})")
+    return language
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -53,8 +60,11 @@ class Person(Strict):
     timezone: str | None = None
     name: str | None = None
     crm_id: str | None = None  # the person's user id in the CRM (crm-v1 §2)
+    locale: str | None = None
+    """The language this person reads (`fr`, `en`); when absent, their Slack locale, else the policy's."""
 
     _zone = field_validator("timezone")(lambda cls, v: v if v is None else _zone(v))
+    _locale = field_validator("locale")(lambda cls, v: v if v is None else _language(v))
 
     @field_validator("email")
     @classmethod
@@ -205,7 +215,23 @@ class Rule(Strict):
     escalate_after: str | None = None
     escalate_to: str | None = None
     effective: Effective | None = None
-    description: str | None = None
+    description_text: str | dict[str, str] | None = Field(default=None, alias="description")
+    """`description:` once (`"Deep discount"`) or per language (`{en: ..., fr: ...}`)."""
+    _default_locale: str = PrivateAttr(default=i18n.DEFAULT_LOCALE)
+
+    @field_validator("description_text")
+    @classmethod
+    def _languages(cls, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        if isinstance(value, dict):
+            if not value:
+                raise ValueError("description: names no language (write {en: ..., fr: ...} or one text)")
+            return {_language(tag): text for tag, text in value.items()}
+        return value
+
+    @property
+    def description(self) -> str | None:
+        """The description in the current language, else the policy's, else the first one given."""
+        return i18n.localized(self.description_text, self._default_locale)
 
     @field_validator("remind_after", "escalate_after", "remind_every")
     @classmethod
@@ -319,6 +345,8 @@ class InsightsSettings(Strict):
 class Policy(Strict):
     version: Literal[1] = 1
     timezone: str = "UTC"
+    locale: str = i18n.DEFAULT_LOCALE
+    """The default language: for people with no language of their own, and for messages several read."""
     admins: list[str] = []
     fallback_approver: str
     people: dict[str, Person] = {}
@@ -342,10 +370,23 @@ class Policy(Strict):
     insights: InsightsSettings = InsightsSettings()
 
     _zone = field_validator("timezone")(lambda cls, v: _zone(v))
+    _locale = field_validator("locale")(lambda cls, v: _language(v))
+
+    @model_validator(mode="after")
+    def _texts_fall_back_to_the_policy_language(self) -> Policy:
+        for rule in self.rules:
+            rule._default_locale = self.locale
+        return self
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def person_locale(self, key: str | None, slack_locale: str | None = None) -> str:
+        """The language `key` reads: their `locale:` in the policy, else their Slack locale, else the
+        policy's default."""
+        person = self.people.get(key) if key else None
+        return i18n.choose(person.locale if person else None, slack_locale, self.locale)
 
     def person_zone(self, key: str) -> ZoneInfo:
         person = self.people.get(key)

@@ -97,16 +97,20 @@ def build_preview(
 ) -> Preview:
     items = []
     owner = owner_key(ctx.policy, quote)
-    for p in planned if planned is not None else plan(ctx, quote, previous):
+    variables = ctx.evaluator.variables(quote)
+    seen: dict[tuple[str, ...], tuple[PreviewPerson, ...]] = {}  # many rules share an approver's people
+    for p in planned if planned is not None else plan(ctx, quote, previous, variables):
         rule = p.outcome.rule
-        people = tuple(
-            PreviewPerson(
-                person,
-                ctx.directory.away(ctx.policy, person, ctx.now),
-                tuple(ctx.directory.stand_ins(ctx.policy, person, ctx.now, owner)),
+        people = seen.get(p.resolved.members)
+        if people is None:
+            people = seen[p.resolved.members] = tuple(
+                PreviewPerson(
+                    person,
+                    ctx.directory.away(ctx.policy, person, ctx.now),
+                    tuple(ctx.directory.stand_ins(ctx.policy, person, ctx.now, owner)),
+                )
+                for person in p.resolved.members
             )
-            for person in p.resolved.members
-        )
         items.append(
             PreviewItem(
                 rule=rule.name,
@@ -125,4 +129,4 @@ def build_preview(
                 fallback_reason=p.resolved.why_fallback if p.resolved.fallback else None,
             )
         )
-    return Preview(quote, tuple(items), ctx.evaluator.variables(quote))
+    return Preview(quote, tuple(items), variables)

@@ -13,6 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from . import i18n
+from .i18n import _
+
 OPERATORS = (
     "eq",
     "ne",
@@ -232,6 +235,8 @@ def smart_condition_holds(op: str, approved: object, current: object) -> bool:
 def format_number(value: float | int, places: int = 2) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
+    if i18n.current() != i18n.DEFAULT_LOCALE and math.isfinite(float(value)):
+        return i18n.number(value, places)  # "152 000", "27,4"
     number = float(value)
     if number.is_integer():
         return f"{int(number):,}"
@@ -242,23 +247,62 @@ def format_number(value: float | int, places: int = 2) -> str:
 def format_value(value: Any, percent: bool = False) -> str:
     """A value as a person reads it: 152,000 · 27.4% · Net 60 · 2027-01-01 · Net 60 or Net 90."""
     if value is None:
-        return "(none)"
+        return _("(none)")
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, int | float):
+        if percent and i18n.current() != i18n.DEFAULT_LOCALE:
+            return _("{number}%", number=format_number(value, 1))  # "27,4 %" in French
         return format_number(value, 1 if percent else 2) + ("%" if percent else "")
     if isinstance(value, list | tuple):
         return ", ".join(format_value(item, percent) for item in value)
+    if isinstance(value, dt.date) and i18n.current() != i18n.DEFAULT_LOCALE:
+        return i18n.date(value)
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
 
 
 _INVISIBLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-_BREAKS = re.compile(r"\s+")
+_BREAKS = re.compile(r"[^\S\xa0\u202f]+")  # no-break spaces stay: French typography needs them
 
 
 def one_line(value: Any) -> str:
     """Text from outside (quote data, names) fit to show on one line: control characters and
     direction overrides dropped, line breaks and runs of spaces made one space."""
     return _BREAKS.sub(" ", _INVISIBLE.sub("", str(value))).strip()
+
+
+def reason_words(reason: dict[str, Any]) -> str:
+    """A stored reason (`Reason.as_dict()`) in the current language: the English text it was stored
+    with, or, for another reader, the same words rebuilt from its subject, operator and values
+    ("quote discount 36,5 % > 10 %"). A reason stored without its parts keeps its text."""
+    text = str(reason.get("text") or "")
+    subject, op = reason.get("subject"), reason.get("op")
+    if i18n.current() == i18n.DEFAULT_LOCALE or not isinstance(subject, str) or op not in SYMBOLS:
+        return text or str(reason)
+    percent = "%" in text
+    actual = format_value(_plain(reason.get("actual")), percent)
+    expected = format_value(_plain(reason.get("expected")), percent)
+    if op in ("eq", "ne") and actual == expected and reason.get("holds", True):
+        return _("{subject}: {value}", subject=subject, value=actual)
+    return f"{subject} {actual} {_symbol(op)} {expected}"
+
+
+def _symbol(op: str) -> str:
+    words = {
+        "in": _("is one of"),
+        "not_in": _("is none of"),
+        "contains": _("contains"),
+        "not_contains": _("does not contain"),
+        "starts_with": _("starts with"),
+        "ends_with": _("ends with"),
+    }
+    return words.get(op, SYMBOLS[op])
+
+
+def _plain(value: Any) -> Any:
+    """A value read back from JSON: an ISO day is a day again."""
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+        return dt.date.fromisoformat(value)
+    return value

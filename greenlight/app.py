@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
@@ -43,6 +44,8 @@ from .settings import Settings
 from .socket_mode import SocketMode
 
 if TYPE_CHECKING:
+    from bot.locales import SlackLocales
+
     from .salesforce import SalesforceConnector
 
 log = logging.getLogger("greenlight")
@@ -78,6 +81,8 @@ class Runtime:
     """Apply pending migrations on start (`serve --no-migrate`: refuse to start while any is pending)."""
     socket: SocketMode | None = None
     """Slack over Socket Mode (SLACK_APP_TOKEN set), once `serve` started it."""
+    locales: SlackLocales | None = None
+    """Each Slack user's locale, learnt once in a while and shared by the listeners and the renderer."""
     observability: Observability | None = None
 
     def kick(self, *names: str) -> None:
@@ -94,7 +99,7 @@ class Runtime:
         self.orders.policy = policy
         from bot.render import BlockRenderer
 
-        self.delivery.use_policy(policy, BlockRenderer(policy))
+        self.delivery.use_policy(policy, BlockRenderer(policy, self.locales))
         if self.slack_app is not None:
             self.bolt = self.slack_app(policy)
             if self.socket is not None:
@@ -114,6 +119,9 @@ class Runtime:
                     "`greenlight db migrate` (the release step), or start without --no-migrate"
                 )
         await db.connect(url, apply_migrations=self.migrate)
+        if self.client.session is None or self.client.session.closed:
+            # one kept-alive session for every Web API call (slack_sdk opens a new one per call without it)
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
         if self.live is not None:
             await self.live.start()
         self.sweeps.start()
@@ -122,6 +130,8 @@ class Runtime:
         await self.sweeps.stop()
         for close in self.closers:
             await close()
+        if self.client.session is not None:
+            await self.client.session.close()
         await db.close()
 
 
@@ -182,6 +192,7 @@ def build(
             requeue_crm=requeue_quote,
             **insights_deps(settings, lambda: runtime.policy, clock),
             reload_policy=reload_policy,
+            locales=locales,
         )
         register_all(bolt, slack)
 
@@ -193,13 +204,17 @@ def build(
 
     outbox = Outbox()
     sweeps = Sweeps()
+    from bot.locales import SlackLocales
     from bot.render import BlockRenderer
 
-    delivery = SlackDelivery(client, policy, service, outbox, BlockRenderer(policy), clock, email_on=settings.email_on)
+    locales = SlackLocales(client, clock)
+    renderer = BlockRenderer(policy, locales)
+    delivery = SlackDelivery(client, policy, service, outbox, renderer, clock, email_on=settings.email_on)
     owner = f"{socket.gethostname()}:{os.getpid()}"
     app = web.Application(client_max_size=1024 * 1024)
     placeholder = AsyncApp(client=client, signing_secret=signing, authorize=authorize)
     runtime = Runtime(settings, policy, service, app, placeholder, client, outbox, sweeps, clock, delivery, orders)
+    runtime.locales = locales
 
     async def generate_orders(row: Claimed) -> None:
         await orders.react(from_json(row.payload), clock())
@@ -256,6 +271,7 @@ def build(
         mailer = EmailDelivery(settings.smtp, settings.mail_settings(), service, outbox, clock)
         handlers[Topic.EMAIL] = mailer.deliver
     workers = {topic: Worker(outbox, topic, handle, clock, owner) for topic, handle in handlers.items()}
+    workers[Topic.SLACK].batch = delivery.batch  # updates of one message within a batch are coalesced
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     jobs = timed_jobs(orders, service, clock, workers, intervals)

@@ -1,4 +1,10 @@
-"""The `greenlight` command."""
+"""The `greenlight` command.
+
+It speaks the language of LC_ALL, LC_MESSAGES or LANG (the first one set, as POSIX reads them);
+when none is set, or it says C or POSIX, the default language (`locale:`) of the policy the command
+reads (its --policy or FILE, else GREENLIGHT_POLICY), else English. Times are shown in the
+policy's zone, named.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,15 @@ import argparse
 import asyncio
 import datetime as dt
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 
+from domain import i18n
 from domain.approvals import Context, Directory, Submission
 from domain.errors import GreenlightError, InvalidInput
+from domain.i18n import _, _n
 from domain.policy import read_policy
 from domain.preview import build_preview
 from domain.quote import Quote, load_quote_text
@@ -29,7 +39,7 @@ def _now(text: str | None) -> dt.datetime:
     try:
         moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        raise InvalidInput(f"--at {text!r} is not an ISO time such as 2026-12-01T09:00:00Z") from None
+        raise InvalidInput(_("--at {text!r} is not an ISO time such as 2026-12-01T09:00:00Z", text=text)) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
@@ -47,8 +57,15 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     policy = read_policy(args.file)
     chains = {r.chain for r in policy.rules}
     print(
-        f"{args.file}: valid · {len(policy.rules)} rules in {len(chains)} chains · "
-        f"{len(policy.approvers)} approvers · {len(policy.variables)} variables · {len(policy.people)} people"
+        _(
+            "{file}: valid · {rules} in {chains} · {approvers} · {variables} · {people}",
+            file=args.file,
+            rules=_n("{count} rule", "{count} rules", len(policy.rules)),
+            chains=_n("{count} chain", "{count} chains", len(chains)),
+            approvers=_n("{count} approver", "{count} approvers", len(policy.approvers)),
+            variables=_n("{count} variable", "{count} variables", len(policy.variables)),
+            people=_n("{count} person", "{count} people", len(policy.people)),
+        )
     )
     return 0
 
@@ -86,8 +103,11 @@ def cmd_preview(args: argparse.Namespace) -> int:
         print(render.preview_text(preview, owner=entry.name if entry and entry.name else owner))
         if not args.db:
             print(
-                "\n(No store given: nobody is shown away and nothing carried. "
-                "--db URL reads delegations and the last submission from Greenlight's database.)"
+                "\n"
+                + _(
+                    "(No store given: nobody is shown away and nothing carried. "
+                    "--db URL reads delegations and the last submission from Greenlight's database.)"
+                )
             )
     return 0
 
@@ -109,29 +129,29 @@ def cmd_policy_test(args: argparse.Namespace) -> int:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(
         prog="greenlight",
-        description="Deal approvals and split orders for sales teams, in Slack.",
-        epilog="Run 'greenlight COMMAND --help' for the options of one command.",
+        description=_("Deal approvals and split orders for sales teams, in Slack."),
+        epilog=_("Run 'greenlight COMMAND --help' for the options of one command."),
     )
     commands = top.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
-    policy = commands.add_parser("policy", help="check a policy file or run its test scenarios")
+    policy = commands.add_parser("policy", help=_("check a policy file or run its test scenarios"))
     policy_commands = policy.add_subparsers(dest="policy_command", metavar="ACTION", required=True)
     check = policy_commands.add_parser(
         "check",
-        help="validate a policy file and list every problem",
-        description="Validate a policy file; exits 0 only when it is valid.",
+        help=_("validate a policy file and list every problem"),
+        description=_("Validate a policy file; exits 0 only when it is valid."),
     )
-    check.add_argument("file", help="the policy YAML file")
+    check.add_argument("file", help=_("the policy YAML file"))
     check.set_defaults(run=cmd_policy_check)
     test = policy_commands.add_parser(
         "test",
-        help="run scenario files against the policy they name",
-        description="Run scenario files (policy-v1 §4) on a fresh store each; exits 1 on any failed expectation.",
+        help=_("run scenario files against the policy they name"),
+        description=_("Run scenario files (policy-v1 §4) on a fresh store each; exits 1 on any failed expectation."),
     )
-    test.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+    test.add_argument("files", nargs="+", metavar="FILE", help=_("scenario YAML files"))
     test.add_argument("--format", choices=("text", "json"), default="text")
-    test.add_argument("--quiet", action="store_true", help="print only failures and the summary")
-    test.add_argument("--db", metavar="URL", help="run against a fresh database at URL instead of memory")
+    test.add_argument("--quiet", action="store_true", help=_("print only failures and the summary"))
+    test.add_argument("--db", metavar="URL", help=_("run against a fresh database at URL instead of memory"))
     test.set_defaults(run=cmd_policy_test)
     from . import policycli
 
@@ -139,19 +159,21 @@ def parser() -> argparse.ArgumentParser:
 
     preview = commands.add_parser(
         "preview",
-        help="show every approval a quote would need",
-        description=(
+        help=_("show every approval a quote would need"),
+        description=_(
             "Preview the approvals a quote needs: by chain and step, who would be asked and why. Alone it needs no"
             " store or network; with --db it also shows who is away (and their delegates) and which approvals"
             " smart approvals would carry from the quote's last submission."
         ),
     )
-    preview.add_argument("--policy", required=True, metavar="FILE", help="the policy YAML file")
-    preview.add_argument("--quote", required=True, metavar="FILE", help="the quote JSON file")
+    preview.add_argument("--policy", required=True, metavar="FILE", help=_("the policy YAML file"))
+    preview.add_argument("--quote", required=True, metavar="FILE", help=_("the quote JSON file"))
     preview.add_argument("--format", choices=("text", "json"), default="text")
-    preview.add_argument("--at", metavar="TIMESTAMP", help="evaluate as of this ISO time (default: now)")
+    preview.add_argument("--at", metavar="TIMESTAMP", help=_("evaluate as of this ISO time (default: now)"))
     preview.add_argument(
-        "--db", metavar="URL", help="Greenlight's database (sqlite://... or postgres://...): delegations and carries"
+        "--db",
+        metavar="URL",
+        help=_("Greenlight's database (sqlite://... or postgres://...): delegations and carries"),
     )
     preview.set_defaults(run=cmd_preview)
 
@@ -168,15 +190,47 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def environment_language(env: Mapping[str, str] = os.environ) -> str | None:
+    """The language LC_ALL, LC_MESSAGES or LANG asks for, the first one set deciding (as POSIX reads
+    them); None when none is set, or it says C or POSIX, or a language Greenlight does not speak."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return i18n.normalize(env[name])
+    return None
+
+
+def policy_language(args: argparse.Namespace | None, env: Mapping[str, str] = os.environ) -> str | None:
+    """The default language of the policy a command reads: its --policy, its policy FILE, else
+    GREENLIGHT_POLICY (or ./policy.yaml); None when there is none that reads."""
+    candidates = [getattr(args, "policy", None)]
+    if getattr(args, "command", None) == "policy":
+        candidates.append(getattr(args, "file", None))
+    candidates.append(env.get("GREENLIGHT_POLICY") or "policy.yaml")
+    for candidate in candidates:
+        if not isinstance(candidate, str) or not Path(candidate).is_file():
+            continue
+        try:
+            return read_policy(candidate).locale
+        except (GreenlightError, OSError, ValueError):
+            continue
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    with i18n.speaking(environment_language() or policy_language(None)):
+        args = parser().parse_args(argv)
+    with i18n.speaking(environment_language() or policy_language(args)):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     run: Callable[[argparse.Namespace], int] = args.run  # every command's cmd_* function
     try:
         return run(args)
     except InvalidInput as error:
         print(_problems(error), file=sys.stderr)
         count = len(error.problems)
-        print(f"{count} problem{'s' if count != 1 else ''} found.", file=sys.stderr)
+        print(_n("{count} problem found.", "{count} problems found.", count), file=sys.stderr)
         return EXIT_FAILED
     except GreenlightError as error:
         problems = getattr(error, "problems", None)

@@ -15,6 +15,7 @@ import sys
 from typing import Any
 
 from domain.errors import GreenlightError
+from domain.i18n import _
 from domain.policy import read_policy
 from domain.service import Approvals
 from store import db
@@ -29,8 +30,10 @@ def cmd_crm_salesforce(args: argparse.Namespace) -> int:
     settings = Settings.from_env(require_slack=False)
     if not settings.salesforce_on:
         print(
-            "greenlight: the Salesforce connector is not configured: set GREENLIGHT_SALESFORCE_LOGIN_URL, "
-            "GREENLIGHT_SALESFORCE_CLIENT_ID and GREENLIGHT_SALESFORCE_CLIENT_SECRET (see docs/crm.md).",
+            _(
+                "greenlight: the Salesforce connector is not configured: set GREENLIGHT_SALESFORCE_LOGIN_URL, "
+                "GREENLIGHT_SALESFORCE_CLIENT_ID and GREENLIGHT_SALESFORCE_CLIENT_SECRET (see docs/crm.md)."
+            ),
             file=sys.stderr,
         )
         return 2
@@ -56,10 +59,18 @@ def cmd_crm_salesforce(args: argparse.Namespace) -> int:
             await connector.close()
             await db.close()
         for name, why in pulled.refused:
-            print(f"{name}: not taken: {why}", file=sys.stderr)
+            print(_("{name}: not taken: {why}", name=name, why=why), file=sys.stderr)
         print(
-            f"read {pulled.read} changed quotes in {pulled.pages} page(s): {pulled.stored} stored "
-            f"({pulled.submitted} submitted), {pulled.unchanged} unchanged, {len(pulled.refused)} refused"
+            _(
+                "read {read} changed quotes in {pages} page(s): {stored} stored ({submitted} submitted), "
+                "{unchanged} unchanged, {refused} refused",
+                read=pulled.read,
+                pages=pulled.pages,
+                stored=pulled.stored,
+                submitted=pulled.submitted,
+                unchanged=pulled.unchanged,
+                refused=len(pulled.refused),
+            )
         )
         return 1 if pulled.refused else 0
 
@@ -69,22 +80,27 @@ def cmd_crm_salesforce(args: argparse.Namespace) -> int:
         raise
     except Exception as error:  # the org or the network: one sentence, no traceback
         print(
-            f"greenlight: the Salesforce pull failed: {error.__class__.__name__}: {str(error)[:300]}", file=sys.stderr
+            _(
+                "greenlight: the Salesforce pull failed: {kind}: {detail}",
+                kind=error.__class__.__name__,
+                detail=str(error)[:300],
+            ),
+            file=sys.stderr,
         )
         return 1
 
 
 def add_commands(commands: Any) -> None:
-    crm = commands.add_parser("crm", help="connect a CRM (crm-v1)")
+    crm = commands.add_parser("crm", help=_("connect a CRM (crm-v1)"))
     connectors = crm.add_subparsers(dest="connector", required=True, metavar="CONNECTOR")
     salesforce = connectors.add_parser(
         "salesforce",
-        help="pull Salesforce CPQ quotes changed since the last run",
+        help=_("pull Salesforce CPQ quotes changed since the last run"),
         description="\n".join(__doc__.splitlines()[2:]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     salesforce.add_argument(
-        "--mapping", metavar="FILE", help="the mapping file (default GREENLIGHT_SALESFORCE_MAPPING)"
+        "--mapping", metavar="FILE", help=_("the mapping file (default GREENLIGHT_SALESFORCE_MAPPING)")
     )
-    salesforce.add_argument("--show-query", action="store_true", help="print the SOQL the mapping asks and stop")
+    salesforce.add_argument("--show-query", action="store_true", help=_("print the SOQL the mapping asks and stop"))
     salesforce.set_defaults(run=cmd_crm_salesforce)

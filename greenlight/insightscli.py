@@ -11,6 +11,7 @@ from typing import Any
 from domain import backtest as backtesting
 from domain import insights as figures
 from domain.errors import InvalidInput
+from domain.i18n import _
 from domain.policy import Policy, read_policy
 from store import db
 from store.backtest import backtest
@@ -96,8 +97,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
 def add_commands(commands: Any, policy_commands: Any) -> None:
     insights = commands.add_parser(
         "insights",
-        help="where deals wait: cycle and waiting times, stuck requests, bottlenecks, rejections",
-        description=(
+        help=_("where deals wait: cycle and waiting times, stuck requests, bottlenecks, rejections"),
+        description=_(
             "Insights over the submissions made in a period: cycle time (submitted to decided) and the "
             "waiting time of each request, median and 90th percentile, by week, chain, step, rule, approver "
             "and rep; open requests by age and those stuck beyond the policy's insights.stuck_after (48h by "
@@ -110,25 +111,25 @@ def add_commands(commands: Any, policy_commands: Any) -> None:
     insights.add_argument("--until", metavar="WHEN", help=PERIOD_HELP)
     insights.add_argument("--format", choices=("text", "json", "csv"), default="text")
     insights.add_argument("--db", metavar="URL", help=DB_HELP)
-    insights.add_argument("--policy", metavar="FILE", help="the policy in force (default: GREENLIGHT_POLICY)")
+    insights.add_argument("--policy", metavar="FILE", help=_("the policy in force (default: GREENLIGHT_POLICY)"))
     insights.set_defaults(run=cmd_insights)
 
     test = policy_commands.add_parser(
         "backtest",
-        help="what a new policy would have changed on the quotes already submitted",
-        description=(
+        help=_("what a new policy would have changed on the quotes already submitted"),
+        description=_(
             "Replay every submitted quote version under NEW and compare with the approvals the policy that "
             "decided it asked for: per rule, the quotes that would newly need it or no longer need it; each "
             "approver's load before and after; the decided quotes that would have been decided differently, "
             "with example quote ids. Changes nothing."
         ),
     )
-    test.add_argument("file", metavar="NEW.yaml", help="the policy to try")
+    test.add_argument("file", metavar="NEW.yaml", help=_("the policy to try"))
     test.add_argument("--since", metavar="WHEN", help=PERIOD_HELP)
     test.add_argument("--until", metavar="WHEN", help=PERIOD_HELP)
     test.add_argument("--format", choices=("text", "json"), default="text")
     test.add_argument("--db", metavar="URL", help=DB_HELP)
     test.add_argument(
-        "--policy", metavar="FILE", help="the policy in force, for its approvers (default: GREENLIGHT_POLICY)"
+        "--policy", metavar="FILE", help=_("the policy in force, for its approvers (default: GREENLIGHT_POLICY)")
     )
     test.set_defaults(run=cmd_backtest)

@@ -1,9 +1,13 @@
 """`greenlight orders plan`: how an approved quote splits into orders, without any store (orders-v1 §1).
 
 JSON output is exactly `{"orders": [{"number", "delivery_date", "ship_to", "release_at", "lines":
-[{"id", "quantity", "net_total"}], "total"}]}`. Amounts are strings with two decimals ("11520.00")
-so that no JSON reader turns money into floats; quantities are JSON numbers. `release_at` is an ISO
-timestamp with the local offset of the release zone (2027-01-11T06:00:00-08:00).
+[{"id", "quantity", "net_total"}], "total"}]}`. Amounts are strings in the currency's minor unit
+("11520.00", yen "4256") so that no JSON reader turns money into floats; quantities are JSON
+numbers. `release_at` is an ISO timestamp with the local offset of the release zone
+(2027-01-11T06:00:00-08:00).
+
+The text table is in the reader's language (see `greenlight.cli`): amounts as they write them, each
+release instant in the policy's zone, named.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ import json
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from domain import i18n
 from domain.contracts import build_contract
 from domain.errors import InvalidInput, QuoteError
+from domain.i18n import _, _n
 from domain.orders import PlannedOrder, money, number, plan_orders
-from domain.policy import read_policy
+from domain.policy import Policy, read_policy
 from domain.quote import Quote, load_quote_text
 from domain.sourcemap import read_text
 
@@ -29,7 +36,7 @@ def _approved_on(text: str | None, zone: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"--approved-on {text!r} is not a date such as 2026-12-10") from None
+        raise InvalidInput(_("--approved-on {text!r} is not a date such as 2026-12-10", text=text)) from None
 
 
 def plan_document(orders: Sequence[PlannedOrder]) -> dict[str, Any]:
@@ -41,47 +48,54 @@ def plan_document(orders: Sequence[PlannedOrder]) -> dict[str, Any]:
                 "ship_to": order.ship_to,
                 "release_at": order.local_release_at.isoformat(),
                 "lines": [
-                    {"id": line.id, "quantity": number(line.quantity), "net_total": money(line.net_total)}
+                    {
+                        "id": line.id,
+                        "quantity": number(line.quantity),
+                        "net_total": money(line.net_total, order.currency),
+                    }
                     for line in order.lines
                 ],
-                "total": money(order.total),
+                "total": money(order.total, order.currency),
             }
             for order in orders
         ]
     }
 
 
-def _amount(value: Decimal) -> str:
-    return f"{value:,.2f}"
-
-
 def _quantity(value: Decimal) -> str:
     whole = number(value)
-    return f"{whole:,}" if isinstance(whole, int) else str(value)
+    return i18n.number(whole, 0) if isinstance(whole, int) else str(value)
 
 
-def plan_text(quote: Quote, orders: Sequence[PlannedOrder]) -> str:
+def plan_text(quote: Quote, orders: Sequence[PlannedOrder], policy: Policy | None = None) -> str:
+    """The orders as a table for a terminal, in the current language; release instants in the
+    policy's zone (else each order's release zone), named."""
     total = sum((o.total for o in orders), Decimal("0.00"))
-    zone = orders[0].zone if orders else ""
-    head = (
-        f"{quote.id} v{quote.version} · {quote.customer or 'no customer'} · "
-        f"{len(orders)} order{'s' if len(orders) != 1 else ''} · {quote.currency} {_amount(total)} · "
-        f"released at {orders[0].release_time if orders else '?'} {zone} time"
+    zone = i18n.zone_label(ZoneInfo(orders[0].zone)) if orders else ""
+    head = _(
+        "{quote} v{version} · {customer} · {orders} · {amount} · released at {time} {zone} time",
+        quote=quote.id,
+        version=quote.version,
+        customer=quote.customer or _("no customer"),
+        orders=_n("{count} order", "{count} orders", len(orders)),
+        amount=i18n.money(total, quote.currency),
+        time=orders[0].release_time if orders else "?",
+        zone=zone,
     )
-    rows = [("order", "delivery", "ship to", "release", "lines", "total")]
+    rows = [(_("order"), _("delivery"), _("ship to"), _("release"), _("lines"), _("total"))]
     for order in orders:
-        local = order.local_release_at
+        shown = policy.zone if policy is not None else ZoneInfo(order.zone)
         rows.append(
             (
                 order.number,
-                order.delivery_date.isoformat(),
-                order.ship_to or "(none)",
-                f"{local:%Y-%m-%d %H:%M} {local.tzname()}",
+                i18n.date(order.delivery_date),
+                order.ship_to or _("(none)"),
+                i18n.moment(order.release_at, shown),
                 " ".join(f"{line.id}×{_quantity(line.quantity)}" for line in order.lines),
-                _amount(order.total),
+                i18n.money(order.total, order.currency),
             )
         )
-    rows.append(("", "", "", "", "total", _amount(total)))
+    rows.append(("", "", "", "", _("total"), i18n.money(total, quote.currency)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     out = [head, ""]
     for row in rows:
@@ -102,27 +116,30 @@ def cmd_orders_plan(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(plan_document(orders), indent=2, ensure_ascii=False))
     else:
-        print(plan_text(quote, orders))
+        print(plan_text(quote, orders, policy))
     return 0
 
 
 def add_commands(commands: Any) -> None:
-    orders = commands.add_parser("orders", help="orders from approved quotes")
+    orders = commands.add_parser("orders", help=_("orders from approved quotes"))
     actions = orders.add_subparsers(dest="orders_command", metavar="ACTION", required=True)
     plan = actions.add_parser(
         "plan",
-        help="show how a quote splits into orders and when each is released",
-        description=(
+        help=_("show how a quote splits into orders and when each is released"),
+        description=_(
             "Split a quote into orders as if it were approved (orders-v1 §1), without any store. "
-            'With --format json, amounts are strings with two decimals ("11520.00") and release_at '
-            "is an ISO timestamp with the local offset of the release zone. Also checks that the "
-            "quote's contract can be built (terms of recurring lines, per-unit assets)."
+            'With --format json, amounts are strings in the currency\'s minor unit ("11520.00", yen "4256") '
+            "and release_at is an ISO timestamp with the local offset of the release zone. Also checks that "
+            "the quote's contract can be built (terms of recurring lines, per-unit assets)."
         ),
     )
-    plan.add_argument("--policy", required=True, metavar="FILE", help="the policy YAML file (orders: section)")
-    plan.add_argument("--quote", required=True, metavar="FILE", help="the quote JSON file")
+    plan.add_argument("--policy", required=True, metavar="FILE", help=_("the policy YAML file (orders: section)"))
+    plan.add_argument("--quote", required=True, metavar="FILE", help=_("the quote JSON file"))
     plan.add_argument(
-        "--format", choices=("text", "json"), default="text", help="json: amounts as strings with two decimals"
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help=_("json: amounts as strings in the currency's minor unit"),
     )
     plan.add_argument(
         "--approved-on",

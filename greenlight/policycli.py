@@ -9,6 +9,7 @@ import sys
 from typing import Any
 
 from domain.errors import InvalidInput
+from domain.i18n import _
 from domain.sourcemap import read_text
 from store import db
 
@@ -38,13 +39,15 @@ def cmd_policy_apply(args: argparse.Namespace) -> int:
 def add_actions(policy_commands: Any) -> None:
     apply = policy_commands.add_parser(
         "apply",
-        help="validate a policy file and put it in force in every running replica",
-        description="Validate FILE; if it is valid and differs from the policy in force, it becomes the next "
-        "policy version in the database and every running `greenlight serve` applies it within seconds "
-        "(no restart). An invalid file changes nothing and every problem is listed. Open submissions keep "
-        "the approvals they already asked for (docs/operations.md).",
+        help=_("validate a policy file and put it in force in every running replica"),
+        description=_(
+            "Validate FILE; if it is valid and differs from the policy in force, it becomes the next "
+            "policy version in the database and every running `greenlight serve` applies it within seconds "
+            "(no restart). An invalid file changes nothing and every problem is listed. Open submissions keep "
+            "the approvals they already asked for (docs/operations.md)."
+        ),
     )
-    apply.add_argument("file", metavar="FILE", help="the policy YAML file")
-    apply.add_argument("--db", metavar="URL", help="the database (default: GREENLIGHT_DATABASE_URL)")
-    apply.add_argument("--by", default="cli", help="who applies it, for the record (default: cli)")
+    apply.add_argument("file", metavar="FILE", help=_("the policy YAML file"))
+    apply.add_argument("--db", metavar="URL", help=_("the database (default: GREENLIGHT_DATABASE_URL)"))
+    apply.add_argument("--by", default="cli", help=_("who applies it, for the record (default: cli)"))
     apply.set_defaults(run=cmd_policy_apply)

@@ -1,4 +1,4 @@
-"""Plain-text renderings for the terminal: previews and scenario reports."""
+"""Plain-text renderings for the terminal: previews and scenario reports, in the current language."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from domain import i18n
+from domain.i18n import _, _n
 from domain.preview import Preview, PreviewItem
-from domain.values import format_number
 
 from .scenarios import STATUSES, ScenarioResult
 
@@ -26,18 +27,24 @@ def who(item: PreviewItem) -> str:
     for person in item.people:
         text = person.person
         if person.away:
-            text += f" (away → {', '.join(person.delegates)})" if person.delegates else " (away)"
+            if person.delegates:
+                text = _("{who} (away → {delegates})", who=text, delegates=", ".join(person.delegates))
+            else:
+                text = _("{who} (away)", who=text)
         names.append(text)
+    listed = ", ".join(names)
     if len(names) == 1:
         group = names[0]
     elif item.mode == "all":
-        group = "all of " + ", ".join(names)
+        group = _("all of {names}", names=listed)
     elif item.mode == "quorum":
-        group = f"{item.quorum} of " + ", ".join(names)
+        group = _("{quorum} of {names}", quorum=item.quorum, names=listed)
     else:
-        group = "any of " + ", ".join(names)
+        group = _("any of {names}", names=listed)
     if item.fallback:
-        group += f" [fallback: {item.fallback_reason}]" if item.fallback_reason else " [fallback]"
+        if item.fallback_reason:
+            return _("{group} [fallback: {reason}]", group=group, reason=item.fallback_reason)
+        return _("{group} [fallback]", group=group)
     return group
 
 
@@ -45,25 +52,35 @@ def preview_text(preview: Preview, owner: str | None = None) -> str:
     """The preview for a terminal; `owner` is the owner's name (default: as the quote names them)."""
     quote = preview.quote
     total = quote.data.get("net_total")
-    money = f"{quote.currency} {format_number(total)}" if isinstance(total, int | float) else quote.currency
-    lines = [
-        paint(
-            f"{quote.id} v{quote.version} · {quote.customer or 'no customer'} · {money} · owner {owner or quote.owner}",
-            "1",
-        )
-    ]
+    amount = i18n.money(total, quote.currency) if isinstance(total, int | float) else quote.currency
+    head = _(
+        "{quote} v{version} · {customer} · {amount} · owner {owner}",
+        quote=quote.id,
+        version=quote.version,
+        customer=quote.customer or _("no customer"),
+        amount=amount,
+        owner=owner or quote.owner,
+    )
+    lines = [paint(head, "1")]
     needed = [i for i in preview.items if not i.carried]
     carried = [i for i in preview.items if i.carried]
     if not preview.items:
-        lines.append("No approval needed: submitting approves the quote at once.")
+        lines.append(_("No approval needed: submitting approves the quote at once."))
         return "\n".join(lines)
     chains = {i.chain for i in needed}
-    lines.append(
-        f"Needs {len(needed)} approval{'s' if len(needed) != 1 else ''}"
-        f" in {len(chains)} chain{'s' if len(chains) != 1 else ''}"
-        + (f"; {len(carried)} carried by smart approvals" if carried else "")
-        + "."
-    )
+    approvals = _n("{count} approval", "{count} approvals", len(needed))
+    in_chains = _n("{count} chain", "{count} chains", len(chains))
+    if carried:
+        lines.append(
+            _(
+                "Needs {approvals} in {chains}; {carried} carried by smart approvals.",
+                approvals=approvals,
+                chains=in_chains,
+                carried=len(carried),
+            )
+        )
+    else:
+        lines.append(_("Needs {approvals} in {chains}.", approvals=approvals, chains=in_chains))
     for chain, steps in preview.chains().items():
         lines.append("")
         lines.append(paint(chain, "1;36"))
@@ -71,11 +88,12 @@ def preview_text(preview: Preview, owner: str | None = None) -> str:
             for item in items:
                 flags = []
                 if item.explicit:
-                    flags.append("explicit")
+                    flags.append(_("explicit"))
                 if item.carried:
-                    flags.append(f"carried from {item.carried_from}")
+                    flags.append(_("carried from {where}", where=item.carried_from))
                 flag = f"  [{'; '.join(flags)}]" if flags else ""
-                lines.append(f"  step {step}  {paint(item.rule, '1')} → {who(item)}{flag}")
+                step_label = _("step {step}", step=step)
+                lines.append(f"  {step_label}  {paint(item.rule, '1')} → {who(item)}{flag}")
                 if item.description:
                     lines.append(f"          {item.description}")
                 for reason in item.reasons:
@@ -106,22 +124,22 @@ def scenario_text(results: Iterable[ScenarioResult], verbose: bool = True) -> st
             out.append(f"  ✗ {problem}")
         for step in result.steps:
             if verbose or step.failures:
-                state = f"quote {step.status}" if step.status else "no submission"
+                state = _("quote {status}", status=step.status) if step.status else _("no submission")
                 out.append(f"  {step.index + 1:>2}. {step.summary} → {state}")
                 if step.error:
-                    out.append(f"      refused: {step.error}")
+                    out.append("      " + _("refused: {error}", error=step.error))
                 detail = _statuses(step.approvals)
                 if verbose and detail:
                     out.append(f"      {detail}")
                 if verbose and step.events:
-                    out.append(f"      events: {', '.join(step.events)}")
+                    out.append("      " + _("events: {events}", events=", ".join(step.events)))
                 if verbose and step.orders:
-                    out.append(f"      orders: {_orders(step.orders)}")
+                    out.append("      " + _("orders: {orders}", orders=_orders(step.orders)))
                 if verbose and step.erp:
-                    out.append(f"      to the ERP: {', '.join(step.erp)}")
+                    out.append("      " + _("to the ERP: {messages}", messages=", ".join(step.erp)))
             for failure in step.failures:
                 out.append(paint(f"      ✗ {failure}", "31"))
     passed = sum(1 for r in results if r.passed)
     out.append("")
-    out.append(f"{passed} passed, {len(results) - passed} failed")
+    out.append(_("{passed} passed, {failed} failed", passed=passed, failed=len(results) - passed))
     return "\n".join(out)

@@ -388,7 +388,7 @@ def order_json(order: PlannedOrder) -> dict[str, Any]:
         "status": order.status,
         "delivery_date": order.delivery_date.isoformat(),
         "ship_to": order.ship_to,
-        "total": money(order.total),
+        "total": money(order.total, order.currency),
         "currency": order.currency,
         "lines": list(order.line_ids),
         "release_at": order.local_release_at.isoformat(),

@@ -13,6 +13,8 @@ from typing import Any
 
 from pythonjsonlogger.json import JsonFormatter
 
+from domain.i18n import _
+
 from .settings import Settings
 
 
@@ -158,19 +160,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def add_commands(commands: Any) -> None:
     serve = commands.add_parser(
         "serve",
-        help="run the Slack bot, the CRM API and the scheduler",
-        description="Serve /slack/events, /api/quotes, /a/<token>, /healthz and /metrics. Settings come from the "
-        "environment and .env (see the README); a bad or missing one stops start-up with a sentence naming it. "
-        "Any number of replicas may start at once (migrations take turns under a lock); SIGHUP reloads the "
-        "policy file in every replica, SIGTERM stops after in-flight work.",
+        help=_("run the Slack bot, the CRM API and the scheduler"),
+        description=_(
+            "Serve /slack/events, /api/quotes, /a/<token>, /healthz and /metrics. Settings come from the "
+            "environment and .env (see the README); a bad or missing one stops start-up with a sentence naming it. "
+            "Any number of replicas may start at once (migrations take turns under a lock); SIGHUP reloads the "
+            "policy file in every replica, SIGTERM stops after in-flight work."
+        ),
     )
-    serve.add_argument("--host", help="override GREENLIGHT_HOST")
-    serve.add_argument("--port", type=int, help="override GREENLIGHT_PORT (0 picks a free port)")
-    serve.add_argument("--verbose", action="store_true", help="debug logging")
+    serve.add_argument("--host", help=_("override GREENLIGHT_HOST"))
+    serve.add_argument("--port", type=int, help=_("override GREENLIGHT_PORT (0 picks a free port)"))
+    serve.add_argument("--verbose", action="store_true", help=_("debug logging"))
     serve.add_argument(
         "--no-migrate",
         action="store_true",
-        help="do not apply migrations on start (they run as a release step: `greenlight db migrate`); "
-        "refuses to start while one is pending",
+        help=_(
+            "do not apply migrations on start (they run as a release step: `greenlight db migrate`); "
+            "refuses to start while one is pending"
+        ),
     )
     serve.set_defaults(run=cmd_serve)

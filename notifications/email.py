@@ -6,6 +6,9 @@
     decision_notice(...)  the final outcome, to a rep without Slack
     away_notice(...)      "X is away with no delegate", to the owner and the admins
 
+Each message is written in its reader's language (`policy.person_locale`), times in the reader's
+zone with its name; a notice to several people is in the policy's default language.
+
 Every message gets a Message-ID derived from its outbox key (`<outbox-123.greenlight@domain>`), so
 a resend after a crash carries the same id and the receiving side can drop the duplicate. Nothing
 here sends or touches the network; `notifications.smtp.send` does.
@@ -22,8 +25,10 @@ from email.message import EmailMessage
 from email.utils import format_datetime, formataddr, parseaddr
 from typing import Literal
 
+from domain import i18n
 from domain.approvals import Approval, Context, Submission
 from domain.errors import NotFound
+from domain.i18n import _
 from domain.policy import Policy
 from domain.quote import Quote
 
@@ -33,12 +38,6 @@ from .templating import render
 
 Occasion = Literal["request", "reminder", "escalation", "delegate"]
 
-_SUBJECT_PREFIX: dict[str, str] = {
-    "request": "Approve",
-    "reminder": "Reminder: approve",
-    "escalation": "Escalated to you: approve",
-    "delegate": "Standing in: approve",
-}
 _MESSAGE_ID_KEY = re.compile(r"[^A-Za-z0-9._-]+")
 _SPACE = re.compile(r"\s+")
 
@@ -70,7 +69,14 @@ def message_id(outbox_key: str, mail: MailSettings) -> str:
 
 
 def request_subject(summary: Summary, occasion: Occasion = "request") -> str:
-    return _one_line(f"{_SUBJECT_PREFIX[occasion]} {summary.headline}")
+    headline = summary.headline
+    if occasion == "reminder":
+        return _one_line(_("Reminder: approve {headline}", headline=headline))
+    if occasion == "escalation":
+        return _one_line(_("Escalated to you: approve {headline}", headline=headline))
+    if occasion == "delegate":
+        return _one_line(_("Standing in: approve {headline}", headline=headline))
+    return _one_line(_("Approve {headline}", headline=headline))
 
 
 def render_request(
@@ -94,6 +100,22 @@ def render_request(
     address = to or address_of(policy, person)
     if not address:
         raise NotFound(f"{person} has no email address in the policy")
+    with i18n.speaking(policy.person_locale(person)):
+        return _request(mail, policy, sub, approval, person, address, outbox_key, now, occasion, ctx)
+
+
+def _request(
+    mail: MailSettings,
+    policy: Policy,
+    sub: Submission,
+    approval: Approval,
+    person: str,
+    address: str,
+    outbox_key: str,
+    now: dt.datetime,
+    occasion: Occasion,
+    ctx: Context | None,
+) -> EmailMessage:
     summary = summarize(policy, sub, approval, person, ctx)
     ref = links.approval_ref(sub.quote_id, sub.number, approval.rule)
     key = links.submission_key(sub.number, sub.quote_version, sub.content_hash)
@@ -160,46 +182,55 @@ def render_notice(
 def decision_notice(
     mail: MailSettings, policy: Policy, sub: Submission, *, outbox_key: str, now: dt.datetime, to: str | None = None
 ) -> EmailMessage:
-    """The final outcome of SUB (approved, rejected, recalled) for its owner."""
+    """The final outcome of SUB (approved, rejected, recalled) for its owner, in the owner's language."""
     owner = sub.owner
     address = to or address_of(policy, owner)
     if not address:
         raise NotFound(f"{owner} has no email address in the policy")
-    quote = Quote(sub.snapshot)
-    customer = f" for {quote.customer}" if quote.customer else ""
-    what = f"{sub.quote_id} v{sub.quote_version}{customer}"
+    with i18n.speaking(policy.person_locale(owner)):
+        headline, paragraphs = _outcome(policy, sub)
+        return render_notice(
+            mail,
+            to=[_mailbox(name_of(policy, owner), address)],
+            subject=headline,
+            headline=headline,
+            paragraphs=paragraphs,
+            facts=facts_of(policy, sub),
+            outbox_key=outbox_key,
+            now=now,
+            ref=sub.ref,
+        )
+
+
+def _outcome(policy: Policy, sub: Submission) -> tuple[str, list[str]]:
+    """The headline and paragraphs that tell the owner how SUB ended."""
+    customer = Quote(sub.snapshot).customer
+    if customer:
+        what = _("{quote} v{version} for {customer}", quote=sub.quote_id, version=sub.quote_version, customer=customer)
+    else:
+        what = _("{quote} v{version}", quote=sub.quote_id, version=sub.quote_version)
     paragraphs: list[str] = []
     if sub.status == "approved":
-        headline = f"{what} is approved"
         approvers = sorted({name_of(policy, a.acted_by) for a in sub.approvals if a.acted_by})
         if approvers:
-            paragraphs.append("Approved by " + ", ".join(approvers) + ".")
-    elif sub.status == "rejected":
+            paragraphs.append(_("Approved by {names}.", names=", ".join(approvers)))
+        return _("{what} is approved", what=what), paragraphs
+    if sub.status == "rejected":
         rejected = next((a for a in sub.approvals if a.status == "rejected"), None)
-        who = name_of(policy, rejected.acted_by) if rejected is not None else "an approver"
-        headline = f"{what} is rejected"
-        rule = f" ({rejected.rule})" if rejected is not None else ""
-        paragraphs.append(f"{who} rejected it{rule}.")
+        who = name_of(policy, rejected.acted_by) if rejected is not None else _("an approver")
+        if rejected is not None:
+            paragraphs.append(_("{who} rejected it ({rule}).", who=who, rule=rejected.rule))
+        else:
+            paragraphs.append(_("{who} rejected it.", who=who))
         if sub.comment:
-            paragraphs.append(f"Reason: {sub.comment}")
-        paragraphs.append("Change the quote in the CRM and submit it again; approvals that still hold carry over.")
-    elif sub.status == "recalled":
-        headline = f"{what} was withdrawn from approval"
-        why = sub.comment or "it was recalled"
-        paragraphs.append(f"Why: {why}" if why.endswith((".", "!", "?")) else f"Why: {why}.")
-    else:
-        headline = f"{what} is {sub.status}"
-    return render_notice(
-        mail,
-        to=[_mailbox(name_of(policy, owner), address)],
-        subject=headline,
-        headline=headline,
-        paragraphs=paragraphs,
-        facts=facts_of(policy, sub),
-        outbox_key=outbox_key,
-        now=now,
-        ref=sub.ref,
-    )
+            paragraphs.append(_("Reason: {reason}", reason=sub.comment))
+        paragraphs.append(_("Change the quote in the CRM and submit it again; approvals that still hold carry over."))
+        return _("{what} is rejected", what=what), paragraphs
+    if sub.status == "recalled":
+        why = sub.comment or _("it was recalled")
+        paragraphs.append(_("Why: {why}", why=why) if why.endswith((".", "!", "?")) else _("Why: {why}.", why=why))
+        return _("{what} was withdrawn from approval", what=what), paragraphs
+    return _("{what} is {status}", what=what, status=sub.status), paragraphs
 
 
 def away_notice(
@@ -213,7 +244,8 @@ def away_notice(
     outbox_key: str,
     now: dt.datetime,
 ) -> EmailMessage:
-    """Tell TO (people keys: the quote owner and the admins) that AWAY holds APPROVAL with no delegate."""
+    """Tell TO (people keys: the quote owner and the admins) that AWAY holds APPROVAL with no delegate,
+    in the policy's default language (several people read the one message)."""
     recipients = []
     for person in dict.fromkeys(to):
         address = address_of(policy, person)
@@ -221,15 +253,47 @@ def away_notice(
             recipients.append(_mailbox(name_of(policy, person), address))
     if not recipients:
         raise NotFound("none of the people to tell has an email address in the policy")
-    quote = Quote(sub.snapshot)
-    customer = f" for {quote.customer}" if quote.customer else ""
+    if len(recipients) == 1:
+        locale = policy.person_locale(next(p for p in dict.fromkeys(to) if address_of(policy, p)))
+    else:
+        locale = policy.locale
+    with i18n.speaking(locale):
+        return _away(mail, policy, sub, approval, away, recipients, outbox_key, now)
+
+
+def _away(
+    mail: MailSettings,
+    policy: Policy,
+    sub: Submission,
+    approval: Approval,
+    away: str,
+    recipients: list[str],
+    outbox_key: str,
+    now: dt.datetime,
+) -> EmailMessage:
+    customer = Quote(sub.snapshot).customer
     who = name_of(policy, away)
-    headline = f"{who} is away with no delegate: {sub.quote_id}{customer} waits"
+    if customer:
+        headline = _(
+            "{who} is away with no delegate: {quote} for {customer} waits",
+            who=who,
+            quote=sub.quote_id,
+            customer=customer,
+        )
+    else:
+        headline = _("{who} is away with no delegate: {quote} waits", who=who, quote=sub.quote_id)
     paragraphs = [
-        f"The approval {approval.rule} of {sub.quote_id} v{sub.quote_version} waits on {who}, "
-        "who is out of office and has named no delegate.",
-        "An admin can set a delegate (/deal delegate) or replace the approver (/deal replace) in Slack; "
-        "the owner can also wait for their return.",
+        _(
+            "The approval {rule} of {quote} v{version} waits on {who}, who is out of office and has named no delegate.",
+            rule=approval.rule,
+            quote=sub.quote_id,
+            version=sub.quote_version,
+            who=who,
+        ),
+        _(
+            "An admin can set a delegate (/deal delegate) or replace the approver (/deal replace) in Slack; "
+            "the owner can also wait for their return."
+        ),
     ]
     return render_notice(
         mail,
@@ -248,14 +312,15 @@ def away_notice(
 
 
 def _intro(policy: Policy, sub: Submission, summary: Summary, occasion: Occasion) -> str:
-    owner = name_of(policy, sub.owner)
+    owner, reader = name_of(policy, sub.owner), summary.person
     if occasion == "reminder":
-        return f"A reminder, {summary.person}: {owner}'s quote still waits for your decision."
+        return _("A reminder, {reader}: {owner}'s quote still waits for your decision.", reader=reader, owner=owner)
     if occasion == "escalation":
-        return f"{summary.person}, this approval was escalated to you: it waited too long for a decision."
+        return _("{reader}, this approval was escalated to you: it waited too long for a decision.", reader=reader)
     if occasion == "delegate":
-        return f"{summary.person}, you stand in for {', '.join(summary.on_behalf_of) or 'an approver'} on this request."
-    return f"{owner} asks for your approval, {summary.person}."
+        others = ", ".join(summary.on_behalf_of) or _("an approver")
+        return _("{reader}, you stand in for {others} on this request.", reader=reader, others=others)
+    return _("{owner} asks for your approval, {reader}.", owner=owner, reader=reader)
 
 
 def _message(
@@ -283,6 +348,7 @@ def _message(
         message["X-Greenlight-Ref"] = _one_line(ref)
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = i18n.current()  # after the parts: set_content drops Content-* headers
     return message
 
 

@@ -8,6 +8,7 @@ admin of the policy in force. The charts are drawn by pygal (SVG, server side) a
 images, so the page runs no script; each chart has a narrow version for phones, and every figure
 is also in a table. The answers carry the email pages' headers (strict CSP with images from
 `data:` only, no framing, no referrer, no caching) and refusals are plain pages with their status.
+The page is in the admin's language, its times in the policy's zone with the zone named.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ import pygal
 from aiohttp import web
 from pygal.style import Style
 
+from domain import i18n
+from domain.i18n import _
 from domain.insights import NONE, Insights, duration
 from domain.policy import Policy
 
@@ -57,17 +60,17 @@ def issue(secret: str, person: str, now: dt.datetime) -> str:
 def read(secret: str, token: str, now: dt.datetime) -> tuple[str, dt.datetime]:
     """The person and the expiry of a valid token; a LinkError (400, 403, 410) otherwise."""
     if not isinstance(token, str) or not token or len(token) > links.MAX_TOKEN_LENGTH or not token.isascii():
-        raise MalformedLink("the link is empty, too long or has characters a link never has")
+        raise MalformedLink(_("the link is empty, too long or has characters a link never has"))
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != VERSION:
-        raise MalformedLink("the link does not have the shape of a Greenlight insights link: was it cut short?")
+        raise MalformedLink(_("the link does not have the shape of a Greenlight insights link: was it cut short?"))
     signed = f"{parts[0]}.{parts[1]}"
     try:
         signature = _unb64(parts[2])
     except ValueError:
-        raise MalformedLink("the link's signature cannot be read: was it cut short?") from None
+        raise MalformedLink(_("the link's signature cannot be read: was it cut short?")) from None
     if not hmac.compare_digest(signature, _sign(secret, signed)):
-        raise TamperedLink("the link's signature does not match: it was changed or was not made by Greenlight")
+        raise TamperedLink(_("the link's signature does not match: it was changed or was not made by Greenlight"))
     try:
         data = json.loads(_unb64(parts[1]))
         person, stamp = data["p"], data["t"]
@@ -75,15 +78,19 @@ def read(secret: str, token: str, now: dt.datetime) -> tuple[str, dt.datetime]:
             raise ValueError("claims")
         issued = dt.datetime.fromtimestamp(stamp, dt.UTC)
     except (KeyError, ValueError, TypeError, OverflowError):
-        raise MalformedLink("the link's content cannot be read") from None
+        raise MalformedLink(_("the link's content cannot be read")) from None
     if issued > now + links.CLOCK_SKEW:
-        raise MalformedLink("the link claims to be issued in the future")
+        raise MalformedLink(_("the link claims to be issued in the future"))
     expires = issued + LIFETIME
     if now >= expires:
         minutes = int(LIFETIME.total_seconds() // 60)
         raise ExpiredLink(
-            f"insights links work for {minutes} minutes; this one expired at {expires:%Y-%m-%d %H:%M} UTC. "
-            "Run /deal insights again for a fresh one."
+            _(
+                "insights links work for {minutes} minutes; this one expired {when}. "
+                "Run /deal insights again for a fresh one.",
+                minutes=minutes,
+                when=i18n.moment(expires, dt.UTC),
+            )
         )
     return person, expires
 
@@ -116,31 +123,39 @@ def add_routes(
 
     async def show(request: web.Request) -> web.Response:
         now = clock()
-        try:
-            person, expires = read(secret, request.match_info["token"], now)
-        except LinkError as error:
-            return message(error.status, error.title, [_sentence(str(error))])
-        if person not in policy().admins:
-            return message(403, "This page is for admins", [f"{person} is not an admin of the policy in force."])
-        report = await gather(now, now - PERIOD)
-        return page(report, person, expires)
+        rules = policy()
+        with i18n.speaking(rules.locale):  # whose link it is is not known until it reads
+            try:
+                person, expires = read(secret, request.match_info["token"], now)
+            except LinkError as error:
+                return message(error.status, error.title, [_sentence(str(error))])
+        with i18n.speaking(rules.person_locale(person)):
+            if person not in rules.admins:
+                return message(
+                    403,
+                    _("This page is for admins"),
+                    [_("{person} is not an admin of the policy in force.", person=person)],
+                )
+            report = await gather(now, now - PERIOD)
+            return page(report, person, expires, rules.zone)
 
     app.router.add_get("/insights/{token}", show)
 
 
-def page(report: Insights, person: str, expires: dt.datetime) -> web.Response:
+def page(report: Insights, person: str, expires: dt.datetime, zone: dt.tzinfo = dt.UTC) -> web.Response:
+    """The page in the current language; times in ZONE (the policy's), named."""
     nonce = secrets.token_urlsafe(16)
     html = render(
         "page/insights.html",
         nonce=nonce,
-        title="Where deals wait",
+        title=_("Where deals wait"),
         r=report,
         person=person,
-        expires=f"{expires:%Y-%m-%d %H:%M} UTC",
+        expires=i18n.moment(expires, zone, now=report.now),
         charts=charts(report),
         d=duration,
-        since=report.since.date().isoformat() if report.since else "the start",
-        until=(report.until or report.now).date().isoformat(),
+        since=i18n.date(report.since.astimezone(zone).date()) if report.since else _("the start"),
+        until=i18n.date((report.until or report.now).astimezone(zone).date()),
         weeks=sorted(set(report.cycle_by_week) | set(report.waiting_by_week)),
         empty=NONE,
     )
@@ -149,8 +164,9 @@ def page(report: Insights, person: str, expires: dt.datetime) -> web.Response:
 
 def message(status: int, title: str, paragraphs: list[str]) -> web.Response:
     nonce = secrets.token_urlsafe(16)
-    if not any("Nothing was changed" in p for p in paragraphs):
-        paragraphs = [*paragraphs, "Nothing was changed."]
+    unchanged = _("Nothing was changed.")
+    if not any(unchanged.rstrip(".") in p for p in paragraphs):
+        paragraphs = [*paragraphs, unchanged]
     html = render(
         "page/message.html", nonce=nonce, title=title, paragraphs=paragraphs, tone="error", eyebrow="", s=None
     )
@@ -240,44 +256,46 @@ def charts(r: Insights) -> dict[str, dict[str, str]]:
         chart = pygal.Line(
             **_config(narrow), x_label_rotation=45 if narrow and len(weeks) > 5 else 0, dots_size=4, include_x_axis=True
         )
-        chart.title = "Hours, by week"
+        chart.title = _("Hours, by week")
         chart.x_labels = [w[5:] for w in weeks]
-        chart.add("Cycle median", [_hours(r.cycle_by_week.get(w, NONE).median) for w in weeks])
-        chart.add("Cycle p90", [_hours(r.cycle_by_week.get(w, NONE).p90) for w in weeks])
-        chart.add("Waiting median", [_hours(r.waiting_by_week.get(w, NONE).median) for w in weeks])
+        chart.add(_("Cycle median"), [_hours(r.cycle_by_week.get(w, NONE).median) for w in weeks])
+        chart.add(_("Cycle p90"), [_hours(r.cycle_by_week.get(w, NONE).p90) for w in weeks])
+        chart.add(_("Waiting median"), [_hours(r.waiting_by_week.get(w, NONE).median) for w in weeks])
         return chart
 
     def ages(narrow: bool) -> Any:
         chart = pygal.Bar(**_config(narrow), x_label_rotation=30 if narrow else 0)
-        chart.title = f"Open requests by age ({r.stuck_count} stuck beyond {duration(r.stuck_after)})"
+        chart.title = _(
+            "Open requests by age ({stuck} stuck beyond {after})", stuck=r.stuck_count, after=duration(r.stuck_after)
+        )
         chart.x_labels = list(r.open_by_age)
-        chart.add("Open requests", list(r.open_by_age.values()))
+        chart.add(_("Open requests"), list(r.open_by_age.values()))
         return chart
 
     top = r.bottlenecks[:8]
 
     def queues(narrow: bool) -> Any:
         chart = pygal.HorizontalBar(**_config(narrow))
-        chart.title = "Longest queues (open requests)"
+        chart.title = _("Longest queues (open requests)")
         chart.x_labels = [b.person for b in top]
-        chart.add("Open", [b.open for b in top])
-        chart.add("Stuck", [b.stuck for b in top])
-        chart.add("Held for someone away", [b.queue_with_delegations - b.open for b in top])
+        chart.add(_("Open"), [b.open for b in top])
+        chart.add(_("Stuck"), [b.stuck for b in top])
+        chart.add(_("Held for someone away"), [b.queue_with_delegations - b.open for b in top])
         return chart
 
     def rejections(narrow: bool) -> Any:
         chart = pygal.HorizontalBar(**_config(narrow), range=(0, 100))
-        chart.title = "Rejection rate by rule (%)"
+        chart.title = _("Rejection rate by rule (%)")
         chart.x_labels = [s.rule for s in r.rules]
         chart.add(
-            "Rejected", [round(s.rejection_rate * 100) if s.rejection_rate is not None else None for s in r.rules]
+            _("Rejected"), [round(s.rejection_rate * 100) if s.rejection_rate is not None else None for s in r.rules]
         )
         return chart
 
     def channels(narrow: bool) -> Any:
         chart = pygal.Pie(**_config(narrow), inner_radius=0.45)
-        chart.title = "How decisions were made"
-        for key, label in (("slack", "Slack"), ("email", "Email"), ("other", "Other")):
+        chart.title = _("How decisions were made")
+        for key, label in (("slack", "Slack"), ("email", _("Email")), ("other", _("Other"))):
             if r.decisions_via.get(key):
                 chart.add(label, r.decisions_via[key])
         return chart

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from domain.errors import GreenlightError
+from domain.i18n import _, moment
 
 Verdict = Literal["approve", "reject"]
 VERDICTS: tuple[Verdict, ...] = ("approve", "reject")
@@ -40,25 +41,38 @@ _B64 = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
 class LinkError(GreenlightError):
-    """A link that cannot be used; nothing was changed."""
+    """A link that cannot be used; nothing was changed. Its sentence and title are in the language
+    current when it is raised and read."""
 
     status = 400
-    title = "This link cannot be used"
+
+    @property
+    def title(self) -> str:
+        return _("This link cannot be used")
 
 
 class MalformedLink(LinkError):
     status = 400
-    title = "This is not a Greenlight link"
+
+    @property
+    def title(self) -> str:
+        return _("This is not a Greenlight link")
 
 
 class TamperedLink(LinkError):
     status = 403
-    title = "This link has been altered"
+
+    @property
+    def title(self) -> str:
+        return _("This link has been altered")
 
 
 class ExpiredLink(LinkError):
     status = 410
-    title = "This link has expired"
+
+    @property
+    def title(self) -> str:
+        return _("This link has expired")
 
 
 @dataclass(frozen=True)
@@ -134,17 +148,17 @@ def read(secret: str, token: str, now: dt.datetime) -> Claims:
     """The claims of a token made by `issue` with SECRET, still valid at NOW; else a LinkError."""
     _aware(now)
     if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH or not token.isascii():
-        raise MalformedLink("the link is empty, too long or has characters a link never has")
+        raise MalformedLink(_("the link is empty, too long or has characters a link never has"))
     parts = token.split(".")
     if len(parts) != 3 or parts[0] != VERSION or not all(_B64.fullmatch(part) for part in parts[1:]):
-        raise MalformedLink("the link does not have the shape of a Greenlight link: was it cut short?")
+        raise MalformedLink(_("the link does not have the shape of a Greenlight link: was it cut short?"))
     signed = f"{parts[0]}.{parts[1]}"
     try:
         signature = _decode(parts[2])
     except ValueError:
-        raise MalformedLink("the link's signature cannot be read: was it cut short?") from None
+        raise MalformedLink(_("the link's signature cannot be read: was it cut short?")) from None
     if not hmac.compare_digest(signature, _sign(secret, signed)):
-        raise TamperedLink("the link's signature does not match: it was changed or was not made by Greenlight")
+        raise TamperedLink(_("the link's signature does not match: it was changed or was not made by Greenlight"))
     try:
         data = json.loads(_decode(parts[1]))
         claims = Claims(
@@ -157,12 +171,18 @@ def read(secret: str, token: str, now: dt.datetime) -> Claims:
         )
         _split_ref(claims.approval_ref)
     except (KeyError, ValueError, TypeError, AttributeError, OverflowError):
-        raise MalformedLink("the link's content cannot be read") from None
+        raise MalformedLink(_("the link's content cannot be read")) from None
     if claims.issued_at > now + CLOCK_SKEW:
-        raise MalformedLink("the link claims to be issued in the future")
+        raise MalformedLink(_("the link claims to be issued in the future"))
     if now >= claims.expires_at:
         hours = int(LIFETIME.total_seconds() // 3600)
-        raise ExpiredLink(f"links work for {hours} hours; this one expired at {claims.expires_at:%Y-%m-%d %H:%M} UTC")
+        raise ExpiredLink(
+            _(
+                "links work for {hours} hours; this one expired {when}",
+                hours=hours,
+                when=moment(claims.expires_at, dt.UTC),
+            )
+        )
     return claims
 
 

@@ -15,6 +15,9 @@ Every refusal is a plain page that changes nothing, with its status:
     409  link already used, already decided (by this person elsewhere, or by someone else)
     410  expired link; the request was withdrawn (revoked by a rejection, recalled, quote changed)
 
+Each page is in the language of the link's holder (`policy.person_locale`); a link that cannot be
+read is answered in the policy's default language.
+
 Cross-site posting: the form carries a CSRF token (HMAC of the link's nonce with a key derived
 from GREENLIGHT_SECRET), the GET sets the same value in a `SameSite=Strict`, `HttpOnly` cookie
 scoped to the link's path, and the POST needs both to match; an `Origin` other than the public
@@ -39,14 +42,16 @@ from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 
 from domain import approvals as lifecycle
+from domain import i18n
 from domain.approvals import Approval, Context, Submission
 from domain.errors import GreenlightError, NotAllowed, NotFound, StaleRequest
+from domain.i18n import _
 from domain.policy import Policy
 from domain.service import Approvals
 
 from . import links
 from .links import Claims, LinkError
-from .summary import Summary, at, name_of, still_open, summarize, voted
+from .summary import Summary, at, name_of, past, still_open, summarize, voted
 from .templating import render
 
 log = logging.getLogger("greenlight.pages")
@@ -56,7 +61,6 @@ Clock = Callable[[], dt.datetime]
 CSRF_FIELD = "csrf"
 CSRF_COOKIE = "greenlight_csrf"
 MAX_COMMENT = 2000
-_PAST = {"approve": "approved", "reject": "rejected"}
 
 
 class Refusal(Exception):
@@ -128,9 +132,20 @@ class LinkPage:
 
     # ---- the two routes --------------------------------------------------------------------
 
+    def _locale(self, token: str, now: dt.datetime) -> str:
+        """The language of the link's holder; the policy's default when the link cannot be read."""
+        try:
+            return self.policy.person_locale(links.read(self.secret, token, now).person)
+        except LinkError:
+            return self.policy.locale
+
     async def show(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         now = self.clock()
+        with i18n.speaking(self._locale(token, now)):
+            return await self._show(token, now)
+
+    async def _show(self, token: str, now: dt.datetime) -> web.Response:
         try:
             found = await self._open(self._claims(token, now), now)
         except Refusal as refusal:
@@ -143,6 +158,10 @@ class LinkPage:
     async def decide(self, request: web.Request) -> web.Response:
         token = request.match_info["token"]
         now = self.clock()
+        with i18n.speaking(self._locale(token, now)):
+            return await self._confirm(request, token, now)
+
+    async def _confirm(self, request: web.Request, token: str, now: dt.datetime) -> web.Response:
         try:
             claims = self._claims(token, now)
             form = await request.post()
@@ -151,12 +170,17 @@ class LinkPage:
             verdict = str(form.get("verdict", ""))
             comment = str(form.get("comment", "")).strip()
             if verdict not in links.VERDICTS:
-                raise Refusal(400, "Approve or reject?", "The form did not say whether to approve or reject.")
+                raise Refusal(400, _("Approve or reject?"), _("The form did not say whether to approve or reject."))
             if len(comment) > MAX_COMMENT:
-                return self._retry(found, verdict, comment, f"Keep the text under {MAX_COMMENT} characters.")
+                return self._retry(
+                    found,
+                    verdict,
+                    comment,
+                    _("Keep the text under {limit} characters.", limit=MAX_COMMENT),
+                )
             if verdict == "reject" and not comment:
                 return self._retry(
-                    found, verdict, comment, "A rejection needs a reason: say what would make it acceptable."
+                    found, verdict, comment, _("A rejection needs a reason: say what would make it acceptable.")
                 )
             return await self._decide(found, verdict, comment or None, now)
         except Refusal as refusal:
@@ -185,25 +209,35 @@ class LinkPage:
             except Refusal as refusal:
                 return self._refusal(refusal)
             status = 403 if isinstance(error, NotAllowed) else 404 if isinstance(error, NotFound) else 409
-            return self._refusal(Refusal(status, "Nothing was decided", _sentence(str(error))))
+            return self._refusal(Refusal(status, _("Nothing was decided"), _sentence(str(error))))
         except GreenlightError as error:
-            return self._refusal(Refusal(400, "Nothing was decided", _sentence(str(error))))
+            return self._refusal(Refusal(400, _("Nothing was decided"), _sentence(str(error))))
         if not events:
             return self._refusal(await self._used(claims, now))
-        log.info("link decision: %s %s on %s", claims.person, _PAST[verdict], claims.approval_ref)
+        log.info("link decision: %s %s on %s", claims.person, verdict, claims.approval_ref)
         return self._done(claims, verdict, await self._submission(claims))
 
     def _done(self, claims: Claims, verdict: str, sub: Submission | None) -> web.Response:
-        paragraphs = [f"You {_PAST[verdict]} {claims.rule} of {claims.quote_id}. Thank you."]
+        if verdict == "approve":
+            done = _("You approved {rule} of {quote}. Thank you.", rule=claims.rule, quote=claims.quote_id)
+        else:
+            done = _("You rejected {rule} of {quote}. Thank you.", rule=claims.rule, quote=claims.quote_id)
+        paragraphs = [done]
         approval = sub.find(claims.rule) if sub is not None else None
         if sub is not None and sub.status == "approved":
-            paragraphs.append(f"Every approval is in: {sub.quote_id} version {sub.quote_version} is approved.")
+            paragraphs.append(
+                _(
+                    "Every approval is in: {quote} version {version} is approved.",
+                    quote=sub.quote_id,
+                    version=sub.quote_version,
+                )
+            )
         elif sub is not None and sub.status == "rejected":
-            paragraphs.append(f"{sub.quote_id} is rejected; the rep is told, with your reason.")
+            paragraphs.append(_("{quote} is rejected; the rep is told, with your reason.", quote=sub.quote_id))
         elif sub is not None and (waiting := still_open(self.policy, sub)):
-            paragraphs.append(f"{sub.quote_id} still waits on: {'; '.join(waiting)}.")
+            paragraphs.append(_("{quote} still waits on: {waiting}.", quote=sub.quote_id, waiting="; ".join(waiting)))
         summary = summarize(self.policy, sub, approval, claims.person) if sub and approval else None
-        title = "Approved" if verdict == "approve" else "Rejected"
+        title = _("Approved") if verdict == "approve" else _("Rejected")
         return self._message(200, title, paragraphs, tone="ok", eyebrow=claims.approval_ref, summary=summary)
 
     # ---- what the token may do now -----------------------------------------------------------
@@ -212,7 +246,7 @@ class LinkPage:
         try:
             return links.read(self.secret, token, now)
         except LinkError as error:
-            advice = "Use the buttons in the latest email about this request, or decide in Slack."
+            advice = _("Use the buttons in the latest email about this request, or decide in Slack.")
             raise Refusal(error.status, error.title, _sentence(str(error)), advice) from None
 
     async def _open(self, claims: Claims, now: dt.datetime) -> Open:
@@ -223,18 +257,18 @@ class LinkPage:
             subs = await tx.submissions(claims.quote_id)
             directory = await tx.directory(now)
         if claims.number > len(subs):
-            raise Refusal(404, "No such request", f"Greenlight has no request {claims.approval_ref}.")
+            raise Refusal(404, _("No such request"), _("Greenlight has no request {ref}.", ref=claims.approval_ref))
         sub = subs[claims.number - 1]
         approval = sub.find(claims.rule)
         if approval is None:
-            raise Refusal(404, "No such request", f"{sub.ref} has no approval {claims.rule}.")
+            raise Refusal(404, _("No such request"), _("{ref} has no approval {rule}.", ref=sub.ref, rule=claims.rule))
         ctx = self.service.context(directory, now)
         summary = summarize(policy, sub, approval, claims.person, ctx)
         if links.submission_key(sub.number, sub.quote_version, sub.content_hash) != claims.submission:
             raise Refusal(
                 410,
-                "This request was replaced",
-                f"{sub.ref} is not the submission this link was made for.",
+                _("This request was replaced"),
+                _("{ref} is not the submission this link was made for.", ref=sub.ref),
                 summary=summary,
             )
         if used is not None:
@@ -243,26 +277,38 @@ class LinkPage:
         if mine is not None:
             raise Refusal(
                 409,
-                "You already decided this",
-                f"You {_PAST.get(mine.vote, mine.vote)} {approval.rule} of {sub.quote_id} "
-                f"({at(policy, claims.person, mine.voted_at)}). Nothing was changed.",
+                _("You already decided this"),
+                _(
+                    "You {verb} {rule} of {quote} ({when}). Nothing was changed.",
+                    verb=past(mine.vote),
+                    rule=approval.rule,
+                    quote=sub.quote_id,
+                    when=at(policy, claims.person, mine.voted_at),
+                ),
                 summary=summary,
             )
         if approval.status == "revoked" or sub.status == "recalled":
             raise Refusal(
-                410, "This request was withdrawn", self._withdrawn(sub), "Nothing was changed.", summary=summary
+                410, _("This request was withdrawn"), self._withdrawn(sub), _("Nothing was changed."), summary=summary
             )
         if approval.status != "requested" or sub.status != "pending":
-            raise Refusal(409, "Already decided", self._decided(sub, approval), "Nothing was changed.", summary=summary)
+            raise Refusal(
+                409, _("Already decided"), self._decided(sub, approval), _("Nothing was changed."), summary=summary
+            )
         if claims.person == sub.owner or not (
             lifecycle.can_act_for(ctx, sub, approval, claims.person) or claims.person in approval.escalated_to
         ):
             raise Refusal(
                 403,
-                "You cannot decide this request now",
-                f"{name_of(policy, claims.person)} is no longer an approver of {approval.rule} on {sub.quote_id}: "
-                "the request was reassigned, the approver replaced, or the delegation that made you one has ended.",
-                "Nothing was changed.",
+                _("You cannot decide this request now"),
+                _(
+                    "{who} is no longer an approver of {rule} on {quote}: the request was reassigned, "
+                    "the approver replaced, or the delegation that made you one has ended.",
+                    who=name_of(policy, claims.person),
+                    rule=approval.rule,
+                    quote=sub.quote_id,
+                ),
+                _("Nothing was changed."),
                 summary=summary,
             )
         return Open(claims, sub, approval, ctx, summary)
@@ -282,13 +328,18 @@ class LinkPage:
             if sub is not None and approval is not None:
                 summary = summarize(self.policy, sub, approval, claims.person)
         mine = voted(approval, claims.person) if approval is not None else None
-        paragraphs = ["This link was already used: each link works once. Nothing was changed this time."]
+        paragraphs = [_("This link was already used: each link works once. Nothing was changed this time.")]
         if mine is not None:
             paragraphs.append(
-                f"You {_PAST.get(mine.vote, mine.vote)} {claims.rule} of {claims.quote_id} "
-                f"({at(self.policy, claims.person, mine.voted_at)})."
+                _(
+                    "You {verb} {rule} of {quote} ({when}).",
+                    verb=past(mine.vote),
+                    rule=claims.rule,
+                    quote=claims.quote_id,
+                    when=at(self.policy, claims.person, mine.voted_at),
+                )
             )
-        return Refusal(409, "Link already used", *paragraphs, summary=summary)
+        return Refusal(409, _("Link already used"), *paragraphs, summary=summary)
 
     async def _submission(self, claims: Claims) -> Submission | None:
         async with self.service.store.transaction() as tx:
@@ -298,44 +349,69 @@ class LinkPage:
     def _withdrawn(self, sub: Submission) -> str:
         if sub.status == "rejected":
             rejected = next((a for a in sub.approvals if a.status == "rejected"), None)
-            who = name_of(self.policy, rejected.acted_by) if rejected is not None else "an approver"
-            rule = f" on {rejected.rule}" if rejected is not None else ""
-            reason = f": “{sub.comment}”" if sub.comment else ""
-            return f"{sub.quote_id} was rejected by {who}{rule}{reason}, so this approval is no longer needed."
+            who = name_of(self.policy, rejected.acted_by) if rejected is not None else _("an approver")
+            if rejected is not None:
+                by = _("{quote} was rejected by {who} on {rule}", quote=sub.quote_id, who=who, rule=rejected.rule)
+            else:
+                by = _("{quote} was rejected by {who}", quote=sub.quote_id, who=who)
+            if sub.comment:
+                by = _("{text}: “{comment}”", text=by, comment=sub.comment)
+            return _("{text}, so this approval is no longer needed.", text=by)
         if sub.status == "recalled":
-            why = sub.comment or "it was recalled"
-            return f"{sub.quote_id} version {sub.quote_version} was withdrawn from approval: {why}."
-        return f"This approval of {sub.quote_id} is no longer needed."
+            why = sub.comment or _("it was recalled")
+            return _(
+                "{quote} version {version} was withdrawn from approval: {why}.",
+                quote=sub.quote_id,
+                version=sub.quote_version,
+                why=why,
+            )
+        return _("This approval of {quote} is no longer needed.", quote=sub.quote_id)
 
     def _decided(self, sub: Submission, approval: Approval) -> str:
         if approval.status == "waiting":
-            return f"{approval.rule} of {sub.quote_id} is not open yet: it waits for earlier steps."
+            return _(
+                "{rule} of {quote} is not open yet: it waits for earlier steps.", rule=approval.rule, quote=sub.quote_id
+            )
         if approval.status in ("approved", "auto", "carried", "rejected"):
-            verb = "rejected" if approval.status == "rejected" else "approved"
-            by = f" by {name_of(self.policy, approval.acted_by)}" if approval.acted_by else ""
-            return f"{approval.rule} of {sub.quote_id} was already {verb}{by}."
-        return f"{sub.quote_id} is {sub.status}: there is nothing left to decide."
+            rejected = approval.status == "rejected"
+            if approval.acted_by:
+                who = name_of(self.policy, approval.acted_by)
+                if rejected:
+                    return _(
+                        "{rule} of {quote} was already rejected by {who}.",
+                        rule=approval.rule,
+                        quote=sub.quote_id,
+                        who=who,
+                    )
+                return _(
+                    "{rule} of {quote} was already approved by {who}.", rule=approval.rule, quote=sub.quote_id, who=who
+                )
+            if rejected:
+                return _("{rule} of {quote} was already rejected.", rule=approval.rule, quote=sub.quote_id)
+            return _("{rule} of {quote} was already approved.", rule=approval.rule, quote=sub.quote_id)
+        return _("{quote} is {status}: there is nothing left to decide.", quote=sub.quote_id, status=sub.status)
 
     # ---- cross-site checks -----------------------------------------------------------------
 
     def _check_origin(self, request: web.Request, claims: Claims, field: str) -> None:
         expected = csrf_token(self.secret, claims)
-        again = "Open the link from the email again and confirm on that page."
+        again = _("Open the link from the email again and confirm on that page.")
+        refused = _("This form cannot be accepted")
         if not field or not hmac.compare_digest(field.encode(), expected.encode()):
-            raise Refusal(403, "This form cannot be accepted", "It did not come from Greenlight's page.", again)
+            raise Refusal(403, refused, _("It did not come from Greenlight's page."), again)
         cookie = request.cookies.get(CSRF_COOKIE, "")
         if not cookie or not hmac.compare_digest(cookie.encode(), expected.encode()):
             raise Refusal(
                 403,
-                "This form cannot be accepted",
-                "Your browser did not send back the page's cookie (cookies must be allowed for this site).",
+                refused,
+                _("Your browser did not send back the page's cookie (cookies must be allowed for this site)."),
                 again,
             )
         origin = request.headers.get("Origin")
         if origin is not None and origin != "null" and origin.lower() != self.origin:
-            raise Refusal(403, "This form cannot be accepted", "It was sent from another site.", again)
+            raise Refusal(403, refused, _("It was sent from another site."), again)
         if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site":
-            raise Refusal(403, "This form cannot be accepted", "It was sent from another site.", again)
+            raise Refusal(403, refused, _("It was sent from another site."), again)
 
     def _set_cookie(self, response: web.Response, token: str, csrf: str, claims: Claims, now: dt.datetime) -> None:
         remaining = int((claims.expires_at - now).total_seconds())
@@ -383,8 +459,9 @@ class LinkPage:
 
     def _refusal(self, refusal: Refusal) -> web.Response:
         paragraphs = list(refusal.paragraphs)
-        if not any("Nothing was changed" in paragraph for paragraph in paragraphs):
-            paragraphs.append("Nothing was changed.")
+        unchanged = _("Nothing was changed.")
+        if not any(unchanged.rstrip(".") in paragraph for paragraph in paragraphs):
+            paragraphs.append(unchanged)
         return self._message(
             refusal.status,
             refusal.title,

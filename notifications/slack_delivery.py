@@ -7,6 +7,12 @@ message it posted (`slack_message`): a copy whose `ts` is known is updated, neve
 Slack failures leave the row for a later attempt: 429 after its `Retry-After`, connection errors
 and 5xx with backoff. A person without a Slack id, or unreachable past the fallback time, gets an
 `email` outbox row instead (the email worker sends it).
+
+Updates are coalesced within a claimed batch (`batch`): when a later row of the batch will update
+the same message (a request's copies, a thread root, a deal-channel root), an earlier row leaves
+that update to it, so only the latest content is sent, in the order of the rows; the later row
+renders the state as it is then, and if it fails it is retried like any row, so the latest content
+is never lost. App Homes are republished once per person at the end of the batch.
 """
 
 from __future__ import annotations
@@ -14,7 +20,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -63,6 +70,8 @@ class Renderer(Protocol):
     def notice(self, event: Event, person: str) -> tuple[str, list[dict[str, Any]]]: ...
     def alert(self, event: Event, sub: Submission | None) -> tuple[str, list[dict[str, Any]]]: ...
     def alert_resolved(self, event: Event) -> tuple[str, list[dict[str, Any]]]: ...
+    async def prepare(self, person: str) -> None:
+        """Learn what the renderer needs to know of `person` (their language) before rendering for them."""
 
 
 RECIPIENT_GONE = frozenset(
@@ -93,6 +102,37 @@ def refused_code(error: Exception) -> str | None:
 BROADCAST = frozenset({Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED, Kind.QUOTE_CHANGED})
 """Thread lines that tell the rep the outcome (or ask them to act) go to the channel too, so they notify."""
 
+OUTCOMES = frozenset({Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED})
+
+
+@dataclass(frozen=True)
+class Updater:
+    """The last row of a batch that updates a message, and whether it is an outcome (a rep who
+    reads outcomes by email only gets no thread update from it)."""
+
+    row: int
+    outcome: bool = False
+
+
+def last_updaters(rows: list[Claimed]) -> dict[tuple[str, str, int, str], Updater]:
+    """For each message a batch's rows update, the last row that certainly does: keyed by
+    ("copies", quote, submission, rule), ("root", quote, submission) and ("deal", quote, submission)."""
+    last: dict[tuple[str, str, int, str], Updater] = {}
+    for row in sorted(rows, key=lambda r: r.id):
+        try:
+            event = from_json(row.payload)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if not event.quote_id or not event.submission:
+            continue
+        wanted = reactions(event.kind)
+        if Reaction.UPDATE in wanted and event.rule:
+            last[("copies", event.quote_id, event.submission, event.rule)] = Updater(row.id)
+        if Reaction.THREAD in wanted:
+            last[("root", event.quote_id, event.submission, "")] = Updater(row.id, event.kind in OUTCOMES)
+            last[("deal", event.quote_id, event.submission, "")] = Updater(row.id)
+    return last
+
 
 @dataclass
 class SlackDelivery:
@@ -112,6 +152,25 @@ class SlackDelivery:
         self._channels: dict[str, str] = {}
         self._paused_until: dt.datetime | None = None
         self._directory: Directory | None = None
+        self._updaters: dict[tuple[str, str, int, str], Updater] = {}
+        self._homes_due: dict[str, None] | None = None
+
+    @asynccontextmanager
+    async def batch(self, rows: list[Claimed]) -> AsyncIterator[None]:
+        """Deliver `rows` (one claimed batch, in id order) with their updates coalesced."""
+        self._updaters, self._homes_due = last_updaters(rows), {}
+        try:
+            yield
+            homes = list(self._homes_due)
+        finally:
+            self._updaters, self._homes_due = {}, None
+        for person in homes:
+            await self._publish_home(person)
+
+    def _later(self, what: str, sub: Submission, row: Claimed, rule: str = "") -> Updater | None:
+        """The later row of this batch that will update this message again, if any."""
+        updater = self._updaters.get((what, sub.quote_id, sub.number, rule))
+        return updater if updater is not None and updater.row > row.id else None
 
     def use_policy(self, policy: Policy, renderer: Renderer) -> None:
         """Address with `policy` and render with `renderer` from now on (a live policy change)."""
@@ -158,7 +217,8 @@ class SlackDelivery:
             if approval is not None and Reaction.ASK in wanted:
                 for person in event.people:
                     await self._ensure_request(sub, approval, person, row)
-            if approval is not None and Reaction.UPDATE in wanted:
+            updated_later = approval is not None and self._later("copies", sub, row, approval.rule)
+            if approval is not None and Reaction.UPDATE in wanted and not updated_later:
                 await self._update_copies(sub, approval)
             if approval is not None and Reaction.REMIND in wanted:
                 for person in event.people:
@@ -265,6 +325,7 @@ class SlackDelivery:
             channel = await self.dm_channel(slack_id)
             holders = (await self._holders(sub)).get(approval.rule)
             for_whom = await self._acting_for(sub, approval, person)
+            await self.renderer.prepare(person)
             text, blocks = self.renderer.request(sub, approval, person, self.clock(), holders, for_whom)
             answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
@@ -281,6 +342,7 @@ class SlackDelivery:
         holders = (await self._holders(sub)).get(approval.rule) if rows else None
         for message in rows:
             for_whom = await self._acting_for(sub, approval, message.person)
+            await self.renderer.prepare(message.person)
             text, blocks = self.renderer.request(sub, approval, message.person, self.clock(), holders, for_whom)
             try:
                 await self.client.chat_update(channel=message.channel, ts=message.ts, text=text, blocks=blocks)
@@ -298,6 +360,7 @@ class SlackDelivery:
             if original is None:
                 await self._email("reminder", person, sub, approval.rule, row)
             return
+        await self.renderer.prepare(person)
         text = self.renderer.reminder(sub, approval, person)
         # broadcast: a reply only in a thread may never push to a phone (a reminder must be seen)
         answer = await self.client.chat_postMessage(
@@ -324,11 +387,10 @@ class SlackDelivery:
             return
         root_key = f"thread:{sub.ref}"
         root = await self._known(root_key)
-        holders = await self._holders(sub)
         if root is None or not root.ts:
-            root = await self._post_root(root_key, root is not None, slack_id, sub, holders)
-        else:
-            text, blocks = self.renderer.thread_root(sub, holders)
+            root = await self._post_root(root_key, root is not None, slack_id, sub, await self._holders(sub))
+        elif not await self._root_updated_later(sub, row):
+            text, blocks = self.renderer.thread_root(sub, await self._holders(sub))
             await self.client.chat_update(channel=root.channel, ts=root.ts, text=text, blocks=blocks)
         if event.kind is Kind.SUBMITTED:
             return
@@ -348,6 +410,16 @@ class SlackDelivery:
         )
         await self._remember(key, owner, root.channel, answer["ts"], sub, event.rule, "thread-line")
 
+    async def _root_updated_later(self, sub: Submission, row: Claimed) -> bool:
+        """A later row of the batch updates the rep's thread root (an outcome does not when the
+        rep reads outcomes by email only)."""
+        later = self._later("root", sub, row)
+        if later is None:
+            return False
+        if not later.outcome or not self._has_email(sub.owner):
+            return True
+        return await people_prefs.notify_of(sub.owner) != "email"
+
     async def _republish_homes(self, event: Event, sub: Submission, approval: Approval) -> None:
         """Home is a copy of each person's pending list too: republish it for everyone whose list
         this event changed (the people who may act on the approval, who acted, who was moved)."""
@@ -362,20 +434,27 @@ class SlackDelivery:
         people += [*event.people, event.actor or "", event.on_behalf_of or "", str(event.detail.get("old") or "")]
         people.append(sub.owner)  # "Your quotes" shows where the quote stands
         for person in dict.fromkeys(p for p in people if p):
-            slack_id = self.slack_id(person)
-            if slack_id is None:
-                continue
-            try:
-                await self.client.views_publish(user_id=slack_id, view=await self.home(person))
-            except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
-                # the DMs are the copies that must be right; a stale Home is fixed when it is opened
-                log.warning("App Home of %s not republished after %s: %r", person, event.kind, error)
+            if self._homes_due is not None:
+                self._homes_due[person] = None  # published once, at the end of the batch
+            else:
+                await self._publish_home(person)
+
+    async def _publish_home(self, person: str) -> None:
+        slack_id = self.slack_id(person)
+        if slack_id is None or self.home is None:
+            return
+        try:
+            await self.client.views_publish(user_id=slack_id, view=await self.home(person))
+        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+            # the DMs are the copies that must be right; a stale Home is fixed when it is opened
+            log.warning("App Home of %s not republished: %r", person, error)
 
     async def _notice(self, person: str, event: Event, row: Claimed) -> None:
         """Tell one person of a delegation or replacement, once (a DM; email without Slack)."""
         key = f"notice:{row.key}:{person}"
         if await self._known(key) is not None:
             return
+        await self.renderer.prepare(person)
         text, blocks = self.renderer.notice(event, person)
         slack_id = self.slack_id(person)
         entry = self.policy.people.get(person)
@@ -406,12 +485,13 @@ class SlackDelivery:
             return
         root_key = f"deal-thread:{sub.ref}"
         root = await self._known(root_key)
-        text, blocks = self.renderer.thread_root(sub, await self._holders(sub))
         try:
             if root is None:
+                text, blocks = self.renderer.thread_root(sub, await self._holders(sub))
                 answer = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
                 root = await self._remember(root_key, sub.owner, answer["channel"], answer["ts"], sub, None, "deal")
-            else:
+            elif not self._later("deal", sub, row):
+                text, blocks = self.renderer.thread_root(sub, await self._holders(sub))
                 await self.client.chat_update(channel=root.channel, ts=root.ts, text=text, blocks=blocks)
             key = f"deal-line:{row.key}"
             if event.kind is Kind.SUBMITTED or await self._known(key) is not None:

@@ -1,4 +1,6 @@
-"""An approval request put into words, once, for the email and the link page alike (pure)."""
+"""An approval request put into words, once, for the email and the link page alike (pure).
+
+Written in the current language (`domain.i18n.speaking`): the caller picks the reader's."""
 
 from __future__ import annotations
 
@@ -7,12 +9,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import approvals as lifecycle
+from domain import i18n
 from domain.approvals import Approval, Context, Submission
+from domain.i18n import _
 from domain.policy import Policy
 from domain.quote import Quote
-from domain.values import format_number, format_value, one_line
-
-_PAST = {"approve": "approved", "reject": "rejected"}
+from domain.values import format_value, one_line
 
 
 @dataclass(frozen=True)
@@ -31,13 +33,20 @@ class Summary:
 
     @property
     def headline(self) -> str:
-        customer = f" for {self.customer}" if self.customer else ""
-        return f"{self.quote_id} v{self.version}{customer}: {self.rule}"
+        if self.customer:
+            return _(
+                "{quote} v{version} for {customer}: {rule}",
+                quote=self.quote_id,
+                version=self.version,
+                customer=self.customer,
+                rule=self.rule,
+            )
+        return _("{quote} v{version}: {rule}", quote=self.quote_id, version=self.version, rule=self.rule)
 
 
 def name_of(policy: Policy, key: str | None) -> str:
     if not key:
-        return "someone"
+        return _("someone")
     person = policy.people.get(key)
     return person.name if person is not None and person.name else key
 
@@ -48,38 +57,54 @@ def address_of(policy: Policy, key: str) -> str | None:
 
 
 def at(policy: Policy, person: str, moment: dt.datetime | None) -> str:
-    """A moment as the reader reads it: in their own time zone, with the zone's abbreviation."""
+    """A moment as the reader reads it: in their own time zone, named ("3 déc. 2026, 18:27 (Paris)")."""
     if moment is None:
         return ""
-    local = moment.astimezone(policy.person_zone(person))
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    return i18n.moment(moment, policy.person_zone(person))
 
 
 def money(quote: Quote, key: str) -> str | None:
     value = quote.data.get(key)
     if isinstance(value, int | float) and not isinstance(value, bool):
-        return f"{quote.currency} {format_number(value)}"
+        return i18n.money(value, quote.currency)
     return None
+
+
+def percent(value: int | float) -> str:
+    """A percentage as the reader writes it: "27.4%", "27,4 %" (a narrow space before it in French)."""
+    return _("{number}%", number=i18n.number(value, 1))
+
+
+def past(vote: str) -> str:
+    """A vote as a past participle: approved, rejected."""
+    if vote == "approve":
+        return _("approved")
+    if vote == "reject":
+        return _("rejected")
+    return vote
 
 
 def facts_of(policy: Policy, sub: Submission) -> tuple[tuple[str, str], ...]:
     quote = Quote(sub.snapshot)
     facts: list[tuple[str, str]] = []
     if quote.customer:
-        facts.append(("Customer", one_line(quote.customer)))
-    facts.append(("Quote", f"{sub.quote_id} version {sub.quote_version}"))
-    facts.append(("Rep", name_of(policy, sub.owner)))
+        facts.append((_("Customer"), one_line(quote.customer)))
+    facts.append((_("Quote"), _("{quote} version {version}", quote=sub.quote_id, version=sub.quote_version)))
+    facts.append((_("Rep"), name_of(policy, sub.owner)))
     net, listed = money(quote, "net_total"), money(quote, "list_total")
     if net is not None:
-        facts.append(("Amount", f"{net} (list {listed})" if listed and listed != net else net))
+        amount = _("{net} (list {listed})", net=net, listed=listed) if listed and listed != net else net
+        facts.append((_("Amount"), amount))
     discount = quote.data.get("discount_percent")
-    if discount is not None:
-        facts.append(("Discount", format_value(discount, percent=True)))
-    for key, label in (("payment_terms", "Payment terms"), ("term_months", "Term (months)")):
+    if isinstance(discount, int | float) and not isinstance(discount, bool):
+        facts.append((_("Discount"), percent(discount)))
+    elif discount is not None:
+        facts.append((_("Discount"), format_value(discount, percent=True)))
+    for key, label in (("payment_terms", _("Payment terms")), ("term_months", _("Term (months)"))):
         if quote.data.get(key) is not None:
             facts.append((label, one_line(format_value(quote.data[key]))))
     if sub.justification:
-        facts.append(("Why (from the rep)", one_line(sub.justification)))
+        facts.append((_("Why (from the rep)"), one_line(sub.justification)))
     return tuple(facts)
 
 
@@ -96,7 +121,7 @@ def decisions(policy: Policy, sub: Submission, approval: Approval | None, reader
     for other in sub.approvals:
         if approval is not None and other.rule == approval.rule:
             continue
-        lines.append(f"{other.rule}: {_status(policy, other)}")
+        lines.append(_("{rule}: {status}", rule=other.rule, status=_status(policy, other)))
     return tuple(lines)
 
 
@@ -109,33 +134,40 @@ def _vote(
     comment: str | None,
     when: dt.datetime | None,
 ) -> str:
-    text = f"{name_of(policy, by)} {_PAST.get(vote, vote)}"
+    who, verb = name_of(policy, by), past(vote)
     if for_whom:
-        text += f" for {name_of(policy, for_whom)}"
+        text = _("{who} {verb} for {other}", who=who, verb=verb, other=name_of(policy, for_whom))
+    else:
+        text = _("{who} {verb}", who=who, verb=verb)
     if when is not None:
-        text += f" ({at(policy, reader, when)})"
+        text = _("{text} ({when})", text=text, when=at(policy, reader, when))
     if comment:
-        text += f": “{comment}”"
+        text = _("{text}: “{comment}”", text=text, comment=comment)
     return text
 
 
 def _status(policy: Policy, approval: Approval) -> str:
-    by = f" by {name_of(policy, approval.acted_by)}" if approval.acted_by else ""
+    by = name_of(policy, approval.acted_by) if approval.acted_by else None
     if approval.status == "approved":
-        return f"approved{by}"
+        return _("approved by {who}", who=by) if by else _("approved")
     if approval.status == "auto":
-        return f"approved{by} (counted from their other approval)"
+        if by:
+            return _("approved by {who} (counted from their other approval)", who=by)
+        return _("approved (counted from their other approval)")
     if approval.status == "carried":
-        return f"approved earlier{by} ({approval.carried_from}), still valid"
+        if by:
+            return _("approved earlier by {who} ({where}), still valid", who=by, where=approval.carried_from)
+        return _("approved earlier ({where}), still valid", where=approval.carried_from)
     if approval.status == "rejected":
-        reason = f": “{approval.comment}”" if approval.comment else ""
-        return f"rejected{by}{reason}"
+        text = _("rejected by {who}", who=by) if by else _("rejected")
+        return _("{text}: “{comment}”", text=text, comment=approval.comment) if approval.comment else text
     if approval.status == "requested":
-        cast = [f"{name_of(policy, s.voted_by)} {_PAST.get(s.vote, s.vote)}" for s in approval.seats if s.vote]
+        cast = [_("{who} {verb}", who=name_of(policy, s.voted_by), verb=past(s.vote)) for s in approval.seats if s.vote]
         waiting = [name_of(policy, s.holder) for s in approval.seats if s.vote is None]
-        return "; ".join([*cast, "waiting on " + (", ".join(waiting) if waiting else "the approvers")])
+        wait = _("waiting on {who}", who=", ".join(waiting)) if waiting else _("waiting on the approvers")
+        return "; ".join([*cast, wait])
     if approval.status == "waiting":
-        return f"comes after step {approval.step - 1} of the {approval.chain} chain"
+        return _("comes after step {step} of the {chain} chain", step=approval.step - 1, chain=approval.chain)
     return approval.status
 
 
@@ -147,7 +179,7 @@ def still_open(policy: Policy, sub: Submission) -> tuple[str, ...]:
             waiting = [name_of(policy, s.holder) for s in approval.seats if s.vote is None]
             out.append(f"{approval.rule} ({', '.join(waiting)})" if waiting else approval.rule)
         elif approval.status == "waiting":
-            out.append(f"{approval.rule} (after step {approval.step - 1})")
+            out.append(_("{rule} (after step {step})", rule=approval.rule, step=approval.step - 1))
     return tuple(out)
 
 
@@ -166,7 +198,7 @@ def summarize(policy: Policy, sub: Submission, approval: Approval, person: str, 
         ref=sub.ref,
         customer=one_line(quote.customer),
         rule=approval.rule,
-        description=(rule.description if rule is not None and rule.description else approval.rule),
+        description=(i18n.localized(rule.description, policy.locale) if rule is not None else None) or approval.rule,
         facts=facts_of(policy, sub),
         reasons=reasons,
         decided=decisions(policy, sub, approval, person),

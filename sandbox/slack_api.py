@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import dataclasses
 import itertools
 import json
 import secrets
@@ -83,6 +84,8 @@ class Call:
     status: int
     response: JSON | None
     url: str
+    peer: str = ""
+    """The client's address and port (`127.0.0.1:40112`): calls over one kept-alive connection share it."""
 
     @property
     def ok(self) -> bool:
@@ -147,8 +150,10 @@ class User:
     email: str | None
     tz: str
     real_name: str
+    locale: str = "en-US"
+    """The user's Slack language (an IETF tag, as Slack writes it: `en-US`, `fr-FR`)."""
 
-    def to_api(self, team_id: str) -> JSON:
+    def to_api(self, team_id: str, include_locale: bool = False) -> JSON:
         profile: JSON = {"real_name": self.real_name, "display_name": self.name}
         if self.email:
             profile["email"] = self.email
@@ -161,6 +166,8 @@ class User:
             "is_bot": False,
             "tz": self.tz,
             "profile": profile,
+            # Slack adds the locale only when asked (`include_locale=true`)
+            **({"locale": self.locale} if include_locale else {}),
         }
 
 
@@ -315,13 +322,19 @@ class SlackStandIn:
         *,
         tz: str = "UTC",
         real_name: str | None = None,
+        locale: str = "en-US",
     ) -> User:
-        user = User(id=id, name=name, email=email, tz=tz, real_name=real_name or name)
+        user = User(id=id, name=name, email=email, tz=tz, real_name=real_name or name, locale=locale)
         self._state.users[id] = user
         return user
 
     def user(self, user_id: str) -> User | None:
         return self._state.users.get(user_id)
+
+    def set_locale(self, user_id: str, locale: str) -> None:
+        """The user switches their Slack language (`fr-FR`)."""
+        user = self._state.users[user_id]
+        self._state.users[user_id] = dataclasses.replace(user, locale=locale)
 
     def issue_trigger_id(self, user_id: str) -> str:
         trigger_id = f"{int(time.time())}.{next(self._ids)}.{secrets.token_hex(16)}"
@@ -558,7 +571,9 @@ class SlackStandIn:
         status: int,
         headers: dict[str, str] | None = None,
     ) -> web.Response:
-        await self._record(Call(method, args, time.time(), status, body, str(request.url)))
+        peername = request.transport.get_extra_info("peername") if request.transport is not None else None
+        peer = f"{peername[0]}:{peername[1]}" if peername else ""
+        await self._record(Call(method, args, time.time(), status, body, str(request.url), peer))
         return web.json_response(body, status=status, headers=headers)
 
     async def _record(self, call: Call) -> None:
@@ -686,7 +701,7 @@ class SlackStandIn:
         user = self._state.users.get(args["user"])
         if user is None:
             raise _Failure("user_not_found")
-        return {"user": user.to_api(self.team_id)}
+        return {"user": user.to_api(self.team_id, include_locale=_truthy(args.get("include_locale")))}
 
     def _users_lookup_by_email(self, args: JSON) -> JSON:
         _required(args, "email")
@@ -948,3 +963,10 @@ def _action_ids(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _action_ids(item)
+
+
+def _truthy(value: Any) -> bool:
+    """A boolean argument as Slack reads it from a form (`true`, `1`) or from JSON (`true`)."""
+    if isinstance(value, str):
+        return value.strip().lower() in ("true", "1")
+    return bool(value)

@@ -142,6 +142,22 @@ class Outbox:
         )
         return bool(rows)
 
+    async def done_many(self, row_ids: list[int], owner: str, now: dt.datetime) -> int:
+        """Mark a batch of rows sent in one statement (one write for the batch, so delivery does not
+        queue once per row behind other transactions); returns how many this worker still held."""
+        if not row_ids:
+            return 0
+        postgres = self.db.capabilities.dialect == "postgres"
+        rows = await self._run(
+            "UPDATE outbox SET status = 'sent', sent_at = $1, lease_until = NULL "
+            + ("WHERE id = ANY($2::bigint[]) " if postgres else "WHERE id IN (SELECT value FROM json_each($2)) ")
+            + "AND lease_owner = $3 AND status = 'sending' RETURNING id",
+            now,
+            row_ids if postgres else json.dumps(row_ids),
+            owner,
+        )
+        return len(rows)
+
     async def retry(self, row_id: int, owner: str, at: dt.datetime, error: str) -> bool:
         rows = await self._run(
             "UPDATE outbox SET status = 'pending', next_attempt_at = $1, lease_until = NULL, last_error = $2 "

@@ -17,6 +17,6 @@ from .acting import person_middleware
 
 def register_all(app: AsyncApp, deps: Deps) -> None:
     prompt_acks(app)
-    app.use(person_middleware(deps.policy))
+    app.use(person_middleware(deps.policy, deps.locales))
     for kind in (commands, approvals, home, orders, alerts):
         kind.register(app, deps)

@@ -17,10 +17,12 @@ from slack_sdk.models.views import View
 from domain import permissions
 from domain.approvals import Approval, Seat, Submission, can_decide
 from domain.errors import GreenlightError, NotAllowed, NotFound, StaleRequest
+from domain.i18n import _, moment
 
 from .. import views
 from ..deps import Deps
 from ..views import ids
+from ..views.requests import status_word
 from ..views.text import name as display_name
 from .acting import acting
 from .replies import guarded, in_home, publish_home, refusing
@@ -32,7 +34,7 @@ def parse_ref(value: str) -> ids.RequestRef:
     try:
         return ids.RequestRef.parse(value)
     except ValueError:
-        raise StaleRequest("this button does not belong to a Greenlight request") from None
+        raise StaleRequest(_("this button does not belong to a Greenlight request")) from None
 
 
 async def open_request(deps: Deps, ref: ids.RequestRef, person: str) -> tuple[Submission, Approval]:
@@ -40,34 +42,57 @@ async def open_request(deps: Deps, ref: ids.RequestRef, person: str) -> tuple[Su
     service, people = deps.service, deps.policy.people
     sub = await service.latest(ref.quote_id)
     if sub is None or sub.number != ref.submission:
-        raise StaleRequest(f"this request is from an earlier submission of {ref.quote_id}: it no longer applies")
+        raise StaleRequest(
+            _("this request is from an earlier submission of {quote}: it no longer applies", quote=ref.quote_id)
+        )
     approval = sub.approval(ref.rule)
     if can_decide(service.context(await service.directory(deps.clock()), deps.clock()), sub, approval, person):
         return sub, approval
     if sub.status != "pending" or approval.status != "requested":
-        who = f" by {display_name(approval.acted_by, people)}" if approval.acted_by else ""
+        who = _(" by {who}", who=display_name(approval.acted_by, people)) if approval.acted_by else ""
         why = f": {sub.comment}" if sub.comment else ""
-        quote = "" if sub.status == "pending" else f" (the quote is {sub.status}{why})"
-        raise StaleRequest(f"{ref.rule} on {ref.quote_id} is already {approval.status}{who}{quote}: nothing to do")
+        quote = (
+            ""
+            if sub.status == "pending"
+            else _(" (the quote is {status}{why})", status=status_word(sub.status), why=why)
+        )
+        raise StaleRequest(
+            _(
+                "{rule} on {quote} is already {status}{who}{state}: nothing to do",
+                rule=ref.rule,
+                quote=ref.quote_id,
+                status=status_word(approval.status),
+                who=who,
+                state=quote,
+            )
+        )
     if person == sub.owner:
-        raise NotAllowed(f"You own {ref.quote_id}: you cannot approve your own quote")
+        raise NotAllowed(_("You own {quote}: you cannot approve your own quote", quote=ref.quote_id))
     vote = next((s.vote for s in approval.seats if s.voted_by == person and s.vote), None)
     if vote is not None:
-        raise StaleRequest(
-            f"You already voted to {vote} {ref.rule} on {ref.quote_id}: the others in the group decide the rest"
-        )
+        if vote == "approve":
+            said = _("You already voted to approve {rule} on {quote}", rule=ref.rule, quote=ref.quote_id)
+        else:
+            said = _("You already voted to reject {rule} on {quote}", rule=ref.rule, quote=ref.quote_id)
+        raise StaleRequest(_("{said}: the others in the group decide the rest", said=said))
     stood_in = next((s for s in approval.seats if s.member == person and s.vote and s.voted_by != person), None)
     if stood_in is not None:
         raise StaleRequest(voted_for_you(stood_in, ref, people))
-    raise NotAllowed(f"You are not an approver of {ref.rule} on {ref.quote_id}")
+    raise NotAllowed(_("You are not an approver of {rule} on {quote}", rule=ref.rule, quote=ref.quote_id))
 
 
 def voted_for_you(seat: Seat, ref: ids.RequestRef, people: Any) -> str:
     """A member whose stand-in (delegate, reassignee, replacement) already cast their vote."""
-    when = f" on {seat.voted_at.astimezone(dt.UTC):%Y-%m-%d at %H:%M} UTC" if seat.voted_at else ""
-    return (
-        f"{display_name(seat.voted_by or '', people)} already voted to {seat.vote} {ref.rule} on {ref.quote_id} "
-        f"on your behalf{when}: your vote is cast, and the others in the group decide the rest"
+    when = _(" ({moment})", moment=moment(seat.voted_at, dt.UTC)) if seat.voted_at else ""
+    who = display_name(seat.voted_by or "", people)
+    if seat.vote == "approve":
+        said = _("{who} already voted to approve {rule} on {quote}", who=who, rule=ref.rule, quote=ref.quote_id)
+    else:
+        said = _("{who} already voted to reject {rule} on {quote}", who=who, rule=ref.rule, quote=ref.quote_id)
+    return _(
+        "{said} on your behalf{when}: your vote is cast, and the others in the group decide the rest",
+        said=said,
+        when=when,
     )
 
 
@@ -134,7 +159,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ref = parse_ref(body["actions"][0].get("value", ""))
         sub = await service.submission(ref.quote_id, ref.submission)
         if sub is None:
-            raise NotFound(f"{ref.quote_id} has no submission {ref.submission}")
+            raise NotFound(_("{quote} has no submission {number}", quote=ref.quote_id, number=ref.submission))
         permissions.require_may_see(policy, person, sub)
         modal = views.details_modal(
             sub,
@@ -191,7 +216,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         slack_id, comment = views.read_reassign(view["state"]["values"])
         receiver = policy.person_for(slack_id)
         if receiver is None:
-            raise views.FormErrors({ids.REASSIGN_TO[0]: "Choose someone who is in Greenlight's directory."})
+            raise views.FormErrors({ids.REASSIGN_TO[0]: _("Choose someone who is in Greenlight's directory.")})
         person = acting(context)
         ref = parse_ref(view.get("private_metadata", ""))
         await open_request(deps, ref, person)

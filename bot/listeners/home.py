@@ -7,11 +7,12 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from domain.errors import Conflict
+from domain.i18n import _
 
 from .. import views
 from ..deps import Deps
 from ..views import ids
-from .acting import acting
+from .acting import acting, speaking_to
 from .replies import guarded, publish_home, refusing
 
 
@@ -24,11 +25,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
             await guarded("views.publish", publish_home(deps, event["user"], context.get("person")))
 
     @app.action(ids.OOO_OPEN)
-    async def ooo_button(ack: AsyncAck, body: dict[str, Any]) -> None:
+    async def ooo_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
         value = str((body.get("actions") or [{}])[0].get("value") or "")
         number = value.removeprefix("change:")
-        modal = views.ooo_modal(replacing=int(number) if number.isdigit() else None)
+        with speaking_to(context):
+            modal = views.ooo_modal(replacing=int(number) if number.isdigit() else None)
         await guarded("views.open", deps.client.views_open(trigger_id=body["trigger_id"], view=modal))
 
     @app.action(ids.OOO_END)
@@ -46,7 +48,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         start, end, slack_id = views.read_ooo(view["state"]["values"])
         delegate = policy.person_for(slack_id)
         if delegate is None:
-            raise views.FormErrors({ids.OOO_DELEGATE[0]: "Choose someone who is in Greenlight's directory."})
+            raise views.FormErrors({ids.OOO_DELEGATE[0]: _("Choose someone who is in Greenlight's directory.")})
         person = acting(context)
         metadata = str(view.get("private_metadata") or "")
         for_person = policy.person_for(metadata) or person
@@ -54,7 +56,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         replacing = int(number) if metadata.startswith("replace:") and number.isdigit() else None
         if delegate == for_person:
             raise views.FormErrors(
-                {ids.OOO_DELEGATE[0]: "You cannot be your own delegate: choose someone else to decide for you."}
+                {ids.OOO_DELEGATE[0]: _("You cannot be your own delegate: choose someone else to decide for you.")}
             )
         try:
             await service.delegate(for_person, delegate, start, end, person, deps.clock(), replacing=replacing)

@@ -20,6 +20,7 @@ from domain.errors import GreenlightError
 
 from .. import render, views
 from ..deps import Deps
+from .acting import speaking_to
 
 log = logging.getLogger("greenlight.bot")
 
@@ -84,22 +85,23 @@ def refusing(deps: Deps, *, field: str | None = None) -> Callable[[Listener], Li
             ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
         ) -> None:
             given = {"ack": ack, "body": body, "respond": respond, "context": context}
-            try:
-                await listener(**{name: given[name] for name in wanted})
-            except GreenlightError as error:
-                if field is not None:
-                    errors = error.errors if isinstance(error, views.FormErrors) else {field: str(error)[:150]}
-                    await ack(response_action="errors", errors=errors)
-                elif body.get("command"):
-                    await ack(**render.refusal(error))
-                else:
+            with speaking_to(context):  # the refusal too is in the reader's language
+                try:
+                    await listener(**{name: given[name] for name in wanted})
+                except GreenlightError as error:
+                    if field is not None:
+                        errors = error.errors if isinstance(error, views.FormErrors) else {field: str(error)[:150]}
+                        await ack(response_action="errors", errors=errors)
+                    elif body.get("command"):
+                        await ack(**render.refusal(error))
+                    else:
+                        if ack.response is None:
+                            await ack()
+                        await tell(deps, body, respond, context.get("person"), error)
+                except Exception:
                     if ack.response is None:
-                        await ack()
-                    await tell(deps, body, respond, context.get("person"), error)
-            except Exception:
-                if ack.response is None:
-                    raise
-                log.exception("after the ack: %s failed", listener.__name__)
+                        raise
+                    log.exception("after the ack: %s failed", listener.__name__)
 
         # Not functools.wraps: bolt would follow __wrapped__ and pass only what the listener asks for.
         answered.__name__, answered.__qualname__ = listener.__name__, listener.__qualname__

@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from domain.errors import GreenlightError
+from domain.i18n import _
 
 from . import ids
+from .text import day
 
 Values = Mapping[str, Mapping[str, Mapping[str, Any]]]
 
@@ -32,7 +34,9 @@ def read_reject(values: Values) -> str:
     """The reason typed in the reject modal (required, not blank)."""
     reason = (_field(values, ids.REJECT_REASON).get("value") or "").strip()
     if not reason:
-        raise FormErrors({ids.REJECT_REASON[0]: "Say why: the rep needs to know what would make the deal acceptable."})
+        raise FormErrors(
+            {ids.REJECT_REASON[0]: _("Say why: the rep needs to know what would make the deal acceptable.")}
+        )
     return reason
 
 
@@ -41,7 +45,7 @@ def read_approve_comment(values: Values) -> str:
     comment = (_field(values, ids.APPROVE_NOTE).get("value") or "").strip()
     if not comment:
         raise FormErrors(
-            {ids.APPROVE_NOTE[0]: "Write the comment, or close this and tap Approve to approve without one."}
+            {ids.APPROVE_NOTE[0]: _("Write the comment, or close this and tap Approve to approve without one.")}
         )
     return comment
 
@@ -50,7 +54,7 @@ def read_reassign(values: Values) -> tuple[str, str | None]:
     """(Slack user id of the person chosen, comment or None) from the reassign modal."""
     user = _field(values, ids.REASSIGN_TO).get("selected_user")
     if not user:
-        raise FormErrors({ids.REASSIGN_TO[0]: "Choose who takes this approval."})
+        raise FormErrors({ids.REASSIGN_TO[0]: _("Choose who takes this approval.")})
     comment = (_field(values, ids.REASSIGN_COMMENT).get("value") or "").strip() or None
     return str(user), comment
 
@@ -59,18 +63,21 @@ def read_ooo(values: Values) -> tuple[dt.date, dt.date, str]:
     """(first day, last day, delegate's Slack user id) from the out-of-office modal."""
     errors: dict[str, str] = {}
     days: dict[str, dt.date] = {}
-    for where, what in ((ids.OOO_START, "first day"), (ids.OOO_END_DATE, "last day")):
+    for where, missing in (
+        (ids.OOO_START, _("Pick the first day away.")),
+        (ids.OOO_END_DATE, _("Pick the last day away.")),
+    ):
         raw = _field(values, where).get("selected_date")
         try:
             days[where[0]] = dt.date.fromisoformat(str(raw))
         except ValueError:
-            errors[where[0]] = f"Pick the {what} away."
+            errors[where[0]] = missing
     delegate = _field(values, ids.OOO_DELEGATE).get("selected_user")
     if not delegate:
-        errors[ids.OOO_DELEGATE[0]] = "Choose who decides for you while you are away."
+        errors[ids.OOO_DELEGATE[0]] = _("Choose who decides for you while you are away.")
     start, end = days.get(ids.OOO_START[0]), days.get(ids.OOO_END_DATE[0])
     if start and end and end < start:
-        errors[ids.OOO_END_DATE[0]] = f"The last day is before the first day ({start.isoformat()})."
+        errors[ids.OOO_END_DATE[0]] = _("The last day is before the first day ({day}).", day=day(start))
     if errors:
         raise FormErrors(errors)
     assert start is not None and end is not None

@@ -22,10 +22,11 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from domain.approvals import Approval, Delegation, Submission
+from domain.i18n import _
 from domain.quote import Quote
 
 from . import ids
-from .requests import group_text, reasons_of, request_buttons
+from .requests import BUTTON_LIMIT, TITLE_LIMIT, group_text, reasons_of, request_buttons
 from .text import (
     TEXT_LIMIT,
     VIEW_BLOCKS,
@@ -44,6 +45,7 @@ from .text import (
 )
 
 MAX_WAITING = 10
+PLACEHOLDER_LIMIT = 150
 MAX_QUOTES = 12
 
 
@@ -58,8 +60,13 @@ def _waiting_text(
     words = deal_words(quote)
     lines = [
         f"*{escape(customer(quote))}* · {escape(quote_label(quote))}" + (f" · *{escape(words)}*" if words else ""),
-        f"`{escape(approval.rule)}` · from {escape(name(sub.owner, people))}"
-        + (f" · requested {escape(when(approval.requested_at, zone, now))}" if approval.requested_at else ""),
+        f"`{escape(approval.rule)}` · "
+        + _("from {who}", who=escape(name(sub.owner, people)))
+        + (
+            " · " + escape(_("requested {moment}", moment=when(approval.requested_at, zone, now)))
+            if approval.requested_at
+            else ""
+        ),
         *(f"• {escape(reason)}" for reason in reasons_of(approval)),
     ]
     return mrkdwn_lines(lines)
@@ -71,17 +78,25 @@ def _quote_text(sub: Submission, people: People | None, zone: dt.tzinfo, now: dt
     head = f"*{escape(customer(quote))}* · {escape(quote_label(quote))}" + (f" · {escape(words)}" if words else "")
     if sub.status == "pending":
         requested = [a for a in sub.approvals if a.status == "requested"]
-        holding = "; ".join(f"{group_text(a, people)} ({a.rule})" for a in requested) or "the next step"
+        holding = "; ".join(f"{group_text(a, people)} ({a.rule})" for a in requested) or _("the next step")
         since = min((a.requested_at for a in requested if a.requested_at), default=sub.submitted_at)
-        state = f":hourglass_flowing_sand: pending: with {holding}, since {when(since, zone, now)}"
-    elif sub.status == "approved":
-        state = f":white_check_mark: approved {when(sub.decided_at, zone, now)}"
-    elif sub.status == "rejected":
-        state = f":x: rejected {when(sub.decided_at, zone, now)}: {sub.comment or 'no reason given'}"
-    else:
-        state = f":leftwards_arrow_with_hook: recalled {when(sub.decided_at, zone, now)}: {sub.comment or ''}".rstrip(
-            ": "
+        state = ":hourglass_flowing_sand: " + _(
+            "pending: with {people}, since {moment}", people=holding, moment=when(since, zone, now)
         )
+    elif sub.status == "approved":
+        state = ":white_check_mark: " + _("approved {moment}", moment=when(sub.decided_at, zone, now))
+    elif sub.status == "rejected":
+        state = ":x: " + _(
+            "rejected {moment}: {reason}",
+            moment=when(sub.decided_at, zone, now),
+            reason=sub.comment or _("no reason given"),
+        )
+    elif sub.comment:
+        state = ":leftwards_arrow_with_hook: " + _(
+            "recalled {moment}: {reason}", moment=when(sub.decided_at, zone, now), reason=sub.comment
+        )
+    else:
+        state = ":leftwards_arrow_with_hook: " + _("recalled {moment}", moment=when(sub.decided_at, zone, now))
     return mrkdwn_lines([head, escape(state)])
 
 
@@ -93,36 +108,53 @@ def _ooo_blocks(
     windows: Sequence[Delegation] = (),
 ) -> list[Block]:
     if len(windows) > 1:
-        lines = [f"You have {len(windows)} out-of-office windows:"]
+        lines = [_("You have {count} out-of-office windows:", count=len(windows))]
         lines += [
-            f"• #{w.id} {day(w.start)} to {day(w.end)}: {escape(name(w.delegate, people))} decides"
+            "• "
+            + _(
+                "#{id} {start} to {end}: {who} decides",
+                id=w.id,
+                start=day(w.start),
+                end=day(w.end),
+                who=escape(name(w.delegate, people)),
+            )
             for w in windows[:10]
         ]
         if len(windows) > 10:
-            lines.append(f"_and {len(windows) - 10} more: `/deal ooo` lists them all_")
-        lines.append("_`/deal ooo replace N …` or `/deal ooo cancel N` changes one._")
+            lines.append("_" + _("and {count} more: `/deal ooo` lists them all", count=len(windows) - 10) + "_")
+        lines.append("_" + _("`/deal ooo replace N …` or `/deal ooo cancel N` changes one.") + "_")
         buttons = [
-            ButtonElement(text="Add a window", action_id=ids.OOO_OPEN, value="set"),
-            ButtonElement(text="End out of office", action_id=ids.OOO_END, value="end", style="danger"),
+            ButtonElement(text=_("Add a window"), action_id=ids.OOO_OPEN, value="set"),
+            ButtonElement(text=_("End out of office"), action_id=ids.OOO_END, value="end", style="danger"),
         ]
         return [
             _section("home.ooo.status", mrkdwn_lines(lines)),
             ActionsBlock(block_id="home.ooo.actions", elements=buttons),
         ]
     if ooo is None:
-        text = "You are not out of office. Set a delegate for when you are away."
-        buttons = [ButtonElement(text="Set out of office", action_id=ids.OOO_OPEN, value="set")]
+        text = _("You are not out of office. Set a delegate for when you are away.")
+        buttons = [ButtonElement(text=_("Set out of office"), action_id=ids.OOO_OPEN, value="set")]
     else:
         today = now.astimezone(zone).date() if now is not None else None
         upcoming = today is not None and ooo.start > today
-        verb = "will be" if upcoming else "are"
-        text = (
-            f"You {verb} out of office from {day(ooo.start)} to {day(ooo.end)}:"
-            f" {escape(name(ooo.delegate, people))} decides for you."
-        )
+        who = escape(name(ooo.delegate, people))
+        if upcoming:
+            text = _(
+                "You will be out of office from {start} to {end}: {who} decides for you.",
+                start=day(ooo.start),
+                end=day(ooo.end),
+                who=who,
+            )
+        else:
+            text = _(
+                "You are out of office from {start} to {end}: {who} decides for you.",
+                start=day(ooo.start),
+                end=day(ooo.end),
+                who=who,
+            )
         buttons = [
-            ButtonElement(text="Change", action_id=ids.OOO_OPEN, value=f"change:{ooo.id}"),
-            ButtonElement(text="End out of office", action_id=ids.OOO_END, value="end", style="danger"),
+            ButtonElement(text=_("Change"), action_id=ids.OOO_OPEN, value=f"change:{ooo.id}"),
+            ButtonElement(text=_("End out of office"), action_id=ids.OOO_END, value="end", style="danger"),
         ]
     return [_section("home.ooo.status", text), ActionsBlock(block_id="home.ooo.actions", elements=buttons)]
 
@@ -150,12 +182,12 @@ def app_home(
     """
     total = max(waiting_total or 0, len(waiting_on_you))
     blocks: list[Block] = [
-        HeaderBlock(block_id="home.waiting.header", text=f"Waiting on you ({total})"),
+        HeaderBlock(block_id="home.waiting.header", text=_("Waiting on you ({count})", count=total)),
     ]
     shown, hidden = split(list(waiting_on_you), MAX_WAITING)
     hidden += total - len(waiting_on_you)
     if not shown:
-        blocks.append(_section("home.waiting.none", "Nothing is waiting on you."))
+        blocks.append(_section("home.waiting.none", _("Nothing is waiting on you.")))
     for index, (sub, approval) in enumerate(shown):
         blocks.append(_section(f"home.waiting.{index}", _waiting_text(sub, approval, people, zone, now)))
         blocks.append(
@@ -165,24 +197,27 @@ def app_home(
             )
         )
     if hidden:
-        blocks.append(more(hidden, "requests: decide these first, or open them from your DMs", "home.waiting.more"))
+        blocks.append(more(hidden, _("requests: decide these first, or open them from your DMs"), "home.waiting.more"))
     blocks += [
         DividerBlock(block_id="home.quotes.divider"),
-        HeaderBlock(block_id="home.quotes.header", text="Your quotes"),
+        HeaderBlock(block_id="home.quotes.header", text=_("Your quotes")),
     ]
     quotes, hidden = split(list(your_quotes), MAX_QUOTES)
     if not quotes:
-        blocks.append(_section("home.quotes.none", "You have no quotes in approval. `/deal submit Q-…` sends one."))
+        blocks.append(_section("home.quotes.none", _("You have no quotes in approval. `/deal submit Q-…` sends one.")))
     for index, sub in enumerate(quotes):
         blocks.append(_section(f"home.quotes.{index}", _quote_text(sub, people, zone, now)))
     if hidden:
-        blocks.append(more(hidden, "quotes: `/deal status Q-…` shows any of them", "home.quotes.more"))
-    blocks += [DividerBlock(block_id="home.ooo.divider"), HeaderBlock(block_id="home.ooo.header", text="Out of office")]
+        blocks.append(more(hidden, _("quotes: `/deal status Q-…` shows any of them"), "home.quotes.more"))
+    blocks += [
+        DividerBlock(block_id="home.ooo.divider"),
+        HeaderBlock(block_id="home.ooo.header", text=_("Out of office")),
+    ]
     blocks += _ooo_blocks(ooo_status, people, zone, now, ooo_windows)
     if admin_overview is not None:
         blocks += [
             DividerBlock(block_id="home.admin.divider"),
-            HeaderBlock(block_id="home.admin.header", text="Approvers (admin)"),
+            HeaderBlock(block_id="home.admin.header", text=_("Approvers (admin)")),
         ]
         room = VIEW_BLOCKS - len(blocks)
         overview = list(admin_overview)
@@ -191,7 +226,7 @@ def app_home(
                 *overview[: room - 1],
                 ContextBlock(
                     block_id="home.admin.more",
-                    elements=[MarkdownTextObject(text="_The full list: `/deal approvers`_")],
+                    elements=[MarkdownTextObject(text="_" + _("The full list: `/deal approvers`") + "_")],
                 ),
             ]
         blocks += overview
@@ -210,36 +245,37 @@ def ooo_modal(
     start_block, start_action = ids.OOO_START
     end_block, end_action = ids.OOO_END_DATE
     delegate_block, delegate_action = ids.OOO_DELEGATE
-    delegate = UserSelectElement(action_id=delegate_action, placeholder="Who decides for you")
+    placeholder = clip(_("Who decides for you"), PLACEHOLDER_LIMIT)
+    delegate = UserSelectElement(action_id=delegate_action, placeholder=placeholder)
     if delegate_slack_id:
-        delegate = UserSelectElement(
-            action_id=delegate_action, placeholder="Who decides for you", initial_user=delegate_slack_id
-        )
+        delegate = UserSelectElement(action_id=delegate_action, placeholder=placeholder, initial_user=delegate_slack_id)
     return View(
         type="modal",
         callback_id=ids.OOO_MODAL,
-        title="Out of office",
-        submit="Save",
-        close="Cancel",
+        title=clip(_("Out of office"), TITLE_LIMIT),
+        submit=clip(_("Save"), BUTTON_LIMIT),
+        close=clip(_("Cancel"), BUTTON_LIMIT),
         private_metadata=(f"replace:{replacing}" if replacing else for_person) or None,
         blocks=[
             InputBlock(
                 block_id=start_block,
-                label="First day away",
+                label=_("First day away"),
                 element=DatePickerElement(action_id=start_action, initial_date=start.isoformat() if start else None),
             ),
             InputBlock(
                 block_id=end_block,
-                label="Last day away",
+                label=_("Last day away"),
                 element=DatePickerElement(action_id=end_action, initial_date=end.isoformat() if end else None),
             ),
-            InputBlock(block_id=delegate_block, label="Delegate", element=delegate),
+            InputBlock(block_id=delegate_block, label=_("Delegate"), element=delegate),
             ContextBlock(
                 block_id="ooo.note",
                 elements=[
                     MarkdownTextObject(
-                        text="Both days count, in your own time zone. Requests already waiting on you go to your"
-                        " delegate too; you can still decide them yourself."
+                        text=_(
+                            "Both days count, in your own time zone. Requests already waiting on you go to your"
+                            " delegate too; you can still decide them yourself."
+                        )
                     )
                 ],
             ),

@@ -11,12 +11,13 @@ from slack_sdk.models.blocks import Block, ContextBlock, HeaderBlock, MarkdownTe
 from bot.commands import USAGE, UsageError, help_text
 from domain.approvals import Approval, Directory, Submission
 from domain.events import Event, Kind
+from domain.i18n import _, _n
 from domain.policy import Policy
 from domain.preview import Preview, PreviewItem
 from domain.quote import Quote
 
 from .order_events import order_event_text
-from .requests import approval_lines, group_text, reasons_of, waiting_words
+from .requests import approval_lines, group_text, reasons_of, status_word, waiting_words
 from .text import (
     FIELD_LIMIT,
     HEADER_LIMIT,
@@ -37,6 +38,7 @@ from .text import (
     quote_label,
     sentence,
     split,
+    stamp,
     top_text,
     when,
 )
@@ -57,8 +59,12 @@ def _header(block_id: str, text: str) -> HeaderBlock:
     return HeaderBlock(block_id=block_id, text=clip(text, HEADER_LIMIT))
 
 
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"
+def _approvals(n: int) -> str:
+    return _n("{count} approval", "{count} approvals", n)
+
+
+def _chains(n: int) -> str:
+    return _n("{count} chain", "{count} chains", n)
 
 
 # ---------------------------------------------------------------- help, refusals, usage
@@ -66,7 +72,7 @@ def _count(n: int, what: str) -> str:
 
 def refusal(message: str) -> tuple[str, list[Block]]:
     """An ephemeral "no": why, in one sentence (nothing was changed)."""
-    text = top_text(escape(sentence(message.strip() or "That cannot be done")))
+    text = top_text(escape(sentence(message.strip() or _("That cannot be done"))))
     return text, [_section("refusal", f":no_entry_sign: {text}")]
 
 
@@ -74,16 +80,19 @@ def usage_message(error: UsageError) -> tuple[str, list[Block]]:
     """What was wrong with a `/deal` text and how it is written."""
     problem = escape(sentence(error.problem[:1].upper() + error.problem[1:]))
     usage = "\n".join(escape(line) for line in error.usage.splitlines())
-    return f"{problem} Usage: {usage}", [
+    return _("{problem} Usage: {usage}", problem=problem, usage=usage), [
         _section("usage.problem", f":warning: {problem}"),
-        _section("usage.usage", f"*Usage*\n```{usage}```"),
+        _section("usage.usage", "*" + _("Usage") + f"*\n```{usage}```"),
     ]
 
 
 def help_message(topic: str | None = None) -> tuple[str, list[Block]]:
     """The `/deal help` answer: every subcommand with its usage and who may run it."""
     lines = help_text(topic).split("\n")
-    text = f"Usage: {USAGE[topic]}" if topic else "Greenlight /deal commands: " + "; ".join(USAGE.values())
+    if topic:
+        text = _("Usage: {usage}", usage=USAGE[topic])
+    else:
+        text = _("Greenlight /deal commands: {usages}", usages="; ".join(USAGE.values()))
     return escape(text), [_section("help", mrkdwn_lines(lines))]
 
 
@@ -94,36 +103,54 @@ def _who(item: PreviewItem, people: People | None) -> str:
     parts = []
     for person in item.people:
         text = name(person.person, people)
-        if person.away:
-            text += f" (away → {names(person.delegates, people)})" if person.delegates else " (away)"
+        if person.away and person.delegates:
+            text += _(" (away → {delegates})", delegates=names(person.delegates, people))
+        elif person.away:
+            text += _(" (away)")
         parts.append(text)
+    listed = ", ".join(parts)
     if len(parts) == 1:
         group = parts[0]
+    elif item.mode == "all" and len(parts) == 2:
+        group = _("both of {people}", people=listed)
     elif item.mode == "all":
-        group = ("both of " if len(parts) == 2 else f"all {len(parts)} of ") + ", ".join(parts)
+        group = _("all {count} of {people}", count=len(parts), people=listed)
     elif item.mode == "quorum":
-        group = f"{item.quorum} of {len(parts)}: " + ", ".join(parts)
+        group = _("{quorum} of {count}: {people}", quorum=item.quorum, count=len(parts), people=listed)
     else:
-        group = "any of " + ", ".join(parts)
+        group = _("any of {people}", people=listed)
     if item.fallback and item.fallback_reason:
-        return group + f" (fallback approver: {item.fallback_reason})"
-    return group + (" (fallback approver)" if item.fallback else "")
+        return group + _(" (fallback approver: {reason})", reason=item.fallback_reason)
+    return group + (_(" (fallback approver)") if item.fallback else "")
 
 
 def _item_text(item: PreviewItem, people: People | None, status: str | None) -> str:
-    head = f"*{escape(item.chain)}* · step {item.step} · `{escape(item.rule)}` → {escape(_who(item, people))}"
+    step = _("step {step}", step=item.step)
+    head = f"*{escape(item.chain)}* · {step} · `{escape(item.rule)}` → {escape(_who(item, people))}"
     flags = []
     if item.carried:
-        flags.append(f"carried from {escape(item.carried_from or 'an earlier submission')}")
+        origin = item.carried_from or _("an earlier submission")
+        flags.append(escape(_("carried from {origin}", origin=origin)))
     elif status:
-        flags.append(escape(status))
+        flags.append(escape(status_word(status)))
     if item.explicit:
-        flags.append("explicit")
+        flags.append(_("explicit"))
     lines = [head + (f" _({'; '.join(flags)})_" if flags else "")]
     if item.description:
         lines.append(f"_{escape(item.description)}_")
     lines.extend(f"• {escape(reason)}" for reason in item.reasons)
     return mrkdwn_lines(lines)
+
+
+def _needs(needed: int, chains: int, carried: int) -> str:
+    if carried:
+        return _(
+            "Needs {approvals} in {chains}; {carried} carried by smart approvals.",
+            approvals=_approvals(needed),
+            chains=_chains(chains),
+            carried=carried,
+        )
+    return _("Needs {approvals} in {chains}.", approvals=_approvals(needed), chains=_chains(chains))
 
 
 def preview_message(preview: Preview, policy: Policy, submitted: Submission | None = None) -> tuple[str, list[Block]]:
@@ -136,26 +163,36 @@ def preview_message(preview: Preview, policy: Policy, submitted: Submission | No
     carried = [i for i in preview.items if i.carried]
     chains = {i.chain for i in needed}
     if not preview.items:
-        need = "No approval needed" + (": it is approved." if submitted else ": submitting approves it at once.")
+        need = (
+            _("No approval needed: it is approved.")
+            if submitted
+            else _("No approval needed: submitting approves it at once.")
+        )
     else:
-        need = f"Needs {_count(len(needed), 'approval')} in {_count(len(chains), 'chain')}"
-        need += f"; {len(carried)} carried by smart approvals." if carried else "."
+        need = _needs(len(needed), len(chains), len(carried))
+    label, who = quote_label(quote), customer(quote)
     if submitted is not None:
-        lead = f"Submitted {quote_label(quote)} ({customer(quote)}) as {submitted.ref}"
         if submitted.status == "approved":
-            text = f"{lead}: approved, no approval was needed."
+            text = _(
+                "Submitted {quote} ({customer}) as {ref}: approved, no approval was needed.",
+                quote=label,
+                customer=who,
+                ref=submitted.ref,
+            )
         else:
+            lead = _("Submitted {quote} ({customer}) as {ref}", quote=label, customer=who, ref=submitted.ref)
             text = f"{lead}. {need}"
     else:
-        text = f"Preview of {quote_label(quote)} ({customer(quote)}). {need}"
+        text = _("Preview of {quote} ({customer}).", quote=label, customer=who) + f" {need}"
     words = deal_words(quote)
     blocks: list[Block] = [
         _header("preview.header", f"{quote_label(quote)} · {customer(quote)}"),
         _section(
             "preview.summary",
             (f"*{escape(words)}* · " if words else "")
-            + f"owner {escape(name(owner, people))}\n"
-            + (f"*Submitted as {escape(submitted.ref)}.* " if submitted is not None else "")
+            + _("owner {who}", who=escape(name(owner, people)))
+            + "\n"
+            + ("*" + _("Submitted as {ref}.", ref=escape(submitted.ref)) + "* " if submitted is not None else "")
             + escape(need),
         ),
     ]
@@ -167,7 +204,7 @@ def preview_message(preview: Preview, policy: Policy, submitted: Submission | No
     for index, item in enumerate(shown):
         blocks.append(_section(f"preview.item.{index}", _item_text(item, people, statuses.get(item.rule))))
     if hidden:
-        blocks.append(more(hidden, "approvals", "preview.more"))
+        blocks.append(more(hidden, _("approvals"), "preview.more"))
     return top_text(escape(text)), capped(blocks, MESSAGE_BLOCKS, "preview")
 
 
@@ -204,7 +241,7 @@ def status_message(
     head = f"*{escape(customer(current))}* · {escape(quote_label(current))}" + (f" · {escape(words)}" if words else "")
     blocks: list[Block] = []
     if sub is None:
-        text = f"{quote_label(current)} ({customer(current)}) has not been submitted."
+        text = _("{quote} ({customer}) has not been submitted.", quote=quote_label(current), customer=customer(current))
         blocks.append(_section("status.summary", f"{head}\n{escape(text)}"))
         return top_text(escape(text)), blocks
     submitted = f"{sub.quote_id} v{sub.quote_version}"
@@ -212,22 +249,35 @@ def status_message(
     if sub.status == "pending":
         if requested:
             waiting_on = "; ".join(f"{waiting_words(a, _holding(a, holders), people)} ({a.rule})" for a in requested)
-            text = f"{submitted} is pending: waiting on {waiting_on}."
+            text = _("{quote} is pending: waiting on {people}.", quote=submitted, people=waiting_on)
         else:
-            text = f"{submitted} is pending."
+            text = _("{quote} is pending.", quote=submitted)
     elif sub.status == "approved":
-        text = f"{submitted} was approved at {when(sub.decided_at, zone, now)}."
+        text = _("{quote} was approved at {moment}.", quote=submitted, moment=when(sub.decided_at, zone, now))
     elif sub.status == "rejected":
         rejected = next((a for a in sub.approvals if a.status == "rejected"), None)
-        who = f" by {name(rejected.acted_by, people)} ({rejected.rule})" if rejected else ""
+        who = _(" by {who} ({rule})", who=name(rejected.acted_by, people), rule=rejected.rule) if rejected else ""
         text = sentence(
-            f"{submitted} was rejected{who} at {when(sub.decided_at, zone, now)}: {sub.comment or 'no reason given'}"
+            _(
+                "{quote} was rejected{who} at {moment}: {reason}",
+                quote=submitted,
+                who=who,
+                moment=when(sub.decided_at, zone, now),
+                reason=sub.comment or _("no reason given"),
+            )
         )
     else:
-        text = sentence(f"{submitted} was recalled at {when(sub.decided_at, zone, now)}: {sub.comment or 'recalled'}")
-    since = f"Submission {sub.ref}, submitted {when(sub.submitted_at, zone, now)}"
+        text = sentence(
+            _(
+                "{quote} was recalled at {moment}: {reason}",
+                quote=submitted,
+                moment=when(sub.decided_at, zone, now),
+                reason=sub.comment or _("recalled"),
+            )
+        )
+    since = _("Submission {ref}, submitted {moment}", ref=sub.ref, moment=when(sub.submitted_at, zone, now))
     if sub.policy_version is not None:
-        since += f", evaluated by policy version {sub.policy_version}"
+        since += _(", evaluated by policy version {version}", version=sub.policy_version)
     blocks.append(_section("status.summary", f"{head}\n{escape(text)}"))
     if sub.justification:
         blocks.append(_section("status.justification", justification_text(sub.justification, sub.owner, people)))
@@ -235,37 +285,50 @@ def status_message(
         blocks.append(
             _context(
                 "status.version",
-                escape(f"The CRM has sent v{quote.version} since; this submission is for v{sub.quote_version}."),
+                escape(
+                    _(
+                        "The CRM has sent v{new} since; this submission is for v{old}.",
+                        new=quote.version,
+                        old=sub.quote_version,
+                    )
+                ),
             )
         )
     if requested:
-        lines = ["*Waiting on*"]
+        lines = ["*" + _("Waiting on") + "*"]
         for a in requested:
-            since_at = f", since {when(a.requested_at, zone, now)}" if a.requested_at else ""
+            since_at = _(", since {moment}", moment=when(a.requested_at, zone, now)) if a.requested_at else ""
             holding = waiting_words(a, _holding(a, holders), people)
-            lines.append(
-                f"• `{escape(a.rule)}` ({escape(a.chain)}, step {a.step}): {escape(holding)}{escape(since_at)}"
-            )
+            where = escape(_("{chain}, step {step}", chain=a.chain, step=a.step))
+            lines.append(f"• `{escape(a.rule)}` ({where}): {escape(holding)}{escape(since_at)}")
             votes = [seat for seat in a.seats if seat.vote and seat.voted_by]
             if votes:
-                cast = ", ".join(f"{name(v.voted_by, people)} voted to {v.vote}" for v in votes)
+                cast = ", ".join(_vote_words(name(v.voted_by, people), v.vote) for v in votes)
                 lines.append(f"    ◦ _{escape(cast)}_")
             lines.extend(f"    ◦ {escape(r)}" for r in reasons_of(a))
         blocks.append(_section("status.waiting", mrkdwn_lines(lines)))
     later = [a for a in sub.approvals if a.status == "waiting"]
     if later:
-        lines = ["*Next*"] + [
-            f"• `{escape(a.rule)}` ({escape(a.chain)}, step {a.step}): {escape(group_text(a, people))}" for a in later
+        lines = ["*" + _("Next") + "*"] + [
+            f"• `{escape(a.rule)}` ({escape(_('{chain}, step {step}', chain=a.chain, step=a.step))}):"
+            f" {escape(group_text(a, people))}"
+            for a in later
         ]
         blocks.append(_section("status.next", mrkdwn_lines(lines)))
     done = [a for a in sub.approvals if a.status not in ("requested", "waiting")]
     if done:
-        lines = ["*Done*"]
+        lines = ["*" + _("Done") + "*"]
         for a in done:
             lines.extend(approval_lines(a, people, zone, now)[:1])
         blocks.append(_section("status.done", mrkdwn_lines(lines)))
     blocks.append(_context("status.meta", escape(since)))
     return top_text(escape(text)), blocks
+
+
+def _vote_words(who: str, vote: str | None) -> str:
+    if vote == "approve":
+        return _("{who} voted to approve", who=who)
+    return _("{who} voted to reject", who=who)
 
 
 # ---------------------------------------------------------------- the rep's thread
@@ -290,9 +353,12 @@ def rep_thread_update(
     quote = Quote(sub.snapshot)
     label = f"{event.quote_id} v{event.quote_version}"
     actor = name(event.actor, people) if event.actor else None
-    by = f"{actor} (for {name(event.on_behalf_of, people)})" if actor and event.on_behalf_of else actor
+    if actor and event.on_behalf_of:
+        by: str | None = _("{who} (for {whom})", who=actor, whom=name(event.on_behalf_of, people))
+    else:
+        by = actor
     rule = event.rule or ""
-    comment = f': "{event.comment}"' if event.comment else ""
+    comment = _(': "{comment}"', comment=event.comment) if event.comment else ""
     kind = event.kind
     mark = ":speech_balloon:"
     detail: str | None = None
@@ -302,65 +368,116 @@ def rep_thread_update(
         carried = [a.rule for a in sub.approvals if a.status == "carried"]
         needed = len(rules) - len(carried)
         if not rules:
-            text = f"{label} submitted: no approval needed."
+            text = _("{quote} submitted: no approval needed.", quote=label)
+        elif carried:
+            text = _(
+                "{quote} submitted for approval: {approvals} needed, {carried} carried from before.",
+                quote=label,
+                approvals=_approvals(needed),
+                carried=len(carried),
+            )
         else:
-            text = f"{label} submitted for approval: {_count(needed, 'approval')} needed"
-            text += f", {len(carried)} carried from before." if carried else "."
+            text = _("{quote} submitted for approval: {approvals} needed.", quote=label, approvals=_approvals(needed))
         first = [a for a in sub.approvals if a.requested_at == event.at and a.status != "carried"]
         if first:
-            detail = "Now with " + "; ".join(f"{group_text(a, people)} ({a.rule})" for a in first)
+            detail = _("Now with {people}", people="; ".join(f"{group_text(a, people)} ({a.rule})" for a in first))
     elif kind is Kind.VOTED:
-        verb = "approve" if event.detail.get("vote") == "approve" else "reject"
-        text = f"{by} voted to {verb} {rule} on {label}{comment}."
+        if event.detail.get("vote") == "approve":
+            text = _(
+                "{who} voted to approve {rule} on {quote}{comment}.",
+                who=by,
+                rule=rule,
+                quote=label,
+                comment=comment,
+            )
+        else:
+            text = _(
+                "{who} voted to reject {rule} on {quote}{comment}.",
+                who=by,
+                rule=rule,
+                quote=label,
+                comment=comment,
+            )
         mark = ":ballot_box_with_ballot:"
     elif kind is Kind.APPROVED:
-        text = f"{by} approved {rule} on {label}{comment}."
+        text = _("{who} approved {rule} on {quote}{comment}.", who=by, rule=rule, quote=label, comment=comment)
         mark = ":white_check_mark:"
     elif kind is Kind.AUTO_APPROVED:
-        text = f"{rule} on {label} approved automatically: {by} had already approved."
+        text = _(
+            "{rule} on {quote} approved automatically: {who} had already approved.", rule=rule, quote=label, who=by
+        )
         mark = ":white_check_mark:"
     elif kind is Kind.CARRIED:
-        origin = event.detail.get("carried_from") or "an earlier submission"
-        text = f"{rule} on {label} carried from {origin}" + (f" ({actor}'s approval)." if actor else ".")
+        origin = event.detail.get("carried_from") or _("an earlier submission")
+        if actor:
+            text = _(
+                "{rule} on {quote} carried from {origin} ({who}'s approval).",
+                rule=rule,
+                quote=label,
+                origin=origin,
+                who=actor,
+            )
+        else:
+            text = _("{rule} on {quote} carried from {origin}.", rule=rule, quote=label, origin=origin)
         mark = ":recycle:"
     elif kind is Kind.QUOTE_APPROVED:
-        text = f"{label} is approved."
+        text = _("{quote} is approved.", quote=label)
         mark = ":tada:"
     elif kind is Kind.QUOTE_REJECTED:
-        text = f"{label} was rejected by {by or 'an approver'} ({rule}): {event.comment or 'no reason given'}"
+        text = _(
+            "{quote} was rejected by {who} ({rule}): {reason}",
+            quote=label,
+            who=by or _("an approver"),
+            rule=rule,
+            reason=event.comment or _("no reason given"),
+        )
         mark = ":x:"
     elif kind is Kind.RECALLED:
-        text = f"{label} was recalled by {by or 'its owner'}."
+        text = _("{quote} was recalled by {who}.", quote=label, who=by or _("its owner"))
         mark = ":leftwards_arrow_with_hook:"
     elif kind is Kind.QUOTE_CHANGED:
-        text = f"{label} was withdrawn from approval: the CRM sent a new version. Submit it when it is ready."
+        text = _(
+            "{quote} was withdrawn from approval: the CRM sent a new version. Submit it when it is ready.", quote=label
+        )
         mark = ":leftwards_arrow_with_hook:"
     elif kind is Kind.REASSIGNED:
-        text = f"{by} handed {rule} on {label} to {names(event.people, people)}{comment}."
+        text = _(
+            "{who} handed {rule} on {quote} to {people}{comment}.",
+            who=by,
+            rule=rule,
+            quote=label,
+            people=names(event.people, people),
+            comment=comment,
+        )
         mark = ":arrow_right:"
     elif kind is Kind.REPLACED:
         old, new = event.detail.get("old"), event.detail.get("new")
-        text = (
-            f"{rule} on {label} moved from {name(old, people)} to {name(new, people)} (an admin replaced the approver)."
+        text = _(
+            "{rule} on {quote} moved from {old} to {new} (an admin replaced the approver).",
+            rule=rule,
+            quote=label,
+            old=name(old, people),
+            new=name(new, people),
         )
         mark = ":arrow_right:"
     elif kind is Kind.ESCALATED:
-        text = f"{rule} on {label} was escalated to {names(event.people, people)}."
+        escalated = names(event.people, people)
+        text = _("{rule} on {quote} was escalated to {people}.", rule=rule, quote=label, people=escalated)
         mark = ":rotating_light:"
     elif (about_order := order_event_text(event, by)) is not None:
         text = f"{label}: {about_order}"
         mark = ":package:"
     else:
         what = kind.replace("_", " ")
-        text = f"{label}: {what}" + (f" ({rule})" if rule else "") + (f" by {by}" if by else "") + comment
+        text = f"{label}: {what}" + (f" ({rule})" if rule else "") + (_(" by {who}", who=by) if by else "") + comment
     text = sentence(text)
-    context = f"{customer(quote)} · {when(event.at, zone, now)}"
     blocks: list[Block] = [_section("thread.event", f"{mark} {escape(text)}")]
     if detail:
         blocks.append(_section("thread.detail", escape(detail)))
     if kind is Kind.SUBMITTED and event.comment:
         blocks.append(_section("thread.justification", justification_text(event.comment)))
-    blocks.append(_context("thread.meta", escape(context)))
+    # each reader's Slack shows the moment in their own zone; the fallback names the policy's
+    blocks.append(_context("thread.meta", f"{escape(customer(quote))} · {stamp(event.at, zone)}"))
     return top_text(escape(text)), blocks
 
 
@@ -420,7 +537,7 @@ def approvers_overview(policy: Policy, directory: Directory, now: dt.datetime | 
     shown, hidden = split(lines_per_approver, MAX_OVERVIEW_BLOCKS - 4)
     blocks.extend(_section(f"approvers.def.{i}", text) for i, text in enumerate(shown))
     if hidden:
-        blocks.append(more(hidden, "approvers", "approvers.more"))
+        blocks.append(more(hidden, _("approvers"), "approvers.more"))
     if directory.replacements:
         lines = ["*Replacements*"] + [
             f"• {escape(name(old, people))} → {escape(name(new, people))}"
@@ -445,5 +562,10 @@ def approvers_overview(policy: Policy, directory: Directory, now: dt.datetime | 
 def approvers_message(policy: Policy, directory: Directory, now: dt.datetime | None = None) -> tuple[str, list[Block]]:
     """The answer to `/deal approvers`."""
     overview = approvers_overview(policy, directory, now)
-    text = f"{_count(len(policy.approvers), 'approver definition')}, with their people and delegations."
-    return escape(text), [_header("approvers.header", "Approvers"), *overview]
+    count = len(policy.approvers)
+    text = _n(
+        "{count} approver definition, with their people and delegations.",
+        "{count} approver definitions, with their people and delegations.",
+        count,
+    )
+    return escape(text), [_header("approvers.header", _("Approvers")), *overview]

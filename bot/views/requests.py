@@ -27,7 +27,9 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from domain.approvals import Approval, Submission
+from domain.i18n import _, _n
 from domain.quote import Quote
+from domain.values import reason_words
 
 from . import ids
 from .text import (
@@ -52,6 +54,8 @@ from .text import (
 )
 
 MAX_REQUEST_BLOCKS = 12
+TITLE_LIMIT = 24  # a modal's title, and its submit and close buttons (Slack refuses longer)
+BUTTON_LIMIT = 24
 MAX_DECISIONS_SHOWN = 8
 REASON_LIMIT = 2000
 COMMENT_LIMIT = 1000
@@ -187,42 +191,48 @@ def decisions(sub: Submission, approval: Approval | None = None) -> list[Decisio
 
 def _by(by: str | None, on_behalf_of: str | None, people: People | None) -> str:
     text = name(by, people)
-    return f"{text} (for {name(on_behalf_of, people)})" if on_behalf_of else text
+    return _("{who} (for {whom})", who=text, whom=name(on_behalf_of, people)) if on_behalf_of else text
 
 
 def outcome_text(
     state: RequestState, people: People | None = None, zone: dt.tzinfo = dt.UTC, now: dt.datetime | None = None
 ) -> str:
-    """The outcome in words, plain (escape it for mrkdwn): "Approved by Marco Bellini at 14:02"."""
-    at = f" at {when(state.at, zone, now)}" if state.at else ""
+    """The outcome in words, plain (escape it for mrkdwn): "Approved by Marco Bellini at 2:02 PM (Paris)"."""
+    at = _(" at {moment}", moment=when(state.at, zone, now)) if state.at else ""
     by = _by(state.by, state.on_behalf_of, people)
     kind = state.kind
     if kind == "approved":
-        text = f"Approved by {by}{at}"
-        return text + (f': "{state.comment}"' if state.comment else "")
+        text = _("Approved by {who}{at}", who=by, at=at)
+        return text + (_(': "{comment}"', comment=state.comment) if state.comment else "")
     if kind == "auto":
-        return f"Approved automatically{at}: {by} had already approved this submission"
+        return _("Approved automatically{at}: {who} had already approved this submission", at=at, who=by)
     if kind == "carried":
-        origin = f" from {state.carried_from}" if state.carried_from else ""
-        return f"Carried{origin}: {by} approved it before and nothing it depends on got worse"
+        if state.carried_from:
+            return _(
+                "Carried from {origin}: {who} approved it before and nothing it depends on got worse",
+                origin=state.carried_from,
+                who=by,
+            )
+        return _("Carried: {who} approved it before and nothing it depends on got worse", who=by)
     if kind == "rejected":
-        return f"Rejected by {by}{at}: {state.comment or 'no reason given'}"
+        return _("Rejected by {who}{at}: {reason}", who=by, at=at, reason=state.comment or _("no reason given"))
     if kind == "voted":
-        verb = "approve" if state.vote == "approve" else "reject"
-        return f"You voted to {verb}{at}; waiting for the others in the group"
+        if state.vote == "approve":
+            return _("You voted to approve{at}; waiting for the others in the group", at=at)
+        return _("You voted to reject{at}; waiting for the others in the group", at=at)
     if kind == "reassigned":
-        return f"Reassigned to {name(state.to, people)}"
+        return _("Reassigned to {who}", who=name(state.to, people))
     if kind == "gone":
-        return "No longer yours to decide"
+        return _("No longer yours to decide")
     if kind == "withdrawn":
-        return f"Withdrawn: {state.comment or 'the submission was recalled'}"
+        return _("Withdrawn: {why}", why=state.comment or _("the submission was recalled"))
     if kind == "closed":
-        rule = f" on {state.rule}" if state.rule else ""
+        rule = _(" on {rule}", rule=state.rule) if state.rule else ""
         reason = f": {state.comment}" if state.comment else ""
-        return f"Closed: the quote was rejected by {by}{rule}{reason}"
+        return _("Closed: the quote was rejected by {who}{rule}{reason}", who=by, rule=rule, reason=reason)
     if kind == "waiting":
-        return "Not requested yet: earlier steps of its chain come first"
-    return "Open"
+        return _("Not requested yet: earlier steps of its chain come first")
+    return _("Open")
 
 
 _OUTCOME_MARK = {
@@ -238,20 +248,27 @@ _OUTCOME_MARK = {
 def decision_text(
     decision: Decision, people: People | None = None, zone: dt.tzinfo = dt.UTC, now: dt.datetime | None = None
 ) -> str:
-    """One decision in words, plain: "manager-discount: approved by Marco Bellini at 14:02"."""
+    """One decision in words, plain: "manager-discount: approved by Marco Bellini at 2:02 PM (Paris)"."""
     by = _by(decision.by, decision.on_behalf_of, people)
-    at = f" at {when(decision.at, zone, now)}" if decision.at else ""
-    if decision.outcome == "voted":
-        verb = "approve" if decision.vote == "approve" else "reject"
-        text = f"{decision.rule}: {by} voted to {verb}{at}"
+    at = _(" at {moment}", moment=when(decision.at, zone, now)) if decision.at else ""
+    rule = decision.rule
+    if decision.outcome == "voted" and decision.vote == "approve":
+        text = _("{rule}: {who} voted to approve{at}", rule=rule, who=by, at=at)
+    elif decision.outcome == "voted":
+        text = _("{rule}: {who} voted to reject{at}", rule=rule, who=by, at=at)
     elif decision.outcome == "auto":
-        text = f"{decision.rule}: approved automatically ({by} had approved)"
+        text = _("{rule}: approved automatically ({who} had approved)", rule=rule, who=by)
     elif decision.outcome == "carried":
-        text = f"{decision.rule}: carried from {decision.carried_from or 'an earlier submission'}"
+        origin = decision.carried_from or _("an earlier submission")
+        text = _("{rule}: carried from {origin}", rule=rule, origin=origin)
+    elif decision.outcome == "approved":
+        text = _("{rule}: approved by {who}{at}", rule=rule, who=by, at=at)
+    elif decision.outcome == "rejected":
+        text = _("{rule}: rejected by {who}{at}", rule=rule, who=by, at=at)
     else:
-        text = f"{decision.rule}: {decision.outcome} by {by}{at}"
+        text = f"{rule}: {decision.outcome} {by}{at}"
     if decision.comment:
-        text += f' ("{decision.comment}")'
+        text += _(' ("{comment}")', comment=decision.comment)
     return text
 
 
@@ -264,57 +281,68 @@ def group_text(approval: Approval, people: People | None = None) -> str:
     listed = ", ".join(name(h, people) for h in holders)
     if len(holders) <= 1:
         text = names(holders, people)
+    elif approval.mode == "all" and len(holders) == 2:
+        text = _("both of {people}", people=listed)
     elif approval.mode == "all":
-        text = ("both of " if len(holders) == 2 else f"all {len(holders)} of ") + listed
+        text = _("all {count} of {people}", count=len(holders), people=listed)
     elif approval.mode == "quorum":
-        text = f"{approval.quorum} of {len(holders)}: {listed}"
+        text = _("{quorum} of {count}: {people}", quorum=approval.quorum, count=len(holders), people=listed)
     else:
-        text = "any of " + listed
+        text = _("any of {people}", people=listed)
     approved = [s for s in seats if s.vote == "approve" and s.voted_by]
     if approved and approval.open and len(holders) > 1:
         who = names([s.voted_by or s.holder for s in approved], people)
         if approval.mode == "quorum":
             left = max((approval.quorum or 0) - len(approved), 0)
-            text += f" ({who} approved; {left} more needed)"
+            text += _(" ({who} approved; {left} more needed)", who=who, left=left)
         else:
-            text += f" ({who} approved; waiting on {names([s.holder for s in seats if s.vote is None], people)})"
+            waiting = names([s.holder for s in seats if s.vote is None], people)
+            text += _(" ({who} approved; waiting on {waiting})", who=who, waiting=waiting)
     if approval.escalated_to:
-        text += "; escalated to " + names(approval.escalated_to, people)
+        text += _("; escalated to {people}", people=names(approval.escalated_to, people))
     return text
 
 
 def waiting_words(approval: Approval, holding: Sequence[str], people: People | None = None) -> str:
     """Who an open approval waits on, worded by its mode, plain: "Dana or Dev" (any) · "Fiona and
     Carl (both must approve)" · "1 more of Leo or Luis" (a quorum still one short)."""
+    if approval.mode == "all" and len(holding) == 2:
+        return _("{people} (both must approve)", people=names(holding, people, "and"))
     if approval.mode == "all" and len(holding) > 1:
-        return f"{names(holding, people, 'and')} ({'both' if len(holding) == 2 else 'all'} must approve)"
+        return _("{people} (all must approve)", people=names(holding, people, "and"))
     if approval.mode == "quorum" and len(holding) > 1:
         approved = sum(1 for s in approval.seats if s.vote == "approve")
         left = max((approval.quorum or 0) - approved, 1)
-        return f"{left} more of {names(holding, people, 'or')}"
+        return _("{left} more of {people}", left=left, people=names(holding, people, "or"))
     return names(holding, people, "or")
 
 
 def reasons_of(approval: Approval) -> list[str]:
-    """The reasons in words, with the actual values ("quote discount 36% > 10%"); plain."""
-    return [str(r.get("text") or r) for r in approval.reasons]
+    """The reasons in words, with the actual values ("quote discount 36% > 10%"), in the reader's
+    language; plain."""
+    return [reason_words(r) if isinstance(r, dict) else str(r) for r in approval.reasons]
 
 
 def _summary(quote: Quote, owner: str, people: People | None, heading: str | None) -> str:
     """The first block: customer, quote, amount, discount and the rep (mrkdwn)."""
-    first = f"*{escape(heading)}: {escape(customer(quote))}*" if heading else f"*{escape(customer(quote))}*"
+    if heading:
+        first = "*" + _("{heading}: {customer}", heading=escape(heading), customer=escape(customer(quote))) + "*"
+    else:
+        first = f"*{escape(customer(quote))}*"
     words = deal_words(quote)
-    deal = f"*{escape(words)}*" if words else "no total"
-    second = f"{escape(quote_label(quote))} · {deal} · from {escape(name(owner, people))}"
+    deal = f"*{escape(words)}*" if words else _("no total")
+    rep = _("from {who}", who=escape(name(owner, people)))
+    second = f"{escape(quote_label(quote))} · {deal} · {rep}"
     return clip(f"{first}\n{second}", TEXT_LIMIT)
 
 
 def _why(approval: Approval, description: str | None) -> str:
     """The second block: the rule and its reasons with values (mrkdwn)."""
-    head = f"*Why:* `{escape(approval.rule)}`" + (f" · {escape(description)}" if description else "")
+    why = _("Why:")
+    head = f"*{why}* `{escape(approval.rule)}`" + (f" · {escape(description)}" if description else "")
     lines = [head, *(f"• {escape(reason)}" for reason in reasons_of(approval))]
     if len(lines) == 1:
-        lines.append("• this rule applies to every quote")
+        lines.append("• " + _("this rule applies to every quote"))
     return mrkdwn_lines(lines)
 
 
@@ -327,11 +355,11 @@ def request_buttons(ref: ids.RequestRef, index: int | None = None) -> list[Butto
 
     value = ref.value
     return [
-        ButtonElement(text="Approve", action_id=action(ids.APPROVE), value=value, style="primary"),
-        ButtonElement(text="Approve with comment", action_id=action(ids.APPROVE_COMMENT), value=value),
-        ButtonElement(text="Reject", action_id=action(ids.REJECT), value=value, style="danger"),
-        ButtonElement(text="Reassign", action_id=action(ids.REASSIGN), value=value),
-        ButtonElement(text="Details", action_id=action(ids.DETAILS), value=value),
+        ButtonElement(text=_("Approve"), action_id=action(ids.APPROVE), value=value, style="primary"),
+        ButtonElement(text=_("Approve with comment"), action_id=action(ids.APPROVE_COMMENT), value=value),
+        ButtonElement(text=_("Reject"), action_id=action(ids.REJECT), value=value, style="danger"),
+        ButtonElement(text=_("Reassign"), action_id=action(ids.REASSIGN), value=value),
+        ButtonElement(text=_("Details"), action_id=action(ids.DETAILS), value=value),
     ]
 
 
@@ -343,17 +371,17 @@ def push_text(approval: Approval, quote: Quote, for_whom: str = "", lead: str = 
     words = deal_words(quote)
     if words:
         parts.append(words)
-    needed = f"Approval needed for {for_whom}" if for_whom else "Approval needed"
-    return escape(f"{lead}{needed}: {', '.join(parts)}: {approval.rule}")
+    needed = _("Approval needed for {whom}", whom=for_whom) if for_whom else _("Approval needed")
+    return escape(lead + _("{needed}: {quote}: {rule}", needed=needed, quote=", ".join(parts), rule=approval.rule))
 
 
 def _span(delta: dt.timedelta) -> str:
     hours = int(delta.total_seconds() // 3600)
     if hours >= 48:
-        return f"{hours // 24} days"
+        return _("{count} days", count=hours // 24)
     if hours >= 1:
-        return f"{hours} h"
-    return f"{max(int(delta.total_seconds() // 60), 1)} min"
+        return _("{count} h", count=hours)
+    return _("{count} min", count=max(int(delta.total_seconds() // 60), 1))
 
 
 def escalation_text(approval: Approval, people: People | None, now: dt.datetime | None) -> str | None:
@@ -363,8 +391,14 @@ def escalation_text(approval: Approval, people: People | None, now: dt.datetime 
     silent = [s.holder for s in approval.seats if s.vote is None]
     if not silent:
         return None
-    verb = "has" if len(silent) == 1 else "have"
-    return f"{names(silent, people)} {verb} not answered for {_span(now - approval.requested_at)}"
+    span = _span(now - approval.requested_at)
+    if len(silent) == 1:
+        return _("{people} has not answered for {span}", people=names(silent, people), span=span)
+    return _("{people} have not answered for {span}", people=names(silent, people), span=span)
+
+
+def _escalated() -> str:
+    return _("Escalated:")
 
 
 def approval_request(
@@ -393,14 +427,16 @@ def approval_request(
     for_whom = names(acting_for, people) if acting_for else ""
     heading = None
     if state.open:
-        heading = f"Approval needed for {for_whom}" if for_whom else "Approval needed"
+        heading = _("Approval needed for {whom}", whom=for_whom) if for_whom else _("Approval needed")
     escalated = escalation_text(approval, people, now) if state.open else None
     blocks: list[Block] = []
     if escalated:
         blocks.append(
             SectionBlock(
                 block_id="request.escalated",
-                text=MarkdownTextObject(text=clip(f":rotating_light: *Escalated:* {escape(escalated)}.", TEXT_LIMIT)),
+                text=MarkdownTextObject(
+                    text=clip(f":rotating_light: *{_escalated()}* {escape(escalated)}.", TEXT_LIMIT)
+                ),
             )
         )
     blocks += [
@@ -418,7 +454,7 @@ def approval_request(
     blocks.append(SectionBlock(block_id="request.why", text=MarkdownTextObject(text=_why(approval, description))))
     if state.open:
         blocks.append(ActionsBlock(block_id="request.actions", elements=request_buttons(ref)))
-        text = push_text(approval, quote, for_whom, f"Escalated: {escalated}. " if escalated else "")
+        text = push_text(approval, quote, for_whom, _("Escalated: {why}. ", why=escalated) if escalated else "")
     else:
         outcome = outcome_text(state, people, zone, now)
         mark = _OUTCOME_MARK.get(state.kind, ":heavy_minus_sign:")
@@ -428,16 +464,20 @@ def approval_request(
                 text=MarkdownTextObject(text=clip(f"{mark} *{escape(outcome)}*", TEXT_LIMIT)),
             )
         )
-        text = escape(sentence(f"{outcome} ({approval.rule} on {customer(quote)}, {quote_label(quote)})"))
+        about = _(
+            "{rule} on {customer}, {quote}", rule=approval.rule, customer=customer(quote), quote=quote_label(quote)
+        )
+        text = escape(sentence(f"{outcome} ({about})"))
     shown, hidden = split(list(decided), MAX_DECISIONS_SHOWN)
     if shown:
         lines = [escape(decision_text(d, people, zone, now)) for d in shown]
         if hidden:
-            lines.append(f"_and {hidden} more_")
+            lines.append("_" + _n("and {count} more", "and {count} more", hidden) + "_")
+        heading = "*" + _("Already decided") + "*"
         blocks.append(
             ContextBlock(
                 block_id="request.decided",
-                elements=[MarkdownTextObject(text=mrkdwn_lines(["*Already decided*", *lines], FIELD_LIMIT))],
+                elements=[MarkdownTextObject(text=mrkdwn_lines([heading, *lines], FIELD_LIMIT))],
             )
         )
     blocks.append(
@@ -447,18 +487,34 @@ def approval_request(
 
 
 def _meta(approval: Approval, people: People | None, zone: dt.tzinfo, now: dt.datetime | None) -> str:
-    parts = [f"{escape(approval.chain)} chain, step {approval.step}", escape(group_text(approval, people))]
+    parts = [
+        escape(_("{chain} chain, step {step}", chain=approval.chain, step=approval.step)),
+        escape(group_text(approval, people)),
+    ]
     if approval.requested_at:
-        parts.append(f"requested {escape(when(approval.requested_at, zone, now))}")
+        parts.append(escape(_("requested {moment}", moment=when(approval.requested_at, zone, now))))
     if approval.explicit:
-        parts.append("needs its own decision (an approval elsewhere does not count)")
+        parts.append(_("needs its own decision (an approval elsewhere does not count)"))
     if approval.fallback:
         reason = f": {approval.fallback_reason}" if approval.fallback_reason else ""
-        parts.append(escape(f"fallback approver{reason}"))
+        parts.append(escape(_("fallback approver") + reason))
     return clip(" · ".join(parts), FIELD_LIMIT)
 
 
 # ---------------------------------------------------------------- modals
+
+
+def status_word(status: str) -> str:
+    """A submission's status as the reader says it (pending, approved, rejected, withdrawn...)."""
+    words = {
+        "pending": _("pending"),
+        "approved": _("approved"),
+        "rejected": _("rejected"),
+        "withdrawn": _("withdrawn"),
+        "recalled": _("recalled"),
+        "superseded": _("superseded"),
+    }
+    return words.get(status, status)
 
 
 def _ref_text(ref: ids.RequestRef | str) -> str:
@@ -466,11 +522,14 @@ def _ref_text(ref: ids.RequestRef | str) -> str:
 
 
 def _about(rule: str, quote: Quote | None, ref: str) -> str:
+    code = "`" + escape(rule) + "`"
     if quote is None:
-        return f"`{escape(rule)}` on {escape(ref.split('#', 1)[0])}"
+        return _("{rule} on {quote}", rule=code, quote=escape(ref.split("#", 1)[0]))
     words = deal_words(quote)
     deal = f" · {escape(words)}" if words else ""
-    return f"`{escape(rule)}` on *{escape(customer(quote))}* · {escape(quote_label(quote))}{deal}"
+    who = "*" + escape(customer(quote)) + "*"
+    about = _("{rule} on {quote}", rule=code, quote=who)
+    return f"{about} · {escape(quote_label(quote))}{deal}"
 
 
 def reject_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = None) -> View:
@@ -480,9 +539,9 @@ def reject_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = Non
     return View(
         type="modal",
         callback_id=ids.REJECT_MODAL,
-        title="Reject",
-        submit="Reject",
-        close="Cancel",
+        title=clip(_("Reject"), TITLE_LIMIT),
+        submit=clip(_("Reject"), BUTTON_LIMIT),
+        close=clip(_("Cancel"), BUTTON_LIMIT),
         private_metadata=value,
         blocks=[
             SectionBlock(
@@ -490,8 +549,8 @@ def reject_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = Non
             ),
             InputBlock(
                 block_id=block,
-                label="Reason",
-                hint="The rep sees it: say what would make the deal acceptable.",
+                label=_("Reason"),
+                hint=_("The rep sees it: say what would make the deal acceptable."),
                 element=PlainTextInputElement(
                     action_id=action, multiline=True, min_length=1, max_length=REASON_LIMIT, focus_on_load=True
                 ),
@@ -508,9 +567,9 @@ def approve_comment_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | N
     return View(
         type="modal",
         callback_id=ids.APPROVE_COMMENT_MODAL,
-        title="Approve",
-        submit="Approve",
-        close="Cancel",
+        title=clip(_("Approve"), TITLE_LIMIT),
+        submit=clip(_("Approve"), BUTTON_LIMIT),
+        close=clip(_("Cancel"), BUTTON_LIMIT),
         private_metadata=value,
         blocks=[
             SectionBlock(
@@ -518,8 +577,8 @@ def approve_comment_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | N
             ),
             InputBlock(
                 block_id=block,
-                label="Comment",
-                hint="The rep and the other approvers see it with your approval.",
+                label=_("Comment"),
+                hint=_("The rep and the other approvers see it with your approval."),
                 element=PlainTextInputElement(
                     action_id=action, multiline=True, min_length=1, max_length=COMMENT_LIMIT, focus_on_load=True
                 ),
@@ -536,9 +595,9 @@ def reassign_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = N
     return View(
         type="modal",
         callback_id=ids.REASSIGN_MODAL,
-        title="Reassign",
-        submit="Reassign",
-        close="Cancel",
+        title=clip(_("Reassign"), TITLE_LIMIT),
+        submit=clip(_("Reassign"), BUTTON_LIMIT),
+        close=clip(_("Cancel"), BUTTON_LIMIT),
         private_metadata=value,
         blocks=[
             SectionBlock(
@@ -546,14 +605,14 @@ def reassign_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = N
             ),
             InputBlock(
                 block_id=to_block,
-                label="Hand it to",
-                element=UserSelectElement(action_id=to_action, placeholder="Choose a person"),
+                label=_("Hand it to"),
+                element=UserSelectElement(action_id=to_action, placeholder=_("Choose a person")),
             ),
             InputBlock(
                 block_id=comment_block,
-                label="Comment",
+                label=_("Comment"),
                 optional=True,
-                hint="They see it with the request.",
+                hint=_("They see it with the request."),
                 element=PlainTextInputElement(action_id=comment_action, multiline=True, max_length=COMMENT_LIMIT),
             ),
         ],
@@ -563,20 +622,20 @@ def reassign_modal(ref: ids.RequestRef | str, rule: str, quote: Quote | None = N
 def _status_line(approval: Approval, people: People | None, zone: dt.tzinfo, now: dt.datetime | None) -> str:
     status = approval.status
     by = _by(approval.acted_by, approval.on_behalf_of, people)
-    at = f" at {when(approval.decided_at, zone, now)}" if approval.decided_at else ""
+    at = _(" at {moment}", moment=when(approval.decided_at, zone, now)) if approval.decided_at else ""
     if status == "requested":
-        since = f" since {when(approval.requested_at, zone, now)}" if approval.requested_at else ""
-        return f"waiting on {group_text(approval, people)}{since}"
+        since = _(" since {moment}", moment=when(approval.requested_at, zone, now)) if approval.requested_at else ""
+        return _("waiting on {people}{since}", people=group_text(approval, people), since=since)
     if status == "waiting":
-        return f"not requested yet ({group_text(approval, people)})"
+        return _("not requested yet ({people})", people=group_text(approval, people))
     if status == "approved":
-        return f"approved by {by}{at}"
+        return _("approved by {who}{at}", who=by, at=at)
     if status == "auto":
-        return f"approved automatically ({by} had approved){at}"
+        return _("approved automatically ({who} had approved){at}", who=by, at=at)
     if status == "carried":
-        return f"carried from {approval.carried_from or 'an earlier submission'}"
+        return _("carried from {origin}", origin=approval.carried_from or _("an earlier submission"))
     if status == "rejected":
-        return f"rejected by {by}{at}: {approval.comment or 'no reason given'}"
+        return _("rejected by {who}{at}: {reason}", who=by, at=at, reason=approval.comment or _("no reason given"))
     return f"{status}{at}"
 
 
@@ -588,7 +647,8 @@ def approval_lines(
     description: str | None = None,
 ) -> list[str]:
     """An approval as mrkdwn lines: step, rule, status, and its reasons."""
-    head = f"Step {approval.step} · `{escape(approval.rule)}` · {escape(_status_line(approval, people, zone, now))}"
+    step = _("Step {step}", step=approval.step)
+    head = f"{step} · `{escape(approval.rule)}` · {escape(_status_line(approval, people, zone, now))}"
     lines = [head]
     if description:
         lines.append(f"    _{escape(description)}_")
@@ -619,7 +679,14 @@ def details_modal(
             block_id="details.submission",
             elements=[
                 MarkdownTextObject(
-                    text=escape(f"Submission {sub.ref} · {sub.status} · submitted {when(sub.submitted_at, zone, now)}")
+                    text=escape(
+                        _(
+                            "Submission {ref} · {status} · submitted {moment}",
+                            ref=sub.ref,
+                            status=status_word(sub.status),
+                            moment=when(sub.submitted_at, zone, now),
+                        )
+                    )
                 )
             ],
         ),
@@ -630,7 +697,8 @@ def details_modal(
     order = [approval.chain, *(c for c in chains if c != approval.chain)]
     for index, chain in enumerate(order):
         members = sorted(chains.get(chain, []), key=lambda a: a.step)
-        lines = [f"*{escape(chain)} chain*" + (" (this request)" if chain == approval.chain else "")]
+        title = "*" + escape(_("{chain} chain", chain=chain)) + "*"
+        lines = [title + (_(" (this request)") if chain == approval.chain else "")]
         for member in members:
             lines.extend(approval_lines(member, people, zone, now, descriptions.get(member.rule)))
         blocks.append(
@@ -639,8 +707,8 @@ def details_modal(
     return View(
         type="modal",
         callback_id=ids.DETAILS_MODAL,
-        title="Approval details",
-        close="Close",
+        title=clip(_("Approval details"), TITLE_LIMIT),
+        close=clip(_("Close"), BUTTON_LIMIT),
         private_metadata=ids.RequestRef.of(sub, approval).value,
         blocks=capped(blocks, VIEW_BLOCKS, "details"),
     )

@@ -14,9 +14,11 @@ from typing import Any, TypeVar
 
 from slack_sdk.models.blocks import Block, ContextBlock, MarkdownTextObject
 
+from domain import i18n
+from domain.i18n import _, _n
 from domain.policy import Person
 from domain.quote import Quote
-from domain.values import format_number, format_value, one_line
+from domain.values import format_value, one_line
 
 MESSAGE_BLOCKS = 50
 VIEW_BLOCKS = 100
@@ -65,23 +67,25 @@ def sentence(text: str) -> str:
 def name(key: str | None, people: People | None = None) -> str:
     """A person's display name (not escaped): their `name:` in the policy, else their key."""
     if not key:
-        return "someone"
+        return _("someone")
     person = (people or {}).get(key)
     return person.name if person is not None and person.name else key
 
 
 def names(keys: Iterable[str], people: People | None = None, conjunction: str = "and") -> str:
+    """ "Dana, Dev and Lena"; `conjunction` is "and" or "or" (in the reader's language)."""
     items = [name(k, people) for k in keys]
     if len(items) <= 1:
-        return items[0] if items else "nobody"
-    return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
+        return items[0] if items else _("nobody")
+    word = {"and": _("and"), "or": _("or")}.get(conjunction, conjunction)
+    return ", ".join(items[:-1]) + f" {word} " + items[-1]
 
 
 def money(quote: Quote) -> str:
-    """ "USD 383,280", or "" when the quote has no net total."""
+    """ "$383,280.00" ("383 280,00 $US" in French), or "" when the quote has no net total."""
     total = quote.data.get("net_total")
     if isinstance(total, int | float) and not isinstance(total, bool):
-        return f"{quote.currency} {format_number(total)}"
+        return i18n.money(total, quote.currency)
     return ""
 
 
@@ -100,8 +104,8 @@ def deal_words(quote: Quote) -> str:
     """ "USD 383,280 at 36% discount" (plain, not escaped); parts that are unknown are left out."""
     amount, off = money(quote), discount(quote)
     if amount and off:
-        return f"{amount} at {off} discount"
-    return amount or (f"{off} discount" if off else "")
+        return _("{amount} at {discount} discount", amount=amount, discount=off)
+    return amount or (_("{discount} discount", discount=off) if off else "")
 
 
 def quote_label(quote: Quote) -> str:
@@ -110,24 +114,30 @@ def quote_label(quote: Quote) -> str:
 
 
 def customer(quote: Quote) -> str:
-    return inert(quote.customer) if quote.customer else "no customer"
+    return inert(quote.customer) if quote.customer else _("no customer")
 
 
 def when(at: dt.datetime | None, zone: dt.tzinfo = dt.UTC, now: dt.datetime | None = None) -> str:
-    """A moment as a person reads it in `zone`: "14:02" today, "1 Dec 14:02" on another day."""
+    """A moment as the reader reads it in `zone`, with the zone named: "2:02 PM (Paris)" today,
+    "Dec 1, 2026, 2:02 PM (Paris)" on another day ("14:02 (Paris)", "1 déc. 2026, 14:02 (Paris)")."""
     if at is None:
-        return "an unknown time"
-    local = at.astimezone(zone)
-    clock = local.strftime("%H:%M")
-    if now is not None and now.astimezone(zone).date() == local.date():
-        return clock
-    if now is not None and now.astimezone(zone).year == local.year:
-        return f"{local.day} {local:%b} {clock}"
-    return f"{local.day} {local:%b %Y} {clock}"
+        return _("an unknown time")
+    return i18n.moment(at, zone, now)
+
+
+def stamp(at: dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> str:
+    """A moment in a Slack message (mrkdwn, not escaped): each reader's Slack shows it in their own
+    zone; clients that cannot show the moment in `zone`, labelled."""
+    if at is None:
+        return _("an unknown time")
+    return i18n.slack_moment(at, zone)
 
 
 def day(value: dt.date) -> str:
-    return f"{value.day} {value:%b %Y}"
+    """A day in the reader's words: "3 Dec 2026" / "3 décembre 2026"."""
+    if i18n.current() == i18n.DEFAULT_LOCALE:
+        return f"{value.day} {value:%b %Y}"  # short, as English messages always wrote it
+    return i18n.date(value)
 
 
 def split(items: Sequence[T], limit: int) -> tuple[list[T], int]:
@@ -138,7 +148,9 @@ def split(items: Sequence[T], limit: int) -> tuple[list[T], int]:
 
 
 def more(count: int, what: str, block_id: str) -> ContextBlock:
-    return ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=f"_and {count} more {what}_")])
+    """ "_and 3 more approvals_": `what` is already in the reader's language."""
+    words = _("and {count} more {what}", count=count, what=what)
+    return ContextBlock(block_id=block_id, elements=[MarkdownTextObject(text=f"_{words}_")])
 
 
 def mrkdwn_lines(lines: Iterable[str], limit: int = TEXT_LIMIT) -> str:
@@ -150,7 +162,8 @@ def mrkdwn_lines(lines: Iterable[str], limit: int = TEXT_LIMIT) -> str:
     out: list[str] = []
     size = 0
     for index, line in enumerate(lines):
-        tail = f"_and {len(lines) - index} more_"
+        left = len(lines) - index
+        tail = "_" + _n("and {count} more", "and {count} more", left) + "_"
         if size + len(line) + 1 + len(tail) > limit:
             if not out:
                 return clip(line, limit - len(tail) - 1) + "\n" + tail
@@ -165,10 +178,13 @@ def capped(blocks: list[Block], limit: int, prefix: str) -> list[Block]:
     if len(blocks) <= limit:
         return blocks
     kept = blocks[: limit - 1]
-    return [*kept, more(len(blocks) - len(kept), "items", f"{prefix}.more")]
+    return [*kept, more(len(blocks) - len(kept), _("items"), f"{prefix}.more")]
 
 
 def justification_text(justification: str, owner: str | None = None, people: People | None = None) -> str:
     """The rep's justification as one mrkdwn line: ":memo: *Why, from Ava Brooks:* <their words>"."""
-    who = f", from {escape(name(owner, people))}" if owner else ""
-    return clip(f":memo: *Why{who}:* {escape(justification)}", TEXT_LIMIT)
+    if owner:
+        head = _("Why, from {who}:", who=escape(name(owner, people)))
+    else:
+        head = _("Why:")
+    return clip(f":memo: *{head}* {escape(justification)}", TEXT_LIMIT)

@@ -117,11 +117,12 @@ def test_status_of_a_pending_quote_says_who_holds_it_and_since_when():
     assert text.startswith("Q-1042 v3 is pending: waiting on Vera Lindqvist (vp-deep-discount);")
     assert "; Carl Jensen (payment-terms);" in text
     body = all_text(assert_valid_message(text, blocks))
-    assert "`vp-deep-discount` (commercial, step 2): Vera Lindqvist, since 09:30" in body
+    assert "`vp-deep-discount` (commercial, step 2): Vera Lindqvist, since 9:30\u202fAM (New York)" in body
     assert (
-        "`payment-terms` (finance, step 1): Carl Jensen, since 09:00\n    ◦ _Fiona Gallagher voted to approve_" in body
+        "`payment-terms` (finance, step 1): Carl Jensen, since 9:00\u202fAM (New York)\n"
+        "    ◦ _Fiona Gallagher voted to approve_" in body
     )
-    assert "`manager-discount` · approved by Marco Bellini at 09:30" in body
+    assert "`manager-discount` · approved by Marco Bellini at 9:30\u202fAM (New York)" in body
     assert "`rev-rec-multi-year`" in body
 
 
@@ -135,14 +136,14 @@ def test_status_of_a_rejected_quote_gives_the_reason():
     d = deal("q1042-v3").later(5)
     d.reject("manager-discount", "marco", "Too deep")
     text, blocks = status_message(d.sub, None, policy().people, zone=NEW_YORK, now=d.now)
-    assert text == "Q-1042 v3 was rejected by Marco Bellini (manager-discount) at 09:05: Too deep."
+    assert text == "Q-1042 v3 was rejected by Marco Bellini (manager-discount) at 9:05\u202fAM (New York): Too deep."
     assert_valid_message(text, blocks)
 
 
 def test_status_of_an_approved_and_of_a_never_submitted_quote():
     d = deal("q1001-v1")
     text, _ = status_message(d.sub, d.quote, policy().people, zone=NEW_YORK, now=d.now)
-    assert text == "Q-1001 v1 was approved at 09:00."
+    assert text == "Q-1001 v1 was approved at 9:00\u202fAM (New York)."
     text, blocks = status_message(None, quote("q1500-v1"), policy().people)
     assert text == "Q-1500 v1 (Harborview Logistics) has not been submitted."
     assert_valid_message(text, blocks)

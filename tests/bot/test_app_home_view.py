@@ -34,7 +34,7 @@ def test_an_approver_finds_what_waits_on_them_with_the_same_buttons():
     blocks = home("marco", waiting)
     assert headers(blocks) == ["Waiting on you (2)", "Your quotes", "Out of office"]
     body = all_text(blocks)
-    assert "*Meridian Freight Lines* · Q-1042 v3 · *USD 383,280 at 36% discount*" in body
+    assert "*Meridian Freight Lines* · Q-1042 v3 · *$383,280.00 at 36% discount*" in body
     assert "*Cascade Cold Storage* · Q-1200 v1" in body
     assert "• quote discount 36% &gt; 10%" in body
     request_buttons = [b for b in buttons(blocks) if b["action_id"].startswith("approval.")]
@@ -61,8 +61,8 @@ def test_a_rep_sees_where_each_of_their_quotes_stands():
     assert (
         "pending: with Marco Bellini (manager-discount); both of Fiona Gallagher, Carl Jensen (payment-terms)" in body
     )
-    assert "rejected 14:05: Needs a Strategic sponsor" in body
-    assert "approved 14:00" in body
+    assert "rejected 2:05\u202fPM (UTC): Needs a Strategic sponsor" in body
+    assert "approved 2:00\u202fPM (UTC)" in body
     assert "Approvers (admin)" not in headers(blocks)
 
 

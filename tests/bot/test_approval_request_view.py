@@ -42,14 +42,14 @@ def render(d, rule, person=None, **options):
 
 def test_the_push_text_is_a_complete_sentence_with_customer_quote_amount_discount_and_rule():
     text, _ = render(deal("q1042-v3"), "manager-discount", "marco")
-    assert text == "Approval needed: Meridian Freight Lines, Q-1042 v3, USD 383,280 at 36% discount: manager-discount"
+    assert text == "Approval needed: Meridian Freight Lines, Q-1042 v3, $383,280.00 at 36% discount: manager-discount"
 
 
 def test_customer_amount_discount_and_reasons_come_in_the_first_two_blocks():
     d = deal("q1042-v3")
     _, blocks = render(d, "manager-discount", "marco", description="Discount above the rep's 10% authority")
     first_two = all_text(assert_valid_message("x", blocks)[:2])
-    for words in ("Meridian Freight Lines", "Q-1042 v3", "USD 383,280", "36% discount", "quote discount 36% &gt; 10%"):
+    for words in ("Meridian Freight Lines", "Q-1042 v3", "$383,280.00", "36% discount", "quote discount 36% &gt; 10%"):
         assert words in first_two
     assert "Discount above the rep's 10% authority" in first_two
 
@@ -62,7 +62,7 @@ def test_the_buttons_come_before_any_detail():
     kinds = [b["type"] for b in data]
     assert kinds[:3] == ["section", "section", "actions"]
     assert [b["block_id"] for b in data[3:]] == ["request.decided", "request.meta"]
-    assert "services-discount: approved by Sam Adeyemi at 09:00" in all_text(data[3])
+    assert "services-discount: approved by Sam Adeyemi at 9:00\u202fAM (New York)" in all_text(data[3])
 
 
 def test_contract_buttons_and_approve_with_comment_carry_a_compact_reference():
@@ -98,7 +98,7 @@ def test_every_request_of_every_example_quote_is_a_valid_short_message(name):
 def test_quote_data_is_escaped_everywhere_in_mrkdwn():
     d = deal("q1042-v3", account__name="Smith & <Sons>", currency="EUR")
     text, blocks = render(d, "manager-discount", "marco", description="Deals > 10% & <more>")
-    assert text.startswith("Approval needed: Smith &amp; &lt;Sons&gt;, Q-1042 v3, EUR 383,280")
+    assert text.startswith("Approval needed: Smith &amp; &lt;Sons&gt;, Q-1042 v3, €383,280.00")
     data = assert_valid_message(text, blocks)
     assert "Smith &amp; &lt;Sons&gt;" in data[0]["text"]["text"]
     assert "Deals &gt; 10% &amp; &lt;more&gt;" in data[1]["text"]["text"]
@@ -114,7 +114,7 @@ def test_a_quote_without_totals_still_makes_a_sentence():
 def test_the_discount_is_computed_from_the_totals_when_the_quote_does_not_say_it():
     d = deal("q1042-v3", discount_percent=None)
     text, _ = render(d, "legal-custom-terms", "lena")
-    assert "USD 383,280 at 36% discount" in text
+    assert "$383,280.00 at 36% discount" in text
 
 
 # ---------------------------------------------------------------- outcomes, without buttons
@@ -131,18 +131,21 @@ def test_approved_shows_who_and_when_in_the_recipients_zone():
     d = deal("q1042-v3").later(2)
     d.approve("manager-discount", "marco")
     text, blocks = render(d, "manager-discount", "marco")
-    assert "Approved by Marco Bellini at 09:02" in outcome(blocks)
-    assert text == "Approved by Marco Bellini at 09:02 (manager-discount on Meridian Freight Lines, Q-1042 v3)."
+    assert "Approved by Marco Bellini at 9:02\u202fAM (New York)" in outcome(blocks)
+    assert text == (
+        "Approved by Marco Bellini at 9:02\u202fAM (New York) (manager-discount on Meridian Freight Lines, Q-1042 v3)."
+    )
     _, blocks = render(d, "manager-discount", "marco", zone=dt.UTC, now=NOW + dt.timedelta(days=1))
-    assert "Approved by Marco Bellini at 3 Nov 14:02" in outcome(blocks)
+    assert "Approved by Marco Bellini at Nov 3, 2026, 2:02\u202fPM (UTC)" in outcome(blocks)
 
 
 def test_rejected_shows_the_reason_and_the_other_requests_are_closed():
     d = deal("q1042-v3").later(5)
     d.reject("manager-discount", "marco", "36% is below our floor & the MFN clause <must> go")
     _, blocks = render(d, "manager-discount", "marco")
-    assert "Rejected by Marco Bellini at 09:05: 36% is below our floor &amp; the MFN clause &lt;must&gt; go" in (
-        outcome(blocks)
+    assert (
+        "Rejected by Marco Bellini at 9:05\u202fAM (New York): "
+        "36% is below our floor &amp; the MFN clause &lt;must&gt; go" in (outcome(blocks))
     )
     _, blocks = render(d, "payment-terms", "fiona")
     assert outcome(blocks).startswith(
@@ -179,11 +182,11 @@ def test_a_vote_in_an_all_group_closes_the_voters_copy_and_shows_on_the_others()
     d = deal("q1042-v3").later(3)
     d.approve("payment-terms", "fiona")
     _, blocks = render(d, "payment-terms", "fiona")
-    assert "You voted to approve at 09:03; waiting for the others in the group" in outcome(blocks)
+    assert "You voted to approve at 9:03\u202fAM (New York); waiting for the others in the group" in outcome(blocks)
     text, blocks = render(d, "payment-terms", "carl")
     data = assert_valid_message(text, blocks)
     assert buttons(data)
-    assert "payment-terms: Fiona Gallagher voted to approve at 09:03" in all_text(data)
+    assert "payment-terms: Fiona Gallagher voted to approve at 9:03\u202fAM (New York)" in all_text(data)
     assert "both of Fiona Gallagher, Carl Jensen" in all_text(data)
 
 
@@ -191,7 +194,10 @@ def test_an_approval_given_elsewhere_shows_as_automatic():
     d = deal("q2210-v1").later(1)
     d.approve("manager-discount", "vera")
     _, blocks = render(d, "long-term-commitment", "vera")
-    assert "Approved automatically at 09:01: Vera Lindqvist had already approved this submission" in outcome(blocks)
+    assert (
+        "Approved automatically at 9:01\u202fAM (New York): "
+        "Vera Lindqvist had already approved this submission" in outcome(blocks)
+    )
 
 
 def test_a_carried_approval_names_the_approval_it_carries():

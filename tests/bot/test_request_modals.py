@@ -76,7 +76,7 @@ def test_details_show_every_reason_and_the_whole_chain_this_request_first():
         assert f"`{a.rule}`" in text
         for reason in a.reasons:
             assert reason["text"].replace(">", "&gt;") in text
-    assert "approved by Marco Bellini at 14:10" in text
+    assert "approved by Marco Bellini at 2:10\u202fPM (UTC)" in text
     assert "Payment terms beyond Net 45" in text
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from typing import Any
 
 from domain.reactions import Topic
 from notifications.worker import Worker
@@ -22,9 +23,9 @@ async def approve(c: Crm, person: str, quote_id: str) -> None:
     assert answer.status == 200, answer.body
 
 
-async def decided(c: Crm, quote_id: str) -> None:
-    """The CRM sends the quote and submits it; a01 and a02 approve in Slack."""
-    assert (await c.client.send(quote(quote_id))).status == 200
+async def decided(c: Crm, quote_id: str, data: dict[str, Any] | None = None) -> None:
+    """The CRM sends the quote (DATA, else a small one) and submits it; a01 and a02 approve in Slack."""
+    assert (await c.client.send(data or quote(quote_id))).status == 200
     assert (await c.client.submit(quote_id)).status == 200
     await c.deliver()
     await approve(c, "a01", quote_id)

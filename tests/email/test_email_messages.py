@@ -54,7 +54,7 @@ async def test_a_request_says_what_is_asked_why_with_the_values_and_the_deal_in_
         assert "Ava Brooks asks for your approval, Marco Bellini." in body
         assert "Discount above the rep" in body
         assert "quote discount 30% &gt; 10%" in body if body is html else "quote discount 30% > 10%" in body
-        assert "EUR 70,000 (list EUR 100,000)" in body
+        assert "€70,000.00 (list €100,000.00)" in body
         assert "Q-1042 version 3" in body
         assert "payment-terms: waiting on Fiona Gallagher, Carl Jensen" in body
 

@@ -38,7 +38,7 @@ async def test_the_page_shows_the_request_with_its_reasons_and_a_confirm_form():
     assert "&amp; Söhne GmbH" in page.text
     assert "Discount above the rep&#39;s 10% authority" in page.text
     assert "quote discount 30% &gt; 10%" in page.text
-    for fact in ("EUR 70,000 (list EUR 100,000)", "<dd>30%</dd>", "Q-1042 version 3", "Ava Brooks"):
+    for fact in ("€70,000.00 (list €100,000.00)", "<dd>30%</dd>", "Q-1042 version 3", "Ava Brooks"):
         assert fact in page.text
     assert "payment-terms: waiting on Fiona Gallagher, Carl Jensen" in page.text
     assert '<button class="approve" type="submit">Approve Q-1042</button>' in page.text
@@ -146,7 +146,7 @@ async def test_a_group_member_sees_who_else_decided_and_completes_the_approval()
     async with serve_pages(desk) as site:
         url = link_for(site, await desk.sub(), "fiona", "payment-terms")
         page = await site.get(url)
-        assert "Carl Jensen approved (2026-12-01 09:00 GMT): “Net 90 is fine this once”" in page.text
+        assert "Carl Jensen approved (Dec 1, 2026, 9:00\u202fAM (Dublin)): “Net 90 is fine this once”" in page.text
         done = await site.post(url, {"csrf": page.csrf, "verdict": "approve"})
     assert done.status == 200
     assert (await statuses(desk))["payment-terms"] == "approved"

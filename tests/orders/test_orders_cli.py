@@ -75,25 +75,30 @@ def test_plan_json_totals_add_up_to_the_quote(greenlight, capsys):
 def test_plan_prints_a_readable_table(greenlight, capsys):
     assert greenlight(["orders", "plan", "--policy", POLICY, "--quote", Q1200]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == (
-        "Q-1200 v1 · Cascade Cold Storage · 4 orders · USD 180,355.00 · released at 06:00 America/Los_Angeles time"
-    )
+    assert out[0] == ("Q-1200 v1 · Cascade Cold Storage · 4 orders · $180,355.00 · released at 06:00 Los Angeles time")
     assert out[2].split() == ["order", "delivery", "ship", "to", "release", "lines", "total"]
+    # 06:00 in Los Angeles, shown in the policy's zone (New York), named
     assert out[4].split() == [
         "Q-1200-02",
-        "2027-01-11",
+        "January",
+        "11,",
+        "2027",
         "Cascade",
         "DC",
         "Tacoma",
-        "2027-01-11",
-        "06:00",
-        "PST",
+        "Jan",
+        "11,",
+        "2027,",
+        "9:00",
+        "AM",
+        "(New",
+        "York)",
         "L1×6",
         "L2×60",
         "L7×3",
-        "73,920.00",
+        "$73,920.00",
     ]
-    assert out[-1].split() == ["total", "180,355.00"]
+    assert out[-1].split() == ["total", "$180,355.00"]
 
 
 def test_the_approval_date_dates_lines_that_have_no_date(greenlight, capsys, tmp_path):

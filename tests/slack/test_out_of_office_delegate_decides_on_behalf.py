@@ -17,7 +17,7 @@ async def test_delegate_gets_open_requests_and_decides_on_behalf_of_the_person_a
 
     answer = await bot.deal("marco", f"ooo 2026-11-02 2026-11-06 {mention(bot, 'ben')}")
 
-    assert "You are away from 2026-11-02 to 2026-11-06" in answer.json()["text"]
+    assert "You are away from 2 Nov 2026 to 6 Nov 2026" in answer.json()["text"]
     await bot.settle()
     ben = bot.request("ben", REF)
     assert "approval.approve" in action_ids(ben)
@@ -81,5 +81,5 @@ async def test_a_member_whose_delegate_already_voted_is_told_who_voted_for_them_
     await bot.slack.wait_for("response_url")
 
     told = bot.ephemerals("fiona")[-1]
-    assert "Ben Okafor already voted to approve payment-terms on Q-1042 on your behalf on 20" in told, told
+    assert "Ben Okafor already voted to approve payment-terms on Q-1042 on your behalf (" in told, told
     assert "not an approver" not in told

@@ -130,7 +130,7 @@ async def test_own_windows_are_listed_replaced_and_cancelled_and_each_delegate_i
     replaced = await bot.deal("max", f"ooo replace {first.id} 2026-11-10 2026-11-12 {mention(bot, 'dana')}")
     assert f"Window #{first.id} replaced" in replaced.json()["text"]
     cancelled = await bot.deal("max", f"ooo cancel {second.id}")
-    assert f"Window #{second.id} (2026-12-21 to 2026-12-31, Vera Lindqvist) is cancelled" in cancelled.json()["text"]
+    assert f"Window #{second.id} (21 Dec 2026 to 31 Dec 2026, Vera Lindqvist) is cancelled" in cancelled.json()["text"]
     await bot.settle()
 
     assert await windows(bot) == [("max", "dana", "2026-11-10", "2026-11-12")]

@@ -29,7 +29,7 @@ async def test_a_new_hire_listed_by_email_is_known_once_slack_has_them(bot: Bot)
     lookups = [c for c in bot.slack.calls("users.lookupByEmail") if c.ok]
     assert [c.args.get("email") for c in lookups] == ["noah@example.com"], "only who has no Slack id is looked up"
     after = await bot.driver.command("U0NOAH", "/deal", f"ooo 2026-11-09 2026-11-13 {mention(bot, 'ben')}")
-    assert "You are away from 2026-11-09 to 2026-11-13" in after.json()["text"], after.json()
+    assert "You are away from 9 Nov 2026 to 13 Nov 2026" in after.json()["text"], after.json()
 
 
 async def test_someone_slack_does_not_know_yet_stays_reached_by_email(bot: Bot) -> None:

@@ -39,7 +39,9 @@ async def test_reject_with_a_reason_rejects_the_quote_and_tells_everyone(bot: Bo
     assert sub.status == "rejected"
     assert sub.approval("manager-discount").comment == "32% is below our floor: 25% max."
     marco = bot.request("marco", f"{REF}/manager-discount")
-    assert marco.text.startswith("Rejected by Marco Bellini at 09:00: 32% is below our floor: 25% max.")
+    assert marco.text.startswith(
+        "Rejected by Marco Bellini at 9:00\u202fAM (New York): 32% is below our floor: 25% max."
+    )
     for person, rule in [("sam", "services-discount"), ("carl", "payment-terms"), ("lena", "legal-custom-terms")]:
         copy = bot.request(person, f"{REF}/{rule}")
         assert "approval.approve" not in action_ids(copy), (person, rule)

@@ -138,7 +138,7 @@ def test_policy_check_accepts_a_valid_policy(tmp_path, capsys):
     path = tmp_path / "policy.yaml"
     path.write_text(BASE, encoding="utf-8")
     assert main(["policy", "check", str(path)]) == 0
-    assert "valid · 1 rules in 1 chains" in capsys.readouterr().out
+    assert "valid · 1 rule in 1 chain" in capsys.readouterr().out
 
 
 def test_every_problem_of_a_policy_is_reported_at_once_in_line_order():

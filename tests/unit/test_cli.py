@@ -164,7 +164,7 @@ def test_preview_prints_the_approvals_by_chain_with_reasons(files, capsys):
     args = ["preview", "--policy", str(files / "policy.yaml"), "--quote", str(files / "quotes" / "v1.json")]
     assert main([*args, "--at", "2026-12-01T09:00:00Z"]) == 0
     out = capsys.readouterr().out
-    assert "Q-1042 v1 · Acme GmbH · USD 72,600 · owner rita" in out
+    assert "Q-1042 v1 · Acme GmbH · $72,600.00 · owner rita" in out
     assert "Needs 3 approvals in 2 chains." in out
     assert "· blended discount 27.4% > 25%" in out
     assert "· discount percent 18.5% > 10%" in out
@@ -180,4 +180,4 @@ def test_preview_as_json_is_one_document(files, capsys):
 
 def test_policy_check_summarises_a_valid_policy(files, capsys):
     assert main(["policy", "check", str(files / "policy.yaml")]) == 0
-    assert "valid · 3 rules in 2 chains · 5 approvers · 1 variables · 12 people" in capsys.readouterr().out
+    assert "valid · 3 rules in 2 chains · 5 approvers · 1 variable · 12 people" in capsys.readouterr().out

@@ -89,9 +89,10 @@ class ListOutbox:
             self.status[row.id] = "sending"
         return due
 
-    async def done(self, row_id: int, owner: str, now: dt.datetime) -> bool:
-        self.status[row_id] = "sent"
-        return True
+    async def done_many(self, row_ids: list[int], owner: str, now: dt.datetime) -> int:
+        for row_id in row_ids:
+            self.status[row_id] = "sent"
+        return len(row_ids)
 
     async def dead(self, row_id: int, owner: str, error: str) -> bool:
         self.status[row_id] = "dead"
