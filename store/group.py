@@ -70,7 +70,7 @@ class GroupCommit:
             if turn in self._waiting:
                 self._waiting.remove(turn)
             elif turn.started.done() and not turn.started.cancelled() and turn.started.exception() is None:
-                turn.finished.set_result(False)  # started as this task was cancelled: let the group go on
+                turn.finished.set_result(True)  # given its turn as its caller gave up: it did nothing
             raise
         savepoint = f"turn_{next(self._names)}"
         token = get_connections().set(connection.connection_name, connection)
@@ -102,6 +102,8 @@ class GroupCommit:
                     await connection.execute_query(TAKE_WRITE_LOCK)
                     while self._waiting and len(group) < self.limit:
                         turn = self._waiting.popleft()
+                        if turn.started.done():  # its caller gave up while it waited
+                            continue
                         group.append(turn)
                         turn.started.set_result(connection)
                         if not await turn.finished:
