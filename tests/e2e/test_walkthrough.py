@@ -92,7 +92,7 @@ async def test_the_walkthrough_on_a_phone(phone: Phone) -> None:
     await expect(quote).to_contain_text("stored")
     await phone.send("/deal submit Q-1042")
     answer = phone.message("Only visible to you", "Submitted as Q-1042#2")
-    await expect(answer).to_contain_text("USD 431,880 at 27.9% discount")
+    await expect(answer).to_contain_text("$431,880.00 at 27.9% discount")
     carried = answer.locator("[data-block-id^='preview.item']").filter(has_text="manager-discount")
     await expect(carried).to_contain_text("→ Marco Bellini (carried from Q-1042#1")
     await expect(phone.message("Q-1042 v2 is pending")).to_be_visible()
