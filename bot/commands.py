@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 from domain.errors import GreenlightError
+from domain.i18n import _, _n
 from domain.policy import Policy
 from domain.quote import MAX_KEY, QUOTE_ID
 
@@ -46,29 +47,37 @@ USAGE: dict[str, str] = {
     "policy reload": "/deal policy reload",
 }
 
-SUMMARY: dict[str, str] = {
-    "help": "usage of every subcommand",
-    "preview": "the approvals a quote would need, before you submit it",
-    "submit": "submit a quote for approval; the words after its id tell the approvers why",
-    "status": "where a quote stands, who is holding it and since when",
-    "recall": "recall a pending submission",
-    "orders": "a quote's orders with their dates and status",
-    "orders due": "the order desk: orders of every quote due in a week or between two dates, with their actions",
-    "account": "contracts and entitlements of an account, today or at a date",
-    "ooo": (
-        "your out-of-office: who decides for you between two dates (inclusive); alone it lists your windows,"
-        " `replace N` or `cancel N` changes one, `off` ends them all"
-    ),
-    "delegate": "set someone else's out-of-office delegation",
-    "replace": "replace an approver everywhere, open requests included",
-    "replacements": "the replacements in force, who made each and when; `undo @old` gives back the seats one took",
-    "approvers": "every approver definition with its current people and delegations",
-    "notify": "how Greenlight reaches you: in Slack, by email, or both; alone it says how it does now",
-    "people": "the directory; `set` adds or changes a person (stored, audited, `greenlight people export`)",
-    "insights": "where deals wait: cycle times, stuck requests, the worst bottlenecks and a link to charts",
-    "policy diff": "what the policy file on disk would change, over the quotes already submitted, before a reload",
-    "policy reload": "put the policy file in force in every replica; an invalid file changes nothing",
-}
+
+def summary() -> dict[str, str]:
+    """What each subcommand does, in the reader's language."""
+    return {
+        "help": _("usage of every subcommand"),
+        "preview": _("the approvals a quote would need, before you submit it"),
+        "submit": _("submit a quote for approval; the words after its id tell the approvers why"),
+        "status": _("where a quote stands, who is holding it and since when"),
+        "recall": _("recall a pending submission"),
+        "orders": _("a quote's orders with their dates and status"),
+        "orders due": _("the order desk: orders of every quote due in a week or between two dates, with their actions"),
+        "account": _("contracts and entitlements of an account, today or at a date"),
+        "ooo": _(
+            "your out-of-office: who decides for you between two dates (inclusive); alone it lists your windows,"
+            " `replace N` or `cancel N` changes one, `off` ends them all"
+        ),
+        "delegate": _("set someone else's out-of-office delegation"),
+        "replace": _("replace an approver everywhere, open requests included"),
+        "replacements": _(
+            "the replacements in force, who made each and when; `undo @old` gives back the seats one took"
+        ),
+        "approvers": _("every approver definition with its current people and delegations"),
+        "notify": _("how Greenlight reaches you: in Slack, by email, or both; alone it says how it does now"),
+        "people": _("the directory; `set` adds or changes a person (stored, audited, `greenlight people export`)"),
+        "insights": _("where deals wait: cycle times, stuck requests, the worst bottlenecks and a link to charts"),
+        "policy diff": _(
+            "what the policy file on disk would change, over the quotes already submitted, before a reload"
+        ),
+        "policy reload": _("put the policy file in force in every replica; an invalid file changes nothing"),
+    }
+
 
 WHO_MAY: dict[str, frozenset[Role]] = {
     "help": frozenset({"anyone"}),
@@ -91,7 +100,6 @@ WHO_MAY: dict[str, frozenset[Role]] = {
     "policy reload": frozenset({"admin"}),
 }
 
-_ROLE_WORDS = {"owner": "the quote's owner", "approver": "its approvers", "admin": "an admin"}
 
 MAX_QUOTE_ID = 64
 MAX_JUSTIFICATION = 1500
@@ -108,7 +116,7 @@ class UsageError(GreenlightError):
         self.problem = problem
         self.usage = usage
         separator = "\n" if "\n" in usage else " "
-        super().__init__(f"{problem}\nUsage:{separator}{usage}")
+        super().__init__(problem + "\n" + _("Usage:") + separator + usage)
 
 
 @dataclass(frozen=True)
@@ -342,17 +350,16 @@ def _tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
 
 
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}{'' if n == 1 else 's'}"
-
-
 def _arity(sub: str, args: list[str], want: int, what: str) -> None:
+    """`what` is already in the reader's language ("one quote id")."""
     if len(args) < want:
-        missing = "nothing" if not args else _count(len(args), "argument")
-        raise UsageError(f"`{sub}` needs {what}; got {missing}.", USAGE[sub])
+        missing = _("nothing") if not args else _n("{count} argument", "{count} arguments", len(args))
+        raise UsageError(_("`{sub}` needs {what}; got {missing}.", sub=sub, what=what, missing=missing), USAGE[sub])
     if len(args) > want:
-        extra = " ".join(args[want:])
-        raise UsageError(f"`{sub}` takes {what}; `{_short(extra)}` is one too many.", USAGE[sub])
+        extra = _short(" ".join(args[want:]))
+        raise UsageError(
+            _("`{sub}` takes {what}; `{extra}` is one too many.", sub=sub, what=what, extra=extra), USAGE[sub]
+        )
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -363,12 +370,15 @@ def _short(text: str, limit: int = 60) -> str:
 def _quote_id(sub: str, token: str) -> str:
     value = _unescape(token)
     if value.startswith(("<", "@")):
-        raise UsageError(f"`{_short(value)}` is a person, not a quote id.", USAGE[sub])
+        raise UsageError(_("`{value}` is a person, not a quote id.", value=_short(value)), USAGE[sub])
     if len(value) > MAX_QUOTE_ID:
-        raise UsageError(f"a quote id has at most {MAX_QUOTE_ID} characters.", USAGE[sub])
+        raise UsageError(_("a quote id has at most {count} characters.", count=MAX_QUOTE_ID), USAGE[sub])
     if not QUOTE_ID.match(value):
         raise UsageError(
-            f"`{_short(value)}` is not a quote id: use letters, digits, dots, dashes, underscores or colons.",
+            _(
+                "`{value}` is not a quote id: use letters, digits, dots, dashes, underscores or colons.",
+                value=_short(value),
+            ),
             USAGE[sub],
         )
     return value
@@ -377,11 +387,13 @@ def _quote_id(sub: str, token: str) -> str:
 def _date(sub: str, token: str, what: str) -> dt.date:
     text = _unescape(token)
     if not _DATE.match(text):
-        raise UsageError(f"the {what} `{_short(text)}` is not a date: write it as YYYY-MM-DD.", USAGE[sub])
+        raise UsageError(
+            _("the {what} `{text}` is not a date: write it as YYYY-MM-DD.", what=what, text=_short(text)), USAGE[sub]
+        )
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise UsageError(f"the {what} {text} is not a real date.", USAGE[sub]) from None
+        raise UsageError(_("the {what} {text} is not a real date.", what=what, text=text), USAGE[sub]) from None
 
 
 def _orders_due(args: list[str]) -> OrdersDue:
@@ -391,22 +403,29 @@ def _orders_due(args: list[str]) -> OrdersDue:
     first, dots, last = words.partition("..")
     if not dots or " " in words:
         raise UsageError(
-            f"`{_short(words)}` is not a period: write `this week` or two dates as YYYY-MM-DD..YYYY-MM-DD.",
+            _(
+                "`{words}` is not a period: write `this week` or two dates as YYYY-MM-DD..YYYY-MM-DD.",
+                words=_short(words),
+            ),
             USAGE["orders due"],
         )
-    start, end = _date("orders due", first, "first day"), _date("orders due", last, "last day")
+    start, end = _date("orders due", first, _("first day")), _date("orders due", last, _("last day"))
     if end < start:
-        raise UsageError(f"the last day {end} is before the first day {start}.", USAGE["orders due"])
+        raise UsageError(
+            _("the last day {end} is before the first day {start}.", end=end, start=start), USAGE["orders due"]
+        )
     if (end - start).days >= MAX_DESK_DAYS:
-        raise UsageError(f"a period is at most {MAX_DESK_DAYS} days: ask for a shorter one.", USAGE["orders due"])
+        raise UsageError(
+            _("a period is at most {count} days: ask for a shorter one.", count=MAX_DESK_DAYS), USAGE["orders due"]
+        )
     return OrdersDue(start, end)
 
 
 def _window(sub: str, first: str, second: str) -> tuple[dt.date, dt.date]:
-    start = _date(sub, first, "start date")
-    end = _date(sub, second, "end date")
+    start = _date(sub, first, _("start date"))
+    end = _date(sub, second, _("end date"))
     if end < start:
-        raise UsageError(f"the end date {end} is before the start date {start}.", USAGE[sub])
+        raise UsageError(_("the end date {end} is before the start date {start}.", end=end, start=start), USAGE[sub])
     return start, end
 
 
@@ -417,34 +436,46 @@ def _user(sub: str, token: str, role: str) -> UserRef:
     named = _NAME.match(_unescape(token))
     if named:
         return UserRef(name=named.group(1))
-    raise UsageError(f"`{_short(token)}` is not a person: mention the {role} with @.", USAGE[sub])
+    raise UsageError(
+        _("`{token}` is not a person: mention the {role} with @.", token=_short(token), role=role), USAGE[sub]
+    )
 
 
 def _account(args: list[str]) -> Account:
     if not args:
-        raise UsageError("`account` needs an account id.", USAGE["account"])
+        raise UsageError(_("`account` needs an account id."), USAGE["account"])
     if len(args) > 2:
+        extra = _short(" ".join(args[2:]))
         raise UsageError(
-            f"`account` takes an account id and at most one date; `{_short(' '.join(args[2:]))}` is too many.",
+            _("`account` takes an account id and at most one date; `{extra}` is too many.", extra=extra),
             USAGE["account"],
         )
     account_id = _unescape(args[0])
     if len(account_id) > MAX_KEY:
         raise UsageError(
-            f"an account id has at most {MAX_KEY} characters; this one has {len(account_id)}.", USAGE["account"]
+            _(
+                "an account id has at most {most} characters; this one has {count}.",
+                most=MAX_KEY,
+                count=len(account_id),
+            ),
+            USAGE["account"],
         )
     if account_id.startswith(("<", "@")) or _DATE.match(account_id):
-        raise UsageError(f"`{_short(account_id)}` is not an account id.", USAGE["account"])
-    at = _date("account", args[1], "date") if len(args) == 2 else None
+        raise UsageError(_("`{value}` is not an account id.", value=_short(account_id)), USAGE["account"])
+    at = _date("account", args[1], _("date")) if len(args) == 2 else None
     return Account(account_id, at)
 
 
 def _window_number(token: str | None, verb: str) -> int:
     if token is None:
-        raise UsageError(f"`ooo {verb}` needs the number of a window: `/deal ooo` lists them.", USAGE["ooo"])
+        raise UsageError(
+            _("`ooo {verb}` needs the number of a window: `/deal ooo` lists them.", verb=verb), USAGE["ooo"]
+        )
     text = _unescape(token).lstrip("#")
     if not text.isdigit() or not 0 < int(text) < 2**31:
-        raise UsageError(f"`{_short(token)}` is not a window number: `/deal ooo` lists them.", USAGE["ooo"])
+        raise UsageError(
+            _("`{token}` is not a window number: `/deal ooo` lists them.", token=_short(token)), USAGE["ooo"]
+        )
     return int(text)
 
 
@@ -455,43 +486,45 @@ def _ooo(args: list[str]) -> OutOfOffice | OutOfOfficeOff | OutOfOfficeList | Ou
         return OutOfOfficeList()
     verb = args[0].lower()
     if verb in ("off", "list") and len(args) > 1:
-        raise UsageError(f"`ooo {verb}` takes nothing more.", USAGE["ooo"])
+        raise UsageError(_("`ooo {verb}` takes nothing more.", verb=verb), USAGE["ooo"])
     if verb == "list":
         return OutOfOfficeList()
     if verb == "cancel":
         if len(args) > 2:
-            raise UsageError(f"`ooo cancel` takes one window number; `{_short(args[2])}` is too many.", USAGE["ooo"])
+            raise UsageError(
+                _("`ooo cancel` takes one window number; `{extra}` is too many.", extra=_short(args[2])), USAGE["ooo"]
+            )
         return OutOfOfficeCancel(_window_number(args[1] if len(args) > 1 else None, "cancel"))
     if verb == "replace":
         number = _window_number(args[1] if len(args) > 1 else None, "replace")
         rest = args[2:]
         if len(rest) != 3:
             raise UsageError(
-                "`ooo replace N` needs the new start date, end date and delegate after the number.", USAGE["ooo"]
+                _("`ooo replace N` needs the new start date, end date and delegate after the number."), USAGE["ooo"]
             )
         start, end = _window("ooo", rest[0], rest[1])
-        return OutOfOfficeReplace(number, start, end, _user("ooo", rest[2], "delegate"))
-    _arity("ooo", args, 3, "a start date, an end date and a delegate")
+        return OutOfOfficeReplace(number, start, end, _user("ooo", rest[2], _("delegate")))
+    _arity("ooo", args, 3, _("a start date, an end date and a delegate"))
     start, end = _window("ooo", args[0], args[1])
-    return OutOfOffice(start, end, _user("ooo", args[2], "delegate"))
+    return OutOfOffice(start, end, _user("ooo", args[2], _("delegate")))
 
 
 def _delegate(args: list[str]) -> Delegate:
-    _arity("delegate", args, 4, "the person away, their delegate, a start date and an end date")
-    who = _user("delegate", args[0], "person who is away")
-    to = _user("delegate", args[1], "delegate")
+    _arity("delegate", args, 4, _("the person away, their delegate, a start date and an end date"))
+    who = _user("delegate", args[0], _("person who is away"))
+    to = _user("delegate", args[1], _("delegate"))
     if who.same_as(to):
-        raise UsageError(f"{who} cannot be their own delegate.", USAGE["delegate"])
+        raise UsageError(_("{who} cannot be their own delegate.", who=who), USAGE["delegate"])
     start, end = _window("delegate", args[2], args[3])
     return Delegate(who, to, start, end)
 
 
 def _replace(args: list[str]) -> Replace:
-    _arity("replace", args, 2, "the approver to replace and who replaces them")
-    old = _user("replace", args[0], "approver to replace")
-    new = _user("replace", args[1], "new approver")
+    _arity("replace", args, 2, _("the approver to replace and who replaces them"))
+    old = _user("replace", args[0], _("approver to replace"))
+    new = _user("replace", args[1], _("new approver"))
     if old.same_as(new):
-        raise UsageError(f"replacing {old} with themselves changes nothing.", USAGE["replace"])
+        raise UsageError(_("replacing {who} with themselves changes nothing.", who=old), USAGE["replace"])
     return Replace(old, new)
 
 
@@ -500,28 +533,36 @@ def _replacements(args: list[str]) -> Replacements:
         return Replacements()
     if args[0].lower() != "undo":
         raise UsageError(
-            f"`{_short(args[0])}` is not something `replacements` does: use `undo`.", USAGE["replacements"]
+            _("`{word}` is not something `replacements` does: use `undo`.", word=_short(args[0])),
+            USAGE["replacements"],
         )
-    _arity("replacements", args[1:], 1, "`undo` and the replaced person")
-    return Replacements(_user("replacements", args[1], "replaced person"))
+    _arity("replacements", args[1:], 1, _("`undo` and the replaced person"))
+    return Replacements(_user("replacements", args[1], _("replaced person")))
 
 
 def _submit(text: str) -> Submit:
     """`submit Q-1042 [justification...]`: everything after the quote id, as typed, is the justification."""
     match = re.match(r"\s*\S+\s+(<[^>]*>|\S+)(.*)\Z", text, re.DOTALL)
     if match is None:
-        raise UsageError("`submit` needs one quote id; got nothing.", USAGE["submit"])
+        raise UsageError(_("`submit` needs one quote id; got nothing."), USAGE["submit"])
     quote_id = _quote_id("submit", match.group(1))
     words = _unescape(match.group(2)).split()
     if len(words) == 1:  # `submit Q-1 Q-2` is a slip far more often than a one-word reason
         raise UsageError(
-            f"`{_short(words[0])}` is one too many: submit one quote at a time; say why in words after its id.",
+            _(
+                "`{word}` is one too many: submit one quote at a time; say why in words after its id.",
+                word=_short(words[0]),
+            ),
             USAGE["submit"],
         )
     justification = " ".join(words) or None
     if justification is not None and len(justification) > MAX_JUSTIFICATION:
         raise UsageError(
-            f"the justification has {len(justification)} characters; keep it to {MAX_JUSTIFICATION}.",
+            _(
+                "the justification has {count} characters; keep it to {most}.",
+                count=len(justification),
+                most=MAX_JUSTIFICATION,
+            ),
             USAGE["submit"],
         )
     return Submit(quote_id, justification)
@@ -537,18 +578,21 @@ def _people(text: str) -> People:
     try:
         words = shlex.split(_unescape(text))[1:]
     except ValueError:
-        raise UsageError("a quote mark is not closed.", USAGE["people"]) from None
+        raise UsageError(_("a quote mark is not closed."), USAGE["people"]) from None
     if not words:
         return People()
     if words[0].lower() != "set":
-        raise UsageError(f"`{_short(words[0])}` is not a `people` action: use `set`.", USAGE["people"])
+        raise UsageError(_("`{word}` is not a `people` action: use `set`.", word=_short(words[0])), USAGE["people"])
     if len(words) < 3:
-        raise UsageError("`people set` needs a people key and at least one field=value.", USAGE["people"])
+        raise UsageError(_("`people set` needs a people key and at least one field=value."), USAGE["people"])
     key = words[1]
     mention = _MENTION.match(key)
     if mention or not re.fullmatch(r"[A-Za-z0-9_.\-]{1,64}", key):
         raise UsageError(
-            f"`{_short(key)}` is not a people key: write the key the policy uses (letters, digits, . _ -).",
+            _(
+                "`{key}` is not a people key: write the key the policy uses (letters, digits, . _ -).",
+                key=_short(key),
+            ),
             USAGE["people"],
         )
     pairs: list[tuple[str, str]] = []
@@ -556,7 +600,11 @@ def _people(text: str) -> People:
         field, sep, value = word.partition("=")
         if not sep or field.lower() not in _PERSON_FIELDS:
             raise UsageError(
-                f"`{_short(word)}` is not field=value with a field among {', '.join(_PERSON_FIELDS)}.",
+                _(
+                    "`{word}` is not field=value with a field among {fields}.",
+                    word=_short(word),
+                    fields=", ".join(_PERSON_FIELDS),
+                ),
                 USAGE["people"],
             )
         pairs.append((field.lower(), value.strip()))
@@ -574,14 +622,16 @@ def parse(text: str) -> Command:
     if sub == "orders" and args and args[0].lower() == "due":
         return _orders_due(args[1:])
     if sub in QUOTE_COMMANDS:
-        _arity(sub, args, 1, "one quote id")
+        _arity(sub, args, 1, _("one quote id"))
         return QUOTE_COMMANDS[sub](_quote_id(sub, args[0]))
     if sub == "help":
         if not args:
             return Help()
         topic = " ".join(args).lower()
         if topic not in USAGE:
-            raise UsageError(f"there is no subcommand `{_short(' '.join(args))}` to explain.", full_usage())
+            raise UsageError(
+                _("there is no subcommand `{word}` to explain.", word=_short(" ".join(args))), full_usage()
+            )
         return Help(topic)
     if sub == "account":
         return _account(args)
@@ -601,26 +651,28 @@ def parse(text: str) -> Command:
         how = _unescape(args[0]).lower()
         if how not in ("slack", "email", "both") or len(args) > 1:
             raise UsageError(
-                f"`{_short(' '.join(args))}` is not a way to be reached: choose slack, email or both.", USAGE["notify"]
+                _("`{word}` is not a way to be reached: choose slack, email or both.", word=_short(" ".join(args))),
+                USAGE["notify"],
             )
         return Notify(how)
     if sub == "approvers":
-        _arity("approvers", args, 0, "no arguments")
+        _arity("approvers", args, 0, _("no arguments"))
         return Approvers()
     if sub == "insights":
-        _arity("insights", args, 0, "no arguments")
+        _arity("insights", args, 0, _("no arguments"))
         return Insights()
     if sub == "policy" and args and args[0].lower() == "diff":
-        _arity("policy diff", args[1:], 0, "no arguments")
+        _arity("policy diff", args[1:], 0, _("no arguments"))
         return PolicyDiff()
     if sub == "policy" and args and args[0].lower() == "reload":
-        _arity("policy reload", args[1:], 0, "no arguments")
+        _arity("policy reload", args[1:], 0, _("no arguments"))
         return PolicyReload()
     if sub == "policy":
         actions = "\n".join(usage for key, usage in USAGE.items() if key.startswith("policy "))
-        said = f"`{_short(' '.join(args))}` is not" if args else "`policy` needs"
-        raise UsageError(f"{said} a policy action.", actions)
-    raise UsageError(f"`{_short(tokens[0])}` is not a /deal subcommand.", full_usage())
+        if args:
+            raise UsageError(_("`{word}` is not a policy action.", word=_short(" ".join(args))), actions)
+        raise UsageError(_("`policy` needs a policy action."), actions)
+    raise UsageError(_("`{word}` is not a /deal subcommand.", word=_short(tokens[0])), full_usage())
 
 
 # ---------------------------------------------------------------- help and permissions
@@ -634,23 +686,25 @@ def full_usage() -> str:
 def who_may(name: str) -> str:
     """Who may run a subcommand, in words: "the quote's owner or an admin"."""
     if name == "account":  # decided with the account's quotes (domain.permissions.may_read_account)
-        return "an admin, the order desk or the account's reps"
+        return _("an admin, the order desk or the account's reps")
     if name == "orders due":
-        return "the order desk or an admin"
+        return _("the order desk or an admin")
     roles = WHO_MAY[name]
     if "anyone" in roles:
-        return "anyone"
-    words = [_ROLE_WORDS[r] for r in ("owner", "approver", "admin") if r in roles]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+        return _("anyone")
+    role_words = {"owner": _("the quote's owner"), "approver": _("its approvers"), "admin": _("an admin")}
+    words = [role_words[r] for r in ("owner", "approver", "admin") if r in roles]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " " + _("or") + " " + words[-1]
 
 
 def help_text(topic: str | None = None) -> str:
     """The usage of every subcommand (or one), as Slack mrkdwn."""
     names = [topic] if topic else list(USAGE)
-    lines = [] if topic else ["*Greenlight* `/deal` commands:"]
+    lines = [] if topic else [_("*Greenlight* `/deal` commands:")]
+    summaries = summary()
     for name in names:
         usage = " · ".join(f"`{part}`" for part in USAGE[name].split(" · "))
-        lines.append(f"• {usage}: {SUMMARY[name]} _({who_may(name)})_")
+        lines.append(_("{usage}: {what}", usage=f"• {usage}", what=summaries[name]) + f" _({who_may(name)})_")
     return "\n".join(lines)
 
 
@@ -678,22 +732,21 @@ def allowed(
     )
 
 
-_ACTIONS = {
-    "preview": "preview {quote}",
-    "submit": "submit {quote}",
-    "status": "see where {quote} stands",
-    "recall": "recall {quote}",
-    "orders": "see the orders of {quote}",
-    "delegate": "set a delegation for someone else",
-    "replace": "replace an approver",
-    "replacements": "see or undo replacements",
-    "approvers": "see every approver",
-    "insights": "see the insights",
-    "policy diff": "compare the policy on disk with the one in force",
-}
-
-
 def refusal_text(command: Command) -> str:
     """Why a person may not run `command`: "Only the quote's owner or an admin can preview Q-1042."."""
-    action = _ACTIONS.get(command.name, f"use `/deal {command.name}`")
-    return f"Only {who_may(command.name)} can {action.format(quote=getattr(command, 'quote_id', ''))}."
+    quote = getattr(command, "quote_id", "")
+    actions = {
+        "preview": _("preview {quote}", quote=quote),
+        "submit": _("submit {quote}", quote=quote),
+        "status": _("see where {quote} stands", quote=quote),
+        "recall": _("recall {quote}", quote=quote),
+        "orders": _("see the orders of {quote}", quote=quote),
+        "delegate": _("set a delegation for someone else"),
+        "replace": _("replace an approver"),
+        "replacements": _("see or undo replacements"),
+        "approvers": _("see every approver"),
+        "insights": _("see the insights"),
+        "policy diff": _("compare the policy on disk with the one in force"),
+    }
+    action = actions.get(command.name) or _("use `/deal {command}`", command=command.name)
+    return _("Only {who} can {action}.", who=who_may(command.name), action=action)

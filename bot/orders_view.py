@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import (
 )
 from slack_sdk.models.blocks.basic_components import ConfirmObject, MarkdownTextObject
 
+from domain.i18n import _, _n, money, number
 from domain.orders import OrderLine, PlannedOrder
 
 from .views.text import escape
@@ -44,20 +45,38 @@ def _line(order: PlannedOrder) -> str:
     shown = ", ".join(f"{escape(_short(line.id))}×{_quantity(line)}" for line in order.lines[:LINES_SHOWN])
     more = len(order.lines) - LINES_SHOWN
     if more > 0:
-        shown += f" and {more:,} more line{'s' if more != 1 else ''} ({len(order.lines):,} in all: tap *Lines*)"
-    status = order.status.replace("_", " ")
+        shown += _n(
+            " and {count} more line ({total} in all: tap *Lines*)",
+            " and {count} more lines ({total} in all: tap *Lines*)",
+            more,
+            total=number(len(order.lines)),
+        )
+    status = order_status(order.status)
     kind = "" if order.kind == "order" else f" · {order.kind}"
-    held = f" (waits for v{order.held_for})" if order.held_for else ""
+    held = _(" (waits for v{version})", version=order.held_for) if order.held_for else ""
     where = escape(_short(order.ship_to or "-", 80))
     text = (
         f"*{escape(order.number)}*{kind} · {order.delivery_date.isoformat()} · {where} · "
-        f"{escape(order.currency)} {order.total:,.2f} · _{status}_{held}\n{shown}"
+        f"{escape(money(order.total, order.currency))} · _{status}_{held}\n{shown}"
     )
     return text[:2900]
 
 
+def order_status(status: str) -> str:
+    """An order's status as the reader says it."""
+    words = {
+        "scheduled": _("scheduled"),
+        "held": _("held"),
+        "released": _("released"),
+        "cancelled": _("cancelled"),
+        "synced": _("synced"),
+        "sync_failed": _("sync failed"),
+    }
+    return words.get(status, status.replace("_", " "))
+
+
 def _confirm(title: str, text: str, yes: str) -> ConfirmObject:
-    return ConfirmObject(title=title, text=text[:300], confirm=yes, deny="Keep it")
+    return ConfirmObject(title=title[:100], text=text[:300], confirm=yes[:30], deny=_("Keep it")[:30])
 
 
 def order_buttons(order: PlannedOrder, index: int) -> ActionsBlock:
@@ -66,54 +85,62 @@ def order_buttons(order: PlannedOrder, index: int) -> ActionsBlock:
         DatePickerElement(
             action_id=f"orders.reschedule:{index}",
             initial_date=order.delivery_date.isoformat(),
-            placeholder="Reschedule",
+            placeholder=_("Reschedule"),
         ),
     ]
     if order.status == "held":
-        elements.append(ButtonElement(text="Resume", action_id=f"orders.resume:{index}", value=value))
+        elements.append(ButtonElement(text=_("Resume"), action_id=f"orders.resume:{index}", value=value))
     else:
-        elements.append(ButtonElement(text="Hold", action_id=f"orders.hold:{index}", value=value))
+        elements.append(ButtonElement(text=_("Hold"), action_id=f"orders.hold:{index}", value=value))
     when = order.delivery_date.isoformat()
     elements += [
         ButtonElement(
-            text="Release now",
+            text=_("Release now"),
             action_id=f"orders.release:{index}",
             value=value,
             style="primary",
             confirm=_confirm(
-                "Release now?",
-                f"Order {order.number} (due {when}) goes to the ERP at once. A released order cannot be changed.",
-                "Release now",
+                _("Release now?"),
+                _(
+                    "Order {order} (due {day}) goes to the ERP at once. A released order cannot be changed.",
+                    order=order.number,
+                    day=when,
+                ),
+                _("Release now"),
             ),
         ),
-        ButtonElement(text="Split", action_id=f"orders.split:{index}", value=value),
+        ButtonElement(text=_("Split"), action_id=f"orders.split:{index}", value=value),
         ButtonElement(
-            text="Cancel",
+            text=_("Cancel"),
             action_id=f"orders.cancel:{index}",
             value=value,
             style="danger",
             confirm=_confirm(
-                "Cancel this order?",
-                f"Order {order.number} (due {when}) will never be released. This cannot be undone.",
-                "Cancel the order",
+                _("Cancel this order?"),
+                _(
+                    "Order {order} (due {day}) will never be released. This cannot be undone.",
+                    order=order.number,
+                    day=when,
+                ),
+                _("Cancel the order"),
             ),
         ),
     ]
     if len(order.lines) > LINES_SHOWN:
-        elements.append(ButtonElement(text="Lines", action_id=f"orders.lines:{index}", value=value))
+        elements.append(ButtonElement(text=_("Lines"), action_id=f"orders.lines:{index}", value=value))
     return ActionsBlock(block_id=f"orders.actions.{value}", elements=elements)
 
 
 def orders_message(orders: list[PlannedOrder], quote_id: str, page: int = 0) -> tuple[str, list[Any]]:
     """The quote's orders, `MAX_ORDERS_SHOWN` to a page, each summarised within Slack's limits."""
     if not orders:
-        text = f"{quote_id} has no orders yet: they are generated once the quote is approved."
+        text = _("{quote} has no orders yet: they are generated once the quote is approved.", quote=quote_id)
         return text, [SectionBlock(block_id="orders.none", text=MarkdownTextObject(text=escape(text)))]
     pages = max(1, -(-len(orders) // MAX_ORDERS_SHOWN))
     page = min(max(page, 0), pages - 1)
-    text = f"{quote_id}: {len(orders)} order{'s' if len(orders) != 1 else ''}"
+    text = _n("{quote}: {count} order", "{quote}: {count} orders", len(orders), quote=quote_id)
     if pages > 1:
-        text += f" (page {page + 1} of {pages})"
+        text += _(" (page {page} of {pages})", page=page + 1, pages=pages)
     blocks: list[Any] = [HeaderBlock(block_id="orders.header", text=text[:150])]
     first = page * MAX_ORDERS_SHOWN
     for index, order in enumerate(orders[first : first + MAX_ORDERS_SHOWN], start=first):
@@ -123,9 +150,9 @@ def orders_message(orders: list[PlannedOrder], quote_id: str, page: int = 0) -> 
     if pages > 1:
         turns: list[Any] = []
         if page > 0:
-            turns.append(ButtonElement(text="Previous", action_id="orders.page:0", value=f"{quote_id} {page - 1}"))
+            turns.append(ButtonElement(text=_("Previous"), action_id="orders.page:0", value=f"{quote_id} {page - 1}"))
         if page < pages - 1:
-            turns.append(ButtonElement(text="Next", action_id="orders.page:1", value=f"{quote_id} {page + 1}"))
+            turns.append(ButtonElement(text=_("Next"), action_id="orders.page:1", value=f"{quote_id} {page + 1}"))
         blocks.append(ActionsBlock(block_id="orders.pages", elements=turns))
     return text, blocks
 
@@ -134,12 +161,12 @@ def desk_message(
     orders: list[PlannedOrder], total: int, first: dt.date, last: dt.date, page: int, per_page: int
 ) -> tuple[str, list[Any]]:
     """The order desk: orders across quotes due `first`..`last`, one page, each with its actions."""
-    period = f"{first.isoformat()} to {last.isoformat()}"
     if not total:
-        text = f"No order is due from {period}."
+        text = _("No order is due from {start} to {end}.", start=first.isoformat(), end=last.isoformat())
         return text, [SectionBlock(block_id="desk.none", text=MarkdownTextObject(text=escape(text)))]
     pages = max(1, -(-total // per_page))
-    text = f"Orders due {period}: {total}" + (f" (page {page + 1} of {pages})" if pages > 1 else "")
+    text = _("Orders due {start} to {end}: {count}", start=first.isoformat(), end=last.isoformat(), count=total)
+    text += _(" (page {page} of {pages})", page=page + 1, pages=pages) if pages > 1 else ""
     blocks: list[Any] = [HeaderBlock(block_id="desk.header", text=text[:150])]
     for index, order in enumerate(orders[:MAX_ORDERS_SHOWN], start=page * per_page):
         summary = f"{escape(order.quote_id)} · {_line(order)}"
@@ -152,9 +179,9 @@ def desk_message(
             blocks.append(_lines_only(order, index))
     turns: list[Any] = []
     if page > 0:
-        turns.append(ButtonElement(text="Previous", action_id="desk.page:0", value=f"{first}..{last} {page - 1}"))
+        turns.append(ButtonElement(text=_("Previous"), action_id="desk.page:0", value=f"{first}..{last} {page - 1}"))
     if page < pages - 1:
-        turns.append(ButtonElement(text="Next", action_id="desk.page:1", value=f"{first}..{last} {page + 1}"))
+        turns.append(ButtonElement(text=_("Next"), action_id="desk.page:1", value=f"{first}..{last} {page + 1}"))
     if turns:
         blocks.append(ActionsBlock(block_id="desk.pages", elements=turns))
     return text, blocks
@@ -164,26 +191,31 @@ def desk_home_blocks(orders: list[PlannedOrder], total: int, first: dt.date, las
     """The order desk's section of App Home: this week's orders, the first few, and where the rest are."""
     blocks: list[Any] = [
         DividerBlock(block_id="home.desk.divider"),
-        HeaderBlock(block_id="home.desk.header", text=f"Order desk: {total} due this week"),
+        HeaderBlock(block_id="home.desk.header", text=_("Order desk: {count} due this week", count=total)[:150]),
     ]
     if not orders:
         blocks.append(
-            SectionBlock(block_id="home.desk.none", text=MarkdownTextObject(text="No order is due this week."))
+            SectionBlock(block_id="home.desk.none", text=MarkdownTextObject(text=_("No order is due this week.")))
         )
         return blocks
     rows = [
-        f"• *{escape(o.number)}* · {o.delivery_date.isoformat()} · {escape(o.currency)} {o.total:,.2f} · "
-        f"_{o.status.replace('_', ' ')}_"
+        f"• *{escape(o.number)}* · {o.delivery_date.isoformat()} · {escape(money(o.total, o.currency))} · "
+        f"_{order_status(o.status)}_"
         for o in orders
     ]
     blocks.append(SectionBlock(block_id="home.desk.orders", text=MarkdownTextObject(text="\n".join(rows)[:2900])))
-    more = f"`/deal orders due` shows all {total} with their actions ({first.isoformat()} to {last.isoformat()})."
+    more = _(
+        "`/deal orders due` shows all {count} with their actions ({start} to {end}).",
+        count=total,
+        start=first.isoformat(),
+        end=last.isoformat(),
+    )
     blocks.append(ContextBlock(block_id="home.desk.more", elements=[MarkdownTextObject(text=more)]))
     return blocks
 
 
 def _lines_only(order: PlannedOrder, index: int) -> ActionsBlock:
-    button = ButtonElement(text="Lines", action_id=f"orders.lines:{index}", value=order.number)
+    button = ButtonElement(text=_("Lines"), action_id=f"orders.lines:{index}", value=order.number)
     return ActionsBlock(block_id=f"orders.actions.{order.number}", elements=[button])
 
 
@@ -197,7 +229,7 @@ def lines_modal(order: PlannedOrder, page: int = 0) -> dict[str, Any]:
     for start in range(0, len(lines), LINES_PER_SECTION):
         rows = [
             f"{escape(_short(line.id))} · {escape(_short(line.sku or '-'))} ×{_quantity(line)} · "
-            f"{escape(order.currency)} {line.net_total:,.2f}"
+            f"{escape(money(line.net_total, order.currency))}"
             for line in lines[start : start + LINES_PER_SECTION]
         ]
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(rows)[:2990]}})
@@ -333,8 +365,8 @@ def account_message(
         versions = ", ".join(f"v{v}" for v in contract.versions)
         renew = f" · renews by {contract.end}" if contract.end and status == "active" else ""
         terms.append(
-            f"• *{escape(contract.number)}* · {escape(status or '-')} · {span} · {escape(contract.currency)} "
-            f"{contract.total:,.2f} · {escape(contract.quote_id)} {versions}{renew}"
+            f"• *{escape(contract.number)}* · {escape(status or '-')} · {span} · "
+            f"{escape(money(contract.total, contract.currency))} · {escape(contract.quote_id)} {versions}{renew}"
         )
     if len(contracts) > 10:
         terms.append(f"and {len(contracts) - 10} more contracts")

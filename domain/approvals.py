@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 from . import permissions
 from .errors import Conflict, GreenlightError, NotAllowed, NotFound, StaleRequest
 from .events import Event, Kind
+from .i18n import _
 from .policy import Approver, Policy, Rule
 from .quote import Quote
 from .rules import Evaluator, Outcome, Reason, lookup
@@ -665,15 +666,31 @@ def _advance(ctx: Context, sub: Submission) -> list[Event]:
 def _requested(sub: Submission, rule: str) -> Approval:
     approval = sub.approval(rule)
     if sub.status != "pending" and approval.status not in (*SETTLED, "rejected"):
-        raise StaleRequest(f"{sub.ref} is no longer pending (it is {sub.status}): nothing was changed")
+        raise StaleRequest(
+            _("{ref} is no longer pending (it is {status}): nothing was changed", ref=sub.ref, status=sub.status)
+        )
     if approval.status != "requested":
         if approval.status == "waiting":
             raise StaleRequest(
-                f"the approval for {rule} on {sub.quote_id} is not requested yet "
-                f"(step {approval.step} of the {approval.chain} chain waits for earlier steps)"
+                _(
+                    "the approval for {rule} on {quote} is not requested yet "
+                    "(step {step} of the {chain} chain waits for earlier steps)",
+                    rule=rule,
+                    quote=sub.quote_id,
+                    step=approval.step,
+                    chain=approval.chain,
+                )
             )
-        who = f" by {approval.acted_by}" if approval.acted_by else ""
-        raise StaleRequest(f"the approval for {rule} on {sub.quote_id} was already {approval.status}{who}")
+        who = _(" by {who}", who=approval.acted_by) if approval.acted_by else ""
+        raise StaleRequest(
+            _(
+                "the approval for {rule} on {quote} was already {status}{who}",
+                rule=rule,
+                quote=sub.quote_id,
+                status=approval.status,
+                who=who,
+            )
+        )
     return approval
 
 
@@ -685,13 +702,17 @@ def decide(
         raise GreenlightError(f"unknown decision {verdict!r}: approve or reject")
     comment = (comment or "").strip() or None
     if verdict == "reject" and not comment:
-        raise NotAllowed("a rejection needs a reason: say what would make the deal acceptable")
+        raise NotAllowed(_("a rejection needs a reason: say what would make the deal acceptable"))
     approval = _requested(sub, rule)
     if person == sub.owner:
-        raise NotAllowed(f"{_label(ctx, person)} owns {sub.quote_id} and cannot decide its approvals")
+        raise NotAllowed(
+            _("{who} owns {quote} and cannot decide its approvals", who=_label(ctx, person), quote=sub.quote_id)
+        )
     if not can_act_for(ctx, sub, approval, person) and person not in approval.escalated_to:
         if any(s.voted_by == person for s in approval.seats):
-            raise StaleRequest(f"{_label(ctx, person)} already voted on {rule} for {sub.quote_id}")
+            raise StaleRequest(
+                _("{who} already voted on {rule} for {quote}", who=_label(ctx, person), rule=rule, quote=sub.quote_id)
+            )
         stood_in = next((s for s in approval.seats if s.member == person and s.vote and s.voted_by != person), None)
         if stood_in is not None:
             voter, member = _label(ctx, stood_in.voted_by or person), _label(ctx, person)
@@ -699,7 +720,9 @@ def decide(
             raise StaleRequest(
                 f"{voter} already voted to {stood_in.vote} {rule} on {sub.quote_id} on behalf of {member} at {moment}"
             )
-        raise NotAllowed(f"{_label(ctx, person)} is not an approver of {rule} on {sub.quote_id}")
+        raise NotAllowed(
+            _("{who} is not an approver of {rule} on {quote}", who=_label(ctx, person), rule=rule, quote=sub.quote_id)
+        )
     events = _cast(ctx, sub, approval, person, verdict, comment, auto=False)
     if verdict == "approve" and person not in sub.approved_by:
         sub.approved_by.append(person)
@@ -716,7 +739,9 @@ def decide(
 def recall(ctx: Context, sub: Submission, by: str, quote_changed: bool = False) -> list[Event]:
     """The owner withdraws a pending submission (§3.6), or a new quote version does (§3.7)."""
     if sub.status != "pending":
-        raise StaleRequest(f"{sub.ref} is {sub.status}, not pending: there is nothing to recall")
+        raise StaleRequest(
+            _("{ref} is {status}, not pending: there is nothing to recall", ref=sub.ref, status=sub.status)
+        )
     if not quote_changed:
         permissions.require_owner(by, sub.owner, "recall", sub.quote_id)
     why = "the quote changed" if quote_changed else "the owner recalled the quote"
@@ -738,16 +763,29 @@ def reassign(
     if receiver not in policy.people:
         raise NotFound(f"{receiver!r} is not in the policy's people")
     if receiver == sub.owner:
-        raise NotAllowed(f"{_label(ctx, receiver)} owns {sub.quote_id} and cannot approve it")
+        raise NotAllowed(_("{who} owns {quote} and cannot approve it", who=_label(ctx, receiver), quote=sub.quote_id))
     seats = [seat for seat in approval.seats if seat.vote is None and seat.holder == giver]
     if not seats:
         if can_act_for(ctx, sub, approval, giver):
             raise NotAllowed(
-                f"{giver} stands in for someone on {rule} and can decide it, but only the assignee can reassign it"
+                _(
+                    "{who} stands in for someone on {rule} and can decide it, but only the assignee can reassign it",
+                    who=giver,
+                    rule=rule,
+                )
             )
-        raise NotAllowed(f"{_label(ctx, giver)} is not an assignee of {rule} on {sub.quote_id}")
+        raise NotAllowed(
+            _("{who} is not an assignee of {rule} on {quote}", who=_label(ctx, giver), rule=rule, quote=sub.quote_id)
+        )
     if is_assignee(ctx, sub, approval, receiver):
-        raise Conflict(f"{_label(ctx, receiver)} is already an assignee of {rule} on {sub.quote_id}")
+        raise Conflict(
+            _(
+                "{who} is already an assignee of {rule} on {quote}",
+                who=_label(ctx, receiver),
+                rule=rule,
+                quote=sub.quote_id,
+            )
+        )
     for seat in seats:
         seat.holder = receiver
     people = assignees(ctx, sub, approval)

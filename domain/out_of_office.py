@@ -12,6 +12,7 @@ import datetime as dt
 from .approvals import Delegation
 from .errors import Conflict
 from .events import Event, Kind
+from .i18n import _
 from .policy import Policy
 
 
@@ -25,7 +26,7 @@ def window_words(window: Delegation) -> str:
     """ "2026-11-02 to 2026-11-06" (one day: "2026-11-02")."""
     if window.start == window.end:
         return window.start.isoformat()
-    return f"{window.start.isoformat()} to {window.end.isoformat()}"
+    return _("{start} to {end}", start=window.start.isoformat(), end=window.end.isoformat())
 
 
 def check_window(
@@ -42,31 +43,55 @@ def check_window(
     """Raise `Conflict` saying what is wrong with a new window of `delegator` from `start` to `end`
     (inclusive), `today` being the delegator's day; `replacing` is the id of the window it replaces."""
     if end < start:
-        raise Conflict(f"The window ends ({end}) before it starts ({start}).")
+        raise Conflict(_("The window ends ({end}) before it starts ({start}).", end=end, start=start))
     if end < today:
-        raise Conflict(f"The window {start} to {end} is in the past (today is {today}): nothing would change.")
+        raise Conflict(
+            _(
+                "The window {start} to {end} is in the past (today is {today}): nothing would change.",
+                start=start,
+                end=end,
+                today=today,
+            )
+        )
     longest = policy.out_of_office.max_days
     days = (end - start).days + 1
     if days > longest:
         raise Conflict(
-            f"The window is {days} days long; the policy allows at most {longest} "
-            f"(out_of_office.max_days): set a shorter one, or ask an admin."
+            _(
+                "The window is {days} days long; the policy allows at most {longest} "
+                "(out_of_office.max_days): set a shorter one, or ask an admin.",
+                days=days,
+                longest=longest,
+            )
         )
     for other in open_windows(delegations, delegator, today):
         if other.id == replacing:
             continue
         if other.start <= end and start <= other.end:
             who = (names or {}).get(other.delegate, other.delegate)
-            overlap = f"It overlaps the window {window_words(other)} (#{other.id}, {who} decides)"
+            overlap = _(
+                "It overlaps the window {window} (#{id}, {who} decides)",
+                window=window_words(other),
+                id=other.id,
+                who=who,
+            )
             if not own:
                 whose = (names or {}).get(delegator, delegator)
-                raise Conflict(f"{overlap}: {whose} can replace or cancel it with `/deal ooo`.")
+                raise Conflict(
+                    _("{overlap}: {whose} can replace or cancel it with `/deal ooo`.", overlap=overlap, whose=whose)
+                )
             raise Conflict(
-                f"{overlap}: replace it with `/deal ooo replace {other.id} {start} {end} @delegate` "
-                f"or cancel it with `/deal ooo cancel {other.id}`."
+                _(
+                    "{overlap}: replace it with `/deal ooo replace {id} {start} {end} @delegate` "
+                    "or cancel it with `/deal ooo cancel {id}`.",
+                    overlap=overlap,
+                    id=other.id,
+                    start=start,
+                    end=end,
+                )
             )
     if replacing is not None and not any(w.id == replacing for w in open_windows(delegations, delegator, today)):
-        raise Conflict(f"There is no window #{replacing} of yours to replace: `/deal ooo` lists them.")
+        raise Conflict(_("There is no window #{id} of yours to replace: `/deal ooo` lists them.", id=replacing))
 
 
 def notice_recipients(event: Event) -> list[str]:

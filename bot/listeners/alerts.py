@@ -11,6 +11,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext
 
 from domain import permissions
 from domain.errors import StaleRequest
+from domain.i18n import _
 
 from ..deps import Deps
 from .acting import acting
@@ -20,7 +21,7 @@ from .replies import refusing
 def outbox_row(value: str) -> int:
     """The outbox row a Retry button names."""
     if not (value.isascii() and value.isdigit() and len(value) <= 18):  # an outbox id is a BIGINT
-        raise StaleRequest("this Retry button does not name a failed Greenlight email")
+        raise StaleRequest(_("this Retry button does not name a failed Greenlight email"))
     return int(value)
 
 

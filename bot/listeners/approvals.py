@@ -102,7 +102,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def clicked_request(body: dict[str, Any], context: AsyncBoltContext) -> tuple[ids.RequestRef, Approval]:
         person = acting(context)
         ref = parse_ref(body["actions"][0].get("value", ""))
-        _, approval = await open_request(deps, ref, person)
+        _sub, approval = await open_request(deps, ref, person)
         return ref, approval
 
     @app.action(ids.action_pattern(ids.APPROVE))

@@ -10,6 +10,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from domain.errors import StaleRequest
+from domain.i18n import _
 
 from .. import render, views
 from ..deps import Deps
@@ -57,7 +58,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
         try:
             new_date = dt.date.fromisoformat(picked.get("selected_date") or "")
         except ValueError:
-            raise StaleRequest("pick a date to reschedule to") from None
+            raise StaleRequest(_("pick a date to reschedule to")) from None
         await change(respond, context, number, "reschedule", new_date=new_date)
 
     @app.action(ids.action_pattern("orders.split"))
@@ -71,7 +72,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @refusing(deps)
     async def turn_page(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        quote_id, _, page = (body["actions"][0].get("value") or "").partition(" ")
+        quote_id, _space, page = (body["actions"][0].get("value") or "").partition(" ")
         message = orders_message(await orders.orders_of(quote_id), quote_id, int(page) if page.isdigit() else 0)
         await respond(**render.answer(*message), replace_original=True)
 
@@ -81,12 +82,12 @@ def register(app: AsyncApp, deps: Deps) -> None:
         ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond, context: AsyncBoltContext
     ) -> None:
         await ack()
-        period, _, page = (body["actions"][0].get("value") or "").partition(" ")
-        first, _, last = period.partition("..")
+        period, _space, page = (body["actions"][0].get("value") or "").partition(" ")
+        first, _dots, last = period.partition("..")
         try:
             start, end = dt.date.fromisoformat(first), dt.date.fromisoformat(last)
         except ValueError:
-            raise StaleRequest("this page of the order desk is out of date: run /deal orders due again") from None
+            raise StaleRequest(_("this page of the order desk is out of date: run /deal orders due again")) from None
         shown = await render.desk_answer(deps, acting(context), start, end, int(page) if page.isdigit() else 0)
         await respond(**shown, replace_original=True)
 
@@ -101,7 +102,7 @@ def register(app: AsyncApp, deps: Deps) -> None:
     @refusing(deps)
     async def turn_lines_page(ack: AsyncAck, body: dict[str, Any]) -> None:
         await ack()
-        number, _, page = (body["actions"][0].get("value") or "").partition(" ")
+        number, _space, page = (body["actions"][0].get("value") or "").partition(" ")
         order = await orders.order(number)
         view = lines_modal(order, int(page) if page.isdigit() else 0)
         await guarded("views.update", deps.client.views_update(view_id=body["view"]["id"], view=view))
@@ -119,15 +120,15 @@ def register(app: AsyncApp, deps: Deps) -> None:
         except ValueError as wrong:
             raise views.FormErrors({"split.quantities": str(wrong)}) from None
         if not picked_values and not quantities:
-            raise views.FormErrors({"split.lines": "Choose the lines to move."})
+            raise views.FormErrors({"split.lines": _("Choose the lines to move.")})
         lines = chosen_lines(await orders.order(view.get("private_metadata", "")), picked_values)
         if lines is None:
-            raise views.FormErrors({"split.lines": "The order changed since this form opened: open Split again."})
+            raise views.FormErrors({"split.lines": _("The order changed since this form opened: open Split again.")})
         picked = values.get("split.date", {}).get("split.date_pick", {}).get("selected_date") or ""
         try:
             new_date = dt.date.fromisoformat(picked)
         except ValueError:
-            raise views.FormErrors({"split.date": "Pick the new delivery date."}) from None
+            raise views.FormErrors({"split.date": _("Pick the new delivery date.")}) from None
         await orders.change(
             view.get("private_metadata", ""),
             "split",

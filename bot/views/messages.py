@@ -487,18 +487,22 @@ def rep_thread_update(
 def _definition_text(policy: Policy, key: str) -> str:
     definition = policy.approver(key)
     if definition is None:
-        return "unknown"
+        return _("unknown")
     if definition.user is not None:
         return name(definition.user, policy.people)
     if definition.group is not None:
         members = ", ".join(name(m, policy.people) for m in definition.group)
         size = len(definition.group)
         if definition.quorum is not None:
-            return f"{definition.quorum} of {size}: {members}"
+            return _("{quorum} of {count}: {people}", quorum=definition.quorum, count=size, people=members)
+        if definition.mode == "all" and size == 2:
+            return _("both of {people}", people=members)
         if definition.mode == "all" and size > 1:
-            return f"{'both' if size == 2 else f'all {size}'} of {members}"
+            return _("all {count} of {people}", count=size, people=members)
+        if definition.mode == "any":
+            return _("any of {people}", people=members)
         return f"{definition.mode} of {members}"
-    return f"from the quote: `{definition.field}`"
+    return _("from the quote: `{field}`", field=definition.field)
 
 
 def approvers_overview(policy: Policy, directory: Directory, now: dt.datetime | None = None) -> list[Block]:
@@ -509,14 +513,18 @@ def approvers_overview(policy: Policy, directory: Directory, now: dt.datetime | 
     for rule in policy.rules:
         used.setdefault(rule.approver, []).append(rule.name)
         if rule.escalate_to:
-            used.setdefault(rule.escalate_to, []).append(f"{rule.name} (escalation)")
+            used.setdefault(rule.escalate_to, []).append(_("{rule} (escalation)", rule=rule.name))
     keys = list(policy.approvers)
     keys += [k for k in [*used, policy.fallback_approver] if k not in keys and k in people]
-    admins = names(policy.admins, people) if policy.admins else "none"
+    admins = names(policy.admins, people) if policy.admins else _("none")
     blocks: list[Block] = [
         _section(
             "approvers.policy",
-            f"*Admins:* {escape(admins)} · *Fallback approver:* `{escape(policy.fallback_approver)}`",
+            _(
+                "*Admins:* {admins} · *Fallback approver:* {fallback}",
+                admins=escape(admins),
+                fallback="`" + escape(policy.fallback_approver) + "`",
+            ),
         )
     ]
     lines_per_approver = []
@@ -527,10 +535,11 @@ def approvers_overview(policy: Policy, directory: Directory, now: dt.datetime | 
             members = [definition.user] if definition.user else list(definition.group or [])
             current = [directory.replaced(m) for m in members]
             if current != members:
-                now_people = f"\nNow: {escape(', '.join(name(m, people) for m in current))} (after replacements)"
+                listed = escape(", ".join(name(m, people) for m in current))
+                now_people = "\n" + _("Now: {people} (after replacements)", people=listed)
         rules = used.get(key, [])
-        uses = f"\nUsed by {escape(', '.join(rules))}" if rules else "\nNot used by any rule"
-        fallback = " · the fallback approver" if key == policy.fallback_approver else ""
+        uses = "\n" + (_("Used by {rules}", rules=escape(", ".join(rules))) if rules else _("Not used by any rule"))
+        fallback = " · " + _("the fallback approver") if key == policy.fallback_approver else ""
         lines_per_approver.append(
             f"*`{escape(key)}`* · {escape(_definition_text(policy, key))}{fallback}{now_people}{uses}"
         )
@@ -539,7 +548,7 @@ def approvers_overview(policy: Policy, directory: Directory, now: dt.datetime | 
     if hidden:
         blocks.append(more(hidden, _("approvers"), "approvers.more"))
     if directory.replacements:
-        lines = ["*Replacements*"] + [
+        lines = ["*" + _("Replacements") + "*"] + [
             f"• {escape(name(old, people))} → {escape(name(new, people))}"
             for old, new in directory.replacements.items()
         ]
@@ -548,13 +557,17 @@ def approvers_overview(policy: Policy, directory: Directory, now: dt.datetime | 
     if now is not None:
         delegations = [d for d in delegations if d.end >= now.astimezone(policy.person_zone(d.delegator)).date()]
     if delegations:
-        lines = ["*Out of office*"]
+        lines = ["*" + _("Out of office") + "*"]
         for d in sorted(delegations, key=lambda d: (d.start, d.delegator)):
-            active = " *(now)*" if now is not None and d.active(policy, now) else ""
-            lines.append(
-                f"• {escape(name(d.delegator, people))}: {day(d.start)} to {day(d.end)},"
-                f" {escape(name(d.delegate, people))} decides{active}"
+            active = " *" + _("(now)") + "*" if now is not None and d.active(policy, now) else ""
+            said = _(
+                "{who}: {start} to {end}, {delegate} decides",
+                who=escape(name(d.delegator, people)),
+                start=day(d.start),
+                end=day(d.end),
+                delegate=escape(name(d.delegate, people)),
             )
+            lines.append(f"• {said}{active}")
         blocks.append(_section("approvers.delegations", mrkdwn_lines(lines)))
     return capped(blocks, MAX_OVERVIEW_BLOCKS, "approvers")
 

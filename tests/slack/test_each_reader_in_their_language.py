@@ -11,6 +11,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sandbox.slack_api import Fault
 from tests.support.slack import STRANGER, blocks_of
 
 from .conftest import Bot, action_ids
@@ -42,10 +43,11 @@ async def test_a_french_approver_gets_the_request_and_the_reject_modal_in_french
     assert marco.text.startswith(
         "Approbation requise\xa0: Meridian Freight Lines, Q-1042 v1, 404\u202f580,00\xa0$US"
     ), marco.text
-    assert "avec une remise de 32,4\xa0%" in marco.text
+    assert "avec une remise de 32,4\u202f%" in marco.text
     buttons = [e["text"]["text"] for b in marco.blocks if b["type"] == "actions" for e in b["elements"]]
     assert buttons == ["Approuver", "Approuver avec commentaire", "Refuser", "Réattribuer", "Détails"]
     assert "Pourquoi\xa0:" in texts(marco.blocks)
+    assert "Remise au-delà des 10\xa0% que le commercial peut accorder seul" in texts(marco.blocks)
     assert "*Approbation requise\xa0: Meridian Freight Lines*" in texts(marco.blocks)
     sam = bot.request("sam", f"{REF}/services-discount")
     assert sam.text.startswith("Approval needed: Meridian Freight Lines, Q-1042 v1, $404,580.00"), sam.text
@@ -113,3 +115,50 @@ async def test_the_paris_rep_and_the_paris_approver_see_the_same_local_time_labe
     assert paris.strftime("%-I:%M %p") == f"{shown.group(1)} {shown.group(2)}"
     assert fallback.endswith("(New York)"), "the fallback names the policy's zone"
     assert blocks_of(elena_request)
+
+
+async def test_app_home_is_published_in_the_readers_language(bot: Bot) -> None:
+    bot.slack.set_locale(bot.slack_id("marco"), "fr-FR")
+    await bot.submit("q1042-v1.json")
+
+    await bot.driver.app_home_opened(bot.slack_id("marco"))
+    await bot.slack.wait_for("views.publish")
+    home = bot.slack.home_view(bot.slack_id("marco"))
+    assert home is not None
+    headers = [b["text"]["text"] for b in home["blocks"] if b["type"] == "header"]
+    assert headers[:3] == ["En attente de vous (1)", "Vos devis", "Absence"]
+    shown = texts(home["blocks"])
+    assert "demandée\xa0: 09:00 (New York)" in shown
+    assert "404\u202f580,00\xa0$US" in shown
+    assert "Vous n’êtes pas absent. Désignez un délégué pour vos absences." in shown
+
+
+async def test_deal_answers_and_refusals_are_in_the_readers_language(bot: Bot) -> None:
+    bot.slack.set_locale(bot.slack_id("ava"), "fr-FR")
+    missing = (await bot.deal("ava", "status Q-4040")).json()
+    assert missing["text"] == (
+        "Greenlight n’a pas de devis Q-4040\xa0: le CRM ne l’a pas envoyé (vérifiez l’identifiant)."
+    )
+    past = (await bot.deal("ava", f"ooo 2026-10-01 2026-10-02 <@{bot.slack_id('ben')}|ben>")).json()
+    assert past["text"].startswith("La période du 2026-10-01 au 2026-10-02 est passée"), past["text"]
+    typo = (await bot.deal("ava", "ooo 2026-13-01 2026-13-02 @ben")).json()
+    assert typo["text"].startswith("Date de début\xa0: 2026-13-01 n’est pas une date réelle. Utilisation\xa0:"), typo
+    helped = (await bot.deal("ava", "help")).json()
+    assert "soumettre un devis pour approbation" in texts(helped["blocks"])
+    await bot.submit("q1042-v1.json")
+    recalled = (await bot.deal("ava", "recall Q-1042")).json()
+    assert recalled["text"] == "Q-1042 est rappelé\xa0: ses approbateurs ont été prévenus."
+
+
+async def test_when_slack_cannot_say_a_persons_language_they_read_the_policys_and_nothing_fails(bot: Bot) -> None:
+    """users.info failing (a 503 page, not JSON) never fails the message: the default language is
+    used, and Slack is asked again later rather than on every message."""
+    bot.slack.set_locale(bot.slack_id("marco"), "fr-FR")
+    bot.slack.script("users.info", [Fault.http_status(503)] * 50)
+    await bot.submit("q1042-v1.json")
+
+    marco = bot.request("marco", f"{REF}/manager-discount")
+    assert marco.text.startswith("Approval needed: Meridian Freight Lines"), marco.text
+    asked = [c for c in bot.slack.calls("users.info") if c.args.get("user") == bot.slack_id("marco")]
+    assert asked and not any(c.ok for c in asked)
+    assert len(asked) <= 2, "a failed lookup is not retried on every message"

@@ -221,6 +221,19 @@ async def test_users_are_found_by_id_and_by_email(client: AsyncWebClient) -> Non
     assert (await api_error(client.users_info(user="U0NOBODY"))).response["error"] == ("user_not_found")
 
 
+async def test_users_info_gives_the_locale_only_when_asked_as_slack_does(
+    slack: SlackStandIn, client: AsyncWebClient
+) -> None:
+    slack.set_locale(ALICE, "fr-FR")
+
+    plain = await client.users_info(user=ALICE)
+    asked = await client.users_info(user=ALICE, include_locale=True)
+
+    assert "locale" not in plain["user"]
+    assert asked["user"]["locale"] == "fr-FR"
+    assert (await client.users_info(user=BOB, include_locale=True))["user"]["locale"] == "en-US"
+
+
 @pytest.mark.parametrize(
     ("method", "args"),
     [
