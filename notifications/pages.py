@@ -36,6 +36,7 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -51,7 +52,7 @@ from domain.service import Approvals
 
 from . import links
 from .links import Claims, LinkError
-from .summary import Summary, at, name_of, past, still_open, summarize, voted
+from .summary import Summary, at, name_of, still_open, summarize, voted
 from .templating import render
 
 log = logging.getLogger("greenlight.pages")
@@ -278,13 +279,7 @@ class LinkPage:
             raise Refusal(
                 409,
                 _("You already decided this"),
-                _(
-                    "You {verb} {rule} of {quote} ({when}). Nothing was changed.",
-                    verb=past(mine.vote),
-                    rule=approval.rule,
-                    quote=sub.quote_id,
-                    when=at(policy, claims.person, mine.voted_at),
-                ),
+                _("{decided} Nothing was changed.", decided=self._yours(mine, approval.rule, sub.quote_id)),
                 summary=summary,
             )
         if approval.status == "revoked" or sub.status == "recalled":
@@ -330,16 +325,15 @@ class LinkPage:
         mine = voted(approval, claims.person) if approval is not None else None
         paragraphs = [_("This link was already used: each link works once. Nothing was changed this time.")]
         if mine is not None:
-            paragraphs.append(
-                _(
-                    "You {verb} {rule} of {quote} ({when}).",
-                    verb=past(mine.vote),
-                    rule=claims.rule,
-                    quote=claims.quote_id,
-                    when=at(self.policy, claims.person, mine.voted_at),
-                )
-            )
+            paragraphs.append(self._yours(mine, claims.rule, claims.quote_id))
         return Refusal(409, _("Link already used"), *paragraphs, summary=summary)
+
+    def _yours(self, seat: Any, rule: str, quote: str) -> str:
+        """The reader's own earlier vote: "You approved manager-discount of Q-1042 (Dec 1, 2026, …)."."""
+        when = at(self.policy, seat.voted_by, seat.voted_at)
+        if seat.vote == "reject":
+            return _("You rejected {rule} of {quote} ({when}).", rule=rule, quote=quote, when=when)
+        return _("You approved {rule} of {quote} ({when}).", rule=rule, quote=quote, when=when)
 
     async def _submission(self, claims: Claims) -> Submission | None:
         async with self.service.store.transaction() as tx:

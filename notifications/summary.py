@@ -75,13 +75,15 @@ def percent(value: int | float) -> str:
     return _("{number}%", number=i18n.number(value, 1))
 
 
-def past(vote: str) -> str:
-    """A vote as a past participle: approved, rejected."""
-    if vote == "approve":
-        return _("approved")
+def cast(who: str, vote: str, for_whom: str | None = None) -> str:
+    """Who voted how: "Carl Jensen approved", "Dana rejected for Marco Bellini"."""
     if vote == "reject":
-        return _("rejected")
-    return vote
+        if for_whom:
+            return _("{who} rejected for {other}", who=who, other=for_whom)
+        return _("{who} rejected", who=who)
+    if for_whom:
+        return _("{who} approved for {other}", who=who, other=for_whom)
+    return _("{who} approved", who=who)
 
 
 def facts_of(policy: Policy, sub: Submission) -> tuple[tuple[str, str], ...]:
@@ -134,11 +136,7 @@ def _vote(
     comment: str | None,
     when: dt.datetime | None,
 ) -> str:
-    who, verb = name_of(policy, by), past(vote)
-    if for_whom:
-        text = _("{who} {verb} for {other}", who=who, verb=verb, other=name_of(policy, for_whom))
-    else:
-        text = _("{who} {verb}", who=who, verb=verb)
+    text = cast(name_of(policy, by), vote, name_of(policy, for_whom) if for_whom else None)
     if when is not None:
         text = _("{text} ({when})", text=text, when=at(policy, reader, when))
     if comment:
@@ -162,10 +160,10 @@ def _status(policy: Policy, approval: Approval) -> str:
         text = _("rejected by {who}", who=by) if by else _("rejected")
         return _("{text}: “{comment}”", text=text, comment=approval.comment) if approval.comment else text
     if approval.status == "requested":
-        cast = [_("{who} {verb}", who=name_of(policy, s.voted_by), verb=past(s.vote)) for s in approval.seats if s.vote]
+        votes = [cast(name_of(policy, s.voted_by), s.vote) for s in approval.seats if s.vote]
         waiting = [name_of(policy, s.holder) for s in approval.seats if s.vote is None]
         wait = _("waiting on {who}", who=", ".join(waiting)) if waiting else _("waiting on the approvers")
-        return "; ".join([*cast, wait])
+        return "; ".join([*votes, wait])
     if approval.status == "waiting":
         return _("comes after step {step} of the {chain} chain", step=approval.step - 1, chain=approval.chain)
     return approval.status

@@ -79,7 +79,8 @@ class Phone:
         menu = self.page.get_by_label("Language this person reads")
         await menu.select_option(language)
         await self.expect(menu).to_have_value(language)
-        await self.expect(self.page.locator("#toast")).to_contain_text("now reads")
+        name = self.demo.policy.people[person].name or person
+        await self.expect(self.page.locator("#toast")).to_contain_text(f"{name} now reads")
         await self.page.locator("#toast").evaluate("node => { node.hidden = true; }")  # not in the screenshots
 
     async def tab(self, name: str) -> None:

@@ -17,16 +17,24 @@ async def test_the_walkthrough_in_french_on_a_phone(phone: Phone) -> None:
 
     # 1. Ava submits Q-1042; 2. Marco sees the request in his language.
     await phone.send(f"/deal submit Q-1042 {WHY}")
-    answer = phone.message("Q-1042#1")
+    answer = phone.message("Soumis sous Q-1042#1")
+    await expect(answer).to_contain_text("Nécessite 6 approbations dans 3 chaînes")
     await expect(answer).to_contain_text(WHY)
     await phone.fits()
     await phone.shot("fr/1-rep-submits.png", top=answer)
 
     await phone.act_as("marco")
     request = phone.request("manager-discount", "Q-1042 v1")
+    await expect(request).to_contain_text("Approbation requise")
     await expect(request).to_contain_text("Meridian Freight Lines")
+    for button in ("Approuver", "Refuser", "Détails"):
+        await expect(request.get_by_role("button", name=button, exact=True)).to_be_visible()
     await phone.fits()
     await phone.shot("fr/2-approver-request.png")
+    await request.get_by_role("button", name="Approuver", exact=True).click()
+    await expect(request).to_contain_text("Approuvée par Marco Bellini")
+    await expect(request.get_by_role("button")).to_have_count(0)
+    await phone.shot("fr/3-approved.png")
 
     # payment-terms is approved (Fiona, then Carl): rev-rec-multi-year asks Farah, not on Slack, by email.
     service, demo = phone.demo.runtime.service, phone.demo

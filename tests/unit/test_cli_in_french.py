@@ -53,11 +53,11 @@ def test_the_json_of_orders_plan_stays_plain_whatever_the_language(lang, capsys)
 def test_policy_check_preview_and_a_refusal_in_french(lang, capsys, tmp_path):
     lang(LC_MESSAGES="fr_CA.UTF-8", LANG="en_US.UTF-8")
     assert cli.main(["policy", "check", POLICY]) == 0
-    assert f"policy.yaml{NBSP}: valide · 15{NBSP}règles dans 5{NBSP}circuits" in capsys.readouterr().out
+    assert f"policy.yaml{NBSP}: valide · 15{NBSP}règles dans 5 chaînes" in capsys.readouterr().out
     assert cli.main(["preview", "--policy", POLICY, "--quote", Q1200]) == 0
     preview = capsys.readouterr().out
     assert f"180{NNBSP}355,00{NBSP}$US · propriétaire Ben Okafor" in preview
-    assert f"Nécessite 4{NBSP}approbations dans 3{NBSP}circuits." in preview
+    assert "Nécessite 4 approbations dans 3 chaînes." in preview
     assert "étape 1" in preview
     bad = tmp_path / "bad.json"
     bad.write_text('{"id": "Q-1",\n  oops}', encoding="utf-8")
