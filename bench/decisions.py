@@ -1,12 +1,17 @@
-"""Benchmark: committed approval decisions per second through `Approvals.decide` on the database store.
+"""Benchmark: committed approval decisions per second through the click path, against a minimal floor.
 
 N quotes are submitted, each needing one approval by a 3-person `mode: any` group; then 50
-concurrent deciders (asyncio tasks in one process) approve them all, one `decide` each. In the
-same run, on the same database and the same tortoise connection, the floor: a bare single-row
-`UPDATE approval SET status = 'approved' WHERE id = ? AND status = 'requested'` per approval, by
-50 concurrent workers. Prints both rates and their ratio (target: decisions >= 30% of the floor),
-the statements one decision sends, and the versions. Asserts nothing about time; it does check
-that every approval was decided exactly once and every floor UPDATE hit one row.
+concurrent deciders (asyncio tasks in one process) approve them, one `Approvals.decide` each with
+the click's idempotency key (`slack-click:<trigger_id>`, `via="slack"`, as the Approve button
+does). In the same run, on the same database and the same tortoise connection, the floor: the same
+loop of 50 workers, each decision one minimal transaction of what a correct decision must write
+(read the request's state; insert the idempotency key; compare-and-set the request's status and
+state; insert its audit row and its outbox row), on tables of the bench's own with a state blob as
+large as a real submission's. Decisions and floor take turns: three windows of 2 s or more each,
+interleaved, after warm-up decisions on real quotes. Prints the median rates, their spread, this
+process's CPU per decision (the PostgreSQL server's is not counted), the ratio (target: decisions
+>= 50% of the floor) and the statements one decision sends. Asserts nothing about time; it does
+check that every approval was decided exactly once and every floor transaction changed its row.
 
 One process uses one backend (tortoise caches executors by connection name), so without
 `--backend` the script runs itself once per backend in a subprocess and sums up.
@@ -25,17 +30,19 @@ import asyncio
 import cProfile
 import datetime as dt
 import io
+import itertools
 import json
 import logging
 import os
 import platform
 import pstats
+import re
 import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,9 +50,12 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import asyncpg  # noqa: E402
+from measure import Series, for_a_while, interleaved, target  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
+from tortoise.transactions import in_transaction  # noqa: E402
 
 from domain import approvals as lifecycle  # noqa: E402
 from domain.policy import load_policy  # noqa: E402
@@ -58,9 +68,11 @@ from tests.support import postgres  # noqa: E402
 from tests.support.quotes import one_line_quote  # noqa: E402
 
 BACKENDS = ("sqlite", "postgres")
-FULL, QUICK = 10_000, 1_000
+FULL, QUICK = 3_000, 250  # approvals per decisions window (a window ends at 2 s or when they run out)
 CONCURRENCY = 50
-TARGET = 0.30
+TARGET = 0.50
+WARM_UP = 100
+FLOOR_POOL = 2_000
 RULE = "desk-review"
 MEMBERS = ("dana", "dev", "dora")
 SETUP_BATCH = 250
@@ -96,6 +108,9 @@ class Result:
     floor_seconds: float
     floor_per_second: float
     ratio: float
+    decisions_spread: str
+    floor_spread: str
+    floor_cpu_ms: float
     statements_per_decision: float
     cpu_ms_per_decision: float
     load_average: float
@@ -162,31 +177,93 @@ async def in_parallel(items: list[Any], workers: int, work: Callable[[int, Any],
     return time.perf_counter() - started
 
 
-async def floor(backend: str, approval_ids: list[int], workers: int) -> float:
-    connection = Tortoise.get_connection("default")
-    mark = "?" if backend == "sqlite" else "$1"
-    statement = f"UPDATE approval SET status = 'approved' WHERE id = {mark} AND status = 'requested'"
-    hit = 0
-
-    async def update(_: int, approval_id: int) -> None:
-        nonlocal hit
-        count, _rows = await connection.execute_query(statement, [approval_id])
-        hit += count
-
-    seconds = await in_parallel(approval_ids, workers, update)
-    if hit != len(approval_ids):
-        raise SystemExit(f"the floor updated {hit} rows, expected {len(approval_ids)}")
-    await connection.execute_query("UPDATE approval SET status = 'requested'")
-    return seconds
+FLOOR_TABLES = (
+    "CREATE TABLE bench_request (id INTEGER PRIMARY KEY, status VARCHAR(16) NOT NULL, revision INT NOT NULL, "
+    "state TEXT NOT NULL)",
+    "CREATE TABLE bench_key (key VARCHAR(255) PRIMARY KEY, answer TEXT NOT NULL)",
+    "CREATE TABLE bench_audit (id {serial} PRIMARY KEY, at VARCHAR(40) NOT NULL, kind VARCHAR(32) NOT NULL, "
+    "request INT NOT NULL, actor VARCHAR(128) NOT NULL, detail TEXT NOT NULL)",
+    "CREATE TABLE bench_outbox (id {serial} PRIMARY KEY, topic VARCHAR(32) NOT NULL, key VARCHAR(255) UNIQUE, "
+    "payload TEXT NOT NULL, status VARCHAR(16) NOT NULL, next_attempt_at VARCHAR(40) NOT NULL)",
+)
 
 
-async def decisions(service: Approvals, quote_ids: list[str], workers: int) -> float:
-    async def decide(index: int, quote_id: str) -> None:
-        events = await service.decide(quote_id, RULE, MEMBERS[index % len(MEMBERS)], "approve", NOW)
-        if [e.kind for e in events] != ["approved", "quote_approved"]:
-            raise SystemExit(f"{quote_id}: unexpected events {[e.kind for e in events]}")
+class Floor:
+    """What a correct decision must write, and nothing else: one transaction per decision that reads
+    the request, inserts the idempotency key, compare-and-sets the request's status and state (as
+    large as a real submission's), and inserts an audit row and an outbox row. The status flips
+    between requested and approved on each pass over the pool, so a few rows last any window."""
 
-    return await in_parallel(quote_ids, workers, decide)
+    def __init__(self, backend: str, state: str) -> None:
+        self.postgres = backend == "postgres"
+        self.state = state
+        self.revision: dict[int, int] = {}
+        self.done = itertools.count()
+        self.missed = 0
+
+    def sql(self, text: str) -> str:
+        if self.postgres:
+            return text
+        return re.sub(r"\$\d+", "?", text)
+
+    async def create(self) -> None:
+        connection = Tortoise.get_connection("default")
+        serial = "BIGSERIAL" if self.postgres else "INTEGER"
+        for statement in FLOOR_TABLES:
+            await connection.execute_script(statement.format(serial=serial))
+        for start in range(0, FLOOR_POOL, 500):
+            values = ",".join(f"({i}, 'requested', 0, '{self.state}')" for i in range(start, start + 500))
+            await connection.execute_script(f"INSERT INTO bench_request VALUES {values}")
+        self.revision = dict.fromkeys(range(FLOOR_POOL), 0)
+
+    def items(self) -> Iterator[int]:
+        return itertools.cycle(range(FLOOR_POOL))
+
+    async def decide(self, request: int) -> None:
+        n = next(self.done)
+        expected = self.revision[request]
+        self.revision[request] = expected + 1
+        now = NOW.isoformat()
+        async with in_transaction("default") as connection:
+            _, rows = await connection.execute_query(
+                self.sql("SELECT status, revision, state FROM bench_request WHERE id = $1"), [request]
+            )
+            status = rows[0]["status"]
+            await connection.execute_query(
+                self.sql("INSERT INTO bench_key (key, answer) VALUES ($1, $2)"), [f"slack-click:floor-{n}", "{}"]
+            )
+            changed, _ = await connection.execute_query(
+                self.sql(
+                    "UPDATE bench_request SET status = $1, revision = revision + 1, state = $2 "
+                    "WHERE id = $3 AND revision = $4"
+                ),
+                ["approved" if status == "requested" else "requested", self.state, request, expected],
+            )
+            await connection.execute_query(
+                self.sql("INSERT INTO bench_audit (at, kind, request, actor, detail) VALUES ($1, $2, $3, $4, $5)"),
+                [now, "approved", request, MEMBERS[0], "{}"],
+            )
+            await connection.execute_query(
+                self.sql(
+                    "INSERT INTO bench_outbox (topic, key, payload, status, next_attempt_at) "
+                    "VALUES ($1, $2, $3, 'pending', $4)"
+                ),
+                ["slack", f"floor-{n}", '{"kind":"approved"}', now],
+            )
+        self.missed += changed != 1
+
+
+_clicks = itertools.count()
+
+
+async def decide_like_a_click(service: Approvals, quote_id: str) -> None:
+    """What the Approve button's listener calls, with the click's idempotency key."""
+    n = next(_clicks)
+    key = f"slack-click:{NOW.timestamp():.0f}.{n}.{quote_id}"
+    member = MEMBERS[n % len(MEMBERS)]
+    events = await service.decide(quote_id, RULE, member, "approve", NOW, key=key, number=1, via="slack")
+    if [e.kind for e in events] != ["approved", "quote_approved"]:
+        raise SystemExit(f"{quote_id}: unexpected events {[e.kind for e in events]}")
 
 
 class StatementCounter(logging.Handler):
@@ -209,7 +286,7 @@ async def statements_per_decision(service: Approvals, quote_ids: list[str]) -> t
     logger.setLevel(logging.DEBUG)
     try:
         for quote_id in quote_ids:
-            await service.decide(quote_id, RULE, MEMBERS[0], "approve", NOW)
+            await decide_like_a_click(service, quote_id)
     finally:
         logger.removeHandler(counter)
         logger.setLevel(level)
@@ -217,19 +294,20 @@ async def statements_per_decision(service: Approvals, quote_ids: list[str]) -> t
     return len(counter.statements) / len(quote_ids), one
 
 
-async def check_every_decision(quote_ids: list[str]) -> None:
+async def check_every_decision(expected: int) -> None:
     approved = await SubmissionRow.filter(status="approved").count()
     decided = await AuditRow.filter(kind="approved", rule=RULE).count()
     rows = await ApprovalRow.filter(status="approved").count()
-    if not approved == decided == rows == len(quote_ids):
-        raise SystemExit(f"expected {len(quote_ids)} decisions: {approved} submissions, {decided} events, {rows} rows")
+    if not approved == decided == rows == expected:
+        raise SystemExit(f"expected {expected} decisions: {approved} submissions, {decided} events, {rows} rows")
 
 
 async def run_backend(args: argparse.Namespace) -> Result:
     backend = args.backend
     policy = load_policy(POLICY, "bench policy")
-    n = args.approvals or (QUICK if args.quick else FULL)
-    timed = [f"Q-{i:06d}" for i in range(n)]
+    per_window = args.approvals or (QUICK if args.quick else FULL)
+    warm = [f"Q-W{i:04d}" for i in range(WARM_UP)]
+    slices = [[f"Q-{w}-{i:06d}" for i in range(per_window)] for w in range(3)]
     sampled = [f"Q-S{i:04d}" for i in range(SAMPLED)]
     pg = await postgres_version(args.pg_url)
     async with scratch_database(backend, args.pg_url) as url:
@@ -237,43 +315,62 @@ async def run_backend(args: argparse.Namespace) -> Result:
         try:
             service = Approvals(policy, DbStore())
             started = time.perf_counter()
-            await setup(service, timed + sampled)
+            await setup(service, warm + [q for s in slices for q in s] + sampled)
             setup_seconds = time.perf_counter() - started
-            approval_ids = list(
-                await ApprovalRow.filter(quote_id__in=timed).order_by("id").values_list("id", flat=True)
-            )
-            await in_parallel(list(range(args.concurrency)), args.concurrency, lambda *_: warm())
-            floor_seconds = await floor(backend, approval_ids, args.concurrency)
+            state = await SubmissionRow.filter(quote_id=warm[0]).first().values_list("state", flat=True)
+            floor = Floor(backend, json.dumps(state, separators=(",", ":")).replace("'", "''"))
+            await floor.create()
+            for quote_id in warm:  # warm-up on real requests, and the floor's statements once each
+                await decide_like_a_click(service, quote_id)
+                await floor.decide(FLOOR_POOL - 1 - warm.index(quote_id))
             profiler = cProfile.Profile() if args.profile else None
-            if profiler:
-                profiler.enable()
-            cpu = time.process_time()
-            decisions_seconds = await decisions(service, timed, args.concurrency)
-            cpu = time.process_time() - cpu
-            if profiler:
-                profiler.disable()
-            await check_every_decision(timed)
+
+            async def decisions_window() -> Any:
+                if profiler:
+                    profiler.enable()
+                try:
+                    return await for_a_while(
+                        iter(slices.pop(0)), args.concurrency, lambda q: decide_like_a_click(service, q)
+                    )
+                finally:
+                    if profiler:
+                        profiler.disable()
+
+            floor_items = floor.items()
+
+            async def floor_window() -> Any:
+                return await for_a_while(floor_items, args.concurrency, floor.decide)
+
+            series = await interleaved({"decisions": decisions_window, "floor": floor_window})
+            decided = WARM_UP + sum(w.ops for w in series["decisions"].windows)
+            await check_every_decision(decided)
+            if floor.missed:
+                raise SystemExit(f"{floor.missed} floor transactions changed no row")
             per_decision, statements = await statements_per_decision(service, sampled)
         finally:
             await db.close()
+    decisions, floor_series = series["decisions"], series["floor"]
     result = Result(
         backend=backend,
-        approvals=n,
+        approvals=decided - WARM_UP,
         concurrency=args.concurrency,
         setup_seconds=setup_seconds,
-        decisions_seconds=decisions_seconds,
-        decisions_per_second=n / decisions_seconds,
-        floor_seconds=floor_seconds,
-        floor_per_second=n / floor_seconds,
-        ratio=floor_seconds / decisions_seconds,
+        decisions_seconds=sum(w.seconds for w in decisions.windows),
+        decisions_per_second=decisions.rate,
+        floor_seconds=sum(w.seconds for w in floor_series.windows),
+        floor_per_second=floor_series.rate,
+        ratio=decisions.rate / floor_series.rate,
+        decisions_spread=decisions.spread(),
+        floor_spread=floor_series.spread(),
+        floor_cpu_ms=floor_series.cpu_ms,
         statements_per_decision=per_decision,
-        cpu_ms_per_decision=cpu / n * 1000,
+        cpu_ms_per_decision=decisions.cpu_ms,
         load_average=os.getloadavg()[0],
         python=platform.python_version(),
         sqlite=sqlite3.sqlite_version,
         postgres=pg,
     )
-    print_result(result)
+    print_result(result, series)
     print("  the statements of one decision (tortoise's log, without BEGIN/COMMIT):")
     for statement in statements:
         print(f"    {statement}")
@@ -287,19 +384,16 @@ async def warm() -> None:
     await Tortoise.get_connection("default").execute_query("SELECT 1")
 
 
-def print_result(r: Result) -> None:
+def print_result(r: Result, series: dict[str, Series]) -> None:
     verdict = "meets" if r.ratio >= TARGET else "below"
-    print(f"decisions on {r.backend}: {r.approvals:,} approvals, {r.concurrency} concurrent deciders")
-    print(f"  setup (not timed below): {r.approvals:,} quotes submitted in {r.setup_seconds:.1f} s")
-    rate = f"{r.decisions_per_second:,.0f} committed decisions/s"
-    print(f"  Approvals.decide on DbStore: {rate} ({r.decisions_seconds:.2f} s)")
-    print(f"  floor, bare single-row UPDATE: {r.floor_per_second:,.0f} updates/s ({r.floor_seconds:.2f} s)")
+    print(f"decisions on {r.backend}: {r.concurrency} concurrent deciders, 3 interleaved windows each")
+    print(f"  setup (not timed below): the quotes submitted in {r.setup_seconds:.1f} s; {WARM_UP} warm-up decisions")
+    series["decisions"].name = "Approvals.decide, as a click"
+    series["floor"].name = "floor, minimal decision transaction"
+    for s in series.values():
+        print(s.line("decisions", width=36))
     print(f"  ratio: {r.ratio:.1%} of the floor ({verdict} the {TARGET:.0%} target)")
-    print(f"  statements per decision: {r.statements_per_decision:.1f} + BEGIN/COMMIT (floor: 1)")
-    print(
-        f"  CPU of this process per decision: {r.cpu_ms_per_decision:.2f} ms (one event loop: at most "
-        f"{1000 / r.cpu_ms_per_decision:,.0f} decisions/s)"
-    )
+    print(f"  statements per decision: {r.statements_per_decision:.1f} + BEGIN/COMMIT (floor: 5)")
     print(f"  Python {r.python}, SQLite {r.sqlite}, PostgreSQL {r.postgres}; load average {r.load_average:.1f}")
 
 
@@ -350,24 +444,32 @@ def run_all(args: argparse.Namespace) -> int:
             print(f"decisions on {backend} failed (exit {run.returncode}):\n{run.stderr[-3000:]}")
         print()
     if results:
-        print(f"{'backend':<10} {'N':>7} {'deciders':>8} {'decisions/s':>12} {'floor/s':>9} {'ratio':>7} {'stmts':>6}")
+        header = f"{'backend':<10} {'decided':>7} {'decisions/s':>12} {'spread':>11} {'CPU ms':>7} "
+        print(header + f"{'floor/s':>9} {'spread':>13} {'CPU ms':>7} {'ratio':>7} {'stmts':>6}")
         for r in results:
             print(
-                f"{r.backend:<10} {r.approvals:>7,} {r.concurrency:>8} {r.decisions_per_second:>12,.0f} "
-                f"{r.floor_per_second:>9,.0f} {r.ratio:>7.1%} {r.statements_per_decision:>6.1f}"
+                f"{r.backend:<10} {r.approvals:>7,} {r.decisions_per_second:>12,.0f} {r.decisions_spread:>11} "
+                f"{r.cpu_ms_per_decision:>7.2f} {r.floor_per_second:>9,.0f} {r.floor_spread:>13} "
+                f"{r.floor_cpu_ms:>7.2f} {r.ratio:>7.1%} {r.statements_per_decision:>6.1f}"
             )
         print(
-            f"target: decisions >= {TARGET:.0%} of the floor; Python {platform.python_version()}, "
+            f"{args.concurrency} concurrent deciders; Python {platform.python_version()}, "
             f"SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}; {os.cpu_count()} cores"
         )
+        for r in results:
+            target(
+                f"decisions >= {TARGET:.0%} of the minimal-transaction floor on {r.backend}",
+                r.ratio >= TARGET,
+                f"{r.ratio:.0%}: {r.decisions_per_second:,.0f} vs {r.floor_per_second:,.0f} decisions/s",
+            )
     return 1 if failed else 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=BACKENDS, help="run one backend in this process")
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} approvals instead of {FULL:,}")
-    parser.add_argument("--approvals", type=int, help="how many approvals to decide (overrides --quick)")
+    parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} approvals per window instead of {FULL:,}")
+    parser.add_argument("--approvals", type=int, help="open approvals per decisions window (overrides --quick)")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="concurrent deciders (default 50)")
     parser.add_argument("--profile", action="store_true", help="cProfile the decision phase and print the top")
     parser.add_argument(

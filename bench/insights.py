@@ -1,7 +1,7 @@
 """Benchmark: insights over N submissions against a bare SQL aggregate, and a policy backtest over N
 quote versions against the engine's preview loop over the same quotes.
 
-The history (tests/support/history.py: N submissions over a year, 100,000 by default, 20,000 with --quick)
+The history (tests/support/history.py: N submissions over a year, 100,000 by default, 10,000 with --quick)
 is written once per backend. Then, interleaved, `--runs` times each:
 
 - insights floor: the bare SQL aggregate over the same rows: one `COUNT(*)` and `SUM` of the
@@ -234,14 +234,14 @@ def report(name: str, count: int, runs: int, part: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="20,000 submissions instead of 100,000")
+    parser.add_argument("--quick", action="store_true", help="10,000 submissions instead of 100,000")
     parser.add_argument("--count", type=int)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--pg-url", default=DEFAULT_SERVER_URL)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--part", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    count = args.count or (20_000 if args.quick else 100_000)
+    count = args.count or (10_000 if args.quick else 100_000)
     if args.part == "sqlite":
         print(json.dumps(part_sqlite(count, args.runs)))
         return 0

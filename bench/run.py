@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCHES = ("engine", "decisions", "slack_ack", "release", "memory", "insights", "crm", "delegations")
+RECORDED = "## Recorded runs"
+METHOD = """How they measure (bench/measure.py): every figure is the median of 3 windows of 2 s or more,
+the variants of a benchmark taking turns (A B C, B C A, C A B) so that a busy spell slows them
+all; the spread (slowest-fastest window) and the CPU per operation of the process doing the work
+are printed beside each rate. Floors do what a minimal correct implementation must do and run in
+the same process, on the same database, in the same run. Every target is one line
+`target <what>: met|NOT met (<figure>)`, collected again at the end. The machine is shared: read
+the ratios, and the load average each benchmark prints."""
+BENCHES = ("engine", "decisions", "slack_ack", "release", "history", "memory", "insights", "crm", "delegations")
 
 
 def postgres_version() -> str:
@@ -71,12 +79,20 @@ def main() -> int:
             f"## {name}{status}\n\n`{' '.join(['python', *command[1:]])}` · {took:.1f} s\n\n```\n{output}\n```\n"
         )
     mode = "quick" if args.quick else "full"
+    verdicts = [
+        line.strip() for section in sections for line in section.splitlines() if line.strip().startswith("target ")
+    ]
+    if verdicts:
+        sections.append("## Every target\n\n```\n" + "\n".join(verdicts) + "\n```\n")
+        print("\n".join(verdicts))
     text = "\n".join(
         [
             "# Benchmarks",
             "",
             f"Written by `make bench` ({mode} mode) on {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC. Each benchmark "
             "measures its floor in the same run; nothing in the test suite asserts on time.",
+            "",
+            METHOD,
             "",
             "## Machine",
             "",
@@ -85,7 +101,11 @@ def main() -> int:
             *sections,
         ]
     )
-    Path(args.output).write_text(text + "\n", encoding="utf-8")
+    output = Path(args.output)
+    old = output.read_text(encoding="utf-8") if output.exists() else ""
+    if RECORDED in old:  # runs recorded by hand (the full memory run) outlive the regeneration
+        text += "\n\n" + old[old.index(RECORDED) :].strip()
+    output.write_text(text + "\n", encoding="utf-8")
     print(f"wrote {args.output}")
     return 1 if failed else 0
 

@@ -1,35 +1,44 @@
-"""Benchmark: time to HTTP 200 for Approve clicks, Greenlight against a bolt app that only acks.
+"""Benchmark: Approve clicks acknowledged, against bolt floors that do what a click must, and sustained load.
 
-Three processes, as in production where Slack is elsewhere: the Slack Web API stand-in; the
-server under test; and this one, the load (50 concurrent clients by default). The servers:
+Processes, as in production where Slack is elsewhere: the Slack Web API stand-in; the servers
+under test; and this one, the load (50 concurrent clients by default). The servers:
 
 - greenlight: what `greenlight serve` runs (the real runtime from `greenlight.app.build`, its
   aiohttp app on loopback, a SQLite file, the sweeps, logging as `serve` configures it), with N
   open approvals set up first (N quotes of a one-rule policy, each needing one `user` approval,
   the requests already delivered to Slack);
-- floor: a bare bolt `AsyncApp` whose only listener acks, served the same way.
+- floor, bare bolt: a bolt `AsyncApp` whose only listener acks (it writes nothing);
+- floor, durable: bolt + one minimal durable transaction per click before the ack (SQLite in WAL
+  mode with `synchronous=FULL`, one thread for the database like tortoise's driver: the click's
+  idempotency key inserted and the request's status changed with a compare-and-set);
+- floor, durable grouped: the same, with the clicks that arrive while a commit runs committed
+  together as the next group (one fsync per group; each click still durable before its ack).
 
-Each gets a short warm-up, then N signed `block_actions` clicks on `approval.approve`, one per
-open approval, from C workers. Prints p50/p99 time to HTTP 200, clicks/s, the ratio to the floor
-(targets: p99 <= 100 ms and >= 50% of the floor's clicks/s), how long after the last click every
-Slack update had been delivered, and checks that each approval was decided exactly once. Asserts
-nothing about time.
+First 100 warm-up clicks each (greenlight's on real open approvals). Then the burst: three
+interleaved repeats of a window of 2 s or more per server, C clients clicking as fast as they are
+answered (greenlight's clicks each decide one open approval; after each greenlight window the
+bench waits until every Slack update of it was delivered). Printed per server: clicks/s (median,
+spread), p50/p99 time to HTTP 200 and the server's CPU per click (for greenlight also counting the
+Slack delivery the clicks caused). Then the sustained run: clicks at a fixed rate (100/s) for 60 s
+(6 s with --quick) against greenlight, sampling how old the oldest undelivered Slack update is;
+then the wait until all were delivered. Targets printed as `target ...: met / NOT met`. Checks
+that every click got a 200 and every approval was decided exactly once; asserts nothing about time.
 
-    python bench/slack_ack.py [--quick] [--clicks N] [--concurrency C] [--profile]
+    python bench/slack_ack.py [--quick] [--concurrency C] [--rate R] [--sustain S] [--profile]
 
-`--profile` runs cProfile in each server during the load and prints the top functions.
-`BENCH_NO_SWEEP=1` stops clicks from kicking the Slack sweep (it still runs every 5 s): the acks
-with less delivery work beside them, to see how much the sweep costs them.
+`--profile` runs cProfile in each server and prints the top functions after the run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import contextlib
 import cProfile
 import datetime as dt
 import io
+import itertools
 import json
 import math
 import os
@@ -41,7 +50,7 @@ import sqlite3
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,21 +58,28 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 import aiohttp  # noqa: E402
 import slack_bolt  # noqa: E402
 from aiohttp import web  # noqa: E402
+from measure import Series, Window, for_a_while, interleaved, load_average, percentile, process_cpu, target  # noqa: E402
 
 from sandbox.driver import slack_signature  # noqa: E402
 from tests.support.loopback import PROXY_VARIABLES, served  # noqa: E402
 from tests.support.quotes import one_line_quote  # noqa: E402
 
-FULL, QUICK = 2_000, 300
 CONCURRENCY = 50
 WARM_UP = 100
+SLICE = {"quick": 200, "full": 2_000}
+"""Open approvals per greenlight burst window (the window ends at 2 s or when they run out)."""
+SUSTAIN = {"quick": 6.0, "full": 60.0}
+RATE = 100.0
+FLOOR_ROWS = 100_000
 DRAIN_LIMIT = 600.0
 P99_TARGET_MS = 100.0
 THROUGHPUT_TARGET = 0.50
+LAG_TARGET_S = 5.0
 BOT_TOKEN = "xoxb-greenlight-bench"
 SIGNING_SECRET = "greenlight-bench-signing-secret"
 TEAM = "T0BENCH"
@@ -71,6 +87,11 @@ RULE = "review"
 APPROVER, APPROVER_SLACK = "boss", "U0BOSS"
 REP, REP_SLACK = "rep", "U0REP"
 SETUP_BATCH = 250
+FLOORS = {
+    "floor": "floor, bare bolt (writes nothing)",
+    "durable": "floor, bolt + durable tx",
+    "grouped": "floor, bolt + grouped durable tx",
+}
 
 POLICY = f"""
 version: 1
@@ -91,6 +112,10 @@ rules:
 
 def quote_ids(n: int) -> list[str]:
     return [f"Q-{i:06d}" for i in range(n)]
+
+
+def approvals_needed(args: argparse.Namespace) -> int:
+    return WARM_UP + 3 * args.slice + int(args.rate * args.sustain)
 
 
 # ---------------------------------------------------------------- the server processes
@@ -177,7 +202,7 @@ async def serve_site(app: web.Application, ready: dict[str, Any], profile: Path 
         profiler = cProfile.Profile() if profile else None
         if profiler:
             profiler.enable()
-        announce("READY", url=f"{url}/slack/events", **ready)
+        announce("READY", url=f"{url}/slack/events", pid=os.getpid(), **ready)
         try:
             await until_terminated()
         finally:
@@ -194,11 +219,9 @@ async def serve_greenlight(args: argparse.Namespace) -> None:
     logging_like_serve(settings, args.log)
     policy = read_policy(args.policy)
     started = time.perf_counter()
-    await set_up_approvals(policy, f"sqlite://{args.db}", args.clicks)
+    await set_up_approvals(policy, f"sqlite://{args.db}", args.approvals)
     submitted = time.perf_counter() - started
     runtime = build(settings, policy=policy)
-    if os.environ.get("BENCH_NO_SWEEP"):  # diagnosis: the acks alone, Slack updates left undelivered
-        runtime.kick = lambda *names: None  # type: ignore[method-assign]
     await runtime.start()
     started = time.perf_counter()
     await runtime.sweeps.run_now("slack")  # the approver's DMs go out before the clicks start
@@ -209,21 +232,103 @@ async def serve_greenlight(args: argparse.Namespace) -> None:
         await runtime.stop()
 
 
+class DurableClicks:
+    """The least a click must write before its ack: its idempotency key, and its request's status
+    changed by compare-and-set, in one durable transaction (WAL, synchronous=FULL), on one thread
+    for the database as tortoise's SQLite driver has. Grouped: the clicks that arrive while a commit
+    runs are committed together next, one fsync for the group, each click acked after it."""
+
+    def __init__(self, path: Path, grouped: bool) -> None:
+        self.grouped = grouped
+        self.thread = concurrent.futures.ThreadPoolExecutor(max_workers=1)
+        self.connection: sqlite3.Connection | None = None
+        self.waiting: list[tuple[str, str, asyncio.Future[bool]]] = []
+        self.wake = asyncio.Event()
+        self.path = path
+        self.writer: asyncio.Task[None] | None = None
+
+    def _open(self) -> None:
+        connection = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=FULL")
+        connection.execute("CREATE TABLE request_key (key TEXT PRIMARY KEY, answer TEXT NOT NULL)")
+        connection.execute("CREATE TABLE request (ref TEXT PRIMARY KEY, status TEXT NOT NULL, revision INTEGER)")
+        connection.execute("BEGIN")  # one transaction for the requests: not one fsync each
+        connection.executemany(
+            "INSERT INTO request VALUES (?, 'requested', 0)", ((f"F-{i:06d}#1/{RULE}",) for i in range(FLOOR_ROWS))
+        )
+        connection.execute("COMMIT")
+        self.connection = connection
+
+    def _commit(self, clicks: list[tuple[str, str]]) -> list[bool]:
+        assert self.connection is not None
+        db = self.connection
+        db.execute("BEGIN IMMEDIATE")
+        decided = []
+        for key, ref in clicks:
+            if db.execute("INSERT OR IGNORE INTO request_key VALUES (?, 'approved')", (key,)).rowcount == 0:
+                decided.append(False)  # the same click again: decided already
+                continue
+            changed = db.execute(
+                "UPDATE request SET status = 'approved', revision = revision + 1 "
+                "WHERE ref = ? AND status = 'requested'",
+                (ref,),
+            ).rowcount
+            decided.append(changed == 1)
+        db.execute("COMMIT")
+        return decided
+
+    async def start(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.thread, self._open)
+        if self.grouped:
+            self.writer = asyncio.create_task(self._write_groups())
+
+    async def decide(self, key: str, ref: str) -> bool:
+        loop = asyncio.get_running_loop()
+        if not self.grouped:
+            (decided,) = await loop.run_in_executor(self.thread, self._commit, [(key, ref)])
+            return decided
+        done: asyncio.Future[bool] = loop.create_future()
+        self.waiting.append((key, ref, done))
+        self.wake.set()
+        return await done
+
+    async def _write_groups(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            group, self.waiting = self.waiting, []
+            if not group:
+                continue
+            decided = await loop.run_in_executor(self.thread, self._commit, [(k, r) for k, r, _ in group])
+            for (_, _, done), outcome in zip(group, decided, strict=True):
+                done.set_result(outcome)
+
+
 async def serve_floor(args: argparse.Namespace) -> None:
     from slack_bolt.async_app import AsyncApp
     from slack_sdk.web.async_client import AsyncWebClient
 
     logging_like_serve(settings_for(args), args.log)
     app = AsyncApp(client=AsyncWebClient(token=BOT_TOKEN, base_url=args.api_url), signing_secret=SIGNING_SECRET)
+    clicks = DurableClicks(args.db, grouped=args.serve == "grouped") if args.serve != "floor" else None
+    if clicks is not None:
+        await clicks.start()
 
     @app.action(re.compile(r"^approval\.approve"))
-    async def approve(ack: Any) -> None:
+    async def approve(ack: Any, body: dict[str, Any]) -> None:
+        if clicks is not None:
+            action = body["actions"][0]
+            await clicks.decide(f"slack-click:{body.get('trigger_id') or action.get('action_ts')}", action["value"])
         await ack()
 
     await serve_site(app.web_app(path="/slack/events"), {}, args.profile)
 
 
 # ---------------------------------------------------------------- the load
+
+_trigger = itertools.count()
 
 
 def click_body(quote_id: str, user: str, hook: str) -> bytes:
@@ -232,7 +337,7 @@ def click_body(quote_id: str, user: str, hook: str) -> bytes:
         "user": {"id": user, "username": APPROVER, "name": APPROVER, "team_id": TEAM},
         "api_app_id": "A0BENCH",
         "token": "deprecated",
-        "trigger_id": f"{time.time():.0f}.1.{quote_id}",
+        "trigger_id": f"{time.time():.0f}.{next(_trigger)}.{quote_id}",
         "team": {"id": TEAM, "domain": "bench"},
         "enterprise": None,
         "is_enterprise_install": False,
@@ -263,42 +368,19 @@ def signed(body: bytes) -> dict[str, str]:
     }
 
 
-@dataclass
-class Load:
-    seconds: float
-    latencies: list[float]
-    statuses: dict[int, int]
+class Clicker:
+    """Signed clicks over one client session; counts the answers by status."""
 
-    @property
-    def per_second(self) -> float:
-        return len(self.latencies) / self.seconds
+    def __init__(self, session: aiohttp.ClientSession, hook: str) -> None:
+        self.session, self.hook = session, hook
+        self.statuses: dict[str, dict[int, int]] = {}
 
-    def percentile(self, p: float) -> float:
-        ordered = sorted(self.latencies)
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
-
-
-async def fire(url: str, bodies: list[bytes], workers: int) -> Load:
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
-    for body in bodies:
-        queue.put_nowait(body)
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
-    timeout = aiohttp.ClientTimeout(total=30)
-    async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=workers), timeout=timeout) as session:
-
-        async def worker() -> None:
-            while not queue.empty():
-                body = queue.get_nowait()
-                started = time.perf_counter()
-                async with session.post(url, data=body, headers=signed(body)) as answer:
-                    await answer.read()
-                latencies.append(time.perf_counter() - started)
-                statuses[answer.status] = statuses.get(answer.status, 0) + 1
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(workers)))
-        return Load(time.perf_counter() - started, latencies, statuses)
+    async def click(self, url: str, quote_id: str) -> None:
+        body = click_body(quote_id, APPROVER_SLACK, self.hook)
+        async with self.session.post(url, data=body, headers=signed(body)) as answer:
+            await answer.read()
+        seen = self.statuses.setdefault(url, {})
+        seen[answer.status] = seen.get(answer.status, 0) + 1
 
 
 # ---------------------------------------------------------------- running it
@@ -306,9 +388,17 @@ async def fire(url: str, bodies: list[bytes], workers: int) -> Load:
 
 @dataclass
 class Server:
+    role: str
     process: asyncio.subprocess.Process
     ready: dict[str, Any]
     lines: list[str]
+
+    @property
+    def url(self) -> str:
+        return str(self.ready["url"])
+
+    def cpu(self) -> float:
+        return process_cpu(int(self.ready.get("pid") or self.process.pid))
 
     async def stop(self) -> list[str]:
         if self.process.returncode is None:
@@ -319,7 +409,7 @@ class Server:
         return self.lines + out.decode().splitlines()
 
 
-async def start(role: str, args: argparse.Namespace, *extra: str) -> Server:
+async def start(role: str, *extra: str) -> Server:
     command = [sys.executable, __file__, "--serve", role, *extra]
     process = await asyncio.create_subprocess_exec(
         *command, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ROOT
@@ -332,25 +422,25 @@ async def start(role: str, args: argparse.Namespace, *extra: str) -> Server:
             _, err = await process.communicate()
             raise SystemExit(f"the {role} server did not start:\n{err.decode()[-3000:]}")
         if line.startswith("READY "):
-            return Server(process, json.loads(line.removeprefix("READY ")), lines)
+            return Server(role, process, json.loads(line.removeprefix("READY ")), lines)
         lines.append(line.rstrip())
 
 
-@contextlib.asynccontextmanager
-async def running(role: str, args: argparse.Namespace, *extra: str) -> AsyncIterator[Server]:
-    server = await start(role, args, *extra)
-    try:
-        yield server
-    finally:
-        await server.stop()
+def server_args(role: str, args: argparse.Namespace, api_url: str, work: Path) -> list[str]:
+    extra = ["--api-url", api_url, "--db", str(work / f"{role}.db"), "--policy", str(work / "policy.yaml")]
+    extra += ["--log", str(work / f"{role}.log"), "--approvals", str(approvals_needed(args))]
+    if args.profile:
+        extra += ["--profile-to", str(work / f"{role}.prof")]
+    return extra
 
 
-def pending_slack_work(db: Path) -> int:
+def slack_backlog(db: Path) -> tuple[int, dt.datetime | None]:
+    """Slack outbox rows not yet delivered, and when the oldest of them was written."""
     with contextlib.closing(sqlite3.connect(db, timeout=10)) as connection:
-        (count,) = connection.execute(
-            "SELECT COUNT(*) FROM outbox WHERE topic = 'slack' AND status IN ('pending', 'sending')"
+        count, oldest = connection.execute(
+            "SELECT COUNT(*), MIN(created_at) FROM outbox WHERE topic = 'slack' AND status IN ('pending', 'sending')"
         ).fetchone()
-        return int(count)
+    return int(count), (dt.datetime.fromisoformat(oldest) if oldest else None)
 
 
 def decided(db: Path) -> tuple[int, int]:
@@ -361,140 +451,248 @@ def decided(db: Path) -> tuple[int, int]:
         return int(events), int(subs)
 
 
-async def wait_until(check: Callable[[], Awaitable[bool]] | Callable[[], bool], limit: float) -> float:
+async def drained(db: Path, limit: float = DRAIN_LIMIT) -> float:
+    """Seconds until no Slack update waits (a benchmark polling another process, not a test)."""
     started = time.perf_counter()
-    while time.perf_counter() - started < limit:
-        result = check()
-        if isinstance(result, Awaitable):
-            result = await result
-        if result:
-            break
-        await asyncio.sleep(0.05)  # a benchmark polling another process, not a test
+    while time.perf_counter() - started < limit and slack_backlog(db)[0]:
+        await asyncio.sleep(0.05)
     return time.perf_counter() - started
 
 
+@dataclass
+class Sustained:
+    rate: float
+    seconds: float
+    sent: int
+    latencies: list[float]
+    worst_lag: float
+    drain: float
+    undelivered: int
+    cpu_ms: float
+
+
+async def sustained(clicker: Clicker, server: Server, db: Path, ids: list[str], rate: float) -> Sustained:
+    """Clicks at a fixed rate (each on schedule, whatever the answers before it); the oldest Slack
+    update still waiting is sampled twice a second."""
+    latencies: list[float] = []
+    worst_lag = 0.0
+    finished = asyncio.Event()
+
+    async def one(quote_id: str) -> None:
+        begun = time.perf_counter()
+        await clicker.click(server.url, quote_id)
+        latencies.append(time.perf_counter() - begun)
+
+    async def watch() -> None:
+        nonlocal worst_lag
+        while not finished.is_set():
+            _, oldest = slack_backlog(db)
+            if oldest is not None:
+                worst_lag = max(worst_lag, (dt.datetime.now(dt.UTC) - oldest).total_seconds())
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(finished.wait(), 0.5)
+
+    watcher = asyncio.create_task(watch())
+    cpu = server.cpu()
+    started = time.perf_counter()
+    tasks = []
+    for index, quote_id in enumerate(ids):
+        await asyncio.sleep(max(0.0, started + index / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(quote_id)))
+    seconds = time.perf_counter() - started  # until the last click was sent: the rate offered
+    await asyncio.gather(*tasks)
+    drain = await drained(db)
+    finished.set()
+    await watcher
+    undelivered, _ = slack_backlog(db)
+    cpu_ms = (server.cpu() - cpu) / len(ids) * 1000
+    rate_sent = (len(ids) - 1) / seconds if seconds else math.inf
+    return Sustained(rate_sent, seconds, len(ids), latencies, worst_lag, drain, undelivered, cpu_ms)
+
+
 def print_profile(path: Path, title: str) -> None:
+    if not path.exists():
+        return
     for order in ("tottime", "cumulative"):
         out = io.StringIO()
         pstats.Stats(str(path), stream=out).strip_dirs().sort_stats(order).print_stats(30)
-        print(f"  profile of the {title} server during the load, by {order}:")
+        print(f"  profile of the {title} server, by {order}:")
         print("\n".join("    " + line for line in out.getvalue().splitlines() if line.strip()))
-
-
-async def measure(role: str, args: argparse.Namespace, api_url: str, work: Path) -> tuple[Load, dict[str, Any]]:
-    db = work / f"{role}.db"
-    profile = work / f"{role}.prof"
-    extra = [
-        "--api-url",
-        api_url,
-        "--db",
-        str(db),
-        "--policy",
-        str(work / "policy.yaml"),
-        "--log",
-        str(work / f"{role}.log"),
-        "--clicks",
-        str(args.clicks),
-    ]
-    if args.profile:
-        extra += ["--profile-to", str(profile)]
-    report: dict[str, Any] = {}
-    async with running(role, args, *extra) as server:
-        report.update(server.ready)
-        hook = f"{api_url.removesuffix('/api/')}/response/bench"
-        warm = [click_body(f"W-{i:04d}", APPROVER_SLACK, hook) for i in range(WARM_UP)]
-        await fire(server.ready["url"], warm, args.concurrency)
-        bodies = [click_body(q, APPROVER_SLACK, hook) for q in quote_ids(args.clicks)]
-        load = await fire(server.ready["url"], bodies, args.concurrency)
-        if role == "greenlight" and os.environ.get("BENCH_NO_SWEEP"):
-            report["drain_s"], report["undelivered"], report["decided"] = float("nan"), 0, decided(db)
-        elif role == "greenlight":
-            report["drain_s"] = await wait_until(lambda: pending_slack_work(db) == 0, limit=DRAIN_LIMIT)
-            report["undelivered"] = pending_slack_work(db)
-            report["decided"] = decided(db)
-    if args.profile:
-        print_profile(profile, role)
-    return load, report
-
-
-def print_load(role: str, load: Load) -> None:
-    statuses = ", ".join(f"{n} x {status}" for status, n in sorted(load.statuses.items()))
-    print(
-        f"  {role:<10} p50 {load.percentile(50):6.1f} ms   p99 {load.percentile(99):6.1f} ms   "
-        f"max {max(load.latencies) * 1000:6.1f} ms   {load.per_second:6.0f} clicks/s   "
-        f"({load.seconds:.2f} s; {statuses})"
-    )
 
 
 async def run(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="greenlight-ack-") as directory:
         work = Path(directory)
         (work / "policy.yaml").write_text(POLICY)
-        slack = await start("stand-in", args)
+        slack = await start("stand-in")
+        servers: dict[str, Server] = {}
         try:
             api_url = slack.ready["url"]
-            greenlight, report = await measure("greenlight", args, api_url, work)
-            floor, _ = await measure("floor", args, api_url, work)
+            roles = ("greenlight", *FLOORS)
+            started = await asyncio.gather(*(start(role, *server_args(role, args, api_url, work)) for role in roles))
+            servers.update(zip(roles, started, strict=True))
+            outcome = await measure(args, servers, api_url, work / "greenlight.db")
         finally:
+            for server in servers.values():
+                await server.stop()
             calls = await slack.stop()
-    n = args.clicks
-    print(f"Slack ack latency: {n:,} Approve clicks from {args.concurrency} concurrent clients, signed, over loopback")
-    print(
-        f"  greenlight: {n:,} open approvals set up in {report['setup_s']:.1f} s, their DMs sent in "
-        f"{report['dms_s']:.1f} s (not timed below); {WARM_UP} warm-up clicks each"
-    )
-    print_load("greenlight", greenlight)
-    print_load("floor", floor)
-    ratio = greenlight.per_second / floor.per_second
-    p99 = greenlight.percentile(99)
-    print(
-        f"  throughput: {ratio:.0%} of the floor (target >= {THROUGHPUT_TARGET:.0%}: "
-        f"{'met' if ratio >= THROUGHPUT_TARGET else 'NOT met'})"
-    )
-    print(
-        f"  p99: {p99:.1f} ms (target <= {P99_TARGET_MS:.0f} ms: {'met' if p99 <= P99_TARGET_MS else 'NOT met'});"
-        f" floor p99 {floor.percentile(99):.1f} ms"
-    )
-    events, subs = report["decided"]
-    if report["undelivered"]:
-        delivery = f"{report['undelivered']:,} Slack updates still waiting {report['drain_s']:.0f} s after the last 200"
-    else:
-        delivery = f"every Slack update delivered {report['drain_s']:.1f} s after the last 200"
-    print(f"  {delivery}; decided: {events:,} approvals, {subs:,} quotes approved (expected {n:,} each)")
+        if args.profile:
+            for role in servers:
+                print_profile(work / f"{role}.prof", role)
     for line in calls:
         if line.startswith("CALLS "):
             counts = json.loads(line.removeprefix("CALLS "))
             print("  Web API calls seen by the stand-in: " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     print(
         f"  Python {platform.python_version()}, slack_bolt {slack_bolt.version.__version__}, aiohttp "
-        f"{aiohttp.__version__}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, load average "
-        f"{', '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        f"{aiohttp.__version__}, SQLite {sqlite3.sqlite_version}, {os.cpu_count()} CPUs, load average {load_average()}"
     )
-    ok = greenlight.statuses == {200: n} and floor.statuses == {200: n} and (events, subs) == (n, n)
-    if not ok:
-        print("  CHECK FAILED: not every click got a 200 and decided exactly once")
-    return 0 if ok else 1
+    return outcome
+
+
+async def measure(args: argparse.Namespace, servers: dict[str, Server], api_url: str, db: Path) -> int:
+    greenlight = servers["greenlight"]
+    n = approvals_needed(args)
+    ids = quote_ids(n)
+    warm, rest = ids[:WARM_UP], ids[WARM_UP:]
+    slices = [iter(rest[i * args.slice : (i + 1) * args.slice]) for i in range(3)]
+    steady = rest[3 * args.slice :]
+    hook = f"{api_url.removesuffix('/api/')}/response/bench"
+    floor_ids = (f"F-{i:06d}" for i in range(FLOOR_ROWS))
+    print(
+        f"Slack ack latency: Approve clicks from {args.concurrency} concurrent clients, signed, over loopback; "
+        f"load average {load_average()} at the start"
+    )
+    print(
+        f"  greenlight: {n:,} open approvals set up in {greenlight.ready['setup_s']:.1f} s, their DMs sent in "
+        f"{greenlight.ready['dms_s']:.1f} s (not timed below); {WARM_UP} warm-up clicks per server "
+        "(greenlight's on real open approvals)"
+    )
+    timeout = aiohttp.ClientTimeout(total=30)
+    connector = aiohttp.TCPConnector(limit=max(args.concurrency, 200))
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        clicker = Clicker(session, hook)
+        await for_a_while(iter(warm), args.concurrency, lambda q: clicker.click(greenlight.url, q), seconds=600)
+        await drained(db)
+        for role in FLOORS:  # the ids are shared: every floor click is on a request of its own
+            warm_floor = itertools.islice(floor_ids, WARM_UP)
+            url = servers[role].url
+            await for_a_while(warm_floor, args.concurrency, lambda q, url=url: clicker.click(url, q), seconds=600)
+        drains: list[tuple[int, float, float]] = []
+
+        def window(role: str) -> Any:
+            server = servers[role]
+
+            async def run_window() -> Window:
+                items: Iterator[str] = slices.pop(0) if role == "greenlight" else floor_ids
+                measured = await for_a_while(
+                    items, args.concurrency, lambda q: clicker.click(server.url, q), cpu=server.cpu
+                )
+                if role == "greenlight":
+                    cpu = server.cpu()
+                    drain = await drained(db)
+                    drains.append((measured.ops, drain, server.cpu() - cpu))
+                return measured
+
+            return run_window
+
+        series = await interleaved({role: window(role) for role in ("greenlight", *FLOORS)})
+        steady_run = await sustained(clicker, greenlight, db, steady, args.rate)
+        statuses = {role: clicker.statuses.get(server.url, {}) for role, server in servers.items()}
+    events, subs = decided(db)
+    clicked = WARM_UP + sum(w.ops for w in series["greenlight"].windows) + steady_run.sent
+    return report(args, series, drains, steady_run, statuses, (events, subs), clicked)
+
+
+def report(
+    args: argparse.Namespace,
+    series: dict[str, Series],
+    drains: list[tuple[int, float, float]],
+    steady: Sustained,
+    statuses: dict[str, dict[int, int]],
+    outcome: tuple[int, int],
+    n: int,
+) -> int:
+    print(f"  burst, {args.concurrency} concurrent clickers, 3 interleaved windows each:")
+    names = {"greenlight": "greenlight", **FLOORS}
+    for role, measured in series.items():
+        measured.name = names[role]
+        print(measured.line("clicks", width=36))
+    gl, grouped, durable = series["greenlight"], series["grouped"], series["durable"]
+    delivery_cpu = sum(cpu for _, _, cpu in drains) / max(1, sum(ops for ops, _, _ in drains)) * 1000
+    print(
+        f"  greenlight's Slack delivery after each window: done {', '.join(f'{d:.1f}' for _, d, _ in drains)} s "
+        f"after its last 200; server CPU per click with its delivery: {gl.cpu_ms + delivery_cpu:.2f} ms "
+        f"({gl.cpu_ms:.2f} ack + {delivery_cpu:.2f} delivery)"
+    )
+    p99 = gl.latency_ms(99)
+    share = gl.rate / grouped.rate
+    print(
+        f"  greenlight is {gl.rate / durable.rate:.0%} of the durable floor and {share:.0%} of the grouped one; "
+        f"bare bolt p99 {series['floor'].latency_ms(99):.1f} ms"
+    )
+    ack_p99 = percentile(steady.latencies, 99) * 1000
+    print(
+        f"  sustained: {steady.sent:,} clicks sent at {steady.rate:.0f}/s for {steady.seconds:.1f} s "
+        f"(asked {args.rate:.0f}/s): "
+        f"p50 {percentile(steady.latencies, 50) * 1000:.1f} ms, p99 {ack_p99:.1f} ms; oldest undelivered Slack "
+        f"update at most {steady.worst_lag:.1f} s old; all delivered {steady.drain:.1f} s after the last click"
+        + (f" ({steady.undelivered:,} still waiting)" if steady.undelivered else "")
+        + f"; server CPU {steady.cpu_ms:.2f} ms per click with its delivery"
+    )
+    events, subs = outcome
+    print(f"  decided: {events:,} approvals, {subs:,} quotes approved (expected {n:,} each: one per click)")
+    target(
+        f"ack p99 <= {P99_TARGET_MS:.0f} ms at {args.concurrency} concurrent clickers",
+        p99 <= P99_TARGET_MS,
+        f"{p99:.1f} ms",
+    )
+    target(
+        f"ack throughput >= {THROUGHPUT_TARGET:.0%} of the grouped durable floor",
+        share >= THROUGHPUT_TARGET,
+        f"{share:.0%}: {gl.rate:,.0f} vs {grouped.rate:,.0f} clicks/s",
+    )
+    kept_up = steady.rate >= 0.95 * args.rate and steady.worst_lag < LAG_TARGET_S and not steady.undelivered
+    target(
+        f"sustained {args.rate:.0f} clicks/s for {args.sustain:.0f} s with Slack delivery lag < {LAG_TARGET_S:.0f} s"
+        + (" (quick mode: shorter than 60 s)" if args.sustain < 60 else ""),
+        kept_up,
+        f"{steady.rate:.0f} clicks/s, lag at most {steady.worst_lag:.1f} s",
+    )
+    late = {role: {s: c for s, c in seen.items() if s != 200} for role, seen in statuses.items()}
+    late = {role: seen for role, seen in late.items() if seen}
+    if late:
+        print(f"  answers other than 200 (bolt answers 404 when the ack took over 3 s): {late}")
+    if outcome != (n, n):
+        print(f"  CHECK FAILED: decided {events} approvals / {subs} quotes, expected {n} each")
+        return 1
+    return 0
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} clicks instead of {FULL:,}")
-    parser.add_argument("--clicks", type=int, help="how many approvals to click (overrides --quick)")
+    parser.add_argument("--quick", action="store_true", help="smaller slices and a 10 s sustained run")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="concurrent clients (default 50)")
-    parser.add_argument("--profile", action="store_true", help="cProfile each server during the load; print the top")
-    parser.add_argument("--serve", choices=("stand-in", "greenlight", "floor"), help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=float, default=RATE, help="clicks per second of the sustained run")
+    parser.add_argument("--sustain", type=float, help="seconds of the sustained run (60; 6 with --quick)")
+    parser.add_argument("--slice", type=int, help="open approvals per greenlight burst window")
+    parser.add_argument("--profile", action="store_true", help="cProfile each server; print the top")
+    parser.add_argument("--serve", choices=("stand-in", "greenlight", *FLOORS), help=argparse.SUPPRESS)
     parser.add_argument("--api-url", help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--policy", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--log", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--approvals", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--profile-to", dest="profile_path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.clicks = args.clicks or (QUICK if args.quick else FULL)
+    mode = "quick" if args.quick else "full"
+    args.sustain = args.sustain or SUSTAIN[mode]
+    args.slice = args.slice or SLICE[mode]
     for name in PROXY_VARIABLES:
         os.environ.pop(name, None)  # slack_sdk ignores NO_PROXY: loopback calls would go to a proxy
     if args.serve:
         args.profile = args.profile_path
-        serve = {"stand-in": serve_stand_in, "greenlight": serve_greenlight, "floor": serve_floor}[args.serve]
+        serve = {"stand-in": serve_stand_in, "greenlight": serve_greenlight}.get(args.serve, serve_floor)
         asyncio.run(serve(args))
         return 0
     return asyncio.run(run(args))

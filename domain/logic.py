@@ -169,8 +169,13 @@ def compile_tree(node: Node) -> Callable[[list[bool]], bool]:
     flat = _flatten(node, kind)
     parts = [compile_tree(child) for child in flat]
     positions = [child[1] - 1 for child in flat if child[0] == "ref"]
+    if len(positions) == len(flat) == 2:
+        left, right = positions
+        if kind == "and":
+            return lambda truths: truths[left] and truths[right]
+        return lambda truths: truths[left] or truths[right]
     if len(positions) == len(flat):
-        pick = operator.itemgetter(*positions)  # two or more positions: a tuple of truths
+        pick = operator.itemgetter(*positions)  # three or more positions: a tuple of truths
         if kind == "and":
             return lambda truths: all(pick(truths))
         return lambda truths: any(pick(truths))

@@ -193,6 +193,12 @@ class MemoryTx:
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None:
         self.writes.append(lambda: self.store.keys.__setitem__(key, answer))
 
+    async def claim(self, key: str, answer: dict[str, Any], now: dt.datetime) -> bool:
+        if key in self.store.keys:
+            return False
+        await self.remember(key, answer, now)
+        return True
+
     async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:
         out = []
         for subs in self.store.subs.values():
@@ -214,9 +220,16 @@ class MemoryTx:
         ]
         return [(q, n) for _, q, n in sorted(found, reverse=True)[:limit]]
 
-    async def inbox_submissions(self, people: list[str], limit: int) -> list[Submission]:
-        refs = await self.inbox(people, limit)
-        return [copy.deepcopy(self.store.subs[q][n - 1]) for q, n in refs]
+    async def inbox_count(self, people: list[str]) -> int:
+        return len(await self.inbox(people, len(self.store.subs)))
+
+    async def inbox_submissions(self, people: list[str], limit: int, offset: int = 0) -> list[Submission]:
+        refs = (await self.inbox(people, offset + limit))[offset:]
+        return await self.submissions_at(refs)
+
+    async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]:
+        subs = self.store.subs
+        return [copy.deepcopy(subs[q][n - 1]) for q, n in refs if 0 < n <= len(subs.get(q, []))]
 
     async def due(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]:
         found = [

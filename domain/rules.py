@@ -261,6 +261,11 @@ def _over(slots: tuple[int, ...], keyword: str, tree: logic.Node) -> Callable[[l
         if len(slots) == 1:
             only = slots[0]
             return lambda truths: truths[only]
+        if len(slots) == 2:  # the usual rule: two conditions, read without building a tuple
+            first, second = slots
+            if keyword == "all":
+                return lambda truths: truths[first] and truths[second]
+            return lambda truths: truths[first] or truths[second]
         pick = operator.itemgetter(*slots)
         if keyword == "all":
             return lambda truths: all(pick(truths))

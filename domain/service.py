@@ -38,6 +38,8 @@ class Tx(Protocol):
     `order_released` events, exactly as `record` would (the database does it in one statement).
     `quote(..., lock=True)` holds the quote's row until the transaction ends, so that intake and
     submission of one quote run one after the other (PostgreSQL; SQLite runs one writer at a time).
+    `claim` remembers `key` with `answer` unless it is already remembered (committed, or claimed by a
+    transaction still running, which it waits for) and says whether it did.
     `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
     version (or none) and returns None, else it changes nothing and returns the quote that is stored.
     """
@@ -63,9 +65,12 @@ class Tx(Protocol):
     async def seen(self, key: str) -> dict[str, Any] | None: ...
     async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]: ...
     async def due(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]: ...
-    async def inbox_submissions(self, people: list[str], limit: int) -> list[Submission]: ...
+    async def inbox_count(self, people: list[str]) -> int: ...
+    async def inbox_submissions(self, people: list[str], limit: int, offset: int = 0) -> list[Submission]: ...
+    async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]: ...
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]: ...
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None: ...
+    async def claim(self, key: str, answer: dict[str, Any], now: dt.datetime) -> bool: ...
 
     # quote versions, orders and contracts (`domain.order_service`)
     async def quote_version(self, quote_id: str, version: int) -> Quote | None: ...
@@ -277,11 +282,9 @@ class Approvals:
         for attempt in range(RETRIES):
             try:
                 async with self.store.transaction() as tx:
-                    if key is not None:
-                        if await tx.seen(key) is not None:
-                            return []
-                        # Claim the key first: a concurrent copy waits on it, fails, retries, sees it.
-                        await tx.remember(key, {"claimed": now.isoformat()}, now)
+                    # Claim the key first (one statement): a concurrent copy waits on it, then finds it taken.
+                    if key is not None and not await tx.claim(key, {"claimed": now.isoformat()}, now):
+                        return []
                     sub = await self._latest(tx, quote_id)
                     if sub is None:
                         raise NotFound(f"{quote_id} has not been submitted")
@@ -434,7 +437,7 @@ class Approvals:
         today = now.astimezone(self.policy.person_zone(delegator)).date()
         names = {k: p.name or k for k, p in self.policy.people.items()}
         async with self.store.transaction() as tx:
-            directory = await tx.directory()
+            directory = await tx.directory(now)
             out_of_office.check_window(
                 self.policy, directory.delegations, delegator, start, end, today, replacing, names, own=by == delegator
             )
@@ -466,14 +469,14 @@ class Approvals:
     async def windows(self, delegator: str, now: dt.datetime) -> list[Delegation]:
         """`delegator`'s out-of-office windows that are on now or to come, earliest first."""
         today = now.astimezone(self.policy.person_zone(delegator)).date()
-        return out_of_office.open_windows((await self.directory()).delegations, delegator, today)
+        return out_of_office.open_windows((await self.directory(now)).delegations, delegator, today)
 
     async def cancel_window(self, delegator: str, window_id: int, by: str, now: dt.datetime) -> Delegation:
         """Call off one open window of `delegator` (its delegate is told)."""
         permissions.require_self_or_admin(self.policy, by, delegator, "cancel someone else's out-of-office")
         today = now.astimezone(self.policy.person_zone(delegator)).date()
         async with self.store.transaction() as tx:
-            found = out_of_office.open_windows((await tx.directory()).delegations, delegator, today)
+            found = out_of_office.open_windows((await tx.directory(now)).delegations, delegator, today)
             window = next((w for w in found if w.id == window_id), None)
             if window is None:
                 raise NotFound(f"There is no window #{window_id} of yours to cancel: `/deal ooo` lists them.")
@@ -485,7 +488,7 @@ class Approvals:
         permissions.require_self_or_admin(self.policy, by, delegator, "end someone else's delegation")
         today = now.astimezone(self.policy.person_zone(delegator)).date()
         async with self.store.transaction() as tx:
-            ending = out_of_office.open_windows((await tx.directory()).delegations, delegator, today)
+            ending = out_of_office.open_windows((await tx.directory(now)).delegations, delegator, today)
             count = await tx.end_delegations(delegator, today)
             events = [self._window_event(Kind.DELEGATION_ENDED, w, by, now) for w in ending]
             await tx.record(events or [Event(Kind.DELEGATION_ENDED, now, "", 0, 0, actor=by, on_behalf_of=delegator)])
@@ -533,10 +536,11 @@ class Approvals:
             return await tx.quote(quote_id)
 
     async def waiting_on(
-        self, person: str, now: dt.datetime, limit: int = 50
+        self, person: str, now: dt.datetime, limit: int = 50, offset: int = 0
     ) -> tuple[list[tuple[Submission, str]], int]:
-        """Requested approvals `person` can act on now (their own, and those they stand in for),
-        the first `limit` of them, and how many submissions hold such requests in all."""
+        """Requested approvals `person` can act on now (their own, and those they stand in for): those
+        of up to `limit` submissions after the first `offset`, oldest first, and how many submissions
+        hold such requests in all."""
         async with self.store.transaction() as tx:
             directory = await tx.directory(now)
             ctx = self.context(directory, now)
@@ -547,19 +551,16 @@ class Approvals:
             ]
             people = sorted(set(principals))
             out: list[tuple[Submission, str]] = []
-            for sub in await tx.inbox_submissions(people, limit + 1):
+            subs = await tx.inbox_submissions(people, limit + 1, offset)
+            for sub in subs[:limit]:
                 out.extend((sub, a.rule) for a in sub.approvals if lifecycle.can_decide(ctx, sub, a, person))
-            total = len(await tx.inbox(people, 100_000)) if len(out) > limit else len(out)
-            return out[:limit], total
+            total = await tx.inbox_count(people) if len(subs) > limit or offset else len(subs)
+            return out, total
 
     async def quotes_of(self, owner: str, limit: int = 20) -> list[Submission]:
+        """The latest submission of each of `owner`'s quotes, the most recently submitted first (`limit`)."""
         async with self.store.transaction() as tx:
-            refs = await tx.quotes_of(owner, limit)
-            out = []
-            for quote_id, number in refs:
-                subs = await tx.submissions(quote_id)
-                out.append(subs[number - 1])
-            return out
+            return await tx.submissions_at(await tx.quotes_of(owner, limit))
 
     async def latest(self, quote_id: str) -> Submission | None:
         async with self.store.transaction() as tx:

@@ -272,6 +272,7 @@ def build(
         handlers[Topic.EMAIL] = mailer.deliver
     workers = {topic: Worker(outbox, topic, handle, clock, owner) for topic, handle in handlers.items()}
     workers[Topic.SLACK].batch = delivery.batch  # updates of one message within a batch are coalesced
+    workers[Topic.SLACK].mark_in_batches = True  # nothing waits on a Slack row being marked sent
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     jobs = timed_jobs(orders, service, clock, workers, intervals)

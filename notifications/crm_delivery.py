@@ -11,6 +11,7 @@ an alert with a Retry button that puts the quote's dead rows back in line.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import json
 from collections.abc import Awaitable, Callable
@@ -84,6 +85,9 @@ class CrmDelivery:
 
     def __post_init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
+        # Rows this worker delivered: its batch marks them sent only at the batch's end, and the next
+        # row of the same quote must not wait behind one that already reached the CRM.
+        self._delivered: collections.deque[int] = collections.deque(maxlen=1024)
 
     async def close(self) -> None:
         if self._session is not None:
@@ -93,7 +97,7 @@ class CrmDelivery:
     async def deliver(self, row: Claimed) -> None:
         event = from_json(row.payload)
         now = self.clock()
-        earlier = await rows.waiting_behind(event.quote_id, row.id)
+        earlier = await rows.waiting_behind(event.quote_id, row.id, self._delivered)
         if earlier is not None:
             if earlier.status == "dead":
                 raise Retry(now + WAIT_BEHIND_DEAD, f"waits behind outbox row {earlier.id}, a dead letter")
@@ -111,6 +115,7 @@ class CrmDelivery:
                 await self.desk.failed(event.quote_id, f"{kind}: {refused}", row.id, self.clock())
                 raise
         if self.url is None:
+            self._delivered.append(row.id)
             return
         event_id = rows.event_id(row.key)
         contract = plain(event.detail) if event.kind is Kind.CONTRACT_RENEWAL_DUE else None
@@ -120,6 +125,7 @@ class CrmDelivery:
             self._session = aiohttp.ClientSession(trust_env=True)
         attempt = await post(self._session, self.url, self.secret, event_id, body, now)
         if attempt.kind == "delivered":
+            self._delivered.append(row.id)
             return
         if attempt.kind == "retry" and now - row.created_at < self.give_up_after:
             wait = dt.timedelta(seconds=attempt.retry_after) if attempt.retry_after else backoff(row.attempts)

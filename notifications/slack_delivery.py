@@ -266,7 +266,7 @@ class SlackDelivery:
         if approval.status != "requested":
             return []
         if self._directory is None:
-            self._directory = await self.service.directory()
+            self._directory = await self.service.directory(self.clock())
         ctx = self.service.context(self._directory, self.clock())
         return lifecycle.acting_for(ctx, sub, approval, person)
 
@@ -428,7 +428,7 @@ class SlackDelivery:
         people = [s.holder for s in approval.seats] + [s.member for s in approval.seats]
         people += [s.voted_by for s in approval.seats if s.voted_by] + list(approval.escalated_to)
         if self._directory is None:
-            self._directory = await self.service.directory()
+            self._directory = await self.service.directory(self.clock())
         ctx = self.service.context(self._directory, self.clock())
         people += lifecycle.assignees(ctx, sub, approval)
         people += [*event.people, event.actor or "", event.on_behalf_of or "", str(event.detail.get("old") or "")]

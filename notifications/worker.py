@@ -69,6 +69,7 @@ class Worker:
         owner: str,
         lease: dt.timedelta = dt.timedelta(seconds=60),
         batch: Callable[[list[Claimed]], AbstractAsyncContextManager[None]] | None = None,
+        mark_in_batches: bool = False,
     ) -> None:
         self.outbox = outbox
         self.topic = topic
@@ -78,13 +79,16 @@ class Worker:
         self.lease = lease
         self.batch = batch
         """Entered around the delivery of each claimed batch (the Slack worker coalesces updates in it)."""
+        self.mark_in_batches = mark_in_batches
 
     async def sweep(self, limit: int = 50, batches: int = 20) -> int:
         """One pass over what is due; returns how many rows were finished (sent or dead).
 
-        The rows of a batch that were sent are marked in one statement at the end of the batch
-        (their lease is kept until then): one write per batch instead of one per row, so delivery
-        is not queued once per row behind the click transactions of a busy moment."""
+        With `mark_in_batches`, the rows of a batch that were sent are marked in one statement at
+        the end of the batch (their lease is kept until then): one write per batch instead of one
+        per row, so delivery is not queued once per row behind the click transactions of a busy
+        moment. Topics whose handlers look at whether an earlier row was sent (the CRM's per-quote
+        order) keep marking each row as it is sent."""
         finished = 0
         for _ in range(batches):
             rows = await self.outbox.claim(self.topic, self.clock(), self.owner, self.lease, limit)
@@ -108,11 +112,13 @@ class Worker:
                 async with self.batch(rows) if self.batch else contextlib.nullcontext():
                     for row in rows:
                         outcome = await self._deliver(row)
-                        if outcome == SENT:
-                            sent.append(row.id)
-                        else:
-                            held.discard(row.id)
                         finished += outcome != RETRIED
+                        if outcome == SENT and self.mark_in_batches:
+                            sent.append(row.id)  # its lease is kept until the batch is marked
+                            continue
+                        if outcome == SENT:
+                            await self.outbox.done_many([row.id], self.owner, self.clock())
+                        held.discard(row.id)
             finally:
                 try:
                     await self.outbox.done_many(sent, self.owner, self.clock())

@@ -212,6 +212,13 @@ class Demo:
                         raise RuntimeError(f"the bot refused the example quote {path.name} ({status}): {answer}")
 
             owners = [json.loads(p.read_text(encoding="utf-8")).get("owner", "") for p in files]
+
+            async def switch_language(person: str, language: str) -> None:
+                """What a person's own language setting does: stored like a chat change of the directory."""
+                from store import people as people_store
+
+                await people_store.change_person(runtime.policy, person, {"locale": language}, "sandbox", clock())
+
             sandbox = Sandbox(
                 slack,
                 driver,
@@ -221,6 +228,7 @@ class Demo:
                 crm=crm,
                 clock=clock,
                 after_action=lambda: kick_all(runtime),
+                on_language=switch_language,
                 bot_url=bot_url,
                 title="Greenlight sandbox · Kestrel Systems",
                 port=port,

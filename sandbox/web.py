@@ -8,6 +8,8 @@
     POST /api/people/{key}/submit   {"view_id", "values"}: a modal submitted; answers the app's field errors
     POST /api/people/{key}/close    {"view_id"}: a modal's Cancel
     POST /api/people/{key}/home     the App Home tab opened (app_home_opened)
+    POST /api/people/{key}/language {"language": "fr"}: the person reads another language from now on
+                                    (their Slack locale in `users.info`, and their `locale` in the policy)
     GET  /api/events                server-sent events: `change` whenever what is shown may have changed
     GET  /api/mail · GET /mail/{id} the mailbox, and one email's HTML part (sandboxed, no scripts)
     GET  /api/erp · POST /api/erp   the orders the ERP stand-in received; make it fail to show retries
@@ -23,6 +25,7 @@ this page's own origin are accepted (a web page elsewhere cannot drive it).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import time
@@ -36,6 +39,7 @@ from urllib.parse import urlencode, urlsplit
 import aiohttp
 from aiohttp import web
 
+from domain import i18n
 from domain.policy import Policy
 from greenlight import signing
 from sandbox.crm_receiver import CrmReceiver
@@ -84,6 +88,7 @@ class Member:
     email: str | None
     roles: tuple[str, ...]
     timezone: str
+    language: str = i18n.DEFAULT_LOCALE
 
     def as_json(self) -> JSON:
         return {
@@ -93,6 +98,7 @@ class Member:
             "email": self.email,
             "roles": list(self.roles),
             "timezone": self.timezone,
+            "language": self.language,
         }
 
 
@@ -115,7 +121,15 @@ def members_of(policy: Policy, owners: Iterable[str] = ()) -> list[Member]:
             if holds
         )
         members.append(
-            Member(key, person.name or key, person.slack, person.email, roles, person.timezone or policy.timezone)
+            Member(
+                key,
+                person.name or key,
+                person.slack,
+                person.email,
+                roles,
+                person.timezone or policy.timezone,
+                policy.person_locale(key),
+            )
         )
     rank = {role: index for index, role in enumerate(ROLE_ORDER)}
     return sorted(members, key=lambda m: (min((rank[r] for r in m.roles), default=len(rank)), m.name))
@@ -442,6 +456,7 @@ class Sandbox:
         crm: Crm | None = None,
         clock: DemoClock | None = None,
         after_action: Callable[[], object] | None = None,
+        on_language: Callable[[str, str], Awaitable[object]] | None = None,
         bot_url: str | None = None,
         title: str = "Greenlight sandbox",
         host: str = "127.0.0.1",
@@ -456,6 +471,7 @@ class Sandbox:
         self.crm = crm
         self.clock = clock
         self.after_action = after_action
+        self.on_language = on_language
         self.bot_url = bot_url
         self.title = title
         self.host = host
@@ -479,6 +495,7 @@ class Sandbox:
         app.router.add_post("/api/people/{key}/submit", self._submit)
         app.router.add_post("/api/people/{key}/close", self._close)
         app.router.add_post("/api/people/{key}/home", self._home)
+        app.router.add_post("/api/people/{key}/language", self._language)
         app.router.add_get("/api/mail", self._mail)
         app.router.add_get("/mail/{id}", self._mail_html)
         app.router.add_get("/api/erp", self._erp)
@@ -584,6 +601,7 @@ class Sandbox:
                 "people": [m.as_json() for m in self.members.values()],
                 "bot": {"id": self.slack.bot_user_id, "name": "Greenlight"},
                 "panels": {"mail": self.mailbox is not None, "erp": self.erp is not None, "crm": self.crm is not None},
+                "languages": [{"tag": tag, "name": _language_name(tag)} for tag in i18n.available()],
                 "clock": self._clock_json(),
                 "seq": self._hub.seq,
             }
@@ -771,6 +789,26 @@ class Sandbox:
 
     # -- mail
 
+    async def _language(self, request: web.Request) -> web.Response:
+        """Switch the language a person reads: Slack's locale for them in the stand-in (what `users.info`
+        with `include_locale` reports) and, through `on_language`, their `locale` in the policy."""
+        member = self._member(request, slack=False)
+        body = await self._body(request)
+        wanted = body.get("language")
+        language = i18n.normalize(wanted) if isinstance(wanted, str) else None
+        if language is None:
+            offered = ", ".join(i18n.available())
+            raise _Refused(
+                400, f"{wanted!r} is not a language Greenlight speaks (it speaks {offered}); nothing changed"
+            )
+        if self.on_language is not None:
+            await self.on_language(member.key, language)
+        if member.slack_id and self.slack.user(member.slack_id) is not None:
+            self.slack.set_locale(member.slack_id, _slack_locale(language))
+        self.members[member.key] = dataclasses.replace(member, language=language)
+        self._acted()
+        return web.json_response({"person": self.members[member.key].as_json()})
+
     async def _mail(self, request: web.Request) -> web.Response:
         if self.mailbox is None:
             raise _Refused(404, "this sandbox has no mailbox")
@@ -889,3 +927,19 @@ def _form_values(view: JSON, entered: Mapping[str, Any]) -> dict[str, dict[str, 
         else:
             values.setdefault(block_id, {})[action_id] = value
     return values
+
+
+def _language_name(tag: str) -> str:
+    """A language by its own name, as a language menu shows it: English, Français."""
+    from babel import Locale
+
+    name = Locale.parse(tag).get_display_name(tag) or tag
+    return name[:1].upper() + name[1:]
+
+
+def _slack_locale(language: str) -> str:
+    """The tag Slack would report for a language: `fr` -> `fr-FR`, `en` -> `en-US`."""
+    from babel import Locale
+
+    territory = Locale.parse(language).territory or {"en": "US"}.get(language) or language.upper()
+    return f"{language}-{territory}"

@@ -34,7 +34,10 @@ def _moment(value: Any) -> dt.datetime | None:
 
 
 def dump(sub: Submission) -> dict[str, Any]:
-    return _dump_mapping(asdict(sub))
+    """The submission's state document, without its snapshot (kept in a column of its own, written once)."""
+    state = {name: getattr(sub, name) for name in _SUBMISSION_FIELDS if name not in ("snapshot", "approvals")}
+    state["approvals"] = [asdict(a) for a in sub.approvals]
+    return _dump_mapping(state)
 
 
 _SEAT_FIELDS = tuple(f.name for f in fields(Seat))
@@ -61,8 +64,12 @@ def _approval(data: dict[str, Any]) -> Approval:
     return approval
 
 
-def load(data: dict[str, Any]) -> Submission:
+def load(data: dict[str, Any], snapshot: dict[str, Any] | None = None) -> Submission:
+    """The submission of a state document; `snapshot` is its column (None: a row from before the column,
+    whose state holds it)."""
     kwargs = {name: data[name] for name in _SUBMISSION_FIELDS if name in data}
+    if snapshot is not None:
+        kwargs["snapshot"] = snapshot
     kwargs["approvals"] = [_approval(a) for a in data.get("approvals", [])]
     kwargs["submitted_at"] = _moment(kwargs["submitted_at"])
     kwargs["decided_at"] = _moment(kwargs.get("decided_at"))

@@ -8,6 +8,7 @@ later event never reaches the CRM before an earlier one, whatever the receiver d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,11 +44,14 @@ class Earlier:
     next_attempt_at: dt.datetime
 
 
-async def waiting_behind(quote_id: str, row_id: int) -> Earlier | None:
+async def waiting_behind(quote_id: str, row_id: int, delivered: Collection[int] = ()) -> Earlier | None:
+    """The quote's earliest CRM row before `row_id` not sent yet; rows in `delivered` count as sent
+    (their worker delivered them and marks them with its batch)."""
     query, size = _of_quote(quote_id)
     rows = (
         await query.filter(id__lt=row_id)
         .exclude(status="sent")
+        .exclude(id__in=list(delivered))
         .order_by("id")
         .values("id", "key", "status", "next_attempt_at")
     )

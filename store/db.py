@@ -12,6 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg  # type: ignore[import-untyped]
 from tortoise import Tortoise
+from tortoise.backends.base.config_generator import expand_db_url
 from tortoise.migrations.api import migrate as run_migrations
 
 from domain.errors import GreenlightError
@@ -31,8 +32,13 @@ def config(url: str) -> dict[str, Any]:
         )
     if scheme == "postgresql":
         url = "postgres" + url[len("postgresql") :]
+    connection: str | dict[str, Any] = url
+    if scheme == "sqlite":
+        # Every commit reaches the disk before a click is answered (a group of them shares the fsync).
+        connection = expand_db_url(url)
+        connection["credentials"].setdefault("synchronous", "FULL")
     return {
-        "connections": {"default": url},
+        "connections": {"default": connection},
         "apps": {
             APP: {
                 "models": ["store.models"],
@@ -149,6 +155,7 @@ TABLES = (
     "crm_watermark",
     "person_change",
     "policy_version",
+    "directory_version",
 )
 """Every table, children before parents."""
 

@@ -51,6 +51,8 @@ class SubmissionRow(models.Model):
     decided_at = fields.DatetimeField(null=True)
     due_at = fields.DatetimeField(null=True, db_index=True)
     state: fields.JSONField[dict[str, Any]] = fields.JSONField(**EXACT)
+    snapshot: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True, **EXACT)
+    """The quote as submitted, written once with the submission (rows from before issue 16 keep it in `state`)."""
 
     class Meta:
         table = "submission"
@@ -96,6 +98,17 @@ class DelegationRow(models.Model):
 
     class Meta:
         table = "delegation"
+
+
+class DirectoryVersionRow(models.Model):
+    """One row whose `version` changes with every write to `delegation` or `replacement` (database
+    triggers, migration 0011): a process reuses the directory it read while the version stands."""
+
+    id = fields.IntField(primary_key=True, generated=False)
+    version = fields.BigIntField()
+
+    class Meta:
+        table = "directory_version"
 
 
 class ReplacementRow(models.Model):

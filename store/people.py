@@ -31,7 +31,7 @@ async def set_notify(person: str, how: Notify, now: dt.datetime) -> None:
         await PersonPrefRow.create(person=person, notify=how, updated_at=now)
 
 
-PERSON_FIELDS = ("name", "email", "manager", "timezone", "slack")
+PERSON_FIELDS = ("name", "email", "manager", "timezone", "slack", "locale")
 
 
 async def changes() -> dict[str, dict[str, Any]]:

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
+from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
+from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
 from domain import approvals as lifecycle
@@ -24,6 +28,8 @@ from . import codec
 from .audit import event_of
 from .codec import order_of
 from .crm import crm_key
+from .group import GroupCommit, GroupFailed
+from .insights import Dialect
 from .models import (
     ApprovalRow,
     AssignmentRow,
@@ -42,23 +48,48 @@ from .release import release_batch
 
 
 class DbStore:
-    """Implements `domain.service.Store` over the tortoise connection set up by `db.connect`."""
+    """Implements `domain.service.Store` over the tortoise connection set up by `db.connect`.
+
+    It keeps the last directory it read (delegation windows not yet ended, and replacements) with
+    the `directory_version` it read it at; a transaction reuses it while that version stands.
+    """
+
+    def __init__(self) -> None:
+        self.directory_cache: CachedDirectory | None = None
+        self.group = GroupCommit()
+        """SQLite: this store's concurrent transactions commit together (`store.group`)."""
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[DbTx]:
         try:
-            async with in_transaction() as connection:
-                if connection.capabilities.dialect == "sqlite":
-                    # Take the write lock now (like BEGIN IMMEDIATE): a deferred transaction that reads
-                    # first fails with "database is locked" when another process writes meanwhile.
-                    await connection.execute_query("UPDATE request_key SET answer = answer WHERE 0")
-                yield DbTx(connection)
+            async with self._transaction() as connection:
+                yield DbTx(connection, self)
         except IntegrityError as error:
             raise ConcurrentChange(f"a concurrent change won the race ({error.__class__.__name__})") from error
+        except GroupFailed as error:
+            raise ConcurrentChange(f"the group this change committed with failed: {error}") from error
         except OperationalError as error:
             if not _transient(error):
                 raise
             raise ConcurrentChange(f"the database was busy: {error}") from error
+
+    def _transaction(self) -> AbstractAsyncContextManager[Any]:
+        if Tortoise.get_connection("default").capabilities.dialect == "sqlite":
+            return self.group.turn()
+        return in_transaction()
+
+
+@dataclass(frozen=True)
+class CachedDirectory:
+    """A directory as read at `version`, holding every window that ended on `since` or later."""
+
+    version: int | None
+    since: dt.date
+    directory: Directory
+
+    def at(self, since: dt.date) -> Directory:
+        windows = [d for d in self.directory.delegations if d.end >= since]
+        return Directory(windows, dict(self.directory.replacements))
 
 
 def _contract_columns(contract: Contract) -> dict[str, Any]:
@@ -72,8 +103,9 @@ def _transient(error: Exception) -> bool:
 
 
 class DbTx:
-    def __init__(self, connection: Any) -> None:
+    def __init__(self, connection: Any, store: DbStore | None = None) -> None:
         self.db = connection
+        self.store = store
         self._rows: dict[tuple[str, int], SubmissionRow] = {}
 
     async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
@@ -112,7 +144,7 @@ class DbTx:
         return None
 
     def _load(self, row: SubmissionRow) -> Submission:
-        sub = codec.load(row.state)
+        sub = codec.load(row.state, row.snapshot)
         sub.revision = row.revision
         self._rows[(sub.quote_id, sub.number)] = row
         return sub
@@ -141,6 +173,7 @@ class DbTx:
             decided_at=sub.decided_at,
             due_at=sub.due_at,
             state=codec.dump(sub),
+            snapshot=sub.snapshot,
             using_db=self.db,
         )
         self._rows[(sub.quote_id, sub.number)] = row
@@ -153,17 +186,16 @@ class DbTx:
             row = await SubmissionRow.filter(quote_id=sub.quote_id, number=sub.number).using_db(self.db).get()
         before = {a["rule"]: a for a in row.state.get("approvals", [])}
         state = codec.dump(sub)
-        changed = await (
-            SubmissionRow.filter(id=row.id, revision=expected_revision)
-            .using_db(self.db)
-            .update(
-                status=sub.status,
-                revision=sub.revision,
-                decided_at=sub.decided_at,
-                due_at=sub.due_at,
-                state=state,
-            )
-        )
+        values: dict[str, Any] = {
+            "status": sub.status,
+            "revision": sub.revision,
+            "decided_at": sub.decided_at,
+            "due_at": sub.due_at,
+            "state": state,
+        }
+        if row.snapshot is None:  # a row from before the snapshot column: its snapshot moves there, once
+            values["snapshot"] = row.snapshot = sub.snapshot
+        changed = await SubmissionRow.filter(id=row.id, revision=expected_revision).using_db(self.db).update(**values)
         if changed != 1:
             return False
         for approval, dumped in zip(sub.approvals, state["approvals"], strict=True):
@@ -185,28 +217,46 @@ class DbTx:
             "decided_at": approval.decided_at,
             "acted_by": approval.acted_by,
         }
+        holders: list[str] = []
+        if approval.status == "requested":
+            for person in [s.holder for s in approval.seats if s.vote is None] + approval.escalated_to:
+                if person not in holders:
+                    holders.append(person)
+        this = ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db)
         if old is None:
             row = await ApprovalRow.create(submission_id=submission_id, rule=approval.rule, using_db=self.db, **values)
             approval_id = row.id
         else:
-            await ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db).update(**values)
-            found = (
-                await ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db).values("id")
-            )
-            approval_id = found[0]["id"]
-            await AssignmentRow.filter(approval_id=approval_id).using_db(self.db).delete()
-        if approval.status == "requested":
-            holders: list[str] = []
-            for person in [s.holder for s in approval.seats if s.vote is None] + approval.escalated_to:
-                if person not in holders:
-                    holders.append(person)
+            await this.update(**values)
+            if old.get("status") == "requested":  # only a requested approval has holders to forget
+                ids = Subquery(this.values("id"))
+                await AssignmentRow.filter(approval_id__in=ids).using_db(self.db).delete()
             if holders:
-                await AssignmentRow.bulk_create(
-                    [AssignmentRow(approval_id=approval_id, person=p) for p in holders], using_db=self.db
-                )
+                approval_id = (await this.values("id"))[0]["id"]
+        if holders:
+            await AssignmentRow.bulk_create(
+                [AssignmentRow(approval_id=approval_id, person=p) for p in holders], using_db=self.db
+            )
 
     async def directory(self, now: dt.datetime | None = None) -> Directory:
-        rows = DelegationRow.all() if now is None else DelegationRow.filter(end__gte=lifecycle.current_since(now))
+        """With `now`, the windows that may still be active somewhere and every replacement, from the
+        store's copy while `directory_version` is unchanged; without, every window ever kept."""
+        if now is None:
+            return await self._read_directory(None)
+        since = lifecycle.current_since(now)
+        rows = await self.db.execute_query_dict('SELECT "version" FROM "directory_version" WHERE "id" = 1')
+        version = int(rows[0]["version"]) if rows else None
+        cached = self.store.directory_cache if self.store is not None else None
+        if cached is not None and cached.version == version and cached.since <= since:
+            return cached.at(since)
+        # read after the version: what is read is at least as new as the version it is kept under
+        directory = await self._read_directory(since)
+        if self.store is not None:
+            self.store.directory_cache = CachedDirectory(version, since, directory)
+        return CachedDirectory(version, since, directory).at(since)
+
+    async def _read_directory(self, since: dt.date | None) -> Directory:
+        rows = DelegationRow.all() if since is None else DelegationRow.filter(end__gte=since)
         delegations = [
             Delegation(r.delegator, r.delegate, r.start, r.end, r.created_by, r.id)
             for r in await rows.using_db(self.db).order_by("id")
@@ -320,41 +370,62 @@ class DbTx:
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None:
         await RequestKeyRow.create(key=key, answer=answer, created_at=now, using_db=self.db)
 
-    async def _inbox_ids(self, people: list[str], limit: int) -> list[int]:
-        """Ids of pending submissions with a requested approval held by one of `people`, oldest first."""
-        if not people:
-            return []
-        approval_ids = (
-            await AssignmentRow.filter(person__in=people).using_db(self.db).values_list("approval_id", flat=True)
+    async def claim(self, key: str, answer: dict[str, Any], now: dt.datetime) -> bool:
+        d = Dialect(self.db.capabilities.dialect)
+        marks = ", ".join(d.param() for _ in range(3))
+        statement = (
+            f'INSERT INTO "request_key" ("key", "answer", "created_at") VALUES ({marks}) '
+            'ON CONFLICT ("key") DO NOTHING RETURNING "key"'
         )
-        if not approval_ids:
+        answer_text = json.dumps(answer, separators=(",", ":"))
+        rows = await self.db.execute_query_dict(statement, [key, answer_text, d.instant(now)])
+        return len(rows) == 1
+
+    def _open_requests(self, people: list[str]) -> tuple[str, list[Any], Dialect]:
+        """FROM and WHERE of the requested approvals held by one of `people` on pending submissions."""
+        d = Dialect(self.db.capabilities.dialect)
+        marks = ", ".join(d.param() for _ in people)
+        text = f"""
+            FROM assignment x JOIN approval a ON a.id = x.approval_id JOIN submission s ON s.id = a.submission_id
+            WHERE x.person IN ({marks}) AND a.status = 'requested' AND s.status = 'pending'"""
+        return text, list(people), d
+
+    async def _inbox_rows(self, people: list[str], limit: int, offset: int = 0) -> list[dict[str, Any]]:
+        """Pending submissions with a requested approval held by one of `people`, the longest waiting
+        first (by their earliest request), `limit` of them after `offset`: one statement, bounded."""
+        if not people or limit <= 0:
             return []
-        rows = (
-            await ApprovalRow.filter(id__in=list(approval_ids), status="requested")
-            .using_db(self.db)
-            .order_by("requested_at", "id")
-            .values("submission_id")
-        )
-        return list(dict.fromkeys(int(row["submission_id"]) for row in rows))[:limit]
+        where, params, d = self._open_requests(people)
+        query = f"""
+            SELECT s.id AS id, s.quote_id AS quote_id, s.number AS number {where}
+            GROUP BY s.id, s.quote_id, s.number ORDER BY MIN(a.requested_at), MIN(a.id)
+            LIMIT {d.param()} OFFSET {d.param()}"""
+        return list(await self.db.execute_query_dict(query, [*params, limit, offset]))
 
     async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:
-        ids = await self._inbox_ids(people, limit)
-        if not ids:
-            return []
-        rows = (
-            await SubmissionRow.filter(id__in=ids, status="pending")
-            .using_db(self.db)
-            .values_list("id", "quote_id", "number")
-        )
-        found = {i: (q, n) for i, q, n in rows}
-        return [found[i] for i in ids if i in found]
+        return [(str(r["quote_id"]), int(r["number"])) for r in await self._inbox_rows(people, limit)]
 
-    async def inbox_submissions(self, people: list[str], limit: int) -> list[Submission]:
-        ids = await self._inbox_ids(people, limit)
+    async def inbox_count(self, people: list[str]) -> int:
+        if not people:
+            return 0
+        where, params, _ = self._open_requests(people)
+        rows = await self.db.execute_query_dict(f"SELECT COUNT(DISTINCT s.id) AS n {where}", params)
+        return int(rows[0]["n"])
+
+    async def inbox_submissions(self, people: list[str], limit: int, offset: int = 0) -> list[Submission]:
+        ids = [int(r["id"]) for r in await self._inbox_rows(people, limit, offset)]
         if not ids:
             return []
-        rows = {r.id: r for r in await SubmissionRow.filter(id__in=ids, status="pending").using_db(self.db)}
+        rows = {r.id: r for r in await SubmissionRow.filter(id__in=ids).using_db(self.db)}
         return [self._load(rows[i]) for i in ids if i in rows]
+
+    async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]:
+        """The submissions of `refs` (quote id, number) that exist, in that order: one statement."""
+        if not refs:
+            return []
+        exactly = Q(*(Q(quote_id=q, number=n) for q, n in refs), join_type="OR")
+        found = {(r.quote_id, r.number): r for r in await SubmissionRow.filter(exactly).using_db(self.db)}
+        return [self._load(found[ref]) for ref in refs if ref in found]
 
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]:
         rows = (

@@ -116,6 +116,7 @@ function setPerson(key) {
   state.modalKey = null;
   state.lastCount = 0;
   $("person").value = key;
+  $("language").value = current()?.language ?? "en";
   for (const item of document.querySelectorAll("#people [data-person]")) {
     item.setAttribute("aria-current", String(item.dataset.person === key));
   }
@@ -458,7 +459,7 @@ function renderMail() {
     const links = el("div", "mail-links");
     for (const link of mail.links) {
       if (!/^https?:\/\//i.test(link.url)) continue;
-      const kind = /^reject/i.test(link.label) ? "danger" : /^approve/i.test(link.label) ? "primary" : "";
+      const kind = /^(reject|refuser)/i.test(link.label) ? "danger" : /^(approve|approuver)/i.test(link.label) ? "primary" : "";
       const a = el("a", `bk-button ${kind}`.trim(), [link.label]);
       a.href = link.url;
       a.target = "_blank";
@@ -754,6 +755,32 @@ function buildPeople() {
   select.addEventListener("change", () => setPerson(select.value));
 }
 
+function buildLanguages() {
+  const select = $("language");
+  for (const language of state.meta.languages ?? []) {
+    const option = el("option", null, [language.name]);
+    option.value = language.tag;
+    select.append(option);
+  }
+  select.hidden = select.options.length < 2;
+  select.addEventListener("change", () => switchLanguage(select.value));
+}
+
+async function switchLanguage(language) {
+  const key = state.person;
+  try {
+    const answer = await api(`/api/people/${encodeURIComponent(key)}/language`, { language });
+    state.byKey.set(key, answer.person);
+    state.people = state.people.map((p) => (p.key === key ? answer.person : p));
+    toast(`${answer.person.name} now reads ${$("language").selectedOptions[0]?.textContent ?? language}.`);
+    if (state.tab === "home") openHome();
+    refresh();
+  } catch (error) {
+    $("language").value = current()?.language ?? "en";
+    toast(error.message);
+  }
+}
+
 function connect() {
   const source = new EventSource("/api/events");
   source.addEventListener("hello", () => {
@@ -780,6 +807,7 @@ async function start() {
     if (!on) $(`tab-${name}`).hidden = true;
   }
   buildPeople();
+  buildLanguages();
   for (const name of TABS) $(`tab-${name}`).addEventListener("click", () => setTab(name));
   $("tabs").addEventListener("keydown", (event) => {
     if (event.key !== "ArrowRight" && event.key !== "ArrowLeft") return;

@@ -73,6 +73,15 @@ class Phone:
         await self.page.get_by_label("Acting as").select_option(person)
         await self.expect(self.page.get_by_label("Acting as")).to_have_value(person)
 
+    async def reads(self, person: str, language: str) -> None:
+        """Act as `person` and switch the language they read with the sandbox's menu."""
+        await self.act_as(person)
+        menu = self.page.get_by_label("Language this person reads")
+        await menu.select_option(language)
+        await self.expect(menu).to_have_value(language)
+        await self.expect(self.page.locator("#toast")).to_contain_text("now reads")
+        await self.page.locator("#toast").evaluate("node => { node.hidden = true; }")  # not in the screenshots
+
     async def tab(self, name: str) -> None:
         await self.page.get_by_role("tab", name=name).click()
         await self.expect(self.page.get_by_role("tab", name=name)).to_have_attribute("aria-selected", "true")
@@ -114,7 +123,7 @@ class Phone:
         """Screenshot the screen as it is, or with `top` scrolled to the top of its list first."""
         if top is not None:
             await top.evaluate("node => node.scrollIntoView({block: 'start'})")
-        SHOTS.mkdir(parents=True, exist_ok=True)
+        (SHOTS / name).parent.mkdir(parents=True, exist_ok=True)  # "fr/1-rep-submits.png" has a folder
         await self.page.screenshot(path=str(SHOTS / name))
 
     async def fits(self) -> None:

@@ -18,6 +18,12 @@ RULE = "payment-terms"
 SIGNERS = ("fiona", "carl")
 
 
+def homes_published(bot: Bot, person: str) -> int:
+    return sum(
+        1 for call in bot.slack.calls("views.publish") if call.ok and call.args.get("user_id") == bot.slack_id(person)
+    )
+
+
 def updates_of(bot: Bot, message: Message) -> list[Call]:
     return [
         call
@@ -32,10 +38,13 @@ async def both_sign_while_the_outbox_waits(bot: Bot) -> None:
     assert len(await bot.outbox("slack", "pending")) >= 2, "both decisions wait for one sweep"
 
 
-async def test_two_votes_queued_for_one_request_update_each_copy_once_with_the_final_state(bot: Bot) -> None:
+async def test_two_votes_queued_for_one_request_update_each_copy_and_home_once_with_the_final_state(
+    bot: Bot,
+) -> None:
     await bot.submit("q1042-v1.json")
     copies = {person: bot.request(person, f"{REF}/{RULE}") for person in SIGNERS}
     before = {person: len(updates_of(bot, copy)) for person, copy in copies.items()}
+    homes = {person: homes_published(bot, person) for person in SIGNERS}
 
     await both_sign_while_the_outbox_waits(bot)
     await bot.settle()
@@ -46,6 +55,7 @@ async def test_two_votes_queued_for_one_request_update_each_copy_once_with_the_f
         shown = bot.request(person, f"{REF}/{RULE}")
         assert not has_buttons(shown), f"{person}'s copy still asks for a vote: {shown.text}"
         assert sent[0].args["text"] == shown.text
+        assert homes_published(bot, person) == homes[person] + 1, f"{person}'s App Home: once for the batch"
     assert await bot.outbox("slack", "pending") == []
 
 

@@ -137,7 +137,7 @@ async def test_concurrent_requests_with_the_same_key_decide_once_and_the_others_
 
 
 class PausingStore:
-    """A DbStore whose first transaction pauses right after its idempotency-key check until `resume`."""
+    """A DbStore whose first transaction pauses right after claiming its idempotency key until `resume`."""
 
     def __init__(self) -> None:
         self.inner = DbStore()
@@ -152,19 +152,19 @@ class PausingStore:
                 yield tx
                 return
             self._paused = True
-            seen = tx.seen
+            claim = tx.claim
 
-            async def seen_then_pause(key: str) -> dict[str, Any] | None:
-                answer = await seen(key)
+            async def claim_then_pause(key: str, answer: dict[str, Any], now: Any) -> bool:
+                claimed = await claim(key, answer, now)
                 self.key_checked.set()
                 await self.resume.wait()
-                return answer
+                return claimed
 
-            tx.seen = seen_then_pause
+            tx.claim = claim_then_pause
             yield tx
 
 
-async def test_when_a_copy_of_a_keyed_request_commits_while_another_copy_is_in_flight_that_copy_is_a_no_op(
+async def test_a_copy_of_a_keyed_request_that_arrives_while_another_copy_holds_the_key_is_a_no_op(
     backend: str, policy: Policy, service: Approvals, request: pytest.FixtureRequest
 ) -> None:
     if backend == "sqlite":
@@ -175,11 +175,11 @@ async def test_when_a_copy_of_a_keyed_request_commits_while_another_copy_is_in_f
 
     in_flight = asyncio.create_task(pausing.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1"))
     try:
-        await store.key_checked.wait()  # it found no answer under k1 and is about to read the submission
-        first = await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1")
+        await store.key_checked.wait()  # it claimed k1 and is about to read the submission
+        second = asyncio.create_task(service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1"))
     finally:
         store.resume.set()
 
-    assert [e.kind for e in first] == ["approved"]
-    assert await in_flight == []
+    assert [e.kind for e in await in_flight] == ["approved"]
+    assert await second == []
     assert (await audit_kinds(QUOTE)).count("approved") == 1

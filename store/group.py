@@ -1,0 +1,142 @@
+"""Group commit on SQLite: concurrent transactions of one process share one commit (one fsync).
+
+A transaction asks for a turn. One writer task holds a single database transaction open (write
+lock taken at once) and gives turns one at a time, in order of arrival; each turn runs inside a
+savepoint of its own, so a turn that fails (its compare-and-set lost, a refusal) rolls back alone
+and the others carry on. When nobody else waits (or `LIMIT` turns ran), the writer commits, and
+only then does each turn return: every caller's change is durable before it answers, as if it had
+committed on its own. A failed commit fails every turn of its group (the callers retry).
+
+Other users of the connection (the outbox workers, the sweeps) keep taking tortoise's own lock
+between groups, and `LIMIT` bounds how long a group holds it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from itertools import count
+from typing import Any
+
+from tortoise.connection import get_connections
+from tortoise.transactions import in_transaction
+
+LIMIT = 64
+"""Turns per group at most: the write lock is given back to others at least that often."""
+
+TAKE_WRITE_LOCK = "UPDATE request_key SET answer = answer WHERE 0"
+"""Like BEGIN IMMEDIATE: a deferred transaction that reads first fails with "database is locked"
+when another process writes meanwhile."""
+
+
+@dataclass
+class _Turn:
+    started: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    finished: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    committed: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+
+
+@dataclass
+class Counts:
+    """What the group committer did (commits is the number of fsyncs it asked for)."""
+
+    commits: int = 0
+    turns: int = 0
+    largest: int = 0
+
+
+class GroupCommit:
+    def __init__(self, limit: int = LIMIT) -> None:
+        self.limit = limit
+        self.counts = Counts()
+        self._waiting: deque[_Turn] = deque()
+        self._writer: asyncio.Task[None] | None = None
+        self._names = count()
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[Any]:
+        """The shared transaction's connection, inside a savepoint of this turn's own; returns once
+        the group that holds this turn has committed (raises what the turn raised, or the commit's error)."""
+        turn = _Turn()
+        self._waiting.append(turn)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        try:
+            connection = await turn.started
+        except BaseException:
+            if turn in self._waiting:
+                self._waiting.remove(turn)
+            elif turn.started.done() and not turn.started.cancelled() and turn.started.exception() is None:
+                turn.finished.set_result(True)  # given its turn as its caller gave up: it did nothing
+            raise
+        savepoint = f"turn_{next(self._names)}"
+        token = get_connections().set(connection.connection_name, connection)
+        ok = False
+        try:
+            # (statement by statement: a script would commit the shared transaction first)
+            await connection.execute_query(f"SAVEPOINT {savepoint}")
+            try:
+                yield connection
+            except BaseException:
+                await connection.execute_query(f"ROLLBACK TO {savepoint}")
+                await connection.execute_query(f"RELEASE {savepoint}")
+                ok = True  # rolled back alone: the group stays good
+                raise
+            await connection.execute_query(f"RELEASE {savepoint}")
+            ok = True
+        finally:
+            get_connections().reset(token)
+            if not turn.finished.done():
+                turn.finished.set_result(ok)
+            # durable (or failed together) before the caller hears anything, even a refusal
+            await asyncio.shield(turn.committed)
+
+    async def _write(self) -> None:
+        while self._waiting:
+            group: list[_Turn] = []
+            try:
+                async with in_transaction() as connection:
+                    await connection.execute_query(TAKE_WRITE_LOCK)
+                    while self._waiting and len(group) < self.limit:
+                        turn = self._waiting.popleft()
+                        if turn.started.done():  # its caller gave up while it waited
+                            continue
+                        group.append(turn)
+                        turn.started.set_result(connection)
+                        if not await turn.finished:
+                            raise GroupFailed("a turn could not roll back its own changes")
+            except BaseException as error:
+                if not group:  # the transaction could not begin: every waiting turn hears why (and retries)
+                    while self._waiting:
+                        turn = self._waiting.popleft()
+                        turn.started.set_exception(error)
+                        turn.committed.set_exception(error)
+                        _observed(turn)
+                for turn in group:
+                    if not turn.finished.done():
+                        turn.finished.set_result(False)
+                    turn.committed.set_exception(error)
+                    _observed(turn)
+                if isinstance(error, asyncio.CancelledError):
+                    raise
+                continue
+            self.counts.commits += 1
+            self.counts.turns += len(group)
+            self.counts.largest = max(self.counts.largest, len(group))
+            for turn in group:
+                turn.committed.set_result(None)
+
+
+class GroupFailed(RuntimeError):
+    """The group was rolled back as a whole: nothing of any of its turns was kept (retry them)."""
+
+
+def _observed(turn: _Turn) -> None:
+    """Mark the futures' exceptions as retrieved (a turn whose caller was cancelled never reads them)."""
+    for future in (turn.started, turn.committed):
+        if future.done() and not future.cancelled():
+            with suppress(BaseException):
+                future.exception()

@@ -1,0 +1,98 @@
+"""Issue 16 item 2: on SQLite, concurrent transactions of a process commit as one group (one fsync),
+each still durable before it returns, each inside its own savepoint so that one refused or failing
+change never takes the others down with it. Checked from a second, real connection to the file."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from urllib.parse import urlsplit
+
+import pytest
+from tortoise import Tortoise
+
+from domain.errors import StaleRequest
+from domain.quote import parse_quote
+from domain.service import Approvals
+from store.models import RequestKeyRow
+from store.tx import DbStore
+from tests.support.quotes import one_line_quote
+
+from .support import NOW, PANEL_RULE
+
+CLICKS = 30
+
+
+@pytest.fixture(autouse=True)
+def sqlite_only(backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("group commit is SQLite's: PostgreSQL commits each transaction on its own connection")
+
+
+def committed(url: str, statement: str, *params: object) -> list[tuple[object, ...]]:
+    """What another connection to the database file reads: only what was committed."""
+    with sqlite3.connect(urlsplit(url).path) as other:
+        return other.execute(statement, params).fetchall()
+
+
+def store_of(service: Approvals) -> DbStore:
+    assert isinstance(service.store, DbStore)
+    return service.store
+
+
+async def submitted(service: Approvals, count: int) -> list[str]:
+    quote_ids = [f"Q-G{i:03d}" for i in range(count)]
+    for quote_id in quote_ids:
+        await service.receive_quote(parse_quote(one_line_quote(quote_id)), NOW)
+        await service.submit(quote_id, None, NOW)
+    return quote_ids
+
+
+async def test_concurrent_decisions_share_commits_and_each_is_durable_when_it_returns(
+    service: Approvals, connected: str
+) -> None:
+    quote_ids = await submitted(service, CLICKS)
+    store = store_of(service)
+    before = store.group.counts.commits
+    seen_on_return: dict[str, int] = {}
+
+    async def click(quote_id: str) -> None:
+        await service.decide(quote_id, PANEL_RULE, "p01", "approve", NOW, key=f"click:{quote_id}")
+        # the moment the caller could answer Slack: another connection must already see the decision
+        rows = committed(connected, "SELECT COUNT(*) FROM audit WHERE quote_id = ? AND kind = 'approved'", quote_id)
+        seen_on_return[quote_id] = int(rows[0][0])
+
+    await asyncio.gather(*(click(q) for q in quote_ids))
+
+    assert seen_on_return == {q: 1 for q in quote_ids}
+    commits = store.group.counts.commits - before
+    assert 1 <= commits < CLICKS, f"{CLICKS} concurrent decisions took {commits} commits"
+    assert store.group.counts.largest > 1
+
+
+async def test_a_refused_click_in_a_group_leaves_nothing_while_the_others_commit(
+    service: Approvals, connected: str
+) -> None:
+    quote_ids = await submitted(service, 10)
+    late = quote_ids[0]
+    await service.decide(late, PANEL_RULE, "p02", "approve", NOW)
+
+    results = await asyncio.gather(
+        service.decide(late, PANEL_RULE, "p03", "approve", NOW, key="click:late"),
+        *(service.decide(q, PANEL_RULE, "p04", "approve", NOW, key=f"click:{q}") for q in quote_ids[1:]),
+        return_exceptions=True,
+    )
+
+    refused, *others = results
+    assert isinstance(refused, StaleRequest) and "already approved by p02" in str(refused)
+    assert all(isinstance(r, list) and [e.kind for e in r] == ["approved"] for r in others), others
+    # the refused click's claim on its key was rolled back with its savepoint, alone
+    assert await RequestKeyRow.filter(key="click:late").count() == 0
+    kept = committed(connected, "SELECT key FROM request_key WHERE key LIKE 'click:%' ORDER BY key")
+    assert [k for (k,) in kept] == sorted(f"click:{q}" for q in quote_ids[1:])
+    assert store_of(service).group.counts.largest > 1, "the clicks were expected to share a commit"
+
+
+async def test_sqlite_commits_with_synchronous_full(connected: str) -> None:
+    rows = await Tortoise.get_connection("default").execute_query_dict("PRAGMA synchronous")
+    assert list(rows[0].values()) == [2], "synchronous=FULL (2): a commit is on disk before it returns"

@@ -1,0 +1,147 @@
+"""Issue 16 item 1: what a request reads does not grow with history.
+
+The directory (windows not yet ended, replacements) is reused while `directory_version` stands and
+read again as soon as any writer changes a delegation or a replacement (another process, a script);
+a decision leaves the quote's snapshot as it was submitted; App Home reads one page of what waits
+on a person, and counts the rest in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from tortoise import Tortoise
+
+from domain.quote import parse_quote
+from domain.service import Approvals
+from store.models import SubmissionRow
+from store.tx import DbStore
+from tests.support.quotes import one_line_quote
+
+from .support import NOW, PANEL_RULE
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements tortoise sends while the block runs (BEGIN and COMMIT are not logged)."""
+    sent: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            sent.append(str(record.msg % record.args if record.args else record.msg))
+
+    logger, handler = logging.getLogger("tortoise.db_client"), Keep(logging.DEBUG)
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield sent
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+def delegation_reads(sent: list[str]) -> list[str]:
+    return [s for s in sent if s.startswith("SELECT") and 'FROM "delegation"' in s]
+
+
+async def submit(service: Approvals, quote_id: str) -> None:
+    await service.receive_quote(parse_quote(one_line_quote(quote_id)), NOW)
+    await service.submit(quote_id, None, NOW)
+
+
+async def test_an_unchanged_directory_is_not_read_again(service: Approvals) -> None:
+    today = NOW.date()
+    await service.delegate("p01", "p02", today, today + dt.timedelta(days=2), "p01", NOW)
+    first = await service.directory(NOW)
+
+    with statements() as sent:
+        again = await service.directory(NOW)
+
+    assert again == first
+    assert delegation_reads(sent) == []
+    assert [(d.delegator, d.delegate) for d in again.delegations] == [("p01", "p02")]
+
+
+async def test_a_delegation_set_by_another_process_is_seen_by_the_next_transaction(policy, connected: str) -> None:
+    here, there = Approvals(policy, DbStore()), Approvals(policy, DbStore())
+    today = NOW.date()
+    assert (await here.directory(NOW)).delegations == []
+
+    await there.delegate("p03", "p04", today, today + dt.timedelta(days=1), "p03", NOW)
+
+    assert [(d.delegator, d.delegate) for d in (await here.directory(NOW)).delegations] == [("p03", "p04")]
+    await there.replace("p05", "p06", "dana", NOW)
+    assert (await here.directory(NOW)).replacements == {"p05": "p06"}
+
+
+async def test_a_window_written_by_a_script_outside_greenlight_is_seen_too(service: Approvals) -> None:
+    assert (await service.directory(NOW)).delegations == []
+    connection = Tortoise.get_connection("default")
+    mark = "?" if connection.capabilities.dialect == "sqlite" else "$1"
+    await connection.execute_query(
+        'INSERT INTO "delegation" ("delegator", "delegate", "start", "end", "created_by", "created_at") '
+        f"VALUES ('p07', 'p08', {mark}, {mark.replace('1', '2')}, 'ops', {mark.replace('1', '3')})",
+        [NOW.date(), NOW.date(), NOW],
+    )
+
+    assert [(d.delegator, d.delegate) for d in (await service.directory(NOW)).delegations] == [("p07", "p08")]
+
+
+async def test_a_decision_leaves_the_snapshot_as_it_was_submitted(service: Approvals) -> None:
+    await submit(service, "Q-7001")
+    before = await SubmissionRow.get(quote_id="Q-7001")
+
+    await service.decide("Q-7001", PANEL_RULE, "p01", "approve", NOW)
+
+    after = await SubmissionRow.get(quote_id="Q-7001")
+    assert after.revision == before.revision + 1
+    assert after.snapshot == before.snapshot == parse_quote(one_line_quote("Q-7001")).data
+    assert "snapshot" not in after.state, "the state document must not carry the snapshot again"
+
+
+async def test_a_submission_stored_before_the_snapshot_column_keeps_its_snapshot(service: Approvals) -> None:
+    await submit(service, "Q-7002")
+    row = await SubmissionRow.get(quote_id="Q-7002")
+    snapshot = row.snapshot
+    # as rows were stored before migration 0011: the snapshot inside the state document only
+    await SubmissionRow.filter(id=row.id).update(state={**row.state, "snapshot": snapshot}, snapshot=None)
+
+    assert (await service.latest("Q-7002")).snapshot == snapshot  # type: ignore[union-attr]
+    await service.decide("Q-7002", PANEL_RULE, "p01", "approve", NOW)
+
+    moved = await SubmissionRow.get(id=row.id)
+    assert moved.snapshot == snapshot
+    assert "snapshot" not in moved.state
+    assert (await service.latest("Q-7002")).snapshot == snapshot  # type: ignore[union-attr]
+
+
+async def test_app_home_reads_one_page_of_what_waits_and_counts_the_rest(service: Approvals) -> None:
+    quotes = [f"Q-71{i:02d}" for i in range(7)]
+    for minute, quote_id in enumerate(quotes):
+        await service.receive_quote(parse_quote(one_line_quote(quote_id)), NOW)
+        await service.submit(quote_id, None, NOW + dt.timedelta(minutes=minute))
+
+    first, total = await service.waiting_on("p09", NOW, limit=3)
+    second, again = await service.waiting_on("p09", NOW, limit=3, offset=3)
+    last, _ = await service.waiting_on("p09", NOW, limit=3, offset=6)
+
+    assert (total, again) == (7, 7)
+    assert [sub.quote_id for sub, _ in first] == quotes[:3]
+    assert [sub.quote_id for sub, _ in second] == quotes[3:6]
+    assert [sub.quote_id for sub, _ in last] == quotes[6:]
+    assert {rule for _, rule in first + second + last} == {PANEL_RULE}
+
+
+async def test_your_quotes_shows_the_latest_submission_of_each_quote(service: Approvals) -> None:
+    await submit(service, "Q-7201")
+    await submit(service, "Q-7202")
+    await service.recall("Q-7201", "rep", NOW)
+    await service.submit("Q-7201", None, NOW + dt.timedelta(minutes=5))
+
+    shown = await service.quotes_of("rep")
+
+    assert [(s.quote_id, s.number, s.status) for s in shown] == [("Q-7201", 2, "pending"), ("Q-7202", 1, "pending")]
