@@ -126,7 +126,8 @@ class Observability:
                 response = await call(api_method, *args, **kwargs)
             except Exception as error:
                 answer = getattr(error, "response", None)
-                reason = answer.get("error") if answer is not None else None
+                data = getattr(answer, "data", None)  # a dict, or the body as text when it was not JSON
+                reason = data.get("error") if isinstance(data, dict) else None
                 counter.labels(method=api_method, error=str(reason or type(error).__name__)).inc()
                 raise
             counter.labels(method=api_method, error="ok").inc()

@@ -39,7 +39,8 @@ async def slow_slack(slack: SlackStandIn) -> AsyncIterator[str]:
         method = request.match_info["method"]
         headers = {k: v for k, v in request.headers.items() if k.lower() in ("authorization", "content-type")}
         target = slack.api_url.rstrip("/") + "/" + method
-        async with session.post(target, params=request.query, data=await request.read(), headers=headers) as answer:
+        body = await request.read()
+        async with session.request(request.method, target, params=request.query, data=body, headers=headers) as answer:
             body, status = await answer.read(), answer.status
             kept = {k: v for k, v in answer.headers.items() if k.lower() in ("content-type", "retry-after")}
             kept.update({k: v for k, v in answer.headers.items() if k.lower().startswith("x-")})
@@ -48,7 +49,7 @@ async def slow_slack(slack: SlackStandIn) -> AsyncIterator[str]:
         return web.Response(body=body, status=status, headers=kept)
 
     app = web.Application()
-    app.router.add_post("/api/{method}", forward)
+    app.router.add_route("*", "/api/{method}", forward)  # users.info is a GET, the rest POSTs
     try:
         async with served(app) as url:
             yield url + "/api/"

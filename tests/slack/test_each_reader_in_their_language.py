@@ -11,6 +11,7 @@ import re
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sandbox.slack_api import Fault
 from tests.support.slack import STRANGER, blocks_of
 
 from .conftest import Bot, action_ids
@@ -147,3 +148,17 @@ async def test_deal_answers_and_refusals_are_in_the_readers_language(bot: Bot) -
     await bot.submit("q1042-v1.json")
     recalled = (await bot.deal("ava", "recall Q-1042")).json()
     assert recalled["text"] == "Q-1042 est rappelé\xa0: ses approbateurs ont été prévenus."
+
+
+async def test_when_slack_cannot_say_a_persons_language_they_read_the_policys_and_nothing_fails(bot: Bot) -> None:
+    """users.info failing (a 503 page, not JSON) never fails the message: the default language is
+    used, and Slack is asked again later rather than on every message."""
+    bot.slack.set_locale(bot.slack_id("marco"), "fr-FR")
+    bot.slack.script("users.info", [Fault.http_status(503)] * 50)
+    await bot.submit("q1042-v1.json")
+
+    marco = bot.request("marco", f"{REF}/manager-discount")
+    assert marco.text.startswith("Approval needed: Meridian Freight Lines"), marco.text
+    asked = [c for c in bot.slack.calls("users.info") if c.args.get("user") == bot.slack_id("marco")]
+    assert asked and not any(c.ok for c in asked)
+    assert len(asked) <= 2, "a failed lookup is not retried on every message"
