@@ -6,17 +6,20 @@ Asking on every click would add a Web API call to each one, so the answer is kep
 failed lookup is not tried again for `RETRY_AFTER`: while Slack is unreachable, people read the
 policy's language instead of waiting. Each replica keeps its own copy: the cost is one call per
 person per replica and per `KEEP`.
+
+The lookup sits on the way to an ack (the middleware learns the language of whoever clicked), so
+it is bounded (`LOOKUP_WITHIN`) and never raises: whatever goes wrong, the person reads the
+policy's language this time.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from domain.policy import Policy
@@ -25,6 +28,8 @@ log = logging.getLogger("greenlight.bot")
 
 KEEP = dt.timedelta(hours=12)
 RETRY_AFTER = dt.timedelta(minutes=10)
+LOOKUP_WITHIN = 1.0
+"""Seconds a lookup may take before the person reads the policy's language (Slack wants an ack in 3 s)."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +58,9 @@ class SlackLocales:
         if found is not None and now < found.until:
             return found.locale
         try:
-            answer = await self.client.users_info(user=slack_id, include_locale=True)
-        except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:
+            async with asyncio.timeout(LOOKUP_WITHIN):
+                answer = await self.client.users_info(user=slack_id, include_locale=True)
+        except Exception as error:  # a language is never worth a failed click: any trouble, the default
             log.warning("Slack locale of %s not read: %r; trying again later", slack_id, error)
             stale = found.locale if found is not None else None
             self._known[slack_id] = _Known(stale, now + RETRY_AFTER)

@@ -14,9 +14,10 @@ from itertools import repeat
 from typing import Any, cast
 
 from . import logic
+from .i18n import DEFAULT_LOCALE, speaking
 from .policy import Condition, Filter, Policy, Rule, Variable
 from .quote import Quote
-from .values import SYMBOLS, as_number, compare, format_value, looks_like_date
+from .values import as_number, compare, looks_like_date, reason_line
 
 Test = Callable[[Any], bool]
 _FilterKey = tuple[str, str, str]  # field, operator, repr(value)
@@ -134,16 +135,15 @@ class Reason:
 
     @property
     def text(self) -> str:
-        actual = format_value(self.actual, self.percent)
-        expected = format_value(self.expected, self.percent)
-        if self.op in ("eq", "ne") and actual == expected and self.holds:
-            return f"{self.subject}: {actual}"  # "custom terms: yes", not "custom terms yes = yes"
-        return f"{self.subject} {actual} {SYMBOLS[self.op]} {expected}"
+        """In the current language ("custom terms: yes", not "custom terms yes = yes")."""
+        return reason_line(self.subject, self.op, self.actual, self.expected, self.holds, self.percent)
 
     def as_dict(self) -> dict[str, Any]:
+        with speaking(DEFAULT_LOCALE):  # stored in the source language; readers get it rebuilt in theirs
+            text = self.text
         return {
             "condition": self.index,
-            "text": self.text,
+            "text": text,
             "subject": self.subject,
             "op": self.op,
             "actual": self.actual,

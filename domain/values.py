@@ -273,20 +273,25 @@ def one_line(value: Any) -> str:
     return _BREAKS.sub(" ", _INVISIBLE.sub("", str(value))).strip()
 
 
+def reason_line(subject: str, op: str, actual: Any, expected: Any, holds: bool, percent: bool) -> str:
+    """One condition with the value it saw, in the current language: "quote discount 36% > 10%",
+    "custom terms: yes" (an equality that holds names its value once)."""
+    shown, wanted = format_value(actual, percent), format_value(expected, percent)
+    if op in ("eq", "ne") and shown == wanted and holds:
+        return _("{subject}: {value}", subject=subject, value=shown)
+    return f"{subject} {shown} {_symbol(op)} {wanted}"
+
+
 def reason_words(reason: dict[str, Any]) -> str:
-    """A stored reason (`Reason.as_dict()`) in the current language: the English text it was stored
-    with, or, for another reader, the same words rebuilt from its subject, operator and values
-    ("quote discount 36,5 % > 10 %"). A reason stored without its parts keeps its text."""
+    """A stored reason (`Reason.as_dict()`) in the current language, rebuilt from its subject,
+    operator and values ("quote discount 36,5 % > 10 %" for a French reader); a reason stored
+    without its parts keeps its text."""
     text = str(reason.get("text") or "")
     subject, op = reason.get("subject"), reason.get("op")
-    if i18n.current() == i18n.DEFAULT_LOCALE or not isinstance(subject, str) or op not in SYMBOLS:
+    if not isinstance(subject, str) or op not in SYMBOLS:
         return text or str(reason)
-    percent = "%" in text
-    actual = format_value(_plain(reason.get("actual")), percent)
-    expected = format_value(_plain(reason.get("expected")), percent)
-    if op in ("eq", "ne") and actual == expected and reason.get("holds", True):
-        return _("{subject}: {value}", subject=subject, value=actual)
-    return f"{subject} {actual} {_symbol(op)} {expected}"
+    actual, expected = _plain(reason.get("actual")), _plain(reason.get("expected"))
+    return reason_line(subject, str(op), actual, expected, bool(reason.get("holds", True)), "%" in text)
 
 
 def _symbol(op: str) -> str:

@@ -17,6 +17,7 @@ from bot.views import (
     reject_modal,
     request_state,
 )
+from bot.views.requests import reasons_of
 from domain.i18n import speaking
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -82,3 +83,13 @@ def test_the_french_app_home_is_valid():
     assert_escaped(data["blocks"])
     headers = [b["text"]["text"] for b in data["blocks"] if b["type"] == "header"]
     assert headers == ["En attente de vous (1)", "Vos devis", "Absence"]
+
+
+def test_reasons_are_stored_in_english_and_read_in_each_readers_language():
+    with speaking("fr"):  # a French rep submits: the evaluation runs in French
+        d = deal("q1042-v3")
+    approval = d.sub.approval("manager-discount")
+    assert approval.reasons[0]["text"] == "quote discount 36% > 10%"
+    assert reasons_of(approval) == ["quote discount 36% > 10%"]
+    with speaking("fr"):
+        assert reasons_of(approval) == [f"quote discount 36{NNBSP}% > 10{NNBSP}%"]
