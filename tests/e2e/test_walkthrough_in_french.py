@@ -17,7 +17,7 @@ async def test_the_walkthrough_in_french_on_a_phone(phone: Phone) -> None:
 
     # 1. Ava submits Q-1042; 2. Marco sees the request in his language.
     await phone.send(f"/deal submit Q-1042 {WHY}")
-    answer = phone.message("Soumis sous Q-1042#1")
+    answer = phone.message("Only visible to you", "Soumis sous Q-1042#1")  # the answer, not the thread root
     await expect(answer).to_contain_text("Nécessite 6 approbations dans 3 chaînes")
     await expect(answer).to_contain_text(WHY)
     await phone.fits()
