@@ -158,6 +158,7 @@ def load(path: Path, quotes: int) -> None:
                     None,
                     None,
                     json.dumps(codec.dump(sub), separators=(",", ":")),
+                    json.dumps(sub.snapshot, separators=(",", ":")),  # its own column, as the store writes it
                 )
             )
             for approval in sub.approvals:
@@ -179,7 +180,11 @@ def load(path: Path, quotes: int) -> None:
                 if approval.status == "requested":
                     assignment_rows.append((approval_id, approval.seats[0].holder))
         db.executemany("INSERT INTO quote VALUES (?,?,?,?,?,?,?)", quote_rows)
-        db.executemany("INSERT INTO submission VALUES (?,?,?,?,?,?,?,?,?,?,?)", sub_rows)
+        db.executemany(
+            "INSERT INTO submission (id, quote_id, number, quote_version, owner, status, revision, submitted_at,"
+            " decided_at, due_at, state, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            sub_rows,
+        )
         db.executemany("INSERT INTO approval VALUES (?,?,?,?,?,?,?,?,?,?)", approval_rows)
         db.executemany("INSERT INTO assignment (approval_id, person) VALUES (?,?)", assignment_rows)
         db.commit()
