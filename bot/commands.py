@@ -704,7 +704,8 @@ def help_text(topic: str | None = None) -> str:
     summaries = summary()
     for name in names:
         usage = " · ".join(f"`{part}`" for part in USAGE[name].split(" · "))
-        lines.append(_("{usage}: {what}", usage=f"• {usage}", what=summaries[name]) + f" _({who_may(name)})_")
+        bullet = f"• {usage}"
+        lines.append(_("{usage}: {what}", usage=bullet, what=summaries[name]) + f" _({who_may(name)})_")
     return "\n".join(lines)
 
 

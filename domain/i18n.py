@@ -134,10 +134,15 @@ def localized(value: str | Mapping[str, str] | None, default: str = DEFAULT_LOCA
 # --- numbers and money ----------------------------------------------------------------------
 
 
+def _decimal(value: int | float | Decimal) -> Decimal:
+    """A float through its shortest text (0.1 + 0.2 -> 0.30000000000000004, never 0.1000000000000000055...)."""
+    return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+
+
 def number(value: int | float | Decimal, places: int = 2) -> str:
     """A number as the reader writes it ("1,234.5" / "1 234,5"), at most `places` decimals, never a
     float's repr."""
-    amount = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+    amount = _decimal(value)
     pattern = "#,##0" + ("." + "#" * places if places > 0 else "")
     return format_decimal(amount, format=pattern, locale=current())
 
@@ -145,7 +150,7 @@ def number(value: int | float | Decimal, places: int = 2) -> str:
 def money(amount: int | float | Decimal, currency: str) -> str:
     """An amount in its currency as the reader writes it: "€1,234,567.50" in English,
     "1 234 567,50 €" in French, "¥4,256" with the yen's lack of decimals."""
-    value = Decimal(str(amount)) if isinstance(amount, float) else Decimal(amount)
+    value = _decimal(amount)
     try:
         return format_currency(value, currency, locale=current())
     except (ValueError, KeyError):  # a code Babel does not know: plain number and the code

@@ -85,6 +85,12 @@ class Quote:
     def content_hash(self) -> str:
         return content_hash(self.data)
 
+    def amount(self, key: str) -> int | float | None:
+        """A top-level number of the quote (`net_total`, `list_total`, `discount_percent`); None
+        when it is absent or not a number (a boolean is not one)."""
+        value = self.data.get(key)
+        return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
 
 def content_hash(data: dict[str, Any]) -> str:
     canonical = amounts.dumps(data, sort_keys=True)

@@ -64,15 +64,8 @@ def at(policy: Policy, person: str, moment: dt.datetime | None) -> str:
 
 
 def money(quote: Quote, key: str) -> str | None:
-    value = quote.data.get(key)
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return i18n.money(value, quote.currency)
-    return None
-
-
-def percent(value: int | float) -> str:
-    """A percentage as the reader writes it: "27.4%", "27,4 %" (a narrow space before it in French)."""
-    return _("{number}%", number=i18n.number(value, 1))
+    value = quote.amount(key)
+    return i18n.money(value, quote.currency) if value is not None else None
 
 
 def cast(who: str, vote: str, for_whom: str | None = None) -> str:
@@ -98,9 +91,7 @@ def facts_of(policy: Policy, sub: Submission) -> tuple[tuple[str, str], ...]:
         amount = _("{net} (list {listed})", net=net, listed=listed) if listed and listed != net else net
         facts.append((_("Amount"), amount))
     discount = quote.data.get("discount_percent")
-    if isinstance(discount, int | float) and not isinstance(discount, bool):
-        facts.append((_("Discount"), percent(discount)))
-    elif discount is not None:
+    if discount is not None:  # "27.4%", "27,4 %" in French, or the value as given
         facts.append((_("Discount"), format_value(discount, percent=True)))
     for key, label in (("payment_terms", _("Payment terms")), ("term_months", _("Term (months)"))):
         if quote.data.get(key) is not None:

@@ -83,19 +83,17 @@ def names(keys: Iterable[str], people: People | None = None, conjunction: str = 
 
 def money(quote: Quote) -> str:
     """ "$383,280.00" ("383 280,00 $US" in French), or "" when the quote has no net total."""
-    total = quote.data.get("net_total")
-    if isinstance(total, int | float) and not isinstance(total, bool):
-        return i18n.money(total, quote.currency)
-    return ""
+    total = quote.amount("net_total")
+    return i18n.money(total, quote.currency) if total is not None else ""
 
 
 def discount(quote: Quote) -> str:
     """ "36%", from `discount_percent` or from the list and net totals; "" when unknown."""
-    value = quote.data.get("discount_percent")
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    value = quote.amount("discount_percent")
+    if value is not None:
         return format_value(value, percent=True)
-    net, listed = quote.data.get("net_total"), quote.data.get("list_total")
-    if isinstance(net, int | float) and isinstance(listed, int | float) and listed > 0:
+    net, listed = quote.amount("net_total"), quote.amount("list_total")
+    if net is not None and listed is not None and listed > 0:
         return format_value(round((1 - net / listed) * 100, 1), percent=True)
     return ""
 
