@@ -42,13 +42,16 @@ CATALOGS = ("domain", "slack", "email", "cli")
 _current: ContextVar[str] = ContextVar("greenlight_locale", default=DEFAULT_LOCALE)
 
 
+@functools.cache
 def available() -> tuple[str, ...]:
-    """The languages Greenlight speaks: English (the source language) and every catalog folder."""
+    """The languages Greenlight speaks: English (the source language) and every catalog folder
+    (read once: a language added on disk is offered after a restart, as its catalogs are read then)."""
     folders = LOCALES_DIR.iterdir() if LOCALES_DIR.is_dir() else iter(())
     found = sorted(p.name for p in folders if (p / "LC_MESSAGES").is_dir())
     return (DEFAULT_LOCALE, *(name for name in found if name != DEFAULT_LOCALE))
 
 
+@functools.lru_cache(maxsize=512)  # every render asks; the tags people and policies use are few
 def normalize(tag: str | None) -> str | None:
     """A language Greenlight speaks for a locale tag as Slack (`fr-FR`), a policy (`fr`) or `LANG`
     (`fr_FR.UTF-8`) writes it; None when the tag is empty, malformed or a language not offered."""
