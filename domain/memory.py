@@ -22,7 +22,7 @@ from .events import Event, Kind
 from .orders import SCHEDULED, PlannedOrder, erp_message, transition
 from .quote import Quote
 from .reactions import Topic, topics
-from .service import Queued
+from .service import Opened, Queued
 
 
 class MemoryStore:
@@ -197,6 +197,17 @@ class MemoryTx:
         if key in self.store.keys:
             return False
         await self.remember(key, answer, now)
+        return True
+
+    async def open_latest(self, quote_id: str, now: dt.datetime, key: str | None) -> Opened | None:
+        if key is not None and not await self.claim(key, {"claimed": now.isoformat()}, now):
+            return None
+        return Opened(await self.latest(quote_id), await self.directory(now))
+
+    async def save(self, sub: Submission, expected_revision: int, events: list[Event]) -> bool:
+        if not await self.update_submission(sub, expected_revision):
+            return False
+        await self.record(events)
         return True
 
     async def inbox(self, people: list[str], limit: int) -> list[tuple[str, int]]:

@@ -40,6 +40,11 @@ class Tx(Protocol):
     submission of one quote run one after the other (PostgreSQL; SQLite runs one writer at a time).
     `claim` remembers `key` with `answer` unless it is already remembered (committed, or claimed by a
     transaction still running, which it waits for) and says whether it did.
+    `open_latest` is what a change to a pending quote reads first, in as few statements as the store
+    can: it claims `key` (None: no key; the answer kept is `{"claimed": now}`) and returns None when
+    the key was already claimed, else the quote's latest submission and the directory at `now`.
+    `save` is `update_submission` then `record` (the store may write both in one statement), and
+    says whether the compare-and-set held; when it did not, nothing was written.
     `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
     version (or none) and returns None, else it changes nothing and returns the quote that is stored.
     """
@@ -71,6 +76,8 @@ class Tx(Protocol):
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]: ...
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None: ...
     async def claim(self, key: str, answer: dict[str, Any], now: dt.datetime) -> bool: ...
+    async def open_latest(self, quote_id: str, now: dt.datetime, key: str | None) -> Opened | None: ...
+    async def save(self, sub: Submission, expected_revision: int, events: list[Event]) -> bool: ...
 
     # quote versions, orders and contracts (`domain.order_service`)
     async def quote_version(self, quote_id: str, version: int) -> Quote | None: ...
@@ -124,6 +131,14 @@ DELEGATIONS_KEPT = dt.timedelta(days=90)
 """How long an ended delegation window stays readable before the prune job deletes it."""
 
 
+@dataclass(frozen=True)
+class Opened:
+    """What `Tx.open_latest` read: the quote's latest submission (None: never submitted) and the directory."""
+
+    submission: Submission | None
+    directory: Directory
+
+
 class Store(Protocol):
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
 
@@ -161,10 +176,9 @@ class Approvals:
         sub.due_at = lifecycle.next_due(sub, self.policy)
         expected = sub.revision
         sub.revision += 1
-        if not await tx.update_submission(sub, expected):
+        if not await tx.save(sub, expected, events):
             sub.revision = expected
             raise ConcurrentChange(f"{sub.ref} changed while this was being decided: look again and retry")
-        await tx.record(events)
 
     async def receive_quote(self, quote: Quote, now: dt.datetime, actor: str = "crm") -> Received:
         """Store a quote from the CRM; a newer version of a pending quote recalls it (§3.7).
@@ -282,10 +296,11 @@ class Approvals:
         for attempt in range(RETRIES):
             try:
                 async with self.store.transaction() as tx:
-                    # Claim the key first (one statement): a concurrent copy waits on it, then finds it taken.
-                    if key is not None and not await tx.claim(key, {"claimed": now.isoformat()}, now):
+                    # The key is claimed first: a concurrent copy waits on it, then finds it taken.
+                    opened = await tx.open_latest(quote_id, now, key)
+                    if opened is None:
                         return []
-                    sub = await self._latest(tx, quote_id)
+                    sub = opened.submission
                     if sub is None:
                         raise NotFound(f"{quote_id} has not been submitted")
                     if number is not None and sub.number != number:
@@ -293,7 +308,7 @@ class Approvals:
                             f"this request is from an earlier submission of {quote_id} ({quote_id}#{number}); "
                             f"{sub.ref} replaced it: nothing was changed"
                         )
-                    ctx = self.context(await tx.directory(now), now)
+                    ctx = self.context(opened.directory, now)
                     events = action(ctx, sub)
                     await self._save(tx, sub, events)
                     return events

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import asdict, fields
 from typing import Any
 
+from domain import amounts
 from domain.approvals import Approval, Seat, Submission
 from domain.orders import PlannedOrder
 
@@ -67,14 +68,50 @@ def _approval(data: dict[str, Any]) -> Approval:
 def load(data: dict[str, Any], snapshot: dict[str, Any] | None = None) -> Submission:
     """The submission of a state document; `snapshot` is its column (None: a row from before the column,
     whose state holds it)."""
-    kwargs = {name: data[name] for name in _SUBMISSION_FIELDS if name in data}
+    kwargs = _arguments(data)
     if snapshot is not None:
         kwargs["snapshot"] = snapshot
+    return Submission(**kwargs)
+
+
+def _arguments(data: dict[str, Any]) -> dict[str, Any]:
+    kwargs = {name: data[name] for name in _SUBMISSION_FIELDS if name in data}
     kwargs["approvals"] = [_approval(a) for a in data.get("approvals", [])]
     kwargs["submitted_at"] = _moment(kwargs["submitted_at"])
     kwargs["decided_at"] = _moment(kwargs.get("decided_at"))
     kwargs["due_at"] = _moment(kwargs.get("due_at"))
-    return Submission(**kwargs)
+    return kwargs
+
+
+class StoredSubmission(Submission):
+    """A submission read by the hot path: its snapshot (the quote as submitted: its lines make it the
+    largest part of a submission, and a decision never reads it) is decoded the first time it is read."""
+
+    @property
+    def snapshot(self) -> dict[str, Any]:
+        value = self.__dict__["_snapshot"]
+        if isinstance(value, _Encoded):
+            value = self.__dict__["_snapshot"] = amounts.loads(value.text)
+        snapshot: dict[str, Any] = value
+        return snapshot
+
+    @snapshot.setter
+    def snapshot(self, value: dict[str, Any]) -> None:
+        self.__dict__["_snapshot"] = value
+
+
+@dataclasses.dataclass(frozen=True)
+class _Encoded:
+    text: str
+
+
+def load_lazily(data: dict[str, Any], snapshot: str | None) -> Submission:
+    """The submission of a state document whose snapshot column was read as text (`store.decision`):
+    the snapshot is decoded when first read (None: a row from before the column, whose state holds it)."""
+    kwargs = _arguments(data)
+    if snapshot is not None:
+        kwargs["snapshot"] = _Encoded(snapshot)
+    return StoredSubmission(**kwargs)
 
 
 def order_of(row: OrderRow) -> PlannedOrder:
