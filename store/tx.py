@@ -15,6 +15,7 @@ from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.expressions import Q, Subquery
 from tortoise.transactions import in_transaction
 
+from domain import amounts
 from domain import approvals as lifecycle
 from domain.approvals import Delegation, Directory, Replacement, Submission
 from domain.contracts import Contract
@@ -22,9 +23,9 @@ from domain.events import Event, plain, to_json
 from domain.orders import PlannedOrder, erp_message
 from domain.quote import Quote
 from domain.reactions import Topic, topics
-from domain.service import ConcurrentChange, Queued
+from domain.service import ConcurrentChange, Opened, Queued
 
-from . import codec
+from . import codec, decision
 from .audit import event_of
 from .codec import order_of
 from .crm import crm_key
@@ -97,6 +98,10 @@ def _contract_columns(contract: Contract) -> dict[str, Any]:
     return {"number": contract.number or None, "start_date": contract.start, "end_date": contract.end}
 
 
+def _read_of(row_id: int, state: dict[str, Any], legacy: bool) -> decision.Read:
+    return decision.Read(row_id, {a["rule"]: a for a in state.get("approvals", [])}, legacy)
+
+
 def _transient(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in ("database is locked", "could not serialize", "deadlock detected", "busy"))
@@ -107,6 +112,7 @@ class DbTx:
         self.db = connection
         self.store = store
         self._rows: dict[tuple[str, int], SubmissionRow] = {}
+        self._read: dict[tuple[str, int], decision.Read] = {}
 
     async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
         query = QuoteRow.filter(id=quote_id).using_db(self.db)
@@ -147,7 +153,50 @@ class DbTx:
         sub = codec.load(row.state, row.snapshot)
         sub.revision = row.revision
         self._rows[(sub.quote_id, sub.number)] = row
+        self._read[(sub.quote_id, sub.number)] = _read_of(row.id, row.state, row.snapshot is None)
         return sub
+
+    async def open_latest(self, quote_id: str, now: dt.datetime, key: str | None) -> Opened | None:
+        answer = json.dumps({"claimed": now.isoformat()}, separators=(",", ":"))
+        if self.db.capabilities.dialect == "sqlite":
+            claimed, row, version_row = await decision.on_sqlite(
+                self.db, decision.sqlite_read(key, answer, now, quote_id)
+            )
+            if not claimed:
+                return None
+            version = int(version_row[0]) if version_row is not None else None
+        else:
+            found = await self.db.execute_query_dict(decision.POSTGRES_READ, [key, answer, now, quote_id])
+            row = found[0]
+            if not row["claimed"]:
+                return None
+            version = int(row["version"]) if row["version"] is not None else None
+            row = row if row["id"] is not None else None
+        sub = None
+        if row is not None:
+            state = amounts.loads(row["state"])
+            sub = codec.load_lazily(state, row["snapshot"])
+            sub.revision = row["revision"]
+            self._read[(sub.quote_id, sub.number)] = _read_of(row["id"], state, row["snapshot"] is None)
+        return Opened(sub, await self._directory_at(version, now))
+
+    async def save(self, sub: Submission, expected_revision: int, events: list[Event]) -> bool:
+        read = self._read.get((sub.quote_id, sub.number))
+        write = None if read is None or read.legacy else decision.prepare(sub, read, expected_revision, events)
+        if write is None:  # the general path: through the models
+            if not await self.update_submission(sub, expected_revision):
+                return False
+            await self.record(events)
+            return True
+        if self.db.capabilities.dialect == "sqlite":
+            saved = await decision.on_sqlite(self.db, decision.sqlite_write(write))
+        else:
+            rows = await self.db.execute_query_dict(decision.POSTGRES_WRITE, decision.postgres_write_values(write))
+            saved = rows[0]["saved"] == 1
+        if saved:
+            self._read[(sub.quote_id, sub.number)] = _read_of(write.submission_id, write.document, False)
+            self._rows.pop((sub.quote_id, sub.number), None)  # its state is older than this write
+        return saved
 
     async def submissions(self, quote_id: str) -> list[Submission]:
         rows = await SubmissionRow.filter(quote_id=quote_id).using_db(self.db).order_by("number")
@@ -203,6 +252,7 @@ class DbTx:
             if old != dumped:
                 await self._project(row.id, sub, approval, old)
         row.state, row.revision = state, sub.revision
+        self._read[(sub.quote_id, sub.number)] = _read_of(row.id, state, False)
         return True
 
     async def _project(
@@ -243,9 +293,12 @@ class DbTx:
         store's copy while `directory_version` is unchanged; without, every window ever kept."""
         if now is None:
             return await self._read_directory(None)
-        since = lifecycle.current_since(now)
         rows = await self.db.execute_query_dict('SELECT "version" FROM "directory_version" WHERE "id" = 1')
-        version = int(rows[0]["version"]) if rows else None
+        return await self._directory_at(int(rows[0]["version"]) if rows else None, now)
+
+    async def _directory_at(self, version: int | None, now: dt.datetime) -> Directory:
+        """The directory at `now`, given the `directory_version` this transaction read."""
+        since = lifecycle.current_since(now)
         cached = self.store.directory_cache if self.store is not None else None
         if cached is not None and cached.version == version and cached.since <= since:
             return cached.at(since)

@@ -1,0 +1,353 @@
+"""The hot path of a change to a pending submission (a click on Approve): prebuilt statements.
+
+A change reads once and writes once (`DbTx.open_latest`, `DbTx.save`):
+
+- the read claims the request's idempotency key, reads the quote's latest submission (its state
+  decoded, its snapshot kept as text until something reads it) and the `directory_version`;
+- the write is the submission's compare-and-set, the approvals whose state changed with their
+  holders, the audit rows and the outbox rows of the events.
+
+On PostgreSQL each is one statement (the write's parts are data-modifying CTEs that all hang on the
+compare-and-set: when it changes no row, nothing is written). On SQLite each is one hand-off to the
+driver's thread running a handful of statements with the sqlite3 connection tortoise opened: the
+statement count matters less there than the hand-offs and the ORM's per-row work, which cost most of a
+decision. Tortoise still owns the schema and its migrations; the rows written here are the rows its
+models write (`DbTx.update_submission`, `DbTx.record`), column for column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tortoise.exceptions import IntegrityError, OperationalError
+
+from domain import amounts
+from domain.approvals import Approval, Submission
+from domain.events import Event, to_json
+from domain.reactions import Topic, topics
+
+from . import codec
+from .crm import crm_key
+
+T = TypeVar("T")
+
+
+def _json(value: Any) -> str:
+    """JSON as tortoise's JSONField writes it (compact), dates and decimals as text like `events.plain`."""
+    return json.dumps(value, separators=(",", ":"), default=str)
+
+
+@dataclass(frozen=True)
+class Read:
+    """What a change read of one submission row: the compare-and-set needs the id, the write the
+    state before (to rewrite only the approvals that changed)."""
+
+    id: int
+    approvals: dict[str, dict[str, Any]]
+    legacy: bool
+    """The row keeps its snapshot inside `state` (written before the snapshot column)."""
+
+
+@dataclass(frozen=True)
+class ApprovalChange:
+    rule: str
+    chain: str
+    step: int
+    status: str
+    requested_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    acted_by: str | None
+    clear: bool
+    """Its holders are forgotten first (it was requested)."""
+    holders: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Write:
+    """One change, ready for either database."""
+
+    submission_id: int
+    expected_revision: int
+    status: str
+    revision: int
+    decided_at: dt.datetime | None
+    due_at: dt.datetime | None
+    state: str
+    document: dict[str, Any]
+    """The state as written, decoded."""
+    approvals: list[ApprovalChange]
+    audit: list[tuple[Any, ...]]
+    """at, kind, quote_id, quote_version, submission, rule, actor, on_behalf_of, comment, people, detail"""
+    outbox: list[tuple[str, str, str, dt.datetime]]
+    """topic, key, payload, at (its next attempt and creation)"""
+
+
+def holders(approval: Approval) -> list[str]:
+    """Who holds a place in a requested approval (the assignment rows), in seat order."""
+    found: list[str] = []
+    if approval.status == "requested":
+        for person in [s.holder for s in approval.seats if s.vote is None] + approval.escalated_to:
+            if person not in found:
+                found.append(person)
+    return found
+
+
+def prepare(sub: Submission, read: Read, expected_revision: int, events: list[Event]) -> Write | None:
+    """The change as rows, or None when it needs the general path (an approval the row does not
+    have yet, a message that needs another row read such as the ERP's order)."""
+    if any(topic is Topic.ERP for event in events for topic in topics(event.kind)):
+        return None
+    state = codec.dump(sub)
+    changes: list[ApprovalChange] = []
+    for approval, dumped in zip(sub.approvals, state["approvals"], strict=True):
+        old = read.approvals.get(approval.rule)
+        if old is None:
+            return None
+        if old == dumped:
+            continue
+        changes.append(
+            ApprovalChange(
+                approval.rule,
+                approval.chain,
+                approval.step,
+                approval.status,
+                approval.requested_at,
+                approval.decided_at,
+                approval.acted_by,
+                old.get("status") == "requested",
+                tuple(holders(approval)),
+            )
+        )
+    audit = [
+        (
+            e.at,
+            e.kind.value,
+            e.quote_id,
+            e.quote_version,
+            e.submission,
+            e.rule,
+            e.actor,
+            e.on_behalf_of,
+            e.comment,
+            _json(list(e.people)),
+            _json(e.detail),
+        )
+        for e in events
+    ]
+    outbox: list[tuple[str, str, str, dt.datetime]] = []
+    for event in events:
+        payload = None
+        for topic in topics(event.kind):
+            payload = payload or _json(to_json(event))
+            key = crm_key(event.quote_id, uuid.uuid4().hex) if topic is Topic.CRM else f"{topic}:{uuid.uuid4().hex}"
+            outbox.append((topic.value, key, payload, event.at))
+    return Write(
+        read.id,
+        expected_revision,
+        sub.status,
+        sub.revision,
+        sub.decided_at,
+        sub.due_at,
+        amounts.dumps(state),
+        state,
+        changes,
+        audit,
+        outbox,
+    )
+
+
+# ---------------------------------------------------------------- SQLite
+
+
+def instant(value: dt.datetime | None) -> str | None:
+    """An instant as tortoise keeps it in SQLite: UTC text."""
+    return None if value is None else str(value.astimezone(dt.UTC))
+
+
+async def on_sqlite(connection: Any, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run WORK with the sqlite3 connection behind tortoise's (aiosqlite's) in the driver's own
+    thread: several statements for one hand-off. Errors are tortoise's, as its client raises them."""
+    driver = connection._connection  # the aiosqlite.Connection tortoise opened (its private API, pinned)
+    try:
+        result: T = await driver._execute(work, driver._conn)
+    except sqlite3.IntegrityError as error:
+        raise IntegrityError(error) from error
+    except sqlite3.OperationalError as error:
+        raise OperationalError(error) from error
+    return result
+
+
+SQLITE_CLAIM = (
+    'INSERT INTO "request_key" ("key", "answer", "created_at") VALUES (?, ?, ?) ON CONFLICT ("key") DO NOTHING '
+    'RETURNING "key"'
+)
+SQLITE_LATEST = (
+    'SELECT "id", "revision", "state", "snapshot" FROM "submission" WHERE "quote_id" = ? ORDER BY "number" DESC LIMIT 1'
+)
+SQLITE_VERSION = 'SELECT "version" FROM "directory_version" WHERE "id" = 1'
+
+
+def sqlite_read(
+    key: str | None, answer: str, now: dt.datetime, quote_id: str
+) -> Callable[[sqlite3.Connection], tuple[bool, Any, Any]]:
+    def read(db: sqlite3.Connection) -> tuple[bool, Any, Any]:
+        if key is not None and not db.execute(SQLITE_CLAIM, (key, answer, instant(now))).fetchall():
+            return False, None, None
+        row = db.execute(SQLITE_LATEST, (quote_id,)).fetchone()
+        version = db.execute(SQLITE_VERSION).fetchone()
+        return True, row, version
+
+    return read
+
+
+SQLITE_SUBMISSION = (
+    'UPDATE "submission" SET "status" = ?, "revision" = ?, "decided_at" = ?, "due_at" = ?, "state" = ? '
+    'WHERE "id" = ? AND "revision" = ?'
+)
+SQLITE_APPROVAL = (
+    'UPDATE "approval" SET "chain" = ?, "step" = ?, "status" = ?, "requested_at" = ?, "decided_at" = ?, '
+    '"acted_by" = ? WHERE "submission_id" = ? AND "rule" = ? RETURNING "id"'
+)
+SQLITE_FORGET = 'DELETE FROM "assignment" WHERE "approval_id" = ?'
+SQLITE_ASSIGN = 'INSERT INTO "assignment" ("approval_id", "person") VALUES (?, ?)'
+SQLITE_AUDIT = (
+    'INSERT INTO "audit" ("at", "kind", "quote_id", "quote_version", "submission", "rule", "actor", '
+    '"on_behalf_of", "comment", "people", "detail") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'
+)
+SQLITE_OUTBOX = (
+    'INSERT INTO "outbox" ("topic", "key", "payload", "status", "attempts", "next_attempt_at", "created_at") '
+    "VALUES (?, ?, ?, 'pending', 0, ?, ?)"
+)
+
+
+def sqlite_write(w: Write) -> Callable[[sqlite3.Connection], bool]:
+    def write(db: sqlite3.Connection) -> bool:
+        changed = db.execute(
+            SQLITE_SUBMISSION,
+            (
+                w.status,
+                w.revision,
+                instant(w.decided_at),
+                instant(w.due_at),
+                w.state,
+                w.submission_id,
+                w.expected_revision,
+            ),
+        ).rowcount
+        if changed != 1:
+            return False
+        for a in w.approvals:
+            found = db.execute(
+                SQLITE_APPROVAL,
+                (
+                    a.chain,
+                    a.step,
+                    a.status,
+                    instant(a.requested_at),
+                    instant(a.decided_at),
+                    a.acted_by,
+                    w.submission_id,
+                    a.rule,
+                ),
+            ).fetchone()
+            if found is None:
+                raise sqlite3.IntegrityError(f"submission {w.submission_id} has no approval row for {a.rule!r}")
+            if a.clear:
+                db.execute(SQLITE_FORGET, (found[0],))
+            if a.holders:
+                db.executemany(SQLITE_ASSIGN, [(found[0], person) for person in a.holders])
+        if w.audit:
+            db.executemany(SQLITE_AUDIT, [(instant(row[0]), *row[1:]) for row in w.audit])
+        if w.outbox:
+            db.executemany(SQLITE_OUTBOX, [(t, k, p, instant(at), instant(at)) for t, k, p, at in w.outbox])
+        return True
+
+    return write
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+POSTGRES_READ = """
+WITH claim AS (
+    INSERT INTO request_key (key, answer, created_at) SELECT $1::text, $2::text::jsonb, $3::timestamptz
+    WHERE $1::text IS NOT NULL ON CONFLICT (key) DO NOTHING RETURNING key
+)
+SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM claim) AS claimed,
+       (SELECT version FROM directory_version WHERE id = 1) AS version,
+       s.id, s.revision, s.state::text AS state, s.snapshot::text AS snapshot
+FROM (SELECT 1) AS one
+LEFT JOIN LATERAL (SELECT * FROM submission WHERE quote_id = $4 ORDER BY number DESC LIMIT 1) AS s ON true
+"""
+
+POSTGRES_WRITE = """
+WITH s AS (
+    UPDATE submission SET status = $1, revision = $2, decided_at = $3, due_at = $4, state = $5::text::jsonb
+    WHERE id = $6 AND revision = $7 RETURNING id
+), changed AS (
+    SELECT a.id, v.* FROM s JOIN approval a ON a.submission_id = s.id
+    JOIN unnest($8::text[], $9::text[], $10::int[], $11::text[], $12::timestamptz[], $13::timestamptz[],
+                $14::text[], $15::bool[])
+         AS v(rule, chain, step, status, requested_at, decided_at, acted_by, clear) ON a.rule = v.rule
+), approvals AS (
+    UPDATE approval a SET chain = c.chain, step = c.step, status = c.status, requested_at = c.requested_at,
+                          decided_at = c.decided_at, acted_by = c.acted_by
+    FROM changed c WHERE a.id = c.id
+), forgotten AS (
+    DELETE FROM assignment WHERE approval_id IN (SELECT id FROM changed WHERE clear)
+), assigned AS (
+    INSERT INTO assignment (approval_id, person)
+    SELECT c.id, h.person FROM changed c JOIN unnest($16::text[], $17::text[]) WITH ORDINALITY AS h(rule, person, n)
+    ON c.rule = h.rule ORDER BY h.n
+), audited AS (
+    INSERT INTO audit (at, kind, quote_id, quote_version, submission, rule, actor, on_behalf_of, comment,
+                       people, detail)
+    SELECT e.at, e.kind, e.quote_id, e.quote_version, e.submission, e.rule, e.actor, e.on_behalf_of, e.comment,
+           e.people::jsonb, e.detail::jsonb
+    FROM s, unnest($18::timestamptz[], $19::text[], $20::text[], $21::bigint[], $22::int[], $23::text[], $24::text[],
+                   $25::text[], $26::text[], $27::text[], $28::text[])
+         WITH ORDINALITY AS e(at, kind, quote_id, quote_version, submission, rule, actor, on_behalf_of, comment,
+                              people, detail, n)
+    ORDER BY e.n
+), queued AS (
+    INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at)
+    SELECT m.topic, m.key, m.payload::jsonb, 'pending', 0, m.at, m.at
+    FROM s, unnest($29::text[], $30::text[], $31::text[], $32::timestamptz[])
+         WITH ORDINALITY AS m(topic, key, payload, at, n)
+    ORDER BY m.n
+)
+SELECT COUNT(*) AS saved FROM s
+"""
+
+
+def postgres_write_values(w: Write) -> list[Any]:
+    a = w.approvals
+    held = [(c.rule, person) for c in a for person in c.holders]
+    columns = list(zip(*w.audit, strict=True)) if w.audit else [()] * 11
+    messages = list(zip(*w.outbox, strict=True)) if w.outbox else [()] * 4
+    return [
+        w.status,
+        w.revision,
+        w.decided_at,
+        w.due_at,
+        w.state,
+        w.submission_id,
+        w.expected_revision,
+        [c.rule for c in a],
+        [c.chain for c in a],
+        [c.step for c in a],
+        [c.status for c in a],
+        [c.requested_at for c in a],
+        [c.decided_at for c in a],
+        [c.acted_by for c in a],
+        [c.clear for c in a],
+        [rule for rule, _ in held],
+        [person for _, person in held],
+        *(list(column) for column in columns),
+        *(list(column) for column in messages),
+    ]
