@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+from json.encoder import encode_basestring  # json.dumps's own string writer (ensure_ascii=False)
 from typing import Any
 
 
@@ -54,7 +55,18 @@ def dumps(value: Any, *, sort_keys: bool = False) -> str:
 
 
 def _write(value: Any, out: list[str], sort_keys: bool) -> None:
-    if isinstance(value, Amount):
+    # The common scalars are written here (what json.dumps would write, without building an encoder
+    # for each one: a state document has hundreds); anything else goes to json.dumps.
+    kind = type(value)
+    if kind is str:
+        out.append(encode_basestring(value))
+    elif value is None:
+        out.append("null")
+    elif kind is bool:
+        out.append("true" if value else "false")
+    elif kind is int:
+        out.append(int.__repr__(value))
+    elif kind is Amount:
         out.append(value.text)
     elif isinstance(value, dict):
         out.append("{")
@@ -62,7 +74,7 @@ def _write(value: Any, out: list[str], sort_keys: bool) -> None:
         for index, (key, item) in enumerate(items):
             if index:
                 out.append(",")
-            out.append(json.dumps(str(key), ensure_ascii=False))
+            out.append(encode_basestring(str(key)))
             out.append(":")
             _write(item, out, sort_keys)
         out.append("}")
@@ -73,5 +85,7 @@ def _write(value: Any, out: list[str], sort_keys: bool) -> None:
                 out.append(",")
             _write(item, out, sort_keys)
         out.append("]")
+    elif isinstance(value, Amount):
+        out.append(value.text)
     else:
         out.append(json.dumps(value, ensure_ascii=False, separators=(",", ":")))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import asdict, fields
+from dataclasses import fields
 from typing import Any
 
 from domain import amounts
@@ -37,8 +37,16 @@ def _moment(value: Any) -> dt.datetime | None:
 def dump(sub: Submission) -> dict[str, Any]:
     """The submission's state document, without its snapshot (kept in a column of its own, written once)."""
     state = {name: getattr(sub, name) for name in _SUBMISSION_FIELDS if name not in ("snapshot", "approvals")}
-    state["approvals"] = [asdict(a) for a in sub.approvals]
+    state["approvals"] = [_approval_document(a) for a in sub.approvals]
     return _dump_mapping(state)
+
+
+def _approval_document(approval: Approval) -> dict[str, Any]:
+    """What `dataclasses.asdict` gives for an approval (its seats the only dataclasses in it), without
+    its deep copy: the values are dumped into new containers right after."""
+    document = {name: getattr(approval, name) for name in _APPROVAL_FIELDS}
+    document["seats"] = [{name: getattr(seat, name) for name in _SEAT_FIELDS} for seat in approval.seats]
+    return document
 
 
 _SEAT_FIELDS = tuple(f.name for f in fields(Seat))
