@@ -156,6 +156,9 @@ def build(
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     client.proxy = proxy_for(client.base_url)  # the proxy variables as the webhooks read them (NO_PROXY too)
     client.retry_handlers = [h for h in client.retry_handlers if "RateLimit" not in type(h).__name__]
+    # slack_sdk formats a debug line of every request and answer whenever its logger's own level is
+    # unset (it tests `logger.level`, not whether DEBUG is on): paid only when debugging
+    client.logger.setLevel(logging.NOTSET if logging.getLogger().isEnabledFor(logging.DEBUG) else logging.INFO)
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
 
     async def authorize(enterprise_id: str | None, team_id: str | None, **_: object) -> AuthorizeResult:
