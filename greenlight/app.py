@@ -28,7 +28,8 @@ from domain.policy import Policy, read_policy
 from domain.reactions import Topic
 from domain.service import Approvals
 from domain.sourcemap import read_text
-from notifications.slack_delivery import SlackDelivery
+from notifications.slack_delivery import LANES as SLACK_LANES
+from notifications.slack_delivery import SlackDelivery, lane_of
 from notifications.worker import Worker
 from scheduler.jobs import Intervals, Job, schedule, timed_jobs
 from scheduler.sweeps import Sweeps
@@ -276,6 +277,8 @@ def build(
     workers = {topic: Worker(outbox, topic, handle, clock, owner) for topic, handle in handlers.items()}
     workers[Topic.SLACK].batch = delivery.batch  # updates of one message within a batch are coalesced
     workers[Topic.SLACK].mark_in_batches = True  # nothing waits on a Slack row being marked sent
+    # a few quotes at once (Slack answers one call at a time each), each quote's messages in order
+    workers[Topic.SLACK].lane, workers[Topic.SLACK].lanes = lane_of, SLACK_LANES
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     jobs = timed_jobs(orders, service, clock, workers, intervals)

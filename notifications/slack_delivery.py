@@ -148,6 +148,16 @@ def batch_refs(rows: list[Claimed]) -> list[tuple[str, int]]:
     return list(refs)
 
 
+LANES = 4
+"""Quotes of a batch delivered at once (`Worker.lanes`): each quote's rows still go in order."""
+
+
+def lane_of(row: Claimed) -> str:
+    """What must stay in order: the messages of one quote (its request copies, its thread)."""
+    quote_id = row.payload.get("quote_id") if isinstance(row.payload, dict) else None
+    return f"quote:{quote_id}" if quote_id else f"row:{row.id}"
+
+
 @dataclass
 class SlackDelivery:
     client: AsyncWebClient
