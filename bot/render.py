@@ -24,6 +24,7 @@ from domain.policy import Policy
 from domain.preview import build_preview
 from domain.quote import Quote
 
+from . import blockkit as bk
 from . import commands as cmd
 from . import views
 from .deps import Deps
@@ -96,14 +97,13 @@ class BlockRenderer:
                 now=now,
                 acting_for=acting_for or (),
             )
-            return text, dicts(blocks)
+            return text, blocks
 
     def thread_root(
         self, sub: Submission, holders: dict[str, list[str]] | None = None
     ) -> tuple[str, list[dict[str, Any]]]:
         with self.for_all():
-            text, blocks = views.status_message(sub, None, self.policy.people, holders, zone=self.policy.zone)
-            return text, dicts(blocks)
+            return views.status_message(sub, None, self.policy.people, holders, zone=self.policy.zone)
 
     def thread_line(self, event: Event, sub: Submission) -> tuple[str, list[dict[str, Any]]] | None:
         with self.for_all():
@@ -116,17 +116,9 @@ class BlockRenderer:
         text, blocks = found
         blocks = list(blocks)
         if event.kind is Kind.QUOTE_APPROVED and self.policy.orders.generate == "button":
-            blocks.append(
-                ActionsBlock(
-                    block_id="orders.actions",
-                    elements=[
-                        ButtonElement(
-                            text=_("Generate orders"), action_id="orders.generate", value=sub.quote_id, style="primary"
-                        ),
-                    ],
-                )
-            )
-        return text, dicts(blocks)
+            button = bk.button(_("Generate orders"), "orders.generate", sub.quote_id, style="primary")
+            blocks.append(bk.actions("orders.actions", [button]))
+        return text, blocks
 
     def notice(self, event: Event, person: str) -> tuple[str, list[dict[str, Any]]]:
         from .views.notices import notice

@@ -142,22 +142,36 @@ def _decimal(value: int | float | Decimal) -> Decimal:
     return Decimal(str(value)) if isinstance(value, float) else Decimal(value)
 
 
+@functools.lru_cache(maxsize=64)
+def _locale(tag: str) -> Locale:
+    """Babel's data for a language, parsed once: handing Babel a tag parses it again on every call."""
+    return Locale.parse(tag)
+
+
 def number(value: int | float | Decimal, places: int = 2) -> str:
     """A number as the reader writes it ("1,234.5" / "1 234,5"), at most `places` decimals, never a
     float's repr."""
-    amount = _decimal(value)
+    return _number(_decimal(value), places, current())
+
+
+@functools.lru_cache(maxsize=4096)  # a quote's amounts are written again for every copy and line
+def _number(amount: Decimal, places: int, tag: str) -> str:
     pattern = "#,##0" + ("." + "#" * places if places > 0 else "")
-    return format_decimal(amount, format=pattern, locale=current())
+    return format_decimal(amount, format=pattern, locale=_locale(tag))
 
 
 def money(amount: int | float | Decimal, currency: str) -> str:
     """An amount in its currency as the reader writes it: "€1,234,567.50" in English,
     "1 234 567,50 €" in French, "¥4,256" with the yen's lack of decimals."""
-    value = _decimal(amount)
+    return _money(_decimal(amount), currency, current())
+
+
+@functools.lru_cache(maxsize=4096)
+def _money(value: Decimal, currency: str, tag: str) -> str:
     try:
-        return format_currency(value, currency, locale=current())
+        return format_currency(value, currency, locale=_locale(tag))
     except (ValueError, KeyError):  # a code Babel does not know: plain number and the code
-        return f"{number(value, get_currency_precision(currency))} {currency}"
+        return f"{_number(value, get_currency_precision(currency), tag)} {currency}"
 
 
 # --- dates and moments ----------------------------------------------------------------------
@@ -169,25 +183,38 @@ def zone_label(zone: dt.tzinfo) -> str:
     if zone is dt.UTC or key in ("UTC", "Etc/UTC", "GMT", "Etc/GMT"):
         return "UTC"
     if isinstance(zone, ZoneInfo):
-        return get_timezone_location(zone, locale=current(), return_city=True)
+        return _city(zone, current())
     return str(zone)
+
+
+@functools.lru_cache(maxsize=1024)
+def _city(zone: ZoneInfo, tag: str) -> str:
+    return get_timezone_location(zone, locale=_locale(tag), return_city=True)
 
 
 def date(value: dt.date) -> str:
     """A day in the reader's words: "December 3, 2026" / "3 décembre 2026"."""
-    return format_date(value, "long", locale=current())
+    return format_date(value, "long", locale=_locale(current()))
 
 
 def moment(at: dt.datetime, zone: dt.tzinfo, now: dt.datetime | None = None, label: bool = True) -> str:
     """A moment in `zone` with the zone named: "18:27 (Paris)" today, "3 déc. 2026, 18:27 (Paris)"
     on another day."""
     local = at.astimezone(zone)
-    if now is not None and now.astimezone(zone).date() == local.date():
-        text = format_time(local, "short", locale=current())
+    today = now is not None and now.astimezone(zone).date() == local.date()
+    return _moment(local, zone, today, label, current())
+
+
+@functools.lru_cache(maxsize=4096)  # a request's moments are written again for every copy and update
+def _moment(local: dt.datetime, zone: dt.tzinfo, today: bool, label: bool, tag: str) -> str:
+    # `zone` is part of the key: aware datetimes of one instant compare equal whatever their zone
+    locale = _locale(tag)
+    clock = format_time(local, "short", locale=locale)
+    if today:
+        text = clock
     else:
-        glue = Locale.parse(current()).datetime_formats["medium"]  # "{1}, {0}": date, then time
-        clock = format_time(local, "short", locale=current())
-        text = str(glue).format(clock, format_date(local, "medium", locale=current()))
+        glue = locale.datetime_formats["medium"]  # "{1}, {0}": date, then time
+        text = str(glue).format(clock, format_date(local, "medium", locale=locale))
     return f"{text} ({zone_label(zone)})" if label else text
 
 

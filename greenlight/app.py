@@ -28,7 +28,8 @@ from domain.policy import Policy, read_policy
 from domain.reactions import Topic
 from domain.service import Approvals
 from domain.sourcemap import read_text
-from notifications.slack_delivery import SlackDelivery
+from notifications.slack_delivery import LANES as SLACK_LANES
+from notifications.slack_delivery import SlackDelivery, lane_of
 from notifications.worker import Worker
 from scheduler.jobs import Intervals, Job, schedule, timed_jobs
 from scheduler.sweeps import Sweeps
@@ -156,6 +157,9 @@ def build(
     client = AsyncWebClient(token=token, base_url=settings.slack_api_url)
     client.proxy = proxy_for(client.base_url)  # the proxy variables as the webhooks read them (NO_PROXY too)
     client.retry_handlers = [h for h in client.retry_handlers if "RateLimit" not in type(h).__name__]
+    # slack_sdk formats a debug line of every request and answer whenever its logger's own level is
+    # unset (it tests `logger.level`, not whether DEBUG is on): paid only when debugging
+    client.logger.setLevel(logging.NOTSET if logging.getLogger().isEnabledFor(logging.DEBUG) else logging.INFO)
     signing = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
 
     async def authorize(enterprise_id: str | None, team_id: str | None, **_: object) -> AuthorizeResult:
@@ -273,6 +277,8 @@ def build(
     workers = {topic: Worker(outbox, topic, handle, clock, owner) for topic, handle in handlers.items()}
     workers[Topic.SLACK].batch = delivery.batch  # updates of one message within a batch are coalesced
     workers[Topic.SLACK].mark_in_batches = True  # nothing waits on a Slack row being marked sent
+    # a few quotes at once (Slack answers one call at a time each), each quote's messages in order
+    workers[Topic.SLACK].lane, workers[Topic.SLACK].lanes = lane_of, SLACK_LANES
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     jobs = timed_jobs(orders, service, clock, workers, intervals)

@@ -39,6 +39,7 @@ from domain.service import Approvals
 from store import people as people_prefs
 from store.outbox import Claimed, Outbox
 from store.slack_messages import Posted, SlackMessages
+from store.submissions import submissions_at
 
 from .worker import Permanent, Retry, backoff
 
@@ -134,6 +135,29 @@ def last_updaters(rows: list[Claimed]) -> dict[tuple[str, str, int, str], Update
     return last
 
 
+def batch_refs(rows: list[Claimed]) -> list[tuple[str, int]]:
+    """The submissions (quote id, number) a batch's rows are about, in order of first mention."""
+    refs: dict[tuple[str, int], None] = {}
+    for row in rows:
+        try:
+            event = from_json(row.payload)
+        except (KeyError, TypeError, ValueError):
+            continue
+        if event.quote_id and event.submission:
+            refs[(event.quote_id, event.submission)] = None
+    return list(refs)
+
+
+LANES = 4
+"""Quotes of a batch delivered at once (`Worker.lanes`): each quote's rows still go in order."""
+
+
+def lane_of(row: Claimed) -> str:
+    """What must stay in order: the messages of one quote (its request copies, its thread)."""
+    quote_id = row.payload.get("quote_id") if isinstance(row.payload, dict) else None
+    return f"quote:{quote_id}" if quote_id else f"row:{row.id}"
+
+
 @dataclass
 class SlackDelivery:
     client: AsyncWebClient
@@ -154,16 +178,29 @@ class SlackDelivery:
         self._directory: Directory | None = None
         self._updaters: dict[tuple[str, str, int, str], Updater] = {}
         self._homes_due: dict[str, None] | None = None
+        self._subs: dict[tuple[str, int], Submission] | None = None
+        self._prefs: dict[str, people_prefs.Notify] | None = None
 
     @asynccontextmanager
     async def batch(self, rows: list[Claimed]) -> AsyncIterator[None]:
-        """Deliver `rows` (one claimed batch, in id order) with their updates coalesced."""
+        """Deliver `rows` (one claimed batch, in id order) with their updates coalesced, reading what
+        they need at once: their submissions (one statement), the messages posted for them, how
+        people chose to be reached and the directory. The submissions are as committed when the
+        batch starts, which is at least as new as every event of the batch; a later change queues
+        rows of its own, rendered from the state it left."""
         self._updaters, self._homes_due = last_updaters(rows), {}
+        refs = batch_refs(rows)
         try:
+            self._subs = await submissions_at(refs)
+            await self.messages.preload([f"{quote_id}#{number}" for quote_id, number in refs])
+            self._prefs = await people_prefs.notify_all()
+            self._directory = None
             yield
             homes = list(self._homes_due)
         finally:
             self._updaters, self._homes_due = {}, None
+            self._subs, self._prefs, self._directory = None, None, None
+            self.messages.forget()
         for person in homes:
             await self._publish_home(person)
 
@@ -184,7 +221,8 @@ class SlackDelivery:
         """Do the Slack work for one event row; raises Retry or Permanent when it cannot finish now."""
         if self._paused_until is not None and self.clock() < self._paused_until:
             raise Retry(self._paused_until, "waiting out Slack's Retry-After")
-        self._directory = None
+        if self._subs is None:  # outside a batch: the directory as it is now (a batch reads it once)
+            self._directory = None
         event = from_json(row.payload)
         wanted = reactions(event.kind)
         if event.kind in (Kind.EMAIL_FAILED, Kind.CRM_FAILED):
@@ -209,7 +247,7 @@ class SlackDelivery:
             event = dataclasses.replace(event, submission=latest.number if latest else 0)
         if event.submission == 0:
             return
-        sub = await self.service.submission(event.quote_id, event.submission)
+        sub = await self._submission(event.quote_id, event.submission)
         if sub is None:
             return
         approval = sub.find(event.rule) if event.rule else None
@@ -279,8 +317,20 @@ class SlackDelivery:
             self._channels[slack_id] = channel
         return channel
 
-    async def _known(self, key: str) -> Posted | None:
-        return await self.messages.find(key)
+    async def _known(self, key: str, sub: Submission | None = None) -> Posted | None:
+        """The message of `key`; with its submission, a batch answers from the messages it read at once."""
+        return await self.messages.find(key, sub.ref if sub is not None else None)
+
+    async def _notify_of(self, person: str) -> str:
+        """How `person` is reached (read once per batch)."""
+        if self._prefs is not None:
+            return self._prefs.get(person, "slack")
+        return await self._notify_of(person)
+
+    async def _submission(self, quote_id: str, number: int) -> Submission | None:
+        if self._subs is not None and (quote_id, number) in self._subs:
+            return self._subs[(quote_id, number)]
+        return await self.service.submission(quote_id, number)
 
     async def _remember(
         self, key: str, person: str, channel: str, ts: str, sub: Submission, rule: str | None, kind: str
@@ -308,7 +358,7 @@ class SlackDelivery:
 
     async def _ensure_request(self, sub: Submission, approval: Approval, person: str, row: Claimed) -> None:
         slack_id = self.slack_id(person)
-        how = await people_prefs.notify_of(person)
+        how = await self._notify_of(person)
         if how in ("email", "both") and self._has_email(person):
             await self._email("request", person, sub, approval.rule, row)
             if how == "email":
@@ -318,7 +368,7 @@ class SlackDelivery:
                 await self._email("request", person, sub, approval.rule, row)
             return
         key = f"request:{sub.ref}/{approval.rule}:{person}"
-        if await self._known(key) is not None:
+        if await self._known(key, sub) is not None:
             await self._update_copies(sub, approval)
             return
         try:
@@ -354,9 +404,9 @@ class SlackDelivery:
                 )
 
     async def _remind(self, sub: Submission, approval: Approval, person: str, row: Claimed) -> None:
-        original = await self._known(f"request:{sub.ref}/{approval.rule}:{person}")
+        original = await self._known(f"request:{sub.ref}/{approval.rule}:{person}", sub)
         key = f"reminder:{row.id}:{person}"
-        if original is None or await self._known(key) is not None:
+        if original is None or await self._known(key, sub) is not None:
             if original is None:
                 await self._email("reminder", person, sub, approval.rule, row)
             return
@@ -376,7 +426,7 @@ class SlackDelivery:
         slack_id = self.slack_id(owner)
         outcome = event.kind in (Kind.QUOTE_APPROVED, Kind.QUOTE_REJECTED)
         if slack_id is not None and outcome and self._has_email(owner):
-            how = await people_prefs.notify_of(owner)
+            how = await self._notify_of(owner)
             if how in ("email", "both"):
                 await self._email("decision", owner, sub, None, row)
                 if how == "email":
@@ -386,7 +436,7 @@ class SlackDelivery:
                 await self._email("decision", owner, sub, None, row)
             return
         root_key = f"thread:{sub.ref}"
-        root = await self._known(root_key)
+        root = await self._known(root_key, sub)
         if root is None or not root.ts:
             root = await self._post_root(root_key, root is not None, slack_id, sub, await self._holders(sub))
         elif not await self._root_updated_later(sub, row):
@@ -395,7 +445,7 @@ class SlackDelivery:
         if event.kind is Kind.SUBMITTED:
             return
         key = f"thread-line:{row.key}"
-        if await self._known(key) is not None:
+        if await self._known(key, sub) is not None:
             return
         line = self.renderer.thread_line(event, sub)
         if line is None:
@@ -418,7 +468,7 @@ class SlackDelivery:
             return False
         if not later.outcome or not self._has_email(sub.owner):
             return True
-        return await people_prefs.notify_of(sub.owner) != "email"
+        return await self._notify_of(sub.owner) != "email"
 
     async def _republish_homes(self, event: Event, sub: Submission, approval: Approval) -> None:
         """Home is a copy of each person's pending list too: republish it for everyone whose list
@@ -484,7 +534,7 @@ class SlackDelivery:
         if channel is None:
             return
         root_key = f"deal-thread:{sub.ref}"
-        root = await self._known(root_key)
+        root = await self._known(root_key, sub)
         try:
             if root is None:
                 text, blocks = self.renderer.thread_root(sub, await self._holders(sub))
@@ -494,7 +544,7 @@ class SlackDelivery:
                 text, blocks = self.renderer.thread_root(sub, await self._holders(sub))
                 await self.client.chat_update(channel=root.channel, ts=root.ts, text=text, blocks=blocks)
             key = f"deal-line:{row.key}"
-            if event.kind is Kind.SUBMITTED or await self._known(key) is not None:
+            if event.kind is Kind.SUBMITTED or await self._known(key, sub) is not None:
                 return
             line = self.renderer.thread_line(event, sub)
             if line is None:

@@ -70,6 +70,8 @@ class Worker:
         lease: dt.timedelta = dt.timedelta(seconds=60),
         batch: Callable[[list[Claimed]], AbstractAsyncContextManager[None]] | None = None,
         mark_in_batches: bool = False,
+        lane: Callable[[Claimed], str] | None = None,
+        lanes: int = 1,
     ) -> None:
         self.outbox = outbox
         self.topic = topic
@@ -80,6 +82,10 @@ class Worker:
         self.batch = batch
         """Entered around the delivery of each claimed batch (the Slack worker coalesces updates in it)."""
         self.mark_in_batches = mark_in_batches
+        self.lane = lane
+        """What must stay in order (the Slack worker: a quote): rows of one lane are delivered one
+        after the other in id order; up to `lanes` lanes are delivered at once."""
+        self.lanes = lanes
 
     async def sweep(self, limit: int = 50, batches: int = 20) -> int:
         """One pass over what is due; returns how many rows were finished (sent or dead).
@@ -108,17 +114,20 @@ class Worker:
             held = {row.id for row in rows}
             sent: list[int] = []
             keeper = asyncio.create_task(self._keep_leases(held))
+
             try:
                 async with self.batch(rows) if self.batch else contextlib.nullcontext():
-                    for row in rows:
-                        outcome = await self._deliver(row)
-                        finished += outcome != RETRIED
-                        if outcome == SENT and self.mark_in_batches:
-                            sent.append(row.id)  # its lease is kept until the batch is marked
-                            continue
-                        if outcome == SENT:
-                            await self.outbox.done_many([row.id], self.owner, self.clock())
-                        held.discard(row.id)
+                    queue = self._in_lanes(rows)
+                    # each runner takes the next lane when it is done with one: lanes share the queue
+                    if self.lanes <= 1 or len(queue) <= 1:
+                        finished += await self._deliver_lanes(queue, sent, held)
+                    else:
+                        async with asyncio.TaskGroup() as runners:  # one failing stops the others
+                            running = [
+                                runners.create_task(self._deliver_lanes(queue, sent, held))
+                                for _ in range(min(self.lanes, len(queue)))
+                            ]
+                        finished += sum(task.result() for task in running)
             finally:
                 try:
                     await self.outbox.done_many(sent, self.owner, self.clock())
@@ -129,6 +138,30 @@ class Worker:
             if len(rows) < limit:
                 return finished
         return finished
+
+    async def _deliver_lanes(self, queue: list[list[Claimed]], sent: list[int], held: set[int]) -> int:
+        """Deliver lanes taken from `queue` until it is empty, each lane's rows in order; how many were finished."""
+        done = 0
+        while queue:
+            for row in queue.pop(0):
+                outcome = await self._deliver(row)
+                done += outcome != RETRIED
+                if outcome == SENT and self.mark_in_batches:
+                    sent.append(row.id)  # its lease is kept until the batch is marked
+                    continue
+                if outcome == SENT:
+                    await self.outbox.done_many([row.id], self.owner, self.clock())
+                held.discard(row.id)
+        return done
+
+    def _in_lanes(self, rows: list[Claimed]) -> list[list[Claimed]]:
+        """The batch's rows by lane, each lane in id order, lanes in order of their first row."""
+        if self.lane is None or self.lanes <= 1:
+            return [rows]
+        lanes: dict[str, list[Claimed]] = {}
+        for row in rows:
+            lanes.setdefault(self.lane(row), []).append(row)
+        return list(lanes.values())
 
     async def _keep_leases(self, held: set[int]) -> None:
         """Extend the lease of the batch's unfinished rows every third of the lease, until cancelled."""

@@ -34,6 +34,9 @@ class Sweeps:
     def __init__(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.sweeps: dict[str, Sweep] = {}
+        self._stopping = False
+        self._kicked: set[asyncio.Task[None]] = set()
+        """Sweeps started by a kick: referenced until they end (the loop keeps only weak references)."""
 
     def add(self, name: str, run: Callable[[], Awaitable[object]], every: dt.timedelta) -> None:
         self.sweeps[name] = Sweep(name, run, every)
@@ -52,7 +55,7 @@ class Sweeps:
                 except Exception:
                     log.exception("sweep %s failed; it runs again on its next tick", sweep.name)
                 sweep.runs += 1
-                if not sweep.dirty.is_set():
+                if not sweep.dirty.is_set() or self._stopping:
                     break
         finally:
             sweep.running = False
@@ -78,10 +81,14 @@ class Sweeps:
         sweep = self.sweeps.get(name)
         if sweep is None:
             return
+        if self._stopping:
+            return  # stopping: the next start runs whatever is due then
         if sweep.running:
             sweep.dirty.set()
         elif self.scheduler.running:
-            asyncio.get_running_loop().create_task(self._go(sweep))
+            task = asyncio.get_running_loop().create_task(self._go(sweep))
+            self._kicked.add(task)
+            task.add_done_callback(self._kicked.discard)
 
     async def run_now(self, name: str) -> None:
         """Run a sweep now and wait until it has gone round with nothing new asked of it."""
@@ -93,11 +100,17 @@ class Sweeps:
             await self._go(sweep)
 
     async def stop(self) -> None:
-        """Pause new runs, let running sweeps finish, then shut the scheduler down."""
+        """Pause new runs, let running sweeps finish, then shut the scheduler down.
+
+        A paused scheduler still counts as running, so kicks (a click's, or a finished sweep waking
+        the next) would otherwise start sweeps while the database is being closed."""
+        self._stopping = True
         if self.scheduler.running:
             self.scheduler.pause()
         for sweep in self.sweeps.values():
             if sweep.running:
                 await sweep.idle.wait()
+        if self._kicked:
+            await asyncio.gather(*self._kicked, return_exceptions=True)
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

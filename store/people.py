@@ -25,6 +25,11 @@ async def notify_of(person: str) -> Notify:
     return value if value in CHOICES else "slack"
 
 
+async def notify_all() -> dict[str, Notify]:
+    """How each person who chose is reached (one read for a batch of deliveries); others: "slack"."""
+    return {row.person: row.notify for row in await PersonPrefRow.all() if row.notify in CHOICES}
+
+
 async def set_notify(person: str, how: Notify, now: dt.datetime) -> None:
     updated = await PersonPrefRow.filter(person=person).update(notify=how, updated_at=now)
     if not updated:

@@ -16,6 +16,7 @@ from domain.policy import Policy
 from domain.preview import Preview, PreviewItem
 from domain.quote import Quote
 
+from .. import blockkit as bk
 from .order_events import order_event_text
 from .requests import approval_lines, group_text, reasons_of, status_word, waiting_words
 from .text import (
@@ -57,6 +58,15 @@ def _context(block_id: str, text: str) -> ContextBlock:
 
 def _header(block_id: str, text: str) -> HeaderBlock:
     return HeaderBlock(block_id=block_id, text=clip(text, HEADER_LIMIT))
+
+
+def _text(block_id: str, text: str) -> bk.Block:
+    """A section as a dict (`bot.blockkit`): for the messages the outbox worker sends on every click."""
+    return bk.section(block_id, clip(text, TEXT_LIMIT))
+
+
+def _small(block_id: str, text: str) -> bk.Block:
+    return bk.context(block_id, clip(text, FIELD_LIMIT))
 
 
 def _approvals(n: int) -> str:
@@ -227,7 +237,7 @@ def status_message(
     *,
     zone: dt.tzinfo = dt.UTC,
     now: dt.datetime | None = None,
-) -> tuple[str, list[Block]]:
+) -> tuple[str, list[bk.Block]]:
     """Where a quote stands (`/deal status`): who holds it and since when, what is done, what is next.
 
     `sub` is the latest submission (None: never submitted), `quote` the quote as last received
@@ -239,10 +249,10 @@ def status_message(
     current = quote if quote is not None else Quote(sub.snapshot)  # type: ignore[union-attr]
     words = deal_words(current)
     head = f"*{escape(customer(current))}* · {escape(quote_label(current))}" + (f" · {escape(words)}" if words else "")
-    blocks: list[Block] = []
+    blocks: list[bk.Block] = []
     if sub is None:
         text = _("{quote} ({customer}) has not been submitted.", quote=quote_label(current), customer=customer(current))
-        blocks.append(_section("status.summary", f"{head}\n{escape(text)}"))
+        blocks.append(_text("status.summary", f"{head}\n{escape(text)}"))
         return top_text(escape(text)), blocks
     submitted = f"{sub.quote_id} v{sub.quote_version}"
     requested = [a for a in sub.approvals if a.status == "requested"]
@@ -278,12 +288,12 @@ def status_message(
     since = _("Submission {ref}, submitted {moment}", ref=sub.ref, moment=when(sub.submitted_at, zone, now))
     if sub.policy_version is not None:
         since += _(", evaluated by policy version {version}", version=sub.policy_version)
-    blocks.append(_section("status.summary", f"{head}\n{escape(text)}"))
+    blocks.append(_text("status.summary", f"{head}\n{escape(text)}"))
     if sub.justification:
-        blocks.append(_section("status.justification", justification_text(sub.justification, sub.owner, people)))
+        blocks.append(_text("status.justification", justification_text(sub.justification, sub.owner, people)))
     if quote is not None and quote.version != sub.quote_version:
         blocks.append(
-            _context(
+            _small(
                 "status.version",
                 escape(
                     _(
@@ -306,7 +316,7 @@ def status_message(
                 cast = ", ".join(_vote_words(name(v.voted_by, people), v.vote) for v in votes)
                 lines.append(f"    ◦ _{escape(cast)}_")
             lines.extend(f"    ◦ {escape(r)}" for r in reasons_of(a))
-        blocks.append(_section("status.waiting", mrkdwn_lines(lines)))
+        blocks.append(_text("status.waiting", mrkdwn_lines(lines)))
     later = [a for a in sub.approvals if a.status == "waiting"]
     if later:
         lines = ["*" + _("Next") + "*"] + [
@@ -314,14 +324,14 @@ def status_message(
             f" {escape(group_text(a, people))}"
             for a in later
         ]
-        blocks.append(_section("status.next", mrkdwn_lines(lines)))
+        blocks.append(_text("status.next", mrkdwn_lines(lines)))
     done = [a for a in sub.approvals if a.status not in ("requested", "waiting")]
     if done:
         lines = ["*" + _("Done") + "*"]
         for a in done:
             lines.extend(approval_lines(a, people, zone, now)[:1])
-        blocks.append(_section("status.done", mrkdwn_lines(lines)))
-    blocks.append(_context("status.meta", escape(since)))
+        blocks.append(_text("status.done", mrkdwn_lines(lines)))
+    blocks.append(_small("status.meta", escape(since)))
     return top_text(escape(text)), blocks
 
 
@@ -345,7 +355,7 @@ def rep_thread_update(
     *,
     zone: dt.tzinfo = dt.UTC,
     now: dt.datetime | None = None,
-) -> tuple[str, list[Block]] | None:
+) -> tuple[str, list[bk.Block]] | None:
     """The message for the rep's thread about one event of their submission, or None when the
     event is not worth one (`QUIET_KINDS`)."""
     if event.kind in QUIET_KINDS:
@@ -471,13 +481,13 @@ def rep_thread_update(
         what = kind.replace("_", " ")
         text = f"{label}: {what}" + (f" ({rule})" if rule else "") + (_(" by {who}", who=by) if by else "") + comment
     text = sentence(text)
-    blocks: list[Block] = [_section("thread.event", f"{mark} {escape(text)}")]
+    blocks: list[bk.Block] = [_text("thread.event", f"{mark} {escape(text)}")]
     if detail:
-        blocks.append(_section("thread.detail", escape(detail)))
+        blocks.append(_text("thread.detail", escape(detail)))
     if kind is Kind.SUBMITTED and event.comment:
-        blocks.append(_section("thread.justification", justification_text(event.comment)))
+        blocks.append(_text("thread.justification", justification_text(event.comment)))
     # each reader's Slack shows the moment in their own zone; the fallback names the policy's
-    blocks.append(_context("thread.meta", f"{escape(customer(quote))} · {stamp(event.at, zone)}"))
+    blocks.append(_small("thread.meta", f"{escape(customer(quote))} · {stamp(event.at, zone)}"))
     return top_text(escape(text)), blocks
 
 

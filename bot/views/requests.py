@@ -12,11 +12,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from slack_sdk.models.blocks import (
-    ActionsBlock,
     Block,
-    ButtonElement,
     ContextBlock,
     InputBlock,
     MarkdownTextObject,
@@ -31,6 +30,7 @@ from domain.i18n import _, _n
 from domain.quote import Quote
 from domain.values import reason_words
 
+from .. import blockkit as bk
 from . import ids
 from .text import (
     FIELD_LIMIT,
@@ -346,7 +346,7 @@ def _why(approval: Approval, description: str | None) -> str:
     return mrkdwn_lines(lines)
 
 
-def request_buttons(ref: ids.RequestRef, index: int | None = None) -> list[ButtonElement]:
+def request_buttons(ref: ids.RequestRef, index: int | None = None) -> list[dict[str, Any]]:
     """Approve (primary, one tap), Approve with comment, Reject (danger), Reassign, Details; ids
     numbered in App Home."""
 
@@ -355,11 +355,11 @@ def request_buttons(ref: ids.RequestRef, index: int | None = None) -> list[Butto
 
     value = ref.value
     return [
-        ButtonElement(text=_("Approve"), action_id=action(ids.APPROVE), value=value, style="primary"),
-        ButtonElement(text=_("Approve with comment"), action_id=action(ids.APPROVE_COMMENT), value=value),
-        ButtonElement(text=_("Reject"), action_id=action(ids.REJECT), value=value, style="danger"),
-        ButtonElement(text=_("Reassign"), action_id=action(ids.REASSIGN), value=value),
-        ButtonElement(text=_("Details"), action_id=action(ids.DETAILS), value=value),
+        bk.button(_("Approve"), action(ids.APPROVE), value, style="primary"),
+        bk.button(_("Approve with comment"), action(ids.APPROVE_COMMENT), value),
+        bk.button(_("Reject"), action(ids.REJECT), value, style="danger"),
+        bk.button(_("Reassign"), action(ids.REASSIGN), value),
+        bk.button(_("Details"), action(ids.DETAILS), value),
     ]
 
 
@@ -413,8 +413,8 @@ def approval_request(
     zone: dt.tzinfo = dt.UTC,
     now: dt.datetime | None = None,
     acting_for: Sequence[str] = (),
-) -> tuple[str, list[Block]]:
-    """The approver's DM for one approval: (top-level text, blocks), at most 12 blocks.
+) -> tuple[str, list[bk.Block]]:
+    """The approver's DM for one approval: (top-level text, blocks as dicts), at most 12 blocks.
 
     `quote` is the quote as submitted (None: the submission's snapshot); `people` the policy's
     people (for names); `decided` what others already decided (`decisions(sub, approval)`);
@@ -429,41 +429,22 @@ def approval_request(
     if state.open:
         heading = _("Approval needed for {whom}", whom=for_whom) if for_whom else _("Approval needed")
     escalated = escalation_text(approval, people, now) if state.open else None
-    blocks: list[Block] = []
+    blocks: list[bk.Block] = []
     if escalated:
         blocks.append(
-            SectionBlock(
-                block_id="request.escalated",
-                text=MarkdownTextObject(
-                    text=clip(f":rotating_light: *{_escalated()}* {escape(escalated)}.", TEXT_LIMIT)
-                ),
-            )
+            bk.section("request.escalated", clip(f":rotating_light: *{_escalated()}* {escape(escalated)}.", TEXT_LIMIT))
         )
-    blocks += [
-        SectionBlock(
-            block_id="request.summary", text=MarkdownTextObject(text=_summary(quote, sub.owner, people, heading))
-        ),
-    ]
+    blocks.append(bk.section("request.summary", _summary(quote, sub.owner, people, heading)))
     if sub.justification:
-        blocks.append(
-            SectionBlock(
-                block_id="request.justification",
-                text=MarkdownTextObject(text=justification_text(sub.justification, sub.owner, people)),
-            )
-        )
-    blocks.append(SectionBlock(block_id="request.why", text=MarkdownTextObject(text=_why(approval, description))))
+        blocks.append(bk.section("request.justification", justification_text(sub.justification, sub.owner, people)))
+    blocks.append(bk.section("request.why", _why(approval, description)))
     if state.open:
-        blocks.append(ActionsBlock(block_id="request.actions", elements=request_buttons(ref)))
+        blocks.append(bk.actions("request.actions", request_buttons(ref)))
         text = push_text(approval, quote, for_whom, _("Escalated: {why}. ", why=escalated) if escalated else "")
     else:
         outcome = outcome_text(state, people, zone, now)
         mark = _OUTCOME_MARK.get(state.kind, ":heavy_minus_sign:")
-        blocks.append(
-            SectionBlock(
-                block_id="request.outcome",
-                text=MarkdownTextObject(text=clip(f"{mark} *{escape(outcome)}*", TEXT_LIMIT)),
-            )
-        )
+        blocks.append(bk.section("request.outcome", clip(f"{mark} *{escape(outcome)}*", TEXT_LIMIT)))
         about = _(
             "{rule} on {customer}, {quote}", rule=approval.rule, customer=customer(quote), quote=quote_label(quote)
         )
@@ -474,15 +455,8 @@ def approval_request(
         if hidden:
             lines.append("_" + _n("and {count} more", "and {count} more", hidden) + "_")
         heading = "*" + _("Already decided") + "*"
-        blocks.append(
-            ContextBlock(
-                block_id="request.decided",
-                elements=[MarkdownTextObject(text=mrkdwn_lines([heading, *lines], FIELD_LIMIT))],
-            )
-        )
-    blocks.append(
-        ContextBlock(block_id="request.meta", elements=[MarkdownTextObject(text=_meta(approval, people, zone, now))])
-    )
+        blocks.append(bk.context("request.decided", mrkdwn_lines([heading, *lines], FIELD_LIMIT)))
+    blocks.append(bk.context("request.meta", _meta(approval, people, zone, now)))
     return top_text(text), blocks[:MAX_REQUEST_BLOCKS]
 
 

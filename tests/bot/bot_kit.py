@@ -99,10 +99,19 @@ def submission(name: str) -> Submission:
 
 
 def serialised(blocks: Sequence[Block] | View) -> list[dict[str, Any]]:
-    """Block dicts, validated by slack_sdk on the way."""
+    """Block dicts, validated by slack_sdk on the way (a view's dicts are parsed back into its models,
+    which check Slack's limits as they serialise, and must come out unchanged)."""
     if isinstance(blocks, View):
         return blocks.to_dict()["blocks"]
-    return [block.to_dict() for block in blocks]
+    out = []
+    for block in blocks:
+        if isinstance(block, dict):
+            parsed = Block.parse(block)
+            assert parsed is not None and parsed.to_dict() == block, block
+            out.append(block)
+        else:
+            out.append(block.to_dict())
+    return out
 
 
 def walk(node: Any) -> Iterator[dict[str, Any]]:

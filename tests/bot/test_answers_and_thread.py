@@ -180,7 +180,7 @@ def test_the_submitted_message_says_who_has_it_now():
     text, blocks = rep_thread_update(d.events[0], d.sub, policy().people)
     assert text == "Q-1042 v3 submitted for approval: 5 approvals needed."
     assert "Now with Marco Bellini (manager-discount); both of Fiona Gallagher, Carl Jensen (payment-terms)" in (
-        all_text(blocks[1].to_dict())
+        all_text(serialised(blocks)[1])
     )
 
 

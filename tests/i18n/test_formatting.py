@@ -66,6 +66,21 @@ def test_the_same_moment_reads_the_same_in_paris_for_everyone_and_is_labelled() 
     assert english == f"6:27{NNBSP}PM (Paris)"
 
 
+def test_one_instant_written_twice_in_two_zones_and_languages_keeps_each_zone_and_language() -> None:
+    at = dt.datetime(2026, 12, 3, 17, 27, tzinfo=dt.UTC)
+    paris, new_york = ZoneInfo("Europe/Paris"), ZoneInfo("America/New_York")
+    for _ in range(2):  # the second round is answered from what the first one formatted
+        with i18n.speaking("en"):
+            assert i18n.moment(at, paris) == "Dec 3, 2026, 6:27\u202fPM (Paris)"
+            assert i18n.moment(at, new_york) == "Dec 3, 2026, 12:27\u202fPM (New York)"
+            assert i18n.moment(at, new_york, now=at, label=False) == "12:27\u202fPM"
+        with i18n.speaking("fr"):
+            assert i18n.moment(at, paris, now=at) == "18:27 (Paris)"
+            assert i18n.money(Decimal("1234.5"), "EUR") == f"1{NNBSP}234,50{NBSP}€"
+        with i18n.speaking("en"):
+            assert i18n.money(Decimal("1234.5"), "EUR") == "€1,234.50"
+
+
 def test_a_slack_moment_carries_the_timestamp_and_a_labelled_fallback() -> None:
     at = dt.datetime(2026, 12, 3, 17, 27, tzinfo=dt.UTC)
     with i18n.speaking("fr"):
