@@ -189,6 +189,11 @@ class Submission:
     def find(self, rule: str) -> Approval | None:
         return next((a for a in self.approvals if a.rule == rule), None)
 
+    def heading(self) -> dict[str, Any]:
+        """The quote as submitted without its lines: what a list of quotes shows (a store may read
+        just this, so a list costs the same whatever the size of its quotes)."""
+        return {key: value for key, value in self.snapshot.items() if key != "lines"}
+
 
 def _label(ctx: Context, key: str) -> str:
     """A person as sentences name them: their name in the policy, else their key."""

@@ -107,19 +107,29 @@ class StoredSubmission(Submission):
     def snapshot(self, value: dict[str, Any]) -> None:
         self.__dict__["_snapshot"] = value
 
+    def heading(self) -> dict[str, Any]:
+        value = self.__dict__.get("_heading")
+        if isinstance(value, str):  # read by the database from the snapshot, without the lines
+            value = self.__dict__["_heading"] = amounts.loads(value)
+        return value if isinstance(value, dict) else super().heading()
+
 
 @dataclasses.dataclass(frozen=True)
 class _Encoded:
     text: str
 
 
-def load_lazily(data: dict[str, Any], snapshot: str | None) -> Submission:
+def load_lazily(data: dict[str, Any], snapshot: str | None, heading: str | None = None) -> Submission:
     """The submission of a state document whose snapshot column was read as text (`store.decision`):
-    the snapshot is decoded when first read (None: a row from before the column, whose state holds it)."""
+    the snapshot is decoded when first read (None: a row from before the column, whose state holds it).
+    HEADING is the snapshot without its lines as the database wrote it, for `heading()`."""
     kwargs = _arguments(data)
     if snapshot is not None:
         kwargs["snapshot"] = _Encoded(snapshot)
-    return StoredSubmission(**kwargs)
+    sub = StoredSubmission(**kwargs)
+    if heading is not None:
+        sub.__dict__["_heading"] = heading
+    return sub
 
 
 def order_of(row: OrderRow) -> PlannedOrder:

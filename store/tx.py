@@ -12,7 +12,7 @@ from typing import Any
 
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
-from tortoise.expressions import Q, Subquery
+from tortoise.expressions import Subquery
 from tortoise.transactions import in_transaction
 
 from domain import amounts
@@ -96,6 +96,11 @@ class CachedDirectory:
 def _contract_columns(contract: Contract) -> dict[str, Any]:
     """The contract's queryable terms (the renewal sweep reads them), beside its data."""
     return {"number": contract.number or None, "start_date": contract.start, "end_date": contract.end}
+
+
+LISTED = 's."id", s."revision", {state} AS "state", {snapshot} AS "snapshot", {heading} AS "heading"'
+SQLITE_HEADING = """json_remove(s."snapshot", '$.lines')"""
+PG_HEADING = "(s.snapshot - 'lines')::text"
 
 
 def _read_of(row_id: int, state: dict[str, Any], legacy: bool) -> decision.Read:
@@ -466,19 +471,32 @@ class DbTx:
         return int(rows[0]["n"])
 
     async def inbox_submissions(self, people: list[str], limit: int, offset: int = 0) -> list[Submission]:
-        ids = [int(r["id"]) for r in await self._inbox_rows(people, limit, offset)]
-        if not ids:
-            return []
-        rows = {r.id: r for r in await SubmissionRow.filter(id__in=ids).using_db(self.db)}
-        return [self._load(rows[i]) for i in ids if i in rows]
+        rows = await self._inbox_rows(people, limit, offset)
+        return await self.submissions_at([(str(r["quote_id"]), int(r["number"])) for r in rows])
 
     async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]:
-        """The submissions of `refs` (quote id, number) that exist, in that order: one statement."""
+        """The submissions of `refs` (quote id, number) that exist, in that order: one statement.
+
+        For lists (App Home): each snapshot stays text until something reads it, and the database
+        cuts the lines off a copy for `Submission.heading()`, so a list of 1,000-line quotes decodes
+        what a list of 1-line quotes does."""
         if not refs:
             return []
-        exactly = Q(*(Q(quote_id=q, number=n) for q, n in refs), join_type="OR")
-        found = {(r.quote_id, r.number): r for r in await SubmissionRow.filter(exactly).using_db(self.db)}
-        return [self._load(found[ref]) for ref in refs if ref in found]
+        pairs = json.dumps([[q, n] for q, n in refs])
+        if self.db.capabilities.dialect == "sqlite":
+            query = f"""SELECT {LISTED.format(state='s."state"', snapshot='s."snapshot"', heading=SQLITE_HEADING)}
+                FROM "submission" s JOIN json_each(?) r
+                ON s."quote_id" = json_extract(r.value, '$[0]') AND s."number" = json_extract(r.value, '$[1]')"""
+        else:
+            query = f"""SELECT {LISTED.format(state="s.state::text", snapshot="s.snapshot::text", heading=PG_HEADING)}
+                FROM submission s JOIN jsonb_array_elements($1::text::jsonb) r
+                ON s.quote_id = r.value->>0 AND s.number = (r.value->>1)::int"""
+        found: dict[tuple[str, int], Submission] = {}
+        for row in await self.db.execute_query_dict(query, [pairs]):
+            sub = codec.load_lazily(amounts.loads(row["state"]), row["snapshot"], row["heading"])
+            sub.revision = row["revision"]
+            found[(sub.quote_id, sub.number)] = sub
+        return [found[ref] for ref in refs if ref in found]
 
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]:
         rows = (

@@ -56,7 +56,7 @@ def _section(block_id: str, text: str, accessory: ButtonElement | None = None) -
 def _waiting_text(
     sub: Submission, approval: Approval, people: People | None, zone: dt.tzinfo, now: dt.datetime | None
 ) -> str:
-    quote = Quote(sub.snapshot)
+    quote = Quote(sub.heading())
     words = deal_words(quote)
     lines = [
         f"*{escape(customer(quote))}* · {escape(quote_label(quote))}" + (f" · *{escape(words)}*" if words else ""),
@@ -73,7 +73,7 @@ def _waiting_text(
 
 
 def _quote_text(sub: Submission, people: People | None, zone: dt.tzinfo, now: dt.datetime | None) -> str:
-    quote = Quote(sub.snapshot)
+    quote = Quote(sub.heading())
     words = deal_words(quote)
     head = f"*{escape(customer(quote))}* · {escape(quote_label(quote))}" + (f" · {escape(words)}" if words else "")
     if sub.status == "pending":

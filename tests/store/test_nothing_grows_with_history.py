@@ -15,6 +15,7 @@ from contextlib import contextmanager
 
 from tortoise import Tortoise
 
+from domain.amounts import Amount
 from domain.quote import parse_quote
 from domain.service import Approvals
 from store.models import SubmissionRow
@@ -145,3 +146,25 @@ async def test_your_quotes_shows_the_latest_submission_of_each_quote(service: Ap
     shown = await service.quotes_of("rep")
 
     assert [(s.quote_id, s.number, s.status) for s in shown] == [("Q-7201", 2, "pending"), ("Q-7202", 1, "pending")]
+
+
+async def test_a_list_of_quotes_reads_their_headings_without_the_lines(service: Approvals) -> None:
+    data = one_line_quote("Q-7301", net_total=Amount("28500.00"), list_total=30000, discount_percent=Amount("5.0000"))
+    data["lines"] = [{**data["lines"][0], "id": f"L{n}"} for n in range(1, 4)]
+    await service.receive_quote(parse_quote(data), NOW)
+    await service.submit("Q-7301", None, NOW)
+    row = await SubmissionRow.get(quote_id="Q-7301")
+    await submit(service, "Q-7302")
+    legacy = await SubmissionRow.get(quote_id="Q-7302")  # its snapshot kept in the state, as before 0011
+    await SubmissionRow.filter(id=legacy.id).update(state={**legacy.state, "snapshot": legacy.snapshot}, snapshot=None)
+
+    listed = {sub.quote_id: sub for sub in await service.quotes_of("rep")}
+    waiting, _ = await service.waiting_on("p09", NOW)
+
+    heading = listed["Q-7301"].heading()
+    assert "lines" not in heading
+    assert heading == {key: value for key, value in row.snapshot.items() if key != "lines"}
+    assert [repr(heading[k]) for k in ("net_total", "discount_percent")] == ["28500.00", "5.0000"], "digits kept"
+    assert listed["Q-7301"].snapshot == row.snapshot, "the whole snapshot is still there to read"
+    assert listed["Q-7302"].heading() == {k: v for k, v in legacy.snapshot.items() if k != "lines"}
+    assert {sub.quote_id: sub.heading() for sub, _ in waiting} == {q: s.heading() for q, s in listed.items()}
