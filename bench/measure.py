@@ -138,7 +138,7 @@ class Series:
         if any(w.latencies for w in self.windows):
             text += f"  p50 {self.latency_ms(50):.1f} ms  p99 {self.latency_ms(99):.1f} ms"
         if shortest < window_seconds():
-            text += f"  (a window shorter than {window_seconds():.0f} s: too few items)"
+            text += f"  (a window shorter than {window_seconds():g} s: too few items)"
         return text
 
 
