@@ -47,7 +47,7 @@ test-sqlite: $(STAMP)
 	@$(BIN)/pytest -n $(TEST_WORKERS); status=$$?; \
 	if [ $$status -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$status
 
-PG_TESTS := $(wildcard tests/store tests/release tests/faults tests/operations)
+PG_TESTS := $(wildcard tests/store tests/release tests/faults tests/operations tests/bench)
 test-postgres: $(STAMP)
 	@if [ -z "$(PG_TESTS)" ]; then echo "no PostgreSQL test folders"; exit 0; fi; \
 	GREENLIGHT_TEST_DB=postgres GREENLIGHT_TEST_PG_URL=$(PG_URL) $(BIN)/pytest $(PG_TESTS); \

@@ -16,7 +16,7 @@ check that every approval was decided exactly once and every floor transaction c
 One process uses one backend (tortoise caches executors by connection name), so without
 `--backend` the script runs itself once per backend in a subprocess and sums up.
 
-    python bench/decisions.py [--quick] [--approvals N] [--concurrency C] [--profile]
+    python bench/decisions.py [--quick | --smoke] [--approvals N] [--concurrency C] [--profile] [--sqlite-only]
     python bench/decisions.py --backend sqlite|postgres [...]   (one backend, in this process)
 
 PostgreSQL: a scratch database is created on the server of --pg-url (default
@@ -53,7 +53,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import asyncpg  # noqa: E402
-from measure import Series, for_a_while, interleaved, target  # noqa: E402
+from measure import Series, for_a_while, interleaved, sized, target  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 from tortoise.transactions import in_transaction  # noqa: E402
 
@@ -69,14 +69,14 @@ from tests.support.quotes import one_line_quote  # noqa: E402
 
 BACKENDS = ("sqlite", "postgres")
 FULL, QUICK = 3_000, 250  # approvals per decisions window (a window ends at 2 s or when they run out)
-CONCURRENCY = 50
+CONCURRENCY = sized("decisions", "concurrency", 50)
 TARGET = 0.50
-WARM_UP = 100
-FLOOR_POOL = 2_000
+WARM_UP = sized("decisions", "warm_up", 100)
+FLOOR_POOL = sized("decisions", "floor_pool", 2_000)
 RULE = "desk-review"
 MEMBERS = ("dana", "dev", "dora")
 SETUP_BATCH = 250
-SAMPLED = 20  # extra approvals decided one by one with the statement log on
+SAMPLED = sized("decisions", "sampled", 20)  # extra approvals decided one by one with the statement log on
 NOW = dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC)
 
 PEOPLE = "".join(f"  {m}: {{slack: U0{m.upper()}, email: {m}@example.com}}\n" for m in MEMBERS)
@@ -212,7 +212,8 @@ class Floor:
         for statement in FLOOR_TABLES:
             await connection.execute_script(statement.format(serial=serial))
         for start in range(0, FLOOR_POOL, 500):
-            values = ",".join(f"({i}, 'requested', 0, '{self.state}')" for i in range(start, start + 500))
+            chunk = range(start, min(start + 500, FLOOR_POOL))
+            values = ",".join(f"({i}, 'requested', 0, '{self.state}')" for i in chunk)
             await connection.execute_script(f"INSERT INTO bench_request VALUES {values}")
         self.revision = dict.fromkeys(range(FLOOR_POOL), 0)
 
@@ -305,11 +306,11 @@ async def check_every_decision(expected: int) -> None:
 async def run_backend(args: argparse.Namespace) -> Result:
     backend = args.backend
     policy = load_policy(POLICY, "bench policy")
-    per_window = args.approvals or (QUICK if args.quick else FULL)
+    per_window = args.approvals or sized("decisions", "approvals", QUICK if args.quick else FULL)
     warm = [f"Q-W{i:04d}" for i in range(WARM_UP)]
     slices = [[f"Q-{w}-{i:06d}" for i in range(per_window)] for w in range(3)]
     sampled = [f"Q-S{i:04d}" for i in range(SAMPLED)]
-    pg = await postgres_version(args.pg_url)
+    pg = "not asked (--sqlite-only)" if args.sqlite_only else await postgres_version(args.pg_url)
     async with scratch_database(backend, args.pg_url) as url:
         await db.connect(url)
         try:
@@ -412,8 +413,10 @@ def print_profile(profiler: cProfile.Profile) -> None:
 def run_all(args: argparse.Namespace) -> int:
     results: list[Result] = []
     failed = 0
-    pg = asyncio.run(postgres_version(args.pg_url))
+    pg = "not asked (--sqlite-only)" if args.sqlite_only else asyncio.run(postgres_version(args.pg_url))
     for backend in BACKENDS:
+        if backend == "postgres" and args.sqlite_only:
+            continue
         if backend == "postgres" and pg.startswith("not reachable"):
             print(f"decisions on postgres: skipped, PostgreSQL at {args.pg_url} is {pg}\n")
             continue
@@ -429,6 +432,8 @@ def run_all(args: argparse.Namespace) -> int:
         ]
         if args.quick:
             command.append("--quick")
+        if args.sqlite_only:
+            command.append("--sqlite-only")
         if args.approvals:
             command += ["--approvals", str(args.approvals)]
         if args.profile:
@@ -469,6 +474,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=BACKENDS, help="run one backend in this process")
     parser.add_argument("--quick", action="store_true", help=f"{QUICK:,} approvals per window instead of {FULL:,}")
+    parser.add_argument("--smoke", action="store_true", help="a few approvals and clicks: does it still run")
+    parser.add_argument("--sqlite-only", action="store_true", help="leave PostgreSQL out")
     parser.add_argument("--approvals", type=int, help="open approvals per decisions window (overrides --quick)")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="concurrent deciders (default 50)")
     parser.add_argument("--profile", action="store_true", help="cProfile the decision phase and print the top")

@@ -5,7 +5,7 @@ Migrates a SQLite file, adds N windows that all ended before now (never deleted 
 job existed), then times `Approvals.directory(now)` + `Approvals.waiting_on(...)` and, for
 comparison, the unbounded `Approvals.directory()`. Asserts nothing.
 
-    python bench/delegations.py [--quick]
+    python bench/delegations.py [--quick | --smoke]
 """
 
 from __future__ import annotations
@@ -21,6 +21,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from measure import sized  # noqa: E402
 
 from domain.policy import load_policy  # noqa: E402
 from domain.service import Approvals  # noqa: E402
@@ -83,11 +86,11 @@ async def measure(past: int, rounds: int) -> tuple[float, float]:
 
 
 async def main(quick: bool) -> None:
-    rounds = 10 if quick else 40
+    rounds = sized("delegations", "rounds", 10 if quick else 40)
     print(f"delegations benchmark (SQLite): App Home's reads with past delegation windows, {rounds} rounds")
     floor, _ = await measure(0, rounds)
     print(f"  floor (no past window):   directory(now)+waiting_on median {floor:8.2f} ms")
-    for past in (5_000, 8_000):
+    for past in sized("delegations", "past", (5_000, 8_000)):
         bounded, unbounded = await measure(past, rounds)
         print(
             f"  {past:,} past windows:     directory(now)+waiting_on median {bounded:8.2f} ms "
@@ -98,4 +101,5 @@ async def main(quick: bool) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--smoke", action="store_true", help="a few windows: does it still run (bench/measure.py)")
     asyncio.run(main(parser.parse_args().quick))

@@ -13,7 +13,7 @@ over repeats with the spread (min-max), and the ratio per repeat. The full previ
 in words and who is away (`build_preview`) is timed alongside, for information. Asserts nothing
 about time.
 
-    python bench/engine.py [--quick] [--window SECONDS] [--repeats N]
+    python bench/engine.py [--quick | --smoke] [--window SECONDS] [--repeats N]
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import yaml
+from measure import sized, smoke, window_seconds
 
 from domain.approvals import Context, Directory, plan
 from domain.policy import load_policy
@@ -229,13 +231,15 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="3 repeats (make bench's quick mode)")
     parser.add_argument("--window", type=float, default=None, help="seconds per window (>= 2; default 2, full 3)")
     parser.add_argument("--repeats", type=int, default=None, help="interleaved repeats (>= 3; default 3, full 5)")
+    parser.add_argument("--smoke", action="store_true", help="a 100-line quote, tiny windows (bench/measure.py)")
     args = parser.parse_args()
-    seconds = max(2.0, args.window or (2.0 if args.quick else 3.0))
-    repeats = max(3, args.repeats or (3 if args.quick else 5))
+    seconds = window_seconds() if smoke() else max(2.0, args.window or (2.0 if args.quick else 3.0))
+    repeats = max(3, args.repeats or (3 if args.quick or smoke() else 5))
+    lines = sized("engine", "lines", 1000)
     rng = random.Random(7)
     policy_data, params = make_policy(rng)
     policy = load_policy(yaml.safe_dump(policy_data), "bench-policy.yaml")
-    quote = parse_quote(make_quote(rng, 1000), "bench-quote")
+    quote = parse_quote(make_quote(rng, lines), "bench-quote")
     evaluator = Evaluator(policy)
     ctx = Context(policy, evaluator, Directory(), dt.datetime(2026, 12, 1, tzinfo=dt.UTC))
 
@@ -252,7 +256,7 @@ def main() -> int:
         "preview in words": lambda: build_preview(ctx, quote),
     }
     for fn in subjects.values():  # warm-up on the same calls as measured
-        for _ in range(20):
+        for _ in range(sized("engine", "warm_up", 20)):
             fn()
     medians: dict[str, list[float]] = {name: [] for name in subjects}
     cpus: dict[str, list[float]] = {name: [] for name in subjects}
@@ -271,10 +275,10 @@ def main() -> int:
     rules_firing = len(engine_fired)
     print(
         f"engine preview benchmark · Python {platform.python_version()} · {repeats} interleaved repeats"
-        f" · windows of {seconds:.1f} s"
+        f" · windows of {seconds:g} s"
     )
     print(
-        f"  quote: 1,000 lines · policy: {len(policy.rules)} rules, {len(policy.variables)} variables"
+        f"  quote: {lines:,} lines · policy: {len(policy.rules)} rules, {len(policy.variables)} variables"
         f" · {rules_firing} rules fire · {len({a for _, a in engine_fired})} distinct approver groups"
     )
     print("  per call:                     median ms (spread over repeats)   CPU ms/call   calls")

@@ -15,7 +15,7 @@ of App Home's reads for a member (`directory(now)` + `waiting_on(person, now)`, 
 needs besides rendering). Prints CPU and median time per operation and the ratio to the empty
 case (target: within 1.2x). Asserts nothing about time.
 
-    python bench/history.py [--quick]
+    python bench/history.py [--quick | --smoke]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from decisions import MEMBERS, NOW, POLICY, decide_like_a_click  # noqa: E402
-from measure import Series, for_a_while, load_average, target  # noqa: E402
+from measure import Series, for_a_while, load_average, sized, smoke, target, window_seconds  # noqa: E402
 
 from domain import approvals as lifecycle  # noqa: E402
 from domain.policy import load_policy  # noqa: E402
@@ -57,8 +57,8 @@ PER_WINDOW = {"quick": 250, "full": 800}
 BIG_PER_WINDOW = {"quick": 20, "full": 60}
 """Quotes of 1,000 lines take seconds each to set up (on a loaded machine): quick mode uses 200 lines."""
 AUDIT = {"quick": 100_000, "full": 1_000_000}
-DELEGATIONS = 10_000
-REPLACEMENTS = 1_000
+DELEGATIONS = sized("history", "delegations", 10_000)
+REPLACEMENTS = sized("history", "replacements", 1_000)
 LINES = {"quick": 200, "full": 1_000}
 SETUP_BATCH = 100
 
@@ -126,7 +126,8 @@ class Size:
         self.url = f"sqlite://{folder / name}.db"
         self.path = folder / f"{name}.db"
         self.slices = [[f"Q-{w}-{i:05d}" for i in range(per_window)] for w in range(REPEATS)]
-        self.spare = [f"Q-open-{i:03d}" for i in range(60 if lines == 1 else 6)]  # stay open: App Home shows them
+        spare = sized("history", "spare", 60 if lines == 1 else 6)
+        self.spare = [f"Q-open-{i:03d}" for i in range(spare)]  # stay open: App Home shows them
         self.warm = [f"Q-warm-{i:03d}" for i in range(REPEATS)]
         self.decisions = Series(label)
         self.home = Series(label)
@@ -183,22 +184,25 @@ def ms(series: Series) -> tuple[float, float]:
 
 
 async def run(quick: bool) -> None:
-    mode = "quick" if quick else "full"
-    audit_rows = AUDIT[mode]
+    mode = "smoke" if smoke() else "quick" if quick else "full"
+    audit_rows = sized("history", "audit", AUDIT["quick" if quick else "full"])
+    lines = sized("history", "lines", LINES["quick" if quick else "full"])
+    per_window = sized("history", "per_window", PER_WINDOW["quick" if quick else "full"])
+    big_per_window = sized("history", "big_per_window", BIG_PER_WINDOW["quick" if quick else "full"])
     policy = load_policy(POLICY, "bench policy")
     with tempfile.TemporaryDirectory(prefix="greenlight-history-") as directory:
         folder = Path(directory)
         sizes = [
-            Size("empty", "empty", folder, PER_WINDOW[mode], 1),
-            Size("delegations", f"{DELEGATIONS:,} ended delegations", folder, PER_WINDOW[mode], 1),
-            Size("replacements", f"{REPLACEMENTS:,} replacements", folder, PER_WINDOW[mode], 1),
-            Size("audit", f"{audit_rows:,} audit rows", folder, PER_WINDOW[mode], 1),
-            Size("lines", f"{LINES[mode]:,}-line quotes", folder, BIG_PER_WINDOW[mode], LINES[mode]),
+            Size("empty", "empty", folder, per_window, 1),
+            Size("delegations", f"{DELEGATIONS:,} ended delegations", folder, per_window, 1),
+            Size("replacements", f"{REPLACEMENTS:,} replacements", folder, per_window, 1),
+            Size("audit", f"{audit_rows:,} audit rows", folder, per_window, 1),
+            Size("lines", f"{lines:,}-line quotes", folder, big_per_window, lines),
         ]
         print(
-            f"history sizes on SQLite ({mode} mode: {audit_rows:,} audit rows, {LINES[mode]:,}-line quotes"
-            + ("; 1,000,000 and 1,000 in full mode" if quick else "")
-            + f"); {REPEATS} interleaved rounds, windows >= 2 s; load average {load_average()}"
+            f"history sizes on SQLite ({mode} mode: {audit_rows:,} audit rows, {lines:,}-line quotes"
+            + ("; 1,000,000 and 1,000 in full mode" if mode != "full" else "")
+            + f"); {REPEATS} interleaved rounds, windows >= {window_seconds():g} s; load average {load_average()}"
         )
         for size in sizes:
             like = sizes[0] if size.lines == 1 and size is not sizes[0] else None
@@ -218,9 +222,9 @@ async def run(quick: bool) -> None:
             f"  {size.label:<26} {d_cpu:>10.2f} ms {d_ms:>6.2f} ms {d_cpu / empty_decision[0]:>5.2f}x   "
             f"{h_cpu:>15.2f} ms {h_ms:>6.2f} ms {h_cpu / empty_home[0]:>5.2f}x"
         )
-    short = [s.label for s in sizes if min(w.seconds for w in s.decisions.windows) < 2.0]
+    short = [s.label for s in sizes if min(w.seconds for w in s.decisions.windows) < window_seconds()]
     if short:
-        print(f"  (decision windows under 2 s, too few quotes prepared: {', '.join(short)})")
+        print(f"  (decision windows under {window_seconds():g} s, too few quotes prepared: {', '.join(short)})")
     for size in sizes[1:]:
         for what, series, empty in (("decision", size.decisions, empty_decision), ("App Home", size.home, empty_home)):
             ratio = series.cpu_ms / empty[0]
@@ -234,6 +238,7 @@ async def run(quick: bool) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="100,000 audit rows, 200-line quotes, fewer quotes")
+    parser.add_argument("--smoke", action="store_true", help="a few rows of each: does it still run (bench/measure.py)")
     args = parser.parse_args()
     asyncio.run(run(args.quick))
     return 0

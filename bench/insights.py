@@ -16,7 +16,7 @@ is written once per backend. Then, interleaved, `--runs` times each:
 Prints the median of the runs, the ratio to the floor and the targets (insights within 2x,
 backtest within 1.5x). Asserts nothing about time; it does check the figures count every row.
 
-    python bench/insights.py [--quick] [--count N] [--runs N] [--pg-url URL] [--sqlite-only]
+    python bench/insights.py [--quick | --smoke] [--count N] [--runs N] [--pg-url URL] [--sqlite-only]
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from measure import sized, target  # noqa: E402
 
 from tests.support.postgres import DEFAULT_SERVER_URL  # noqa: E402
 
@@ -215,20 +218,24 @@ def report(name: str, count: int, runs: int, part: dict[str, Any]) -> None:
     line("reading the rows: COUNT and SUM of the durations", "bare_scan")
     line("floor: every figure group as bare SQL", "insights_floor")
     line("insights (store.insights.gather, every figure)", "insights")
-    ratio = t["insights"] / t["insights_floor"]
-    verdict = "met" if ratio <= INSIGHTS_TARGET else "MISSED"
-    print(
-        f"  insights / floor {ratio:.2f}x (target <= {INSIGHTS_TARGET}x: {verdict}); "
-        f"/ reading the rows {t['insights'] / t['bare_scan']:.1f}x"
-    )
+    insights_ratio = t["insights"] / t["insights_floor"]
+    print(f"  insights / floor {insights_ratio:.2f}x; / reading the rows {t['insights'] / t['bare_scan']:.1f}x")
     line("preview loop, quotes already in memory", "preview_loop")
     line("floor: preview loop over the quotes read from the store", "backtest_floor")
     line("backtest 25% -> 30% (read, plan, compare)", "backtest")
-    ratio = t["backtest"] / t["backtest_floor"]
-    verdict = "met" if ratio <= BACKTEST_TARGET else "MISSED"
+    backtest_ratio = t["backtest"] / t["backtest_floor"]
     print(
-        f"  backtest / floor {ratio:.2f}x (target <= {BACKTEST_TARGET}x: {verdict}); "
-        f"/ in-memory preview loop {t['backtest'] / t['preview_loop']:.2f}x"
+        f"  backtest / floor {backtest_ratio:.2f}x; / in-memory preview loop {t['backtest'] / t['preview_loop']:.2f}x"
+    )
+    target(
+        f"insights on {name} <= {INSIGHTS_TARGET}x the bare SQL of every figure",
+        insights_ratio <= INSIGHTS_TARGET,
+        f"{insights_ratio:.2f}x",
+    )
+    target(
+        f"backtest on {name} <= {BACKTEST_TARGET}x the preview loop over the stored quotes",
+        backtest_ratio <= BACKTEST_TARGET,
+        f"{backtest_ratio:.2f}x",
     )
 
 
@@ -236,12 +243,13 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="10,000 submissions instead of 100,000")
     parser.add_argument("--count", type=int)
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a few submissions: does it still run (bench/measure.py)")
+    parser.add_argument("--runs", type=int, default=sized("insights", "runs", 3))
     parser.add_argument("--pg-url", default=DEFAULT_SERVER_URL)
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--part", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    count = args.count or (10_000 if args.quick else 100_000)
+    count = args.count or sized("insights", "count", 10_000 if args.quick else 100_000)
     if args.part == "sqlite":
         print(json.dumps(part_sqlite(count, args.runs)))
         return 0
@@ -251,10 +259,12 @@ def main() -> int:
     common = ["--count", str(count), "--runs", str(args.runs), "--pg-url", args.pg_url]
     if args.quick:
         print(f"quick mode: {count:,} submissions (make bench-full runs 100,000)")
-    report("SQLite", count, args.runs, run_part(["--part", "sqlite", *common]))
+    parts = {"SQLite": run_part(["--part", "sqlite", *common])}
     if not args.sqlite_only:
-        report("PostgreSQL", count, args.runs, run_part(["--part", "postgres", *common]))
-    return 0
+        parts["PostgreSQL"] = run_part(["--part", "postgres", *common])
+    for name, part in parts.items():
+        report(name, count, args.runs, part)
+    return 1 if any("error" in part for part in parts.values()) else 0
 
 
 if __name__ == "__main__":

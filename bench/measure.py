@@ -5,6 +5,12 @@ benchmark taking turns (A B C, B C A, C A B) so that a machine busy for a while 
 alike; the spread (lowest and highest window) is printed beside it, and so is the CPU each
 operation cost the process that did the work. A target is printed as one line,
 `target <what>: met|NOT met (<figure>)`, so a reader (or grep) finds every verdict.
+
+Smoke mode (`--smoke` on any bench; the test suite runs every bench so): the sizes of SMOKE below
+and windows of SMOKE_WINDOW, each doing at least one operation, so that a bench runs in seconds and
+its code cannot rot unnoticed. Its figures mean nothing. Importing this module with `--smoke` on
+the command line sets GREENLIGHT_BENCH_SMOKE=1 before the bench reads its sizes; the processes a
+bench starts inherit it.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import asyncio
 import math
 import os
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,8 +30,47 @@ T = TypeVar("T")
 
 REPEATS = 3
 WINDOW = 2.0
+SMOKE_ENV = "GREENLIGHT_BENCH_SMOKE"
+SMOKE_WINDOW = 0.02
+SMOKE: dict[str, dict[str, Any]] = {
+    "crm": {"quotes": 12, "concurrency": 4},
+    "decisions": {"approvals": 4, "warm_up": 2, "floor_pool": 40, "sampled": 2, "concurrency": 4},
+    "delegations": {"rounds": 2, "past": (30, 60)},
+    "engine": {"lines": 100, "warm_up": 2},
+    "history": {
+        "per_window": 3,
+        "big_per_window": 2,
+        "audit": 200,
+        "delegations": 30,
+        "replacements": 10,
+        "lines": 5,
+        "spare": 2,
+    },
+    "insights": {"count": 40, "runs": 1},
+    "memory": {"quotes": 30, "pending": 10, "rounds": 2},
+    "release": {"orders": 12, "runs": 1, "amended_lines": 40, "batch": 5},
+    "slack_ack": {"warm_up": 2, "slice": 4, "sustain": 0.1, "rate": 20.0, "floor_rows": 300, "concurrency": 4},
+}
+"""Each bench's sizes in smoke mode, by bench and by the name of the size it replaces."""
+if "--smoke" in sys.argv[1:]:
+    os.environ[SMOKE_ENV] = "1"
 TICKS = os.sysconf("SC_CLK_TCK")
 _NONE_LEFT: Any = object()
+
+
+def smoke() -> bool:
+    """True when the benches run as a smoke test (tiny sizes, windows of one operation or more)."""
+    return os.environ.get(SMOKE_ENV) == "1"
+
+
+def sized(bench: str, name: str, default: T) -> T:
+    """A size of `bench`: its smoke value in smoke mode, else `default`."""
+    return SMOKE[bench][name] if smoke() else default  # type: ignore[no-any-return]
+
+
+def window_seconds() -> float:
+    """How long a window lasts at least: WINDOW, or SMOKE_WINDOW in smoke mode."""
+    return SMOKE_WINDOW if smoke() else WINDOW
 
 
 def process_cpu(pid: int | None = None) -> float:
@@ -91,8 +137,8 @@ class Series:
         )
         if any(w.latencies for w in self.windows):
             text += f"  p50 {self.latency_ms(50):.1f} ms  p99 {self.latency_ms(99):.1f} ms"
-        if shortest < WINDOW:
-            text += f"  (a window shorter than {WINDOW:.0f} s: too few items)"
+        if shortest < window_seconds():
+            text += f"  (a window shorter than {window_seconds():g} s: too few items)"
         return text
 
 
@@ -117,17 +163,21 @@ async def for_a_while(
     items: Iterator[T],
     workers: int,
     work: Callable[[T], Awaitable[Any]],
-    seconds: float = WINDOW,
+    seconds: float | None = None,
     cpu: Callable[[], float] = process_cpu,
 ) -> Window:
-    """WORKERS tasks take items and do WORK on each until `seconds` have passed or the items run out."""
+    """WORKERS tasks take items and do WORK on each until `seconds` (default: `window_seconds()`) have
+    passed or the items run out; a window always takes at least one item, however short."""
     latencies: list[float] = []
     started = time.perf_counter()
-    deadline = started + seconds
+    deadline = started + (window_seconds() if seconds is None else seconds)
     cpu_before = cpu()
+    taken = 0
 
     async def worker() -> None:
-        while time.perf_counter() < deadline:
+        nonlocal taken
+        while not taken or time.perf_counter() < deadline:
+            taken += 1
             item = next(items, _NONE_LEFT)
             if item is _NONE_LEFT:
                 return

@@ -5,7 +5,7 @@ serve` against it with the Slack stand-in as its Web API, then opens the App Hom
 with 500 pending requests again and again. Prints the server's peak RSS (VmHWM) and the time
 from the signed `app_home_opened` event to the `views.publish` call. Asserts nothing.
 
-    python bench/memory.py [--quick] [--quotes N]   (--quick: 5,000 quotes)
+    python bench/memory.py [--quick | --smoke] [--quotes N]   (--quick: 5,000 quotes)
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from measure import load_average, target  # noqa: E402
+from measure import load_average, sized, target  # noqa: E402
 
 from domain.approvals import Approval, Seat, Submission  # noqa: E402
 from sandbox.driver import SlackDriver  # noqa: E402
@@ -38,7 +38,7 @@ from tests.support.loopback import PROXY_VARIABLES  # noqa: E402
 APPROVALS_PER_QUOTE = 10
 HOT = "hot"
 HOT_SLACK = "U0HOT0001"
-PENDING_FOR_HOT = 500
+PENDING_FOR_HOT = sized("memory", "pending", 500)
 TOKEN, SIGNING = "xoxb-bench-memory", "bench-memory-signing"
 
 
@@ -259,9 +259,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="5,000 quotes instead of 100,000")
     parser.add_argument("--quotes", type=int)
-    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--smoke", action="store_true", help="a few quotes: does it still run (bench/measure.py)")
+    parser.add_argument("--rounds", type=int, default=sized("memory", "rounds", 30))
     args = parser.parse_args()
-    quotes = args.quotes or (5_000 if args.quick else 100_000)
+    quotes = args.quotes or sized("memory", "quotes", 5_000 if args.quick else 100_000)
     with tempfile.TemporaryDirectory(prefix="greenlight-bench-") as folder:
         path = Path(folder) / "memory.db"
         policy = Path(folder) / "policy.yaml"

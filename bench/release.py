@@ -21,7 +21,7 @@ amendments and cancellations of what an earlier version released (their ERP even
 generation of a newer version's delta orders for a quote of 5,000 lines whose first version was
 released (what one approval of an amendment costs the server, in one request).
 
-    python bench/release.py [--quick] [--orders N] [--runs N] [--batch N] [--pg-url URL]
+    python bench/release.py [--quick | --smoke] [--orders N] [--runs N] [--batch N] [--pg-url URL] [--sqlite-only]
 
 Each backend runs in a process of its own (tortoise keeps one backend per process); PostgreSQL
 gets a database of its own on the server, dropped at the end.
@@ -49,16 +49,17 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from measure import target  # noqa: E402
+from measure import sized, target, window_seconds  # noqa: E402
 
 from tests.support.postgres import DEFAULT_SERVER_URL  # noqa: E402
 
 NOW = dt.datetime(2027, 1, 1, 12, 0, tzinfo=dt.UTC)
-BATCH = int(os.environ.get("GREENLIGHT_BENCH_BATCH", "500"))  # release_due's limit; --batch sets it
+BATCH = int(
+    os.environ.get("GREENLIGHT_BENCH_BATCH") or sized("release", "batch", 500)
+)  # release_due's limit; --batch sets it
 DUE = NOW - dt.timedelta(days=1)
 PG_TARGET = 1_000
 FLOOR_SHARE = 0.25
-WINDOW = 2.0
 _MESSAGES = (
     "CASE t.topic WHEN 'erp' THEN {data} ELSE {event} END, 'pending', 0, $1, $1 "
     "FROM {orders} CROSS JOIN (SELECT 'slack' AS topic UNION ALL SELECT 'erp' UNION ALL SELECT 'crm') AS t"
@@ -211,10 +212,10 @@ async def floor_seconds(count: int, postgres: bool) -> tuple[float, float]:
 
 
 async def window(count: int, once: Any) -> dict[str, float]:
-    """Repeat `once()` (seconds, CPU seconds for `count` orders) until WINDOW seconds were timed."""
+    """Repeat `once()` (seconds, CPU seconds for `count` orders) until a window's seconds were timed."""
     seconds = cpu = 0.0
     orders = 0
-    while seconds < WINDOW:
+    while seconds < window_seconds():
         took, used = await once()
         seconds, cpu, orders = seconds + took, cpu + used, orders + count
     return {"rate": orders / seconds, "cpu_ms": cpu / orders * 1000, "seconds": seconds}
@@ -278,12 +279,12 @@ async def sweep_here(count: int, amendments: bool = False) -> tuple[float, float
     return elapsed, cpu
 
 
-AMENDED_LINES = 5_000
+AMENDED_LINES = sized("release", "amended_lines", 5_000)
 
 
 async def amendment_seconds() -> float:
     """Seconds to generate v2's delta orders for a 5,000-line quote whose v1 was released; v2 raises
-    every other line's quantity, drops a tenth of the lines and adds 500."""
+    every other line's quantity, drops a tenth of the lines and adds a tenth more."""
     global _FILLED
     _FILLED = None
     from domain.order_service import Orders
@@ -329,7 +330,8 @@ async def amendment_seconds() -> float:
     await desk.generate("Q-AMEND", None, DUE)
     await desk.release_due(NOW + dt.timedelta(days=60))
     second = [line(i, 3 if i % 2 else 2) for i in range(AMENDED_LINES) if i % 10]
-    second += [line(i, 1) for i in range(AMENDED_LINES, AMENDED_LINES + 500)]
+    added = AMENDED_LINES // 10
+    second += [line(i, 1) for i in range(AMENDED_LINES, AMENDED_LINES + added)]
     later = NOW + dt.timedelta(days=61)
     await service.receive_quote(quote(2, second), later)
     await service.submit("Q-AMEND", None, later)
@@ -337,7 +339,7 @@ async def amendment_seconds() -> float:
     orders = await desk.generate("Q-AMEND", None, later)
     elapsed = time.perf_counter() - started
     changed = sum(len(o.lines) for o in orders)
-    assert changed == 2_500 + 500 + 500, changed  # increases (odd lines), removals, additions
+    assert changed == AMENDED_LINES // 2 + AMENDED_LINES // 10 + added, changed  # increases (odd), removals, additions
     return elapsed
 
 
@@ -469,7 +471,7 @@ def machine() -> str:
 def report(count: int, runs: int, quick: bool, sqlite: dict[str, Any], postgres: dict[str, Any]) -> None:
     print(
         f"Releasing {count:,} due orders at a time (status + audit row + 3 outbox rows each), {runs} interleaved "
-        f"windows of >= {WINDOW:.0f} s per figure, {BATCH} orders per release transaction"
+        f"windows of >= {window_seconds():g} s per figure, {BATCH} orders per release transaction"
         + ("; quick mode: no amendment runs, PostgreSQL with two processes only" if quick else "")
     )
     print(f"machine: {machine()}\n")
@@ -518,14 +520,18 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--quick", action="store_true", help="6,000 orders a fill, fewer variants")
     parser.add_argument("--orders", type=int, help="due orders per run (default 10,000)")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few orders, one run: does it still run (bench/measure.py)"
+    )
+    parser.add_argument("--sqlite-only", action="store_true", help="leave PostgreSQL out")
     parser.add_argument("--runs", type=int, help="runs per figure, the median is shown (default 3)")
     parser.add_argument("--batch", type=int, help="orders per release transaction (default 500)")
     parser.add_argument("--pg-url", default=os.environ.get("GREENLIGHT_TEST_PG_URL") or DEFAULT_SERVER_URL)
     parser.add_argument("--part", choices=("sqlite", "postgres"), help=argparse.SUPPRESS)
     parser.add_argument("--sweep", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    count = args.orders or (6_000 if args.quick else 10_000)
-    runs = args.runs or 3
+    count = args.orders or sized("release", "orders", 6_000 if args.quick else 10_000)
+    runs = args.runs or sized("release", "runs", 3)
     if args.batch:
         os.environ["GREENLIGHT_BENCH_BATCH"] = str(args.batch)  # for the parts and sweepers it starts
         global BATCH
@@ -544,9 +550,11 @@ def main() -> int:
         ["--quick"] if args.quick else []
     )
     sqlite = run_part(["--part", "sqlite", *common])
-    postgres = run_part(["--part", "postgres", *common])
+    postgres = (
+        {"skipped": "not asked (--sqlite-only)"} if args.sqlite_only else run_part(["--part", "postgres", *common])
+    )
     report(count, runs, args.quick, sqlite, postgres)
-    return 0
+    return 1 if "error" in sqlite or "error" in postgres else 0
 
 
 if __name__ == "__main__":

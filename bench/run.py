@@ -3,7 +3,10 @@
 Each benchmark measures its own floor in the same run and prints the figures, the ratio and the
 target; this runner adds the machine (cores, Python, SQLite, PostgreSQL) and keeps the output.
 
-    python bench/run.py [--quick] [--only NAME ...]
+    python bench/run.py [--quick | --smoke] [--only NAME ...]
+
+`--smoke` runs every benchmark at its smoke sizes (bench/measure.py) to see that each still runs:
+its figures mean nothing, so it writes no file unless --output is given.
 """
 
 from __future__ import annotations
@@ -56,8 +59,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller runs (the default of make bench)")
     parser.add_argument("--only", nargs="*", choices=BENCHES, help="run only these")
-    parser.add_argument("--output", default=str(ROOT / "docs" / "BENCHMARKS.md"))
+    parser.add_argument("--smoke", action="store_true", help="tiny sizes, to see that every benchmark still runs")
+    parser.add_argument("--output", help="where to write the report (default docs/BENCHMARKS.md; none with --smoke)")
     args = parser.parse_args()
+    if args.output is None and not args.smoke:
+        args.output = str(ROOT / "docs" / "BENCHMARKS.md")
     chosen = args.only or list(BENCHES)
     sections = []
     failed = 0
@@ -66,7 +72,7 @@ def main() -> int:
         if not script.exists():
             sections.append(f"## {name}\n\n(not present in this checkout)\n")
             continue
-        command = [sys.executable, str(script)] + (["--quick"] if args.quick else [])
+        command = [sys.executable, str(script)] + (["--smoke"] if args.smoke else ["--quick"] if args.quick else [])
         print(f"[{chosen.index(name) + 1}/{len(chosen)}] {name}: {' '.join(command[1:])}", flush=True)
         started = time.monotonic()
         run = subprocess.run(command, capture_output=True, text=True, cwd=ROOT)
@@ -78,7 +84,7 @@ def main() -> int:
         sections.append(
             f"## {name}{status}\n\n`{' '.join(['python', *command[1:]])}` · {took:.1f} s\n\n```\n{output}\n```\n"
         )
-    mode = "quick" if args.quick else "full"
+    mode = "smoke" if args.smoke else "quick" if args.quick else "full"
     verdicts = [
         line.strip() for section in sections for line in section.splitlines() if line.strip().startswith("target ")
     ]
@@ -101,6 +107,8 @@ def main() -> int:
             *sections,
         ]
     )
+    if args.output is None:
+        return 1 if failed else 0
     output = Path(args.output)
     old = output.read_text(encoding="utf-8") if output.exists() else ""
     if RECORDED in old:  # runs recorded by hand (the full memory run) outlive the regeneration

@@ -24,7 +24,7 @@ Slack delivery the clicks caused). Then the sustained run: clicks at a fixed rat
 then the wait until all were delivered. Targets printed as `target ...: met / NOT met`. Checks
 that every click got a 200 and every approval was decided exactly once; asserts nothing about time.
 
-    python bench/slack_ack.py [--quick] [--concurrency C] [--rate R] [--sustain S] [--profile]
+    python bench/slack_ack.py [--quick | --smoke] [--concurrency C] [--rate R] [--sustain S] [--profile]
 
 `--profile` runs cProfile in each server and prints the top functions after the run.
 """
@@ -63,19 +63,29 @@ sys.path.insert(0, str(ROOT / "bench"))
 import aiohttp  # noqa: E402
 import slack_bolt  # noqa: E402
 from aiohttp import web  # noqa: E402
-from measure import Series, Window, for_a_while, interleaved, load_average, percentile, process_cpu, target  # noqa: E402
+from measure import (  # noqa: E402
+    Series,
+    Window,
+    for_a_while,
+    interleaved,
+    load_average,
+    percentile,
+    process_cpu,
+    sized,
+    target,
+)
 
 from sandbox.driver import slack_signature  # noqa: E402
 from tests.support.loopback import PROXY_VARIABLES, served  # noqa: E402
 from tests.support.quotes import one_line_quote  # noqa: E402
 
-CONCURRENCY = 50
-WARM_UP = 100
+CONCURRENCY = sized("slack_ack", "concurrency", 50)
+WARM_UP = sized("slack_ack", "warm_up", 100)
 SLICE = {"quick": 200, "full": 2_000}
 """Open approvals per greenlight burst window (the window ends at 2 s or when they run out)."""
 SUSTAIN = {"quick": 6.0, "full": 60.0}
-RATE = 100.0
-FLOOR_ROWS = 100_000
+RATE = sized("slack_ack", "rate", 100.0)
+FLOOR_ROWS = sized("slack_ack", "floor_rows", 100_000)
 DRAIN_LIMIT = 600.0
 P99_TARGET_MS = 100.0
 THROUGHPUT_TARGET = 0.50
@@ -654,7 +664,7 @@ def report(
     )
     kept_up = steady.rate >= 0.95 * args.rate and steady.worst_lag < LAG_TARGET_S and not steady.undelivered
     target(
-        f"sustained {args.rate:.0f} clicks/s for {args.sustain:.0f} s with Slack delivery lag < {LAG_TARGET_S:.0f} s"
+        f"sustained {args.rate:.0f} clicks/s for {args.sustain:g} s with Slack delivery lag < {LAG_TARGET_S:.0f} s"
         + (" (quick mode: shorter than 60 s)" if args.sustain < 60 else ""),
         kept_up,
         f"{steady.rate:.0f} clicks/s, lag at most {steady.worst_lag:.1f} s",
@@ -672,6 +682,7 @@ def report(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller slices and a 10 s sustained run")
+    parser.add_argument("--smoke", action="store_true", help="a few clicks: does it still run (bench/measure.py)")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="concurrent clients (default 50)")
     parser.add_argument("--rate", type=float, default=RATE, help="clicks per second of the sustained run")
     parser.add_argument("--sustain", type=float, help="seconds of the sustained run (60; 6 with --quick)")
@@ -686,8 +697,8 @@ def main() -> int:
     parser.add_argument("--profile-to", dest="profile_path", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     mode = "quick" if args.quick else "full"
-    args.sustain = args.sustain or SUSTAIN[mode]
-    args.slice = args.slice or SLICE[mode]
+    args.sustain = args.sustain or sized("slack_ack", "sustain", SUSTAIN[mode])
+    args.slice = args.slice or sized("slack_ack", "slice", SLICE[mode])
     for name in PROXY_VARIABLES:
         os.environ.pop(name, None)  # slack_sdk ignores NO_PROXY: loopback calls would go to a proxy
     if args.serve:

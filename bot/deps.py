@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from slack_sdk.web.async_client import AsyncWebClient
@@ -54,3 +54,6 @@ class Deps:
     """Put the policy file in force in every replica, asked by a person: (applied or unchanged?, the sentence)."""
     locales: SlackLocales | None = None
     """Each Slack user's locale, learnt once and kept (None: everyone reads the policy's language)."""
+    home_pages: dict[str, int] = field(default_factory=dict)
+    """The page of "Waiting on you" each person turned to in App Home (people key -> page from 2;
+    absent: the first), kept by this process: republishing a Home shows the page its reader is on."""

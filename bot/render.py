@@ -469,12 +469,31 @@ async def home(deps: Deps, person: str | None) -> dict[str, Any]:
         return await _home(deps, person)
 
 
+async def waiting_page(deps: Deps, person: str, now: dt.datetime) -> tuple[list[tuple[Submission, str]], int, int, int]:
+    """The page of what waits on `person` that they turned to (a page past the last, since requests
+    were decided, is the last): its requests, how many submissions wait in all, the page, the pages.
+    Reads one page and the count; a page past the end reads the last page once more."""
+    per_page = views.WAITING_PER_PAGE
+    page = deps.home_pages.get(person, 1)
+    waiting, total = await deps.service.waiting_on(person, now, limit=per_page, offset=(page - 1) * per_page)
+    pages = max(1, -(-total // per_page))
+    if page > pages:
+        page = pages
+        waiting, total = await deps.service.waiting_on(person, now, limit=per_page, offset=(page - 1) * per_page)
+        pages = max(1, -(-total // per_page))
+    if page > 1:
+        deps.home_pages[person] = page
+    else:
+        deps.home_pages.pop(person, None)
+    return waiting, total, page, pages
+
+
 async def _home(deps: Deps, person: str | None) -> dict[str, Any]:
     if person is None:
         view = views.app_home("", [], [], None, None)
         return view.to_dict()
     now = deps.clock()
-    waiting, total = await deps.service.waiting_on(person, now, limit=views.MAX_WAITING)
+    waiting, total, page, pages = await waiting_page(deps, person, now)
     pairs = [(sub, sub.approval(rule)) for sub, rule in waiting]
     quotes = await deps.service.quotes_of(person)
     directory = await deps.service.directory(deps.clock())
@@ -493,6 +512,8 @@ async def _home(deps: Deps, person: str | None) -> dict[str, Any]:
         now=now,
         waiting_total=total,
         ooo_windows=mine,
+        page=page,
+        pages=pages,
     )
     shown = view.to_dict()
     if permissions.is_order_desk(deps.policy, person):

@@ -175,6 +175,8 @@ def build(
         outcome = await runtime.live.reload(by=f"/deal policy reload ({person})")
         return outcome.ok, outcome.sentence()
 
+    home_pages: dict[str, int] = {}  # App Home's page per person: outlives the bolt app rebuilt on a policy change
+
     def slack_app(policy: Policy) -> AsyncApp:
         from bot import render as bot_render
         from bot.deps import Deps
@@ -197,6 +199,7 @@ def build(
             **insights_deps(settings, lambda: runtime.policy, clock),
             reload_policy=reload_policy,
             locales=locales,
+            home_pages=home_pages,
         )
         register_all(bolt, slack)
 

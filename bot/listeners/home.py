@@ -1,4 +1,5 @@
-"""App Home (slack-v1 §4): published when opened, and the out-of-office button, modal and switch-off."""
+"""App Home (slack-v1 §4): published when opened, its pages of requests turned, and the
+out-of-office button, modal and switch-off."""
 
 from __future__ import annotations
 
@@ -23,6 +24,17 @@ def register(app: AsyncApp, deps: Deps) -> None:
     async def home_opened(event: dict[str, Any], context: AsyncBoltContext) -> None:
         if event.get("tab", "home") == "home":
             await guarded("views.publish", publish_home(deps, event["user"], context.get("person")))
+
+    async def turn_page(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:
+        await ack()
+        person = context.get("person")
+        value = str((body.get("actions") or [{}])[0].get("value") or "")
+        if person is not None:
+            deps.home_pages[person] = max(1, int(value)) if value.isdigit() else 1
+        await guarded("views.publish", publish_home(deps, body["user"]["id"], person))
+
+    app.action(ids.HOME_PAGE_PREVIOUS)(turn_page)
+    app.action(ids.HOME_PAGE_NEXT)(turn_page)
 
     @app.action(ids.OOO_OPEN)
     async def ooo_button(ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext) -> None:

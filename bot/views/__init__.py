@@ -3,6 +3,7 @@ text) out. No Slack client, no store, no clock: listeners pass what the view sho
 
 from .forms import FormErrors, read_approve_comment, read_ooo, read_reassign, read_reject
 from .home import MAX_WAITING as MAX_WAITING
+from .home import WAITING_PER_PAGE as WAITING_PER_PAGE
 from .home import app_home, ooo_modal
 from .ids import RequestRef, action_kind, action_pattern, numbered
 from .messages import (

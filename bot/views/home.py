@@ -45,6 +45,8 @@ from .text import (
 )
 
 MAX_WAITING = 10
+WAITING_PER_PAGE = 10
+"""Submissions waiting on a person per page of App Home (one request each, nearly always)."""
 PLACEHOLDER_LIMIT = 150
 MAX_QUOTES = 12
 
@@ -98,6 +100,23 @@ def _quote_text(sub: Submission, people: People | None, zone: dt.tzinfo, now: dt
     else:
         state = ":leftwards_arrow_with_hook: " + _("recalled {moment}", moment=when(sub.decided_at, zone, now))
     return mrkdwn_lines([head, escape(state)])
+
+
+def _pager(page: int, pages: int) -> list[Block]:
+    """'Page 2 of 5' and the buttons that turn to the page before and after (the first has no
+    Previous, the last no Next)."""
+    turns = []
+    if page > 1:
+        turns.append(ButtonElement(text=_("Previous page"), action_id=ids.HOME_PAGE_PREVIOUS, value=str(page - 1)))
+    if page < pages:
+        turns.append(ButtonElement(text=_("Next page"), action_id=ids.HOME_PAGE_NEXT, value=str(page + 1)))
+    return [
+        ContextBlock(
+            block_id="home.waiting.page",
+            elements=[MarkdownTextObject(text=_("Page {page} of {pages}", page=page, pages=pages))],
+        ),
+        ActionsBlock(block_id="home.waiting.pages", elements=turns),
+    ]
 
 
 def _ooo_blocks(
@@ -171,6 +190,8 @@ def app_home(
     now: dt.datetime | None = None,
     waiting_total: int | None = None,
     ooo_windows: Sequence[Delegation] = (),
+    page: int = 1,
+    pages: int = 1,
 ) -> View:
     """The App Home of `person` (a people key).
 
@@ -178,14 +199,16 @@ def app_home(
     approval); `your_quotes`: the latest submission of each of their quotes; `ooo_status`: their
     current or next delegation (None: not away); `admin_overview`: `approvers_overview(...)` for
     admins, None for everybody else. Request buttons carry numbered action ids (`ids.numbered`).
-    `waiting_total` is how many requests wait in all, when only the first few were passed.
+    `waiting_total` is how many requests wait in all, when only the first few were passed. With
+    `pages` > 1, `waiting_on_you` is page `page` (from 1) of them, and Previous / Next turn it.
     """
     total = max(waiting_total or 0, len(waiting_on_you))
     blocks: list[Block] = [
         HeaderBlock(block_id="home.waiting.header", text=_("Waiting on you ({count})", count=total)),
     ]
     shown, hidden = split(list(waiting_on_you), MAX_WAITING)
-    hidden += total - len(waiting_on_you)
+    if pages == 1:
+        hidden += total - len(waiting_on_you)
     if not shown:
         blocks.append(_section("home.waiting.none", _("Nothing is waiting on you.")))
     for index, (sub, approval) in enumerate(shown):
@@ -198,6 +221,8 @@ def app_home(
         )
     if hidden:
         blocks.append(more(hidden, _("requests: decide these first, or open them from your DMs"), "home.waiting.more"))
+    if pages > 1:
+        blocks += _pager(page, pages)
     blocks += [
         DividerBlock(block_id="home.quotes.divider"),
         HeaderBlock(block_id="home.quotes.header", text=_("Your quotes")),

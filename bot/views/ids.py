@@ -32,6 +32,8 @@ OOO_MODAL = "home.ooo"
 # App Home buttons
 OOO_OPEN = "home.ooo"
 OOO_END = "home.ooo_off"
+HOME_PAGE_PREVIOUS = "home.page_previous"  # the value is the page it turns to, from 1
+HOME_PAGE_NEXT = "home.page_next"
 
 # inputs: (block_id, action_id); Slack returns view.state.values[block_id][action_id]
 REJECT_REASON = ("reject.reason", "reject.reason_input")

@@ -6,12 +6,13 @@ from bot_kit import NOW, action_ids, all_text, assert_escaped, assert_unique_ids
 
 from bot.views import RequestRef, action_kind, app_home, approvers_overview
 from domain.approvals import Delegation, Directory
+from domain.i18n import speaking
 
 PEOPLE = policy().people
 
 
-def home(person, waiting=(), quotes=(), ooo=None, admin=None):
-    view = app_home(person, list(waiting), list(quotes), ooo, admin, people=PEOPLE, now=NOW)
+def home(person, waiting=(), quotes=(), ooo=None, admin=None, **paging):
+    view = app_home(person, list(waiting), list(quotes), ooo, admin, people=PEOPLE, now=NOW, **paging)
     data = view.to_dict()
     assert data["type"] == "home"
     blocks = data["blocks"]
@@ -107,3 +108,55 @@ def test_the_home_view_serialises_through_slack_sdk_validation():
     d = deal("q1042-v3")
     view = app_home("marco", [(d.sub, d.sub.approval("manager-discount"))], [], None, None)
     assert serialised(view)
+
+
+def page_of(blocks):
+    (context,) = [b for b in blocks if b["block_id"] == "home.waiting.page"]
+    (turns,) = [b for b in blocks if b["block_id"] == "home.waiting.pages"]
+    return all_text(context), [(b["action_id"], b["text"]["text"], b["value"]) for b in turns["elements"]]
+
+
+def test_a_middle_page_of_requests_says_where_it_is_and_turns_both_ways():
+    d = deal("q1042-v3")
+    waiting = [(d.sub, d.sub.approval("manager-discount"))] * 10
+
+    blocks = home("marco", waiting, waiting_total=47, page=2, pages=5)
+
+    assert "Waiting on you (47)" in headers(blocks)
+    assert page_of(blocks) == (
+        "Page 2 of 5",
+        [("home.page_previous", "Previous page", "1"), ("home.page_next", "Next page", "3")],
+    )
+    assert "more requests" not in all_text(blocks), "the other pages are a click away, not 'more'"
+    ids = [b["block_id"] for b in blocks]
+    assert ids.index("home.waiting.9.actions") < ids.index("home.waiting.page") < ids.index("home.quotes.divider")
+
+
+def test_the_first_page_only_turns_forward_and_the_last_only_back():
+    d = deal("q1042-v3")
+    waiting = [(d.sub, d.sub.approval("manager-discount"))]
+
+    first = home("marco", waiting * 10, waiting_total=11, page=1, pages=2)
+    last = home("marco", waiting, waiting_total=11, page=2, pages=2)
+
+    assert page_of(first) == ("Page 1 of 2", [("home.page_next", "Next page", "2")])
+    assert page_of(last) == ("Page 2 of 2", [("home.page_previous", "Previous page", "1")])
+
+
+def test_one_page_of_requests_has_no_page_line_or_buttons():
+    d = deal("q1042-v3")
+
+    blocks = home("marco", [(d.sub, d.sub.approval("manager-discount"))], waiting_total=1)
+
+    assert not [b for b in blocks if b["block_id"].startswith("home.waiting.page")]
+
+
+def test_the_page_line_and_buttons_read_french():
+    d = deal("q1042-v3")
+    with speaking("fr"):
+        blocks = home("marco", [(d.sub, d.sub.approval("manager-discount"))] * 10, waiting_total=30, page=2, pages=3)
+
+    assert page_of(blocks) == (
+        "Page 2 sur 3",
+        [("home.page_previous", "Page précédente", "1"), ("home.page_next", "Page suivante", "3")],
+    )

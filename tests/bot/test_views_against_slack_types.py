@@ -113,6 +113,20 @@ def every_view(p: Policy) -> Iterator[tuple[str, str, Any]]:
         "marco", waiting, [sub] * 60, windows[0], overview, people=p.people, now=NOW, ooo_windows=windows
     )
     yield "home", "HomeView", home
+    paged = views.app_home(
+        "marco",
+        waiting[:10],
+        [sub] * 60,
+        windows[0],
+        overview,
+        people=p.people,
+        now=NOW,
+        ooo_windows=windows,
+        waiting_total=10_000,
+        page=500,
+        pages=1_000,
+    )
+    yield "home, a middle page of requests", "HomeView", paged
     yield "ooo modal", "ModalView", ooo_modal(dt.date(2026, 12, 1), dt.date(2026, 12, 5), "U0VERA", replacing=7)
     yield "approvers", "Message", message(views.approvers_message(p, ctx.directory, NOW))
     yield "help", "Message", message(views.help_message())
