@@ -137,7 +137,8 @@ async def test_concurrent_requests_with_the_same_key_decide_once_and_the_others_
 
 
 class PausingStore:
-    """A DbStore whose first transaction pauses right after claiming its idempotency key until `resume`."""
+    """A DbStore whose first transaction pauses right after claiming its idempotency key (and reading the
+    submission) until `resume`."""
 
     def __init__(self) -> None:
         self.inner = DbStore()
@@ -152,15 +153,15 @@ class PausingStore:
                 yield tx
                 return
             self._paused = True
-            claim = tx.claim
+            open_latest = tx.open_latest
 
-            async def claim_then_pause(key: str, answer: dict[str, Any], now: Any) -> bool:
-                claimed = await claim(key, answer, now)
+            async def open_then_pause(quote_id: str, now: Any, key: str | None) -> Any:
+                opened = await open_latest(quote_id, now, key)  # the key is claimed in the same statement
                 self.key_checked.set()
                 await self.resume.wait()
-                return claimed
+                return opened
 
-            tx.claim = claim_then_pause
+            tx.open_latest = open_then_pause
             yield tx
 
 
