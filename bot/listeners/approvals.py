@@ -18,6 +18,7 @@ from domain import permissions
 from domain.approvals import Approval, Seat, Submission, can_decide
 from domain.errors import GreenlightError, NotAllowed, NotFound, StaleRequest
 from domain.i18n import _, moment
+from domain.reactions import topics
 
 from .. import views
 from ..deps import Deps
@@ -123,7 +124,9 @@ def register(app: AsyncApp, deps: Deps) -> None:
         if not events:  # the same click again (a replay, a retry): say where the request stands
             await open_request(deps, ref, person)
         await ack()
-        deps.kick()
+        queued = {topic.value for event in events for topic in topics(event.kind)}
+        if queued:  # only the sweeps with something new: the others would each read the outbox for nothing
+            deps.kick(*sorted(queued))
         if in_home(body):
             await guarded("views.publish", publish_home(deps, body["user"]["id"], person))
 
