@@ -16,7 +16,12 @@ from .models import OrderRow
 _MOMENTS = {"requested_at", "decided_at", "voted_at", "submitted_at"}
 
 
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def _dump(value: Any) -> Any:
+    if type(value) in _PLAIN:  # most of a state document: checked before the isinstance tests
+        return value
     if isinstance(value, dt.datetime):
         return value.isoformat()
     if isinstance(value, dict):
