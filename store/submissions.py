@@ -1,7 +1,12 @@
-"""Submissions read in bulk, for the outbox worker: one statement for a whole batch of rows.
+"""Submissions read in bulk by their refs (quote id, number): one statement for a list or a batch.
 
-Outside any transaction: on SQLite it waits for the connection between the click groups
-(`store.group`) instead of queueing a turn in them, and reads only what they committed.
+App Home's lists read them in a transaction (`DbTx.submissions_at`); the outbox worker reads a
+delivery batch's outside any (`submissions_at`): on SQLite that waits for the connection between
+the click groups (`store.group`) instead of queueing a turn in them, and reads only what they
+committed.
+
+Each snapshot stays text until something reads it, and the database cuts the lines off a copy for
+`Submission.heading()`, so a list of 1,000-line quotes decodes what a list of 1-line quotes does.
 """
 
 from __future__ import annotations
@@ -16,33 +21,36 @@ from domain.approvals import Submission
 
 from . import codec
 
+SQLITE = """
+SELECT s."revision", s."state", s."snapshot", json_remove(s."snapshot", '$.lines') AS "heading"
+FROM "submission" s JOIN json_each(?) r
+ON s."quote_id" = json_extract(r.value, '$[0]') AND s."number" = json_extract(r.value, '$[1]')
+"""
 
-def _document(value: Any) -> Any:
-    return amounts.loads(value) if isinstance(value, str | bytes) else value
+POSTGRES = """
+SELECT s.revision, s.state::text AS state, s.snapshot::text AS snapshot, (s.snapshot - 'lines')::text AS heading
+FROM submission s JOIN jsonb_array_elements($1::text::jsonb) r
+ON s.quote_id = r.value->>0 AND s.number = (r.value->>1)::int
+"""
+
+
+async def read(db: Any, refs: list[tuple[str, int]]) -> list[Submission]:
+    """The submissions of `refs` that exist, in the order of `refs`, through the connection DB."""
+    if not refs:
+        return []
+    pairs = json.dumps([[quote_id, number] for quote_id, number in refs])
+    query = SQLITE if db.capabilities.dialect == "sqlite" else POSTGRES
+    found: dict[tuple[str, int], Submission] = {}
+    for row in await db.execute_query_dict(query, [pairs]):
+        sub = codec.load_lazily(amounts.loads(row["state"]), row["snapshot"], row["heading"])
+        sub.revision = row["revision"]
+        found[(sub.quote_id, sub.number)] = sub
+    return [found[ref] for ref in refs if ref in found]
 
 
 async def submissions_at(
     refs: list[tuple[str, int]], connection_name: str = "default"
 ) -> dict[tuple[str, int], Submission]:
-    """The submissions of `refs` (quote id, number) that exist, by ref."""
-    wanted = set(refs)
-    if not wanted:
-        return {}
-    db = Tortoise.get_connection(connection_name)
-    quotes = sorted({quote for quote, _ in wanted})
-    columns = 'SELECT "quote_id", "number", "revision", "state", "snapshot" FROM "submission" '
-    if db.capabilities.dialect == "postgres":
-        rows = await db.execute_query_dict(columns + 'WHERE "quote_id" = ANY($1::text[])', [quotes])
-    else:
-        rows = await db.execute_query_dict(
-            columns + 'WHERE "quote_id" IN (SELECT value FROM json_each(?))', [json.dumps(quotes)]
-        )
-    found: dict[tuple[str, int], Submission] = {}
-    for row in rows:
-        ref = (row["quote_id"], int(row["number"]))
-        if ref not in wanted:
-            continue
-        sub = codec.load(_document(row["state"]), _document(row["snapshot"]))
-        sub.revision = row["revision"]
-        found[ref] = sub
-    return found
+    """The submissions of `refs` that exist, by ref, read outside any transaction."""
+    subs = await read(Tortoise.get_connection(connection_name), sorted(set(refs)))
+    return {(sub.quote_id, sub.number): sub for sub in subs}

@@ -25,7 +25,7 @@ from domain.quote import Quote
 from domain.reactions import Topic, topics
 from domain.service import ConcurrentChange, Opened, Queued
 
-from . import codec, decision
+from . import codec, decision, submissions
 from .audit import event_of
 from .codec import order_of
 from .crm import crm_key
@@ -96,11 +96,6 @@ class CachedDirectory:
 def _contract_columns(contract: Contract) -> dict[str, Any]:
     """The contract's queryable terms (the renewal sweep reads them), beside its data."""
     return {"number": contract.number or None, "start_date": contract.start, "end_date": contract.end}
-
-
-LISTED = 's."id", s."revision", {state} AS "state", {snapshot} AS "snapshot", {heading} AS "heading"'
-SQLITE_HEADING = """json_remove(s."snapshot", '$.lines')"""
-PG_HEADING = "(s.snapshot - 'lines')::text"
 
 
 def _read_of(row_id: int, state: dict[str, Any], legacy: bool) -> decision.Read:
@@ -475,28 +470,9 @@ class DbTx:
         return await self.submissions_at([(str(r["quote_id"]), int(r["number"])) for r in rows])
 
     async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]:
-        """The submissions of `refs` (quote id, number) that exist, in that order: one statement.
-
-        For lists (App Home): each snapshot stays text until something reads it, and the database
-        cuts the lines off a copy for `Submission.heading()`, so a list of 1,000-line quotes decodes
-        what a list of 1-line quotes does."""
-        if not refs:
-            return []
-        pairs = json.dumps([[q, n] for q, n in refs])
-        if self.db.capabilities.dialect == "sqlite":
-            query = f"""SELECT {LISTED.format(state='s."state"', snapshot='s."snapshot"', heading=SQLITE_HEADING)}
-                FROM "submission" s JOIN json_each(?) r
-                ON s."quote_id" = json_extract(r.value, '$[0]') AND s."number" = json_extract(r.value, '$[1]')"""
-        else:
-            query = f"""SELECT {LISTED.format(state="s.state::text", snapshot="s.snapshot::text", heading=PG_HEADING)}
-                FROM submission s JOIN jsonb_array_elements($1::text::jsonb) r
-                ON s.quote_id = r.value->>0 AND s.number = (r.value->>1)::int"""
-        found: dict[tuple[str, int], Submission] = {}
-        for row in await self.db.execute_query_dict(query, [pairs]):
-            sub = codec.load_lazily(amounts.loads(row["state"]), row["snapshot"], row["heading"])
-            sub.revision = row["revision"]
-            found[(sub.quote_id, sub.number)] = sub
-        return [found[ref] for ref in refs if ref in found]
+        """The submissions of `refs` (quote id, number) that exist, in that order: one statement
+        (`store.submissions`: snapshots kept as text, headings cut by the database)."""
+        return await submissions.read(self.db, refs)
 
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]:
         rows = (
