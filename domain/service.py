@@ -45,6 +45,8 @@ class Tx(Protocol):
     the key was already claimed, else the quote's latest submission and the directory at `now`.
     `save` is `update_submission` then `record` (the store may write both in one statement), and
     says whether the compare-and-set held; when it did not, nothing was written.
+    `inbox_submissions` and `submissions_at` read for lists: a store may leave out the snapshots
+    (reading one then raises LookupError); `Submission.heading()` has what a list shows.
     `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
     version (or none) and returns None, else it changes nothing and returns the quote that is stored.
     """

@@ -103,6 +103,11 @@ class StoredSubmission(Submission):
     @property
     def snapshot(self) -> dict[str, Any]:
         value = self.__dict__["_snapshot"]
+        if value is UNREAD:
+            raise LookupError(
+                f"{self.ref} was read for a list, without its snapshot: heading() has what a list shows; "
+                "read the submission itself for the rest"
+            )
         if isinstance(value, _Encoded):
             value = self.__dict__["_snapshot"] = amounts.loads(value.text)
         snapshot: dict[str, Any] = value
@@ -118,18 +123,31 @@ class StoredSubmission(Submission):
             value = self.__dict__["_heading"] = amounts.loads(value)
         return value if isinstance(value, dict) else super().heading()
 
+    def __repr__(self) -> str:
+        return f"StoredSubmission({self.ref}, {self.status}, revision {self.revision})"
+
 
 @dataclasses.dataclass(frozen=True)
 class _Encoded:
     text: str
 
 
+class _Unread:
+    """The snapshot of a submission read for a list: not read at all."""
+
+
+UNREAD: Any = _Unread()
+
+
 def load_lazily(data: dict[str, Any], snapshot: str | None, heading: str | None = None) -> Submission:
     """The submission of a state document whose snapshot column was read as text (`store.decision`):
-    the snapshot is decoded when first read (None: a row from before the column, whose state holds it).
-    HEADING is the snapshot without its lines as the database wrote it, for `heading()`."""
+    the snapshot is decoded when first read (None: a row from before the column, whose state holds it;
+    UNREAD: not read, for a list). HEADING is the snapshot without its lines, as JSON text, for
+    `heading()`."""
     kwargs = _arguments(data)
-    if snapshot is not None:
+    if snapshot is UNREAD:
+        kwargs["snapshot"] = UNREAD
+    elif snapshot is not None:
         kwargs["snapshot"] = _Encoded(snapshot)
     sub = StoredSubmission(**kwargs)
     if heading is not None:

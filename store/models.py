@@ -53,6 +53,8 @@ class SubmissionRow(models.Model):
     state: fields.JSONField[dict[str, Any]] = fields.JSONField(**EXACT)
     snapshot: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True, **EXACT)
     """The quote as submitted, written once with the submission (rows from before issue 16 keep it in `state`)."""
+    heading: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True, **EXACT)
+    """The snapshot without its lines, written with it, for lists (rows from before migration 0012 have none)."""
 
     class Meta:
         table = "submission"

@@ -5,8 +5,9 @@ delivery batch's outside any (`submissions_at`): on SQLite that waits for the co
 the click groups (`store.group`) instead of queueing a turn in them, and reads only what they
 committed.
 
-Each snapshot stays text until something reads it, and the database cuts the lines off a copy for
-`Submission.heading()`, so a list of 1,000-line quotes decodes what a list of 1-line quotes does.
+Each snapshot stays text until something reads it; a list reads none, only each quote's heading
+(`submission.heading`, written with the submission; cut from the snapshot by the database for rows
+from before migration 0012), so a list of 1,000-line quotes reads what a list of 1-line quotes does.
 """
 
 from __future__ import annotations
@@ -22,27 +23,35 @@ from domain.approvals import Submission
 from . import codec
 
 SQLITE = """
-SELECT s."revision", s."state", s."snapshot", json_remove(s."snapshot", '$.lines') AS "heading"
+SELECT s."revision", s."state", {snapshot} AS "snapshot", s."snapshot" IS NULL AS "legacy",
+       COALESCE(s."heading", json_remove(s."snapshot", '$.lines')) AS "heading"
 FROM "submission" s JOIN json_each(?) r
 ON s."quote_id" = json_extract(r.value, '$[0]') AND s."number" = json_extract(r.value, '$[1]')
 """
 
 POSTGRES = """
-SELECT s.revision, s.state::text AS state, s.snapshot::text AS snapshot, (s.snapshot - 'lines')::text AS heading
+SELECT s.revision, s.state::text AS state, {snapshot} AS snapshot, s.snapshot IS NULL AS legacy,
+       COALESCE(s.heading, s.snapshot - 'lines')::text AS heading
 FROM submission s JOIN jsonb_array_elements($1::text::jsonb) r
 ON s.quote_id = r.value->>0 AND s.number = (r.value->>1)::int
 """
 
 
-async def read(db: Any, refs: list[tuple[str, int]]) -> list[Submission]:
-    """The submissions of `refs` that exist, in the order of `refs`, through the connection DB."""
+async def read(db: Any, refs: list[tuple[str, int]], *, snapshots: bool) -> list[Submission]:
+    """The submissions of `refs` that exist, in the order of `refs`, through the connection DB.
+
+    Without `snapshots` (a list), a submission's snapshot is not read: reading it raises, and
+    `heading()` has what a list shows."""
     if not refs:
         return []
     pairs = json.dumps([[quote_id, number] for quote_id, number in refs])
-    query = SQLITE if db.capabilities.dialect == "sqlite" else POSTGRES
+    postgres = db.capabilities.dialect == "postgres"
+    column = ("s.snapshot::text" if postgres else 's."snapshot"') if snapshots else "NULL"
+    query = (POSTGRES if postgres else SQLITE).format(snapshot=column)
     found: dict[tuple[str, int], Submission] = {}
     for row in await db.execute_query_dict(query, [pairs]):
-        sub = codec.load_lazily(amounts.loads(row["state"]), row["snapshot"], row["heading"])
+        snapshot = row["snapshot"] if snapshots or row["legacy"] else codec.UNREAD
+        sub = codec.load_lazily(amounts.loads(row["state"]), snapshot, row["heading"])
         sub.revision = row["revision"]
         found[(sub.quote_id, sub.number)] = sub
     return [found[ref] for ref in refs if ref in found]
@@ -52,5 +61,5 @@ async def submissions_at(
     refs: list[tuple[str, int]], connection_name: str = "default"
 ) -> dict[tuple[str, int], Submission]:
     """The submissions of `refs` that exist, by ref, read outside any transaction."""
-    subs = await read(Tortoise.get_connection(connection_name), sorted(set(refs)))
+    subs = await read(Tortoise.get_connection(connection_name), sorted(set(refs)), snapshots=True)
     return {(sub.quote_id, sub.number): sub for sub in subs}

@@ -223,6 +223,7 @@ class DbTx:
             due_at=sub.due_at,
             state=codec.dump(sub),
             snapshot=sub.snapshot,
+            heading=sub.heading(),
             using_db=self.db,
         )
         self._rows[(sub.quote_id, sub.number)] = row
@@ -470,9 +471,9 @@ class DbTx:
         return await self.submissions_at([(str(r["quote_id"]), int(r["number"])) for r in rows])
 
     async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]:
-        """The submissions of `refs` (quote id, number) that exist, in that order: one statement
-        (`store.submissions`: snapshots kept as text, headings cut by the database)."""
-        return await submissions.read(self.db, refs)
+        """The submissions of `refs` (quote id, number) that exist, in that order, for a list: one
+        statement, each quote's heading read and its snapshot not (`store.submissions`)."""
+        return await submissions.read(self.db, refs, snapshots=False)
 
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]:
         rows = (

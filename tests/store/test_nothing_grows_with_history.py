@@ -13,6 +13,7 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
 from tortoise import Tortoise
 
 from domain.amounts import Amount
@@ -156,7 +157,12 @@ async def test_a_list_of_quotes_reads_their_headings_without_the_lines(service: 
     row = await SubmissionRow.get(quote_id="Q-7301")
     await submit(service, "Q-7302")
     legacy = await SubmissionRow.get(quote_id="Q-7302")  # its snapshot kept in the state, as before 0011
-    await SubmissionRow.filter(id=legacy.id).update(state={**legacy.state, "snapshot": legacy.snapshot}, snapshot=None)
+    await SubmissionRow.filter(id=legacy.id).update(
+        state={**legacy.state, "snapshot": legacy.snapshot}, snapshot=None, heading=None
+    )
+    await submit(service, "Q-7303")
+    before_0012 = await SubmissionRow.get(quote_id="Q-7303")  # a snapshot column, no heading yet
+    await SubmissionRow.filter(id=before_0012.id).update(heading=None)
 
     listed = {sub.quote_id: sub for sub in await service.quotes_of("rep")}
     waiting, _ = await service.waiting_on("p09", NOW)
@@ -165,6 +171,11 @@ async def test_a_list_of_quotes_reads_their_headings_without_the_lines(service: 
     assert "lines" not in heading
     assert heading == {key: value for key, value in row.snapshot.items() if key != "lines"}
     assert [repr(heading[k]) for k in ("net_total", "discount_percent")] == ["28500.00", "5.0000"], "digits kept"
-    assert listed["Q-7301"].snapshot == row.snapshot, "the whole snapshot is still there to read"
+    with pytest.raises(LookupError, match="Q-7301#1 was read for a list, without its snapshot"):
+        listed["Q-7301"].snapshot  # noqa: B018 (a list does not read the snapshot)
+    assert (await service.latest("Q-7301")).snapshot == row.snapshot  # type: ignore[union-attr]
+    assert row.heading == heading, "written with the submission"
     assert listed["Q-7302"].heading() == {k: v for k, v in legacy.snapshot.items() if k != "lines"}
+    assert listed["Q-7302"].snapshot == legacy.snapshot, "kept in the state: read with it"
+    assert listed["Q-7303"].heading() == {k: v for k, v in before_0012.snapshot.items() if k != "lines"}
     assert {sub.quote_id: sub.heading() for sub, _ in waiting} == {q: s.heading() for q, s in listed.items()}
