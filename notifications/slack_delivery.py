@@ -325,7 +325,7 @@ class SlackDelivery:
         """How `person` is reached (read once per batch)."""
         if self._prefs is not None:
             return self._prefs.get(person, "slack")
-        return await self._notify_of(person)
+        return await people_prefs.notify_of(person)
 
     async def _submission(self, quote_id: str, number: int) -> Submission | None:
         if self._subs is not None and (quote_id, number) in self._subs:

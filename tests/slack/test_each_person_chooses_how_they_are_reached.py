@@ -64,3 +64,11 @@ async def test_a_choice_that_cannot_be_had_is_refused_and_changes_nothing(
 
     assert said in answer, answer
     assert "Greenlight reaches you in Slack." in (await bot.deal(person, "notify")).json()["text"]
+
+
+async def test_delivery_outside_a_batch_reads_the_choice_as_it_is_stored(bot: Bot) -> None:
+    await bot.deal("vera", "notify email")
+    delivery = bot.runtime.delivery  # a batch reads every choice at once; a lone delivery asks the store
+
+    assert await delivery._notify_of("vera") == "email"
+    assert await delivery._notify_of("fay") == "slack"
