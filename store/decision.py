@@ -98,6 +98,14 @@ def holders(approval: Approval) -> list[str]:
     return found
 
 
+def message_key(topic: Topic, event: Event) -> str:
+    """A new outbox row's key (the ERP's is the order's own, set where the order is read)."""
+    if topic is Topic.CRM:
+        # Keyed by quote, so that the CRM worker delivers one quote's events in order (crm-v1 §6).
+        return crm_key(event.quote_id, uuid.uuid4().hex)
+    return f"{topic}:{uuid.uuid4().hex}"
+
+
 def prepare(sub: Submission, read: Read, expected_revision: int, events: list[Event]) -> Write | None:
     """The change as rows, or None when it needs the general path (an approval the row does not
     have yet, a message that needs another row read such as the ERP's order)."""
@@ -145,8 +153,7 @@ def prepare(sub: Submission, read: Read, expected_revision: int, events: list[Ev
         payload = None
         for topic in topics(event.kind):
             payload = payload or _json(to_json(event))
-            key = crm_key(event.quote_id, uuid.uuid4().hex) if topic is Topic.CRM else f"{topic}:{uuid.uuid4().hex}"
-            outbox.append((topic.value, key, payload, event.at))
+            outbox.append((topic.value, message_key(topic, event), payload, event.at))
     return Write(
         read.id,
         expected_revision,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
@@ -28,7 +27,6 @@ from domain.service import ConcurrentChange, Opened, Queued
 from . import codec, decision, submissions
 from .audit import event_of
 from .codec import order_of
-from .crm import crm_key
 from .group import GroupCommit, GroupFailed
 from .insights import Dialect
 from .models import (
@@ -111,8 +109,8 @@ class DbTx:
     def __init__(self, connection: Any, store: DbStore | None = None) -> None:
         self.db = connection
         self.store = store
-        self._rows: dict[tuple[str, int], SubmissionRow] = {}
         self._read: dict[tuple[str, int], decision.Read] = {}
+        """What this transaction read or wrote of each submission row: what its next write needs."""
 
     async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
         query = QuoteRow.filter(id=quote_id).using_db(self.db)
@@ -152,7 +150,6 @@ class DbTx:
     def _load(self, row: SubmissionRow) -> Submission:
         sub = codec.load(row.state, row.snapshot)
         sub.revision = row.revision
-        self._rows[(sub.quote_id, sub.number)] = row
         self._read[(sub.quote_id, sub.number)] = _read_of(row.id, row.state, row.snapshot is None)
         return sub
 
@@ -195,7 +192,6 @@ class DbTx:
             saved = rows[0]["saved"] == 1
         if saved:
             self._read[(sub.quote_id, sub.number)] = _read_of(write.submission_id, write.document, False)
-            self._rows.pop((sub.quote_id, sub.number), None)  # its state is older than this write
         return saved
 
     async def submissions(self, quote_id: str) -> list[Submission]:
@@ -221,20 +217,20 @@ class DbTx:
             submitted_at=sub.submitted_at,
             decided_at=sub.decided_at,
             due_at=sub.due_at,
-            state=codec.dump(sub),
+            state=(state := codec.dump(sub)),
             snapshot=sub.snapshot,
             heading=sub.heading(),
             using_db=self.db,
         )
-        self._rows[(sub.quote_id, sub.number)] = row
+        self._read[(sub.quote_id, sub.number)] = _read_of(row.id, state, False)
         for approval in sub.approvals:
             await self._project(row.id, sub, approval, None)
 
     async def update_submission(self, sub: Submission, expected_revision: int) -> bool:
-        row = self._rows.get((sub.quote_id, sub.number))
-        if row is None:
+        read = self._read.get((sub.quote_id, sub.number))
+        if read is None:
             row = await SubmissionRow.filter(quote_id=sub.quote_id, number=sub.number).using_db(self.db).get()
-        before = {a["rule"]: a for a in row.state.get("approvals", [])}
+            read = _read_of(row.id, row.state, row.snapshot is None)
         state = codec.dump(sub)
         values: dict[str, Any] = {
             "status": sub.status,
@@ -243,17 +239,16 @@ class DbTx:
             "due_at": sub.due_at,
             "state": state,
         }
-        if row.snapshot is None:  # a row from before the snapshot column: its snapshot moves there, once
-            values["snapshot"] = row.snapshot = sub.snapshot
-        changed = await SubmissionRow.filter(id=row.id, revision=expected_revision).using_db(self.db).update(**values)
+        if read.legacy:  # a row from before the snapshot column: its snapshot moves there, once
+            values["snapshot"] = sub.snapshot
+        changed = await SubmissionRow.filter(id=read.id, revision=expected_revision).using_db(self.db).update(**values)
         if changed != 1:
             return False
         for approval, dumped in zip(sub.approvals, state["approvals"], strict=True):
-            old = before.get(approval.rule)
+            old = read.approvals.get(approval.rule)
             if old != dumped:
-                await self._project(row.id, sub, approval, old)
-        row.state, row.revision = state, sub.revision
-        self._read[(sub.quote_id, sub.number)] = _read_of(row.id, state, False)
+                await self._project(read.id, sub, approval, old)
+        self._read[(sub.quote_id, sub.number)] = _read_of(read.id, state, False)
         return True
 
     async def _project(
@@ -268,11 +263,7 @@ class DbTx:
             "decided_at": approval.decided_at,
             "acted_by": approval.acted_by,
         }
-        holders: list[str] = []
-        if approval.status == "requested":
-            for person in [s.holder for s in approval.seats if s.vote is None] + approval.escalated_to:
-                if person not in holders:
-                    holders.append(person)
+        holders = decision.holders(approval)
         this = ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db)
         if old is None:
             row = await ApprovalRow.create(submission_id=submission_id, rule=approval.rule, using_db=self.db, **values)
@@ -401,10 +392,7 @@ class DbTx:
             await OutboxRow.bulk_create(rows, using_db=self.db)
 
     async def _message(self, topic: Topic, event: Event) -> OutboxRow:
-        key, payload = f"{topic}:{uuid.uuid4().hex}", to_json(event)
-        if topic is Topic.CRM:
-            # Keyed by quote, so that the CRM worker delivers one quote's events in order (crm-v1 §6).
-            key = crm_key(event.quote_id, uuid.uuid4().hex)
+        key, payload = decision.message_key(topic, event), to_json(event)
         if topic is Topic.ERP:
             # The ERP gets the order as released, keyed by its number and event: the ERP's idempotency key.
             number = str(event.detail["order"])
