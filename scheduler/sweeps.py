@@ -34,7 +34,8 @@ class Sweeps:
     def __init__(self) -> None:
         self.scheduler = AsyncIOScheduler(timezone=dt.UTC)
         self.sweeps: dict[str, Sweep] = {}
-        self._stopping = False
+        self.stopping = asyncio.Event()
+        """Set once `stop` has begun: no sweep starts after it."""
         self._kicked: set[asyncio.Task[None]] = set()
         """Sweeps started by a kick: referenced until they end (the loop keeps only weak references)."""
 
@@ -55,7 +56,7 @@ class Sweeps:
                 except Exception:
                     log.exception("sweep %s failed; it runs again on its next tick", sweep.name)
                 sweep.runs += 1
-                if not sweep.dirty.is_set() or self._stopping:
+                if not sweep.dirty.is_set() or self.stopping.is_set():
                     break
         finally:
             sweep.running = False
@@ -81,7 +82,7 @@ class Sweeps:
         sweep = self.sweeps.get(name)
         if sweep is None:
             return
-        if self._stopping:
+        if self.stopping.is_set():
             return  # stopping: the next start runs whatever is due then
         if sweep.running:
             sweep.dirty.set()
@@ -104,7 +105,7 @@ class Sweeps:
 
         A paused scheduler still counts as running, so kicks (a click's, or a finished sweep waking
         the next) would otherwise start sweeps while the database is being closed."""
-        self._stopping = True
+        self.stopping.set()
         if self.scheduler.running:
             self.scheduler.pause()
         for sweep in self.sweeps.values():

@@ -33,7 +33,7 @@ async def test_a_kick_while_the_sweeps_stop_starts_nothing_and_stop_waits_for_th
     await inside.wait()
     runs = dict(started)
     stopping = asyncio.create_task(sweeps.stop())
-    await asyncio.sleep(0)  # stop has begun: it pauses the scheduler and waits for "slow"
+    await sweeps.stopping.wait()  # stop has begun: it pauses the scheduler and waits for "slow"
     sweeps.kick("other")
     sweeps.kick("slow")
     assert not stopping.done(), "stop waits for the sweep that is running"
