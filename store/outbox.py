@@ -16,6 +16,8 @@ from typing import Any
 
 from tortoise import Tortoise
 
+from . import light
+
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 
 
@@ -54,9 +56,14 @@ class Outbox:
             return str(value.astimezone(dt.UTC))
         return value
 
-    async def _run(self, sql: str, *values: Any) -> list[dict[str, Any]]:
+    async def _run(self, sql: str, *values: Any, bookkeeping: bool = False) -> list[dict[str, Any]]:
+        """BOOKKEEPING: a claim, a lease, a mark; on SQLite committed without an fsync of its own
+        (`store.light`: a power cut can only make a row be delivered again). New rows keep theirs."""
+        params = [self._value(v) for v in values]
+        if bookkeeping and (light_db := light.available(self.connection_name)) is not None:
+            return await light.write(light_db, self._sql(sql), params)
         # execute_query_dict: tortoise's execute_query drops RETURNING rows of an UPDATE on PostgreSQL
-        rows = await self.db.execute_query_dict(self._sql(sql), [self._value(v) for v in values])
+        rows = await self.db.execute_query_dict(self._sql(sql), params)
         return [dict(row) for row in rows]
 
     async def claim(
@@ -82,8 +89,9 @@ class Outbox:
         else:
             # One process on SQLite: what is about to be taken over is read just before, in the same turn.
             expired = await self._run(
-                "SELECT id, lease_owner FROM outbox WHERE topic = $1 AND status = 'sending' "
-                "AND next_attempt_at <= $2 AND lease_until < $2",
+                # (the IN names the open rows' index, idx_outbox_open: only its rows are read)
+                "SELECT id, lease_owner FROM outbox WHERE topic = $1 AND status IN ('pending', 'sending') "
+                "AND status = 'sending' AND next_attempt_at <= $2 AND lease_until < $2",
                 topic,
                 now,
             )
@@ -93,6 +101,7 @@ class Outbox:
                 f"WHERE id IN (SELECT id FROM outbox WHERE {due} ORDER BY id LIMIT $5) "
                 "RETURNING id, topic, key, payload, attempts, created_at",
                 *values,
+                bookkeeping=True,
             )
             for row in rows:
                 row["was"] = "sending" if row["id"] in owners else "pending"
@@ -129,6 +138,7 @@ class Outbox:
             until,
             json.dumps(row_ids) if self.db.capabilities.dialect != "postgres" else row_ids,
             owner,
+            bookkeeping=True,
         )
         return len(rows)
 
@@ -139,6 +149,7 @@ class Outbox:
             now,
             row_id,
             owner,
+            bookkeeping=True,
         )
         return bool(rows)
 
@@ -155,6 +166,7 @@ class Outbox:
             now,
             row_ids if postgres else json.dumps(row_ids),
             owner,
+            bookkeeping=True,
         )
         return len(rows)
 
@@ -166,6 +178,7 @@ class Outbox:
             error[:2000],
             row_id,
             owner,
+            bookkeeping=True,
         )
         return bool(rows)
 
@@ -176,6 +189,7 @@ class Outbox:
             error[:2000],
             row_id,
             owner,
+            bookkeeping=True,
         )
         return bool(rows)
 

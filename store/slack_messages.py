@@ -11,7 +11,14 @@ from dataclasses import dataclass
 
 from tortoise.exceptions import IntegrityError
 
+from . import light
+from .decision import instant
 from .models import SlackMessageRow
+
+SQLITE_ADD = (
+    'INSERT INTO "slack_message" ("key", "person", "channel", "ts", "submission_ref", "rule", "kind", "created_at") '
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING "id"'
+)
 
 
 @dataclass(frozen=True)
@@ -66,12 +73,21 @@ class SlackMessages:
     async def add(
         self, key: str, person: str, channel: str, ts: str, ref: str, rule: str | None, kind: str, now: dt.datetime
     ) -> Posted:
-        row = await SlackMessageRow.create(
-            key=key, person=person, channel=channel, ts=ts, submission_ref=ref, rule=rule, kind=kind, created_at=now
-        )
+        """Record a message just posted. On SQLite without its own fsync (`store.light`): losing the
+        record in a power cut means the event is delivered again, which posts the message again."""
+        posted = Posted(key, person, channel, ts)
+        db = light.available()
+        if db is not None:
+            (row,) = await light.write(db, SQLITE_ADD, (key, person, channel, ts, ref, rule, kind, instant(now)))
+            row_id = row["id"]
+        else:
+            created = await SlackMessageRow.create(
+                key=key, person=person, channel=channel, ts=ts, submission_ref=ref, rule=rule, kind=kind, created_at=now
+            )
+            row_id = created.id
         if ref in self._refs:
-            self._keep(row)
-        return Posted(key, person, channel, ts)
+            self._kept[key] = _Kept(row_id, posted, ref, rule, kind)
+        return posted
 
     async def copies(self, ref: str, rule: str, kind: str = "request") -> list[Posted]:
         """Every copy of one request (one per person it was sent to), oldest first."""
