@@ -251,7 +251,8 @@ def build(
         )
         runtime.salesforce = salesforce
         runtime.closers.append(salesforce.close)
-    if settings.crm_webhooks_on or salesforce is not None:
+    crm_on = settings.crm_webhooks_on or salesforce is not None
+    if crm_on:
         from domain.crm import CrmDesk
         from notifications.crm_delivery import CrmDelivery
 
@@ -282,6 +283,8 @@ def build(
     workers[Topic.SLACK].mark_in_batches = True  # nothing waits on a Slack row being marked sent
     # a few quotes at once (Slack answers one call at a time each), each quote's messages in order
     workers[Topic.SLACK].lane, workers[Topic.SLACK].lanes = lane_of, SLACK_LANES
+    # without a CRM nothing is sent and nothing waits on order: a batch is closed in one statement
+    workers[Topic.CRM].mark_in_batches = not crm_on
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     jobs = timed_jobs(orders, service, clock, workers, intervals)
