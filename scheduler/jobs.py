@@ -74,11 +74,15 @@ class Job:
     run: Callable[[], Awaitable[int]]
     every: dt.timedelta
     wakes: tuple[str, ...] = ()
+    settle: float = 0.0
+    """Seconds a kicked run waits for more kicks (`scheduler.sweeps`)."""
 
 
 @dataclass(frozen=True)
 class Intervals:
     outbox: dt.timedelta = dt.timedelta(seconds=5)
+    settle: float = 0.05
+    """How long a kicked outbox worker gathers: the clicks of a busy moment share its batches."""
     approvals: dt.timedelta = dt.timedelta(seconds=60)
     release: dt.timedelta = dt.timedelta(seconds=30)
     delegations: dt.timedelta = dt.timedelta(hours=1)
@@ -112,14 +116,15 @@ def timed_jobs(
     ]
     for topic in Topic:
         if topic in workers:
-            jobs.append(Job(topic.value, partial(deliver, workers[topic]), intervals.outbox, _WAKES[topic]))
+            run = partial(deliver, workers[topic])
+            jobs.append(Job(topic.value, run, intervals.outbox, _WAKES[topic], settle=intervals.settle))
     return jobs
 
 
 def schedule(sweeps: Sweeps, jobs: Iterable[Job]) -> None:
     """Add each job to the sweeps; a job that did something wakes the jobs it names."""
     for job in jobs:
-        sweeps.add(job.name, partial(_run, sweeps, job), job.every)
+        sweeps.add(job.name, partial(_run, sweeps, job), job.every, settle=job.settle)
 
 
 async def _run(sweeps: Sweeps, job: Job) -> int:

@@ -4,6 +4,11 @@ Each job is coalesced, runs one instance at a time, has no misfire grace limit a
 start (so work that fell due while the process was down is done at once). `kick(name)` asks for
 a sweep now; a kick that arrives while the sweep runs makes it go round once more, so no wake-up
 is lost.
+
+A sweep may `settle`: a kicked run then waits that long before it reads what is due, and kicks
+meanwhile are served by that one run. Under a stream of clicks the outbox workers so take the rows
+of several clicks per batch (one claim, one read of what they need, one mark) instead of a batch
+per click; a lone click waits the settle time more (tens of milliseconds).
 """
 
 from __future__ import annotations
@@ -28,6 +33,8 @@ class Sweep:
     running: bool = False
     runs: int = 0
     idle: asyncio.Event = field(default_factory=asyncio.Event)
+    settle: float = 0.0
+    """Seconds a kicked run waits before it starts, gathering the kicks that follow."""
 
 
 class Sweeps:
@@ -39,16 +46,18 @@ class Sweeps:
         self._kicked: set[asyncio.Task[None]] = set()
         """Sweeps started by a kick: referenced until they end (the loop keeps only weak references)."""
 
-    def add(self, name: str, run: Callable[[], Awaitable[object]], every: dt.timedelta) -> None:
-        self.sweeps[name] = Sweep(name, run, every)
+    def add(self, name: str, run: Callable[[], Awaitable[object]], every: dt.timedelta, settle: float = 0.0) -> None:
+        self.sweeps[name] = Sweep(name, run, every, settle=settle)
 
-    async def _go(self, sweep: Sweep) -> None:
+    async def _go(self, sweep: Sweep, settle: float = 0.0) -> None:
         if sweep.running:
             sweep.dirty.set()
             return
         sweep.running = True
         sweep.idle.clear()
         try:
+            if settle > 0:
+                await asyncio.sleep(settle)  # the kicks meanwhile are served by the run below
             while True:
                 sweep.dirty.clear()
                 try:
@@ -87,7 +96,7 @@ class Sweeps:
         if sweep.running:
             sweep.dirty.set()
         elif self.scheduler.running:
-            task = asyncio.get_running_loop().create_task(self._go(sweep))
+            task = asyncio.get_running_loop().create_task(self._go(sweep, sweep.settle))
             self._kicked.add(task)
             task.add_done_callback(self._kicked.discard)
 

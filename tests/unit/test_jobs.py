@@ -120,10 +120,12 @@ class Recorded:
 
     def __init__(self) -> None:
         self.added: dict[str, tuple[Callable[[], Awaitable[object]], dt.timedelta]] = {}
+        self.settles: dict[str, float] = {}
         self.kicked: list[str] = []
 
-    def add(self, name: str, run: Callable[[], Awaitable[object]], every: dt.timedelta) -> None:
+    def add(self, name: str, run: Callable[[], Awaitable[object]], every: dt.timedelta, settle: float = 0.0) -> None:
         self.added[name] = (run, every)
+        self.settles[name] = settle
 
     def kick(self, name: str) -> None:
         self.kicked.append(name)
@@ -156,6 +158,13 @@ def test_every_timed_job_is_listed_with_its_interval_and_what_it_wakes() -> None
 def test_a_topic_without_its_worker_has_no_job() -> None:
     workers = {Topic.SLACK: Worker(ListOutbox("slack"), "slack", lambda row: None, Clock(NOW), "t")}  # type: ignore[arg-type]
     assert [job.name for job in every_job(workers)] == ["release", "approvals", "delegations", "renewals", "slack"]
+
+
+def test_outbox_workers_settle_when_kicked_and_the_timed_jobs_do_not() -> None:
+    workers = {Topic.SLACK: Worker(ListOutbox("slack"), "slack", lambda row: None, Clock(NOW), "t")}  # type: ignore[arg-type]
+    sweeps = Recorded()
+    jobs.schedule(sweeps, every_job(workers))  # type: ignore[arg-type]
+    assert sweeps.settles == {"release": 0, "approvals": 0, "delegations": 0, "renewals": 0, "slack": 0.05}
 
 
 @pytest.mark.parametrize(("done", "kicked"), [(0, []), (3, ["slack", "erp"])])
