@@ -118,6 +118,11 @@ class Worker:
             try:
                 async with self.batch(rows) if self.batch else contextlib.nullcontext():
                     queue = self._in_lanes(rows)
+                    if self.lanes > 1 and len(queue) > 1:
+                        # one row alone first: a receiver that refuses (429, an outage) is found out by
+                        # one call, and the lanes that follow wait as it says instead of each calling
+                        finished += await self._deliver_lanes([[queue[0].pop(0)]], sent, held)
+                        queue = [lane for lane in queue if lane]
                     # each runner takes the next lane when it is done with one: lanes share the queue
                     if self.lanes <= 1 or len(queue) <= 1:
                         finished += await self._deliver_lanes(queue, sent, held)

@@ -29,8 +29,9 @@ async def test_two_quotes_are_delivered_at_once_and_each_quotes_rows_in_order(co
         quote, n = row.payload["quote_id"], row.payload["n"]
         if quote == "Q-B":
             b_started.set()
-        if (quote, n) == ("Q-A", 0):
-            # only a lane of its own lets Q-B start while Q-A's first row is still being delivered
+        if (quote, n) == ("Q-A", 1):
+            # Q-A:0 goes alone (the probe that finds a refusing receiver with one call); then only a
+            # lane of its own lets Q-B start while Q-A's next row is still being delivered
             await asyncio.wait_for(b_started.wait(), timeout=30)
         if (quote, n) == ("Q-B", 2):
             raise Retry(clock() + dt.timedelta(minutes=1), "Slack said wait")
