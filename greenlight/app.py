@@ -285,6 +285,8 @@ def build(
     workers[Topic.SLACK].lane, workers[Topic.SLACK].lanes = lane_of, SLACK_LANES
     # without a CRM nothing is sent and nothing waits on order: a batch is closed in one statement
     workers[Topic.CRM].mark_in_batches = not crm_on
+    # generating a version's orders again finds them made (OrderService.generate): marked per batch
+    workers[Topic.ORDERS].mark_in_batches = True
     runtime.workers.update(workers)
     intervals = Intervals(outbox=sweep_every, approvals=tick_every, release=release_every)
     jobs = timed_jobs(orders, service, clock, workers, intervals)
