@@ -21,9 +21,15 @@ KEPT_ROW = """INSERT INTO "replacement" ("old", "new", "created_at") VALUES ('fi
 
 
 def model_columns() -> dict[str, list[str]]:
-    """The table of every model Greenlight defines, with the columns of its fields."""
+    """The table of every model Greenlight defines, with the columns of its fields (a relation's key
+    column is in the projection only once tortoise has set the models up: named here either way)."""
     return {
-        cls._meta.db_table: sorted(cls._meta.fields_db_projection.values())
+        cls._meta.db_table: sorted(
+            {
+                *cls._meta.fields_db_projection.values(),
+                *(f"{name}_id" for name in cls._meta.fk_fields | cls._meta.o2o_fields),
+            }
+        )
         for _, cls in inspect.getmembers(models, inspect.isclass)
         if issubclass(cls, Model) and cls is not Model and cls.__module__ == models.__name__
     }
