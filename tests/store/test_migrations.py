@@ -158,20 +158,19 @@ async def store_as_before_0013(url: str, sub: Submission) -> None:
 
 async def indexes_of_submission(url: str) -> list[str]:
     if url.startswith("sqlite"):
-        sql_ = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'submission' ORDER BY name"
+        statement = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'submission' ORDER BY name"
     else:
-        sql_ = "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'submission' ORDER BY indexname"
-    return [row["name"] for row in await postgres.query(url, sql_)]
+        statement = "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'submission' ORDER BY indexname"
+    return [row["name"] for row in await postgres.query(url, statement)]
 
 
 async def columns_of_submission(url: str) -> dict[str, tuple[Any, Any]]:
     """The snapshot and heading columns of every submission (at 0012), decoded."""
     rows = await postgres.query(url, 'SELECT "quote_id", "snapshot", "heading" FROM "submission"')
-    decoded = {
+    return {
         r["quote_id"]: tuple(None if v is None else amounts.loads(v) for v in (r["snapshot"], r["heading"]))
         for r in rows
     }
-    return decoded
 
 
 async def test_0013_moves_every_snapshot_to_its_own_table_and_each_submission_reads_as_before(
@@ -184,7 +183,8 @@ async def test_0013_moves_every_snapshot_to_its_own_table_and_each_submission_re
         await store_as_before_0013(url, sub)
     indexes = await indexes_of_submission(url)
 
-    assert migrate(url).returncode == 0
+    migrated = migrate(url)
+    assert migrated.returncode == 0, migrated.stderr
 
     tables, _ = await schema(url)
     assert "snapshot" not in tables["submission"] and "heading" not in tables["submission"]
@@ -206,7 +206,7 @@ async def test_0013_moves_every_snapshot_to_its_own_table_and_each_submission_re
             "Q-COLUMN": (expected["Q-COLUMN"][0], None),
             "Q-HEADED": expected["Q-HEADED"],
         }
-        assert migrate(url).returncode == 0
+        assert migrate(url).returncode == 0, "and forth again"
 
         await db.connect(url, apply_migrations=False)
         store = DbStore()
@@ -216,8 +216,8 @@ async def test_0013_moves_every_snapshot_to_its_own_table_and_each_submission_re
                 assert sub is not None
                 sub.revision += 1
                 assert await tx.update_submission(sub, sub.revision - 1)
-        kept = await SubmissionSnapshotRow.all().values_list("submission__quote_id", "snapshot")
-        assert dict(kept) == {q: snapshot for q, (snapshot, _) in expected.items()}
+        kept = await SubmissionSnapshotRow.all().values_list("submission__quote_id", "snapshot", "heading")
+        assert {q: (s, h) for q, s, h in kept} == {**expected, "Q-COLUMN": (expected["Q-COLUMN"][0], None)}
         await reads_as_submitted(expected)
     finally:
         await db.close()
