@@ -138,7 +138,7 @@ def load(path: Path, quotes: int) -> None:
     started = time.monotonic()
     batch = 5000
     for first in range(0, quotes, batch):
-        quote_rows, sub_rows, approval_rows, assignment_rows = [], [], [], []
+        quote_rows, sub_rows, snapshot_rows, approval_rows, assignment_rows = [], [], [], [], []
         for index in range(first, min(quotes, first + batch)):
             hot = index < PENDING_FOR_HOT
             sub = submission(index, hot, now)
@@ -158,7 +158,14 @@ def load(path: Path, quotes: int) -> None:
                     None,
                     None,
                     json.dumps(codec.dump(sub), separators=(",", ":")),
-                    json.dumps(sub.snapshot, separators=(",", ":")),  # its own column, as the store writes it
+                )
+            )
+            # its own table, as the store writes it
+            snapshot_rows.append(
+                (
+                    index + 1,
+                    json.dumps(sub.heading(), separators=(",", ":")),
+                    json.dumps(sub.snapshot, separators=(",", ":")),
                 )
             )
             for approval in sub.approvals:
@@ -182,8 +189,11 @@ def load(path: Path, quotes: int) -> None:
         db.executemany("INSERT INTO quote VALUES (?,?,?,?,?,?,?)", quote_rows)
         db.executemany(
             "INSERT INTO submission (id, quote_id, number, quote_version, owner, status, revision, submitted_at,"
-            " decided_at, due_at, state, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+            " decided_at, due_at, state) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
             sub_rows,
+        )
+        db.executemany(
+            "INSERT INTO submission_snapshot (submission_id, heading, snapshot) VALUES (?,?,?)", snapshot_rows
         )
         db.executemany("INSERT INTO approval VALUES (?,?,?,?,?,?,?,?,?,?)", approval_rows)
         db.executemany("INSERT INTO assignment (approval_id, person) VALUES (?,?)", assignment_rows)

@@ -146,6 +146,7 @@ TABLES = (
     "audit",
     "assignment",
     "approval",
+    "submission_snapshot",
     "submission",
     "quote_version",
     "quote",

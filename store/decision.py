@@ -3,9 +3,11 @@
 A change reads once and writes once (`DbTx.open_latest`, `DbTx.save`):
 
 - the read claims the request's idempotency key, reads the quote's latest submission (its state
-  decoded, its snapshot kept as text until something reads it) and the `directory_version`;
+  decoded, its snapshot, joined from `submission_snapshot`, kept as text until something reads it)
+  and the `directory_version`;
 - the write is the submission's compare-and-set, the approvals whose state changed with their
-  holders, the audit rows and the outbox rows of the events.
+  holders, the audit rows and the outbox rows of the events. It never writes the snapshot, which
+  has a table of its own so that the submission's row stays small (SQLite rewrites a whole row).
 
 On PostgreSQL each is one statement (the write's parts are data-modifying CTEs that all hang on the
 compare-and-set: when it changes no row, nothing is written). On SQLite each is one hand-off to the
@@ -51,7 +53,7 @@ class Read:
     id: int
     approvals: dict[str, dict[str, Any]]
     legacy: bool
-    """The row keeps its snapshot inside `state` (written before the snapshot column)."""
+    """The row keeps its snapshot inside `state` (written before issue 16: no `submission_snapshot` row)."""
 
 
 @dataclass(frozen=True)
@@ -195,7 +197,9 @@ SQLITE_CLAIM = (
     'RETURNING "key"'
 )
 SQLITE_LATEST = (
-    'SELECT "id", "revision", "state", "snapshot" FROM "submission" WHERE "quote_id" = ? ORDER BY "number" DESC LIMIT 1'
+    'SELECT s."id", s."revision", s."state", k."snapshot" FROM "submission" s '
+    'LEFT JOIN "submission_snapshot" k ON k."submission_id" = s."id" '
+    'WHERE s."quote_id" = ? ORDER BY s."number" DESC LIMIT 1'
 )
 SQLITE_VERSION = 'SELECT "version" FROM "directory_version" WHERE "id" = 1'
 
@@ -289,7 +293,11 @@ SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM claim) AS claimed,
        (SELECT version FROM directory_version WHERE id = 1) AS version,
        s.id, s.revision, s.state::text AS state, s.snapshot::text AS snapshot
 FROM (SELECT 1) AS one
-LEFT JOIN LATERAL (SELECT * FROM submission WHERE quote_id = $4 ORDER BY number DESC LIMIT 1) AS s ON true
+LEFT JOIN LATERAL (
+    SELECT s.id, s.revision, s.state, k.snapshot FROM submission s
+    LEFT JOIN submission_snapshot k ON k.submission_id = s.id
+    WHERE s.quote_id = $4 ORDER BY s.number DESC LIMIT 1
+) AS s ON true
 """
 
 POSTGRES_WRITE = """

@@ -1,5 +1,6 @@
-"""Tables. A submission row holds the whole aggregate (`state`); the approval and assignment
-tables are its queryable projection (App Home, reminders), rewritten in the same transaction."""
+"""Tables. A submission row holds the whole aggregate (`state`) but the quote as submitted (a table
+of its own, written once); the approval and assignment tables are its queryable projection (App
+Home, reminders), rewritten in the same transaction."""
 
 from __future__ import annotations
 
@@ -51,14 +52,29 @@ class SubmissionRow(models.Model):
     decided_at = fields.DatetimeField(null=True)
     due_at = fields.DatetimeField(null=True, db_index=True)
     state: fields.JSONField[dict[str, Any]] = fields.JSONField(**EXACT)
-    snapshot: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True, **EXACT)
-    """The quote as submitted, written once with the submission (rows from before issue 16 keep it in `state`)."""
-    heading: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True, **EXACT)
-    """The snapshot without its lines, written with it, for lists (rows from before migration 0012 have none)."""
 
     class Meta:
         table = "submission"
         unique_together = (("quote_id", "number"),)
+
+
+class SubmissionSnapshotRow(models.Model):
+    """The quote as a submission submitted it, written once with the submission (migration 0014).
+
+    Never rewritten: a decision rewrites the submission's row, which stays small whatever the size of
+    the quote. A submission stored before issue 16 has none until it changes (its snapshot is inside
+    its `state`)."""
+
+    submission: fields.OneToOneRelation[SubmissionRow] = fields.OneToOneField(
+        "greenlight.SubmissionRow", primary_key=True, related_name="as_submitted", on_delete=fields.CASCADE
+    )
+    submission_id: int
+    heading: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True, **EXACT)
+    """The snapshot without its lines, for lists (none for a snapshot stored before migration 0012)."""
+    snapshot: fields.JSONField[dict[str, Any]] = fields.JSONField(**EXACT)
+
+    class Meta:
+        table = "submission_snapshot"
 
 
 class ApprovalRow(models.Model):

@@ -5,9 +5,11 @@ delivery batch's outside any (`submissions_at`): on SQLite that waits for the co
 the click groups (`store.group`) instead of queueing a turn in them, and reads only what they
 committed.
 
-Each snapshot stays text until something reads it; a list reads none, only each quote's heading
-(`submission.heading`, written with the submission; cut from the snapshot by the database for rows
-from before migration 0012), so a list of 1,000-line quotes reads what a list of 1-line quotes does.
+Each snapshot (`submission_snapshot`, joined) stays text until something reads it; a list reads
+none, only each quote's heading (written with the snapshot, and before it in the row so that SQLite
+reads it without the snapshot's overflow pages; cut from the snapshot by the database for rows from
+before migration 0012), so a list of 1,000-line quotes reads what a list of 1-line quotes does.
+A submission stored before issue 16 has no snapshot row: its snapshot is in its state.
 """
 
 from __future__ import annotations
@@ -23,17 +25,19 @@ from domain.approvals import Submission
 from . import codec
 
 SQLITE = """
-SELECT s."revision", s."state", {snapshot} AS "snapshot", s."snapshot" IS NULL AS "legacy",
-       COALESCE(s."heading", json_remove(s."snapshot", '$.lines')) AS "heading"
+SELECT s."revision", s."state", {snapshot} AS "snapshot", k."submission_id" IS NULL AS "legacy",
+       COALESCE(k."heading", json_remove(k."snapshot", '$.lines')) AS "heading"
 FROM "submission" s JOIN json_each(?) r
 ON s."quote_id" = json_extract(r.value, '$[0]') AND s."number" = json_extract(r.value, '$[1]')
+LEFT JOIN "submission_snapshot" k ON k."submission_id" = s."id"
 """
 
 POSTGRES = """
-SELECT s.revision, s.state::text AS state, {snapshot} AS snapshot, s.snapshot IS NULL AS legacy,
-       COALESCE(s.heading, s.snapshot - 'lines')::text AS heading
+SELECT s.revision, s.state::text AS state, {snapshot} AS snapshot, k.submission_id IS NULL AS legacy,
+       COALESCE(k.heading, k.snapshot - 'lines')::text AS heading
 FROM submission s JOIN jsonb_array_elements($1::text::jsonb) r
 ON s.quote_id = r.value->>0 AND s.number = (r.value->>1)::int
+LEFT JOIN submission_snapshot k ON k.submission_id = s.id
 """
 
 
@@ -46,7 +50,7 @@ async def read(db: Any, refs: list[tuple[str, int]], *, snapshots: bool) -> list
         return []
     pairs = json.dumps([[quote_id, number] for quote_id, number in refs])
     postgres = db.capabilities.dialect == "postgres"
-    column = ("s.snapshot::text" if postgres else 's."snapshot"') if snapshots else "NULL"
+    column = ("k.snapshot::text" if postgres else 'k."snapshot"') if snapshots else "NULL"
     query = (POSTGRES if postgres else SQLITE).format(snapshot=column)
     found: dict[tuple[str, int], Submission] = {}
     for row in await db.execute_query_dict(query, [pairs]):

@@ -42,6 +42,7 @@ from .models import (
     ReplacementRow,
     RequestKeyRow,
     SubmissionRow,
+    SubmissionSnapshotRow,
 )
 from .release import release_batch
 
@@ -96,6 +97,10 @@ def _contract_columns(contract: Contract) -> dict[str, Any]:
     return {"number": contract.number or None, "start_date": contract.start, "end_date": contract.end}
 
 
+LOADED = ("id", "revision", "state", "as_submitted__snapshot")
+"""What the general path reads of a submission: its row and, in the same statement, its snapshot."""
+
+
 def _read_of(row_id: int, state: dict[str, Any], legacy: bool) -> decision.Read:
     return decision.Read(row_id, {a["rule"]: a for a in state.get("approvals", [])}, legacy)
 
@@ -147,10 +152,12 @@ class DbTx:
         )
         return None
 
-    def _load(self, row: SubmissionRow) -> Submission:
-        sub = codec.load(row.state, row.snapshot)
-        sub.revision = row.revision
-        self._read[(sub.quote_id, sub.number)] = _read_of(row.id, row.state, row.snapshot is None)
+    def _load(self, row: dict[str, Any]) -> Submission:
+        """A submission of a row read with `LOADED`: a snapshot of None is one kept in the state."""
+        snapshot = row["as_submitted__snapshot"]
+        sub = codec.load(row["state"], snapshot)
+        sub.revision = row["revision"]
+        self._read[(sub.quote_id, sub.number)] = _read_of(row["id"], row["state"], snapshot is None)
         return sub
 
     async def open_latest(self, quote_id: str, now: dt.datetime, key: str | None) -> Opened | None:
@@ -195,15 +202,16 @@ class DbTx:
         return saved
 
     async def submissions(self, quote_id: str) -> list[Submission]:
-        rows = await SubmissionRow.filter(quote_id=quote_id).using_db(self.db).order_by("number")
+        rows = await SubmissionRow.filter(quote_id=quote_id).using_db(self.db).order_by("number").values(*LOADED)
         return [self._load(row) for row in rows]
 
     async def latest(self, quote_id: str) -> Submission | None:
-        row = await SubmissionRow.filter(quote_id=quote_id).using_db(self.db).order_by("-number").first()
+        query = SubmissionRow.filter(quote_id=quote_id).using_db(self.db).order_by("-number")
+        row = await query.first().values(*LOADED)
         return self._load(row) if row else None
 
     async def pending(self) -> list[Submission]:
-        rows = await SubmissionRow.filter(status="pending").using_db(self.db).order_by("id")
+        rows = await SubmissionRow.filter(status="pending").using_db(self.db).order_by("id").values(*LOADED)
         return [self._load(row) for row in rows]
 
     async def add_submission(self, sub: Submission) -> None:
@@ -218,10 +226,9 @@ class DbTx:
             decided_at=sub.decided_at,
             due_at=sub.due_at,
             state=(state := codec.dump(sub)),
-            snapshot=sub.snapshot,
-            heading=sub.heading(),
             using_db=self.db,
         )
+        await self._keep_snapshot(row.id, sub)
         self._read[(sub.quote_id, sub.number)] = _read_of(row.id, state, False)
         for approval in sub.approvals:
             await self._project(row.id, sub, approval, None)
@@ -229,8 +236,9 @@ class DbTx:
     async def update_submission(self, sub: Submission, expected_revision: int) -> bool:
         read = self._read.get((sub.quote_id, sub.number))
         if read is None:
-            row = await SubmissionRow.filter(quote_id=sub.quote_id, number=sub.number).using_db(self.db).get()
-            read = _read_of(row.id, row.state, row.snapshot is None)
+            query = SubmissionRow.filter(quote_id=sub.quote_id, number=sub.number).using_db(self.db)
+            row = await query.get().values("id", "state", "as_submitted__submission_id")
+            read = _read_of(row["id"], row["state"], row["as_submitted__submission_id"] is None)
         state = codec.dump(sub)
         values: dict[str, Any] = {
             "status": sub.status,
@@ -239,17 +247,23 @@ class DbTx:
             "due_at": sub.due_at,
             "state": state,
         }
-        if read.legacy:  # a row from before the snapshot column: its snapshot moves there, once
-            values["snapshot"] = sub.snapshot
         changed = await SubmissionRow.filter(id=read.id, revision=expected_revision).using_db(self.db).update(**values)
         if changed != 1:
             return False
+        if read.legacy:  # a row from before the snapshot table: its snapshot moves there, once
+            await self._keep_snapshot(read.id, sub)
         for approval, dumped in zip(sub.approvals, state["approvals"], strict=True):
             old = read.approvals.get(approval.rule)
             if old != dumped:
                 await self._project(read.id, sub, approval, old)
         self._read[(sub.quote_id, sub.number)] = _read_of(read.id, state, False)
         return True
+
+    async def _keep_snapshot(self, submission_id: int, sub: Submission) -> None:
+        """The submission's snapshot and heading, in the row written once (`SubmissionSnapshotRow`)."""
+        await SubmissionSnapshotRow.create(
+            submission_id=submission_id, heading=sub.heading(), snapshot=sub.snapshot, using_db=self.db
+        )
 
     async def _project(
         self, submission_id: int, sub: Submission, approval: lifecycle.Approval, old: dict[str, Any] | None

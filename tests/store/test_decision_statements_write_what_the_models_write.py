@@ -45,8 +45,9 @@ async def rows_of(quote_id: str) -> dict[str, list[dict[str, Any]]]:
 
     return {
         "submission": await read(
-            'SELECT "status", "revision", "decided_at", "due_at", "state", "snapshot" FROM "submission" '
-            'WHERE "quote_id" = $q'
+            'SELECT s."status", s."revision", s."decided_at", s."due_at", s."state", k."heading", k."snapshot" '
+            'FROM "submission" s LEFT JOIN "submission_snapshot" k ON k."submission_id" = s."id" '
+            'WHERE s."quote_id" = $q'
         ),
         "approval": await read(
             'SELECT "rule", "chain", "step", "status", "requested_at", "decided_at", "acted_by" FROM "approval" '

@@ -10,20 +10,39 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import asyncpg
+from tortoise.migrations.api import migrate as run_migrations
 from tortoise.models import Model
 
-from store import db, models
+from domain import amounts
+from domain import approvals as lifecycle
+from domain.amounts import Amount
+from domain.approvals import Directory, Submission
+from domain.policy import Policy
+from domain.quote import parse_quote
+from domain.service import Approvals
+from store import codec, db, decision, models, submissions
+from store.models import SubmissionSnapshotRow
+from store.tx import DbStore
+from tests.support import postgres
 from tests.support.postgres import asyncpg_dsn
-from tests.support.quotes import ROOT
+from tests.support.quotes import ROOT, one_line_quote
+
+from .support import NOW
 
 MIGRATIONS_TABLE = "tortoise_migrations"
 KEPT_ROW = """INSERT INTO "replacement" ("old", "new", "created_at") VALUES ('fin2', 'fin3', '2026-12-01 09:00:00Z')"""
 
 
 def model_columns() -> dict[str, list[str]]:
-    """The table of every model Greenlight defines, with the columns of its fields."""
+    """The table of every model Greenlight defines, with the columns of its fields (a relation's key
+    column is in the projection only once tortoise has set the models up: named here either way)."""
     return {
-        cls._meta.db_table: sorted(cls._meta.fields_db_projection.values())
+        cls._meta.db_table: sorted(
+            {
+                *cls._meta.fields_db_projection.values(),
+                *(f"{name}_id" for name in cls._meta.fk_fields | cls._meta.o2o_fields),
+            }
+        )
         for _, cls in inspect.getmembers(models, inspect.isclass)
         if issubclass(cls, Model) and cls is not Model and cls.__module__ == models.__name__
     }
@@ -93,3 +112,128 @@ async def test_a_fresh_database_gets_every_table_and_migrating_again_keeps_schem
 
 def test_wipe_empties_every_table_the_models_define() -> None:
     assert set(db.TABLES) == set(model_columns())
+
+
+# ---------------------------------------------------------------- 0014: the snapshot's own table
+
+BEFORE_0014 = "greenlight.0013_outbox_open_rows"
+AS_STORED = {
+    "Q-LEGACY": "before 0011: the snapshot inside the state, no column",
+    "Q-COLUMN": "0011: a snapshot column, no heading",
+    "Q-HEADED": "0012: a snapshot and a heading column",
+}
+
+
+def migrate_to(url: str, target: str) -> None:
+    async def run() -> None:
+        await run_migrations(config=db.config(url), target=target)
+        await db.close()
+
+    postgres.run_aside(run())
+
+
+def submitted(policy: Policy, quote_id: str) -> Submission:
+    data = one_line_quote(quote_id, net_total=Amount("28500.00"), list_total=30000, discount_percent=Amount("5.0000"))
+    data["lines"] = [{**data["lines"][0], "id": f"L{n}"} for n in range(1, 4)]
+    ctx = Approvals(policy, DbStore()).context(Directory(), NOW)
+    sub, _ = lifecycle.submit(ctx, parse_quote(data), 1, None)
+    return sub
+
+
+async def store_as_before_0014(url: str, sub: Submission) -> None:
+    """SUB as Greenlight stored it in its time (`AS_STORED`), with the columns of migration 0012."""
+    state, snapshot, heading = codec.dump(sub), amounts.dumps(sub.snapshot), amounts.dumps(sub.heading())
+    if sub.quote_id == "Q-LEGACY":
+        state, snapshot, heading = {**state, "snapshot": sub.snapshot}, None, None
+    elif sub.quote_id == "Q-COLUMN":
+        heading = None
+    at = sub.submitted_at if url.startswith("postgres") else decision.instant(sub.submitted_at)
+    await postgres.query(
+        url,
+        'INSERT INTO "submission" ("quote_id", "number", "quote_version", "owner", "status", "revision", '
+        '"submitted_at", "state", "snapshot", "heading") VALUES ($1, 1, $2, $3, $4, 0, $5, $6, $7, $8)',
+        *(sub.quote_id, sub.quote_version, sub.owner, sub.status, at, amounts.dumps(state), snapshot, heading),
+    )
+
+
+async def indexes_of_submission(url: str) -> list[str]:
+    if url.startswith("sqlite"):
+        statement = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'submission' ORDER BY name"
+    else:
+        statement = "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'submission' ORDER BY indexname"
+    return [row["name"] for row in await postgres.query(url, statement)]
+
+
+async def columns_of_submission(url: str) -> dict[str, tuple[Any, Any]]:
+    """The snapshot and heading columns of every submission (at 0012), decoded."""
+    rows = await postgres.query(url, 'SELECT "quote_id", "snapshot", "heading" FROM "submission"')
+    return {
+        r["quote_id"]: tuple(None if v is None else amounts.loads(v) for v in (r["snapshot"], r["heading"]))
+        for r in rows
+    }
+
+
+async def test_0014_moves_every_snapshot_to_its_own_table_and_each_submission_reads_as_before(
+    fresh_database_url: str, policy: Policy
+) -> None:
+    url = fresh_database_url
+    migrate_to(url, BEFORE_0014)
+    subs = {quote_id: submitted(policy, quote_id) for quote_id in AS_STORED}
+    for sub in subs.values():
+        await store_as_before_0014(url, sub)
+    indexes = await indexes_of_submission(url)
+
+    migrated = migrate(url)
+    assert migrated.returncode == 0, migrated.stderr
+
+    tables, _ = await schema(url)
+    assert "snapshot" not in tables["submission"] and "heading" not in tables["submission"]
+    assert await indexes_of_submission(url) == indexes, "the submission table lost an index (its unique key?)"
+    expected = {q: (sub.snapshot, sub.heading()) for q, sub in subs.items()}
+    await db.connect(url, apply_migrations=False)
+    try:
+        kept = await SubmissionSnapshotRow.all().values_list("submission__quote_id", "snapshot", "heading")
+        assert {q: (s, h) for q, s, h in kept} == {
+            "Q-COLUMN": (expected["Q-COLUMN"][0], None),
+            "Q-HEADED": expected["Q-HEADED"],
+        }, "copied as they were; a legacy submission gets no row"
+        await reads_as_submitted(expected)
+        await db.close()
+
+        migrate_to(url, BEFORE_0014)  # back: the columns as they were
+        assert await columns_of_submission(url) == {
+            "Q-LEGACY": (None, None),
+            "Q-COLUMN": (expected["Q-COLUMN"][0], None),
+            "Q-HEADED": expected["Q-HEADED"],
+        }
+        assert migrate(url).returncode == 0, "and forth again"
+
+        await db.connect(url, apply_migrations=False)
+        store = DbStore()
+        for quote_id in AS_STORED:  # a change moves the legacy one's snapshot to its row, once
+            async with store.transaction() as tx:
+                sub = await tx.latest(quote_id)
+                assert sub is not None
+                sub.revision += 1
+                assert await tx.update_submission(sub, sub.revision - 1)
+        kept = await SubmissionSnapshotRow.all().values_list("submission__quote_id", "snapshot", "heading")
+        assert {q: (s, h) for q, s, h in kept} == {**expected, "Q-COLUMN": (expected["Q-COLUMN"][0], None)}
+        await reads_as_submitted(expected)
+    finally:
+        await db.close()
+
+
+async def reads_as_submitted(expected: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> None:
+    """Every way the store reads a submission finds its snapshot and heading as submitted."""
+    refs = [(quote_id, 1) for quote_id in expected]
+    async with DbStore().transaction() as tx:
+        for quote_id, (snapshot, heading) in expected.items():
+            general = await tx.latest(quote_id)
+            opened = await tx.open_latest(quote_id, NOW, None)
+            assert general is not None and opened is not None and opened.submission is not None
+            assert (general.snapshot, general.heading()) == (snapshot, heading), quote_id
+            assert (opened.submission.snapshot, opened.submission.heading()) == (snapshot, heading), quote_id
+        listed = await tx.submissions_at(refs)
+    assert {sub.quote_id: sub.heading() for sub in listed} == {q: h for q, (_, h) in expected.items()}
+    batch = await submissions.submissions_at(refs)
+    assert {ref[0]: (sub.snapshot, sub.heading()) for ref, sub in batch.items()} == expected

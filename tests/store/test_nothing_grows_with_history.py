@@ -12,6 +12,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import pytest
 from tortoise import Tortoise
@@ -19,11 +20,11 @@ from tortoise import Tortoise
 from domain.amounts import Amount
 from domain.quote import parse_quote
 from domain.service import Approvals
-from store.models import SubmissionRow
+from store.models import SubmissionRow, SubmissionSnapshotRow
 from store.tx import DbStore
 from tests.support.quotes import one_line_quote
 
-from .support import NOW, PANEL_RULE
+from .support import DESK_RULE, NOW, PANEL_RULE
 
 
 @contextmanager
@@ -96,29 +97,57 @@ async def test_a_window_written_by_a_script_outside_greenlight_is_seen_too(servi
 async def test_a_decision_leaves_the_snapshot_as_it_was_submitted(service: Approvals) -> None:
     await submit(service, "Q-7001")
     before = await SubmissionRow.get(quote_id="Q-7001")
+    kept, version = await SubmissionSnapshotRow.get(submission_id=before.id), await row_version(before.id)
 
     await service.decide("Q-7001", PANEL_RULE, "p01", "approve", NOW)
+    await service.decide("Q-7001", DESK_RULE, "dana", "approve", NOW)
 
     after = await SubmissionRow.get(quote_id="Q-7001")
-    assert after.revision == before.revision + 1
-    assert after.snapshot == before.snapshot == parse_quote(one_line_quote("Q-7001")).data
+    assert (after.status, after.revision) == ("approved", before.revision + 2)
+    again = await SubmissionSnapshotRow.get(submission_id=after.id)
+    assert (again.heading, again.snapshot) == (kept.heading, kept.snapshot)
+    assert await row_version(after.id) == version, "the snapshot's row was written again"
+    assert kept.snapshot == parse_quote(one_line_quote("Q-7001")).data
+    assert kept.heading == {k: v for k, v in kept.snapshot.items() if k != "lines"}
     assert "snapshot" not in after.state, "the state document must not carry the snapshot again"
 
 
-async def test_a_submission_stored_before_the_snapshot_column_keeps_its_snapshot(service: Approvals) -> None:
+async def row_version(submission_id: int) -> str | None:
+    """The transaction that last wrote the submission's snapshot row, on PostgreSQL (`xmin`)."""
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect != "postgres":
+        return None
+    rows = await connection.execute_query_dict(
+        'SELECT xmin::text AS v FROM "submission_snapshot" WHERE "submission_id" = $1', [submission_id]
+    )
+    return str(rows[0]["v"])
+
+
+async def legacy(row: SubmissionRow) -> dict[str, Any]:
+    """Make ROW as rows were stored before migration 0011 (after 0014: the snapshot inside the state
+    document only, no snapshot row); its snapshot."""
+    kept = await SubmissionSnapshotRow.get(submission_id=row.id)
+    await SubmissionRow.filter(id=row.id).update(state={**row.state, "snapshot": kept.snapshot})
+    await SubmissionSnapshotRow.filter(submission_id=row.id).delete()
+    return kept.snapshot
+
+
+async def test_a_submission_stored_before_the_snapshot_table_keeps_its_snapshot(service: Approvals) -> None:
     await submit(service, "Q-7002")
     row = await SubmissionRow.get(quote_id="Q-7002")
-    snapshot = row.snapshot
-    # as rows were stored before migration 0011: the snapshot inside the state document only
-    await SubmissionRow.filter(id=row.id).update(state={**row.state, "snapshot": snapshot}, snapshot=None)
+    snapshot = await legacy(row)
 
     assert (await service.latest("Q-7002")).snapshot == snapshot  # type: ignore[union-attr]
     await service.decide("Q-7002", PANEL_RULE, "p01", "approve", NOW)
 
-    moved = await SubmissionRow.get(id=row.id)
+    moved = await SubmissionSnapshotRow.get(submission_id=row.id)
     assert moved.snapshot == snapshot
-    assert "snapshot" not in moved.state
+    assert moved.heading == {k: v for k, v in snapshot.items() if k != "lines"}
+    assert "snapshot" not in (await SubmissionRow.get(id=row.id)).state
     assert (await service.latest("Q-7002")).snapshot == snapshot  # type: ignore[union-attr]
+    await service.decide("Q-7002", DESK_RULE, "dana", "approve", NOW)  # moved once: no second row to insert
+    again = await SubmissionSnapshotRow.get(submission_id=row.id)
+    assert (again.heading, again.snapshot) == (moved.heading, moved.snapshot)
 
 
 async def test_app_home_reads_one_page_of_what_waits_and_counts_the_rest(service: Approvals) -> None:
@@ -154,15 +183,12 @@ async def test_a_list_of_quotes_reads_their_headings_without_the_lines(service: 
     data["lines"] = [{**data["lines"][0], "id": f"L{n}"} for n in range(1, 4)]
     await service.receive_quote(parse_quote(data), NOW)
     await service.submit("Q-7301", None, NOW)
-    row = await SubmissionRow.get(quote_id="Q-7301")
+    row = await SubmissionSnapshotRow.get(submission__quote_id="Q-7301")
     await submit(service, "Q-7302")
-    legacy = await SubmissionRow.get(quote_id="Q-7302")  # its snapshot kept in the state, as before 0011
-    await SubmissionRow.filter(id=legacy.id).update(
-        state={**legacy.state, "snapshot": legacy.snapshot}, snapshot=None, heading=None
-    )
+    old = await legacy(await SubmissionRow.get(quote_id="Q-7302"))  # its snapshot kept in the state, as before 0011
     await submit(service, "Q-7303")
-    before_0012 = await SubmissionRow.get(quote_id="Q-7303")  # a snapshot column, no heading yet
-    await SubmissionRow.filter(id=before_0012.id).update(heading=None)
+    before_0012 = await SubmissionSnapshotRow.get(submission__quote_id="Q-7303")  # a snapshot, no heading yet
+    await SubmissionSnapshotRow.filter(submission_id=before_0012.submission_id).update(heading=None)
 
     listed = {sub.quote_id: sub for sub in await service.quotes_of("rep")}
     waiting, _ = await service.waiting_on("p09", NOW)
@@ -175,7 +201,7 @@ async def test_a_list_of_quotes_reads_their_headings_without_the_lines(service: 
         listed["Q-7301"].snapshot  # noqa: B018 (a list does not read the snapshot)
     assert (await service.latest("Q-7301")).snapshot == row.snapshot  # type: ignore[union-attr]
     assert row.heading == heading, "written with the submission"
-    assert listed["Q-7302"].heading() == {k: v for k, v in legacy.snapshot.items() if k != "lines"}
-    assert listed["Q-7302"].snapshot == legacy.snapshot, "kept in the state: read with it"
+    assert listed["Q-7302"].heading() == {k: v for k, v in old.items() if k != "lines"}
+    assert listed["Q-7302"].snapshot == old, "kept in the state: read with it"
     assert listed["Q-7303"].heading() == {k: v for k, v in before_0012.snapshot.items() if k != "lines"}
     assert {sub.quote_id: sub.heading() for sub, _ in waiting} == {q: s.heading() for q, s in listed.items()}
