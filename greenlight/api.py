@@ -40,7 +40,7 @@ from domain.errors import (
 )
 from domain.quote import parse_quote
 from domain.service import Approvals
-from notifications.worker import RECLAIMS
+from notifications.worker import RECLAIMS, SENT_ROWS
 
 from .auth import SIGNATURE_HEADER as SIGNATURE_HEADER
 from .auth import TIMESTAMP_HEADER as TIMESTAMP_HEADER
@@ -87,8 +87,9 @@ class Metrics:
             ["route", "status"],
             registry=registry,
         )
-        with contextlib.suppress(ValueError):  # already there: a registry shared by two apps
-            registry.register(RECLAIMS)
+        for counter in (RECLAIMS, SENT_ROWS):
+            with contextlib.suppress(ValueError):  # already there: a registry shared by two apps
+                registry.register(counter)
         return cls(registry, quotes, requests)
 
 

@@ -27,12 +27,15 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from tortoise import Tortoise
 
+from domain.reactions import Topic
+
 if TYPE_CHECKING:
     from .app import Runtime
 
 log = logging.getLogger("greenlight")
 
-OUTBOX_STATUSES = ("pending", "sending", "sent", "failed", "dead")
+OUTBOX_STATUSES = ("pending", "sending", "failed", "dead")
+"""The statuses `greenlight_outbox_rows` counts: rows still in play (sent ones: greenlight_outbox_sent_total)."""
 
 
 class Observability:
@@ -40,7 +43,7 @@ class Observability:
         self.runtime = runtime
         self.outbox = Gauge(
             "greenlight_outbox_rows",
-            "Outbox rows by topic and status (shared database).",
+            "Outbox rows still in play by topic and status: pending, sending, failed, dead (shared database).",
             ["topic", "status"],
             registry=registry,
         )
@@ -172,8 +175,17 @@ class Observability:
 
     async def _from_database(self) -> None:
         connection = Tortoise.get_connection("default")
+        # Rows still in play only: the open ones through their partial index (idx_outbox_open), the
+        # failed and dead through the status index. Sent rows are history, counted as they are sent
+        # (greenlight_outbox_sent_total): counting them here read the whole table on every scrape
+        # (1.1 s at a million rows on SQLite, its one connection held meanwhile).
         rows = await connection.execute_query_dict(
-            "SELECT topic, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox GROUP BY topic, status"
+            "SELECT topic, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
+            "WHERE status IN ('pending', 'sending') GROUP BY topic, status"
+        )
+        rows += await connection.execute_query_dict(
+            "SELECT topic, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
+            "WHERE status IN ('failed', 'dead') GROUP BY topic, status"
         )
         now = dt.datetime.now(dt.UTC)
         oldest: dict[str, float] = {}
@@ -185,7 +197,7 @@ class Observability:
             if status in ("pending", "sending", "failed") and row["oldest"] is not None:
                 age = (now - _moment(row["oldest"])).total_seconds()
                 oldest[topic] = max(oldest.get(topic, 0.0), age)
-        for topic in {topic for topic, _ in seen} | set(oldest):
+        for topic in {topic.value for topic in Topic} | {topic for topic, _ in seen}:
             self.oldest.labels(topic=topic).set(max(oldest.get(topic, 0.0), 0.0))
             for status in OUTBOX_STATUSES:
                 if (topic, status) not in seen:

@@ -20,6 +20,7 @@ NAMES = (
     "greenlight_outbox_oldest_age_seconds",
     "greenlight_approvals",
     "greenlight_outbox_reclaims",
+    "greenlight_outbox_sent_total",
     "greenlight_slack_api_calls_total",
     "greenlight_http_request_seconds_bucket",
     "greenlight_job_runs_total",
@@ -44,7 +45,9 @@ async def test_metrics_show_the_outbox_decisions_slack_calls_latency_jobs_and_po
     assert 'greenlight_slack_api_calls_total{error="ok",method="chat.postMessage"}' in text
     assert 'greenlight_http_request_seconds_count{route="/slack/events"}' in text
     assert "greenlight_policy_version 1.0" in text
-    assert 'greenlight_outbox_rows{status="sent",topic="slack"}' in text
+    assert 'greenlight_outbox_rows{status="pending",topic="slack"}' in text
+    assert 'greenlight_outbox_rows{status="sent"' not in text  # history: counted as sent, not by a scan
+    assert 'greenlight_outbox_sent_total{topic="slack"}' in text
 
 
 async def test_readyz_says_why_while_healthz_only_asks_the_database(gl):  # noqa: F811

@@ -1,4 +1,4 @@
-"""Issue 16: a claim reads the rows still to deliver, not every row its topic ever sent.
+"""Issue 16: a claim, and the /metrics scrape, read the rows still in play, not every row ever sent.
 
 Measured as the work SQLite's virtual machine does (the instructions it runs, counted with a
 progress handler in the driver's own thread), so the test counts rows read, not time.
@@ -8,13 +8,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import pytest
+from prometheus_client import CollectorRegistry
 from tortoise import Tortoise
 
+from greenlight.observability import Observability
 from store.outbox import Outbox
 from tests.support.postgres import backend
 
+T = TypeVar("T")
 NOW = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(seconds=60)
 
@@ -33,8 +38,8 @@ async def sent_history(rows: int) -> None:
     await driver.commit()
 
 
-async def instructions_of_a_claim(outbox: Outbox, owner: str) -> tuple[int, list[str]]:
-    """How many VM instructions one claim of the Slack topic runs, and the keys it took."""
+async def instructions(work: Awaitable[T]) -> tuple[int, T]:
+    """How many VM instructions SQLite runs for WORK, and what it returned."""
     driver = Tortoise.get_connection("default")._connection
     counted = [0]
 
@@ -44,10 +49,16 @@ async def instructions_of_a_claim(outbox: Outbox, owner: str) -> tuple[int, list
 
     await driver._execute(driver._conn.set_progress_handler, count, 1)
     try:
-        claimed = await outbox.claim("slack", NOW, owner, LEASE, limit=50)
+        result = await work
     finally:
         await driver._execute(driver._conn.set_progress_handler, None, 1)
-    return counted[0], [row.key for row in claimed]
+    return counted[0], result
+
+
+async def instructions_of_a_claim(outbox: Outbox, owner: str) -> tuple[int, list[str]]:
+    """How many VM instructions one claim of the Slack topic runs, and the keys it took."""
+    work, claimed = await instructions(outbox.claim("slack", NOW, owner, LEASE, limit=50))
+    return work, [row.key for row in claimed]
 
 
 async def test_a_claim_does_the_same_work_after_twenty_thousand_rows_were_sent(connected: str) -> None:
@@ -66,3 +77,26 @@ async def test_a_claim_does_the_same_work_after_twenty_thousand_rows_were_sent(c
     assert keys == [f"later-{n}" for n in range(5)]
     # a claim that walked the topic's history would run tens of instructions per sent row
     assert work < 2 * empty_work + 1_000, (work, empty_work)
+
+
+async def scrape(registry: CollectorRegistry) -> int:
+    """The VM instructions of the database part of one /metrics scrape."""
+    metrics = Observability(None, registry)  # type: ignore[arg-type]  # the database part needs no runtime
+    work, _ = await instructions(metrics._from_database())
+    return work
+
+
+async def test_a_metrics_scrape_does_the_same_work_after_twenty_thousand_rows_were_sent(connected: str) -> None:
+    outbox = Outbox()
+    for n in range(3):
+        await outbox.add("slack", f"waiting-{n}", {"n": n}, NOW)
+    empty_work = await scrape(CollectorRegistry())
+
+    await sent_history(20_000)
+    registry = CollectorRegistry()
+    work = await scrape(registry)
+
+    assert work < 2 * empty_work + 1_000, (work, empty_work)
+    assert registry.get_sample_value("greenlight_outbox_rows", {"topic": "slack", "status": "pending"}) == 3
+    assert registry.get_sample_value("greenlight_outbox_rows", {"topic": "erp", "status": "pending"}) == 0
+    assert registry.get_sample_value("greenlight_outbox_rows", {"topic": "slack", "status": "sent"}) is None
