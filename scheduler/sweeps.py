@@ -58,6 +58,8 @@ class Sweeps:
         try:
             if settle > 0:
                 await asyncio.sleep(settle)  # the kicks meanwhile are served by the run below
+                if self.stopping.is_set():
+                    return  # stop began meanwhile: the next start runs whatever is due then
             while True:
                 sweep.dirty.clear()
                 try:

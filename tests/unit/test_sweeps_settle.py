@@ -39,3 +39,20 @@ async def test_kicks_during_the_settle_time_are_served_by_one_run() -> None:
 
 async def test_without_settling_a_kick_after_the_first_makes_the_sweep_go_round_again() -> None:
     assert await kicks_then_runs(settle=0.0) > 1
+
+
+async def test_a_sweep_still_settling_when_stop_begins_does_not_run() -> None:
+    sweeps = Sweeps()
+    runs = 0
+
+    async def sweep() -> None:
+        nonlocal runs
+        runs += 1
+
+    sweeps.add("outbox", sweep, dt.timedelta(hours=1), settle=0.05)
+    sweeps.scheduler.start(paused=True)
+    sweeps.kick("outbox")
+    await asyncio.sleep(0)  # the kicked run has begun to settle
+    assert sweeps.sweeps["outbox"].running
+    await sweeps.stop()  # waits for the settling run to end
+    assert runs == 0
