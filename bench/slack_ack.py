@@ -20,8 +20,9 @@ answered (greenlight's clicks each decide one open approval; after each greenlig
 bench waits until every Slack update of it was delivered). Printed per server: clicks/s (median,
 spread), p50/p99 time to HTTP 200 and the server's CPU per click (for greenlight also counting the
 Slack delivery the clicks caused). Then the sustained run: clicks at a fixed rate (100/s) for 60 s
-(6 s with --quick) against greenlight, sampling how old the oldest undelivered Slack update is;
-then the wait until all were delivered. Targets printed as `target ...: met / NOT met`. Checks
+(also with --quick: the target is over 60 s) against greenlight, sampling how old the oldest
+undelivered Slack update is, its worst per 10 s printed; then the wait until all were delivered.
+Targets printed as `target ...: met / NOT met`. Checks
 that every click got a 200 and every approval was decided exactly once; asserts nothing about time.
 
     python bench/slack_ack.py [--quick | --smoke] [--concurrency C] [--rate R] [--sustain S] [--profile]
@@ -83,7 +84,7 @@ CONCURRENCY = sized("slack_ack", "concurrency", 50)
 WARM_UP = sized("slack_ack", "warm_up", 100)
 SLICE = {"quick": 200, "full": 2_000}
 """Open approvals per greenlight burst window (the window ends at 2 s or when they run out)."""
-SUSTAIN = {"quick": 6.0, "full": 60.0}
+SUSTAIN = {"quick": 60.0, "full": 60.0}  # the target is over 60 s: make bench (quick) runs it too
 RATE = sized("slack_ack", "rate", 100.0)
 FLOOR_ROWS = sized("slack_ack", "floor_rows", 100_000)
 DRAIN_LIMIT = 600.0
@@ -479,6 +480,11 @@ class Sustained:
     drain: float
     undelivered: int
     cpu_ms: float
+    lag_by_slice: list[float]
+    """The worst lag sampled in each 10 s of the run (after the last click: until all was delivered)."""
+
+
+LAG_SLICE_S = 10.0
 
 
 async def sustained(clicker: Clicker, server: Server, db: Path, ids: list[str], rate: float) -> Sustained:
@@ -486,6 +492,7 @@ async def sustained(clicker: Clicker, server: Server, db: Path, ids: list[str], 
     update still waiting is sampled twice a second."""
     latencies: list[float] = []
     worst_lag = 0.0
+    by_slice: dict[int, float] = {}
     finished = asyncio.Event()
 
     async def one(quote_id: str) -> None:
@@ -497,8 +504,10 @@ async def sustained(clicker: Clicker, server: Server, db: Path, ids: list[str], 
         nonlocal worst_lag
         while not finished.is_set():
             _, oldest = slack_backlog(db)
-            if oldest is not None:
-                worst_lag = max(worst_lag, (dt.datetime.now(dt.UTC) - oldest).total_seconds())
+            lag = (dt.datetime.now(dt.UTC) - oldest).total_seconds() if oldest is not None else 0.0
+            worst_lag = max(worst_lag, lag)
+            slice_ = int((time.perf_counter() - started) // LAG_SLICE_S)
+            by_slice[slice_] = max(by_slice.get(slice_, 0.0), lag)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(finished.wait(), 0.5)
 
@@ -517,7 +526,8 @@ async def sustained(clicker: Clicker, server: Server, db: Path, ids: list[str], 
     undelivered, _ = slack_backlog(db)
     cpu_ms = (server.cpu() - cpu) / len(ids) * 1000
     rate_sent = (len(ids) - 1) / seconds if seconds else math.inf
-    return Sustained(rate_sent, seconds, len(ids), latencies, worst_lag, drain, undelivered, cpu_ms)
+    lags = [by_slice.get(n, 0.0) for n in range(max(by_slice, default=-1) + 1)]
+    return Sustained(rate_sent, seconds, len(ids), latencies, worst_lag, drain, undelivered, cpu_ms, lags)
 
 
 def print_profile(path: Path, title: str) -> None:
@@ -650,6 +660,11 @@ def report(
         + (f" ({steady.undelivered:,} still waiting)" if steady.undelivered else "")
         + f"; server CPU {steady.cpu_ms:.2f} ms per click with its delivery"
     )
+    print(
+        f"  sustained: worst lag in each {LAG_SLICE_S:g} s (growing: delivery falls behind; a peak: a pause): "
+        + ", ".join(f"{lag:.1f}" for lag in steady.lag_by_slice)
+        + " s"
+    )
     events, subs = outcome
     print(f"  decided: {events:,} approvals, {subs:,} quotes approved (expected {n:,} each: one per click)")
     target(
@@ -681,11 +696,11 @@ def report(
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="smaller slices and a 10 s sustained run")
+    parser.add_argument("--quick", action="store_true", help="smaller burst slices (the sustained run stays 60 s)")
     parser.add_argument("--smoke", action="store_true", help="a few clicks: does it still run (bench/measure.py)")
     parser.add_argument("--concurrency", type=int, default=CONCURRENCY, help="concurrent clients (default 50)")
     parser.add_argument("--rate", type=float, default=RATE, help="clicks per second of the sustained run")
-    parser.add_argument("--sustain", type=float, help="seconds of the sustained run (60; 6 with --quick)")
+    parser.add_argument("--sustain", type=float, help="seconds of the sustained run (60)")
     parser.add_argument("--slice", type=int, help="open approvals per greenlight burst window")
     parser.add_argument("--profile", action="store_true", help="cProfile each server; print the top")
     parser.add_argument("--serve", choices=("stand-in", "greenlight", *FLOORS), help=argparse.SUPPRESS)
