@@ -25,9 +25,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from tortoise.exceptions import IntegrityError, OperationalError
+from typing import Any
 
 from domain import amounts
 from domain.approvals import Approval, Submission
@@ -36,8 +34,7 @@ from domain.reactions import Topic, topics
 
 from . import codec
 from .crm import crm_key
-
-T = TypeVar("T")
+from .sqlite import instant
 
 
 def _json(value: Any) -> str:
@@ -172,24 +169,6 @@ def prepare(sub: Submission, read: Read, expected_revision: int, events: list[Ev
 
 
 # ---------------------------------------------------------------- SQLite
-
-
-def instant(value: dt.datetime | None) -> str | None:
-    """An instant as tortoise keeps it in SQLite: UTC text."""
-    return None if value is None else str(value.astimezone(dt.UTC))
-
-
-async def on_sqlite(connection: Any, work: Callable[[sqlite3.Connection], T]) -> T:
-    """Run WORK with the sqlite3 connection behind tortoise's (aiosqlite's) in the driver's own
-    thread: several statements for one hand-off. Errors are tortoise's, as its client raises them."""
-    driver = connection._connection  # the aiosqlite.Connection tortoise opened (its private API, pinned)
-    try:
-        result: T = await driver._execute(work, driver._conn)
-    except sqlite3.IntegrityError as error:
-        raise IntegrityError(error) from error
-    except sqlite3.OperationalError as error:
-        raise OperationalError(error) from error
-    return result
 
 
 SQLITE_CLAIM = (

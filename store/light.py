@@ -26,7 +26,7 @@ from typing import Any
 from tortoise import Tortoise
 from tortoise.backends.base.client import TransactionalDBClient
 
-from .decision import on_sqlite
+from .sqlite import on_sqlite
 
 
 def available(connection_name: str = "default") -> Any | None:

@@ -17,6 +17,7 @@ from typing import Any
 from tortoise import Tortoise
 
 from . import light
+from .sqlite import instant
 
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 
@@ -53,7 +54,7 @@ class Outbox:
 
     def _value(self, value: Any) -> Any:
         if isinstance(value, dt.datetime) and self.db.capabilities.dialect != "postgres":
-            return str(value.astimezone(dt.UTC))
+            return instant(value)
         return value
 
     async def _run(self, sql: str, *values: Any, bookkeeping: bool = False) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from .sqlite import instant
+
 
 async def release_batch(connection: Any, now: dt.datetime, limit: int) -> int:
     """Claim up to `limit` orders due at `now` in the caller's transaction; returns how many."""
@@ -20,7 +22,7 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int) -> int:
     if connection.capabilities.dialect == "postgres":
         rows = await connection.execute_query_dict(_RELEASE_POSTGRES, [now, limit, at])
         return int(rows[0]["released"])
-    moment = str(now.astimezone(dt.UTC))
+    moment = instant(now)
     claimed = await connection.execute_query_dict(_CLAIM_SQLITE, [moment, limit])
     if not claimed:
         return 0

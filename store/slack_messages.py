@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from tortoise.exceptions import IntegrityError
 
 from . import light
-from .decision import instant
 from .models import SlackMessageRow
+from .sqlite import instant
 
 SQLITE_ADD = (
     'INSERT INTO "slack_message" ("key", "person", "channel", "ts", "submission_ref", "rule", "kind", "created_at") '

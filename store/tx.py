@@ -24,7 +24,7 @@ from domain.quote import Quote
 from domain.reactions import Topic, topics
 from domain.service import ConcurrentChange, Opened, Queued
 
-from . import codec, decision, submissions
+from . import codec, decision, sqlite, submissions
 from .audit import event_of
 from .codec import order_of
 from .group import GroupCommit, GroupFailed
@@ -163,7 +163,7 @@ class DbTx:
     async def open_latest(self, quote_id: str, now: dt.datetime, key: str | None) -> Opened | None:
         answer = json.dumps({"claimed": now.isoformat()}, separators=(",", ":"))
         if self.db.capabilities.dialect == "sqlite":
-            claimed, row, version_row = await decision.on_sqlite(
+            claimed, row, version_row = await sqlite.on_sqlite(
                 self.db, decision.sqlite_read(key, answer, now, quote_id)
             )
             if not claimed:
@@ -193,7 +193,7 @@ class DbTx:
             await self.record(events)
             return True
         if self.db.capabilities.dialect == "sqlite":
-            saved = await decision.on_sqlite(self.db, decision.sqlite_write(write))
+            saved = await sqlite.on_sqlite(self.db, decision.sqlite_write(write))
         else:
             rows = await self.db.execute_query_dict(decision.POSTGRES_WRITE, decision.postgres_write_values(write))
             saved = rows[0]["saved"] == 1

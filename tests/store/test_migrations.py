@@ -20,7 +20,7 @@ from domain.approvals import Directory, Submission
 from domain.policy import Policy
 from domain.quote import parse_quote
 from domain.service import Approvals
-from store import codec, db, decision, models, submissions
+from store import codec, db, models, sqlite, submissions
 from store.models import SubmissionSnapshotRow
 from store.tx import DbStore
 from tests.support import postgres
@@ -147,7 +147,7 @@ async def store_as_before_0014(url: str, sub: Submission) -> None:
         state, snapshot, heading = {**state, "snapshot": sub.snapshot}, None, None
     elif sub.quote_id == "Q-COLUMN":
         heading = None
-    at = sub.submitted_at if url.startswith("postgres") else decision.instant(sub.submitted_at)
+    at = sub.submitted_at if url.startswith("postgres") else sqlite.instant(sub.submitted_at)
     await postgres.query(
         url,
         'INSERT INTO "submission" ("quote_id", "number", "quote_version", "owner", "status", "revision", '
