@@ -145,7 +145,7 @@ class Worker:
                         finished += sum(task.result() for task in running)
             finally:
                 try:
-                    SENT_ROWS.labels(topic=self.topic).inc(await self.outbox.done_many(sent, self.owner, self.clock()))
+                    await self._mark_sent(sent)
                 finally:
                     keeper.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
@@ -165,10 +165,13 @@ class Worker:
                     sent.append(row.id)  # its lease is kept until the batch is marked
                     continue
                 if outcome == SENT:
-                    marked = await self.outbox.done_many([row.id], self.owner, self.clock())
-                    SENT_ROWS.labels(topic=self.topic).inc(marked)
+                    await self._mark_sent([row.id])
                 held.discard(row.id)
         return done
+
+    async def _mark_sent(self, row_ids: list[int]) -> None:
+        """Mark rows sent in one statement, and count those this worker still held."""
+        SENT_ROWS.labels(topic=self.topic).inc(await self.outbox.done_many(row_ids, self.owner, self.clock()))
 
     def _in_lanes(self, rows: list[Claimed]) -> list[list[Claimed]]:
         """The batch's rows by lane, each lane in id order, lanes in order of their first row."""
