@@ -372,7 +372,7 @@ async def run_backend(args: argparse.Namespace) -> Result:
         postgres=pg,
     )
     print_result(result, series)
-    print("  the statements of one decision (tortoise's log, without BEGIN/COMMIT):")
+    print("  the statements of one decision (tortoise's log, which leaves out BEGIN/COMMIT):")
     for statement in statements:
         print(f"    {statement}")
     if profiler:
@@ -394,7 +394,12 @@ def print_result(r: Result, series: dict[str, Series]) -> None:
     for s in series.values():
         print(s.line("decisions", width=36))
     print(f"  ratio: {r.ratio:.1%} of the floor ({verdict} the {TARGET:.0%} target)")
-    print(f"  statements per decision: {r.statements_per_decision:.1f} + BEGIN/COMMIT (floor: 5)")
+    how = (
+        "each in autocommit, no BEGIN/COMMIT (the store's change)"
+        if r.backend == "postgres"
+        else "in the transaction of its commit group"
+    )
+    print(f"  statements per decision: {r.statements_per_decision:.1f}, {how} (floor: 5 + BEGIN/COMMIT)")
     print(f"  Python {r.python}, SQLite {r.sqlite}, PostgreSQL {r.postgres}; load average {r.load_average:.1f}")
 
 

@@ -58,6 +58,9 @@ class MemoryStore:
         yield tx
         tx.commit()
 
+    change = transaction
+    """One change to a pending submission is a transaction like any other here."""
+
 
 class MemoryTx:
     def __init__(self, store: MemoryStore) -> None:

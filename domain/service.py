@@ -41,10 +41,12 @@ class Tx(Protocol):
     `claim` remembers `key` with `answer` unless it is already remembered (committed, or claimed by a
     transaction still running, which it waits for) and says whether it did.
     `open_latest` is what a change to a pending quote reads first, in as few statements as the store
-    can: it claims `key` (None: no key; the answer kept is `{"claimed": now}`) and returns None when
-    the key was already claimed, else the quote's latest submission and the directory at `now`.
-    `save` is `update_submission` then `record` (the store may write both in one statement), and
-    says whether the compare-and-set held; when it did not, nothing was written.
+    can: it returns None when `key` was already claimed (None: no key), else the quote's latest
+    submission and the directory at `now`. The key is claimed (the answer kept is `{"claimed": now}`)
+    either there or by the `save` that follows, together with its compare-and-set: a copy of the
+    request that read before the claim then fails its compare-and-set, and finds the key taken when
+    it reads again. `save` is `update_submission` then `record` (the store may write both in one
+    statement), and says whether the compare-and-set held; when it did not, nothing was written.
     `inbox_submissions` and `submissions_at` read for lists: a store may leave out the snapshots
     (reading one then raises LookupError); `Submission.heading()` has what a list shows.
     `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
@@ -142,7 +144,13 @@ class Opened:
 
 
 class Store(Protocol):
+    """`transaction` is one transaction for any command. `change` is for one change to a pending
+    submission and nothing else: `open_latest`, then at most one `save`. The store may run it without
+    holding a transaction open between the two (PostgreSQL: two statements, each atomic, the second a
+    compare-and-set on what the first read), so it must not be used for more."""
+
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
+    def change(self) -> AbstractAsyncContextManager[Tx]: ...
 
 
 @dataclass(frozen=True)
@@ -297,8 +305,9 @@ class Approvals:
     ) -> list[Event]:
         for attempt in range(RETRIES):
             try:
-                async with self.store.transaction() as tx:
-                    # The key is claimed first: a concurrent copy waits on it, then finds it taken.
+                async with self.store.change() as tx:
+                    # A concurrent copy with the same key decides once: the other finds the key taken
+                    # (claimed first, or its compare-and-set fails and it reads again).
                     opened = await tx.open_latest(quote_id, now, key)
                     if opened is None:
                         return []

@@ -2,15 +2,20 @@
 
 A change reads once and writes once (`DbTx.open_latest`, `DbTx.save`):
 
-- the read claims the request's idempotency key, reads the quote's latest submission (its state
+- the read checks the request's idempotency key, reads the quote's latest submission (its state
   decoded, its snapshot, joined from `submission_snapshot`, kept as text until something reads it)
   and the `directory_version`;
 - the write is the submission's compare-and-set, the approvals whose state changed with their
   holders, the audit rows and the outbox rows of the events. It never writes the snapshot, which
   has a table of its own so that the submission's row stays small (SQLite rewrites a whole row).
 
-On PostgreSQL each is one statement (the write's parts are data-modifying CTEs that all hang on the
-compare-and-set: when it changes no row, nothing is written). On SQLite each is one hand-off to the
+On PostgreSQL each is one statement, run in autocommit (`DbStore.change`: no BEGIN or COMMIT, two
+round trips in all). The write's parts are data-modifying CTEs that all hang on the compare-and-set:
+when it changes no row, nothing is written. The key is claimed by the write, not the read: a copy of
+the request that read before the claim committed fails its compare-and-set (the revision moved) and
+reads again, and then finds the key taken; a key taken by a write that raced past the read fails the
+statement as a whole (a unique violation), which the service retries. On SQLite the read claims the
+key, as one transaction of the group holds read and write together. On SQLite each is one hand-off to the
 driver's thread running a handful of statements with the sqlite3 connection tortoise opened: the
 statement count matters less there than the hand-offs and the ORM's per-row work, which cost most of a
 decision. Tortoise still owns the schema and its migrations; the rows written here are the rows its
@@ -264,18 +269,14 @@ def sqlite_write(w: Write) -> Callable[[sqlite3.Connection], bool]:
 # ---------------------------------------------------------------- PostgreSQL
 
 POSTGRES_READ = """
-WITH claim AS (
-    INSERT INTO request_key (key, answer, created_at) SELECT $1::text, $2::text::jsonb, $3::timestamptz
-    WHERE $1::text IS NOT NULL ON CONFLICT (key) DO NOTHING RETURNING key
-)
-SELECT $1::text IS NULL OR EXISTS (SELECT 1 FROM claim) AS claimed,
+SELECT EXISTS (SELECT 1 FROM request_key WHERE key = $1::text) AS taken,
        (SELECT version FROM directory_version WHERE id = 1) AS version,
        s.id, s.revision, s.state::text AS state, s.snapshot::text AS snapshot
 FROM (SELECT 1) AS one
 LEFT JOIN LATERAL (
     SELECT s.id, s.revision, s.state, k.snapshot FROM submission s
     LEFT JOIN submission_snapshot k ON k.submission_id = s.id
-    WHERE s.quote_id = $4 ORDER BY s.number DESC LIMIT 1
+    WHERE s.quote_id = $2 ORDER BY s.number DESC LIMIT 1
 ) AS s ON true
 """
 
@@ -314,12 +315,17 @@ WITH s AS (
     FROM s, unnest($29::text[], $30::text[], $31::text[], $32::timestamptz[])
          WITH ORDINALITY AS m(topic, key, payload, at, n)
     ORDER BY m.n
+), claimed AS (
+    INSERT INTO request_key (key, answer, created_at)
+    SELECT $33::text, $34::text::jsonb, $35::timestamptz FROM s WHERE $33::text IS NOT NULL
 )
 SELECT COUNT(*) AS saved FROM s
 """
 
 
-def postgres_write_values(w: Write) -> list[Any]:
+def postgres_write_values(w: Write, claim: tuple[str, str, dt.datetime] | None = None) -> list[Any]:
+    """The parameters of `POSTGRES_WRITE`; CLAIM is the request's key (key, answer, now), claimed by the
+    write when its compare-and-set holds (a key taken meanwhile fails the whole statement)."""
     a = w.approvals
     held = [(c.rule, person) for c in a for person in c.holders]
     columns = list(zip(*w.audit, strict=True)) if w.audit else [()] * 11
@@ -344,4 +350,5 @@ def postgres_write_values(w: Write) -> list[Any]:
         [person for _, person in held],
         *(list(column) for column in columns),
         *(list(column) for column in messages),
+        *(claim or (None, None, None)),
     ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,22 +61,43 @@ class DbStore:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[DbTx]:
-        try:
+        with _races_as_concurrent_changes():
             async with self._transaction() as connection:
                 yield DbTx(connection, self)
-        except IntegrityError as error:
-            raise ConcurrentChange(f"a concurrent change won the race ({error.__class__.__name__})") from error
-        except GroupFailed as error:
-            raise ConcurrentChange(f"the group this change committed with failed: {error}") from error
-        except OperationalError as error:
-            if not _transient(error):
-                raise
-            raise ConcurrentChange(f"the database was busy: {error}") from error
+
+    @asynccontextmanager
+    async def change(self) -> AsyncIterator[DbTx]:
+        """One change to a pending submission (`domain.service.Store`). On PostgreSQL it holds no
+        transaction: the read and the write are a statement each, in autocommit, the write a
+        compare-and-set on the revision read that also claims the request's key (`DbTx.save`)."""
+        connection = Tortoise.get_connection("default")
+        if connection.capabilities.dialect == "sqlite":
+            async with self.transaction() as tx:
+                yield tx
+            return
+        with _races_as_concurrent_changes():
+            yield DbTx(connection, self, detached=True)
 
     def _transaction(self) -> AbstractAsyncContextManager[Any]:
         if Tortoise.get_connection("default").capabilities.dialect == "sqlite":
             return self.group.turn()
         return in_transaction()
+
+
+@contextmanager
+def _races_as_concurrent_changes() -> Iterator[None]:
+    """A lost race (a key or row taken, a failed group, a busy database) as `ConcurrentChange`, which
+    the services retry."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise ConcurrentChange(f"a concurrent change won the race ({error.__class__.__name__})") from error
+    except GroupFailed as error:
+        raise ConcurrentChange(f"the group this change committed with failed: {error}") from error
+    except OperationalError as error:
+        if not _transient(error):
+            raise
+        raise ConcurrentChange(f"the database was busy: {error}") from error
 
 
 @dataclass(frozen=True)
@@ -111,11 +132,16 @@ def _transient(error: Exception) -> bool:
 
 
 class DbTx:
-    def __init__(self, connection: Any, store: DbStore | None = None) -> None:
+    def __init__(self, connection: Any, store: DbStore | None = None, *, detached: bool = False) -> None:
         self.db = connection
         self.store = store
+        self.detached = detached
+        """No transaction holds the statements together (`DbStore.change` on PostgreSQL): each is atomic
+        alone, and a write of more than one statement opens a transaction of its own."""
         self._read: dict[tuple[str, int], decision.Read] = {}
         """What this transaction read or wrote of each submission row: what its next write needs."""
+        self._claim: tuple[str, str, dt.datetime] | None = None
+        """PostgreSQL: the key `open_latest` found free (key, answer, now), claimed by the `save` after it."""
 
     async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
         query = QuoteRow.filter(id=quote_id).using_db(self.db)
@@ -170,10 +196,11 @@ class DbTx:
                 return None
             version = int(version_row[0]) if version_row is not None else None
         else:
-            found = await self.db.execute_query_dict(decision.POSTGRES_READ, [key, answer, now, quote_id])
+            found = await self.db.execute_query_dict(decision.POSTGRES_READ, [key, quote_id])
             row = found[0]
-            if not row["claimed"]:
+            if row["taken"]:
                 return None
+            self._claim = (key, answer, now) if key is not None else None
             version = int(row["version"]) if row["version"] is not None else None
             row = row if row["id"] is not None else None
         sub = None
@@ -188,18 +215,38 @@ class DbTx:
         read = self._read.get((sub.quote_id, sub.number))
         write = None if read is None or read.legacy else decision.prepare(sub, read, expected_revision, events)
         if write is None:  # the general path: through the models
-            if not await self.update_submission(sub, expected_revision):
-                return False
-            await self.record(events)
-            return True
+            if not self.detached:
+                return await self._save_through_models(sub, expected_revision, events)
+            async with in_transaction() as connection:
+                inner = DbTx(connection, self.store)
+                inner._read, inner._claim = self._read, self._claim
+                return await inner._save_through_models(sub, expected_revision, events)
         if self.db.capabilities.dialect == "sqlite":
             saved = await sqlite.on_sqlite(self.db, decision.sqlite_write(write))
         else:
-            rows = await self.db.execute_query_dict(decision.POSTGRES_WRITE, decision.postgres_write_values(write))
-            saved = rows[0]["saved"] == 1
+            values = decision.postgres_write_values(write, self._claim)
+            saved = (await self.db.execute_query_dict(decision.POSTGRES_WRITE, values))[0]["saved"] == 1
         if saved:
             self._read[(sub.quote_id, sub.number)] = _read_of(write.submission_id, write.document, False)
+            self._claim = None
         return saved
+
+    async def _save_through_models(self, sub: Submission, expected_revision: int, events: list[Event]) -> bool:
+        """`save` through the models, in this transaction: the compare-and-set first, so that a key
+        already claimed (a unique violation: the transaction rolls back) is claimed only by a winner."""
+        if not await self.update_submission(sub, expected_revision):
+            return False
+        if self._claim is not None:
+            key, answer, now = self._claim
+            d = Dialect(self.db.capabilities.dialect)
+            await self.db.execute_query(
+                f'INSERT INTO "request_key" ("key", "answer", "created_at") VALUES ({d.param()}, {d.param()}, '
+                f"{d.param()})",
+                [key, answer, d.instant(now)],
+            )
+            self._claim = None
+        await self.record(events)
+        return True
 
     async def submissions(self, quote_id: str) -> list[Submission]:
         rows = await SubmissionRow.filter(quote_id=quote_id).using_db(self.db).order_by("number").values(*LOADED)

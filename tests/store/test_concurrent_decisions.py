@@ -17,7 +17,7 @@ from store.models import ApprovalRow, AssignmentRow
 from store.tx import DbStore
 from tests.support.quotes import one_line_quote
 
-from .support import NOW, PANEL, PANEL_RULE, audit_kinds, outbox_payloads, panel_policy, submission_revision
+from .support import DESK_RULE, NOW, PANEL, PANEL_RULE, audit_kinds, outbox_payloads, panel_policy, submission_revision
 
 QUOTE = "Q-5001"
 
@@ -137,18 +137,21 @@ async def test_concurrent_requests_with_the_same_key_decide_once_and_the_others_
 
 
 class PausingStore:
-    """A DbStore whose first transaction pauses right after claiming its idempotency key (and reading the
-    submission) until `resume`."""
+    """A DbStore whose first change pauses right after its read (the key checked, the submission read)
+    until `resume`, before its write."""
 
     def __init__(self) -> None:
         self.inner = DbStore()
-        self.key_checked = asyncio.Event()
+        self.read = asyncio.Event()
         self.resume = asyncio.Event()
         self._paused = False
 
+    def transaction(self) -> Any:
+        return self.inner.transaction()
+
     @contextlib.asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Any]:
-        async with self.inner.transaction() as tx:
+    async def change(self) -> AsyncIterator[Any]:
+        async with self.inner.change() as tx:
             if self._paused:
                 yield tx
                 return
@@ -156,8 +159,8 @@ class PausingStore:
             open_latest = tx.open_latest
 
             async def open_then_pause(quote_id: str, now: Any, key: str | None) -> Any:
-                opened = await open_latest(quote_id, now, key)  # the key is claimed in the same statement
-                self.key_checked.set()
+                opened = await open_latest(quote_id, now, key)
+                self.read.set()
                 await self.resume.wait()
                 return opened
 
@@ -165,22 +168,48 @@ class PausingStore:
             yield tx
 
 
-async def test_a_copy_of_a_keyed_request_that_arrives_while_another_copy_holds_the_key_is_a_no_op(
-    backend: str, policy: Policy, service: Approvals, request: pytest.FixtureRequest
+async def test_a_copy_of_a_keyed_request_that_decides_while_another_copy_is_between_read_and_write_wins_alone(
+    backend: str, policy: Policy, service: Approvals
 ) -> None:
     if backend == "sqlite":
-        pytest.skip("SQLite runs one transaction at a time in a process, and a transaction reads from one snapshot")
+        pytest.skip("SQLite runs one transaction at a time in a process: a copy cannot come between read and write")
     await submit(service)
     store = PausingStore()
     pausing = Approvals(policy, store)
 
     in_flight = asyncio.create_task(pausing.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1"))
     try:
-        await store.key_checked.wait()  # it claimed k1 and is about to read the submission
-        second = asyncio.create_task(service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1"))
+        await store.read.wait()  # it found k1 free and read the submission
+        second = await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1")
     finally:
         store.resume.set()
 
-    assert [e.kind for e in await in_flight] == ["approved"]
-    assert await second == []
+    # The second copy decided and claimed the key; the first lost its compare-and-set, read again and
+    # found the key taken: one decision, and the first copy's answer is that of a repeat.
+    assert [e.kind for e in second] == ["approved"]
+    assert await in_flight == []
     assert (await audit_kinds(QUOTE)).count("approved") == 1
+    assert await submission_revision(QUOTE) == 1
+
+
+async def test_a_keyed_decision_that_loses_its_compare_and_set_to_another_change_still_decides_on_retry(
+    backend: str, policy: Policy, service: Approvals
+) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite runs one transaction at a time in a process: no change can come between read and write")
+    await submit(service)
+    store = PausingStore()
+    pausing = Approvals(policy, store)
+
+    in_flight = asyncio.create_task(pausing.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1"))
+    try:
+        await store.read.wait()
+        await service.decide(QUOTE, DESK_RULE, "dana", "approve", NOW, key="k2")  # moves the revision
+    finally:
+        store.resume.set()
+
+    # Its key was not kept by the write that failed: the retry is not mistaken for a repeat.
+    assert [(e.kind, e.rule) for e in await in_flight][0] == ("approved", PANEL_RULE)
+    assert (await audit_kinds(QUOTE)).count("approved") == 2
+    assert await submission_revision(QUOTE) == 2
+    assert await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1") == []
