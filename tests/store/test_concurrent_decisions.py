@@ -209,7 +209,7 @@ async def test_a_keyed_decision_that_loses_its_compare_and_set_to_another_change
         store.resume.set()
 
     # Its key was not kept by the write that failed: the retry is not mistaken for a repeat.
-    assert [(e.kind, e.rule) for e in await in_flight][0] == ("approved", PANEL_RULE)
+    assert [(e.kind, e.rule) for e in await in_flight] == [("approved", PANEL_RULE), ("quote_approved", None)]
     assert (await audit_kinds(QUOTE)).count("approved") == 2
     assert await submission_revision(QUOTE) == 2
     assert await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1") == []
