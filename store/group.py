@@ -14,6 +14,7 @@ between groups, and `LIMIT` bounds how long a group holds it.
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -23,6 +24,8 @@ from typing import Any
 
 from tortoise.connection import get_connections
 from tortoise.transactions import in_transaction
+
+from .sqlite import on_sqlite
 
 LIMIT = 64
 """Turns per group at most: the write lock is given back to others at least that often."""
@@ -60,6 +63,15 @@ class GroupCommit:
     async def turn(self) -> AsyncIterator[Any]:
         """The shared transaction's connection, inside a savepoint of this turn's own; returns once
         the group that holds this turn has committed (raises what the turn raised, or the commit's error)."""
+        async with self.deferred_turn() as (connection, savepoint):
+            await on_sqlite(connection, savepoint.open)
+            yield connection
+
+    @asynccontextmanager
+    async def deferred_turn(self) -> AsyncIterator[tuple[Any, Savepoint]]:
+        """A turn whose savepoint its caller opens, in its first hand-off to the driver's thread, and
+        may release in its last (`Savepoint`): two hand-offs fewer than `turn`, for the click's path.
+        What the savepoint covers must not begin before it is opened."""
         turn = _Turn()
         self._waiting.append(turn)
         if self._writer is None or self._writer.done():
@@ -72,20 +84,17 @@ class GroupCommit:
             elif turn.started.done() and not turn.started.cancelled() and turn.started.exception() is None:
                 turn.finished.set_result(True)  # given its turn as its caller gave up: it did nothing
             raise
-        savepoint = f"turn_{next(self._names)}"
+        savepoint = Savepoint(f"turn_{next(self._names)}")
         token = get_connections().set(connection.connection_name, connection)
         ok = False
         try:
-            # (statement by statement: a script would commit the shared transaction first)
-            await connection.execute_query(f"SAVEPOINT {savepoint}")
             try:
-                yield connection
+                yield connection, savepoint
             except BaseException:
-                await connection.execute_query(f"ROLLBACK TO {savepoint}")
-                await connection.execute_query(f"RELEASE {savepoint}")
+                await on_sqlite(connection, savepoint.roll_back)
                 ok = True  # rolled back alone: the group stays good
                 raise
-            await connection.execute_query(f"RELEASE {savepoint}")
+            await on_sqlite(connection, savepoint.release)
             ok = True
         finally:
             get_connections().reset(token)
@@ -128,6 +137,34 @@ class GroupCommit:
             self.counts.largest = max(self.counts.largest, len(group))
             for turn in group:
                 turn.committed.set_result(None)
+
+
+@dataclass
+class Savepoint:
+    """A turn's savepoint. Its methods run in the driver's thread, each statement by itself (a script
+    would commit the shared transaction first), so that a caller can open it in the same hand-off as
+    its first statements and release it in the same hand-off as its last. The turn releases it, or
+    rolls back to it, if its caller has not."""
+
+    name: str
+    opened: bool = False
+    released: bool = False
+
+    def open(self, db: sqlite3.Connection) -> None:
+        if not self.opened:
+            db.execute(f"SAVEPOINT {self.name}")
+            self.opened = True
+
+    def release(self, db: sqlite3.Connection) -> None:
+        if self.opened and not self.released:
+            db.execute(f"RELEASE {self.name}")
+            self.released = True
+
+    def roll_back(self, db: sqlite3.Connection) -> None:
+        if self.opened and not self.released:
+            db.execute(f"ROLLBACK TO {self.name}")
+            db.execute(f"RELEASE {self.name}")
+            self.released = True
 
 
 class GroupFailed(RuntimeError):

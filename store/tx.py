@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import AsyncIterator, Iterator
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
@@ -27,7 +28,7 @@ from domain.service import ConcurrentChange, Opened, Queued
 from . import codec, decision, sqlite, submissions
 from .audit import event_of
 from .codec import order_of
-from .group import GroupCommit, GroupFailed
+from .group import GroupCommit, GroupFailed, Savepoint
 from .insights import Dialect
 from .models import (
     ApprovalRow,
@@ -45,6 +46,8 @@ from .models import (
     SubmissionSnapshotRow,
 )
 from .release import release_batch
+
+T = TypeVar("T")
 
 
 class DbStore:
@@ -71,12 +74,14 @@ class DbStore:
         transaction: the read and the write are a statement each, in autocommit, the write a
         compare-and-set on the revision read that also claims the request's key (`DbTx.save`)."""
         connection = Tortoise.get_connection("default")
-        if connection.capabilities.dialect == "sqlite":
-            async with self.transaction() as tx:
-                yield tx
-            return
         with _races_as_concurrent_changes():
-            yield DbTx(connection, self, detached=True)
+            if connection.capabilities.dialect != "sqlite":
+                yield DbTx(connection, self, detached=True)
+                return
+            # SQLite: a turn of the group commit, its savepoint opened by the read's hand-off and
+            # released by the write's (`DbTx.savepoint`)
+            async with self.group.deferred_turn() as (shared, savepoint):
+                yield DbTx(shared, self, savepoint=savepoint)
 
     def _transaction(self) -> AbstractAsyncContextManager[Any]:
         if Tortoise.get_connection("default").capabilities.dialect == "sqlite":
@@ -126,18 +131,55 @@ def _read_of(row_id: int, state: dict[str, Any], legacy: bool) -> decision.Read:
     return decision.Read(row_id, {a["rule"]: a for a in state.get("approvals", [])}, legacy)
 
 
+def _after(
+    first: Callable[[sqlite3.Connection], None], work: Callable[[sqlite3.Connection], T]
+) -> Callable[[sqlite3.Connection], T]:
+    """WORK in the driver's thread, with FIRST run before it in the same hand-off."""
+
+    def both(db: sqlite3.Connection) -> T:
+        first(db)
+        return work(db)
+
+    return both
+
+
+def _released_if_saved(
+    write: Callable[[sqlite3.Connection], bool], savepoint: Savepoint
+) -> Callable[[sqlite3.Connection], bool]:
+    """WRITE, then the turn's savepoint released in the same hand-off when the write held (a write
+    whose compare-and-set failed leaves it to the turn, which rolls back to it)."""
+
+    def released(db: sqlite3.Connection) -> bool:
+        saved = write(db)
+        if saved:
+            savepoint.release(db)
+        return saved
+
+    return released
+
+
 def _transient(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in ("database is locked", "could not serialize", "deadlock detected", "busy"))
 
 
 class DbTx:
-    def __init__(self, connection: Any, store: DbStore | None = None, *, detached: bool = False) -> None:
+    def __init__(
+        self,
+        connection: Any,
+        store: DbStore | None = None,
+        *,
+        detached: bool = False,
+        savepoint: Savepoint | None = None,
+    ) -> None:
         self.db = connection
         self.store = store
         self.detached = detached
         """No transaction holds the statements together (`DbStore.change` on PostgreSQL): each is atomic
         alone, and a write of more than one statement opens a transaction of its own."""
+        self.savepoint = savepoint
+        """SQLite, `DbStore.change`: the group turn's savepoint, not yet opened. The read opens it in its
+        own hand-off to the driver's thread and the write releases it in its own (two fewer)."""
         self._read: dict[tuple[str, int], decision.Read] = {}
         """What this transaction read or wrote of each submission row: what its next write needs."""
         self._claim: tuple[str, str, dt.datetime] | None = None
@@ -189,9 +231,10 @@ class DbTx:
     async def open_latest(self, quote_id: str, now: dt.datetime, key: str | None) -> Opened | None:
         answer = json.dumps({"claimed": now.isoformat()}, separators=(",", ":"))
         if self.db.capabilities.dialect == "sqlite":
-            claimed, row, version_row = await sqlite.on_sqlite(
-                self.db, decision.sqlite_read(key, answer, now, quote_id)
-            )
+            read = decision.sqlite_read(key, answer, now, quote_id)
+            if self.savepoint is not None:
+                read = _after(self.savepoint.open, read)
+            claimed, row, version_row = await sqlite.on_sqlite(self.db, read)
             if not claimed:
                 return None
             version = int(version_row[0]) if version_row is not None else None
@@ -215,6 +258,8 @@ class DbTx:
         read = self._read.get((sub.quote_id, sub.number))
         write = None if read is None or read.legacy else decision.prepare(sub, read, expected_revision, events)
         if write is None:  # the general path: through the models
+            if self.savepoint is not None:
+                await sqlite.on_sqlite(self.db, self.savepoint.open)  # (opened by the read, unless none ran)
             if not self.detached:
                 return await self._save_through_models(sub, expected_revision, events)
             async with in_transaction() as connection:
@@ -222,7 +267,10 @@ class DbTx:
                 inner._read, inner._claim = self._read, self._claim
                 return await inner._save_through_models(sub, expected_revision, events)
         if self.db.capabilities.dialect == "sqlite":
-            saved = await sqlite.on_sqlite(self.db, decision.sqlite_write(write))
+            work = decision.sqlite_write(write)
+            if self.savepoint is not None:
+                work = _released_if_saved(_after(self.savepoint.open, work), self.savepoint)
+            saved = await sqlite.on_sqlite(self.db, work)
         else:
             values = decision.postgres_write_values(write, self._claim)
             saved = (await self.db.execute_query_dict(decision.POSTGRES_WRITE, values))[0]["saved"] == 1
