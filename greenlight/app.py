@@ -28,8 +28,8 @@ from domain.policy import Policy, read_policy
 from domain.reactions import Topic
 from domain.service import Approvals
 from domain.sourcemap import read_text
+from notifications.slack_delivery import HOME_EVERY, SlackDelivery, lane_of
 from notifications.slack_delivery import LANES as SLACK_LANES
-from notifications.slack_delivery import SlackDelivery, lane_of
 from notifications.worker import Worker
 from scheduler.jobs import Intervals, Job, schedule, timed_jobs
 from scheduler.sweeps import Sweeps
@@ -145,6 +145,7 @@ def build(
     tick_every: dt.timedelta = dt.timedelta(seconds=60),
     release_every: dt.timedelta = dt.timedelta(seconds=30),
     policy_every: dt.timedelta = POLL,
+    home_every: float = HOME_EVERY,
 ) -> Runtime:
     policy_text = None
     if policy is None:
@@ -216,11 +217,14 @@ def build(
 
     locales = SlackLocales(client, clock)
     renderer = BlockRenderer(policy, locales)
-    delivery = SlackDelivery(client, policy, service, outbox, renderer, clock, email_on=settings.email_on)
+    delivery = SlackDelivery(
+        client, policy, service, outbox, renderer, clock, email_on=settings.email_on, home_every=home_every
+    )
     owner = f"{socket.gethostname()}:{os.getpid()}"
     app = web.Application(client_max_size=1024 * 1024)
     placeholder = AsyncApp(client=client, signing_secret=signing, authorize=authorize)
     runtime = Runtime(settings, policy, service, app, placeholder, client, outbox, sweeps, clock, delivery, orders)
+    runtime.closers.append(delivery.close)  # before the database closes: a waiting App Home would read it
     runtime.locales = locales
 
     async def generate_orders(row: Claimed) -> None:

@@ -12,14 +12,17 @@ Updates are coalesced within a claimed batch (`batch`): when a later row of the 
 the same message (a request's copies, a thread root, a deal-channel root), an earlier row leaves
 that update to it, so only the latest content is sent, in the order of the rows; the later row
 renders the state as it is then, and if it fails it is retried like any row, so the latest content
-is never lost. App Homes are republished once per person at the end of the batch.
+is never lost. App Homes are republished once per person at the end of the batch, and at most once
+a second per person (`HOME_EVERY`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import logging
+import math
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -148,6 +151,14 @@ def batch_refs(rows: list[Claimed]) -> list[tuple[str, int]]:
     return list(refs)
 
 
+HOME_EVERY = 1.0
+"""Seconds at least between two publications of one person's App Home by delivery. A person whose
+pending list changes at every batch (an approver with a queue, a rep whose quotes are being decided)
+has it rendered and published once a second, showing all that changed meanwhile, instead of once per
+batch: `views.publish` is a Tier 3 method (about 50 calls a minute), and the rendering costs a
+delivery as much as a few messages. What is shown is never older than that, and a Home being opened
+is rendered at once (`bot/listeners/home.py`)."""
+
 LANES = 4
 """Quotes of a batch delivered at once (`Worker.lanes`): each quote's rows still go in order."""
 
@@ -171,6 +182,8 @@ class SlackDelivery:
     messages: SlackMessages = dataclasses.field(default_factory=SlackMessages)
     home: Callable[[str], Awaitable[dict[str, Any]]] | None = None
     """The App Home view of a person (a people key), to republish when their pending list changed."""
+    home_every: float = HOME_EVERY
+    """Seconds at least between two publications of one person's App Home by delivery (see HOME_EVERY)."""
 
     def __post_init__(self) -> None:
         self._channels: dict[str, str] = {}
@@ -180,6 +193,10 @@ class SlackDelivery:
         self._homes_due: dict[str, None] | None = None
         self._subs: dict[tuple[str, int], Submission] | None = None
         self._prefs: dict[str, people_prefs.Notify] | None = None
+        self._homes_published: dict[str, float] = {}
+        """When (the event loop's clock) each person's App Home was last published by delivery."""
+        self._homes_later: dict[str, asyncio.Task[None]] = {}
+        """App Homes to publish once `home_every` has passed since their last publication."""
 
     @asynccontextmanager
     async def batch(self, rows: list[Claimed]) -> AsyncIterator[None]:
@@ -202,7 +219,7 @@ class SlackDelivery:
             self._subs, self._prefs, self._directory = None, None, None
             self.messages.forget()
         for person in homes:
-            await self._publish_home(person)
+            await self._home_changed(person)
 
     def _later(self, what: str, sub: Submission, row: Claimed, rule: str = "") -> Updater | None:
         """The later row of this batch that will update this message again, if any."""
@@ -487,12 +504,46 @@ class SlackDelivery:
             if self._homes_due is not None:
                 self._homes_due[person] = None  # published once, at the end of the batch
             else:
-                await self._publish_home(person)
+                await self._home_changed(person)
+
+    async def _home_changed(self, person: str) -> None:
+        """Publish PERSON's App Home now, or `home_every` after its last publication if that was more
+        recent: the changes of a busy moment are published once, as they stand then."""
+        if person in self._homes_later:
+            return  # already due: it shows what is there when it is rendered
+        loop = asyncio.get_running_loop()
+        wait = self._homes_published.get(person, -math.inf) + self.home_every - loop.time()
+        if wait <= 0:
+            await self._publish_home(person)
+        else:
+            self._homes_later[person] = loop.create_task(self._publish_home_later(person, wait))
+
+    async def _publish_home_later(self, person: str, wait: float) -> None:
+        await asyncio.sleep(wait)
+        del self._homes_later[person]  # a change during the rendering below asks for the next one
+        try:
+            await self._publish_home(person)
+        except Exception:  # nobody awaits this task: what failed is said here
+            log.exception("App Home of %s not republished", person)
+
+    @property
+    def homes_waiting(self) -> tuple[str, ...]:
+        """The people whose App Home waits for `home_every` to pass before it is published."""
+        return tuple(self._homes_later)
+
+    async def close(self) -> None:
+        """Drop the App Home publications still waiting (a stale Home is rendered afresh when opened)."""
+        waiting = list(self._homes_later.values())
+        self._homes_later.clear()
+        for task in waiting:
+            task.cancel()
+        await asyncio.gather(*waiting, return_exceptions=True)
 
     async def _publish_home(self, person: str) -> None:
         slack_id = self.slack_id(person)
         if slack_id is None or self.home is None:
             return
+        self._homes_published[person] = asyncio.get_running_loop().time()
         try:
             await self.client.views_publish(user_id=slack_id, view=await self.home(person))
         except (SlackApiError, aiohttp.ClientError, TimeoutError, OSError) as error:

@@ -145,6 +145,13 @@ def erp() -> ErpStandIn | None:
 
 
 @pytest.fixture
+def home_every() -> float:
+    """Seconds between two publications of a person's App Home by delivery: 0, after every batch, so
+    that a test sees each change's Home at once. Override to test the production spacing."""
+    return 0.0
+
+
+@pytest.fixture
 async def bot(
     slack: SlackStandIn,
     tmp_path: Path,
@@ -153,6 +160,7 @@ async def bot(
     migrated_db: Path,
     smtp_url: str | None,
     erp: ErpStandIn | None,
+    home_every: float,
 ) -> AsyncIterator[Bot]:
     database = tmp_path / "greenlight.db"
     shutil.copyfile(migrated_db, database)
@@ -170,5 +178,5 @@ async def bot(
         },
         env_file=None,
     )
-    async with serving(Bot, settings, slack, clock) as running:
+    async with serving(Bot, settings, slack, clock, home_every=home_every) as running:
         yield running

@@ -158,9 +158,11 @@ async def serving(
     policy: Policy | None = None,
     sock: socket.socket | None = None,
     access_log_class: Any = None,
+    home_every: float = 0.0,
     **fields: Any,
 ) -> AsyncIterator[R]:
     """Greenlight built from `settings` and served on loopback (on `sock` if given) until the block ends.
+    Its App Homes are republished after every batch (`home_every` 0) unless a test asks otherwise.
 
     Yields `harness(runtime, slack, driver, url, clock, **fields)`.
     """
@@ -172,6 +174,7 @@ async def serving(
         tick_every=SWEEPS_WAIT,
         release_every=SWEEPS_WAIT,
         policy_every=SWEEPS_WAIT,
+        home_every=home_every,
     )
     secret = settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
     options = {} if access_log_class is None else {"access_log_class": access_log_class}
