@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
 
 from domain.errors import StaleRequest
+from domain.events import Event
 from domain.policy import Policy, load_policy
 from domain.quote import parse_quote
 from domain.service import Approvals, ConcurrentChange
@@ -168,48 +169,54 @@ class PausingStore:
             yield tx
 
 
-async def test_a_copy_of_a_keyed_request_that_decides_while_another_copy_is_between_read_and_write_wins_alone(
-    backend: str, policy: Policy, service: Approvals
-) -> None:
-    if backend == "sqlite":
-        pytest.skip("SQLite runs one transaction at a time in a process: a copy cannot come between read and write")
-    await submit(service)
+async def paused_between_read_and_write(
+    policy: Policy, meanwhile: Callable[[], Awaitable[list[Event]]]
+) -> tuple[list[Event], list[Event]]:
+    """p01's keyed approval of the panel (key k1), paused between its read and its write while
+    MEANWHILE runs; the events of each, once the paused one has written (or retried)."""
     store = PausingStore()
-    pausing = Approvals(policy, store)
-
-    in_flight = asyncio.create_task(pausing.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1"))
+    in_flight = asyncio.create_task(Approvals(policy, store).decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1"))
     try:
         await store.read.wait()  # it found k1 free and read the submission
-        second = await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1")
+        other = await meanwhile()
     finally:
         store.resume.set()
+    return await in_flight, other
+
+
+@pytest.fixture
+async def submitted_on_postgres(backend: str, service: Approvals) -> None:
+    if backend == "sqlite":
+        pytest.skip("SQLite runs one transaction at a time in a process: nothing comes between read and write")
+    await submit(service)
+
+
+@pytest.mark.usefixtures("submitted_on_postgres")
+async def test_a_copy_of_a_keyed_request_that_decides_while_another_copy_is_between_read_and_write_wins_alone(
+    policy: Policy, service: Approvals
+) -> None:
+    first, second = await paused_between_read_and_write(
+        policy, lambda: service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1")
+    )
 
     # The second copy decided and claimed the key; the first lost its compare-and-set, read again and
     # found the key taken: one decision, and the first copy's answer is that of a repeat.
     assert [e.kind for e in second] == ["approved"]
-    assert await in_flight == []
+    assert first == []
     assert (await audit_kinds(QUOTE)).count("approved") == 1
     assert await submission_revision(QUOTE) == 1
 
 
+@pytest.mark.usefixtures("submitted_on_postgres")
 async def test_a_keyed_decision_that_loses_its_compare_and_set_to_another_change_still_decides_on_retry(
-    backend: str, policy: Policy, service: Approvals
+    policy: Policy, service: Approvals
 ) -> None:
-    if backend == "sqlite":
-        pytest.skip("SQLite runs one transaction at a time in a process: no change can come between read and write")
-    await submit(service)
-    store = PausingStore()
-    pausing = Approvals(policy, store)
-
-    in_flight = asyncio.create_task(pausing.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1"))
-    try:
-        await store.read.wait()
-        await service.decide(QUOTE, DESK_RULE, "dana", "approve", NOW, key="k2")  # moves the revision
-    finally:
-        store.resume.set()
+    first, _ = await paused_between_read_and_write(  # dana's decision moves the revision
+        policy, lambda: service.decide(QUOTE, DESK_RULE, "dana", "approve", NOW, key="k2")
+    )
 
     # Its key was not kept by the write that failed: the retry is not mistaken for a repeat.
-    assert [(e.kind, e.rule) for e in await in_flight] == [("approved", PANEL_RULE), ("quote_approved", None)]
+    assert [(e.kind, e.rule) for e in first] == [("approved", PANEL_RULE), ("quote_approved", None)]
     assert (await audit_kinds(QUOTE)).count("approved") == 2
     assert await submission_revision(QUOTE) == 2
     assert await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1") == []
