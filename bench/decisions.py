@@ -68,7 +68,7 @@ from tests.support import postgres  # noqa: E402
 from tests.support.quotes import one_line_quote  # noqa: E402
 
 BACKENDS = ("sqlite", "postgres")
-FULL, QUICK = 3_000, 250  # approvals per decisions window (a window ends at 2 s or when they run out)
+FULL, QUICK = 3_000, 2_500  # approvals per decisions window (a window ends at 2 s or when they run out)
 CONCURRENCY = sized("decisions", "concurrency", 50)
 TARGET = 0.50
 WARM_UP = sized("decisions", "warm_up", 100)
