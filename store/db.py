@@ -32,13 +32,11 @@ def config(url: str) -> dict[str, Any]:
         )
     if scheme == "postgresql":
         url = "postgres" + url[len("postgresql") :]
-    connection: str | dict[str, Any] = url
+    connection = expand_db_url(url)
     if scheme == "sqlite":
         # Every commit reaches the disk before a click is answered (a group of them shares the fsync).
-        connection = expand_db_url(url)
         connection["credentials"].setdefault("synchronous", "FULL")
     else:
-        connection = expand_db_url(url)
         connection["credentials"]["reset"] = keep_session
     return {
         "connections": {"default": connection},
