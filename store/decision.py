@@ -323,7 +323,7 @@ SELECT COUNT(*) AS saved FROM s
 """
 
 
-def postgres_write_values(w: Write, claim: tuple[str, str, dt.datetime] | None = None) -> list[Any]:
+def postgres_write_values(w: Write, claim: tuple[str, dict[str, Any], dt.datetime] | None = None) -> list[Any]:
     """The parameters of `POSTGRES_WRITE`; CLAIM is the request's key (key, answer, now), claimed by the
     write when its compare-and-set holds (a key taken meanwhile fails the whole statement)."""
     a = w.approvals
@@ -350,5 +350,5 @@ def postgres_write_values(w: Write, claim: tuple[str, str, dt.datetime] | None =
         [person for _, person in held],
         *(list(column) for column in columns),
         *(list(column) for column in messages),
-        *(claim or (None, None, None)),
+        *((claim[0], _json(claim[1]), claim[2]) if claim else (None, None, None)),
     ]

@@ -16,16 +16,18 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import count
-from typing import Any
+from typing import Any, TypeVar
 
 from tortoise.connection import get_connections
 from tortoise.transactions import in_transaction
 
 from .sqlite import on_sqlite
+
+T = TypeVar("T")
 
 LIMIT = 64
 """Turns per group at most: the write lock is given back to others at least that often."""
@@ -165,6 +167,29 @@ class Savepoint:
             db.execute(f"ROLLBACK TO {self.name}")
             db.execute(f"RELEASE {self.name}")
             self.released = True
+
+    def opening(self, work: Callable[[sqlite3.Connection], T]) -> Callable[[sqlite3.Connection], T]:
+        """WORK with the savepoint opened first, in the same hand-off."""
+
+        def opened(db: sqlite3.Connection) -> T:
+            self.open(db)
+            return work(db)
+
+        return opened
+
+    def releasing(self, write: Callable[[sqlite3.Connection], bool]) -> Callable[[sqlite3.Connection], bool]:
+        """WRITE inside the savepoint (opened first if need be), which is released in the same hand-off
+        when the write held (a write whose compare-and-set failed leaves it to the turn, which rolls
+        back to it)."""
+
+        def released(db: sqlite3.Connection) -> bool:
+            self.open(db)
+            saved = write(db)
+            if saved:
+                self.release(db)
+            return saved
+
+        return released
 
 
 class GroupFailed(RuntimeError):

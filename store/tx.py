@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
@@ -46,8 +45,6 @@ from .models import (
     SubmissionSnapshotRow,
 )
 from .release import release_batch
-
-T = TypeVar("T")
 
 
 class DbStore:
@@ -131,33 +128,6 @@ def _read_of(row_id: int, state: dict[str, Any], legacy: bool) -> decision.Read:
     return decision.Read(row_id, {a["rule"]: a for a in state.get("approvals", [])}, legacy)
 
 
-def _after(
-    first: Callable[[sqlite3.Connection], None], work: Callable[[sqlite3.Connection], T]
-) -> Callable[[sqlite3.Connection], T]:
-    """WORK in the driver's thread, with FIRST run before it in the same hand-off."""
-
-    def both(db: sqlite3.Connection) -> T:
-        first(db)
-        return work(db)
-
-    return both
-
-
-def _released_if_saved(
-    write: Callable[[sqlite3.Connection], bool], savepoint: Savepoint
-) -> Callable[[sqlite3.Connection], bool]:
-    """WRITE, then the turn's savepoint released in the same hand-off when the write held (a write
-    whose compare-and-set failed leaves it to the turn, which rolls back to it)."""
-
-    def released(db: sqlite3.Connection) -> bool:
-        saved = write(db)
-        if saved:
-            savepoint.release(db)
-        return saved
-
-    return released
-
-
 def _transient(error: Exception) -> bool:
     text = str(error).lower()
     return any(word in text for word in ("database is locked", "could not serialize", "deadlock detected", "busy"))
@@ -182,7 +152,7 @@ class DbTx:
         own hand-off to the driver's thread and the write releases it in its own (two fewer)."""
         self._read: dict[tuple[str, int], decision.Read] = {}
         """What this transaction read or wrote of each submission row: what its next write needs."""
-        self._claim: tuple[str, str, dt.datetime] | None = None
+        self._claim: tuple[str, dict[str, Any], dt.datetime] | None = None
         """PostgreSQL: the key `open_latest` found free (key, answer, now), claimed by the `save` after it."""
 
     async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
@@ -229,11 +199,11 @@ class DbTx:
         return sub
 
     async def open_latest(self, quote_id: str, now: dt.datetime, key: str | None) -> Opened | None:
-        answer = json.dumps({"claimed": now.isoformat()}, separators=(",", ":"))
+        answer = {"claimed": now.isoformat()}
         if self.db.capabilities.dialect == "sqlite":
-            read = decision.sqlite_read(key, answer, now, quote_id)
+            read = decision.sqlite_read(key, json.dumps(answer, separators=(",", ":")), now, quote_id)
             if self.savepoint is not None:
-                read = _after(self.savepoint.open, read)
+                read = self.savepoint.opening(read)
             claimed, row, version_row = await sqlite.on_sqlite(self.db, read)
             if not claimed:
                 return None
@@ -269,7 +239,7 @@ class DbTx:
         if self.db.capabilities.dialect == "sqlite":
             work = decision.sqlite_write(write)
             if self.savepoint is not None:
-                work = _released_if_saved(_after(self.savepoint.open, work), self.savepoint)
+                work = self.savepoint.releasing(work)
             saved = await sqlite.on_sqlite(self.db, work)
         else:
             values = decision.postgres_write_values(write, self._claim)
@@ -280,18 +250,13 @@ class DbTx:
         return saved
 
     async def _save_through_models(self, sub: Submission, expected_revision: int, events: list[Event]) -> bool:
-        """`save` through the models, in this transaction: the compare-and-set first, so that a key
-        already claimed (a unique violation: the transaction rolls back) is claimed only by a winner."""
+        """`save` through the models, in this transaction: the compare-and-set first, so that the key is
+        claimed only by a winner (a key taken meanwhile fails the transaction, which rolls back)."""
         if not await self.update_submission(sub, expected_revision):
             return False
         if self._claim is not None:
-            key, answer, now = self._claim
-            d = Dialect(self.db.capabilities.dialect)
-            await self.db.execute_query(
-                f'INSERT INTO "request_key" ("key", "answer", "created_at") VALUES ({d.param()}, {d.param()}, '
-                f"{d.param()})",
-                [key, answer, d.instant(now)],
-            )
+            if not await self.claim(*self._claim):
+                raise IntegrityError(f"request key {self._claim[0]!r} was claimed meanwhile")
             self._claim = None
         await self.record(events)
         return True
