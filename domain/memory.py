@@ -22,7 +22,7 @@ from .events import Event, Kind
 from .orders import SCHEDULED, PlannedOrder, erp_message, transition
 from .quote import Quote
 from .reactions import Topic, topics
-from .service import Opened, Queued
+from .service import Opened, Queued, Step, change_in_steps
 
 
 class MemoryStore:
@@ -60,6 +60,9 @@ class MemoryStore:
 
     change = transaction
     """One change to a pending submission is a transaction like any other here."""
+
+    async def change_latest(self, quote_id: str, now: dt.datetime, key: str | None, step: Step) -> list[Event]:
+        return await change_in_steps(self, quote_id, now, key, step)
 
 
 class MemoryTx:

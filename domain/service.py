@@ -130,6 +130,11 @@ class ConcurrentChange(StaleRequest):
     """Someone else changed the same thing first; the command is retried on fresh state."""
 
 
+def changed_meanwhile(sub: Submission) -> ConcurrentChange:
+    """The compare-and-set on SUB's revision failed."""
+    return ConcurrentChange(f"{sub.ref} changed while this was being decided: look again and retry")
+
+
 RETRIES = 20
 DELEGATIONS_KEPT = dt.timedelta(days=90)
 """How long an ended delegation window stays readable before the prune job deletes it."""
@@ -143,14 +148,49 @@ class Opened:
     directory: Directory
 
 
+@dataclass(frozen=True)
+class Change:
+    """What a `Step` decided: SUB as it is to be saved (its revision already moved on from
+    `expected_revision`), and the events to record with it."""
+
+    submission: Submission
+    expected_revision: int
+    events: list[Event]
+
+
+Step = Callable[[Opened], Change]
+"""The pure part of a change to a pending submission: from what was read to what is to be saved. It
+may raise (a refusal), and then nothing is kept; it must not touch anything but what it is given,
+since a store may run it outside the event loop (`Store.change_latest`)."""
+
+
 class Store(Protocol):
     """`transaction` is one transaction for any command. `change` is for one change to a pending
     submission and nothing else: `open_latest`, then at most one `save`. The store may run it without
     holding a transaction open between the two (PostgreSQL: two statements, each atomic, the second a
-    compare-and-set on what the first read), so it must not be used for more."""
+    compare-and-set on what the first read), so it must not be used for more.
+
+    `change_latest` is that change whole: the quote's latest submission opened (its `key` claimed),
+    STEP run on it, and what STEP returns saved with a compare-and-set. It returns the events, [] when
+    the key was claimed before; it raises what STEP raises (nothing kept), and `ConcurrentChange` when
+    the compare-and-set failed (nothing kept: the caller runs it again). `change_in_steps` does it
+    with `change`; a store may do it in fewer hand-offs (SQLite: read, STEP and write in one)."""
 
     def transaction(self) -> AbstractAsyncContextManager[Tx]: ...
     def change(self) -> AbstractAsyncContextManager[Tx]: ...
+    async def change_latest(self, quote_id: str, now: dt.datetime, key: str | None, step: Step) -> list[Event]: ...
+
+
+async def change_in_steps(store: Store, quote_id: str, now: dt.datetime, key: str | None, step: Step) -> list[Event]:
+    """`Store.change_latest` through `Store.change`: read, STEP, save."""
+    async with store.change() as tx:
+        opened = await tx.open_latest(quote_id, now, key)
+        if opened is None:
+            return []
+        change = step(opened)
+        if not await tx.save(change.submission, change.expected_revision, change.events):
+            raise changed_meanwhile(change.submission)
+        return change.events
 
 
 @dataclass(frozen=True)
@@ -188,7 +228,7 @@ class Approvals:
         sub.revision += 1
         if not await tx.save(sub, expected, events):
             sub.revision = expected
-            raise ConcurrentChange(f"{sub.ref} changed while this was being decided: look again and retry")
+            raise changed_meanwhile(sub)
 
     async def receive_quote(self, quote: Quote, now: dt.datetime, actor: str = "crm") -> Received:
         """Store a quote from the CRM; a newer version of a pending quote recalls it (§3.7).
@@ -303,26 +343,30 @@ class Approvals:
         key: str | None = None,
         number: int | None = None,
     ) -> list[Event]:
+        policy, evaluator = self.policy, self.evaluator
+
+        def step(opened: Opened) -> Change:
+            # pure: the store may run it in its database's thread (`Store.change_latest`)
+            sub = opened.submission
+            if sub is None:
+                raise NotFound(f"{quote_id} has not been submitted")
+            if number is not None and sub.number != number:
+                raise StaleRequest(
+                    f"this request is from an earlier submission of {quote_id} ({quote_id}#{number}); "
+                    f"{sub.ref} replaced it: nothing was changed"
+                )
+            if now.tzinfo is None:
+                raise ValueError("now must be timezone-aware")
+            events = action(Context(policy, evaluator, opened.directory, now), sub)
+            sub.due_at = lifecycle.next_due(sub, policy)
+            sub.revision += 1
+            return Change(sub, sub.revision - 1, events)
+
         for attempt in range(RETRIES):
             try:
-                async with self.store.change() as tx:
-                    # A concurrent copy with the same key decides once: the other finds the key taken
-                    # (claimed first, or its compare-and-set fails and it reads again).
-                    opened = await tx.open_latest(quote_id, now, key)
-                    if opened is None:
-                        return []
-                    sub = opened.submission
-                    if sub is None:
-                        raise NotFound(f"{quote_id} has not been submitted")
-                    if number is not None and sub.number != number:
-                        raise StaleRequest(
-                            f"this request is from an earlier submission of {quote_id} ({quote_id}#{number}); "
-                            f"{sub.ref} replaced it: nothing was changed"
-                        )
-                    ctx = self.context(opened.directory, now)
-                    events = action(ctx, sub)
-                    await self._save(tx, sub, events)
-                    return events
+                # A concurrent copy with the same key decides once: the other finds the key taken
+                # (claimed first, or its compare-and-set fails and it reads again).
+                return await self.store.change_latest(quote_id, now, key, step)
             except ConcurrentChange:
                 if attempt == RETRIES - 1:
                     raise

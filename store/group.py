@@ -19,12 +19,14 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import count
 from typing import Any, TypeVar
 
 from tortoise.connection import get_connections
 from tortoise.transactions import in_transaction
 
+from .sqlite import as_tortoise as _as_tortoise
 from .sqlite import on_sqlite
 
 T = TypeVar("T")
@@ -42,6 +44,10 @@ class _Turn:
     started: asyncio.Future[Any] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     finished: asyncio.Future[bool] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
     committed: asyncio.Future[None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
+    job: Callable[[sqlite3.Connection], Any] | None = None
+    """A turn run whole in the driver's thread (`GroupCommit.run`); then what it returned or raised."""
+    outcome: Any = None
+    error: BaseException | None = None
 
 
 @dataclass
@@ -105,6 +111,28 @@ class GroupCommit:
             # durable (or failed together) before the caller hears anything, even a refusal
             await asyncio.shield(turn.committed)
 
+    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
+        """JOB run in the driver's thread with the sqlite3 connection, inside a savepoint of its own in
+        the group's transaction, in one hand-off with the jobs queued beside it; returns what it
+        returned, or raises what it raised (its savepoint rolled back: nothing of it kept), once the
+        group has committed. JOB must not await anything: it is the whole turn."""
+        turn = _Turn(job=job)
+        self._waiting.append(turn)
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        try:
+            await asyncio.shield(turn.committed)
+        except asyncio.CancelledError:
+            if turn in self._waiting:  # not begun: it never will
+                self._waiting.remove(turn)
+            raise
+        if turn.error is not None:
+            error = _as_tortoise(turn.error)
+            if error is turn.error:
+                raise error
+            raise error from turn.error
+        return turn.outcome  # type: ignore[no-any-return]
+
     async def _write(self) -> None:
         while self._waiting:
             group: list[_Turn] = []
@@ -112,6 +140,13 @@ class GroupCommit:
                 async with in_transaction() as connection:
                     await connection.execute_query(TAKE_WRITE_LOCK)
                     while self._waiting and len(group) < self.limit:
+                        if self._waiting[0].job is not None:
+                            jobs = []
+                            while self._waiting and self._waiting[0].job is not None and len(group) < self.limit:
+                                jobs.append(self._waiting.popleft())
+                                group.append(jobs[-1])
+                            await on_sqlite(connection, partial(self._run_jobs, jobs))
+                            continue
                         turn = self._waiting.popleft()
                         if turn.started.done():  # its caller gave up while it waited
                             continue
@@ -139,6 +174,23 @@ class GroupCommit:
             self.counts.largest = max(self.counts.largest, len(group))
             for turn in group:
                 turn.committed.set_result(None)
+
+    def _run_jobs(self, jobs: list[_Turn], db: sqlite3.Connection) -> None:
+        """In the driver's thread: each job in a savepoint of its own, rolled back alone when it raises."""
+        for turn in jobs:
+            assert turn.job is not None
+            savepoint = Savepoint(f"turn_{next(self._names)}")
+            savepoint.open(db)
+            try:
+                turn.outcome = turn.job(db)
+            except Exception as error:
+                turn.error = error
+                try:
+                    savepoint.roll_back(db)
+                except sqlite3.Error as failed:
+                    raise GroupFailed(f"a turn could not roll back its own changes: {failed}") from failed
+                continue
+            savepoint.release(db)
 
 
 @dataclass

@@ -24,8 +24,15 @@ async def on_sqlite(connection: Any, work: Callable[[sqlite3.Connection], T]) ->
     driver = connection._connection  # the aiosqlite.Connection tortoise opened (its private API, pinned)
     try:
         result: T = await driver._execute(work, driver._conn)
-    except sqlite3.IntegrityError as error:
-        raise IntegrityError(error) from error
-    except sqlite3.OperationalError as error:
-        raise OperationalError(error) from error
+    except (sqlite3.IntegrityError, sqlite3.OperationalError) as error:
+        raise as_tortoise(error) from error
     return result
+
+
+def as_tortoise(error: BaseException) -> BaseException:
+    """ERROR as tortoise's client raises it (sqlite3's integrity and operational errors wrapped)."""
+    if isinstance(error, sqlite3.IntegrityError):
+        return IntegrityError(error)
+    if isinstance(error, sqlite3.OperationalError):
+        return OperationalError(error)
+    return error

@@ -13,7 +13,7 @@ from domain.errors import StaleRequest
 from domain.events import Event
 from domain.policy import Policy, load_policy
 from domain.quote import parse_quote
-from domain.service import Approvals, ConcurrentChange
+from domain.service import Approvals, ConcurrentChange, change_in_steps
 from store.models import ApprovalRow, AssignmentRow
 from store.tx import DbStore
 from tests.support.quotes import one_line_quote
@@ -149,6 +149,9 @@ class PausingStore:
 
     def transaction(self) -> Any:
         return self.inner.transaction()
+
+    async def change_latest(self, quote_id: str, now: Any, key: str | None, step: Any) -> Any:
+        return await change_in_steps(self, quote_id, now, key, step)
 
     @contextlib.asynccontextmanager
     async def change(self) -> AsyncIterator[Any]:

@@ -5,12 +5,16 @@ change never takes the others down with it. Checked from a second, real connecti
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import sqlite3
+from collections.abc import AsyncIterator
 from urllib.parse import urlsplit
 
 import pytest
 from tortoise import Tortoise
 
+from domain.approvals import Delegation
 from domain.errors import StaleRequest
 from domain.quote import parse_quote
 from domain.service import Approvals
@@ -19,7 +23,7 @@ from store.sqlite import on_sqlite
 from store.tx import DbStore
 from tests.support.quotes import one_line_quote
 
-from .support import NOW, PANEL_RULE
+from .support import DESK_RULE, NOW, PANEL_RULE
 
 CLICKS = 30
 
@@ -99,16 +103,14 @@ async def test_sqlite_commits_with_synchronous_full(connected: str) -> None:
     assert list(rows[0].values()) == [2], "synchronous=FULL (2): a commit is on disk before it returns"
 
 
-async def test_a_decision_opens_its_savepoint_with_its_read_and_releases_it_with_its_write(
-    service: Approvals, connected: str
-) -> None:
-    """Each hand-off to the driver's thread costs about 0.1 ms of CPU: the click's turn takes two (read,
-    write), its savepoint's statements riding along, instead of four."""
-    (quote_id,) = await submitted(service, 1)
-    driver = Tortoise.get_connection("default")._connection  # aiosqlite's connection: its thread runs them all
+@contextlib.asynccontextmanager
+async def hand_offs_recorded() -> AsyncIterator[list[list[str]]]:
+    """The first word of each statement run, grouped by the hand-off to the driver's thread that ran it."""
+    connection = Tortoise.get_connection("default")
+    driver = connection._connection  # aiosqlite's connection: its thread runs them all
     statements: list[str] = []
     hand_offs: list[list[str]] = []
-    await on_sqlite(Tortoise.get_connection("default"), lambda db: db.set_trace_callback(statements.append))
+    await on_sqlite(connection, lambda db: db.set_trace_callback(statements.append))
     handing = driver._execute
 
     async def counted(work: object, *args: object, **kwargs: object) -> object:
@@ -120,14 +122,62 @@ async def test_a_decision_opens_its_savepoint_with_its_read_and_releases_it_with
 
     driver._execute = counted
     try:
-        await service.decide(quote_id, PANEL_RULE, "p01", "approve", NOW, key="click:one")
+        yield hand_offs
     finally:
         driver._execute = handing
-        await on_sqlite(Tortoise.get_connection("default"), lambda db: db.set_trace_callback(None))
+        await on_sqlite(connection, lambda db: db.set_trace_callback(None))
+
+
+async def test_a_decision_is_one_hand_off_from_its_savepoint_to_its_release(service: Approvals, connected: str) -> None:
+    """Each hand-off to the driver's thread costs about 0.1 ms of CPU and a trip through the event loop:
+    the click's turn (key claimed, row read, decided, written) takes one."""
+    (quote_id,) = await submitted(service, 1)
+
+    async with hand_offs_recorded() as hand_offs:
+        await service.decide(quote_id, PANEL_RULE, "p01", "approve", NOW, key="click:one")
 
     turn = [h for h in hand_offs if "SAVEPOINT" in h or "RELEASE" in h]
-    assert len(turn) == 2, hand_offs
-    read, write = turn
-    assert read[0] == "SAVEPOINT" and "INSERT" in read and "SELECT" in read  # the key claimed, the row read
-    assert write[0] == "UPDATE" and write[-1] == "RELEASE"
+    assert len(turn) == 1, hand_offs
+    (statements,) = turn
+    assert statements[0] == "SAVEPOINT" and statements[-1] == "RELEASE", statements
+    assert statements[1] == "INSERT" and "SELECT" in statements and "UPDATE" in statements  # claim, read, write
     assert committed(connected, "SELECT COUNT(*) FROM request_key WHERE key = 'click:one'") == [(1,)]
+
+
+async def test_concurrent_decisions_of_a_group_share_their_hand_offs(service: Approvals, connected: str) -> None:
+    quote_ids = await submitted(service, CLICKS)
+
+    async with hand_offs_recorded() as hand_offs:
+        await asyncio.gather(
+            *(service.decide(q, PANEL_RULE, "p01", "approve", NOW, key=f"click:{q}") for q in quote_ids)
+        )
+
+    turns = [h for h in hand_offs if "SAVEPOINT" in h]
+    assert sum(h.count("SAVEPOINT") for h in turns) == CLICKS
+    assert sum(h.count("RELEASE") for h in turns) == CLICKS
+    assert len(turns) < CLICKS, f"{CLICKS} concurrent decisions took {len(turns)} hand-offs: {hand_offs}"
+    rows = committed(connected, "SELECT COUNT(*) FROM audit WHERE kind = 'approved' AND quote_id LIKE 'Q-G%'")
+    assert rows == [(CLICKS,)]
+
+
+async def test_a_decision_after_a_delegation_reads_the_directory_again_and_keeps_one_claim(
+    service: Approvals, connected: str
+) -> None:
+    """The one-hand-off turn decides with the cached directory only while its version stands. After a
+    delegation it leaves the click to the stepwise path (its claim rolled back), which reads the
+    directory again: the delegate decides, and the key is claimed once."""
+    (quote_id,) = await submitted(service, 1)
+    store = store_of(service)
+    async with store.transaction() as tx:
+        await tx.add_delegation(Delegation("dana", "p01", NOW.date(), NOW.date() + dt.timedelta(days=3)))
+    cached = store.directory_cache
+    assert cached is not None
+
+    events = await service.decide(quote_id, DESK_RULE, "p01", "approve", NOW, key="click:one")
+
+    desk = [(e.kind, e.actor, e.on_behalf_of) for e in events if e.rule == DESK_RULE]
+    assert desk == [("approved", "p01", "dana")], events
+    assert store.directory_cache is not None and store.directory_cache.version != cached.version
+    assert committed(connected, "SELECT COUNT(*) FROM request_key WHERE key = 'click:one'") == [(1,)]
+    kinds = committed(connected, "SELECT kind FROM audit WHERE quote_id = ? ORDER BY id", quote_id)
+    assert [k for (k,) in kinds].count("approved") == 1
