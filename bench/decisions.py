@@ -63,6 +63,7 @@ from domain.quote import parse_quote  # noqa: E402
 from domain.service import Approvals  # noqa: E402
 from store import db  # noqa: E402
 from store.models import ApprovalRow, AuditRow, SubmissionRow  # noqa: E402
+from store.sqlite import on_sqlite  # noqa: E402
 from store.tx import DbStore  # noqa: E402
 from tests.support import postgres  # noqa: E402
 from tests.support.quotes import one_line_quote  # noqa: E402
@@ -279,7 +280,20 @@ class StatementCounter(logging.Handler):
 
 
 async def statements_per_decision(service: Approvals, quote_ids: list[str]) -> tuple[float, list[str]]:
-    """Decide QUOTE_IDS one by one with tortoise's statement log on (BEGIN/COMMIT are not logged)."""
+    """Decide QUOTE_IDS one by one, counting the statements: on SQLite every statement the connection
+    runs (its trace callback: the click's own statements run outside tortoise's log), on PostgreSQL
+    tortoise's statement log (autocommit: no BEGIN/COMMIT)."""
+    connection = Tortoise.get_connection("default")
+    if connection.capabilities.dialect == "sqlite":
+        traced: list[str] = []
+        await on_sqlite(connection, lambda sqlite: sqlite.set_trace_callback(traced.append))
+        try:
+            for quote_id in quote_ids:
+                await decide_like_a_click(service, quote_id)
+        finally:
+            await on_sqlite(connection, lambda sqlite: sqlite.set_trace_callback(None))
+        one = [" ".join(s.split())[:110] for s in traced[: len(traced) // len(quote_ids)]]
+        return len(traced) / len(quote_ids), one
     logger = logging.getLogger("tortoise.db_client")
     counter = StatementCounter()
     level = logger.level
@@ -372,7 +386,8 @@ async def run_backend(args: argparse.Namespace) -> Result:
         postgres=pg,
     )
     print_result(result, series)
-    print("  the statements of one decision (tortoise's log, which leaves out BEGIN/COMMIT):")
+    seen_by = "as the connection ran them" if args.backend == "sqlite" else "tortoise's log, autocommit"
+    print(f"  the statements of one decision ({seen_by}):")
     for statement in statements:
         print(f"    {statement}")
     if profiler:
@@ -398,8 +413,8 @@ def print_result(r: Result, series: dict[str, Series]) -> None:
         how = "statements per decision, each in autocommit, no BEGIN/COMMIT (the store's change)"
     else:
         how = (
-            "statements per decision in tortoise's log (the group's write lock, a decision alone being its own "
-            "group); the decision's own statements run in two hand-offs to the driver's thread, outside the log"
+            "statements per decision on the connection, BEGIN IMMEDIATE, SAVEPOINT, RELEASE and COMMIT included "
+            "(a decision alone is its own group), all in one hand-off to the driver's thread"
         )
     print(f"  {r.statements_per_decision:.1f} {how} (floor: 5 + BEGIN/COMMIT)")
     print(f"  Python {r.python}, SQLite {r.sqlite}, PostgreSQL {r.postgres}; load average {r.load_average:.1f}")

@@ -82,7 +82,7 @@ from tests.support.quotes import one_line_quote  # noqa: E402
 
 CONCURRENCY = sized("slack_ack", "concurrency", 50)
 WARM_UP = sized("slack_ack", "warm_up", 100)
-SLICE = {"quick": 200, "full": 2_000}
+SLICE = {"quick": 2_500, "full": 5_000}
 """Open approvals per greenlight burst window (the window ends at 2 s or when they run out)."""
 SUSTAIN = 60.0
 """Seconds of the sustained run, quick mode too: the target is over 60 s, and make bench runs quick."""

@@ -30,7 +30,7 @@ from domain.service import Approvals
 from domain.sourcemap import read_text
 from notifications.slack_delivery import HOME_EVERY, SlackDelivery, lane_of
 from notifications.slack_delivery import LANES as SLACK_LANES
-from notifications.worker import Worker
+from notifications.worker import Foreground, Worker
 from scheduler.jobs import Intervals, Job, schedule, timed_jobs
 from scheduler.sweeps import Sweeps
 from store import db
@@ -85,6 +85,8 @@ class Runtime:
     locales: SlackLocales | None = None
     """Each Slack user's locale, learnt once in a while and shared by the listeners and the renderer."""
     observability: Observability | None = None
+    foreground: Foreground = field(default_factory=Foreground)
+    """Slack's requests being answered, which Slack's delivery gives way to (`Worker.foreground`)."""
 
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""
@@ -287,6 +289,8 @@ def build(
     workers[Topic.SLACK].mark_in_batches = True  # nothing waits on a Slack row being marked sent
     # a few quotes at once (Slack answers one call at a time each), each quote's messages in order
     workers[Topic.SLACK].lane, workers[Topic.SLACK].lanes = lane_of, SLACK_LANES
+    for worker in workers.values():  # a burst of clicks is answered before its messages are delivered
+        worker.foreground = runtime.foreground
     # without a CRM nothing is sent and nothing waits on order: a batch is closed in one statement
     workers[Topic.CRM].mark_in_batches = not crm_on
     # generating a version's orders again finds them made (OrderService.generate): marked per batch
@@ -324,8 +328,9 @@ def build(
         stamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= 12):
             return web.json_response({"error": "the request is not signed by Slack"}, status=401)
-        answer = await runtime.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(answer)
+        with runtime.foreground.serving():  # Slack's delivery gives way meanwhile
+            answer = await runtime.bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(answer)
 
     app.router.add_post("/slack/events", slack_events)
     api_metrics = add_routes(app, service=service, settings=settings, health=runtime.health, clock=clock)

@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import logging
 import random
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import AbstractAsyncContextManager
 
 from prometheus_client import Counter
@@ -67,6 +67,37 @@ class Permanent(Exception):
     """The receiver refused for good (an answer that retrying will not change): the row goes to the dead letters."""
 
 
+class Foreground:
+    """The requests someone is waiting on (a click, a command), counted while they run. Delivery gives
+    way to them (`give_way`): after a batch delivered while `busy` or more ran at once, it pauses long
+    enough to keep only `share` of the time. A burst of clicks is answered first and its messages
+    follow; a stream that leaves room (a click or two at a time) never makes it pause."""
+
+    def __init__(self, share: float = 0.25, busy: int = 8) -> None:
+        if not 0 < share <= 1:
+            raise ValueError("share is a fraction of the time: more than 0, at most 1")
+        self.share = share
+        self.busy = busy
+        self.running = 0
+        self.peak = 0
+        """The most requests that ran at once since the last `give_way`."""
+
+    @contextlib.contextmanager
+    def serving(self) -> Iterator[None]:
+        self.running += 1
+        self.peak = max(self.peak, self.running)
+        try:
+            yield
+        finally:
+            self.running -= 1
+
+    async def give_way(self, spent: float) -> None:
+        """After background work that took SPENT seconds: pause, if requests crowded in meanwhile."""
+        peak, self.peak = self.peak, self.running
+        if peak >= self.busy and spent > 0:
+            await asyncio.sleep(spent * (1 - self.share) / self.share)
+
+
 class Worker:
     """Drains one outbox topic: claim, deliver, mark; wakes on demand and on a timer."""
 
@@ -82,6 +113,7 @@ class Worker:
         mark_in_batches: bool = False,
         lane: Callable[[Claimed], str] | None = None,
         lanes: int = 1,
+        foreground: Foreground | None = None,
     ) -> None:
         self.outbox = outbox
         self.topic = topic
@@ -96,6 +128,10 @@ class Worker:
         """What must stay in order (the Slack worker: a quote): rows of one lane are delivered one
         after the other in id order; up to `lanes` lanes are delivered at once."""
         self.lanes = lanes
+        self.foreground = foreground
+        """Given way to before each batch (the Slack worker: clicks are answered before their messages)."""
+        self._spent = 0.0
+        """How long the last batch took, not yet given way for."""
 
     async def sweep(self, limit: int = 50, batches: int = 20) -> int:
         """One pass over what is due; returns how many rows were finished (sent or dead).
@@ -106,7 +142,12 @@ class Worker:
         moment. Topics whose handlers look at whether an earlier row was sent (the CRM's per-quote
         order) keep marking each row as it is sent."""
         finished = 0
+        loop = asyncio.get_running_loop()
         for _ in range(batches):
+            if self.foreground is not None and self._spent:
+                await self.foreground.give_way(self._spent)
+                self._spent = 0.0
+            started = loop.time()
             rows = await self.outbox.claim(self.topic, self.clock(), self.owner, self.lease, limit)
             if not rows:
                 return finished
@@ -150,6 +191,7 @@ class Worker:
                     keeper.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await keeper
+                    self._spent = loop.time() - started
             if len(rows) < limit:
                 return finished
         return finished

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
@@ -33,6 +34,10 @@ T = TypeVar("T")
 
 LIMIT = 64
 """Turns per group at most: the write lock is given back to others at least that often."""
+
+RUN_FOR = 0.05
+"""Seconds the driver's thread keeps committing groups of jobs in one hand-off while more keep coming;
+then tortoise's other users of the connection (the outbox workers, the sweeps) have their turn."""
 
 TAKE_WRITE_LOCK = "UPDATE request_key SET answer = answer WHERE 0"
 """Like BEGIN IMMEDIATE: a deferred transaction that reads first fails with "database is locked"
@@ -123,7 +128,7 @@ class GroupCommit:
         try:
             await asyncio.shield(turn.committed)
         except asyncio.CancelledError:
-            if turn in self._waiting:  # not begun: it never will
+            with suppress(ValueError):  # not begun: it never will (taken meanwhile by the driver's thread: it runs)
                 self._waiting.remove(turn)
             raise
         if turn.error is not None:
@@ -136,6 +141,9 @@ class GroupCommit:
     async def _write(self) -> None:
         while self._waiting:
             group: list[_Turn] = []
+            if self._waiting[0].job is not None:
+                await self._write_jobs()
+                continue
             try:
                 async with in_transaction() as connection:
                     await connection.execute_query(TAKE_WRITE_LOCK)
@@ -174,6 +182,65 @@ class GroupCommit:
             self.counts.largest = max(self.counts.largest, len(group))
             for turn in group:
                 turn.committed.set_result(None)
+
+    async def _write_jobs(self) -> None:
+        """The jobs first in line, committed in groups by the driver's thread in one hand-off
+        (`_commit_groups`): each group is answered as it commits, while the next one runs."""
+        db = get_connections().get("default")
+        loop = asyncio.get_running_loop()
+        async with db.acquire_connection():  # tortoise's lock: nobody else uses the connection meanwhile
+            await on_sqlite(db, partial(self._commit_groups, loop))
+
+    def _commit_groups(self, loop: asyncio.AbstractEventLoop, db: sqlite3.Connection) -> None:
+        """In the driver's thread: group after group of the jobs first in line (BEGIN IMMEDIATE, each job
+        in its savepoint, COMMIT), for as long as jobs keep coming, up to `RUN_FOR` seconds; each
+        group's callers are answered through the event loop as soon as it committed. Stops at a turn
+        that is not a job (the event loop's writer gives it its turn). The event loop only appends to
+        `_waiting` meanwhile (and removes a job whose caller gave up, which this thread may have taken
+        already: it then runs)."""
+        until = time.monotonic() + RUN_FOR
+        while time.monotonic() < until:
+            jobs: list[_Turn] = []
+            while len(jobs) < self.limit:
+                try:
+                    turn = self._waiting.popleft()
+                except IndexError:
+                    break
+                if turn.job is None:
+                    self._waiting.appendleft(turn)
+                    break
+                jobs.append(turn)
+            if not jobs:
+                return
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    self._run_jobs(jobs, db)
+                    db.execute("COMMIT")
+                except BaseException:
+                    if db.in_transaction:
+                        db.execute("ROLLBACK")
+                    raise
+            except Exception as error:  # every job of the group hears it (and retries)
+                loop.call_soon_threadsafe(self._answer, jobs, _as_tortoise(error))
+                continue
+            except BaseException as error:
+                loop.call_soon_threadsafe(self._answer, jobs, error)
+                raise
+            loop.call_soon_threadsafe(self._answer, jobs, None)
+
+    def _answer(self, jobs: list[_Turn], error: BaseException | None) -> None:
+        """In the event loop: a group of jobs committed (ERROR None), or failed as a whole."""
+        for turn in jobs:
+            if error is None:
+                turn.committed.set_result(None)
+            else:
+                turn.committed.set_exception(error)
+                _observed(turn)
+        if error is None:
+            self.counts.commits += 1
+            self.counts.turns += len(jobs)
+            self.counts.largest = max(self.counts.largest, len(jobs))
 
     def _run_jobs(self, jobs: list[_Turn], db: sqlite3.Connection) -> None:
         """In the driver's thread: each job in a savepoint of its own, rolled back alone when it raises."""

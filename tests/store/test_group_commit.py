@@ -128,19 +128,20 @@ async def hand_offs_recorded() -> AsyncIterator[list[list[str]]]:
         await on_sqlite(connection, lambda db: db.set_trace_callback(None))
 
 
-async def test_a_decision_is_one_hand_off_from_its_savepoint_to_its_release(service: Approvals, connected: str) -> None:
-    """Each hand-off to the driver's thread costs about 0.1 ms of CPU and a trip through the event loop:
-    the click's turn (key claimed, row read, decided, written) takes one."""
+async def test_a_decision_is_one_hand_off_from_begin_to_commit(service: Approvals, connected: str) -> None:
+    """Each hand-off to the driver's thread waits for a turn of the event loop, which a burst of clicks
+    makes long: the click's whole group (begun, key claimed, row read, decided, written, committed)
+    takes one."""
     (quote_id,) = await submitted(service, 1)
 
     async with hand_offs_recorded() as hand_offs:
         await service.decide(quote_id, PANEL_RULE, "p01", "approve", NOW, key="click:one")
 
-    turn = [h for h in hand_offs if "SAVEPOINT" in h or "RELEASE" in h]
-    assert len(turn) == 1, hand_offs
-    (statements,) = turn
-    assert statements[0] == "SAVEPOINT" and statements[-1] == "RELEASE", statements
-    assert statements[1] == "INSERT" and "SELECT" in statements and "UPDATE" in statements  # claim, read, write
+    assert len(hand_offs) == 1, hand_offs
+    (statements,) = hand_offs
+    assert statements[:3] == ["BEGIN", "SAVEPOINT", "INSERT"], statements  # the key claimed first
+    assert "SELECT" in statements and "UPDATE" in statements  # read, written
+    assert statements[-2:] == ["RELEASE", "COMMIT"], statements
     assert committed(connected, "SELECT COUNT(*) FROM request_key WHERE key = 'click:one'") == [(1,)]
 
 
@@ -181,3 +182,23 @@ async def test_a_decision_after_a_delegation_reads_the_directory_again_and_keeps
     assert committed(connected, "SELECT COUNT(*) FROM request_key WHERE key = 'click:one'") == [(1,)]
     kinds = committed(connected, "SELECT kind FROM audit WHERE quote_id = ? ORDER BY id", quote_id)
     assert [k for (k,) in kinds].count("approved") == 1
+
+
+async def test_a_click_given_up_before_its_group_ran_leaves_nothing(service: Approvals, connected: str) -> None:
+    """A caller cancelled while its job waits in line (the connection busy): the job never runs, and
+    the clicks queued beside it still decide."""
+    first, second = await submitted(service, 2)
+    db = Tortoise.get_connection("default")
+    async with db.acquire_connection():  # tortoise's lock: the group cannot hand its jobs over meanwhile
+        given_up = asyncio.create_task(service.decide(first, PANEL_RULE, "p01", "approve", NOW, key="click:gone"))
+        kept = asyncio.create_task(service.decide(second, PANEL_RULE, "p01", "approve", NOW, key="click:kept"))
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not given_up.done() and not kept.done()
+        given_up.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await given_up
+
+    assert [e.kind for e in await kept] == ["approved"]
+    assert committed(connected, "SELECT key FROM request_key WHERE key LIKE 'click:%'") == [("click:kept",)]
+    assert committed(connected, "SELECT COUNT(*) FROM audit WHERE quote_id = ? AND kind = 'approved'", first) == [(0,)]

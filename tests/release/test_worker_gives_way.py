@@ -1,0 +1,88 @@
+"""Delivery gives way to a crowd of clicks (notifications/worker.py `Foreground`): after a batch
+delivered while `busy` or more requests ran at once, the worker pauses before its next batch, so that
+the clicks are answered first; a request or two at a time never makes it pause."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from notifications.worker import Foreground, Worker
+from store.outbox import Claimed, Outbox
+from tests.support.clock import Clock
+
+
+async def pauses(foreground: Foreground, spent: float) -> bool:
+    """Whether `give_way` is still waiting after many turns of the event loop (it is then cancelled)."""
+    waiting = asyncio.create_task(foreground.give_way(spent))
+    for _ in range(20):
+        await asyncio.sleep(0)
+    paused = not waiting.done()
+    waiting.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await waiting
+    return paused
+
+
+async def test_a_quiet_stream_of_requests_never_makes_delivery_pause() -> None:
+    foreground = Foreground(busy=3)
+    for _ in range(10):  # one request at a time, then two at once
+        with foreground.serving():
+            pass
+    with foreground.serving(), foreground.serving():
+        assert not await pauses(foreground, spent=60.0)
+
+
+async def test_a_crowd_of_requests_makes_delivery_pause_once_per_batch() -> None:
+    foreground = Foreground(busy=3)
+    with contextlib.ExitStack() as crowd:
+        for _ in range(3):
+            crowd.enter_context(foreground.serving())
+        assert foreground.peak == 3
+    assert foreground.running == 0
+
+    assert await pauses(foreground, spent=60.0)  # three ran at once since the last batch
+    assert not await pauses(foreground, spent=60.0)  # nobody since: the next batch goes at once
+
+
+def test_the_share_is_a_fraction_of_the_time() -> None:
+    for share in (0.0, -0.5, 1.5):
+        with pytest.raises(ValueError, match="fraction of the time"):
+            Foreground(share=share)
+
+
+async def test_a_sweep_holds_its_next_batch_back_while_clicks_crowd_in(connected: str) -> None:
+    clock = Clock()
+    outbox = Outbox()
+    for n in range(3):
+        await outbox.add("give-way", f"row:{n}", {"n": n}, clock())
+    foreground = Foreground(share=0.001, busy=2)  # a pause of 999 times the batch: longer than the test
+    first_done = asyncio.Event()
+    seen: list[int] = []
+    crowd = contextlib.ExitStack()
+
+    async def handle(row: Claimed) -> None:
+        seen.append(row.payload["n"])
+        if len(seen) == 1:  # two clicks arrive while the first batch is being delivered
+            crowd.enter_context(foreground.serving())
+            crowd.enter_context(foreground.serving())
+            first_done.set()
+
+    worker = Worker(outbox, "give-way", handle, clock, "w", foreground=foreground)
+    sweep = asyncio.create_task(worker.sweep(limit=1))
+    await first_done.wait()
+    for _ in range(50):  # plenty of turns of the event loop for the next batch, had it not paused
+        await asyncio.sleep(0)
+
+    assert seen == [0]
+    assert not sweep.done()
+    sweep.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sweep
+    crowd.close()
+
+    quiet = Worker(outbox, "give-way", handle, clock, "w2", foreground=foreground)
+    assert await quiet.sweep(limit=1) == 2  # nobody crowding in now: batch after batch
+    assert seen == [0, 1, 2]
