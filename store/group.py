@@ -142,7 +142,15 @@ class GroupCommit:
         while self._waiting:
             group: list[_Turn] = []
             if self._waiting[0].job is not None:
-                await self._write_jobs()
+                try:
+                    await self._write_jobs()
+                except BaseException as error:  # the hand-off itself failed: the jobs still in line hear why
+                    while self._waiting and self._waiting[0].job is not None:
+                        turn = self._waiting.popleft()
+                        turn.committed.set_exception(error)
+                        _observed(turn)
+                    if isinstance(error, asyncio.CancelledError):
+                        raise
                 continue
             try:
                 async with in_transaction() as connection:

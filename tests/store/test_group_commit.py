@@ -202,3 +202,23 @@ async def test_a_click_given_up_before_its_group_ran_leaves_nothing(service: App
     assert [e.kind for e in await kept] == ["approved"]
     assert committed(connected, "SELECT key FROM request_key WHERE key LIKE 'click:%'") == [("click:kept",)]
     assert committed(connected, "SELECT COUNT(*) FROM audit WHERE quote_id = ? AND kind = 'approved'", first) == [(0,)]
+
+
+async def test_clicks_in_line_hear_why_when_their_hand_off_fails(service: Approvals, connected: str) -> None:
+    """The driver's connection gone under tortoise's feet: the clicks waiting for a group are answered
+    with the error (a 500 for Slack, which retries) instead of waiting for ever."""
+    quote_ids = await submitted(service, 3)
+    db = Tortoise.get_connection("default")
+    await db._connection.close()  # aiosqlite's thread stops; tortoise still holds the closed connection
+
+    results = await asyncio.wait_for(  # a guard against the hang this test is about, not a timing
+        asyncio.gather(
+            *(service.decide(q, PANEL_RULE, "p01", "approve", NOW, key=f"click:{q}") for q in quote_ids),
+            return_exceptions=True,
+        ),
+        timeout=60,
+    )
+
+    assert all(isinstance(r, ValueError) and "no active connection" in str(r) for r in results), results
+    await db.close()
+    await db.create_connection(with_db=True)  # for the fixture's own teardown
