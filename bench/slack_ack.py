@@ -225,7 +225,7 @@ async def serve_site(app: web.Application, ready: dict[str, Any], profile: Path 
 
 async def serve_greenlight(args: argparse.Namespace) -> None:
     from domain.policy import read_policy
-    from greenlight.app import build
+    from greenlight.app import build, settle_heap
 
     settings = settings_for(args)
     logging_like_serve(settings, args.log)
@@ -241,6 +241,7 @@ async def serve_greenlight(args: argparse.Namespace) -> None:
     while slack_backlog(args.db)[0]:
         await runtime.sweeps.run_now("slack")
     delivered = time.perf_counter() - started
+    settle_heap()  # as `greenlight serve` does once it listens
     try:
         await serve_site(runtime.web, {"setup_s": submitted, "dms_s": delivered}, args.profile)
     finally:
