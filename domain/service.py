@@ -130,6 +130,19 @@ class ConcurrentChange(StaleRequest):
     """Someone else changed the same thing first; the command is retried on fresh state."""
 
 
+def _context(policy: Policy, evaluator: Evaluator, directory: Directory, now: dt.datetime) -> Context:
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    return Context(policy, evaluator, directory, now)
+
+
+def _moved_on(sub: Submission, policy: Policy) -> int:
+    """SUB made ready to be saved: its next due time set, its revision moved on; the revision it had."""
+    sub.due_at = lifecycle.next_due(sub, policy)
+    sub.revision += 1
+    return sub.revision - 1
+
+
 def changed_meanwhile(sub: Submission) -> ConcurrentChange:
     """The compare-and-set on SUB's revision failed."""
     return ConcurrentChange(f"{sub.ref} changed while this was being decided: look again and retry")
@@ -215,17 +228,13 @@ class Approvals:
         self.policy, self.evaluator, self.policy_version = policy, Evaluator(policy), version
 
     def context(self, directory: Directory, now: dt.datetime) -> Context:
-        if now.tzinfo is None:
-            raise ValueError("now must be timezone-aware")
-        return Context(self.policy, self.evaluator, directory, now)
+        return _context(self.policy, self.evaluator, directory, now)
 
     async def _latest(self, tx: Tx, quote_id: str) -> Submission | None:
         return await tx.latest(quote_id)
 
     async def _save(self, tx: Tx, sub: Submission, events: list[Event]) -> None:
-        sub.due_at = lifecycle.next_due(sub, self.policy)
-        expected = sub.revision
-        sub.revision += 1
+        expected = _moved_on(sub, self.policy)
         if not await tx.save(sub, expected, events):
             sub.revision = expected
             raise changed_meanwhile(sub)
@@ -355,12 +364,8 @@ class Approvals:
                     f"this request is from an earlier submission of {quote_id} ({quote_id}#{number}); "
                     f"{sub.ref} replaced it: nothing was changed"
                 )
-            if now.tzinfo is None:
-                raise ValueError("now must be timezone-aware")
-            events = action(Context(policy, evaluator, opened.directory, now), sub)
-            sub.due_at = lifecycle.next_due(sub, policy)
-            sub.revision += 1
-            return Change(sub, sub.revision - 1, events)
+            events = action(_context(policy, evaluator, opened.directory, now), sub)
+            return Change(sub, _moved_on(sub, policy), events)
 
         for attempt in range(RETRIES):
             try:

@@ -189,10 +189,10 @@ SQLITE_VERSION = 'SELECT "version" FROM "directory_version" WHERE "id" = 1'
 
 
 def sqlite_read(
-    key: str | None, answer: str, now: dt.datetime, quote_id: str
+    key: str | None, answer: dict[str, Any], now: dt.datetime, quote_id: str
 ) -> Callable[[sqlite3.Connection], tuple[bool, Any, Any]]:
     def read(db: sqlite3.Connection) -> tuple[bool, Any, Any]:
-        if key is not None and not db.execute(SQLITE_CLAIM, (key, answer, instant(now))).fetchall():
+        if key is not None and not db.execute(SQLITE_CLAIM, (key, _json(answer), instant(now))).fetchall():
             return False, None, None
         row = db.execute(SQLITE_LATEST, (quote_id,)).fetchone()
         version = db.execute(SQLITE_VERSION).fetchone()

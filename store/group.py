@@ -140,7 +140,6 @@ class GroupCommit:
 
     async def _write(self) -> None:
         while self._waiting:
-            group: list[_Turn] = []
             if self._waiting[0].job is not None:
                 try:
                     await self._write_jobs()
@@ -152,6 +151,7 @@ class GroupCommit:
                     if isinstance(error, asyncio.CancelledError):
                         raise
                 continue
+            group: list[_Turn] = []
             try:
                 async with in_transaction() as connection:
                     await connection.execute_query(TAKE_WRITE_LOCK)
@@ -185,9 +185,7 @@ class GroupCommit:
                 if isinstance(error, asyncio.CancelledError):
                     raise
                 continue
-            self.counts.commits += 1
-            self.counts.turns += len(group)
-            self.counts.largest = max(self.counts.largest, len(group))
+            self._count(len(group))
             for turn in group:
                 turn.committed.set_result(None)
 
@@ -246,9 +244,13 @@ class GroupCommit:
                 turn.committed.set_exception(error)
                 _observed(turn)
         if error is None:
-            self.counts.commits += 1
-            self.counts.turns += len(jobs)
-            self.counts.largest = max(self.counts.largest, len(jobs))
+            self._count(len(jobs))
+
+    def _count(self, turns: int) -> None:
+        """A group of TURNS committed."""
+        self.counts.commits += 1
+        self.counts.turns += turns
+        self.counts.largest = max(self.counts.largest, turns)
 
     def _run_jobs(self, jobs: list[_Turn], db: sqlite3.Connection) -> None:
         """In the driver's thread: each job in a savepoint of its own, rolled back alone when it raises."""

@@ -100,23 +100,17 @@ class DbStore:
         self, quote_id: str, now: dt.datetime, key: str | None, step: Step, db: sqlite3.Connection
     ) -> list[Event]:
         """In the driver's thread, inside the job's savepoint (which rolls back whatever it raises)."""
-        answer = json.dumps({"claimed": now.isoformat()}, separators=(",", ":"))
-        claimed, row, version_row = decision.sqlite_read(key, answer, now, quote_id)(db)
+        claimed, row, version_row = decision.sqlite_read(key, _claim_answer(now), now, quote_id)(db)
         if not claimed:
             return []
         version = int(version_row[0]) if version_row is not None else None
         since = lifecycle.current_since(now)
         cached = self.directory_cache
-        if cached is None or cached.version != version or cached.since > since:
+        if cached is None or not cached.serves(version, since):
             raise _InSteps("the directory is to be read again")
-        sub, read = None, None
-        if row is not None:
-            if row["snapshot"] is None:
-                raise _InSteps("a row that keeps its snapshot in its state")
-            state = amounts.loads(row["state"])
-            sub = codec.load_lazily(state, row["snapshot"])
-            sub.revision = row["revision"]
-            read = _read_of(row["id"], state, False)
+        sub, read = _opened_row(row) if row is not None else (None, None)
+        if read is not None and read.legacy:
+            raise _InSteps("a row that keeps its snapshot in its state")
         change = step(Opened(sub, cached.at(since)))
         assert read is not None  # (STEP raises NotFound without a submission)
         write = decision.prepare(change.submission, read, change.expected_revision, change.events)
@@ -130,6 +124,11 @@ class DbStore:
         if Tortoise.get_connection("default").capabilities.dialect == "sqlite":
             return self.group.turn()
         return in_transaction()
+
+
+def _claim_answer(now: dt.datetime) -> dict[str, Any]:
+    """What a change's key is remembered with while it decides (`Tx.open_latest`)."""
+    return {"claimed": now.isoformat()}
 
 
 class _InSteps(Exception):
@@ -160,6 +159,10 @@ class CachedDirectory:
     since: dt.date
     directory: Directory
 
+    def serves(self, version: int | None, since: dt.date) -> bool:
+        """Whether it is the directory of VERSION with every window that ends on SINCE or later."""
+        return self.version == version and self.since <= since
+
     def at(self, since: dt.date) -> Directory:
         windows = [d for d in self.directory.delegations if d.end >= since]
         return Directory(windows, dict(self.directory.replacements))
@@ -176,6 +179,15 @@ LOADED = ("id", "revision", "state", "as_submitted__snapshot")
 
 def _read_of(row_id: int, state: dict[str, Any], legacy: bool) -> decision.Read:
     return decision.Read(row_id, {a["rule"]: a for a in state.get("approvals", [])}, legacy)
+
+
+def _opened_row(row: Any) -> tuple[Submission, decision.Read]:
+    """The submission of a row the change's read returned (`decision.sqlite_read`, `POSTGRES_READ`),
+    and what its write needs of it."""
+    state = amounts.loads(row["state"])
+    sub = codec.load_lazily(state, row["snapshot"])
+    sub.revision = row["revision"]
+    return sub, _read_of(row["id"], state, row["snapshot"] is None)
 
 
 def _transient(error: Exception) -> bool:
@@ -249,9 +261,9 @@ class DbTx:
         return sub
 
     async def open_latest(self, quote_id: str, now: dt.datetime, key: str | None) -> Opened | None:
-        answer = {"claimed": now.isoformat()}
+        answer = _claim_answer(now)
         if self.db.capabilities.dialect == "sqlite":
-            read = decision.sqlite_read(key, json.dumps(answer, separators=(",", ":")), now, quote_id)
+            read = decision.sqlite_read(key, answer, now, quote_id)
             if self.savepoint is not None:
                 read = self.savepoint.opening(read)
             claimed, row, version_row = await sqlite.on_sqlite(self.db, read)
@@ -268,10 +280,8 @@ class DbTx:
             row = row if row["id"] is not None else None
         sub = None
         if row is not None:
-            state = amounts.loads(row["state"])
-            sub = codec.load_lazily(state, row["snapshot"])
-            sub.revision = row["revision"]
-            self._read[(sub.quote_id, sub.number)] = _read_of(row["id"], state, row["snapshot"] is None)
+            sub, what_was_read = _opened_row(row)
+            self._read[(sub.quote_id, sub.number)] = what_was_read
         return Opened(sub, await self._directory_at(version, now))
 
     async def save(self, sub: Submission, expected_revision: int, events: list[Event]) -> bool:
@@ -416,7 +426,7 @@ class DbTx:
         """The directory at `now`, given the `directory_version` this transaction read."""
         since = lifecycle.current_since(now)
         cached = self.store.directory_cache if self.store is not None else None
-        if cached is not None and cached.version == version and cached.since <= since:
+        if cached is not None and cached.serves(version, since):
             return cached.at(since)
         # read after the version: what is read is at least as new as the version it is kept under
         directory = await self._read_directory(since)
