@@ -73,11 +73,13 @@ class Foreground:
     enough to keep only `share` of the time. A burst of clicks is answered first and its messages
     follow; a stream that leaves room (a click or two at a time) never makes it pause."""
 
-    def __init__(self, share: float = 0.25, busy: int = 8) -> None:
+    def __init__(self, share: float = 0.25, busy: int = 8, longest: float = 1.0) -> None:
         if not 0 < share <= 1:
             raise ValueError("share is a fraction of the time: more than 0, at most 1")
         self.share = share
         self.busy = busy
+        self.longest = longest
+        """Seconds a pause lasts at most."""
         self.running = 0
         self.peak = 0
         """The most requests that ran at once since the last `give_way`."""
@@ -95,7 +97,8 @@ class Foreground:
         """After background work that took SPENT seconds: pause, if requests crowded in meanwhile."""
         peak, self.peak = self.peak, self.running
         if peak >= self.busy and spent > 0:
-            await asyncio.sleep(spent * (1 - self.share) / self.share)
+            # a batch that waited on a slow receiver (an SMTP outage, timeouts) took time, not CPU
+            await asyncio.sleep(min(spent * (1 - self.share) / self.share, self.longest))
 
 
 class Worker:

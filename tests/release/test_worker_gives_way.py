@@ -58,7 +58,7 @@ async def test_a_sweep_holds_its_next_batch_back_while_clicks_crowd_in(connected
     outbox = Outbox()
     for n in range(3):
         await outbox.add("give-way", f"row:{n}", {"n": n}, clock())
-    foreground = Foreground(share=0.001, busy=2)  # a pause of 999 times the batch: longer than the test
+    foreground = Foreground(share=0.001, busy=2, longest=3600)  # a pause longer than the test
     first_done = asyncio.Event()
     seen: list[int] = []
     crowd = contextlib.ExitStack()
