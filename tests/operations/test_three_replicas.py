@@ -23,6 +23,7 @@ import aiohttp
 import pytest
 
 from sandbox.driver import SlackDriver
+from notifications.slack_delivery import LANES
 from sandbox.erp import ErpStandIn
 from tests.faults.kit import ERP_SECRET, REP_SLACK, SIGNING_SECRET, policy_text, quote_data, slack_of
 from tests.faults.serve import Server, send_quote
@@ -142,7 +143,9 @@ async def test_three_replicas_share_clicks_quotes_and_due_orders_and_survive_a_s
                 f"three replicas: {len(keys)} orders released once, {resent} ERP re-deliveries dropped by key, "
                 f"{len(lines) - thread} duplicate thread lines; clicks acked {acked}"
             )
-            assert 0 <= len(lines) - thread <= 1, "at most the one line in flight at the kill goes out twice"
+            # a line posted but not yet remembered when its process dies goes out again; a process
+            # delivers up to LANES quotes at once, so that many lines can be in flight at the kill
+            assert 0 <= len(lines) - thread <= LANES, "at most the lines in flight at the kill go out twice"
             posts = request_posts(slack)
             assert set(posts.values()) == {1}, (
                 f"a request DM was posted twice: {[r for r, n in posts.items() if n > 1]}"
