@@ -32,12 +32,13 @@ import datetime as dt
 import io
 import itertools
 import json
-import logging
+import math
 import os
 import platform
 import pstats
 import re
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -53,7 +54,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import asyncpg  # noqa: E402
-from measure import Series, for_a_while, interleaved, sized, target  # noqa: E402
+from measure import Series, Window, for_a_while, interleaved, processes_cpu, sized, target  # noqa: E402
 from tortoise import Tortoise  # noqa: E402
 from tortoise.transactions import in_transaction  # noqa: E402
 
@@ -114,6 +115,9 @@ class Result:
     floor_cpu_ms: float
     statements_per_decision: float
     cpu_ms_per_decision: float
+    server_cpu_ms: float
+    """PostgreSQL: its processes' CPU per decision (NaN on SQLite, which runs in this process)."""
+    floor_server_cpu_ms: float
     load_average: float
     python: str
     sqlite: str
@@ -268,21 +272,10 @@ async def decide_like_a_click(service: Approvals, quote_id: str) -> None:
         raise SystemExit(f"{quote_id}: unexpected events {[e.kind for e in events]}")
 
 
-class StatementCounter(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.statements: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = str(record.msg % record.args if record.args else record.msg)
-        if not text.startswith(("Created connection", "Closed connection")):
-            self.statements.append(text)
-
-
 async def statements_per_decision(service: Approvals, quote_ids: list[str]) -> tuple[float, list[str]]:
     """Decide QUOTE_IDS one by one, counting the statements: on SQLite every statement the connection
     runs (its trace callback: the click's own statements run outside tortoise's log), on PostgreSQL
-    tortoise's statement log (autocommit: no BEGIN/COMMIT)."""
+    every statement the pool's connections send (asyncpg's query loggers)."""
     connection = Tortoise.get_connection("default")
     if connection.capabilities.dialect == "sqlite":
         traced: list[str] = []
@@ -294,19 +287,29 @@ async def statements_per_decision(service: Approvals, quote_ids: list[str]) -> t
             await on_sqlite(connection, lambda sqlite: sqlite.set_trace_callback(None))
         one = [" ".join(s.split())[:110] for s in traced[: len(traced) // len(quote_ids)]]
         return len(traced) / len(quote_ids), one
-    logger = logging.getLogger("tortoise.db_client")
-    counter = StatementCounter()
-    level = logger.level
-    logger.addHandler(counter)
-    logger.setLevel(logging.DEBUG)
+    # PostgreSQL: every statement on every connection of tortoise's asyncpg pool (the click's own
+    # statements go to asyncpg directly, outside tortoise's log), through asyncpg's query loggers
+    pool = connection._pool
+    seen: list[str] = []
+
+    def note(record: Any) -> None:
+        seen.append(record.query)
+
+    connections = [await pool.acquire() for _ in range(pool.get_max_size())]
+    for each in connections:
+        each.add_query_logger(note)
+        await pool.release(each)
     try:
         for quote_id in quote_ids:
             await decide_like_a_click(service, quote_id)
     finally:
-        logger.removeHandler(counter)
-        logger.setLevel(level)
-    one = [s.split(":", 1)[0][:110] for s in counter.statements[: len(counter.statements) // len(quote_ids)]]
-    return len(counter.statements) / len(quote_ids), one
+        # (asyncpg calls the loggers soon after each statement: taking the connections back waits for them)
+        connections = [await pool.acquire() for _ in range(pool.get_max_size())]
+        for each in connections:
+            each.remove_query_logger(note)
+            await pool.release(each)
+    one = [" ".join(s.split())[:110] for s in seen[: len(seen) // len(quote_ids)]]
+    return len(seen) / len(quote_ids), one
 
 
 async def check_every_decision(expected: int) -> None:
@@ -340,12 +343,23 @@ async def run_backend(args: argparse.Namespace) -> Result:
                 await floor.decide(FLOOR_POOL - 1 - warm.index(quote_id))
             profiler = cProfile.Profile() if args.profile else None
 
-            async def decisions_window() -> Any:
+            server: dict[str, list[float]] = {"decisions": [], "floor": []}
+            """PostgreSQL: the server's CPU per operation, by window (it runs on this machine)."""
+
+            async def measured(name: str, window: Awaitable[Window]) -> Window:
+                before = processes_cpu("postgres") if backend == "postgres" else 0.0
+                done = await window
+                if backend == "postgres":
+                    server[name].append((processes_cpu("postgres") - before) / done.ops * 1000)
+                return done
+
+            async def decisions_window() -> Window:
                 if profiler:
                     profiler.enable()
                 try:
-                    return await for_a_while(
-                        iter(slices.pop(0)), args.concurrency, lambda q: decide_like_a_click(service, q)
+                    return await measured(
+                        "decisions",
+                        for_a_while(iter(slices.pop(0)), args.concurrency, lambda q: decide_like_a_click(service, q)),
                     )
                 finally:
                     if profiler:
@@ -353,8 +367,8 @@ async def run_backend(args: argparse.Namespace) -> Result:
 
             floor_items = floor.items()
 
-            async def floor_window() -> Any:
-                return await for_a_while(floor_items, args.concurrency, floor.decide)
+            async def floor_window() -> Window:
+                return await measured("floor", for_a_while(floor_items, args.concurrency, floor.decide))
 
             series = await interleaved({"decisions": decisions_window, "floor": floor_window})
             decided = WARM_UP + sum(w.ops for w in series["decisions"].windows)
@@ -380,13 +394,15 @@ async def run_backend(args: argparse.Namespace) -> Result:
         floor_cpu_ms=floor_series.cpu_ms,
         statements_per_decision=per_decision,
         cpu_ms_per_decision=decisions.cpu_ms,
+        server_cpu_ms=statistics.median(server["decisions"]) if server["decisions"] else math.nan,
+        floor_server_cpu_ms=statistics.median(server["floor"]) if server["floor"] else math.nan,
         load_average=os.getloadavg()[0],
         python=platform.python_version(),
         sqlite=sqlite3.sqlite_version,
         postgres=pg,
     )
     print_result(result, series)
-    seen_by = "as the connection ran them" if args.backend == "sqlite" else "tortoise's log, autocommit"
+    seen_by = "as the connection ran them" if args.backend == "sqlite" else "as the pool's connections sent them"
     print(f"  the statements of one decision ({seen_by}):")
     for statement in statements:
         print(f"    {statement}")
@@ -417,6 +433,11 @@ def print_result(r: Result, series: dict[str, Series]) -> None:
             "(a decision alone is its own group), all in one hand-off to the driver's thread"
         )
     print(f"  {r.statements_per_decision:.1f} {how} (floor: 5 + BEGIN/COMMIT)")
+    if r.backend == "postgres":
+        print(
+            f"  the PostgreSQL server's CPU (its processes on this machine): {r.server_cpu_ms:.2f} ms/decision, "
+            f"floor {r.floor_server_cpu_ms:.2f} ms"
+        )
     print(f"  Python {r.python}, SQLite {r.sqlite}, PostgreSQL {r.postgres}; load average {r.load_average:.1f}")
 
 

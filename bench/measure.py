@@ -81,6 +81,22 @@ def process_cpu(pid: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def processes_cpu(name: str) -> float:
+    """CPU seconds used so far by every process of this machine called NAME (`postgres`: the
+    server's backends and its own workers), read from /proc; those that end meanwhile drop out."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # gone meanwhile
+            continue
+        head, _, tail = text.rpartition(")")
+        if head.partition("(")[2] == name:
+            fields = tail.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / TICKS
+
+
 @dataclass
 class Window:
     """One measured stretch: operations done, wall seconds, CPU seconds, each operation's latency."""

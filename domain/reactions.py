@@ -114,5 +114,13 @@ def reactions(kind: Kind) -> frozenset[Reaction]:
 
 def topics(kind: Kind) -> tuple[Topic, ...]:
     """The outbox topics an event of this kind is queued on, in a fixed order."""
+    return _TOPICS[kind]
+
+
+def _topics_of(kind: Kind) -> tuple[Topic, ...]:
     wanted = {TOPIC[reaction] for reaction in REACTIONS[kind]}
     return tuple(topic for topic in Topic if topic in wanted)
+
+
+_TOPICS = {kind: _topics_of(kind) for kind in REACTIONS}
+"""Worked out once: every change's write asks for each of its events."""

@@ -44,7 +44,11 @@ from .sqlite import instant
 
 def _json(value: Any) -> str:
     """JSON as tortoise's JSONField writes it (compact), dates and decimals as text like `events.plain`."""
-    return json.dumps(value, separators=(",", ":"), default=str)
+    return _COMPACT.encode(value)
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), default=str)
+"""Built once: json.dumps builds an encoder per call when given arguments of its own."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+import asyncpg  # type: ignore[import-untyped]
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.expressions import Subquery
@@ -85,16 +86,54 @@ class DbStore:
     async def change_latest(self, quote_id: str, now: dt.datetime, key: str | None, step: Step) -> list[Event]:
         """`domain.service.Store.change_latest`. On SQLite it is one job of the group commit: the key's
         claim, the read, STEP and the write in one hand-off to the driver's thread, beside the other
-        clicks of its group. What that job cannot do alone (the directory changed since it was cached,
-        a row written before issue 16, events that need the models' path) it leaves, having kept
-        nothing, to `change_in_steps`, which PostgreSQL always takes."""
-        if Tortoise.get_connection("default").capabilities.dialect == "sqlite":
-            with _races_as_concurrent_changes():
-                try:
+        clicks of its group. On PostgreSQL it is two statements sent straight through asyncpg
+        (`_change_through_asyncpg`). What either cannot do alone (the directory changed since it was
+        cached, a row written before issue 16, events that need the models' path) it leaves, having
+        kept nothing, to `change_in_steps`."""
+        client = Tortoise.get_connection("default")
+        with _races_as_concurrent_changes():
+            try:
+                if client.capabilities.dialect == "sqlite":
                     return await self.group.run(partial(self._change_at_once, quote_id, now, key, step))
-                except _InSteps:
-                    pass
+                return await self._change_through_asyncpg(client, quote_id, now, key, step)
+            except _InSteps:
+                pass
         return await change_in_steps(self, quote_id, now, key, step)
+
+    async def _change_through_asyncpg(
+        self, client: Any, quote_id: str, now: dt.datetime, key: str | None, step: Step
+    ) -> list[Event]:
+        """PostgreSQL: `POSTGRES_READ`, STEP, then `POSTGRES_WRITE`, each statement atomic alone in
+        autocommit, sent straight through asyncpg on a connection of tortoise's pool (taken for the
+        statement only: a click waiting for its turn on the event loop holds none). What it cannot do
+        alone it leaves, having written nothing, to `change_in_steps`."""
+        try:
+            async with client.acquire_connection() as connection:
+                row = await connection.fetchrow(decision.POSTGRES_READ, key, quote_id)
+            if row["taken"]:
+                return []
+            version = int(row["version"]) if row["version"] is not None else None
+            since = lifecycle.current_since(now)
+            cached = self.directory_cache
+            if cached is None or not cached.serves(version, since):
+                raise _InSteps("the directory is to be read again")
+            sub, read = _opened_row(row) if row["id"] is not None else (None, None)
+            if read is not None and read.legacy:
+                raise _InSteps("a row that keeps its snapshot in its state")
+            change = step(Opened(sub, cached.at(since)))
+            assert read is not None  # (STEP raises NotFound without a submission)
+            write = decision.prepare(change.submission, read, change.expected_revision, change.events)
+            if write is None:
+                raise _InSteps("events that the models' path writes")
+            claim = (key, _claim_answer(now), now) if key is not None else None
+            values = decision.postgres_write_values(write, claim)
+            async with client.acquire_connection() as connection:
+                saved = await connection.fetchval(decision.POSTGRES_WRITE, *values)
+        except asyncpg.IntegrityConstraintViolationError as error:  # the key claimed meanwhile
+            raise IntegrityError(error) from error
+        if saved != 1:
+            raise changed_meanwhile(change.submission)
+        return change.events
 
     def _change_at_once(
         self, quote_id: str, now: dt.datetime, key: str | None, step: Step, db: sqlite3.Connection
