@@ -22,8 +22,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from sandbox.driver import SlackDriver
 from notifications.slack_delivery import LANES
+from sandbox.driver import SlackDriver
 from sandbox.erp import ErpStandIn
 from tests.faults.kit import ERP_SECRET, REP_SLACK, SIGNING_SECRET, policy_text, quote_data, slack_of
 from tests.faults.serve import Server, send_quote
