@@ -157,11 +157,15 @@ async def store_as_before_0014(url: str, sub: Submission) -> None:
 
 
 async def indexes_of_submission(url: str) -> list[str]:
+    return await indexes_of(url, "submission")
+
+
+async def indexes_of(url: str, table: str) -> list[str]:
     if url.startswith("sqlite"):
-        statement = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'submission' ORDER BY name"
+        statement = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = $1 ORDER BY name"
     else:
-        statement = "SELECT indexname AS name FROM pg_indexes WHERE tablename = 'submission' ORDER BY indexname"
-    return [row["name"] for row in await postgres.query(url, statement)]
+        statement = "SELECT indexname AS name FROM pg_indexes WHERE tablename = $1 ORDER BY indexname"
+    return [row["name"] for row in await postgres.query(url, statement, table)]
 
 
 async def columns_of_submission(url: str) -> dict[str, tuple[Any, Any]]:
@@ -188,7 +192,8 @@ async def test_0014_moves_every_snapshot_to_its_own_table_and_each_submission_re
 
     tables, _ = await schema(url)
     assert "snapshot" not in tables["submission"] and "heading" not in tables["submission"]
-    assert await indexes_of_submission(url) == indexes, "the submission table lost an index (its unique key?)"
+    kept_indexes = [name for name in indexes if name != OWNER_INDEX]  # (dropped by 0015)
+    assert await indexes_of_submission(url) == kept_indexes, "the submission table lost an index (its unique key?)"
     expected = {q: (sub.snapshot, sub.heading()) for q, sub in subs.items()}
     await db.connect(url, apply_migrations=False)
     try:
@@ -237,3 +242,51 @@ async def reads_as_submitted(expected: dict[str, tuple[dict[str, Any], dict[str,
     assert {sub.quote_id: sub.heading() for sub in listed} == {q: h for q, (_, h) in expected.items()}
     batch = await submissions.submissions_at(refs)
     assert {ref[0]: (sub.snapshot, sub.heading()) for ref, sub in batch.items()} == expected
+
+
+# ---------------------------------------------------------------- 0015: fewer indexes to write
+
+BEFORE_0015 = "greenlight.0014_submission_snapshot"
+OWNER_INDEX = "idx_submission_owner_b3b604"
+DROPPED = {"outbox": ["idx_outbox_next_at_59be67", "idx_outbox_status_9c8966"], "submission": [OWNER_INDEX]}
+FAILED_COUNT = (
+    "SELECT topic, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
+    "WHERE status IN ('failed', 'dead') GROUP BY topic, status"
+)
+"""The outbox gauge's statement for the rows that failed (greenlight.observability)."""
+
+
+async def plan_of(url: str, statement: str) -> str:
+    if url.startswith("sqlite"):
+        rows = await postgres.query(url, f"EXPLAIN QUERY PLAN {statement}")
+        return " / ".join(str(row["detail"]) for row in rows)
+    connection = await asyncpg.connect(asyncpg_dsn(url))
+    try:  # a table this small is read whole unless told otherwise
+        await connection.execute("SET enable_seqscan = off")
+        return " / ".join(row[0] for row in await connection.fetch(f"EXPLAIN {statement}"))
+    finally:
+        await connection.close()
+
+
+async def test_0015_drops_three_indexes_a_decision_wrote_and_failed_rows_keep_one_of_their_own(
+    fresh_database_url: str,
+) -> None:
+    url = fresh_database_url
+    migrate_to(url, BEFORE_0015)
+    before = {table: await indexes_of(url, table) for table in DROPPED}
+    for table, names in DROPPED.items():
+        assert set(names) <= set(before[table]), f"{table}: the index names tortoise gave are not these"
+
+    assert migrate(url).returncode == 0
+    after = {table: await indexes_of(url, table) for table in DROPPED}
+    assert after["submission"] == [name for name in before["submission"] if name != OWNER_INDEX]
+    assert after["outbox"] == sorted(
+        [*(n for n in before["outbox"] if n not in DROPPED["outbox"]), "idx_outbox_failed"]
+    )
+    assert "idx_outbox_failed" in await plan_of(url, FAILED_COUNT), "the gauge counts failed rows through it"
+    assert "idx_submission_owner_submitted" in await plan_of(url, "SELECT id FROM submission WHERE owner = 'rep'")
+
+    migrate_to(url, BEFORE_0015)  # back: the indexes as they were
+    assert {table: await indexes_of(url, table) for table in DROPPED} == before
+    assert migrate(url).returncode == 0, "and forth again"
+    assert {table: await indexes_of(url, table) for table in DROPPED} == after
