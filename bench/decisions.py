@@ -500,6 +500,12 @@ def run_all(args: argparse.Namespace) -> int:
                 f"{r.cpu_ms_per_decision:>7.2f} {r.floor_per_second:>9,.0f} {r.floor_spread:>13} "
                 f"{r.floor_cpu_ms:>7.2f} {r.ratio:>7.1%} {r.statements_per_decision:>6.1f}"
             )
+        for r in results:
+            if r.backend == "postgres":  # (the CPU columns are this process's)
+                print(
+                    f"{'':<10} the PostgreSQL server's CPU: {r.server_cpu_ms:.2f} ms/decision, "
+                    f"floor {r.floor_server_cpu_ms:.2f} ms"
+                )
         print(
             f"{args.concurrency} concurrent deciders; Python {platform.python_version()}, "
             f"SQLite {sqlite3.sqlite_version}, PostgreSQL {pg}; {os.cpu_count()} cores"
