@@ -4,21 +4,23 @@ Greenlight: `POST /api/quotes` with a bearer key, served by the real aiohttp app
 SQLite (a fresh migrated file): authentication, strict JSON, quote validation, people resolution,
 the stored quote, its version row, its audit row. The floor, in the same run, on the same kind of
 database and through the same HTTP client and concurrency: a route that parses the same JSON and
-INSERTs it as one row. Prints quotes per second for both, the ratio and the target (>= 25% of the
-floor); asserts nothing about time. It checks that every quote was stored, so the figures count
-finished work.
+INSERTs it as one row. Both are served at once and take turns: three windows each of 2 s or more
+(bench/measure.py), after warm-up requests on both. Prints the median quotes per second of each, the
+spread, this process's CPU per quote (client and both servers share it), the ratio and the target
+(>= 25% of the floor); asserts nothing about time. It checks that every quote was stored, so the
+figures count finished work.
 
-    python bench/crm.py [--quick | --smoke] [--quotes N] [--concurrency N]
+    python bench/crm.py [--quick | --smoke] [--quotes N] [--concurrency N]   (N: quotes per window at most)
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +28,12 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from measure import sized, target  # noqa: E402
+from measure import REPEATS, Series, Window, for_a_while, interleaved, sized, target  # noqa: E402
 
 KEY = "bench-key-0123456789abcdef0123456789abcdef"
 FLOOR_SHARE = 0.25
+FULL, QUICK = 8_000, 4_000  # quotes per window at most (a window ends at 2 s or when they run out)
+WARM_UP = sized("crm", "warm_up", 50)
 POLICY = """
 version: 1
 timezone: UTC
@@ -66,27 +70,10 @@ def quote(n: int) -> dict[str, Any]:
     }
 
 
-async def drive(url: str, bodies: list[bytes], concurrency: int) -> float:
+async def measure(per_window: int, concurrency: int) -> dict[str, Series]:
+    """Greenlight's intake and the floor's, in turns (3 windows each of 2 s or more, or until the
+    window's quotes run out), both served meanwhile in this process beside the client."""
     import aiohttp
-
-    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
-    queue = list(reversed(bodies))
-    async with aiohttp.ClientSession() as session:
-
-        async def worker() -> None:
-            while queue:
-                body = queue.pop()
-                async with session.post(url, data=body, headers=headers) as response:
-                    await response.read()
-                    if response.status != 200:
-                        raise SystemExit(f"{url} answered {response.status}: {await response.text()}")
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - started
-
-
-async def measure(count: int, concurrency: int) -> tuple[float, float]:
     from aiohttp import web
     from tortoise import Tortoise
 
@@ -99,22 +86,16 @@ async def measure(count: int, concurrency: int) -> tuple[float, float]:
     from store.tx import DbStore
     from tests.support.loopback import served
 
-    bodies = [json.dumps(quote(n)).encode() for n in range(count)]
+    numbers = itertools.count()
+    pools = {
+        name: [[json.dumps(quote(next(numbers))).encode() for _ in range(per_window)] for _ in range(REPEATS)]
+        for name in ("greenlight", "floor")
+    }
+    warm = [json.dumps(quote(next(numbers))).encode() for _ in range(WARM_UP)]
+    headers = {"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"}
     with tempfile.TemporaryDirectory() as folder:
         await db.connect(f"sqlite://{folder}/bench.db")
         try:
-            policy = load_policy(POLICY, "bench")
-
-            async def healthy() -> bool:
-                return True
-
-            settings = Settings(api_keys=f"bench={KEY}")  # type: ignore[arg-type]
-            app = create_app(service=Approvals(policy, DbStore()), settings=settings, health=healthy)
-            async with served(app) as url:
-                took = await drive(url + "/api/quotes", bodies, concurrency)
-            stored = await QuoteRow.all().count()
-            assert stored == count, f"{stored} of {count} quotes stored"
-
             connection = Tortoise.get_connection("default")
             await connection.execute_script("CREATE TABLE floor (id TEXT PRIMARY KEY, data TEXT NOT NULL)")
 
@@ -127,13 +108,44 @@ async def measure(count: int, concurrency: int) -> tuple[float, float]:
 
             bare = web.Application(client_max_size=1024 * 1024)
             bare.router.add_post("/floor", floor)
-            async with served(bare) as url:
-                floor_took = await drive(url + "/floor", bodies, concurrency)
+            service = Approvals(load_policy(POLICY, "bench"), DbStore())
+            settings = Settings(api_keys=f"bench={KEY}")  # type: ignore[arg-type]
+
+            async def healthy() -> bool:
+                return True
+
+            app = create_app(service=service, settings=settings, health=healthy)
+            async with served(app) as api, served(bare) as plain, aiohttp.ClientSession() as session:
+                urls = {"greenlight": api + "/api/quotes", "floor": plain + "/floor"}
+
+                def poster(name: str) -> Any:
+                    async def post(body: bytes) -> None:
+                        async with session.post(urls[name], data=body, headers=headers) as response:
+                            await response.read()
+                            if response.status != 200:
+                                raise SystemExit(f"{urls[name]} answered {response.status}: {await response.text()}")
+
+                    return post
+
+                for name in urls:  # warm-up: both servers, the same quotes (the floor stores them too)
+                    for body in warm:
+                        await poster(name)(body)
+
+                def window(name: str) -> Any:
+                    async def run() -> Window:
+                        return await for_a_while(iter(pools[name].pop(0)), concurrency, poster(name))
+
+                    return run
+
+                series = await interleaved({name: window(name) for name in urls})
+            stored = await QuoteRow.all().count()
+            expected = WARM_UP + sum(w.ops for w in series["greenlight"].windows)
+            assert stored == expected, f"{stored} of {expected} quotes stored"
             rows = await connection.execute_query_dict("SELECT COUNT(*) AS n FROM floor")
-            assert rows[0]["n"] == count
+            assert rows[0]["n"] == WARM_UP + sum(w.ops for w in series["floor"].windows), "a floor INSERT is missing"
         finally:
             await db.close()
-    return count / took, count / floor_took
+    return series
 
 
 def main() -> int:
@@ -143,13 +155,19 @@ def main() -> int:
     parser.add_argument("--quotes", type=int)
     parser.add_argument("--concurrency", type=int, default=sized("crm", "concurrency", 8))
     args = parser.parse_args()
-    count = args.quotes or sized("crm", "quotes", 1_000 if args.quick else 5_000)
-    rate, floor = asyncio.run(measure(count, args.concurrency))
+    per_window = args.quotes or sized("crm", "quotes", QUICK if args.quick else FULL)
+    series = asyncio.run(measure(per_window, args.concurrency))
+    rate, floor = series["greenlight"].rate, series["floor"].rate
     share = rate / floor
-    print(f"CRM intake, {count} quotes of 5 lines, {args.concurrency} in flight, SQLite, bearer key")
-    print(f"  Greenlight POST /api/quotes : {rate:8.0f} quotes/s")
-    print(f"  floor (JSON parse + INSERT) : {floor:8.0f} quotes/s")
-    print(f"  ratio                       : {share:8.1%}")
+    print(
+        f"CRM intake, {per_window} quotes of 5 lines per window at most, {args.concurrency} in flight, SQLite, "
+        f"bearer key; {REPEATS} interleaved windows each"
+    )
+    series["greenlight"].name = "Greenlight POST /api/quotes"
+    series["floor"].name = "floor (JSON parse + INSERT)"
+    for each in series.values():
+        print(each.line("quotes", width=30))
+    print(f"  ratio: {share:.1%} of the floor")
     target(
         f"CRM intake >= {FLOOR_SHARE:.0%} of the floor (JSON parse + INSERT)",
         share >= FLOOR_SHARE,

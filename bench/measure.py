@@ -33,7 +33,7 @@ WINDOW = 2.0
 SMOKE_ENV = "GREENLIGHT_BENCH_SMOKE"
 SMOKE_WINDOW = 0.02
 SMOKE: dict[str, dict[str, Any]] = {
-    "crm": {"quotes": 12, "concurrency": 4},
+    "crm": {"quotes": 12, "concurrency": 4, "warm_up": 2},
     "decisions": {"approvals": 4, "warm_up": 2, "floor_pool": 40, "sampled": 2, "concurrency": 4},
     "delegations": {"rounds": 2, "past": (30, 60)},
     "engine": {"lines": 100, "warm_up": 2},

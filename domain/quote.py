@@ -7,6 +7,7 @@ Greenlight itself relies on are checked here.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import math
 import re
@@ -81,8 +82,10 @@ class Quote:
     def currency(self) -> str:
         return str(self.data.get("currency") or "USD")
 
-    @property
+    @functools.cached_property
     def content_hash(self) -> str:
+        """Worked out once per quote (its data is never changed: intake compares and stores it three
+        times, and each is a canonical dump of the whole quote)."""
         return content_hash(self.data)
 
     def amount(self, key: str) -> int | float | None:
