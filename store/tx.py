@@ -25,7 +25,7 @@ from domain.events import Event, plain, to_json
 from domain.orders import PlannedOrder, erp_message
 from domain.quote import Quote
 from domain.reactions import Topic, topics
-from domain.service import ConcurrentChange, Opened, Queued, Step, change_in_steps, changed_meanwhile
+from domain.service import Change, ConcurrentChange, Opened, Queued, Step, change_in_steps, changed_meanwhile
 
 from . import codec, decision, sqlite, submissions
 from .audit import event_of
@@ -113,18 +113,7 @@ class DbStore:
             if row["taken"]:
                 return []
             version = int(row["version"]) if row["version"] is not None else None
-            since = lifecycle.current_since(now)
-            cached = self.directory_cache
-            if cached is None or not cached.serves(version, since):
-                raise _InSteps("the directory is to be read again")
-            sub, read = _opened_row(row) if row["id"] is not None else (None, None)
-            if read is not None and read.legacy:
-                raise _InSteps("a row that keeps its snapshot in its state")
-            change = step(Opened(sub, cached.at(since)))
-            assert read is not None  # (STEP raises NotFound without a submission)
-            write = decision.prepare(change.submission, read, change.expected_revision, change.events)
-            if write is None:
-                raise _InSteps("events that the models' path writes")
+            change, write = self._step_on(row if row["id"] is not None else None, version, now, step)
             claim = (key, _claim_answer(now), now) if key is not None else None
             values = decision.postgres_write_values(write, claim)
             async with client.acquire_connection() as connection:
@@ -143,6 +132,15 @@ class DbStore:
         if not claimed:
             return []
         version = int(version_row[0]) if version_row is not None else None
+        change, write = self._step_on(row, version, now, step)
+        if not decision.sqlite_write(write)(db):
+            raise changed_meanwhile(change.submission)
+        return change.events
+
+    def _step_on(self, row: Any, version: int | None, now: dt.datetime, step: Step) -> tuple[Change, decision.Write]:
+        """What a change in one go does between its read and its write: STEP on the submission of ROW
+        (None: no submission) with the cached directory, and the rows it writes. It raises `_InSteps`
+        for what it cannot do alone (nothing written yet), and what STEP raises."""
         since = lifecycle.current_since(now)
         cached = self.directory_cache
         if cached is None or not cached.serves(version, since):
@@ -155,9 +153,7 @@ class DbStore:
         write = decision.prepare(change.submission, read, change.expected_revision, change.events)
         if write is None:
             raise _InSteps("events that the models' path writes")
-        if not decision.sqlite_write(write)(db):
-            raise changed_meanwhile(change.submission)
-        return change.events
+        return change, write
 
     def _transaction(self) -> AbstractAsyncContextManager[Any]:
         if Tortoise.get_connection("default").capabilities.dialect == "sqlite":

@@ -54,27 +54,28 @@ async def on_postgres(backend: str, connected: str) -> str:
     return connected
 
 
-async def submitted(policy: Policy, store: DbStore) -> Approvals:
+async def approve_while(policy: Policy, url: str, key: str, statement: str, *args: Any) -> tuple[Approvals, list[Any]]:
+    """p01 approves the submitted quote with KEY while STATEMENT runs between its read and its write;
+    the service, and the events the approval returned."""
+    store = MeddlingStore(lambda: postgres.query(url, statement, *args))
     service = Approvals(policy, store)  # (submitting reads the directory: the store keeps it)
     await service.receive_quote(parse_quote(one_line_quote(QUOTE)), NOW)
     sub, _ = await service.submit(QUOTE, None, NOW)
     assert sub.approval(PANEL_RULE).status == "requested"
-    return service
+    events = await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key=key)
+    assert store.meddled
+    return service, events
 
 
 async def test_a_key_claimed_by_another_process_between_read_and_write_makes_the_click_a_repeat(
     policy: Policy, on_postgres: str
 ) -> None:
     url = on_postgres
-    store = MeddlingStore(
-        lambda: postgres.query(url, "INSERT INTO request_key (key, answer, created_at) VALUES ('k1', '{}', $1)", NOW)
-    )
-    service = await submitted(policy, store)
-
-    events = await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k1")
+    claim = "INSERT INTO request_key (key, answer, created_at) VALUES ('k1', '{}', $1)"
+    _, events = await approve_while(policy, url, "k1", claim, NOW)
 
     # the write failed whole on the key (a unique violation); the retry read the key taken
-    assert store.meddled and events == []
+    assert events == []
     assert "approved" not in await audit_kinds(QUOTE)
     assert await submission_revision(QUOTE) == 0
     rows = await postgres.query(url, "SELECT COUNT(*) AS n FROM outbox WHERE payload->>'kind' = 'approved'")
@@ -84,16 +85,11 @@ async def test_a_key_claimed_by_another_process_between_read_and_write_makes_the
 async def test_a_revision_moved_by_another_process_between_read_and_write_is_read_again_and_decided(
     policy: Policy, on_postgres: str
 ) -> None:
-    url = on_postgres
-    store = MeddlingStore(
-        lambda: postgres.query(url, "UPDATE submission SET revision = revision + 1 WHERE quote_id = $1", QUOTE)
-    )
-    service = await submitted(policy, store)
-
-    events = await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k2")
+    move = "UPDATE submission SET revision = revision + 1 WHERE quote_id = $1"
+    service, events = await approve_while(policy, on_postgres, "k2", move, QUOTE)
 
     # the compare-and-set failed, nothing of it kept (its key neither); the retry read the new revision
-    assert store.meddled and [(e.kind, e.rule) for e in events] == [("approved", PANEL_RULE)]
+    assert [(e.kind, e.rule) for e in events] == [("approved", PANEL_RULE)]
     assert (await audit_kinds(QUOTE)).count("approved") == 1
     assert await submission_revision(QUOTE) == 2
     assert await service.decide(QUOTE, PANEL_RULE, "p01", "approve", NOW, key="k2") == []
