@@ -273,24 +273,30 @@ async def decide_like_a_click(service: Approvals, quote_id: str) -> None:
 
 
 async def statements_per_decision(service: Approvals, quote_ids: list[str]) -> tuple[float, list[str]]:
-    """Decide QUOTE_IDS one by one, counting the statements: on SQLite every statement the connection
-    runs (its trace callback: the click's own statements run outside tortoise's log), on PostgreSQL
-    every statement the pool's connections send (asyncpg's query loggers)."""
+    """Decide QUOTE_IDS one by one, counting the statements sent (`statements_sent`); the statements
+    of the first decision."""
+    async with statements_sent() as seen:
+        for quote_id in quote_ids:
+            await decide_like_a_click(service, quote_id)
+    one = [" ".join(s.split())[:110] for s in seen[: len(seen) // len(quote_ids)]]
+    return len(seen) / len(quote_ids), one
+
+
+@asynccontextmanager
+async def statements_sent() -> AsyncIterator[list[str]]:
+    """Every statement sent meanwhile: on SQLite those the connection runs (its trace callback), on
+    PostgreSQL those every connection of tortoise's asyncpg pool sends (asyncpg's query loggers). The
+    click's own statements run outside tortoise's log on both."""
     connection = Tortoise.get_connection("default")
+    seen: list[str] = []
     if connection.capabilities.dialect == "sqlite":
-        traced: list[str] = []
-        await on_sqlite(connection, lambda sqlite: sqlite.set_trace_callback(traced.append))
+        await on_sqlite(connection, lambda sqlite: sqlite.set_trace_callback(seen.append))
         try:
-            for quote_id in quote_ids:
-                await decide_like_a_click(service, quote_id)
+            yield seen
         finally:
             await on_sqlite(connection, lambda sqlite: sqlite.set_trace_callback(None))
-        one = [" ".join(s.split())[:110] for s in traced[: len(traced) // len(quote_ids)]]
-        return len(traced) / len(quote_ids), one
-    # PostgreSQL: every statement on every connection of tortoise's asyncpg pool (the click's own
-    # statements go to asyncpg directly, outside tortoise's log), through asyncpg's query loggers
+        return
     pool = connection._pool
-    seen: list[str] = []
 
     def note(record: Any) -> None:
         seen.append(record.query)
@@ -300,16 +306,13 @@ async def statements_per_decision(service: Approvals, quote_ids: list[str]) -> t
         each.add_query_logger(note)
         await pool.release(each)
     try:
-        for quote_id in quote_ids:
-            await decide_like_a_click(service, quote_id)
+        yield seen
     finally:
         # (asyncpg calls the loggers soon after each statement: taking the connections back waits for them)
         connections = [await pool.acquire() for _ in range(pool.get_max_size())]
         for each in connections:
             each.remove_query_logger(note)
             await pool.release(each)
-    one = [" ".join(s.split())[:110] for s in seen[: len(seen) // len(quote_ids)]]
-    return len(seen) / len(quote_ids), one
 
 
 async def check_every_decision(expected: int) -> None:

@@ -77,8 +77,7 @@ def process_cpu(pid: int | None = None) -> float:
     """CPU seconds (user + system, every thread) a process has used so far; this one by default."""
     if pid is None:
         return time.process_time()
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    return _name_and_ticks(Path(f"/proc/{pid}/stat").read_text())[1] / TICKS
 
 
 def processes_cpu(name: str) -> float:
@@ -87,14 +86,19 @@ def processes_cpu(name: str) -> float:
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            text = stat.read_text()
+            called, ticks = _name_and_ticks(stat.read_text())
         except OSError:  # gone meanwhile
             continue
-        head, _, tail = text.rpartition(")")
-        if head.partition("(")[2] == name:
-            fields = tail.split()
-            total += int(fields[11]) + int(fields[12])
+        if called == name:
+            total += ticks
     return total / TICKS
+
+
+def _name_and_ticks(stat: str) -> tuple[str, int]:
+    """A process's name and the clock ticks of CPU (user + system) it has used, from its /proc/PID/stat."""
+    head, _, tail = stat.rpartition(")")
+    fields = tail.split()
+    return head.partition("(")[2], int(fields[11]) + int(fields[12])
 
 
 @dataclass

@@ -144,10 +144,10 @@ class GroupCommit:
                 try:
                     await self._write_jobs()
                 except BaseException as error:  # the hand-off itself failed: the jobs still in line hear why
+                    stranded = []
                     while self._waiting and self._waiting[0].job is not None:
-                        turn = self._waiting.popleft()
-                        turn.committed.set_exception(error)
-                        _observed(turn)
+                        stranded.append(self._waiting.popleft())
+                    self._answer(stranded, error)
                     if isinstance(error, asyncio.CancelledError):
                         raise
                 continue
@@ -185,9 +185,7 @@ class GroupCommit:
                 if isinstance(error, asyncio.CancelledError):
                     raise
                 continue
-            self._count(len(group))
-            for turn in group:
-                turn.committed.set_result(None)
+            self._answer(group, None)
 
     async def _write_jobs(self) -> None:
         """The jobs first in line, committed in groups by the driver's thread in one hand-off
@@ -235,22 +233,18 @@ class GroupCommit:
                 raise
             loop.call_soon_threadsafe(self._answer, jobs, None)
 
-    def _answer(self, jobs: list[_Turn], error: BaseException | None) -> None:
-        """In the event loop: a group of jobs committed (ERROR None), or failed as a whole."""
-        for turn in jobs:
+    def _answer(self, turns: list[_Turn], error: BaseException | None) -> None:
+        """In the event loop: a group's turns committed (ERROR None), or failed as a whole."""
+        for turn in turns:
             if error is None:
                 turn.committed.set_result(None)
             else:
                 turn.committed.set_exception(error)
                 _observed(turn)
         if error is None:
-            self._count(len(jobs))
-
-    def _count(self, turns: int) -> None:
-        """A group of TURNS committed."""
-        self.counts.commits += 1
-        self.counts.turns += turns
-        self.counts.largest = max(self.counts.largest, turns)
+            self.counts.commits += 1
+            self.counts.turns += len(turns)
+            self.counts.largest = max(self.counts.largest, len(turns))
 
     def _run_jobs(self, jobs: list[_Turn], db: sqlite3.Connection) -> None:
         """In the driver's thread: each job in a savepoint of its own, rolled back alone when it raises."""

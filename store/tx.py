@@ -112,8 +112,7 @@ class DbStore:
                 row = await connection.fetchrow(decision.POSTGRES_READ, key, quote_id)
             if row["taken"]:
                 return []
-            version = int(row["version"]) if row["version"] is not None else None
-            change, write = self._step_on(row if row["id"] is not None else None, version, now, step)
+            change, write = self._step_on(*_postgres_read(row), now, step)
             claim = (key, _claim_answer(now), now) if key is not None else None
             values = decision.postgres_write_values(write, claim)
             async with client.acquire_connection() as connection:
@@ -164,6 +163,13 @@ class DbStore:
 def _claim_answer(now: dt.datetime) -> dict[str, Any]:
     """What a change's key is remembered with while it decides (`Tx.open_latest`)."""
     return {"claimed": now.isoformat()}
+
+
+def _postgres_read(row: Any) -> tuple[Any, int | None]:
+    """The submission row of a `POSTGRES_READ` answer whose key was free (None: no submission yet),
+    and the `directory_version` it read."""
+    version = int(row["version"]) if row["version"] is not None else None
+    return (row if row["id"] is not None else None), version
 
 
 class _InSteps(Exception):
@@ -311,8 +317,7 @@ class DbTx:
             if row["taken"]:
                 return None
             self._claim = (key, answer, now) if key is not None else None
-            version = int(row["version"]) if row["version"] is not None else None
-            row = row if row["id"] is not None else None
+            row, version = _postgres_read(row)
         sub = None
         if row is not None:
             sub, what_was_read = _opened_row(row)
