@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
-import uuid
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -106,12 +107,25 @@ def holders(approval: Approval) -> list[str]:
     return found
 
 
+def time_ordered_id() -> str:
+    """A UUID version 7 (RFC 9562) as 32 hex digits: the Unix time in milliseconds, then 74 random
+    bits. Keys made of it are written at the end of the outbox's unique index, where a random
+    UUID 4 lands on any page of it: on SQLite, a group of clicks then dirties (and writes to the
+    log, and syncs) a few index pages instead of one per row, a cost that grew with the table."""
+    rand = int.from_bytes(os.urandom(10))
+    value = (time.time_ns() // 1_000_000) << 80 | 7 << 76 | (rand >> 68) << 64 | 0b10 << 62 | rand & _RAND_B
+    return f"{value:032x}"
+
+
+_RAND_B = (1 << 62) - 1
+
+
 def message_key(topic: Topic, event: Event) -> str:
     """A new outbox row's key (the ERP's is the order's own, set where the order is read)."""
     if topic is Topic.CRM:
         # Keyed by quote, so that the CRM worker delivers one quote's events in order (crm-v1 §6).
-        return crm_key(event.quote_id, uuid.uuid4().hex)
-    return f"{topic}:{uuid.uuid4().hex}"
+        return crm_key(event.quote_id, time_ordered_id())
+    return f"{topic}:{time_ordered_id()}"
 
 
 def prepare(sub: Submission, read: Read, expected_revision: int, events: list[Event]) -> Write | None:
