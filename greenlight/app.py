@@ -155,7 +155,9 @@ def build(
     if policy is None:
         policy = read_policy(settings.policy_file)
         policy_text = read_text(settings.policy_file, "policy file")
-    store = DbStore()
+    crm_on = settings.crm_webhooks_on or settings.salesforce_on
+    # without a CRM, no row is written for it (a CRM connected later is not sent the past either way)
+    store = DbStore(unsent=() if crm_on else (Topic.CRM,))
     service = Approvals(policy, store)
     orders = Orders(policy, store)
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else "xoxb-missing"
@@ -259,7 +261,6 @@ def build(
         )
         runtime.salesforce = salesforce
         runtime.closers.append(salesforce.close)
-    crm_on = settings.crm_webhooks_on or salesforce is not None
     if crm_on:
         from domain.crm import CrmDesk
         from notifications.crm_delivery import CrmDelivery
@@ -275,7 +276,8 @@ def build(
         runtime.closers.append(crm.close)
         handlers[Topic.CRM] = crm.deliver
     else:
-        # No CRM to tell: its rows are closed as they come, so none waits forever and a CRM
+        # No CRM to tell: this runtime writes no CRM rows; those another process wrote (a CLI's
+        # store writes every topic) are closed as they come, so none waits forever and a CRM
         # connected later is not sent the past (docs/decisions.md).
         async def no_crm(row: Claimed) -> None:
             return None

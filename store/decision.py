@@ -128,9 +128,12 @@ def message_key(topic: Topic, event: Event) -> str:
     return f"{topic}:{time_ordered_id()}"
 
 
-def prepare(sub: Submission, read: Read, expected_revision: int, events: list[Event]) -> Write | None:
+def prepare(
+    sub: Submission, read: Read, expected_revision: int, events: list[Event], unsent: frozenset[Topic] = frozenset()
+) -> Write | None:
     """The change as rows, or None when it needs the general path (an approval the row does not
-    have yet, a message that needs another row read such as the ERP's order)."""
+    have yet, a message that needs another row read such as the ERP's order). No outbox row is
+    written for the UNSENT topics (`DbStore.unsent`)."""
     if any(topic is Topic.ERP for event in events for topic in topics(event.kind)):
         return None
     state = codec.dump(sub)
@@ -174,6 +177,8 @@ def prepare(sub: Submission, read: Read, expected_revision: int, events: list[Ev
     for event in events:
         payload = None
         for topic in topics(event.kind):
+            if topic in unsent:
+                continue
             payload = payload or _json(to_json(event))
             outbox.append((topic.value, message_key(topic, event), payload, event.at))
     return Write(

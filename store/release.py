@@ -16,11 +16,12 @@ from typing import Any
 from .sqlite import instant
 
 
-async def release_batch(connection: Any, now: dt.datetime, limit: int) -> int:
-    """Claim up to `limit` orders due at `now` in the caller's transaction; returns how many."""
+async def release_batch(connection: Any, now: dt.datetime, limit: int, crm: bool = True) -> int:
+    """Claim up to `limit` orders due at `now` in the caller's transaction; returns how many. Without
+    CRM, no `crm` rows are written (`DbStore.unsent`)."""
     at = now.isoformat()
     if connection.capabilities.dialect == "postgres":
-        rows = await connection.execute_query_dict(_RELEASE_POSTGRES, [now, limit, at])
+        rows = await connection.execute_query_dict(_RELEASE_POSTGRES, [now, limit, at, crm])
         return int(rows[0]["released"])
     moment = instant(now)
     claimed = await connection.execute_query_dict(_CLAIM_SQLITE, [moment, limit])
@@ -28,7 +29,7 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int) -> int:
         return 0
     ids = json.dumps([row["id"] for row in claimed])
     await connection.execute_query(_AUDIT_SQLITE, [moment, ids])
-    await connection.execute_query(_OUTBOX_SQLITE, [moment, ids, at])
+    await connection.execute_query(_OUTBOX_SQLITE, [moment, ids, at, int(crm)])
     return len(claimed)
 
 
@@ -36,7 +37,8 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int) -> int:
 # that `DbTx.record` would write for its `order_released` event (`domain.reactions`: one row a
 # topic): the announcement (`slack`, the payload `domain.events.to_json` gives the event) and the ERP
 # message (`erp`, keyed `<number>:<event>`, the payload `erp_message(order)`)
-# and the CRM's notice (`crm`, keyed `crm:<quote>:<hex>`, the announcement's payload).
+# and the CRM's notice (`crm`, keyed `crm:<quote>:<hex>`, the announcement's payload), written only
+# when $4 / ?4 says a CRM is connected.
 # `submission` is the number of the quote's approved submission, 0 if none is stored. The due rows
 # are claimed by one lookup in the release_at index (ARRAY(...) runs once, then the update goes by
 # primary key): a seq scan and sort of the whole table per batch cost half of a batch.
@@ -78,7 +80,7 @@ WITH o AS (
                                   'quote_version', quote_version, 'submission', submission, 'rule', NULL,
                                   'actor', NULL, 'on_behalf_of', NULL, 'comment', NULL, 'people', '[]'::jsonb,
                                   'detail', jsonb_build_object('order', number))
-        FROM released
+        FROM released WHERE $4::bool
     ) AS messages ORDER BY number, part
 )
 SELECT COUNT(*) AS released FROM released
@@ -112,6 +114,6 @@ SELECT topic, key, payload, 'pending', 0, ?1, ?1 FROM (
            json_object('kind', 'order_released', 'at', ?3, 'quote_id', o.quote_id, 'quote_version', o.quote_version,
                        'submission', {_SUBMISSION}, 'rule', NULL, 'actor', NULL, 'on_behalf_of', NULL,
                        'comment', NULL, 'people', json('[]'), 'detail', json_object('order', o.number))
-    FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2))
+    FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2)) AND ?4
 ) ORDER BY number, part
 """

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -55,9 +55,15 @@ class DbStore:
 
     It keeps the last directory it read (delegation windows not yet ended, and replacements) with
     the `directory_version` it read it at; a transaction reuses it while that version stands.
+
+    UNSENT are the topics this deployment has no receiver for (`greenlight.app.build`: the CRM's when
+    no CRM is connected): their outbox rows are not written at all, where they used to be written,
+    claimed and closed unsent. Every other store (a CLI's) writes every topic's rows, and the worker
+    closes what nobody receives.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, unsent: Collection[Topic] = ()) -> None:
+        self.unsent = frozenset(unsent)
         self.directory_cache: CachedDirectory | None = None
         self.group = GroupCommit()
         """SQLite: this store's concurrent transactions commit together (`store.group`)."""
@@ -149,7 +155,7 @@ class DbStore:
             raise _InSteps("a row that keeps its snapshot in its state")
         change = step(Opened(sub, cached.at(since)))
         assert read is not None  # (STEP raises NotFound without a submission)
-        write = decision.prepare(change.submission, read, change.expected_revision, change.events)
+        write = decision.prepare(change.submission, read, change.expected_revision, change.events, self.unsent)
         if write is None:
             raise _InSteps("events that the models' path writes")
         return change, write
@@ -251,6 +257,7 @@ class DbTx:
         """No transaction holds the statements together (`DbStore.change` on PostgreSQL): each is atomic
         alone, and a write of more than one statement opens a transaction of its own."""
         self.savepoint = savepoint
+        self._unsent = store.unsent if store is not None else frozenset()
         """SQLite, `DbStore.change`: the group turn's savepoint, not yet opened. The read opens it in its
         own hand-off to the driver's thread and the write releases it in its own (two fewer)."""
         self._read: dict[tuple[str, int], decision.Read] = {}
@@ -326,7 +333,11 @@ class DbTx:
 
     async def save(self, sub: Submission, expected_revision: int, events: list[Event]) -> bool:
         read = self._read.get((sub.quote_id, sub.number))
-        write = None if read is None or read.legacy else decision.prepare(sub, read, expected_revision, events)
+        write = (
+            None
+            if read is None or read.legacy
+            else decision.prepare(sub, read, expected_revision, events, self._unsent)
+        )
         if write is None:  # the general path: through the models
             if self.savepoint is not None:
                 await sqlite.on_sqlite(self.db, self.savepoint.open)  # (opened by the read, unless none ran)
@@ -561,7 +572,10 @@ class DbTx:
             ],
             using_db=self.db,
         )
-        rows = [await self._message(topic, event) for event in events for topic in topics(event.kind)]
+        unsent = self._unsent
+        rows = [
+            await self._message(topic, event) for event in events for topic in topics(event.kind) if topic not in unsent
+        ]
         if rows:
             await OutboxRow.bulk_create(rows, using_db=self.db)
 
@@ -706,7 +720,7 @@ class DbTx:
         return changed == 1
 
     async def release_due(self, now: dt.datetime, limit: int) -> int:
-        return await release_batch(self.db, now, limit)
+        return await release_batch(self.db, now, limit, crm=Topic.CRM not in self._unsent)
 
     async def contracts_of(self, account_id: str) -> list[Contract]:
         rows = await ContractRow.filter(account_id=account_id).using_db(self.db).order_by("id")
