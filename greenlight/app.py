@@ -90,10 +90,15 @@ class Runtime:
     foreground: Foreground = field(default_factory=Foreground)
     """Slack's requests being answered, which Slack's delivery gives way to (`Worker.foreground`)."""
 
+    unsent: frozenset[str] = frozenset()
+    """The topics whose rows this runtime does not write (`DbStore.unsent`): a commit never queues
+    one, so no kick runs their sweep for nothing (their timer still closes rows another process wrote)."""
+
     def kick(self, *names: str) -> None:
         """Ask for sweeps now (after a commit that queued outbox rows)."""
         for name in names or ("slack", "orders", "email", "crm"):
-            self.sweeps.kick(name)
+            if name not in self.unsent:
+                self.sweeps.kick(name)
 
     async def health(self) -> bool:
         return await db.ping()
@@ -230,6 +235,7 @@ def build(
     app = web.Application(client_max_size=1024 * 1024)
     placeholder = AsyncApp(client=client, signing_secret=signing, authorize=authorize)
     runtime = Runtime(settings, policy, service, app, placeholder, client, outbox, sweeps, clock, delivery, orders)
+    runtime.unsent = frozenset(topic.value for topic in store.unsent)
     runtime.closers.append(delivery.close)  # before the database closes: a waiting App Home would read it
     runtime.locales = locales
 
