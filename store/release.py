@@ -11,9 +11,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from typing import Any
 
 from .sqlite import instant
+
+
+def _millis_hex() -> str:
+    """The first 12 hex digits of a UUID version 7 (`store.decision.time_ordered_id`): the Unix time
+    in milliseconds, from the wall clock as the batch is written."""
+    return f"{time.time_ns() // 1_000_000:012x}"
 
 
 async def release_batch(connection: Any, now: dt.datetime, limit: int, crm: bool = True) -> int:
@@ -21,7 +28,7 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int, crm: bool
     CRM, no `crm` rows are written (`DbStore.unsent`)."""
     at = now.isoformat()
     if connection.capabilities.dialect == "postgres":
-        rows = await connection.execute_query_dict(_RELEASE_POSTGRES, [now, limit, at, crm])
+        rows = await connection.execute_query_dict(_RELEASE_POSTGRES, [now, limit, at, crm, _millis_hex()])
         return int(rows[0]["released"])
     moment = instant(now)
     claimed = await connection.execute_query_dict(_CLAIM_SQLITE, [moment, limit])
@@ -29,7 +36,7 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int, crm: bool
         return 0
     ids = json.dumps([row["id"] for row in claimed])
     await connection.execute_query(_AUDIT_SQLITE, [moment, ids])
-    await connection.execute_query(_OUTBOX_SQLITE, [moment, ids, at, int(crm)])
+    await connection.execute_query(_OUTBOX_SQLITE, [moment, ids, at, int(crm), _millis_hex()])
     return len(claimed)
 
 
@@ -42,6 +49,13 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int, crm: bool
 # `submission` is the number of the quote's approved submission, 0 if none is stored. The due rows
 # are claimed by one lookup in the release_at index (ARRAY(...) runs once, then the update goes by
 # primary key): a seq scan and sort of the whole table per batch cost half of a batch.
+# A new row's key ends with a UUID version 7 as `DbTx.record` writes it (`store.decision.time_ordered_id`):
+# the batch's milliseconds ($5 / ?5), the version, random digits, the variant (8: 72 random bits in all).
+_ID_POSTGRES = (
+    "($5::text || '7' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 3) || '8' "
+    "|| substr(replace(gen_random_uuid()::text, '-', ''), 18, 15))"
+)
+_ID_SQLITE = "(?5 || '7' || substr(lower(hex(randomblob(2))), 1, 3) || '8' || substr(lower(hex(randomblob(8))), 1, 15))"
 _SUBMISSION = (
     "COALESCE((SELECT MAX(s.number) FROM submission s WHERE s.quote_id = o.quote_id AND s.status = 'approved'), 0)"
 )
@@ -63,7 +77,7 @@ WITH o AS (
 ), outbox_rows AS (
     INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at)
     SELECT topic, key, payload, 'pending', 0, $1, $1 FROM (
-        SELECT number, 1 AS part, 'slack' AS topic, 'slack:' || replace(gen_random_uuid()::text, '-', '') AS key,
+        SELECT number, 1 AS part, 'slack' AS topic, 'slack:' || {_ID_POSTGRES} AS key,
                jsonb_build_object('kind', 'order_released', 'at', $3::text, 'quote_id', quote_id,
                                   'quote_version', quote_version, 'submission', submission, 'rule', NULL,
                                   'actor', NULL, 'on_behalf_of', NULL, 'comment', NULL, 'people', '[]'::jsonb,
@@ -75,7 +89,7 @@ WITH o AS (
                                           'type', 'order.' || event)
         FROM released
         UNION ALL
-        SELECT number, 3, 'crm', 'crm:' || quote_id || ':' || replace(gen_random_uuid()::text, '-', ''),
+        SELECT number, 3, 'crm', 'crm:' || quote_id || ':' || {_ID_POSTGRES},
                jsonb_build_object('kind', 'order_released', 'at', $3::text, 'quote_id', quote_id,
                                   'quote_version', quote_version, 'submission', submission, 'rule', NULL,
                                   'actor', NULL, 'on_behalf_of', NULL, 'comment', NULL, 'people', '[]'::jsonb,
@@ -98,7 +112,7 @@ FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2)) ORDER BY o.number
 _OUTBOX_SQLITE = f"""
 INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at)
 SELECT topic, key, payload, 'pending', 0, ?1, ?1 FROM (
-    SELECT o.number, 1 AS part, 'slack' AS topic, 'slack:' || lower(hex(randomblob(16))) AS key,
+    SELECT o.number, 1 AS part, 'slack' AS topic, 'slack:' || {_ID_SQLITE} AS key,
            json_object('kind', 'order_released', 'at', ?3, 'quote_id', o.quote_id, 'quote_version', o.quote_version,
                        'submission', {_SUBMISSION}, 'rule', NULL, 'actor', NULL, 'on_behalf_of', NULL,
                        'comment', NULL, 'people', json('[]'), 'detail', json_object('order', o.number)) AS payload
@@ -110,7 +124,7 @@ SELECT topic, key, payload, 'pending', 0, ?1, ?1 FROM (
                     '$.type', 'order.' || {_EVENT.format(kind="json_extract(o.data, '$.kind')")})
     FROM orders o WHERE o.id IN (SELECT value FROM json_each(?2))
     UNION ALL
-    SELECT o.number, 3, 'crm', 'crm:' || o.quote_id || ':' || lower(hex(randomblob(16))),
+    SELECT o.number, 3, 'crm', 'crm:' || o.quote_id || ':' || {_ID_SQLITE},
            json_object('kind', 'order_released', 'at', ?3, 'quote_id', o.quote_id, 'quote_version', o.quote_version,
                        'submission', {_SUBMISSION}, 'rule', NULL, 'actor', NULL, 'on_behalf_of', NULL,
                        'comment', NULL, 'people', json('[]'), 'detail', json_object('order', o.number))

@@ -19,6 +19,7 @@ from domain.quote import parse_quote
 from domain.service import Approvals
 from store.decision import time_ordered_id
 from store.tx import DbStore
+from tests.release.support import create_due_orders
 from tests.support.quotes import one_line_quote
 
 from .support import NOW, PANEL_RULE
@@ -76,3 +77,22 @@ def test_ids_made_in_the_same_millisecond_differ() -> None:
     assert len(set(made)) == len(made)
     assert all(len(m) == 32 and before <= uuid.UUID(hex=m).int >> 80 <= after for m in made)
     assert len({uuid.UUID(hex=m).int >> 80 for m in made}) < len(made)  # several in one millisecond
+
+
+async def test_the_bulk_release_writes_keys_of_the_same_kind(policy, connected: str) -> None:
+    """`store.release` builds its rows in one statement: their keys too, from the batch's milliseconds."""
+    store = DbStore()
+    await create_due_orders(3, NOW)
+    before = wall_ms()
+    async with store.transaction() as tx:
+        assert await tx.release_due(NOW, 10) == 3
+    after = wall_ms()
+    rows = [(topic, key) for _, topic, key in await outbox_since(0) if topic != "erp"]  # the ERP's: its order's
+    assert {topic for topic, _ in rows} == {"slack", "crm"}
+    assert len({key for _, key in rows}) == len(rows) == 6
+    for topic, key in rows:
+        made = tail(key)
+        assert key.startswith(f"{topic}:")
+        assert made.version == 7, key
+        assert made.variant == uuid.RFC_4122, key
+        assert before <= made.int >> 80 <= after, key
