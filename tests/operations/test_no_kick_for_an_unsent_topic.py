@@ -7,23 +7,12 @@ import asyncio
 import datetime as dt
 
 from greenlight.app import build
-from greenlight.settings import Settings
 from scheduler.sweeps import Sweeps
+from tests.support.bare import bare_settings
 
 
 async def test_a_kick_passes_over_the_topics_this_runtime_does_not_write(tmp_path) -> None:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("version: 1\ntimezone: UTC\nadmins: [a]\nfallback_approver: a\npeople:\n  a: {name: A}\n")
-    settings = Settings.from_env(
-        environ={
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "secret",
-            "GREENLIGHT_DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}",
-            "GREENLIGHT_POLICY": str(policy),
-            "GREENLIGHT_API_SECRET": "greenlight-test-api-secret-0123456789",
-        },
-        env_file=None,
-    )
+    settings = bare_settings(tmp_path)
     runtime = build(settings)  # no CRM configured
     assert runtime.unsent == {"crm"}
     runs: list[str] = []

@@ -23,9 +23,9 @@ from domain.quote import parse_quote
 from domain.reactions import Topic
 from domain.service import Approvals
 from greenlight.app import build
-from greenlight.settings import Settings
 from store.tx import DbStore
 from tests.release.support import create_due_orders
+from tests.support.bare import bare_settings
 from tests.support.quotes import one_line_quote
 
 from .support import NOW, PANEL_RULE
@@ -85,19 +85,7 @@ async def test_a_store_writes_no_rows_for_the_topics_it_leaves_unsent(policy, co
     ],
 )
 def test_serve_leaves_the_crm_unsent_only_without_a_crm(tmp_path, crm: dict[str, str], unsent: set[Topic]) -> None:
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("version: 1\ntimezone: UTC\nadmins: [a]\nfallback_approver: a\npeople:\n  a: {name: A}\n")
-    settings = Settings.from_env(
-        environ={
-            "SLACK_BOT_TOKEN": "xoxb-test",
-            "SLACK_SIGNING_SECRET": "secret",
-            "GREENLIGHT_DATABASE_URL": f"sqlite://{tmp_path / 'db.sqlite3'}",
-            "GREENLIGHT_POLICY": str(policy),
-            "GREENLIGHT_API_SECRET": "greenlight-test-api-secret-0123456789",
-            **crm,
-        },
-        env_file=None,
-    )
+    settings = bare_settings(tmp_path, **crm)
     store = build(settings).service.store
     assert isinstance(store, DbStore)
     assert store.unsent == unsent
