@@ -11,16 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from typing import Any
 
+from .decision import millis_hex
 from .sqlite import instant
-
-
-def _millis_hex() -> str:
-    """The first 12 hex digits of a UUID version 7 (`store.decision.time_ordered_id`): the Unix time
-    in milliseconds, from the wall clock as the batch is written."""
-    return f"{time.time_ns() // 1_000_000:012x}"
 
 
 async def release_batch(connection: Any, now: dt.datetime, limit: int, crm: bool = True) -> int:
@@ -28,7 +22,7 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int, crm: bool
     CRM, no `crm` rows are written (`DbStore.unsent`)."""
     at = now.isoformat()
     if connection.capabilities.dialect == "postgres":
-        rows = await connection.execute_query_dict(_RELEASE_POSTGRES, [now, limit, at, crm, _millis_hex()])
+        rows = await connection.execute_query_dict(_RELEASE_POSTGRES, [now, limit, at, crm, millis_hex()])
         return int(rows[0]["released"])
     moment = instant(now)
     claimed = await connection.execute_query_dict(_CLAIM_SQLITE, [moment, limit])
@@ -36,7 +30,7 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int, crm: bool
         return 0
     ids = json.dumps([row["id"] for row in claimed])
     await connection.execute_query(_AUDIT_SQLITE, [moment, ids])
-    await connection.execute_query(_OUTBOX_SQLITE, [moment, ids, at, int(crm), _millis_hex()])
+    await connection.execute_query(_OUTBOX_SQLITE, [moment, ids, at, int(crm), millis_hex()])
     return len(claimed)
 
 
@@ -50,7 +44,8 @@ async def release_batch(connection: Any, now: dt.datetime, limit: int, crm: bool
 # are claimed by one lookup in the release_at index (ARRAY(...) runs once, then the update goes by
 # primary key): a seq scan and sort of the whole table per batch cost half of a batch.
 # A new row's key ends with a UUID version 7 as `DbTx.record` writes it (`store.decision.time_ordered_id`):
-# the batch's milliseconds ($5 / ?5), the version, random digits, the variant (8: 72 random bits in all).
+# the batch's milliseconds ($5 / ?5: `store.decision.millis_hex`), the version, random digits, the
+# variant (8: 72 random bits in all).
 _ID_POSTGRES = (
     "($5::text || '7' || substr(replace(gen_random_uuid()::text, '-', ''), 1, 3) || '8' "
     "|| substr(replace(gen_random_uuid()::text, '-', ''), 18, 15))"

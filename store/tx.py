@@ -257,9 +257,10 @@ class DbTx:
         """No transaction holds the statements together (`DbStore.change` on PostgreSQL): each is atomic
         alone, and a write of more than one statement opens a transaction of its own."""
         self.savepoint = savepoint
-        self._unsent = store.unsent if store is not None else frozenset()
         """SQLite, `DbStore.change`: the group turn's savepoint, not yet opened. The read opens it in its
         own hand-off to the driver's thread and the write releases it in its own (two fewer)."""
+        self._unsent = store.unsent if store is not None else frozenset()
+        """The store's topics written no rows (`DbStore.unsent`); a transaction without a store writes all."""
         self._read: dict[tuple[str, int], decision.Read] = {}
         """What this transaction read or wrote of each submission row: what its next write needs."""
         self._claim: tuple[str, dict[str, Any], dt.datetime] | None = None

@@ -31,8 +31,11 @@ def wall_ms() -> int:
 
 async def outbox_since(row_id: int) -> list[tuple[int, str, str]]:
     db = Tortoise.get_connection("default")
-    rows = await db.execute_query_dict('SELECT "id", "topic", "key" FROM "outbox" ORDER BY "id"')
-    return [(int(r["id"]), str(r["topic"]), str(r["key"])) for r in rows if int(r["id"]) > row_id]
+    after = "?" if db.capabilities.dialect == "sqlite" else "$1"
+    rows = await db.execute_query_dict(
+        f'SELECT "id", "topic", "key" FROM "outbox" WHERE "id" > {after} ORDER BY "id"', [row_id]
+    )
+    return [(int(r["id"]), str(r["topic"]), str(r["key"])) for r in rows]
 
 
 def tail(key: str) -> uuid.UUID:
