@@ -41,6 +41,7 @@ from domain.errors import (
 from domain.quote import parse_quote
 from domain.service import Approvals
 from notifications.worker import RECLAIMS, SENT_ROWS
+from store.tx import OUTCOMES
 
 from .auth import SIGNATURE_HEADER as SIGNATURE_HEADER
 from .auth import TIMESTAMP_HEADER as TIMESTAMP_HEADER
@@ -87,7 +88,7 @@ class Metrics:
             ["route", "status"],
             registry=registry,
         )
-        for counter in (RECLAIMS, SENT_ROWS):
+        for counter in (RECLAIMS, SENT_ROWS, OUTCOMES):
             with contextlib.suppress(ValueError):  # already there: a registry shared by two apps
                 registry.register(counter)
         return cls(registry, quotes, requests)

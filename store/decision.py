@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from domain import amounts
-from domain.approvals import Approval, Submission
+from domain.approvals import OPEN, Approval, Submission
 from domain.events import Event, to_json
 from domain.reactions import Topic, topics
 
@@ -95,6 +95,15 @@ class Write:
     """at, kind, quote_id, quote_version, submission, rule, actor, on_behalf_of, comment, people, detail"""
     outbox: list[tuple[str, str, str, dt.datetime]]
     """topic, key, payload, at (its next attempt and creation)"""
+    outcomes: tuple[str, ...] = ()
+    """The statuses of the approvals this change closes (`closes`), counted once it commits."""
+
+
+def closes(before: str | None, after: str) -> bool:
+    """Whether an approval written with status AFTER, having been BEFORE (None: not written yet), is
+    closed by this write: it leaves an open status for an outcome (approved, rejected, revoked...), or
+    is written with one (auto, carried). `greenlight_approval_outcomes_total` counts these."""
+    return after not in OPEN and (before is None or before in OPEN)
 
 
 def holders(approval: Approval) -> list[str]:
@@ -199,6 +208,7 @@ def prepare(
         changes,
         audit,
         outbox,
+        tuple(c.status for c in changes if closes(read.approvals[c.rule].get("status"), c.status)),
     )
 
 

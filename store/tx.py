@@ -12,6 +12,7 @@ from functools import partial
 from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
+from prometheus_client import Counter
 from tortoise import Tortoise
 from tortoise.exceptions import IntegrityError, OperationalError
 from tortoise.expressions import Subquery
@@ -49,6 +50,21 @@ from .models import (
 )
 from .release import release_batch
 
+# Registered by the HTTP surface's metrics (greenlight/api.py), like the outbox's counters: approvals
+# closed by an outcome (`decision.closes`), counted by the process whose change committed it. The
+# approval table's history is not counted on each scrape (`greenlight.observability`).
+OUTCOMES = Counter(
+    "greenlight_approval_outcomes",
+    "Approvals this process closed, by outcome (approved, rejected, auto, carried, revoked), as each change commits.",
+    ["status"],
+    registry=None,
+)
+
+
+def _count_outcomes(statuses: Collection[str]) -> None:
+    for status in statuses:
+        OUTCOMES.labels(status=status).inc()
+
 
 class DbStore:
     """Implements `domain.service.Store` over the tortoise connection set up by `db.connect`.
@@ -72,7 +88,9 @@ class DbStore:
     async def transaction(self) -> AsyncIterator[DbTx]:
         with _races_as_concurrent_changes():
             async with self._transaction() as connection:
-                yield DbTx(connection, self)
+                tx = DbTx(connection, self)
+                yield tx
+            _count_outcomes(tx.outcomes)  # committed
 
     @asynccontextmanager
     async def change(self) -> AsyncIterator[DbTx]:
@@ -87,7 +105,9 @@ class DbStore:
             # SQLite: a turn of the group commit, its savepoint opened by the read's hand-off and
             # released by the write's (`DbTx.savepoint`)
             async with self.group.deferred_turn() as (shared, savepoint):
-                yield DbTx(shared, self, savepoint=savepoint)
+                tx = DbTx(shared, self, savepoint=savepoint)
+                yield tx
+            _count_outcomes(tx.outcomes)  # committed with its group
 
     async def change_latest(self, quote_id: str, now: dt.datetime, key: str | None, step: Step) -> list[Event]:
         """`domain.service.Store.change_latest`. On SQLite it is one job of the group commit: the key's
@@ -100,15 +120,18 @@ class DbStore:
         with _races_as_concurrent_changes():
             try:
                 if client.capabilities.dialect == "sqlite":
-                    return await self.group.run(partial(self._change_at_once, quote_id, now, key, step))
-                return await self._change_through_asyncpg(client, quote_id, now, key, step)
+                    events, outcomes = await self.group.run(partial(self._change_at_once, quote_id, now, key, step))
+                else:
+                    events, outcomes = await self._change_through_asyncpg(client, quote_id, now, key, step)
+                _count_outcomes(outcomes)  # committed
+                return events
             except _InSteps:
                 pass
         return await change_in_steps(self, quote_id, now, key, step)
 
     async def _change_through_asyncpg(
         self, client: Any, quote_id: str, now: dt.datetime, key: str | None, step: Step
-    ) -> list[Event]:
+    ) -> tuple[list[Event], tuple[str, ...]]:
         """PostgreSQL: `POSTGRES_READ`, STEP, then `POSTGRES_WRITE`, each statement atomic alone in
         autocommit, sent straight through asyncpg on a connection of tortoise's pool (taken for the
         statement only: a click waiting for its turn on the event loop holds none). What it cannot do
@@ -117,7 +140,7 @@ class DbStore:
             async with client.acquire_connection() as connection:
                 row = await connection.fetchrow(decision.POSTGRES_READ, key, quote_id)
             if row["taken"]:
-                return []
+                return [], ()
             change, write = self._step_on(*_postgres_read(row), now, step)
             claim = (key, _claim_answer(now), now) if key is not None else None
             values = decision.postgres_write_values(write, claim)
@@ -127,20 +150,21 @@ class DbStore:
             raise IntegrityError(error) from error
         if saved != 1:
             raise changed_meanwhile(change.submission)
-        return change.events
+        return change.events, write.outcomes
 
     def _change_at_once(
         self, quote_id: str, now: dt.datetime, key: str | None, step: Step, db: sqlite3.Connection
-    ) -> list[Event]:
-        """In the driver's thread, inside the job's savepoint (which rolls back whatever it raises)."""
+    ) -> tuple[list[Event], tuple[str, ...]]:
+        """In the driver's thread, inside the job's savepoint (which rolls back whatever it raises):
+        the events, and the outcomes to count once the group has committed."""
         claimed, row, version_row = decision.sqlite_read(key, _claim_answer(now), now, quote_id)(db)
         if not claimed:
-            return []
+            return [], ()
         version = int(version_row[0]) if version_row is not None else None
         change, write = self._step_on(row, version, now, step)
         if not decision.sqlite_write(write)(db):
             raise changed_meanwhile(change.submission)
-        return change.events
+        return change.events, write.outcomes
 
     def _step_on(self, row: Any, version: int | None, now: dt.datetime, step: Step) -> tuple[Change, decision.Write]:
         """What a change in one go does between its read and its write: STEP on the submission of ROW
@@ -265,6 +289,9 @@ class DbTx:
         """What this transaction read or wrote of each submission row: what its next write needs."""
         self._claim: tuple[str, dict[str, Any], dt.datetime] | None = None
         """PostgreSQL: the key `open_latest` found free (key, answer, now), claimed by the `save` after it."""
+        self.outcomes: list[str] = []
+        """The approvals this transaction closed (`decision.closes`), counted by the store once it commits
+        (detached: each write is counted as it commits alone)."""
 
     async def quote(self, quote_id: str, *, lock: bool = False) -> Quote | None:
         query = QuoteRow.filter(id=quote_id).using_db(self.db)
@@ -347,7 +374,9 @@ class DbTx:
             async with in_transaction() as connection:
                 inner = DbTx(connection, self.store)
                 inner._read, inner._claim = self._read, self._claim
-                return await inner._save_through_models(sub, expected_revision, events)
+                saved = await inner._save_through_models(sub, expected_revision, events)
+            _count_outcomes(inner.outcomes)  # committed
+            return saved
         if self.db.capabilities.dialect == "sqlite":
             work = decision.sqlite_write(write)
             if self.savepoint is not None:
@@ -359,6 +388,10 @@ class DbTx:
         if saved:
             self._read[(sub.quote_id, sub.number)] = _read_of(write.submission_id, write.document, False)
             self._claim = None
+            if self.detached:
+                _count_outcomes(write.outcomes)  # committed alone
+            else:
+                self.outcomes += write.outcomes
         return saved
 
     async def _save_through_models(self, sub: Submission, expected_revision: int, events: list[Event]) -> bool:
@@ -449,6 +482,8 @@ class DbTx:
             "decided_at": approval.decided_at,
             "acted_by": approval.acted_by,
         }
+        if decision.closes(old.get("status") if old is not None else None, approval.status):
+            self.outcomes.append(approval.status)
         holders = decision.holders(approval)
         this = ApprovalRow.filter(submission_id=submission_id, rule=approval.rule).using_db(self.db)
         if old is None:

@@ -7,9 +7,12 @@ import json
 from pathlib import Path
 
 import aiohttp
+from prometheus_client.parser import text_string_to_metric_families
 
+from bot.views.ids import APPROVE
 from tests.faults.kit import REP, policy_text
 from tests.support.postgres import fresh_database
+from tests.support.slack import Running
 
 from .kit import Server, environment, submit, until, workspace
 from .test_live_policy import gl  # noqa: F401 - the fixture
@@ -19,6 +22,7 @@ NAMES = (
     "greenlight_outbox_rows",
     "greenlight_outbox_oldest_age_seconds",
     "greenlight_approvals",
+    "greenlight_approval_outcomes_total",
     "greenlight_outbox_reclaims",
     "greenlight_outbox_sent_total",
     "greenlight_slack_api_calls_total",
@@ -48,6 +52,30 @@ async def test_metrics_show_the_outbox_decisions_slack_calls_latency_jobs_and_po
     assert 'greenlight_outbox_rows{status="pending",topic="slack"}' in text
     assert 'greenlight_outbox_rows{status="sent"' not in text  # history: counted as sent, not by a scan
     assert 'greenlight_outbox_sent_total{topic="slack"}' in text
+
+
+async def scraped(gl: Running, name: str, status: str) -> float:  # noqa: F811
+    """One sample of /metrics as Prometheus parses it (0 when absent)."""
+    async with aiohttp.ClientSession() as session, session.get(gl.url + "/metrics") as answer:
+        text = await answer.text()
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name and sample.labels == {"status": status}:
+                return sample.value
+    return 0.0
+
+
+async def test_open_approvals_are_read_and_outcomes_counted_as_a_click_commits(gl: Running):  # noqa: F811
+    rules = await submit_in_process(gl, "Q-0001")
+    assert await scraped(gl, "greenlight_approvals", "requested") == 1
+    approved = await scraped(gl, "greenlight_approval_outcomes_total", "approved")  # (the counter is the process's)
+
+    answer = await gl.driver.click(gl.slack_id("a01"), APPROVE, message=gl.request("a01", f"Q-0001#1/{rules[0]}"))
+    assert answer.status == 200, answer.body
+
+    assert await scraped(gl, "greenlight_approvals", "requested") == 0  # no longer open: the figure goes down
+    assert await scraped(gl, "greenlight_approval_outcomes_total", "approved") == approved + 1
+    assert await scraped(gl, "greenlight_approvals", "approved") == 0  # closed ones are not read at each scrape
 
 
 async def test_readyz_says_why_while_healthz_only_asks_the_database(gl):  # noqa: F811
