@@ -3,8 +3,9 @@
 Metrics (docs/operations.md lists them with the alerts in deploy/prometheus-alerts.yaml):
 
 - `greenlight_outbox_rows{topic,status}` and `greenlight_outbox_oldest_age_seconds{topic}`: what
-  waits to leave (pending, sending), what left (sent) and the dead letters (dead), read from the
-  database at each scrape, so every replica reports the same shared figures;
+  waits to leave (pending, sending, failed) and the dead letters (dead), read from the database at
+  each scrape, so every replica reports the same shared figures; the age only for the topics this
+  process delivers (the ERP's rows wait for an ERP URL without raising the age alert);
 - `greenlight_approvals{status}`: open approvals (waiting, requested), same way, through the index
   that starts with their status: a figure of the work in flight, whatever the table's history;
 - `greenlight_approval_outcomes_total{status}` (store.tx): approvals closed by an outcome (approved,
@@ -211,14 +212,24 @@ class Observability:
             if status in ("pending", "sending", "failed") and row["oldest"] is not None:
                 age = (now - _moment(row["oldest"])).total_seconds()
                 oldest[topic] = max(oldest.get(topic, 0.0), age)
+        held = self._held()
         for topic in {topic.value for topic in Topic} | {topic for topic, _ in seen}:
-            self.oldest.labels(topic=topic).set(max(oldest.get(topic, 0.0), 0.0))
+            if topic not in held:
+                self.oldest.labels(topic=topic).set(max(oldest.get(topic, 0.0), 0.0))
             for status in OUTBOX_STATUSES:
                 if (topic, status) not in seen:
                     self.outbox.labels(topic=topic, status=status).set(0)
         counts = {str(row["status"]): int(row["n"]) for row in await connection.execute_query_dict(OPEN_APPROVALS)}
         for status in lifecycle.OPEN:
             self.approvals.labels(status=status).set(counts.get(status, 0))
+
+    def _held(self) -> set[str]:
+        """The topics this runtime has no receiver for (no ERP URL, no SMTP server): their rows wait
+        for one to be configured, counted as pending but not aged, so that the alert on the oldest
+        row's age does not fire in a deployment that has no ERP."""
+        if self.runtime is None:
+            return set()
+        return {topic.value for topic in Topic} - {str(topic) for topic in self.runtime.workers}
 
     # ---- /readyz ---------------------------------------------------------------------------------
 
