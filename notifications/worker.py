@@ -83,6 +83,8 @@ class Foreground:
         self.running = 0
         self.peak = 0
         """The most requests that ran at once since the last `give_way`."""
+        self.pausing = asyncio.Event()
+        """Set while a pause of `give_way` runs."""
 
     @contextlib.contextmanager
     def serving(self) -> Iterator[None]:
@@ -93,12 +95,24 @@ class Foreground:
         finally:
             self.running -= 1
 
-    async def give_way(self, spent: float) -> None:
-        """After background work that took SPENT seconds: pause, if requests crowded in meanwhile."""
+    def pause_after(self, spent: float) -> float:
+        """Seconds to pause after background work that took SPENT seconds (0: none): some, if requests
+        crowded in meanwhile. The crowd is counted afresh from here."""
         peak, self.peak = self.peak, self.running
         if peak >= self.busy and spent > 0:
             # a batch that waited on a slow receiver (an SMTP outage, timeouts) took time, not CPU
-            await asyncio.sleep(min(spent * (1 - self.share) / self.share, self.longest))
+            return min(spent * (1 - self.share) / self.share, self.longest)
+        return 0.0
+
+    async def give_way(self, spent: float) -> None:
+        """After background work that took SPENT seconds: pause, if requests crowded in meanwhile."""
+        pause = self.pause_after(spent)
+        if pause > 0:
+            self.pausing.set()
+            try:
+                await asyncio.sleep(pause)
+            finally:
+                self.pausing.clear()
 
 
 class Worker:

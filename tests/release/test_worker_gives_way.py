@@ -14,25 +14,13 @@ from store.outbox import Claimed, Outbox
 from tests.support.clock import Clock
 
 
-async def pauses(foreground: Foreground, spent: float) -> bool:
-    """Whether `give_way` is still waiting after many turns of the event loop (it is then cancelled)."""
-    waiting = asyncio.create_task(foreground.give_way(spent))
-    for _ in range(20):
-        await asyncio.sleep(0)
-    paused = not waiting.done()
-    waiting.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await waiting
-    return paused
-
-
 async def test_a_quiet_stream_of_requests_never_makes_delivery_pause() -> None:
     foreground = Foreground(busy=3)
     for _ in range(10):  # one request at a time, then two at once
         with foreground.serving():
             pass
     with foreground.serving(), foreground.serving():
-        assert not await pauses(foreground, spent=60.0)
+        assert foreground.pause_after(spent=60.0) == 0
 
 
 async def test_a_crowd_of_requests_makes_delivery_pause_once_per_batch() -> None:
@@ -43,8 +31,14 @@ async def test_a_crowd_of_requests_makes_delivery_pause_once_per_batch() -> None
         assert foreground.peak == 3
     assert foreground.running == 0
 
-    assert await pauses(foreground, spent=60.0)  # three ran at once since the last batch
-    assert not await pauses(foreground, spent=60.0)  # nobody since: the next batch goes at once
+    assert foreground.pause_after(spent=0.1) == pytest.approx(0.3)  # three ran at once: a quarter of the time
+    assert foreground.pause_after(spent=0.1) == 0  # nobody since: the next batch goes at once
+
+
+def test_a_pause_lasts_at_most_the_longest() -> None:
+    foreground = Foreground(busy=1, longest=1.0)
+    with foreground.serving():
+        assert foreground.pause_after(spent=60.0) == 1.0
 
 
 def test_the_share_is_a_fraction_of_the_time() -> None:
@@ -73,8 +67,8 @@ async def test_a_sweep_holds_its_next_batch_back_while_clicks_crowd_in(connected
     worker = Worker(outbox, "give-way", handle, clock, "w", foreground=foreground)
     sweep = asyncio.create_task(worker.sweep(limit=1))
     await first_done.wait()
-    for _ in range(50):  # plenty of turns of the event loop for the next batch, had it not paused
-        await asyncio.sleep(0)
+    # the batch delivered, the sweep pauses before the next (wait_for: a guard against a hang, not a timing)
+    await asyncio.wait_for(foreground.pausing.wait(), 30)
 
     assert seen == [0]
     assert not sweep.done()
