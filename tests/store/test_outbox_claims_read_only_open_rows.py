@@ -1,5 +1,5 @@
-"""Issue 16: a claim, and the /metrics scrape, read the rows still in play, not every row ever sent
-(nor, for the scrape, every approval ever closed).
+"""Issue 16: a claim, the /metrics scrape and the CRM worker's check for a quote's earlier rows read
+the rows still in play, not every row ever sent (nor, for the scrape, every approval ever closed).
 
 Measured as the work SQLite's virtual machine does (the instructions it runs, counted with a
 progress handler in the driver's own thread), so the test counts rows read, not time.
@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from tortoise import Tortoise
 
 from greenlight.observability import Observability
+from store import crm
 from store.outbox import Outbox
 from tests.support.postgres import backend
 
@@ -27,16 +28,16 @@ LEASE = dt.timedelta(seconds=60)
 pytestmark = pytest.mark.skipif(backend() != "sqlite", reason="counts SQLite's virtual machine instructions")
 
 
-async def sent_history(rows: int) -> None:
-    """ROWS Slack rows delivered long ago, written as the worker leaves them."""
-    values = [("slack", f"old-{n}", json.dumps({"n": n}), "sent", 1, str(NOW), str(NOW), str(NOW)) for n in range(rows)]
-    driver = Tortoise.get_connection("default")._connection
-    await driver.executemany(
+async def sent_history(rows: int, topic: str = "slack", key: str = "old-{n}") -> None:
+    """ROWS rows of TOPIC delivered long ago (keys KEY, numbered), written as the worker leaves them."""
+    values = [
+        (topic, key.format(n=n), json.dumps({"n": n}), "sent", 1, str(NOW), str(NOW), str(NOW)) for n in range(rows)
+    ]
+    await Tortoise.get_connection("default").execute_many(
         "INSERT INTO outbox (topic, key, payload, status, attempts, next_attempt_at, created_at, sent_at) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         values,
     )
-    await driver.commit()
 
 
 async def closed_approvals(rows: int, first: int = 0) -> None:
@@ -133,3 +134,35 @@ async def test_a_metrics_scrape_does_the_same_work_after_twenty_thousand_approva
     assert registry.get_sample_value("greenlight_approvals", {"status": "requested"}) == 2
     assert registry.get_sample_value("greenlight_approvals", {"status": "waiting"}) == 1
     assert registry.get_sample_value("greenlight_approvals", {"status": "approved"}) is None  # counted as they close
+
+
+async def a_quote_in_line(outbox: Outbox, quote_id: str) -> int:
+    """The quote's CRM rows: the first died, two wait behind it; another quote whose id starts like
+    this one's has one between. The id of the last row."""
+    await outbox.add("crm", crm.crm_key(quote_id, "first"), {"n": 1}, NOW)
+    db = Tortoise.get_connection("default")
+    await db.execute_query("UPDATE outbox SET status = 'dead' WHERE key = ?", [crm.crm_key(quote_id, "first")])
+    await outbox.add("crm", crm.crm_key(f"{quote_id}0", "other"), {"n": 2}, NOW)
+    await outbox.add("crm", crm.crm_key(quote_id, "second"), {"n": 3}, NOW)
+    await outbox.add("crm", crm.crm_key(quote_id, "third"), {"n": 4}, NOW)
+    return int((await db.execute_query_dict("SELECT MAX(id) AS id FROM outbox"))[0]["id"])
+
+
+async def test_the_crm_worker_finds_a_quotes_earlier_rows_with_the_same_work_after_twenty_thousand_sent(
+    connected: str,
+) -> None:
+    """`store.crm.waiting_behind`, asked before each CRM row is sent: is an earlier row of its quote
+    still to be sent? Asked of a quote's last row, before and after 20,000 CRM rows were sent."""
+    outbox = Outbox()
+    last = await a_quote_in_line(outbox, "Q-A")
+    empty_work, earlier = await instructions(crm.waiting_behind("Q-A", last))
+
+    await sent_history(20_000, topic="crm", key="crm:Q-B{n}:event")
+    last = await a_quote_in_line(outbox, "Q-B")
+    work, later = await instructions(crm.waiting_behind("Q-B", last))
+    past_the_dead = await crm.waiting_behind("Q-B", last, delivered=(last - 3,))
+
+    assert earlier is not None and earlier.status == "dead"
+    assert later is not None and later.status == "dead" and later.id == last - 3
+    assert past_the_dead is not None and past_the_dead.status == "pending" and past_the_dead.id == last - 1
+    assert work < 2 * empty_work + 1_000, (work, empty_work)
