@@ -819,8 +819,19 @@ class DbTx:
         return [Queued(topic, row.key, row.status, row.payload) for row in rows]
 
     async def requeue_dead(self, topic: Topic, key_prefix: str, now: dt.datetime) -> int:
+        # The dead letters through their partial index, not the topic's whole history (the form of the
+        # statement: `Outbox.not_sent`).
+        postgres = self.db.capabilities.dialect == "postgres"
+        rows = await self.db.execute_query_dict(
+            "SELECT id, topic FROM outbox WHERE status IN ('failed', 'dead') AND status = 'dead' "
+            + ("AND substr(key, 1, $1) = $2" if postgres else "AND substr(key, 1, ?) = ?"),
+            [len(key_prefix), key_prefix],
+        )
+        dead = [int(row["id"]) for row in rows if row["topic"] == topic.value]
+        if not dead:
+            return 0
         return await (
-            OutboxRow.filter(topic=topic.value, key__startswith=key_prefix, status="dead")
+            OutboxRow.filter(id__in=dead, status="dead")
             .using_db(self.db)
             .update(status="pending", attempts=0, next_attempt_at=now, lease_until=None, created_at=now)
         )

@@ -1,5 +1,6 @@
-"""Issue 16: a claim, the /metrics scrape and the CRM worker's check for a quote's earlier rows read
-the rows still in play, not every row ever sent (nor, for the scrape, every approval ever closed).
+"""Issue 16: a claim, the /metrics scrape, the CRM worker's check for a quote's earlier rows and an
+admin's Retry of an order's ERP message read the rows still in play, not every row ever sent (nor,
+for the scrape, every approval ever closed).
 
 Measured as the work SQLite's virtual machine does (the instructions it runs, counted with a
 progress handler in the driver's own thread), so the test counts rows read, not time.
@@ -16,9 +17,11 @@ import pytest
 from prometheus_client import CollectorRegistry
 from tortoise import Tortoise
 
+from domain.reactions import Topic
 from greenlight.observability import Observability
 from store import crm
 from store.outbox import Outbox
+from store.tx import DbStore
 from tests.support.postgres import backend
 
 T = TypeVar("T")
@@ -165,4 +168,35 @@ async def test_the_crm_worker_finds_a_quotes_earlier_rows_with_the_same_work_aft
     assert earlier is not None and earlier.status == "dead"
     assert later is not None and later.status == "dead" and later.id == last - 3
     assert past_the_dead is not None and past_the_dead.status == "pending" and past_the_dead.id == last - 1
+    assert work < 2 * empty_work + 1_000, (work, empty_work)
+
+
+async def test_an_admins_erp_retry_does_the_same_work_after_twenty_thousand_erp_rows_sent(connected: str) -> None:
+    """`DbTx.requeue_dead` (the Retry button on an order the ERP did not take): the order's dead row
+    back in line, found among the dead letters, not among every ERP row ever sent."""
+    outbox = Outbox()
+    await outbox.add("erp", "SO-1:released", {"n": 1}, NOW)
+    await outbox.add("crm", "SO-1:released:crm", {"n": 2}, NOW)  # another topic's dead row, same prefix
+    await Tortoise.get_connection("default").execute_query("UPDATE outbox SET status = 'dead'")
+    store = DbStore()
+    async with store.transaction() as tx:
+        empty_work, requeued = await instructions(tx.requeue_dead(Topic.ERP, "SO-1:", NOW))
+
+    await sent_history(20_000, topic="erp", key="SO-H{n}:released")
+    await outbox.add("erp", "SO-X:released", {"n": 3}, NOW)
+    await Tortoise.get_connection("default").execute_query(
+        "UPDATE outbox SET status = 'dead' WHERE key = 'SO-X:released'"
+    )
+    async with store.transaction() as tx:
+        work, requeued_later = await instructions(tx.requeue_dead(Topic.ERP, "SO-X:", NOW))
+
+    statuses = await Tortoise.get_connection("default").execute_query_dict(
+        "SELECT key, status FROM outbox WHERE status <> 'sent' ORDER BY id"
+    )
+    assert (requeued, requeued_later) == (1, 1)
+    assert [(r["key"], r["status"]) for r in statuses] == [
+        ("SO-1:released", "pending"),
+        ("SO-1:released:crm", "dead"),
+        ("SO-X:released", "pending"),
+    ]
     assert work < 2 * empty_work + 1_000, (work, empty_work)
