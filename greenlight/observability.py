@@ -4,8 +4,8 @@ Metrics (docs/operations.md lists them with the alerts in deploy/prometheus-aler
 
 - `greenlight_outbox_rows{topic,status}` and `greenlight_outbox_oldest_age_seconds{topic}`: what
   waits to leave (pending, sending, failed) and the dead letters (dead), read from the database at
-  each scrape, so every replica reports the same shared figures; the age only for the topics this
-  process delivers (the ERP's rows wait for an ERP URL without raising the age alert);
+  each scrape, so every replica reports the same shared figures; only for the topics this process
+  delivers (without an ERP URL the ERP's rows wait for one, neither counted nor raising the age alert);
 - `greenlight_approvals{status}`: open approvals (waiting, requested), same way, through the index
   that starts with their status: a figure of the work in flight, whatever the table's history;
 - `greenlight_approval_outcomes_total{status}` (store.tx): approvals closed by an outcome (approved,
@@ -196,11 +196,18 @@ class Observability:
         # failed and dead through theirs (idx_outbox_failed, migration 0015). Sent rows are history,
         # counted as they are sent (greenlight_outbox_sent_total): counting them here read the whole
         # table on every scrape (1.1 s at a million rows on SQLite, its one connection held meanwhile).
+        # Rows of a topic this replica has no receiver for (`_held`) are left out: they wait for one
+        # and would otherwise be read at every scrape, one more with each release, for good.
+        held = self._held()
+        delivered = ", ".join(f"'{topic.value}'" for topic in Topic if topic.value not in held)
         rows: list[dict[str, Any]] = []
-        for statuses in ("'pending', 'sending'", "'failed', 'dead'"):  # one statement per index
+        for condition in (  # one statement per index
+            "status IN ('pending', 'sending')" + (f" AND topic IN ({delivered})" if held else ""),
+            "status IN ('failed', 'dead')",
+        ):
             rows += await connection.execute_query_dict(
                 "SELECT topic, status, COUNT(*) AS n, MIN(created_at) AS oldest FROM outbox "
-                f"WHERE status IN ({statuses}) GROUP BY topic, status"
+                f"WHERE {condition} GROUP BY topic, status"
             )
         now = dt.datetime.now(dt.UTC)
         oldest: dict[str, float] = {}
@@ -212,10 +219,8 @@ class Observability:
             if status in ("pending", "sending", "failed") and row["oldest"] is not None:
                 age = (now - _moment(row["oldest"])).total_seconds()
                 oldest[topic] = max(oldest.get(topic, 0.0), age)
-        held = self._held()
-        for topic in {topic.value for topic in Topic} | {topic for topic, _ in seen}:
-            if topic not in held:
-                self.oldest.labels(topic=topic).set(max(oldest.get(topic, 0.0), 0.0))
+        for topic in ({topic.value for topic in Topic} | {topic for topic, _ in seen}) - held:
+            self.oldest.labels(topic=topic).set(max(oldest.get(topic, 0.0), 0.0))
             for status in OUTBOX_STATUSES:
                 if (topic, status) not in seen:
                     self.outbox.labels(topic=topic, status=status).set(0)
@@ -225,8 +230,8 @@ class Observability:
 
     def _held(self) -> set[str]:
         """The topics this runtime has no receiver for (no ERP URL, no SMTP server): their rows wait
-        for one to be configured, counted as pending but not aged, so that the alert on the oldest
-        row's age does not fire in a deployment that has no ERP."""
+        for one to be configured, neither counted nor aged, so that the alert on the oldest row's age
+        does not fire in a deployment that has no ERP, and a scrape does not read its backlog."""
         if self.runtime is None:
             return set()
         return {topic.value for topic in Topic} - {str(topic) for topic in self.runtime.workers}
