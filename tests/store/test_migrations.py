@@ -290,3 +290,30 @@ async def test_0015_drops_three_indexes_a_decision_wrote_and_failed_rows_keep_on
     assert {table: await indexes_of(url, table) for table in DROPPED} == before
     assert migrate(url).returncode == 0, "and forth again"
     assert {table: await indexes_of(url, table) for table in DROPPED} == after
+
+
+# ---------------------------------------------------------------- 0016: the contract end_date index
+
+BEFORE_0016 = "greenlight.0015_fewer_indexes_to_write"
+END_DATE_INDEX = "idx_contract_end_dat_b9aad1"
+RENEWALS = (  # DbTx.renewals_due's statement
+    "SELECT id FROM contract WHERE end_date <= '2027-02-01' AND end_date >= '2027-01-01' "
+    "AND renewal_sent_at IS NULL ORDER BY end_date, id LIMIT 200"
+)
+
+
+async def test_0016_creates_the_end_date_index_the_renewals_sweep_reads_through(fresh_database_url: str) -> None:
+    url = fresh_database_url
+    migrate_to(url, BEFORE_0016)
+    before = await indexes_of(url, "contract")
+    assert END_DATE_INDEX not in before, "0007 declared it; tortoise's AddField never made it"
+    assert END_DATE_INDEX not in await plan_of(url, RENEWALS)
+
+    assert migrate(url).returncode == 0
+    assert await indexes_of(url, "contract") == sorted([*before, END_DATE_INDEX])
+    assert END_DATE_INDEX in await plan_of(url, RENEWALS)
+
+    migrate_to(url, BEFORE_0016)  # back, and forth again
+    assert await indexes_of(url, "contract") == before
+    assert migrate(url).returncode == 0
+    assert END_DATE_INDEX in await indexes_of(url, "contract")
