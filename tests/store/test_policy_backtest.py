@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
+from tortoise import Tortoise
+
 from domain.backtest import WOULD_APPROVE, WOULD_WAIT
 from domain.service import Approvals
-from store.backtest import backtest
+from store.backtest import backtest, recorded
 from store.tx import DbStore
+from tests.support.postgres import backend
 
 from .insights_kit import at, policy, quote
+from .test_outbox_claims_read_only_open_rows import instructions
 
 
 async def play(service: Approvals) -> None:
@@ -65,3 +72,29 @@ async def test_the_same_policy_changes_nothing_and_since_narrows_the_quotes(conn
     later = await backtest(policy(30), service.policy, since=at(minutes=3))
     assert later.submissions == 2  # Q-30 and Q-31
     assert later.rules["vp-deep-discount"].dropped_examples == ["Q-30"]
+
+
+@pytest.mark.skipif(backend() != "sqlite", reason="counts SQLite's virtual machine instructions")
+async def test_a_backtest_since_a_date_does_not_read_the_submissions_before_it(connected: str) -> None:
+    """`/deal policy diff` replays 90 days. The walk by id starts at the period's first submission,
+    found through the submitted_at index, not at the first submission ever made."""
+    db = Tortoise.get_connection("default")
+    await db.execute_query("INSERT INTO sqlite_sequence (name, seq) VALUES ('submission', 10000)")
+    service = Approvals(policy(25), DbStore())
+    await play(service)  # ids from 10,001
+    since = at(minutes=-1)
+
+    async def replay() -> list[str]:
+        return [r.quote_id for batch in [b async for b in recorded(since=since)] for r in batch]
+
+    empty_work, quotes = await instructions(replay())
+    long_ago = (since - dt.timedelta(days=400)).isoformat(" ")
+    await db.execute_many(
+        "INSERT INTO submission (id, quote_id, number, quote_version, owner, status, revision, submitted_at, state) "
+        "VALUES (?, ?, 1, 1, 'rep', 'approved', 1, ?, '{}')",
+        [(n, f"Q-OLD-{n}", long_ago) for n in range(1, 5_001)],
+    )
+    work, again = await instructions(replay())
+
+    assert quotes == again == ["Q-20", "Q-26", "Q-28", "Q-30", "Q-31"]
+    assert work < 2 * empty_work + 1_000, (work, empty_work)
