@@ -193,7 +193,7 @@ class Observability:
     async def _from_database(self) -> None:
         connection = Tortoise.get_connection("default")
         # Rows still in play only: the open ones through their partial index (idx_outbox_open), the
-        # failed and dead through theirs (idx_outbox_failed, migration 0015). Sent rows are history,
+        # failed and dead through theirs (idx_outbox_dead, migration 0017). Sent rows are history,
         # counted as they are sent (greenlight_outbox_sent_total): counting them here read the whole
         # table on every scrape (1.1 s at a million rows on SQLite, its one connection held meanwhile).
         # Rows of a topic this replica has no receiver for (`_held`) are left out: they wait for one

@@ -166,7 +166,7 @@ class OutboxRow(models.Model):
     topic = fields.CharField(max_length=32, db_index=True)
     key = fields.CharField(max_length=255, unique=True)
     payload: fields.JSONField[dict[str, Any]] = fields.JSONField()
-    status = fields.CharField(max_length=16, default="pending")  # idx_outbox_open (0013), idx_outbox_failed (0015)
+    status = fields.CharField(max_length=16, default="pending")  # idx_outbox_open (0013), idx_outbox_dead (0017)
     attempts = fields.IntField(default=0)
     next_attempt_at = fields.DatetimeField()
     lease_until = fields.DatetimeField(null=True)

@@ -220,29 +220,24 @@ class Outbox:
         """The rows of TOPIC whose key starts with KEY_PREFIX (and whose id is under BEFORE) not sent
         yet, oldest first: id, key, status, next_attempt_at.
 
-        Read through the two partial indexes that hold only such rows, so that the rows ever sent
-        are not read, however many: each statement repeats an index's condition with its values in
-        the text, as SQLite uses a partial index only for the condition it was made with (not for
-        `status IN (?, ?)`). The waiting rows by topic and id (`idx_outbox_open`, migration 0013);
-        those that failed or died by status (`idx_outbox_failed`, 0015), their topic checked here:
-        named in the statement, it makes SQLite walk the topic's index, history included. The key is
-        compared by its first characters: `LIKE` would need escaping, and its prefix is no use to an
-        index anyway (on SQLite, nor on PostgreSQL under a collation other than C)."""
+        Read through the two partial indexes that hold only such rows, by topic and id, so that
+        the rows ever sent are not read, however many: the waiting ones (`idx_outbox_open`,
+        migration 0013), those that failed or died (`idx_outbox_dead`, 0017). Each statement
+        repeats its index's condition with the values in the text: SQLite uses a partial index only
+        for the condition it was made with (not for `status IN (?, ?)`). The key is compared by its
+        first characters: `LIKE` would need escaping, and a key's prefix is no use to an index
+        anyway (on SQLite, nor on PostgreSQL under a collation other than C)."""
         found: list[dict[str, Any]] = []
-        for condition, values in (
-            ("topic = $3 AND status IN ('pending', 'sending')", [topic]),
-            ("status IN ('failed', 'dead')", []),
-        ):
-            before_test = f" AND id < ${3 + len(values)}" if before is not None else ""
+        for statuses in ("'pending', 'sending'", "'failed', 'dead'"):
             rows = await self._run(
-                f"SELECT id, topic, key, status, next_attempt_at FROM outbox WHERE {condition} "
-                f"AND substr(key, 1, $1) = $2{before_test}",
+                f"SELECT id, key, status, next_attempt_at FROM outbox WHERE topic = $1 AND status IN ({statuses}) "
+                "AND substr(key, 1, $2) = $3" + (" AND id < $4" if before is not None else ""),
+                topic,
                 len(key_prefix),
                 key_prefix,
-                *values,
                 *([before] if before is not None else []),
             )
-            found += [row for row in rows if row["topic"] == topic]
+            found += rows
         for row in found:
             row["next_attempt_at"] = _moment(row["next_attempt_at"])
         return sorted(found, key=lambda row: int(row["id"]))

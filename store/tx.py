@@ -819,15 +819,18 @@ class DbTx:
         return [Queued(topic, row.key, row.status, row.payload) for row in rows]
 
     async def requeue_dead(self, topic: Topic, key_prefix: str, now: dt.datetime) -> int:
-        # The dead letters through their partial index, not the topic's whole history (the form of the
-        # statement: `Outbox.not_sent`).
+        # The topic's dead letters through their partial index (idx_outbox_dead), not the topic's
+        # whole history (the form of the statement: `Outbox.not_sent`).
         postgres = self.db.capabilities.dialect == "postgres"
         rows = await self.db.execute_query_dict(
-            "SELECT id, topic FROM outbox WHERE status IN ('failed', 'dead') AND status = 'dead' "
-            + ("AND substr(key, 1, $1) = $2" if postgres else "AND substr(key, 1, ?) = ?"),
-            [len(key_prefix), key_prefix],
+            "SELECT id FROM outbox WHERE topic = $1 AND status IN ('failed', 'dead') AND status = 'dead' "
+            "AND substr(key, 1, $2) = $3"
+            if postgres
+            else "SELECT id FROM outbox WHERE topic = ? AND status IN ('failed', 'dead') AND status = 'dead' "
+            "AND substr(key, 1, ?) = ?",
+            [topic.value, len(key_prefix), key_prefix],
         )
-        dead = [int(row["id"]) for row in rows if row["topic"] == topic.value]
+        dead = [int(row["id"]) for row in rows]
         if not dead:
             return 0
         return await (

@@ -277,7 +277,7 @@ async def test_0015_drops_three_indexes_a_decision_wrote_and_failed_rows_keep_on
     for table, names in DROPPED.items():
         assert set(names) <= set(before[table]), f"{table}: the index names tortoise gave are not these"
 
-    assert migrate(url).returncode == 0
+    migrate_to(url, BEFORE_0016)  # 0015 itself (0017 replaces idx_outbox_failed)
     after = {table: await indexes_of(url, table) for table in DROPPED}
     assert after["submission"] == [name for name in before["submission"] if name != OWNER_INDEX]
     assert after["outbox"] == sorted(
@@ -288,7 +288,7 @@ async def test_0015_drops_three_indexes_a_decision_wrote_and_failed_rows_keep_on
 
     migrate_to(url, BEFORE_0015)  # back: the indexes as they were
     assert {table: await indexes_of(url, table) for table in DROPPED} == before
-    assert migrate(url).returncode == 0, "and forth again"
+    migrate_to(url, BEFORE_0016)  # and forth again
     assert {table: await indexes_of(url, table) for table in DROPPED} == after
 
 
@@ -317,3 +317,30 @@ async def test_0016_creates_the_end_date_index_the_renewals_sweep_reads_through(
     assert await indexes_of(url, "contract") == before
     assert migrate(url).returncode == 0
     assert END_DATE_INDEX in await indexes_of(url, "contract")
+
+
+# ---------------------------------------------------------------- 0017: dead letters by topic
+
+BEFORE_0017 = "greenlight.0016_contract_end_date_index"
+CRM_DEAD = (  # the second statement of Outbox.not_sent, as the CRM worker asks it
+    "SELECT id, key, status, next_attempt_at FROM outbox WHERE topic = 'crm' AND status IN ('failed', 'dead') "
+    "AND substr(key, 1, 8) = 'crm:Q-1:' AND id < 1000"
+)
+
+
+async def test_0017_indexes_dead_letters_by_topic_for_the_crm_worker_and_the_gauge(fresh_database_url: str) -> None:
+    url = fresh_database_url
+    migrate_to(url, BEFORE_0017)
+    before = await indexes_of(url, "outbox")
+    assert "idx_outbox_failed" in before and "idx_outbox_dead" not in before
+
+    assert migrate(url).returncode == 0
+    after = await indexes_of(url, "outbox")
+    assert after == sorted([*(n for n in before if n != "idx_outbox_failed"), "idx_outbox_dead"])
+    assert "idx_outbox_dead" in await plan_of(url, CRM_DEAD), "a topic's dead letters, not every topic's"
+    assert "idx_outbox_dead" in await plan_of(url, FAILED_COUNT), "the gauge counts failed rows through it"
+
+    migrate_to(url, BEFORE_0017)  # back, and forth again
+    assert await indexes_of(url, "outbox") == before
+    assert migrate(url).returncode == 0
+    assert await indexes_of(url, "outbox") == after
