@@ -19,7 +19,7 @@ from domain.backtest import Backtest, Backtester, Recorded
 from domain.policy import Policy
 from domain.quote import Quote
 
-from .insights import Dialect, as_instant
+from .insights import Dialect, as_instant, period
 from .models import ReplacementRow
 
 BATCH = 2000
@@ -40,12 +40,9 @@ async def recorded(
         if stop is not None:
             clauses.append(f"s.id <= {d.param()}")
             values.append(stop)
-        if since is not None:
-            clauses.append(f"{at} >= {d.param()}")
-            values.append(d.instant(since))
-        if until is not None:
-            clauses.append(f"{at} < {d.param()}")
-            values.append(d.instant(until))
+        within, dates = period(d, at, since, until)
+        clauses.append(within)
+        values += dates
         rows = await connection.execute_query_dict(
             f"""SELECT s.id, s.quote_id, s.number, s.quote_version, s.status, s.submitted_at, v.data
                 FROM submission s JOIN quote_version v ON v.quote_id = s.quote_id AND v.version = s.quote_version
@@ -86,16 +83,9 @@ async def _ids_within(connection: Any, since: dt.datetime | None, until: dt.date
     the period (the batches' own test of `submitted_at` still decides what is in it)."""
     if since is None and until is None:
         return 0, None
-    d = Dialect(connection.capabilities.dialect)
-    clauses, values = [], []
-    if since is not None:
-        clauses.append(f"submitted_at >= {d.param()}")
-        values.append(d.instant(since))
-    if until is not None:
-        clauses.append(f"submitted_at < {d.param()}")
-        values.append(d.instant(until))
+    within, values = period(Dialect(connection.capabilities.dialect), "submitted_at", since, until)
     rows = await connection.execute_query_dict(
-        f"SELECT MIN(id) AS first, MAX(id) AS last FROM submission WHERE {' AND '.join(clauses)}", values
+        f"SELECT MIN(id) AS first, MAX(id) AS last FROM submission WHERE {within}", values
     )
     if not rows or rows[0]["first"] is None:
         return 0, 0

@@ -94,7 +94,8 @@ def _percentiles(groups: str, postgres: bool) -> str:
     FROM ranked GROUP BY dim, k"""
 
 
-def _period(d: Dialect, column: str, since: dt.datetime | None, until: dt.datetime | None) -> tuple[str, list[Any]]:
+def period(d: Dialect, column: str, since: dt.datetime | None, until: dt.datetime | None) -> tuple[str, list[Any]]:
+    """COLUMN within [since, until) as a condition and its values (either end may be open)."""
     clauses, values = ["1 = 1"], []
     if since is not None:
         clauses.append(f"{column} >= {d.param()}")
@@ -235,7 +236,7 @@ async def _submissions(
     connection: Any, since: dt.datetime | None, until: dt.datetime | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     d = Dialect(connection.capabilities.dialect)
-    where, values = _period(d, "submitted_at", since, until)
+    where, values = period(d, "submitted_at", since, until)
     decided = f"status IN {DECIDED_SUBMISSION}"
     sql = f"""
     WITH base AS MATERIALIZED (
@@ -261,7 +262,7 @@ async def _approvals(
     connection: Any, since: dt.datetime | None, until: dt.datetime | None
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     d = Dialect(connection.capabilities.dialect)
-    where, values = _period(d, "sub.submitted_at", since, until)
+    where, values = period(d, "sub.submitted_at", since, until)
     decided = f"status IN {DECIDED_APPROVAL} AND s IS NOT NULL"
     step = "chain || '/' || CAST(step AS VARCHAR(12))" if d.postgres else "chain || '/' || step"
     sql = f"""
@@ -297,7 +298,7 @@ async def _approvals(
 
 async def _audit(connection: Any, since: dt.datetime | None, until: dt.datetime | None) -> list[dict[str, Any]]:
     d = Dialect(connection.capabilities.dialect)
-    where, values = _period(d, "at", since, until)
+    where, values = period(d, "at", since, until)
     sql = f"""
     SELECT kind, rule, NULL AS via, COUNT(*) AS n FROM audit
     WHERE kind IN ('reminded', 'escalated') AND {where}

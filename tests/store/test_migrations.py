@@ -302,21 +302,26 @@ RENEWALS = (  # DbTx.renewals_due's statement
 )
 
 
+async def indexes_back_and_forth(url: str, before_migration: str, table: str) -> tuple[list[str], list[str]]:
+    """TABLE's indexes at BEFORE_MIGRATION and after the migrations that follow it, checked to be
+    the same again after migrating back, and forth. The database is left migrated."""
+    migrate_to(url, before_migration)
+    before = await indexes_of(url, table)
+    assert migrate(url).returncode == 0
+    after = await indexes_of(url, table)
+    migrate_to(url, before_migration)
+    assert await indexes_of(url, table) == before, "back: the indexes as they were"
+    assert migrate(url).returncode == 0
+    assert await indexes_of(url, table) == after, "and forth again"
+    return before, after
+
+
 async def test_0016_creates_the_end_date_index_the_renewals_sweep_reads_through(fresh_database_url: str) -> None:
-    url = fresh_database_url
-    migrate_to(url, BEFORE_0016)
-    before = await indexes_of(url, "contract")
+    before, after = await indexes_back_and_forth(fresh_database_url, BEFORE_0016, "contract")
+
     assert END_DATE_INDEX not in before, "0007 declared it; tortoise's AddField never made it"
-    assert END_DATE_INDEX not in await plan_of(url, RENEWALS)
-
-    assert migrate(url).returncode == 0
-    assert await indexes_of(url, "contract") == sorted([*before, END_DATE_INDEX])
-    assert END_DATE_INDEX in await plan_of(url, RENEWALS)
-
-    migrate_to(url, BEFORE_0016)  # back, and forth again
-    assert await indexes_of(url, "contract") == before
-    assert migrate(url).returncode == 0
-    assert END_DATE_INDEX in await indexes_of(url, "contract")
+    assert after == sorted([*before, END_DATE_INDEX])
+    assert END_DATE_INDEX in await plan_of(fresh_database_url, RENEWALS)
 
 
 # ---------------------------------------------------------------- 0017: dead letters by topic
@@ -329,18 +334,10 @@ CRM_DEAD = (  # the second statement of Outbox.not_sent, as the CRM worker asks 
 
 
 async def test_0017_indexes_dead_letters_by_topic_for_the_crm_worker_and_the_gauge(fresh_database_url: str) -> None:
-    url = fresh_database_url
-    migrate_to(url, BEFORE_0017)
-    before = await indexes_of(url, "outbox")
-    assert "idx_outbox_failed" in before and "idx_outbox_dead" not in before
+    before, after = await indexes_back_and_forth(fresh_database_url, BEFORE_0017, "outbox")
 
-    assert migrate(url).returncode == 0
-    after = await indexes_of(url, "outbox")
+    assert "idx_outbox_failed" in before and "idx_outbox_dead" not in before
     assert after == sorted([*(n for n in before if n != "idx_outbox_failed"), "idx_outbox_dead"])
+    url = fresh_database_url
     assert "idx_outbox_dead" in await plan_of(url, CRM_DEAD), "a topic's dead letters, not every topic's"
     assert "idx_outbox_dead" in await plan_of(url, FAILED_COUNT), "the gauge counts failed rows through it"
-
-    migrate_to(url, BEFORE_0017)  # back, and forth again
-    assert await indexes_of(url, "outbox") == before
-    assert migrate(url).returncode == 0
-    assert await indexes_of(url, "outbox") == after
