@@ -244,7 +244,7 @@ class MemoryTx:
         refs = (await self.inbox(people, offset + limit))[offset:]
         return await self.submissions_at(refs)
 
-    async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]:
+    async def submissions_at(self, refs: list[tuple[str, int]], *, snapshots: bool = False) -> list[Submission]:
         subs = self.store.subs
         return [copy.deepcopy(subs[q][n - 1]) for q, n in refs if 0 < n <= len(subs.get(q, []))]
 

@@ -48,7 +48,8 @@ class Tx(Protocol):
     it reads again. `save` is `update_submission` then `record` (the store may write both in one
     statement), and says whether the compare-and-set held; when it did not, nothing was written.
     `inbox_submissions` and `submissions_at` read for lists: a store may leave out the snapshots
-    (reading one then raises LookupError); `Submission.heading()` has what a list shows.
+    (reading one then raises LookupError) unless `submissions_at` is asked for them;
+    `Submission.heading()` has what a list shows.
     `save_quote` is a compare-and-set on the version: it stores QUOTE only over a lower stored
     version (or none) and returns None, else it changes nothing and returns the quote that is stored.
     """
@@ -76,7 +77,7 @@ class Tx(Protocol):
     async def due(self, now: dt.datetime, limit: int) -> list[tuple[str, int]]: ...
     async def inbox_count(self, people: list[str]) -> int: ...
     async def inbox_submissions(self, people: list[str], limit: int, offset: int = 0) -> list[Submission]: ...
-    async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]: ...
+    async def submissions_at(self, refs: list[tuple[str, int]], *, snapshots: bool = False) -> list[Submission]: ...
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]: ...
     async def remember(self, key: str, answer: dict[str, Any], now: dt.datetime) -> None: ...
     async def claim(self, key: str, answer: dict[str, Any], now: dt.datetime) -> bool: ...
@@ -602,9 +603,10 @@ class Approvals:
             return await tx.audit(quote_id)
 
     async def submission(self, quote_id: str, number: int) -> Submission | None:
+        """Submission NUMBER of the quote, read alone (not every submission the quote had)."""
         async with self.store.transaction() as tx:
-            subs = await tx.submissions(quote_id)
-        return subs[number - 1] if 0 < number <= len(subs) else None
+            found = await tx.submissions_at([(quote_id, number)], snapshots=True)
+        return found[0] if found else None
 
     async def stored_quote(self, quote_id: str) -> Quote | None:
         async with self.store.transaction() as tx:

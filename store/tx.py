@@ -682,10 +682,10 @@ class DbTx:
         rows = await self._inbox_rows(people, limit, offset)
         return await self.submissions_at([(str(r["quote_id"]), int(r["number"])) for r in rows])
 
-    async def submissions_at(self, refs: list[tuple[str, int]]) -> list[Submission]:
-        """The submissions of `refs` (quote id, number) that exist, in that order, for a list: one
-        statement, each quote's heading read and its snapshot not (`store.submissions`)."""
-        return await submissions.read(self.db, refs, snapshots=False)
+    async def submissions_at(self, refs: list[tuple[str, int]], *, snapshots: bool = False) -> list[Submission]:
+        """The submissions of `refs` (quote id, number) that exist, in that order: one statement, each
+        quote's heading read, and its snapshot only with SNAPSHOTS (`store.submissions`)."""
+        return await submissions.read(self.db, refs, snapshots=snapshots)
 
     async def quotes_of(self, owner: str, limit: int) -> list[tuple[str, int]]:
         rows = (

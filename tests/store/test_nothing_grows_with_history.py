@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -205,3 +206,27 @@ async def test_a_list_of_quotes_reads_their_headings_without_the_lines(service: 
     assert listed["Q-7302"].snapshot == old, "kept in the state: read with it"
     assert listed["Q-7303"].heading() == {k: v for k, v in before_0012.snapshot.items() if k != "lines"}
     assert {sub.quote_id: sub.heading() for sub, _ in waiting} == {q: s.heading() for q, s in listed.items()}
+
+
+async def test_one_submission_of_a_quote_is_read_alone_whatever_came_before(service: Approvals) -> None:
+    """`Approvals.submission` (a request's Details, an email, the Slack fallback) read every
+    submission the quote ever had, snapshots decoded, to return one."""
+    await submit(service, "Q-7401")
+    for _ in range(30):  # recalled and submitted again: 31 submissions
+        await service.recall("Q-7401", "rep", NOW)
+        await service.submit("Q-7401", None, NOW)
+
+    with statements() as sent:
+        first, middle, last = [await service.submission("Q-7401", n) for n in (1, 16, 31)]
+    missing = await service.submission("Q-7401", 32)
+
+    assert [(s.number, s.status) for s in (first, middle, last) if s] == [
+        (1, "recalled"),
+        (16, "recalled"),
+        (31, "pending"),
+    ]
+    assert last is not None and last.snapshot["id"] == "Q-7401"  # read with its snapshot
+    assert missing is None
+    reads = [s for s in sent if s.lstrip().startswith("SELECT") and re.search(r'FROM "?submission"?\s', s)]
+    # each read names its one submission (store.submissions: the refs as a JSON list), not the quote
+    assert len(reads) == 3 and all("json_each" in s or "jsonb_array_elements" in s for s in reads), reads
