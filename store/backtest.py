@@ -78,9 +78,9 @@ async def recorded(
 
 async def _ids_within(connection: Any, since: dt.datetime | None, until: dt.datetime | None) -> tuple[int, int | None]:
     """The ids the walk goes between: after the last id before the period, up to its last one (None:
-    no period, to the end). Read
-    through the `submitted_at` index, so that the walk does not read every submission made before
-    the period (the batches' own test of `submitted_at` still decides what is in it)."""
+    no period, to the end). Read through the `submitted_at` index, so that the walk does not read
+    every submission made before the period (the batches' own test of `submitted_at` still decides
+    what is in it)."""
     if since is None and until is None:
         return 0, None
     within, values = period(Dialect(connection.capabilities.dialect), "submitted_at", since, until)

@@ -35,6 +35,7 @@ async def _not_sent(quote_id: str, before: int | None = None) -> list[dict[str, 
     rows still in play only (`Outbox.not_sent`)."""
     prefix = crm_key(quote_id, "")
     rows = await Outbox().not_sent(TOPIC, prefix, before)
+    # A quote id may hold colons: `crm:A:` is also the start of quote `A:B`'s keys, whose tail has one more colon.
     return [row for row in rows if ":" not in row["key"][len(prefix) :]]
 
 

@@ -821,15 +821,13 @@ class DbTx:
     async def requeue_dead(self, topic: Topic, key_prefix: str, now: dt.datetime) -> int:
         # The topic's dead letters through their partial index (idx_outbox_dead), not the topic's
         # whole history (the form of the statement: `Outbox.not_sent`).
-        postgres = self.db.capabilities.dialect == "postgres"
-        rows = await self.db.execute_query_dict(
+        statement = (
             "SELECT id FROM outbox WHERE topic = $1 AND status IN ('failed', 'dead') AND status = 'dead' "
             "AND substr(key, 1, $2) = $3"
-            if postgres
-            else "SELECT id FROM outbox WHERE topic = ? AND status IN ('failed', 'dead') AND status = 'dead' "
-            "AND substr(key, 1, ?) = ?",
-            [topic.value, len(key_prefix), key_prefix],
         )
+        if self.db.capabilities.dialect != "postgres":
+            statement = statement.replace("$", "?")  # SQLite reads ?1 as PostgreSQL reads $1
+        rows = await self.db.execute_query_dict(statement, [topic.value, len(key_prefix), key_prefix])
         dead = [int(row["id"]) for row in rows]
         if not dead:
             return 0
