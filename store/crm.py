@@ -16,7 +16,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
 
 from .models import CrmWatermarkRow, OutboxRow
-from .outbox import Outbox
+from .outbox import not_sent
 
 TOPIC = "crm"
 
@@ -30,11 +30,11 @@ def event_id(key: str) -> str:
     return key.rsplit(":", 1)[-1]
 
 
-async def _not_sent(quote_id: str, before: int | None = None) -> list[dict[str, Any]]:
+async def _of_quote_not_sent(quote_id: str, before: int | None = None) -> list[dict[str, Any]]:
     """The quote's CRM rows not sent yet (with an id under BEFORE), oldest first, read among the
-    rows still in play only (`Outbox.not_sent`)."""
+    rows still in play only (`outbox.not_sent`)."""
     prefix = crm_key(quote_id, "")
-    rows = await Outbox().not_sent(TOPIC, prefix, before)
+    rows = await not_sent(TOPIC, prefix, before)
     # A quote id may hold colons: `crm:A:` is also the start of quote `A:B`'s keys, whose tail has one more colon.
     return [row for row in rows if ":" not in row["key"][len(prefix) :]]
 
@@ -51,7 +51,7 @@ class Earlier:
 async def waiting_behind(quote_id: str, row_id: int, delivered: Collection[int] = ()) -> Earlier | None:
     """The quote's earliest CRM row before `row_id` not sent yet; rows in `delivered` count as sent
     (their worker delivered them and marks them with its batch)."""
-    for row in await _not_sent(quote_id, before=row_id):
+    for row in await _of_quote_not_sent(quote_id, before=row_id):
         if int(row["id"]) not in delivered:
             return Earlier(int(row["id"]), str(row["status"]), row["next_attempt_at"])
     return None
@@ -60,7 +60,7 @@ async def waiting_behind(quote_id: str, row_id: int, delivered: Collection[int] 
 async def requeue_quote(quote_id: str, now: dt.datetime) -> int:
     """Put the quote's dead CRM rows back in line, and the rows waiting behind them, due now. Returns
     how many were dead."""
-    mine = await _not_sent(quote_id)
+    mine = await _of_quote_not_sent(quote_id)
     dead = [int(row["id"]) for row in mine if row["status"] == "dead"]
     if not dead:
         return 0

@@ -49,8 +49,7 @@ class Outbox:
         return Tortoise.get_connection(self.connection_name)
 
     def _sql(self, text: str) -> str:
-        """PostgreSQL's $1 placeholders; SQLite reads the same numbers as ?1."""
-        return text if self.db.capabilities.dialect == "postgres" else re.sub(r"\$(\d+)", r"?\1", text)
+        return in_dialect(self.db, text)
 
     def _value(self, value: Any) -> Any:
         if isinstance(value, dt.datetime) and self.db.capabilities.dialect != "postgres":
@@ -216,32 +215,37 @@ class Outbox:
         )
         return bool(rows)
 
-    async def not_sent(self, topic: str, key_prefix: str, before: int | None = None) -> list[dict[str, Any]]:
-        """The rows of TOPIC whose key starts with KEY_PREFIX (and whose id is under BEFORE) not sent
-        yet, oldest first: id, key, status, next_attempt_at.
-
-        Read through the two partial indexes that hold only such rows, by topic and id, so that
-        the rows ever sent are not read, however many: the waiting ones (`idx_outbox_open`,
-        migration 0013), those that failed or died (`idx_outbox_dead`, 0017). Each statement
-        repeats its index's condition with the values in the text: SQLite uses a partial index only
-        for the condition it was made with (not for `status IN (?, ?)`). The key is compared by its
-        first characters: `LIKE` would need escaping, and a key's prefix is no use to an index
-        anyway (on SQLite, nor on PostgreSQL under a collation other than C)."""
-        found: list[dict[str, Any]] = []
-        for statuses in ("'pending', 'sending'", "'failed', 'dead'"):
-            rows = await self._run(
-                f"SELECT id, key, status, next_attempt_at FROM outbox WHERE topic = $1 AND status IN ({statuses}) "
-                "AND substr(key, 1, $2) = $3" + (" AND id < $4" if before is not None else ""),
-                topic,
-                len(key_prefix),
-                key_prefix,
-                *([before] if before is not None else []),
-            )
-            found += rows
-        for row in found:
-            row["next_attempt_at"] = _moment(row["next_attempt_at"])
-        return sorted(found, key=lambda row: int(row["id"]))
-
     async def counts(self) -> dict[tuple[str, str], int]:
         rows = await self._run("SELECT topic, status, COUNT(*) AS n FROM outbox GROUP BY topic, status")
         return {(r["topic"], r["status"]): r["n"] for r in rows}
+
+
+def in_dialect(db: Any, text: str) -> str:
+    """TEXT, written with PostgreSQL's $1 placeholders, for DB: SQLite reads the same numbers as ?1."""
+    return text if db.capabilities.dialect == "postgres" else re.sub(r"\$(\d+)", r"?\1", text)
+
+
+async def not_sent(topic: str, key_prefix: str, before: int | None = None, *, db: Any = None) -> list[dict[str, Any]]:
+    """The rows of TOPIC whose key starts with KEY_PREFIX (and whose id is under BEFORE) not sent
+    yet, oldest first: id, key, status, next_attempt_at. Through DB (a transaction's connection;
+    tortoise's default connection when None).
+
+    Read through the two partial indexes that hold only such rows, by topic and id, so that
+    the rows ever sent are not read, however many: the waiting ones (`idx_outbox_open`,
+    migration 0013), those that failed or died (`idx_outbox_dead`, 0017). Each statement
+    repeats its index's condition with the values in the text: SQLite uses a partial index only
+    for the condition it was made with (not for `status IN (?, ?)`). The key is compared by its
+    first characters: `LIKE` would need escaping, and a key's prefix is no use to an index
+    anyway (on SQLite, nor on PostgreSQL under a collation other than C)."""
+    db = db if db is not None else Tortoise.get_connection("default")
+    found: list[dict[str, Any]] = []
+    for statuses in ("'pending', 'sending'", "'failed', 'dead'"):
+        statement = (
+            f"SELECT id, key, status, next_attempt_at FROM outbox WHERE topic = $1 AND status IN ({statuses}) "
+            "AND substr(key, 1, $2) = $3" + (" AND id < $4" if before is not None else "")
+        )
+        values = [topic, len(key_prefix), key_prefix, *([before] if before is not None else [])]
+        found += [dict(row) for row in await db.execute_query_dict(in_dialect(db, statement), values)]
+    for row in found:
+        row["next_attempt_at"] = _moment(row["next_attempt_at"])
+    return sorted(found, key=lambda row: int(row["id"]))

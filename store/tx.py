@@ -48,6 +48,7 @@ from .models import (
     SubmissionRow,
     SubmissionSnapshotRow,
 )
+from .outbox import not_sent
 from .release import release_batch
 
 # Registered by the HTTP surface's metrics (greenlight/api.py), like the outbox's counters: approvals
@@ -819,16 +820,9 @@ class DbTx:
         return [Queued(topic, row.key, row.status, row.payload) for row in rows]
 
     async def requeue_dead(self, topic: Topic, key_prefix: str, now: dt.datetime) -> int:
-        # The topic's dead letters through their partial index (idx_outbox_dead), not the topic's
-        # whole history (the form of the statement: `Outbox.not_sent`).
-        statement = (
-            "SELECT id FROM outbox WHERE topic = $1 AND status IN ('failed', 'dead') AND status = 'dead' "
-            "AND substr(key, 1, $2) = $3"
-        )
-        if self.db.capabilities.dialect != "postgres":
-            statement = statement.replace("$", "?")  # SQLite reads ?1 as PostgreSQL reads $1
-        rows = await self.db.execute_query_dict(statement, [topic.value, len(key_prefix), key_prefix])
-        dead = [int(row["id"]) for row in rows]
+        # Among the rows not sent (`outbox.not_sent`: through their partial indexes), not the topic's history.
+        rows = await not_sent(topic.value, key_prefix, db=self.db)
+        dead = [int(row["id"]) for row in rows if row["status"] == "dead"]
         if not dead:
             return 0
         return await (

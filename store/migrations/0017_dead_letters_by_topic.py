@@ -1,7 +1,7 @@
 """Issue 16: the dead letters indexed by topic, like the rows waiting to leave.
 
 `idx_outbox_failed` (0015) held the failed and dead rows by status alone. The CRM worker asks,
-before each row it sends, whether an earlier row of the same quote died (`Outbox.not_sent`), and an
+before each row it sends, whether an earlier row of the same quote died (`store.outbox.not_sent`), and an
 admin's Retry looks for an order's dead ERP rows: each read every dead letter of every topic to
 find its own. Dead letters are kept until an admin puts them back; one incident (a revoked Slack
 token) leaves thousands. `idx_outbox_dead` holds the same rows by topic and id, as `idx_outbox_open`

@@ -1,6 +1,6 @@
 """A quote's CRM rows leave in order (crm-v1 §6): `store.crm.waiting_behind` names the earliest row of
 the same quote not sent yet, and `requeue_quote` puts a quote's dead rows back in line with those
-waiting behind them. Both read only the rows still in play (`Outbox.not_sent`); here, on the run's
+waiting behind them. Both read only the rows still in play (`store.outbox.not_sent`); here, on the run's
 database, that they still find the right rows: not another quote's whose id starts the same, not a
 sent one, and a delivered one counted as sent."""
 

@@ -327,7 +327,7 @@ async def test_0016_creates_the_end_date_index_the_renewals_sweep_reads_through(
 # ---------------------------------------------------------------- 0017: dead letters by topic
 
 BEFORE_0017 = "greenlight.0016_contract_end_date_index"
-CRM_DEAD = (  # the second statement of Outbox.not_sent, as the CRM worker asks it
+CRM_DEAD = (  # the second statement of store.outbox.not_sent, as the CRM worker asks it
     "SELECT id, key, status, next_attempt_at FROM outbox WHERE topic = 'crm' AND status IN ('failed', 'dead') "
     "AND substr(key, 1, 8) = 'crm:Q-1:' AND id < 1000"
 )
